@@ -1,0 +1,175 @@
+import { type ProvisioningError, SessionError, TransportError, toProvisioningError } from '../errors.js';
+import type { AppMessage } from '../schemas/index.js';
+
+/** Receives schema-checked messages from the other app. */
+export type MessageListener = (message: AppMessage) => void;
+/** Receives typed errors about refused input (wrong origin, malformed message). They end nothing. */
+export type ChannelErrorListener = (error: ProvisioningError) => void;
+
+/**
+ * A duplex channel between the issuer app and the wallet app. Implementations:
+ * in-memory pair, URL / deep link, browser popup + `postMessage`. Every
+ * message delivered to listeners has passed `parseAppMessage`; refused input
+ * goes to error listeners and never to message listeners.
+ *
+ * @example
+ * ```ts
+ * const unsubscribe = channel.subscribe((message) => console.log(message.type));
+ * await channel.send(invocation);
+ * ```
+ */
+export interface AppChannel {
+  /** Sends one message to the other app. Rejects with a `TransportError` when it cannot. */
+  send(message: AppMessage): Promise<void>;
+  /** Subscribes to incoming messages and refused input. Returns the unsubscribe function. */
+  subscribe(listener: MessageListener, onError?: ChannelErrorListener): () => void;
+  /** Closes the channel. Waiters fail with `channel_closed`. Idempotent. */
+  close(): void;
+  /** True once closed. */
+  readonly closed: boolean;
+  /** Subscribes to the close event. Returns the unsubscribe function. */
+  onClose(listener: (reason: ProvisioningError) => void): () => void;
+}
+
+/** Options of {@link waitForMessage}. */
+export interface WaitOptions {
+  /** Fails with `timeout` after this many milliseconds. */
+  timeoutMs?: number;
+  /** Fails with `aborted` (or the signal's reason, when it is a ProvisioningError) when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for the first message that `accept` returns true for. Messages it
+ * returns false for are passed to `onRejected` and waiting goes on, so a
+ * stray or hostile message never ends a session. Fails with `timeout`,
+ * `aborted` or `channel_closed`.
+ *
+ * @example
+ * ```ts
+ * const identifiers = await waitForMessage(channel, (m) => m.type === 'identifiers' && m.sessionId === sid, { timeoutMs: 60_000 });
+ * ```
+ */
+export function waitForMessage<T extends AppMessage>(
+  channel: AppChannel,
+  accept: (message: AppMessage) => message is T,
+  options: WaitOptions & { onRejected?: (message: AppMessage) => void; onError?: ChannelErrorListener } = {},
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (channel.closed) {
+      reject(new TransportError('channel_closed', 'The app channel is closed'));
+      return;
+    }
+    if (options.signal?.aborted) {
+      reject(abortError(options.signal));
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      unsubscribe();
+      offClose();
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(abortError(options.signal!));
+    };
+    const unsubscribe = channel.subscribe(
+      (message) => {
+        if (accept(message)) {
+          cleanup();
+          resolve(message);
+        } else {
+          options.onRejected?.(message);
+        }
+      },
+      (error) => options.onError?.(error),
+    );
+    const offClose = channel.onClose((reason) => {
+      cleanup();
+      reject(reason);
+    });
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new TransportError('timeout', `No answer within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The error for an aborted signal: its reason when that is a ProvisioningError, else `aborted`. */
+export function abortError(signal: AbortSignal): ProvisioningError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof SessionError || reason instanceof TransportError) return reason;
+  const error = toProvisioningError(reason, 'aborted');
+  return error.code === 'internal_error' ? new TransportError('aborted', 'The operation was aborted', { cause: reason }) : error;
+}
+
+/**
+ * A base for channel implementations: keeps listeners, the closed state and
+ * a queue of messages that arrive before anyone subscribes.
+ */
+export abstract class BaseAppChannel implements AppChannel {
+  #listeners = new Set<{ message: MessageListener; error: ChannelErrorListener | undefined }>();
+  #closeListeners = new Set<(reason: ProvisioningError) => void>();
+  #queue: AppMessage[] = [];
+  #closed = false;
+
+  abstract send(message: AppMessage): Promise<void>;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  subscribe(listener: MessageListener, onError?: ChannelErrorListener): () => void {
+    const entry = { message: listener, error: onError };
+    this.#listeners.add(entry);
+    if (this.#queue.length > 0) {
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const message of queued) listener(message);
+    }
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  onClose(listener: (reason: ProvisioningError) => void): () => void {
+    this.#closeListeners.add(listener);
+    return () => {
+      this.#closeListeners.delete(listener);
+    };
+  }
+
+  close(reason: ProvisioningError = new TransportError('channel_closed', 'The app channel was closed')): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    for (const listener of [...this.#closeListeners]) listener(reason);
+    this.#closeListeners.clear();
+    this.#listeners.clear();
+  }
+
+  /** Hands a checked message to the listeners (or queues it until one subscribes). */
+  protected deliver(message: AppMessage): void {
+    if (this.#closed) return;
+    if (this.#listeners.size === 0) {
+      if (this.#queue.length < 16) this.#queue.push(message);
+      return;
+    }
+    for (const entry of [...this.#listeners]) entry.message(message);
+  }
+
+  /** Reports refused input to the error listeners. */
+  protected reject(error: ProvisioningError): void {
+    if (this.#closed) return;
+    for (const entry of [...this.#listeners]) entry.error?.(error);
+  }
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new TransportError('channel_closed', 'The app channel is closed');
+  }
+}

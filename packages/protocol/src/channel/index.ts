@@ -1,0 +1,3 @@
+export * from './app-channel.js';
+export * from './memory-channel.js';
+export * from './url-codec.js';

@@ -1,0 +1,318 @@
+/**
+ * Typed errors of the push provisioning protocol.
+ *
+ * Every failure anywhere in the SDKs or the token service is a
+ * {@link ProvisioningError} with a stable {@link ErrorCode}. The catalog
+ * ({@link ERROR_CATALOG}) gives each code its family, HTTP status, and whether
+ * retrying the same operation can help.
+ *
+ * Messages never contain the input that was rejected. As a second line of
+ * defence, every message and detail string passes through {@link redactPans},
+ * which masks any run of 12 to 19 digits to its last four.
+ *
+ * @packageDocumentation
+ */
+
+/** The error families. Each maps to one subclass of {@link ProvisioningError}. */
+export type ErrorFamily =
+  | 'schema'
+  | 'crypto'
+  | 'claims'
+  | 'replay'
+  | 'binding'
+  | 'card'
+  | 'decision'
+  | 'auth'
+  | 'http'
+  | 'transport'
+  | 'session'
+  | 'internal';
+
+/** Describes one error code: its family, HTTP status, retryability and a short title. */
+export interface ErrorCodeInfo {
+  readonly family: ErrorFamily;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly title: string;
+}
+
+const entry = (family: ErrorFamily, status: number, retryable: boolean, title: string): ErrorCodeInfo => ({
+  family,
+  status,
+  retryable,
+  title,
+});
+
+/**
+ * Every error code the protocol defines, with its family, HTTP status,
+ * retryability and title. The same table is printed in `docs/protocol.md`.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_CATALOG } from '@pushprov/protocol/errors';
+ * ERROR_CATALOG.replayed.status; // 409
+ * ```
+ */
+export const ERROR_CATALOG = {
+  // schema: the message is not what the protocol allows
+  invalid_json: entry('schema', 400, false, 'The body is not strict JSON'),
+  invalid_message: entry('schema', 400, false, 'The message does not match its schema'),
+  unsupported_version: entry('schema', 400, false, 'The protocol version is not supported'),
+  payload_too_large: entry('schema', 413, false, 'The message is larger than allowed'),
+  invalid_claims: entry('schema', 422, false, 'The signed claims do not match their schema'),
+  // crypto: JOSE structure, keys and signatures
+  jwe_header_rejected: entry('crypto', 422, false, 'The JWE header is not allowed'),
+  unknown_key: entry('crypto', 422, false, 'No key with that kid'),
+  decryption_failed: entry('crypto', 422, false, 'The request could not be decrypted'),
+  jws_header_rejected: entry('crypto', 422, false, 'The JWS header is not allowed'),
+  unknown_issuer: entry('crypto', 422, false, 'The issuer or its key is not trusted'),
+  signature_invalid: entry('crypto', 422, false, 'The signature does not verify'),
+  // claims: time and audience
+  audience_mismatch: entry('claims', 422, false, 'The request is meant for another token service'),
+  not_yet_valid: entry('claims', 422, false, 'The request was issued in the future'),
+  expired: entry('claims', 422, false, 'The request or session has expired'),
+  lifetime_exceeded: entry('claims', 422, false, 'The request lives longer than allowed'),
+  // replay
+  replayed: entry('replay', 409, false, 'The request or session was already used'),
+  // binding: what the wallet submitted must equal what the issuer encrypted
+  session_mismatch: entry('binding', 422, false, 'The session id does not match'),
+  wallet_provider_mismatch: entry('binding', 422, false, 'The wallet provider does not match'),
+  wallet_account_mismatch: entry('binding', 422, false, 'The wallet account does not match'),
+  device_mismatch: entry('binding', 422, false, 'The device does not match'),
+  nonce_mismatch: entry('binding', 422, false, 'The wallet nonce does not match'),
+  // card
+  card_invalid: entry('card', 422, false, 'The card number or expiry is not valid'),
+  card_expired: entry('card', 422, false, 'The card has expired'),
+  card_not_eligible: entry('card', 422, false, 'The card is outside the issuer’s registered ranges'),
+  // decision
+  declined: entry('decision', 403, false, 'The issuer declined the provisioning'),
+  // auth
+  unauthenticated: entry('auth', 401, false, 'The caller is not authenticated'),
+  forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
+  // http
+  not_found: entry('http', 404, false, 'Not found'),
+  unsupported_media_type: entry('http', 415, false, 'The content type is not supported'),
+  missing_idempotency_key: entry('http', 400, false, 'An Idempotency-Key header is required'),
+  idempotency_key_reused: entry('http', 422, false, 'The idempotency key was used with another body'),
+  idempotency_in_flight: entry('http', 409, true, 'A request with this idempotency key is in progress'),
+  rate_limited: entry('http', 429, true, 'Too many requests'),
+  // transport: channels and HTTP clients
+  network_error: entry('transport', 503, true, 'The remote party could not be reached'),
+  timeout: entry('transport', 504, true, 'The operation timed out'),
+  aborted: entry('transport', 499, false, 'The operation was aborted'),
+  server_error: entry('transport', 502, true, 'The remote party failed'),
+  channel_closed: entry('transport', 410, false, 'The app channel was closed'),
+  popup_blocked: entry('transport', 400, false, 'The wallet window could not be opened'),
+  origin_rejected: entry('transport', 403, false, 'The message origin or destination is not allowed'),
+  unexpected_message: entry('transport', 400, false, 'A message arrived that this step does not expect'),
+  // session: the SDK state machines
+  session_state: entry('session', 409, false, 'The session is not in a state that allows this'),
+  consent_denied: entry('session', 403, false, 'The user did not consent'),
+  cancelled: entry('session', 499, false, 'The session was cancelled'),
+  // internal
+  configuration_invalid: entry('internal', 500, false, 'The configuration is not valid'),
+  internal_error: entry('internal', 500, true, 'Internal error'),
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A stable error code. See {@link ERROR_CATALOG}. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** All error codes, in catalog order. */
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+
+/** True when `value` is one of the protocol's error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
+}
+
+const PAN_RUN = /(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)/g;
+
+/**
+ * Masks every run of 12 to 19 digits (optionally split by spaces or dashes)
+ * in `text` to `•••• 1234`. Used on every error message and log line.
+ *
+ * @example
+ * ```ts
+ * redactPans('card 4111111111111111 refused'); // 'card •••• 1111 refused'
+ * ```
+ */
+export function redactPans(text: string): string {
+  return text.replace(PAN_RUN, (run) => maskPan(run.replace(/[ -]/g, '')));
+}
+
+/**
+ * Masks a PAN (or token number) to its last four digits: `•••• 1234`.
+ * Anything that is not at least 4 ASCII digits masks to `••••`.
+ *
+ * @example
+ * ```ts
+ * maskPan('4111111111111111'); // '•••• 1111'
+ * ```
+ */
+export function maskPan(pan: string): string {
+  if (typeof pan !== 'string' || !/^[0-9]{4,19}$/.test(pan)) return '••••';
+  return `•••• ${pan.slice(-4)}`;
+}
+
+/** Options of every {@link ProvisioningError} constructor. */
+export interface ProvisioningErrorOptions {
+  /** The underlying error. Never serialised, never part of the message. */
+  cause?: unknown;
+  /** Non-secret structured details (for example schema issue paths). */
+  details?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+  /** The request id the server gave, when there was one. */
+  requestId?: string;
+  /** Overrides the HTTP status of the catalog (for example a 5xx seen by a client). */
+  status?: number;
+  /** Overrides the catalog's retryability. */
+  retryable?: boolean;
+}
+
+/** The JSON form of a {@link ProvisioningError}: safe to log. */
+export interface ProvisioningErrorJson {
+  name: string;
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  status: number;
+  requestId?: string;
+  details?: ProvisioningErrorOptions['details'];
+}
+
+function sanitizeDetails(details: ProvisioningErrorOptions['details']): ProvisioningErrorOptions['details'] {
+  if (!details) return undefined;
+  const out: Record<string, string | number | boolean | readonly string[]> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (typeof value === 'string') out[key] = redactPans(value);
+    else if (Array.isArray(value)) out[key] = value.map((v: string) => redactPans(String(v)));
+    else out[key] = value as number | boolean;
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * The base class of every error the SDKs and the token service throw.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await wallet.submit(request);
+ * } catch (error) {
+ *   if (error instanceof ProvisioningError && error.retryable) scheduleRetry();
+ *   console.log(error.code); // e.g. 'device_mismatch'
+ * }
+ * ```
+ */
+export class ProvisioningError extends Error {
+  /** The stable code: switch on this, not on the message. */
+  readonly code: ErrorCode;
+  /** The family the code belongs to. */
+  readonly family: ErrorFamily;
+  /** Whether repeating the same operation may succeed. */
+  readonly retryable: boolean;
+  /** The HTTP status that carries this error. */
+  readonly status: number;
+  /** The server's request id, when known. */
+  readonly requestId: string | undefined;
+  /** Non-secret details. */
+  readonly details: ProvisioningErrorOptions['details'];
+
+  constructor(code: ErrorCode, message?: string, options: ProvisioningErrorOptions = {}) {
+    const info = ERROR_CATALOG[code] ?? ERROR_CATALOG.internal_error;
+    super(redactPans(message ?? info.title), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.family = info.family;
+    this.retryable = options.retryable ?? info.retryable;
+    this.status = options.status ?? info.status;
+    this.requestId = options.requestId;
+    this.details = sanitizeDetails(options.details);
+  }
+
+  /** A safe JSON form: no cause, no stack, no secret. */
+  toJSON(): ProvisioningErrorJson {
+    const json: ProvisioningErrorJson = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      status: this.status,
+    };
+    if (this.requestId !== undefined) json.requestId = this.requestId;
+    if (this.details !== undefined) json.details = this.details;
+    return json;
+  }
+
+  override toString(): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
+  }
+}
+
+/** The message did not match its schema, version or size limits. */
+export class SchemaError extends ProvisioningError {}
+/** A JOSE structure, key or signature was refused. */
+export class CryptoError extends ProvisioningError {}
+/** A time or audience claim was refused. */
+export class ExpiryError extends ProvisioningError {}
+/** A request or session was used twice. */
+export class ReplayError extends ProvisioningError {}
+/** What the wallet submitted does not match what the issuer encrypted. */
+export class BindingError extends ProvisioningError {}
+/** The card failed its checks. */
+export class CardError extends ProvisioningError {}
+/** The issuer declined. */
+export class DecisionError extends ProvisioningError {}
+/** Authentication or authorisation failed. */
+export class AuthError extends ProvisioningError {}
+/** An HTTP-level rule was broken (content type, idempotency, not found). */
+export class HttpError extends ProvisioningError {}
+/** A channel or HTTP transport failed, timed out or was aborted. */
+export class TransportError extends ProvisioningError {}
+/** A session state machine refused a step, or the user cancelled. */
+export class SessionError extends ProvisioningError {}
+/** A configuration or internal failure. */
+export class InternalError extends ProvisioningError {}
+
+const FAMILY_CLASS: Record<ErrorFamily, typeof ProvisioningError> = {
+  schema: SchemaError,
+  crypto: CryptoError,
+  claims: ExpiryError,
+  replay: ReplayError,
+  binding: BindingError,
+  card: CardError,
+  decision: DecisionError,
+  auth: AuthError,
+  http: HttpError,
+  transport: TransportError,
+  session: SessionError,
+  internal: InternalError,
+};
+
+/**
+ * Creates the error of the right family for `code`.
+ *
+ * @example
+ * ```ts
+ * const error = createError('device_mismatch');
+ * error instanceof BindingError; // true
+ * ```
+ */
+export function createError(code: ErrorCode, message?: string, options?: ProvisioningErrorOptions): ProvisioningError {
+  const Class = FAMILY_CLASS[ERROR_CATALOG[code].family];
+  return new Class(code, message, options);
+}
+
+/** True when `error` is a {@link ProvisioningError}, optionally with the given code. */
+export function isProvisioningError(error: unknown, code?: ErrorCode): error is ProvisioningError {
+  return error instanceof ProvisioningError && (code === undefined || error.code === code);
+}
+
+/**
+ * Turns anything thrown into a {@link ProvisioningError}. Errors that are not
+ * ours become `internal_error` (or the given fallback) with the original as
+ * `cause`, and their message is not carried over (it may hold a secret).
+ */
+export function toProvisioningError(error: unknown, fallback: ErrorCode = 'internal_error'): ProvisioningError {
+  if (error instanceof ProvisioningError) return error;
+  return createError(fallback, undefined, { cause: error });
+}

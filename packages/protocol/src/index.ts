@@ -1,0 +1,25 @@
+/**
+ * The device push provisioning protocol: message schemas, the JOSE crypto
+ * profile, claim and binding checks, typed errors, and helpers for ids,
+ * clocks and hashing. No I/O: every other package builds on this one.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './schemas/index.js';
+export { parseStrictJson, type StrictJsonOptions } from './lib/strict-json.js';
+export { canonicalJson } from './lib/canonical-json.js';
+export { toBase64Url, fromBase64Url } from './lib/base64url.js';
+export * from './random.js';
+export * from './clock.js';
+export * from './hash.js';
+export * from './card/luhn.js';
+export * from './card/check-card.js';
+export * from './crypto/keys.js';
+export * from './crypto/headers.js';
+export * from './crypto/claims.js';
+export * from './crypto/seal-provisioning-request.js';
+export * from './crypto/open-provisioning-request.js';
+export * from './crypto/access-data.js';
+export * from './crypto/invocation-signature.js';
+export * from './channel/index.js';

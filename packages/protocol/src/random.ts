@@ -1,0 +1,75 @@
+import { toBase64Url } from './lib/base64url.js';
+
+/**
+ * A source of random bytes. Inject a deterministic one in tests and vectors;
+ * the default uses the platform's CSPRNG (`crypto.getRandomValues`).
+ */
+export interface RandomSource {
+  /** Returns `length` random bytes. */
+  bytes(length: number): Uint8Array;
+}
+
+/**
+ * The platform CSPRNG (WebCrypto `getRandomValues`), available in browsers,
+ * React Native with a polyfill, and Node 20+.
+ */
+export const secureRandom: RandomSource = {
+  bytes(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    globalThis.crypto.getRandomValues(out);
+    return out;
+  },
+};
+
+/**
+ * A deterministic random source for tests and vectors: returns the given byte
+ * sequence, cycling. Never use it in production.
+ *
+ * @example
+ * ```ts
+ * const random = sequenceRandom(new Uint8Array(16).fill(7));
+ * createSessionId(random); // 'BwcHBwcHBwcHBwcHBwcHBw'
+ * ```
+ */
+export function sequenceRandom(seed: Uint8Array): RandomSource {
+  if (seed.length === 0) throw new TypeError('seed must not be empty');
+  let offset = 0;
+  return {
+    bytes(length: number): Uint8Array {
+      const out = new Uint8Array(length);
+      for (let i = 0; i < length; i++) out[i] = seed[(offset + i) % seed.length]!;
+      offset = (offset + length) % seed.length;
+      return out;
+    },
+  };
+}
+
+/** Bytes of entropy in session ids, nonces and jtis (128 bits). */
+export const ID_ENTROPY_BYTES = 16;
+
+/**
+ * Creates a fresh session id: 128 random bits, base64url (22 characters).
+ *
+ * @example
+ * ```ts
+ * const sessionId = createSessionId(); // e.g. 'q3W1n7xYb0kq3W1n7xYb0k'
+ * ```
+ */
+export function createSessionId(random: RandomSource = secureRandom): string {
+  return toBase64Url(random.bytes(ID_ENTROPY_BYTES));
+}
+
+/** Creates a fresh wallet nonce: 128 random bits, base64url. */
+export function createNonce(random: RandomSource = secureRandom): string {
+  return toBase64Url(random.bytes(ID_ENTROPY_BYTES));
+}
+
+/** Creates a fresh JWT id: 128 random bits, base64url. */
+export function createJti(random: RandomSource = secureRandom): string {
+  return toBase64Url(random.bytes(ID_ENTROPY_BYTES));
+}
+
+/** Creates a random identifier with the given prefix, e.g. `tok_…`, `req_…`. */
+export function createId(prefix: string, random: RandomSource = secureRandom): string {
+  return `${prefix}_${toBase64Url(random.bytes(ID_ENTROPY_BYTES))}`;
+}

@@ -1,0 +1,59 @@
+import * as z from 'zod/mini';
+import { parseWith } from './parse.js';
+import { zAccessData, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
+import { zIdentifiers } from './z-identifiers.js';
+import { zInvocation } from './z-invocation.js';
+import { zProblemDetails } from './z-problem.js';
+import { zProvisioningRequestMessage } from './z-provisioning-request.js';
+import { zRequestClaims } from './z-request-claims.js';
+import { zResult } from './z-result.js';
+import { zSubmission } from './z-submission.js';
+
+export * from './primitives.js';
+export * from './z-access-data.js';
+export * from './z-identifiers.js';
+export * from './z-invocation.js';
+export * from './z-problem.js';
+export * from './z-provisioning-request.js';
+export * from './z-request-claims.js';
+export * from './z-result.js';
+export * from './z-submission.js';
+export { parseWith, type ParseOptions } from './parse.js';
+
+/** Any message that travels between the issuer app and the wallet app. */
+export const zAppMessage = z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult]);
+/** Any app-to-app message. */
+export type AppMessage = z.infer<typeof zAppMessage>;
+
+/**
+ * Parses an invocation (step 1) from JSON text or a value.
+ *
+ * @example
+ * ```ts
+ * const invocation = parseInvocation(receivedJson); // throws SchemaError on bad input
+ * ```
+ */
+export const parseInvocation = (input: unknown) => parseWith(zInvocation, input, { name: 'invocation', maxLength: 8192 });
+/** Parses identifiers (step 2). */
+export const parseIdentifiers = (input: unknown) => parseWith(zIdentifiers, input, { name: 'identifiers', maxLength: 8192 });
+/** Parses a provisioning request message (step 3). */
+export const parseProvisioningRequestMessage = (input: unknown) =>
+  parseWith(zProvisioningRequestMessage, input, { name: 'provisioning-request', maxLength: 20_000 });
+/** Parses a result message (step 6). */
+export const parseResult = (input: unknown) => parseWith(zResult, input, { name: 'result', maxLength: 4096 });
+/** Parses any app-to-app message. */
+export const parseAppMessage = (input: unknown) => parseWith(zAppMessage, input, { name: 'app message', maxLength: 20_000 });
+/** Parses a token service submission body (step 4). */
+export const parseSubmission = (input: unknown) => parseWith(zSubmission, input, { name: 'submission', maxLength: 20_000 });
+/** Parses a provisioning response body (step 5). */
+export const parseProvisioningResponse = (input: unknown) =>
+  parseWith(zProvisioningResponse, input, { name: 'provisioning-response', maxLength: 20_000 });
+/** Parses access data. */
+export const parseAccessData = (input: unknown) => parseWith(zAccessData, input, { name: 'access data', maxLength: 4096 });
+/** Parses a token status body. */
+export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 4096 });
+/** Parses RFC 9457 problem details. */
+export const parseProblemDetails = (input: unknown) => parseWith(zProblemDetails, input, { name: 'problem details', maxLength: 8192 });
+/** Parses the claims of a provisioning request (failures are `invalid_claims` or a card code). */
+export const parseRequestClaims = (input: unknown) =>
+  parseWith(zRequestClaims, input, { name: 'request claims', code: 'invalid_claims', maxLength: 8192 });

@@ -1,0 +1,104 @@
+import * as z from 'zod/mini';
+import { isValidPan } from '../card/luhn.js';
+
+/** The protocol version every message carries. */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** The `version` field: exactly {@link PROTOCOL_VERSION}. */
+export const zVersion = z.literal(PROTOCOL_VERSION);
+
+/**
+ * Maps a failing refinement to a protocol error code (see `parse.ts`). A zod
+ * custom issue carrying `params.ppCode` is reported with that code.
+ */
+export const ppCode = (code: string) => ({ params: { ppCode: code } });
+
+// C0 and C1 controls, DEL, and the Unicode bidi controls (LRM/RLM/ALM,
+// embeddings, overrides, isolates), plus line/paragraph separators.
+const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
+/** A display string: NFC, no control or bidi characters, bounded. */
+export const zDisplayText = (max: number) =>
+  z.string().check(
+    z.minLength(1),
+    z.maxLength(max),
+    z.refine((s) => s.normalize('NFC') === s, 'must be NFC normalised'),
+    z.refine((s) => !CONTROL_OR_BIDI.test(s), 'must not contain control or bidi characters'),
+    z.refine((s) => s.trim() === s, 'must not have leading or trailing spaces'),
+  );
+
+/** A base64url string of 22 to 128 characters: session ids, nonces, jtis. */
+export const zRandomId = z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters'));
+
+/** A party identifier (issuer id, wallet provider id, token service id): lower-case slug. */
+export const zPartyId = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'));
+
+/** An opaque identifier chosen by a wallet (account id, device id): printable ASCII, 1-128. */
+export const zOpaqueId = z.string().check(z.regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:@-]'));
+
+/** A `kid`: 1-128 characters of [A-Za-z0-9._:-]. */
+export const zKid = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]'));
+
+/** A JWT NumericDate (seconds), a non-negative integer. */
+export const zEpochSeconds = z.number().check(z.int(), z.gte(0), z.lte(32503680000));
+
+/** A compact JWE: five base64url segments, bounded. JSON serialisation is refused. */
+export const zCompactJwe = z.string().check(
+  z.maxLength(16_384),
+  z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE'),
+);
+
+/** A compact JWS: three base64url segments, bounded. */
+export const zCompactJws = z.string().check(
+  z.maxLength(8_192),
+  z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS'),
+);
+
+/** A PAN: 12 to 19 ASCII digits, Luhn-valid. */
+export const zPan = z.string().check(z.refine(isValidPan, { message: 'must be 12-19 ASCII digits and Luhn-valid', ...ppCode('card_invalid') }));
+
+/** The last four digits of a card or token number. */
+export const zLast4 = z.string().check(z.regex(/^[0-9]{4}$/, 'must be 4 ASCII digits'));
+
+/** A card network. */
+export const zNetwork = z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'other']);
+
+/** A card or token expiry: a real month (1-12) and a four-digit year. */
+export const zExpiry = z.strictObject({
+  month: z.number().check(
+    z.refine((m) => Number.isInteger(m) && m >= 1 && m <= 12, { message: 'must be a month from 1 to 12', ...ppCode('card_invalid') }),
+  ),
+  year: z.number().check(
+    z.refine((y) => Number.isInteger(y) && y >= 2000 && y <= 2199, { message: 'must be a four-digit year', ...ppCode('card_invalid') }),
+  ),
+});
+/** A card or token expiry. */
+export type Expiry = z.infer<typeof zExpiry>;
+
+/** An https URL (http only for loopback), bounded. */
+export const zHttpsUrl = z.string().check(
+  z.maxLength(2048),
+  z.refine((s) => {
+    try {
+      const url = new URL(s);
+      if (url.username || url.password) return false;
+      if (url.protocol === 'https:') return true;
+      return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]');
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only on loopback) without credentials'),
+);
+
+/** A public EC P-256 JWK (device key for encrypting access data). Private members are refused. */
+export const zPublicEcJwk = z.strictObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+  y: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+  kid: z.optional(zKid),
+  alg: z.optional(z.literal('ECDH-ES+A256KW')),
+  use: z.optional(z.literal('enc')),
+});
+/** A public EC P-256 JWK. */
+export type PublicEcJwk = z.infer<typeof zPublicEcJwk>;
