@@ -23,3 +23,4 @@ export * from './crypto/open-provisioning-request.js';
 export * from './crypto/access-data.js';
 export * from './crypto/invocation-signature.js';
 export * from './channel/index.js';
+export * from './crypto/client-assertion.js';

@@ -1,0 +1,132 @@
+import { CompactSign, compactVerify } from 'jose';
+import { type Clock, epochSeconds, systemClock } from '../clock.js';
+import { AuthError } from '../errors.js';
+import { fromBase64Url, fromUtf8, utf8 } from '../lib/base64url.js';
+import { parseStrictJson } from '../lib/strict-json.js';
+import { type RandomSource, createJti, secureRandom } from '../random.js';
+import { zPartyId, zRandomId } from '../schemas/primitives.js';
+import { checkHeader, decodeHeaderStrict } from './headers.js';
+import { type Jwks, type KeyJwk, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
+
+/** The JWS `typ` of a wallet provider's client assertion. */
+export const CLIENT_ASSERTION_TYP = 'pushprov-client+jwt';
+/** The longest lifetime a client assertion may have, seconds. */
+export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
+
+/** Input of {@link createClientAssertion}. */
+export interface CreateClientAssertionInput {
+  /** The wallet provider id: `iss` and `sub`. */
+  walletProviderId: string;
+  /** The token service id: `aud`. */
+  audience: string;
+  /** The wallet provider's private signing key (ES256 or EdDSA) with its `kid`. */
+  signingKey: KeyJwk;
+  /** Lifetime in seconds, at most 300. Default 60. */
+  lifetimeSeconds?: number;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/**
+ * Creates a signed client assertion with which a wallet provider
+ * authenticates to the token service: `Authorization: Bearer <assertion>`.
+ * A compact JWS (`typ: pushprov-client+jwt`) over
+ * `{ iss, sub, aud, iat, exp, jti }`; single use.
+ *
+ * @example
+ * ```ts
+ * const assertion = await createClientAssertion({ walletProviderId: 'wallet-co', audience: 'ts', signingKey });
+ * ```
+ */
+export async function createClientAssertion(input: CreateClientAssertionInput): Promise<string> {
+  const iat = epochSeconds(input.clock ?? systemClock);
+  const lifetime = Math.min(input.lifetimeSeconds ?? 60, MAX_CLIENT_ASSERTION_LIFETIME_SECONDS);
+  const claims = {
+    iss: input.walletProviderId,
+    sub: input.walletProviderId,
+    aud: input.audience,
+    iat,
+    exp: iat + lifetime,
+    jti: createJti(input.random ?? secureRandom),
+  };
+  const key = await importKeyCached(input.signingKey, input.signingKey.alg);
+  return new CompactSign(utf8(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: input.signingKey.alg, kid: input.signingKey.kid, typ: CLIENT_ASSERTION_TYP })
+    .sign(key);
+}
+
+/** A verified client assertion. */
+export interface VerifiedClientAssertion {
+  walletProviderId: string;
+  jti: string;
+  exp: number;
+}
+
+/**
+ * Verifies a client assertion: header allow-list, the provider's key by
+ * `kid`, signature, `iss` = `sub` = the expected provider, `aud`, and time
+ * (with skew). The caller must also refuse a `jti` it has seen (replay). Every
+ * failure is `unauthenticated`.
+ */
+export async function verifyClientAssertion(
+  assertion: string,
+  options: { walletProviderId: string; keys: Jwks; audience: string; clock?: Clock; clockSkewSeconds?: number },
+): Promise<VerifiedClientAssertion> {
+  const fail = (cause?: unknown): never => {
+    throw new AuthError('unauthenticated', 'The client assertion is not valid', cause === undefined ? {} : { cause });
+  };
+  let header: Record<string, unknown> = {};
+  try {
+    header = decodeHeaderStrict(assertion, 'unauthenticated');
+    checkHeader(
+      header,
+      { allowed: ['alg', 'kid', 'typ'], required: ['alg', 'kid', 'typ'], equals: { typ: CLIENT_ASSERTION_TYP }, algorithms: SIGNING_ALGORITHMS },
+      'unauthenticated',
+    );
+  } catch (cause) {
+    fail(cause);
+  }
+  const jwk = options.keys.keys.find((k) => k.kid === header.kid && k.alg === header.alg);
+  if (!jwk) return fail();
+  let payload: unknown;
+  try {
+    const key = await importKeyCached(jwk, jwk.alg);
+    const verified = await compactVerify(assertion, key, { algorithms: [jwk.alg] });
+    payload = parseStrictJson(fromUtf8(verified.payload), { maxLength: 2048, maxDepth: 2 });
+  } catch (cause) {
+    fail(cause);
+  }
+  const c = payload as Record<string, unknown>;
+  const now = epochSeconds(options.clock ?? systemClock);
+  const skew = options.clockSkewSeconds ?? 60;
+  const keys = Object.keys(c).sort().join(',');
+  if (
+    keys !== 'aud,exp,iat,iss,jti,sub' ||
+    c.iss !== options.walletProviderId ||
+    c.sub !== options.walletProviderId ||
+    !zPartyId.safeParse(c.iss).success ||
+    c.aud !== options.audience ||
+    typeof c.iat !== 'number' ||
+    typeof c.exp !== 'number' ||
+    !zRandomId.safeParse(c.jti).success ||
+    c.exp - c.iat <= 0 ||
+    c.exp - c.iat > MAX_CLIENT_ASSERTION_LIFETIME_SECONDS ||
+    c.iat - skew > now ||
+    now >= c.exp + skew
+  ) {
+    fail();
+  }
+  return { walletProviderId: c.iss as string, jti: c.jti as string, exp: c.exp as number };
+}
+
+/** Reads the unverified `iss` of a client assertion, to look up the provider's keys. Returns undefined when unreadable. */
+export function peekClientAssertionIssuer(assertion: string): string | undefined {
+  try {
+    const part = assertion.split('.')[1];
+    if (part === undefined) return undefined;
+    const payload = parseStrictJson(fromUtf8(fromBase64Url(part)), { maxLength: 2048, maxDepth: 2 }) as { iss?: unknown };
+    return typeof payload.iss === 'string' && zPartyId.safeParse(payload.iss).success ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
