@@ -28,7 +28,7 @@ export interface Jwks {
 
 const b64 = (len: number) => z.string().check(z.regex(new RegExp(`^[A-Za-z0-9_-]{${len}}$`)));
 
-const zEcSigPublic = z.strictObject({
+const zEcSigPublic = /* @__PURE__ */ z.strictObject({
   kty: z.literal('EC'),
   crv: z.literal('P-256'),
   x: b64(43),
@@ -37,7 +37,7 @@ const zEcSigPublic = z.strictObject({
   alg: z.literal('ES256'),
   use: z.optional(z.literal('sig')),
 });
-const zOkpSigPublic = z.strictObject({
+const zOkpSigPublic = /* @__PURE__ */ z.strictObject({
   kty: z.literal('OKP'),
   crv: z.literal('Ed25519'),
   x: b64(43),
@@ -45,7 +45,7 @@ const zOkpSigPublic = z.strictObject({
   alg: z.literal('EdDSA'),
   use: z.optional(z.literal('sig')),
 });
-const zEcEncPublic = z.strictObject({
+const zEcEncPublic = /* @__PURE__ */ z.strictObject({
   kty: z.literal('EC'),
   crv: z.literal('P-256'),
   x: b64(43),
@@ -59,10 +59,10 @@ const zEcEncPublic = z.strictObject({
  * A public JWK of this protocol: ES256 or EdDSA for signing, ECDH-ES+A256KW
  * on P-256 for encryption; `kid` and `alg` required, private members refused.
  */
-export const zPublicJwk = z.union([zEcSigPublic, zOkpSigPublic, zEcEncPublic]);
+export const zPublicJwk = /* @__PURE__ */ z.union([zEcSigPublic, zOkpSigPublic, zEcEncPublic]);
 
 /** A public JWK set: 1 to 32 keys with distinct `kid`s. */
-export const zPublicJwks = z.strictObject({
+export const zPublicJwks = /* @__PURE__ */ z.strictObject({
   keys: z.array(zPublicJwk).check(
     z.minLength(1),
     z.maxLength(32),

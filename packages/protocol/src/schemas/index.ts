@@ -21,7 +21,7 @@ export * from './z-submission.js';
 export { parseWith, type ParseOptions } from './parse.js';
 
 /** Any message that travels between the issuer app and the wallet app. */
-export const zAppMessage = z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult]);
+export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult]);
 /** Any app-to-app message. */
 export type AppMessage = z.infer<typeof zAppMessage>;
 

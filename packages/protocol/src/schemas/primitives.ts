@@ -5,7 +5,7 @@ import { isValidPan } from '../card/luhn.js';
 export const PROTOCOL_VERSION = 1 as const;
 
 /** The `version` field: exactly {@link PROTOCOL_VERSION}. */
-export const zVersion = z.literal(PROTOCOL_VERSION);
+export const zVersion = /* @__PURE__ */ z.literal(PROTOCOL_VERSION);
 
 /**
  * Maps a failing refinement to a protocol error code (see `parse.ts`). A zod
@@ -28,43 +28,43 @@ export const zDisplayText = (max: number) =>
   );
 
 /** A base64url string of 22 to 128 characters: session ids, nonces, jtis. */
-export const zRandomId = z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters'));
+export const zRandomId = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters'));
 
 /** A party identifier (issuer id, wallet provider id, token service id): lower-case slug. */
-export const zPartyId = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'));
+export const zPartyId = /* @__PURE__ */ z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'));
 
 /** An opaque identifier chosen by a wallet (account id, device id): printable ASCII, 1-128. */
-export const zOpaqueId = z.string().check(z.regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:@-]'));
+export const zOpaqueId = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:@-]'));
 
 /** A `kid`: 1-128 characters of [A-Za-z0-9._:-]. */
-export const zKid = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]'));
+export const zKid = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]'));
 
 /** A JWT NumericDate (seconds), a non-negative integer. */
-export const zEpochSeconds = z.number().check(z.int(), z.gte(0), z.lte(32503680000));
+export const zEpochSeconds = /* @__PURE__ */ z.number().check(z.int(), z.gte(0), z.lte(32503680000));
 
 /** A compact JWE: five base64url segments, bounded. JSON serialisation is refused. */
-export const zCompactJwe = z.string().check(
+export const zCompactJwe = /* @__PURE__ */ z.string().check(
   z.maxLength(16_384),
   z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE'),
 );
 
 /** A compact JWS: three base64url segments, bounded. */
-export const zCompactJws = z.string().check(
+export const zCompactJws = /* @__PURE__ */ z.string().check(
   z.maxLength(8_192),
   z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS'),
 );
 
 /** A PAN: 12 to 19 ASCII digits, Luhn-valid. */
-export const zPan = z.string().check(z.refine(isValidPan, { message: 'must be 12-19 ASCII digits and Luhn-valid', ...ppCode('card_invalid') }));
+export const zPan = /* @__PURE__ */ z.string().check(z.refine(isValidPan, { message: 'must be 12-19 ASCII digits and Luhn-valid', ...ppCode('card_invalid') }));
 
 /** The last four digits of a card or token number. */
 export const zLast4 = z.string().check(z.regex(/^[0-9]{4}$/, 'must be 4 ASCII digits'));
 
 /** A card network. */
-export const zNetwork = z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'other']);
+export const zNetwork = /* @__PURE__ */ z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'other']);
 
 /** A card or token expiry: a real month (1-12) and a four-digit year. */
-export const zExpiry = z.strictObject({
+export const zExpiry = /* @__PURE__ */ z.strictObject({
   month: z.number().check(
     z.refine((m) => Number.isInteger(m) && m >= 1 && m <= 12, { message: 'must be a month from 1 to 12', ...ppCode('card_invalid') }),
   ),
@@ -76,7 +76,7 @@ export const zExpiry = z.strictObject({
 export type Expiry = z.infer<typeof zExpiry>;
 
 /** An https URL (http only for loopback), bounded. */
-export const zHttpsUrl = z.string().check(
+export const zHttpsUrl = /* @__PURE__ */ z.string().check(
   z.maxLength(2048),
   z.refine((s) => {
     try {
@@ -91,7 +91,7 @@ export const zHttpsUrl = z.string().check(
 );
 
 /** A public EC P-256 JWK (device key for encrypting access data). Private members are refused. */
-export const zPublicEcJwk = z.strictObject({
+export const zPublicEcJwk = /* @__PURE__ */ z.strictObject({
   kty: z.literal('EC'),
   crv: z.literal('P-256'),
   x: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { zCompactJwe, zEpochSeconds, zExpiry, zLast4, zNetwork, zOpaqueId, zPan, zRandomId, zVersion } from './primitives.js';
 
 /** Token status values. */
-export const zTokenStatus = z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
+export const zTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
 /** Token status. */
 export type TokenStatus = z.infer<typeof zTokenStatus>;
 
@@ -10,7 +10,7 @@ export type TokenStatus = z.infer<typeof zTokenStatus>;
  * The access data: the payment token the wallet stores. The token number is a
  * Luhn-valid number from the token service's range, never the PAN.
  */
-export const zAccessData = z.strictObject({
+export const zAccessData = /* @__PURE__ */ z.strictObject({
   tokenReferenceId: zOpaqueId,
   tokenNumber: zPan,
   tokenExpiry: zExpiry,
@@ -49,7 +49,7 @@ export const zProvisioningResponse = z
 export type ProvisioningResponse = z.infer<typeof zProvisioningResponse>;
 
 /** `GET /v1/tokens/{tokenReferenceId}`: the token's status, without its number. */
-export const zTokenStatusResponse = z.strictObject({
+export const zTokenStatusResponse = /* @__PURE__ */ z.strictObject({
   type: z.literal('token-status'),
   version: zVersion,
   tokenReferenceId: zOpaqueId,

@@ -5,7 +5,7 @@ import { zCompactJws, zOpaqueId, zPartyId, zPublicEcJwk, zRandomId, zVersion } f
  * Step 2, wallet to issuer app: who and where the card goes. The issuer binds
  * every one of these into the encrypted request.
  */
-export const zIdentifiers = z.strictObject({
+export const zIdentifiers = /* @__PURE__ */ z.strictObject({
   type: z.literal('identifiers'),
   version: zVersion,
   sessionId: zRandomId,

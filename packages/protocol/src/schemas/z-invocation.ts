@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { zCompactJws, zDisplayText, zEpochSeconds, zHttpsUrl, zLast4, zNetwork, zPartyId, zRandomId, zVersion } from './primitives.js';
 
 /** The non-sensitive account hint the wallet may show: never more than the last 4 digits. */
-export const zAccountHint = z.strictObject({
+export const zAccountHint = /* @__PURE__ */ z.strictObject({
   last4: zLast4,
   network: zNetwork,
   productName: z.optional(zDisplayText(64)),
@@ -16,7 +16,7 @@ export type AccountHint = z.infer<typeof zAccountHint>;
  * the whole flow is bound to. `signature`, when present, is a compact JWS by
  * the issuer over the other fields (see `signInvocation`).
  */
-export const zInvocation = z.strictObject({
+export const zInvocation = /* @__PURE__ */ z.strictObject({
   type: z.literal('invocation'),
   version: zVersion,
   sessionId: zRandomId,

@@ -6,7 +6,7 @@ import { isErrorCode } from '../errors.js';
  * is sent (`application/problem+json`), carrying the protocol's error code.
  * Unknown extension members are allowed (RFC 9457 §3.2) but ignored.
  */
-export const zProblemDetails = z.looseObject({
+export const zProblemDetails = /* @__PURE__ */ z.looseObject({
   type: z.string().check(z.maxLength(512)),
   title: z.string().check(z.maxLength(256)),
   status: z.number().check(z.int(), z.gte(400), z.lte(599)),

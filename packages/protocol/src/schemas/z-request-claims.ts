@@ -11,7 +11,7 @@ import {
 } from './primitives.js';
 
 /** A billing address, all display text. */
-export const zBillingAddress = z.strictObject({
+export const zBillingAddress = /* @__PURE__ */ z.strictObject({
   line1: z.optional(zDisplayText(128)),
   line2: z.optional(zDisplayText(128)),
   city: z.optional(zDisplayText(64)),
@@ -22,7 +22,7 @@ export const zBillingAddress = z.strictObject({
 export type BillingAddress = z.infer<typeof zBillingAddress>;
 
 /** The card inside the encrypted request. Only the issuer side and the token service vault ever hold it. */
-export const zCard = z.strictObject({
+export const zCard = /* @__PURE__ */ z.strictObject({
   pan: zPan,
   expiry: zExpiry,
   cardholderName: z.optional(zDisplayText(64)),

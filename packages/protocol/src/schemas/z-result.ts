@@ -3,12 +3,12 @@ import { isErrorCode } from '../errors.js';
 import { zOpaqueId, zRandomId, zVersion } from './primitives.js';
 
 /** How a provisioning ended, as the wallet reports it to the issuer app. */
-export const zResultStatus = z.enum(['provisioned', 'pending_activation', 'declined', 'failed', 'cancelled']);
+export const zResultStatus = /* @__PURE__ */ z.enum(['provisioned', 'pending_activation', 'declined', 'failed', 'cancelled']);
 /** How a provisioning ended. */
 export type ResultStatus = z.infer<typeof zResultStatus>;
 
 /** Step 6, wallet to issuer app: the outcome, with nothing sensitive in it. */
-export const zResult = z.strictObject({
+export const zResult = /* @__PURE__ */ z.strictObject({
   type: z.literal('result'),
   version: zVersion,
   sessionId: zRandomId,

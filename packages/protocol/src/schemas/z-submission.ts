@@ -6,7 +6,7 @@ import { zCompactJwe, zOpaqueId, zPublicEcJwk, zRandomId, zVersion } from './pri
  * identifiers the wallet holds go in the clear; the wallet provider id is not
  * in the body: it comes from the authenticated caller.
  */
-export const zSubmission = z.strictObject({
+export const zSubmission = /* @__PURE__ */ z.strictObject({
   type: z.literal('submission'),
   version: zVersion,
   sessionId: zRandomId,
