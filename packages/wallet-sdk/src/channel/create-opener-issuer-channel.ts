@@ -1,0 +1,149 @@
+import { type AppMessage, BaseAppChannel, TransportError, createError, parseAppMessage, toProvisioningError } from '@pushprov/protocol';
+
+/** A window that messages can be posted to: the opener. */
+export interface MessageTargetLike {
+  postMessage(message: unknown, targetOrigin: string): void;
+  /** True once the window is closed (as `Window.closed`). */
+  readonly closed?: boolean;
+}
+
+/** The part of a `MessageEvent` the channel reads. */
+export interface MessageEventLike {
+  readonly origin: string;
+  readonly source: unknown;
+  readonly data: unknown;
+}
+
+/**
+ * The part of `window` the channel uses, so it can run against a fake window
+ * in tests. The browser's `window` fits.
+ */
+export interface WindowLike {
+  readonly opener: MessageTargetLike | null;
+  addEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
+  removeEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
+}
+
+/** Options of {@link createOpenerIssuerChannel}. */
+export interface OpenerIssuerChannelOptions {
+  /**
+   * The exact origins (`https://bank.example`) of issuer pages allowed to
+   * open the wallet. No wildcards, no `"null"`; https only (http on loopback).
+   */
+  allowedIssuerOrigins: readonly string[];
+  /**
+   * The issuer origin to talk to, when the page already knows it. It must be
+   * allow-listed. Otherwise it is learnt from the first accepted message and
+   * then pinned.
+   */
+  issuerOrigin?: string;
+  /** The wallet page's window. Default `globalThis.window`. */
+  window?: WindowLike;
+}
+
+/** Checks that `origin` is a serialised https (or loopback http) origin. */
+function checkOrigin(origin: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  const loopback = url !== undefined && (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]');
+  if (!url || url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+    throw createError('configuration_invalid', 'Issuer origins must be exact https origins such as https://bank.example');
+  }
+  return origin;
+}
+
+/**
+ * The browser popup side of the wallet: an `AppChannel` between the wallet
+ * page (opened by the issuer with `window.open`) and `window.opener`.
+ *
+ * A message is accepted only when its origin is exactly one of
+ * `allowedIssuerOrigins` (and, once an origin is pinned, that one), its
+ * `source` is `window.opener`, and it passes `parseAppMessage` (strict JSON
+ * text, or a plain object re-checked as strict JSON). Anything else goes to the
+ * error listeners as `origin_rejected` or a schema error and ends nothing.
+ * Messages are posted as JSON text with `targetOrigin` set to the pinned
+ * origin: never `'*'`, and never before an origin is known.
+ *
+ * @example
+ * ```ts
+ * // On the wallet page opened by the bank:
+ * const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: ['https://bank.example'] });
+ * const outcome = await wallet.handleInvocation(channel);
+ * window.close();
+ * ```
+ */
+export function createOpenerIssuerChannel(options: OpenerIssuerChannelOptions): OpenerIssuerChannel {
+  return new OpenerIssuerChannel(options);
+}
+
+/** The channel made by {@link createOpenerIssuerChannel}. */
+export class OpenerIssuerChannel extends BaseAppChannel {
+  readonly #window: WindowLike;
+  readonly #allowed: ReadonlySet<string>;
+  #origin: string | undefined;
+  readonly #listener = (event: MessageEventLike) => this.#receive(event);
+
+  constructor(options: OpenerIssuerChannelOptions) {
+    super();
+    const allowed = options.allowedIssuerOrigins;
+    if (!Array.isArray(allowed) || allowed.length === 0) throw createError('configuration_invalid', 'allowedIssuerOrigins must list at least one origin');
+    this.#allowed = new Set(allowed.map(checkOrigin));
+    if (options.issuerOrigin !== undefined && !this.#allowed.has(options.issuerOrigin)) {
+      throw createError('configuration_invalid', 'issuerOrigin must be one of allowedIssuerOrigins');
+    }
+    this.#origin = options.issuerOrigin;
+    const win = options.window ?? (globalThis as { window?: WindowLike }).window;
+    if (!win) throw createError('configuration_invalid', 'No window: pass one in the options');
+    this.#window = win;
+    win.addEventListener('message', this.#listener);
+  }
+
+  /** The issuer origin messages are exchanged with, once known. */
+  get issuerOrigin(): string | undefined {
+    return this.#origin;
+  }
+
+  #receive(event: MessageEventLike): void {
+    const opener = this.#window.opener;
+    if (opener === null || event.source !== opener) {
+      this.reject(new TransportError('origin_rejected', 'The message does not come from the window that opened this page'));
+      return;
+    }
+    if (!this.#allowed.has(event.origin) || (this.#origin !== undefined && event.origin !== this.#origin)) {
+      this.reject(new TransportError('origin_rejected', 'The message origin is not allowed'));
+      return;
+    }
+    let message: AppMessage;
+    try {
+      const { data } = event;
+      message = parseAppMessage(typeof data === 'string' ? data : JSON.stringify(data) ?? '');
+    } catch (error) {
+      this.reject(toProvisioningError(error, 'invalid_message'));
+      return;
+    }
+    this.#origin = event.origin;
+    this.deliver(message);
+  }
+
+  async send(message: AppMessage): Promise<void> {
+    this.assertOpen();
+    const opener = this.#window.opener;
+    if (opener === null || opener.closed === true) throw new TransportError('channel_closed', 'The issuer window is gone');
+    if (this.#origin === undefined) throw new TransportError('origin_rejected', 'No issuer origin is known yet: nothing is sent before one is');
+    const text = JSON.stringify(parseAppMessage(message));
+    try {
+      opener.postMessage(text, this.#origin);
+    } catch (cause) {
+      throw new TransportError('network_error', 'The message could not be posted to the issuer window', { cause });
+    }
+  }
+
+  override close(reason?: Parameters<BaseAppChannel['close']>[0]): void {
+    this.#window.removeEventListener('message', this.#listener);
+    super.close(reason);
+  }
+}

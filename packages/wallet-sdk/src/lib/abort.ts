@@ -1,0 +1,64 @@
+import { abortError } from '@pushprov/protocol';
+
+/** An AbortController that also aborts when `parent` does, with the parent's reason. */
+export interface LinkedController {
+  readonly signal: AbortSignal;
+  abort(reason: unknown): void;
+  /** Detaches from the parent. Idempotent. */
+  dispose(): void;
+}
+
+/**
+ * Creates a controller linked to an optional parent signal. Written by hand
+ * rather than with `AbortSignal.any`, which some runtimes (React Native) lack.
+ */
+export function linkController(parent?: AbortSignal): LinkedController {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent!.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    dispose: () => parent?.removeEventListener('abort', onAbort),
+  };
+}
+
+/**
+ * Settles with `promise`, or rejects with the signal's typed error as soon as
+ * `signal` aborts, whichever comes first. For host callbacks that may ignore
+ * the signal they are given.
+ */
+export function raceSignal<T>(promise: Promise<T> | T, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Waits `ms` milliseconds; rejects with the signal's typed error when aborted first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,283 @@
+import {
+  type Clock,
+  type ErrorCode,
+  type KeyJwk,
+  type ProvisioningError,
+  type ProvisioningResponse,
+  type RandomSource,
+  type Submission,
+  type TokenStatusResponse,
+  abortError,
+  createClientAssertion,
+  createError,
+  createId,
+  parseProblemDetails,
+  parseProvisioningResponse,
+  parseSubmission,
+  parseTokenStatusResponse,
+  secureRandom,
+  systemClock,
+  toProvisioningError,
+  zHttpsUrl,
+  zOpaqueId,
+} from '@pushprov/protocol';
+import { sleep as defaultSleep } from '../lib/abort.js';
+import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
+import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-client.js';
+
+/** The part of a Fetch `Response` the client reads. */
+export interface FetchResponseLike {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The part of `fetch` the client uses. The global `fetch` of browsers, React Native and Node fits. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<FetchResponseLike>;
+
+/** Authenticates with a static API key: `Authorization: Bearer <apiKey>`. */
+export interface ApiKeyAuth {
+  apiKey: string;
+}
+
+/**
+ * Authenticates as the wallet provider with a signed client assertion
+ * (`createClientAssertion`), a fresh one for every attempt.
+ */
+export interface ClientAssertionAuth {
+  /** The wallet provider id: the assertion's `iss` and `sub`. */
+  walletProviderId: string;
+  /** The token service id: the assertion's `aud`. */
+  audience: string;
+  /** The wallet provider's private signing JWK (ES256 or EdDSA) with its `kid`. */
+  signingKey: KeyJwk;
+}
+
+/** Information passed to {@link HttpTokenServiceClientOptions.onRetry}. Safe to log. */
+export interface RetryInfo {
+  /** The attempt about to be made, counted from 1 for the first retry. */
+  retry: number;
+  /** How long the client waits first, milliseconds. */
+  delayMs: number;
+  /** What failed. */
+  error: ProvisioningError;
+}
+
+/** Options of {@link createHttpTokenServiceClient}. */
+export interface HttpTokenServiceClientOptions {
+  /** The token service's base URL: https (http only on loopback). */
+  baseUrl: string;
+  /** How the client authenticates. */
+  auth: ApiKeyAuth | ClientAssertionAuth;
+  /** The fetch to use. Default: the global `fetch`, looked up at call time. */
+  fetch?: FetchLike;
+  /** Timeout of each attempt (request and body), milliseconds. Default 10 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 3. */
+  maxRetries?: number;
+  /** Backoff configuration. */
+  retryDelay?: RetryDelayOptions;
+  /** Randomness for jitter and idempotency keys. Default the platform CSPRNG. */
+  random?: RandomSource;
+  /** Waits between attempts; injectable so tests need not wait. Must reject when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The clock for client assertions and `Retry-After` dates. */
+  clock?: Clock;
+  /** Called before each retry. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** Options of {@link HttpTokenServiceClient.submit}. */
+export interface HttpSubmitOptions {
+  /** The idempotency key. Default: a fresh `idem_…` id per call, reused by its retries. */
+  idempotencyKey?: string;
+  /** Aborts the submission, retries included. */
+  signal?: AbortSignal;
+}
+
+/** The HTTP {@link TokenServiceClient}; its `submit` makes the idempotency key optional. */
+export interface HttpTokenServiceClient extends TokenServiceClient {
+  submit(submission: Submission, options?: HttpSubmitOptions): Promise<ProvisioningResponse>;
+}
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs: number | undefined };
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_message',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+const HEADER_SAFE = /^[\x21-\x7e]{1,4096}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * Creates the HTTP client of the token service API:
+ * `POST {baseUrl}/v1/provisioning-requests` and `GET {baseUrl}/v1/tokens/{id}`.
+ *
+ * - Authenticates with an API key or a fresh client assertion per attempt.
+ * - Sends an `Idempotency-Key`, the same for every retry of one submission.
+ * - Retries only what can succeed later: network errors, attempt timeouts,
+ *   5xx, 429 (honouring `Retry-After`) and 409 `idempotency_in_flight`, with
+ *   exponential backoff and full jitter, up to `maxRetries`.
+ * - Honours a timeout per attempt and an `AbortSignal` over the whole call.
+ * - Maps RFC 9457 problem details to `ProvisioningError`s with the same code,
+ *   status and request id; checks every success body against its schema.
+ *
+ * @example
+ * ```ts
+ * const tokenService = createHttpTokenServiceClient({
+ *   baseUrl: 'https://tokens.example',
+ *   auth: { walletProviderId: 'wallet-co', audience: 'token-service', signingKey: providerPrivateJwk },
+ *   timeoutMs: 10_000,
+ *   maxRetries: 3,
+ * });
+ * const response = await tokenService.submit(submission, { signal });
+ * ```
+ */
+export function createHttpTokenServiceClient(options: HttpTokenServiceClientOptions): HttpTokenServiceClient {
+  const baseUrl = checkBaseUrl(options.baseUrl);
+  const auth = options.auth;
+  if ('apiKey' in auth ? !HEADER_SAFE.test(auth.apiKey) : !auth.walletProviderId || !auth.audience || !auth.signingKey) {
+    throw createError('configuration_invalid', 'auth needs an apiKey, or walletProviderId, audience and signingKey');
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetries = options.maxRetries ?? 3;
+  if (!(timeoutMs > 0) || !Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw createError('configuration_invalid', 'timeoutMs must be positive and maxRetries a non-negative integer');
+  }
+  const delays = { initialMs: 250, maxMs: 5_000, maxRetryAfterMs: 30_000, ...options.retryDelay };
+  const random = options.random ?? secureRandom;
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? defaultSleep;
+
+  const authorization = async (): Promise<string> =>
+    'apiKey' in auth
+      ? `Bearer ${auth.apiKey}`
+      : `Bearer ${await createClientAssertion({ walletProviderId: auth.walletProviderId, audience: auth.audience, signingKey: auth.signingKey, clock, random })}`;
+
+  async function attempt<T>(
+    method: string,
+    url: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    parse: (text: string) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempt<T>> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const transportFailure = (cause: unknown): Attempt<T> => {
+      if (signal?.aborted) throw abortError(signal);
+      const code = timedOut ? 'timeout' : 'network_error';
+      const message = timedOut ? `No answer from the token service within ${timeoutMs} ms` : 'The token service could not be reached';
+      return { ok: false, error: createError(code, message, { cause }), retry: true, retryAfterMs: undefined };
+    };
+    try {
+      const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+      if (!fetchImpl) throw createError('configuration_invalid', 'No fetch is available: pass one in the options');
+      const init = { method, headers: { ...headers, Authorization: await authorization() }, signal: controller.signal };
+      let response: FetchResponseLike;
+      let text: string;
+      try {
+        response = await fetchImpl(url, body === undefined ? init : { ...init, body });
+        text = await response.text();
+      } catch (cause) {
+        return transportFailure(cause);
+      }
+      const { status } = response;
+      const headerRequestId = response.headers.get('x-request-id');
+      const requestId = headerRequestId !== null && REQUEST_ID.test(headerRequestId) ? headerRequestId : undefined;
+      if (status >= 200 && status < 300) {
+        if (!/^application\/([a-z.+-]+\+)?json\b/i.test(response.headers.get('content-type') ?? '')) {
+          throw createError('invalid_message', 'The token service answered with a body that is not JSON', { status, requestId });
+        }
+        return { ok: true, value: parse(text) };
+      }
+      let problem: ReturnType<typeof parseProblemDetails> | undefined;
+      try {
+        problem = parseProblemDetails(text);
+      } catch {
+        problem = undefined;
+      }
+      const code = problem ? (problem.code as ErrorCode) : (STATUS_CODES[status] ?? 'server_error');
+      const retry = status >= 500 || status === 429 || (status === 409 && code === 'idempotency_in_flight');
+      const error = createError(code, problem?.detail ?? problem?.title ?? `The token service answered ${status}`, {
+        status,
+        requestId: problem?.requestId ?? requestId,
+        retryable: retry,
+      });
+      return { ok: false, error, retry, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), clock) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async function call<T>(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    parse: (text: string) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const url = `${baseUrl}${path}`;
+    for (let retry = 0; ; retry++) {
+      if (signal?.aborted) throw abortError(signal);
+      let result: Attempt<T>;
+      try {
+        result = await attempt(method, url, body, headers, parse, signal);
+      } catch (error) {
+        throw toProvisioningError(error);
+      }
+      if (result.ok) return result.value;
+      const { error, retryAfterMs } = result;
+      if (!result.retry || retry >= maxRetries || (retryAfterMs !== undefined && retryAfterMs > delays.maxRetryAfterMs)) throw error;
+      const delayMs = retryAfterMs ?? backoffDelay(retry, delays, random);
+      options.onRetry?.({ retry: retry + 1, delayMs, error });
+      await sleep(delayMs, signal);
+    }
+  }
+
+  return {
+    async submit(submission, submitOptions = {}) {
+      const idempotencyKey = submitOptions.idempotencyKey ?? createId('idem', random);
+      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+      const body = JSON.stringify(parseSubmission(submission));
+      const headers = { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
+      return call('POST', '/v1/provisioning-requests', body, headers, parseProvisioningResponse, submitOptions.signal);
+    },
+    async getTokenStatus(tokenReferenceId, statusOptions: GetTokenStatusOptions = {}) {
+      if (!zOpaqueId.safeParse(tokenReferenceId).success || /^\.+$/.test(tokenReferenceId)) {
+        throw createError('invalid_message', 'The token reference id is malformed');
+      }
+      const parse = (text: string): TokenStatusResponse => {
+        const status = parseTokenStatusResponse(text);
+        if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
+        return status;
+      };
+      return call('GET', `/v1/tokens/${encodeURIComponent(tokenReferenceId)}`, undefined, { Accept: 'application/json' }, parse, statusOptions.signal);
+    },
+  };
+}
+
+function checkBaseUrl(baseUrl: string): string {
+  if (!zHttpsUrl.safeParse(baseUrl).success) throw createError('configuration_invalid', 'baseUrl must be an https URL (http only on loopback)');
+  const url = new URL(baseUrl);
+  if (url.search || url.hash) throw createError('configuration_invalid', 'baseUrl must not have a query or fragment');
+  return url.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,37 @@
+import type { ProvisioningResponse, Submission, TokenStatusResponse } from '@pushprov/protocol';
+
+/** Options of {@link TokenServiceClient.submit}. */
+export interface SubmitOptions {
+  /** The idempotency key: the same for every retry of one submission, fresh for each new one. */
+  idempotencyKey: string;
+  /** Aborts the submission, retries included. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link TokenServiceClient.getTokenStatus}. */
+export interface GetTokenStatusOptions {
+  /** Aborts the request, retries included. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How the wallet talks to the token service. {@link createHttpTokenServiceClient}
+ * is the shipped implementation; implement it yourself to go through your
+ * own backend, or with a double in tests. Failures must be
+ * `ProvisioningError`s with the token service's codes.
+ *
+ * @example
+ * ```ts
+ * // Route submissions through the wallet provider's own backend:
+ * const tokenService: TokenServiceClient = {
+ *   submit: (submission, { idempotencyKey, signal }) => myBackend.post('/push', submission, { idempotencyKey, signal }),
+ *   getTokenStatus: (id, { signal } = {}) => myBackend.get(`/tokens/${id}`, { signal }),
+ * };
+ * ```
+ */
+export interface TokenServiceClient {
+  /** Submits a provisioning request (step 4) and returns the token service's answer (step 5). */
+  submit(submission: Submission, options: SubmitOptions): Promise<ProvisioningResponse>;
+  /** Reads a token's status, without its number. */
+  getTokenStatus(tokenReferenceId: string, options?: GetTokenStatusOptions): Promise<TokenStatusResponse>;
+}

@@ -1,0 +1,81 @@
+import type { AccessData } from '@pushprov/protocol';
+
+/**
+ * A provisioned token as the wallet keeps it: the access data (with the token
+ * number) and where it came from. Only a {@link TokenStore} ever holds it;
+ * events, outcomes and result messages carry the last four digits at most.
+ */
+export interface StoredToken {
+  /** The access data, decrypted. Holds the token number: keep it in secure storage. */
+  readonly accessData: AccessData;
+  /** The issuer that pushed the card. */
+  readonly issuerId: string;
+  /** The session it was provisioned in. */
+  readonly sessionId: string;
+  /** When the wallet stored it, epoch milliseconds. */
+  readonly storedAt: number;
+}
+
+/**
+ * Where the wallet keeps provisioned tokens: an interface so that apps can use
+ * the platform's secure storage (Keychain, Keystore, an encrypted database).
+ * {@link createMemoryTokenStore} is the in-memory reference implementation;
+ * every implementation should pass the contract suite in
+ * `test/contract/token-store.contract.ts`.
+ *
+ * @example
+ * ```ts
+ * const tokenStore: TokenStore = {
+ *   save: (token) => secureStorage.set(token.accessData.tokenReferenceId, JSON.stringify(token)),
+ *   get: async (id) => { const raw = await secureStorage.get(id); return raw ? JSON.parse(raw) : undefined; },
+ *   list: async () => (await secureStorage.values()).map((raw) => JSON.parse(raw)),
+ *   delete: (id) => secureStorage.remove(id),
+ * };
+ * ```
+ */
+export interface TokenStore {
+  /** Stores a token under its `accessData.tokenReferenceId`, replacing any token with that id. */
+  save(token: StoredToken): Promise<void>;
+  /** The token with that reference id, or `undefined`. */
+  get(tokenReferenceId: string): Promise<StoredToken | undefined>;
+  /** Every stored token, in the order they were first stored. */
+  list(): Promise<StoredToken[]>;
+  /** Deletes a token; resolves `true` when there was one. */
+  delete(tokenReferenceId: string): Promise<boolean>;
+}
+
+const copy = (token: StoredToken): StoredToken => ({
+  ...token,
+  accessData: { ...token.accessData, tokenExpiry: { ...token.accessData.tokenExpiry } },
+});
+
+/**
+ * An in-memory {@link TokenStore} for tests, demos and server-side wallets
+ * with their own persistence. It stores and returns copies, so callers cannot
+ * change what is stored by mutating a record.
+ *
+ * @example
+ * ```ts
+ * const tokenStore = createMemoryTokenStore();
+ * const wallet = createWallet({ tokenStore, ...rest });
+ * const tokens = await tokenStore.list();
+ * ```
+ */
+export function createMemoryTokenStore(): TokenStore {
+  const tokens = new Map<string, StoredToken>();
+  return {
+    async save(token) {
+      tokens.set(token.accessData.tokenReferenceId, copy(token));
+    },
+    async get(tokenReferenceId) {
+      const token = tokens.get(tokenReferenceId);
+      return token && copy(token);
+    },
+    async list() {
+      return [...tokens.values()].map(copy);
+    },
+    async delete(tokenReferenceId) {
+      return tokens.delete(tokenReferenceId);
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import {
+  type AccessData,
+  type AppChannel,
+  type Clock,
+  type Invocation,
+  type JwkPair,
+  type ProvisioningError,
+  type ProvisioningRequestMessage,
+  type ProvisioningResponse,
+  type RandomSource,
+  type Result,
+  type Submission,
+  createError,
+  createId,
+  createNonce,
+  decryptAccessData,
+  generateEncryptionKey,
+  parseIdentifiers,
+  parseProvisioningResponse,
+  toProvisioningError,
+  toPublicJwk,
+  waitForMessage,
+} from '@pushprov/protocol';
+import { linkController, raceSignal } from '../lib/abort.js';
+import type { TokenServiceClient } from '../token-service/token-service-client.js';
+import type { TokenStore } from '../token-store/token-store.js';
+import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
+import type { ConsentHandler, ConsentPrompt, IdentityProvider, WalletEvent, WalletOutcome, WalletSessionState } from './types.js';
+
+/** The wallet's options, checked and with defaults applied. */
+export interface SessionContext {
+  identity: IdentityProvider;
+  consent: ConsentHandler;
+  tokenService: TokenServiceClient;
+  tokenStore: TokenStore;
+  policy: InvocationPolicy;
+  deviceKey: 'generate' | JwkPair | undefined;
+  clock: Clock;
+  random: RandomSource;
+}
+
+/** The session's hooks into its handle. */
+export interface SessionHooks {
+  signal: AbortSignal;
+  emit: (event: WalletEvent) => void;
+  setState: (state: WalletSessionState, sessionId?: string) => void;
+}
+
+/** How long sending the final result may take, milliseconds. */
+const RESULT_SEND_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs one session, step by step, to its outcome. Never rejects: every
+ * failure becomes an outcome carrying a typed error.
+ */
+export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks): Promise<WalletOutcome> {
+  const { signal, emit, setState } = hooks;
+  let invocation: Invocation;
+  let verified: boolean;
+  try {
+    invocation = await waitForInvocation(channel, hooks);
+    setState('verifying_invocation');
+    ({ verified } = await raceSignal(checkInvocation(invocation, context.policy), signal));
+  } catch (error) {
+    return { status: 'rejected', error: toProvisioningError(error) };
+  }
+
+  const { sessionId, issuerId, account } = invocation;
+  const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
+  if (account.productName !== undefined) prompt.account.productName = account.productName;
+  if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
+  emit({ type: 'invocation', prompt });
+
+  const sendResult = async (result: Result): Promise<boolean> => {
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(createError('timeout', 'The result could not be sent in time')), RESULT_SEND_TIMEOUT_MS);
+    try {
+      await raceSignal(channel.send(result), limit.signal);
+      return true;
+    } catch (error) {
+      emit({ type: 'error', error: toProvisioningError(error, 'channel_closed'), sessionId });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  try {
+    if (invocation.replyTo !== undefined && typeof (channel as { setPeerUrl?: unknown }).setPeerUrl === 'function') {
+      (channel as unknown as { setPeerUrl(url: string): void }).setPeerUrl(invocation.replyTo);
+    }
+    setState('awaiting_consent', sessionId);
+    const consented = await raceSignal(
+      Promise.resolve().then(() => context.consent({ ...prompt, account: { ...prompt.account } }, { signal })),
+      signal,
+    );
+    if (consented !== true) throw createError('consent_denied', 'The user did not consent');
+
+    setState('sending_identifiers', sessionId);
+    const who = await raceSignal(Promise.resolve().then(context.identity), signal);
+    const deviceKey = context.deviceKey === 'generate' ? await raceSignal(generateEncryptionKey(), signal) : context.deviceKey;
+    const nonce = createNonce(context.random);
+    let identifiers;
+    try {
+      identifiers = parseIdentifiers({
+        type: 'identifiers',
+        version: 1,
+        sessionId,
+        walletProviderId: who.walletProviderId,
+        walletAccountId: who.walletAccountId,
+        deviceId: who.deviceId,
+        nonce,
+        ...(deviceKey && { devicePublicKey: toPublicJwk(deviceKey.publicJwk) }),
+      });
+    } catch (cause) {
+      throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
+    }
+    await raceSignal(channel.send(identifiers), signal);
+
+    setState('waiting_for_request', sessionId);
+    const request = await waitForMessage(
+      channel,
+      (m): m is ProvisioningRequestMessage => m.type === 'provisioning-request' && m.sessionId === sessionId,
+      {
+        signal,
+        onRejected: (m) => {
+          const what = m.type === 'provisioning-request' ? 'A provisioning request for another session' : `A ${m.type} message`;
+          emit({ type: 'error', error: createError('unexpected_message', `${what} was ignored`), sessionId });
+        },
+        onError: (error) => emit({ type: 'error', error, sessionId }),
+      },
+    );
+
+    setState('submitting', sessionId);
+    const submission: Submission = {
+      type: 'submission',
+      version: 1,
+      sessionId,
+      walletAccountId: identifiers.walletAccountId,
+      deviceId: identifiers.deviceId,
+      nonce,
+      encryptedRequest: request.encryptedRequest,
+    };
+    if (identifiers.devicePublicKey) submission.devicePublicKey = identifiers.devicePublicKey;
+    const idempotencyKey = createId('idem', context.random);
+    const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal }), signal);
+
+    // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
+    setState('storing', sessionId);
+    const accessData = await readAccessData(response, sessionId, deviceKey);
+    await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now() });
+    const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
+    setState('sending_result', sessionId);
+    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId });
+    const token = {
+      tokenReferenceId: accessData.tokenReferenceId,
+      status: accessData.status,
+      tokenLast4: accessData.tokenNumber.slice(-4),
+      panLast4: accessData.panLast4,
+      tokenExpiry: { ...accessData.tokenExpiry },
+      ...(accessData.network && { network: accessData.network }),
+    };
+    return { status, sessionId, issuerId, token, resultSent };
+  } catch (caught) {
+    const error = toProvisioningError(caught);
+    const status = error.code === 'declined' ? 'declined' : error.code === 'consent_denied' || error.code === 'cancelled' ? 'cancelled' : 'failed';
+    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, errorCode: error.code });
+    return { status, sessionId, issuerId, error, resultSent };
+  }
+}
+
+/**
+ * Waits for the first invocation on the channel. A schema failure (the
+ * channel could not parse what arrived) ends the wait: the wallet was opened
+ * to handle one invocation and got garbage. Other messages and refused
+ * origins are reported and ignored.
+ */
+async function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<Invocation> {
+  const phase = linkController(hooks.signal);
+  try {
+    return await waitForMessage(channel, (m): m is Invocation => m.type === 'invocation', {
+      signal: phase.signal,
+      onRejected: (m) => hooks.emit({ type: 'error', error: createError('unexpected_message', `A ${m.type} message arrived before any invocation`) }),
+      onError: (error: ProvisioningError) => (error.family === 'schema' ? phase.abort(error) : hooks.emit({ type: 'error', error })),
+    });
+  } finally {
+    phase.dispose();
+  }
+}
+
+/** Checks the token service's answer against the session and opens the access data. */
+async function readAccessData(input: ProvisioningResponse, sessionId: string, deviceKey: JwkPair | undefined): Promise<AccessData> {
+  const response = parseProvisioningResponse(input);
+  if (response.sessionId !== sessionId) throw createError('invalid_message', 'The token service answered for another session');
+  let accessData: AccessData;
+  if (response.encryptedAccessData !== undefined) {
+    if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
+    accessData = await decryptAccessData(response.encryptedAccessData, deviceKey.privateJwk);
+  } else {
+    accessData = response.accessData!;
+  }
+  if (accessData.tokenReferenceId !== response.tokenReferenceId || accessData.status !== response.status) {
+    throw createError('invalid_message', 'The access data does not match the token service answer');
+  }
+  return accessData;
+}

@@ -1,0 +1,193 @@
+import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource } from '@pushprov/protocol';
+import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
+import type { TokenServiceClient } from '../token-service/token-service-client.js';
+import type { TokenStore } from '../token-store/token-store.js';
+
+/** A card network, as in the invocation's account hint. */
+export type Network = AccountHint['network'];
+
+/** Who the wallet is: sent to the issuer and bound into the encrypted request. */
+export interface WalletIdentity {
+  /** The wallet provider's id at the token service (a lower-case slug). */
+  walletProviderId: string;
+  /** The user's account id in the wallet app. */
+  walletAccountId: string;
+  /** This device's id in the wallet app. */
+  deviceId: string;
+}
+
+/**
+ * Returns the wallet's identity for a session. Called once per accepted invocation.
+ *
+ * @example
+ * ```ts
+ * const identity: IdentityProvider = () => ({ walletProviderId: 'wallet-co', walletAccountId: user.id, deviceId: device.id });
+ * ```
+ */
+export type IdentityProvider = () => WalletIdentity | Promise<WalletIdentity>;
+
+/** What the host shows the user before anything is sent: never more than the last four digits. */
+export interface ConsentPrompt {
+  sessionId: string;
+  issuerId: string;
+  /** The issuer's display name from the invocation (authentic only when `verified`). */
+  issuerName?: string;
+  /** True when the invocation's signature verified against the trust list. */
+  verified: boolean;
+  account: { last4: string; network: Network; productName?: string };
+}
+
+/**
+ * Asks the user: "Bank X wants to add card •••• 1234". Resolve `true` to go
+ * on, `false` to refuse (the session ends `cancelled` with `consent_denied`).
+ * The signal aborts when the session times out or is cancelled: close the
+ * dialog then.
+ *
+ * @example
+ * ```ts
+ * const consent: ConsentHandler = (prompt, { signal }) =>
+ *   showDialog(`${prompt.issuerName ?? prompt.issuerId} wants to add card •••• ${prompt.account.last4}`, { signal });
+ * ```
+ */
+export type ConsentHandler = (prompt: ConsentPrompt, context: { signal: AbortSignal }) => boolean | Promise<boolean>;
+
+/** Where a session is. Terminal states are the outcome statuses. */
+export type WalletSessionState =
+  | 'waiting_for_invocation'
+  | 'verifying_invocation'
+  | 'awaiting_consent'
+  | 'sending_identifiers'
+  | 'waiting_for_request'
+  | 'submitting'
+  | 'storing'
+  | 'sending_result'
+  | WalletOutcome['status'];
+
+/** A provisioned token, summarised without its number. */
+export interface TokenSummary {
+  tokenReferenceId: string;
+  status: 'active' | 'pending_activation';
+  tokenLast4: string;
+  panLast4: string;
+  tokenExpiry: Expiry;
+  network?: Network;
+}
+
+/**
+ * How a session ended. It carries nothing sensitive: the token number is only
+ * in the {@link TokenStore}.
+ *
+ * - `provisioned`, `pending_activation`: the token is stored; `token` summarises it.
+ * - `declined`: the token service or issuer declined (`error.code` `declined`).
+ * - `failed`: anything else went wrong after the invocation was accepted.
+ * - `cancelled`: the user refused (`consent_denied`), or the host cancelled (`cancelled`).
+ * - `rejected`: the invocation itself was refused (malformed, unknown issuer,
+ *   bad signature, expired, replayed): no session began and nothing was sent back.
+ *
+ * For every status but `rejected`, a `result` message was sent to the issuer
+ * app when the channel allowed it (`resultSent`).
+ */
+export type WalletOutcome =
+  | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; error: ProvisioningError; resultSent: boolean }
+  | { status: 'rejected'; error: ProvisioningError };
+
+/**
+ * What a session reports to the host, each step, for its UI and logs. Safe to
+ * log: ids, last four digits and error codes only.
+ *
+ * - `state`: the session moved to `state`.
+ * - `invocation`: an invocation was accepted (what the consent prompt shows).
+ * - `error`: input was refused but the session goes on (a stray message, a
+ *   wrong origin, a result that could not be delivered).
+ * - `outcome`: the session ended.
+ */
+export type WalletEvent =
+  | { type: 'state'; state: WalletSessionState; sessionId?: string }
+  | { type: 'invocation'; prompt: ConsentPrompt }
+  | { type: 'error'; error: ProvisioningError; sessionId?: string }
+  | { type: 'outcome'; outcome: WalletOutcome };
+
+/**
+ * Receives {@link WalletEvent}s. Exceptions it throws are swallowed.
+ *
+ * @example
+ * ```ts
+ * const onEvent: WalletEventListener = (event) => console.log(JSON.stringify(event));
+ * ```
+ */
+export type WalletEventListener = (event: WalletEvent) => void;
+
+/** Options of {@link createWallet}. */
+export interface WalletOptions {
+  /** The wallet's identity. */
+  identity: IdentityProvider;
+  /** Asks the user for consent. */
+  consent: ConsentHandler;
+  /** Talks to the token service: usually `createHttpTokenServiceClient(…)`. */
+  tokenService: TokenServiceClient;
+  /** Keeps provisioned tokens. */
+  tokenStore: TokenStore;
+  /**
+   * The issuers this wallet accepts, each with its public JWK set:
+   * `{ 'bank-a': { keys: [...] } }`. Invocations from others are refused
+   * (`unknown_issuer`). Without it, any issuer is accepted, unverified.
+   */
+  trustedIssuers?: Readonly<Record<string, Jwks>>;
+  /**
+   * Refuse invocations without a valid issuer signature (`signature_invalid`).
+   * Default `true` when `trustedIssuers` is given; needs `trustedIssuers`.
+   */
+  requireSignedInvocations?: boolean;
+  /** Remembers accepted sessions to refuse replays. Default an in-memory store of 1024. */
+  seenSessions?: SeenSessionStore;
+  /**
+   * A device encryption key, so the access data comes back encrypted to this
+   * device: `'generate'` for a fresh key each session, or your own pair
+   * (`generateEncryptionKey()`, kept in secure storage). Default none.
+   */
+  deviceKey?: 'generate' | JwkPair;
+  /** The whole session's time limit, milliseconds. Default 120 000. */
+  timeoutMs?: number;
+  /** Tolerated clock difference for invocation times, seconds. Default 60. */
+  clockSkewSeconds?: number;
+  /** The longest invocation lifetime (`exp - iat`) accepted, seconds. Default 900. */
+  maxInvocationLifetimeSeconds?: number;
+  /** Receives every session's events. */
+  onEvent?: WalletEventListener;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/** Options of {@link Wallet.handleInvocation} and {@link Wallet.startSession}. */
+export interface HandleInvocationOptions {
+  /** Cancels the session (outcome `cancelled`, or the signal's reason when it is a `ProvisioningError`). */
+  signal?: AbortSignal;
+  /** This session's time limit, milliseconds. Default the wallet's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Receives this session's events (in addition to the wallet's `onEvent`). */
+  onEvent?: WalletEventListener;
+}
+
+/** A running session. */
+export interface WalletSession {
+  /** The current state. */
+  readonly state: WalletSessionState;
+  /** The session id, once an invocation is accepted. */
+  readonly sessionId: string | undefined;
+  /** Settles with the outcome; never rejects. */
+  readonly outcome: Promise<WalletOutcome>;
+  /** Cancels the session: it ends `cancelled` unless it already ended. Idempotent. */
+  cancel(): void;
+}
+
+/** A wallet made by {@link createWallet}. */
+export interface Wallet {
+  /**
+   * Handles one invocation arriving on `channel`, start to end, and resolves
+   * with the outcome (it never rejects).
+   */
+  handleInvocation(channel: AppChannel, options?: HandleInvocationOptions): Promise<WalletOutcome>;
+  /** Like {@link Wallet.handleInvocation}, but returns the session at once, to observe or cancel it. */
+  startSession(channel: AppChannel, options?: HandleInvocationOptions): WalletSession;
+}
