@@ -41,7 +41,7 @@ export interface OpenerIssuerChannelOptions {
   window?: WindowLike;
 }
 
-/** Checks that `origin` is a serialised https (or loopback http) origin. */
+/** Checks that `origin` is a serialised https (or loopback http) origin with a plain host name (no wildcards). */
 function checkOrigin(origin: string): string {
   let url: URL | undefined;
   try {
@@ -50,7 +50,8 @@ function checkOrigin(origin: string): string {
     url = undefined;
   }
   const loopback = url !== undefined && (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]');
-  if (!url || url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+  const plainHost = url !== undefined && /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname);
+  if (!url || !plainHost || url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
     throw createError('configuration_invalid', 'Issuer origins must be exact https origins such as https://bank.example');
   }
   return origin;

@@ -249,7 +249,11 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       if (!result.retry || retry >= maxRetries || (retryAfterMs !== undefined && retryAfterMs > delays.maxRetryAfterMs)) throw error;
       const delayMs = retryAfterMs ?? backoffDelay(retry, delays, random);
       options.onRetry?.({ retry: retry + 1, delayMs, error });
-      await sleep(delayMs, signal);
+      try {
+        await sleep(delayMs, signal);
+      } catch (cause) {
+        throw signal?.aborted ? abortError(signal) : toProvisioningError(cause);
+      }
     }
   }
 
