@@ -125,11 +125,15 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
 }
 
-const PAN_RUN = /(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)/g;
+// Any run of 12 or more decimal digits of any script (ASCII, Arabic-Indic,
+// fullwidth, …), optionally split by single spaces or dashes. Runs longer
+// than a PAN are masked too: a PAN inside a longer run must not survive.
+const PAN_RUN = /(?<!\p{Nd})(?:\p{Nd}[ -]?){11,}\p{Nd}(?!\p{Nd})/gu;
 
 /**
- * Masks every run of 12 to 19 digits (optionally split by spaces or dashes)
- * in `text` to `•••• 1234`. Used on every error message and log line.
+ * Masks every run of 12 or more digits (of any script, optionally split by
+ * spaces or dashes) in `text`: a run of 12 to 19 ASCII digits becomes
+ * `•••• 1234`, anything else `••••`. Used on every error message and log line.
  *
  * @example
  * ```ts
@@ -245,6 +249,21 @@ export class ProvisioningError extends Error {
 
   override toString(): string {
     return `${this.name} [${this.code}]: ${this.message}`;
+  }
+
+  /**
+   * What `console.log` and `util.inspect` print in Node: {@link toString},
+   * the cause reduced to its name and redacted message (a foreign cause may
+   * hold a secret), and the stack frames.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const cause = this.cause;
+    let causeText = '';
+    if (cause instanceof ProvisioningError) causeText = ` (cause: ${cause.toString()})`;
+    else if (cause instanceof Error) causeText = ` (cause: ${cause.name}: ${redactPans(cause.message)})`;
+    else if (cause !== undefined) causeText = ` (cause: ${typeof cause})`;
+    const frames = (this.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+    return [`${this.toString()}${causeText}`, ...frames].join('\n');
   }
 }
 

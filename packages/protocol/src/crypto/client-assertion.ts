@@ -96,6 +96,7 @@ export async function verifyClientAssertion(
   } catch (cause) {
     fail(cause);
   }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return fail();
   const c = payload as Record<string, unknown>;
   const now = epochSeconds(options.clock ?? systemClock);
   const skew = options.clockSkewSeconds ?? 60;

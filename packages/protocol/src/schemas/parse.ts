@@ -29,9 +29,26 @@ function codeFromIssues(issues: readonly z.core.$ZodIssue[]): ErrorCode | undefi
   return undefined;
 }
 
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * True when a value (not text: text goes through the strict JSON parser)
+ * holds an own `__proto__` / `constructor` / `prototype` member at any depth,
+ * as `JSON.parse` produces, or nests deeper than 32 levels.
+ */
+function hasUnsafeKey(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > 32) return true;
+  for (const key of Object.keys(value)) {
+    if (UNSAFE_KEYS.has(key) || hasUnsafeKey((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
 /**
  * Parses `input` (a JSON string or a value) with `schema`. Refuses strict-JSON
- * violations (`invalid_json`), versions other than {@link PROTOCOL_VERSION}
+ * violations (`invalid_json`), values with own `__proto__` / `constructor` /
+ * `prototype` members (the schema failure code), versions other than {@link PROTOCOL_VERSION}
  * (`unsupported_version`), and schema failures (`invalid_message` or the
  * given code) with a {@link SchemaError} that names paths, never values.
  *
@@ -43,6 +60,9 @@ function codeFromIssues(issues: readonly z.core.$ZodIssue[]): ErrorCode | undefi
 export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, options: ParseOptions = {}): z.infer<S> {
   const name = options.name ?? 'message';
   const value = typeof input === 'string' ? parseStrictJson(input, { maxLength: options.maxLength ?? 65_536 }) : input;
+  if (typeof input !== 'string' && hasUnsafeKey(value)) {
+    throw createError(options.code ?? 'invalid_message', `Invalid ${name}: a member name is not allowed`);
+  }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'version' in value) {
     const version = (value as { version: unknown }).version;
     if (version !== PROTOCOL_VERSION) {

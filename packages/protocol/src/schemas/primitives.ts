@@ -17,11 +17,16 @@ export const ppCode = (code: string) => ({ params: { ppCode: code } });
 // embeddings, overrides, isolates), plus line/paragraph separators.
 const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
-/** A display string: NFC, no control or bidi characters, bounded. */
+// A UTF-16 surrogate without its partner: not a character, and not
+// representable in UTF-8 (so a strict JSON parser on the other side refuses it).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A display string: well-formed Unicode, NFC, no control or bidi characters, bounded. */
 export const zDisplayText = (max: number) =>
   z.string().check(
     z.minLength(1),
     z.maxLength(max),
+    z.refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode'),
     z.refine((s) => s.normalize('NFC') === s, 'must be NFC normalised'),
     z.refine((s) => !CONTROL_OR_BIDI.test(s), 'must not contain control or bidi characters'),
     z.refine((s) => s.trim() === s, 'must not have leading or trailing spaces'),

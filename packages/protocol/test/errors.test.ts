@@ -1,0 +1,232 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  AuthError,
+  BindingError,
+  CardError,
+  CryptoError,
+  DecisionError,
+  ERROR_CATALOG,
+  ERROR_CODES,
+  type ErrorFamily,
+  ExpiryError,
+  HttpError,
+  InternalError,
+  ProvisioningError,
+  ReplayError,
+  SchemaError,
+  SessionError,
+  TransportError,
+  createError,
+  isErrorCode,
+  isProvisioningError,
+  maskPan,
+  redactPans,
+  toProvisioningError,
+} from '../src/errors.js';
+import * as root from '../src/index.js';
+import { PAN, exposedText } from './helpers/fixture.js';
+
+const FAMILY_CLASSES: Record<ErrorFamily, typeof ProvisioningError> = {
+  schema: SchemaError,
+  crypto: CryptoError,
+  claims: ExpiryError,
+  replay: ReplayError,
+  binding: BindingError,
+  card: CardError,
+  decision: DecisionError,
+  auth: AuthError,
+  http: HttpError,
+  transport: TransportError,
+  session: SessionError,
+  internal: InternalError,
+};
+
+/** A PAN written in many ways a careless caller might pass it. */
+const PAN_FORMS = [
+  PAN,
+  '4111 1111 1111 1111',
+  '4111-1111-1111-1111',
+  '6011000990139424', // 16-digit Discover test number
+  '4000000000000000006', // 19 digits
+  '378282246310005', // 15-digit Amex
+  '٤١١١١١١١١١١١١١١١', // Arabic-Indic digits
+  '۴۱۱۱۱۱۱۱۱۱۱۱۱۱۱۱', // Extended Arabic-Indic digits
+  '４１１１１１１１１１１１１１１１', // fullwidth digits
+  '४१११११११११११११११', // Devanagari digits
+];
+
+describe('the error catalog', () => {
+  it('gives every code a family class, status, retryability and title', () => {
+    expect(ERROR_CODES).toEqual(Object.keys(ERROR_CATALOG));
+    for (const code of ERROR_CODES) {
+      const info = ERROR_CATALOG[code];
+      const error = createError(code);
+      expect(error).toBeInstanceOf(FAMILY_CLASSES[info.family]);
+      expect(error).toBeInstanceOf(ProvisioningError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.name).toBe(FAMILY_CLASSES[info.family].name);
+      expect(error.code).toBe(code);
+      expect(error.family).toBe(info.family);
+      expect(error.status).toBe(info.status);
+      expect(error.retryable).toBe(info.retryable);
+      expect(error.message).toBe(info.title);
+      expect(info.status).toBeGreaterThanOrEqual(400);
+      expect(info.status).toBeLessThanOrEqual(599);
+      expect(info.title.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('has at least one code in every family and no family without a class', () => {
+    const families = new Set(ERROR_CODES.map((code) => ERROR_CATALOG[code].family));
+    expect([...families].sort()).toEqual(Object.keys(FAMILY_CLASSES).sort());
+  });
+
+  it('marks exactly the transient failures as retryable', () => {
+    const retryable = ERROR_CODES.filter((code) => ERROR_CATALOG[code].retryable).sort();
+    expect(retryable).toEqual(['idempotency_in_flight', 'internal_error', 'network_error', 'rate_limited', 'server_error', 'timeout']);
+  });
+
+  it('uses lower snake case codes', () => {
+    for (const code of ERROR_CODES) expect(code).toMatch(/^[a-z]+(?:_[a-z]+)*$/);
+  });
+
+  it('recognises codes and nothing inherited from Object.prototype', () => {
+    for (const code of ERROR_CODES) expect(isErrorCode(code)).toBe(true);
+    for (const value of ['toString', '__proto__', 'hasOwnProperty', 'constructor', '', 'EXPIRED', ' expired', 1, null, undefined, {}]) {
+      expect(isErrorCode(value)).toBe(false);
+    }
+  });
+
+  it('exports the same error API from the root and the errors entry', () => {
+    expect(root.ERROR_CATALOG).toBe(ERROR_CATALOG);
+    expect(root.ProvisioningError).toBe(ProvisioningError);
+    expect(root.createError).toBe(createError);
+  });
+});
+
+describe('ProvisioningError', () => {
+  it('takes status, retryable, requestId, details and cause options', () => {
+    const cause = new Error('low level');
+    const error = new TransportError('server_error', 'The server failed', {
+      status: 503,
+      retryable: false,
+      requestId: 'req_1',
+      details: { attempt: 3, final: true, paths: ['a', 'b'] },
+      cause,
+    });
+    expect(error.status).toBe(503);
+    expect(error.retryable).toBe(false);
+    expect(error.requestId).toBe('req_1');
+    expect(error.details).toEqual({ attempt: 3, final: true, paths: ['a', 'b'] });
+    expect(Object.isFrozen(error.details)).toBe(true);
+    expect(error.cause).toBe(cause);
+  });
+
+  it('has a JSON form without cause or stack', () => {
+    const error = new SchemaError('invalid_message', 'Bad', { cause: new Error('secret-cause'), requestId: 'r1', details: { n: 1 } });
+    const json = JSON.parse(JSON.stringify(error)) as Record<string, unknown>;
+    expect(json).toEqual({
+      name: 'SchemaError',
+      code: 'invalid_message',
+      message: 'Bad',
+      retryable: false,
+      status: 400,
+      requestId: 'r1',
+      details: { n: 1 },
+    });
+    expect(JSON.stringify(error)).not.toContain('secret-cause');
+  });
+
+  it('leaves requestId and details out of JSON when absent', () => {
+    expect(Object.keys(createError('timeout').toJSON()).sort()).toEqual(['code', 'message', 'name', 'retryable', 'status']);
+  });
+
+  it('prints name, code and message in toString', () => {
+    expect(String(createError('device_mismatch', 'No'))).toBe('BindingError [device_mismatch]: No');
+  });
+
+  it('works with isProvisioningError', () => {
+    const error = createError('replayed');
+    expect(isProvisioningError(error)).toBe(true);
+    expect(isProvisioningError(error, 'replayed')).toBe(true);
+    expect(isProvisioningError(error, 'expired')).toBe(false);
+    expect(isProvisioningError(new Error('x'))).toBe(false);
+    expect(isProvisioningError({ code: 'replayed' })).toBe(false);
+  });
+
+  it('wraps foreign errors without carrying their message over', () => {
+    const foreign = new Error(`card ${PAN} broke`);
+    const wrapped = toProvisioningError(foreign);
+    expect(wrapped).toBeInstanceOf(InternalError);
+    expect(wrapped.code).toBe('internal_error');
+    expect(wrapped.cause).toBe(foreign);
+    expect(wrapped.message).toBe(ERROR_CATALOG.internal_error.title);
+    expect(toProvisioningError('a string', 'network_error')).toMatchObject({ code: 'network_error' });
+    const own = createError('expired');
+    expect(toProvisioningError(own)).toBe(own);
+  });
+});
+
+describe('no error ever shows a PAN it was handed', () => {
+  it.each(PAN_FORMS)('masks %s in message, toString, JSON, details, stack and inspect', async (pan) => {
+    for (const code of ERROR_CODES) {
+      const error = createError(code, `rejected ${pan} because`, {
+        details: { value: `pan=${pan}`, list: [pan, `x${pan}y`] },
+        cause: new Error(`cause holds ${pan}`),
+      });
+      const text = await exposedText(error);
+      expect(text).not.toContain(pan);
+      expect(text.replace(/[ -]/g, '')).not.toContain(PAN);
+    }
+  });
+
+  it('masks a PAN inside a longer run of digits or glued to letters', async () => {
+    for (const text of [`${PAN}0000`, `00${PAN}`, `pan${PAN}x`, `${PAN}${PAN}`, `id:${PAN}.`]) {
+      const error = new CardError('card_invalid', text, { details: { text } });
+      expect(await exposedText(error)).not.toContain(PAN);
+    }
+  });
+
+  it('shows a foreign cause only by name and redacted message in inspect', () => {
+    const error = createError('internal_error', undefined, { cause: new TypeError(`bad ${PAN}`) });
+    const printed = inspect(error);
+    expect(printed).toContain('InternalError [internal_error]');
+    expect(printed).toContain('TypeError: bad •••• 1111');
+    expect(printed).not.toContain(PAN);
+    const nested = createError('server_error', undefined, { cause: createError('timeout') });
+    expect(inspect(nested)).toContain('cause: TransportError [timeout]');
+    expect(inspect(createError('timeout', undefined, { cause: { pan: PAN } }))).not.toContain(PAN);
+  });
+});
+
+describe('redactPans and maskPan', () => {
+  it('masks runs of 12 to 19 ASCII digits to the last four', () => {
+    expect(redactPans(`card ${PAN} refused`)).toBe('card •••• 1111 refused');
+    expect(redactPans('4111 1111 1111 1111')).toBe('•••• 1111');
+    expect(redactPans('4111-1111-1111-1111!')).toBe('•••• 1111!');
+    expect(redactPans('a 5555555555554444 and 378282246310005')).toBe('a •••• 4444 and •••• 0005');
+    expect(redactPans('123456789012')).toBe('•••• 9012');
+  });
+
+  it('leaves shorter runs alone', () => {
+    expect(redactPans('offset 12345678901 at 2026-11-28 12:00')).toBe('offset 12345678901 at 2026-11-28 12:00');
+    expect(redactPans('no digits')).toBe('no digits');
+  });
+
+  it('masks longer runs and non-ASCII digit runs completely', () => {
+    expect(redactPans('12345678901234567890123')).toBe('••••');
+    expect(redactPans('x ٤١١١١١١١١١١١١١١١ y')).toBe('x •••• y');
+    expect(redactPans('４１１１１１１１１１１１１１１１')).toBe('••••');
+  });
+
+  it('masks a PAN to its last four', () => {
+    expect(maskPan(PAN)).toBe('•••• 1111');
+    expect(maskPan('1234')).toBe('•••• 1234');
+    expect(maskPan('123')).toBe('••••');
+    expect(maskPan('12345678901234567890')).toBe('••••');
+    expect(maskPan('4111 1111 1111 1111')).toBe('••••');
+    expect(maskPan('٤١١١١١١١١١١١١١١١')).toBe('••••');
+    expect(maskPan(4111111111111111 as unknown as string)).toBe('••••');
+  });
+});

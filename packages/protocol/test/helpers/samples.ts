@@ -1,0 +1,187 @@
+import type {
+  AccessData,
+  Identifiers,
+  Invocation,
+  ProblemDetails,
+  ProvisioningRequestMessage,
+  ProvisioningResponse,
+  RequestClaims,
+  Result,
+  Submission,
+  TokenStatusResponse,
+} from '../../src/index.js';
+import type * as z from 'zod/mini';
+import {
+  zAccessData,
+  zIdentifiers,
+  zInvocation,
+  zProblemDetails,
+  zProvisioningRequestMessage,
+  zProvisioningResponse,
+  zRequestClaims,
+  zResult,
+  zSubmission,
+  zTokenStatusResponse,
+  luhnCheckDigit,
+  parseAccessData,
+  parseAppMessage,
+  parseIdentifiers,
+  parseInvocation,
+  parseProblemDetails,
+  parseProvisioningRequestMessage,
+  parseProvisioningResponse,
+  parseRequestClaims,
+  parseResult,
+  parseSubmission,
+  parseTokenStatusResponse,
+} from '../../src/index.js';
+import { NOW, PAN, fixedId } from './fixture.js';
+
+/** A syntactically valid compact JWE (not decryptable: schema tests only). */
+export const SAMPLE_JWE = `${'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9'}.${'a'.repeat(54)}.${'b'.repeat(16)}.${'c'.repeat(40)}.${'d'.repeat(22)}`;
+/** A syntactically valid compact JWS (not verifiable: schema tests only). */
+export const SAMPLE_JWS = 'eyJhbGciOiJFUzI1NiJ9.eyJ4IjoxfQ.' + 's'.repeat(86);
+/** A syntactically valid public P-256 JWK. */
+export const SAMPLE_EC_JWK = { kty: 'EC', crv: 'P-256', x: 'x'.repeat(43), y: 'y'.repeat(43) } as const;
+
+export const sampleInvocation = (): Invocation => ({
+  type: 'invocation',
+  version: 1,
+  sessionId: fixedId(1),
+  issuerId: 'bank-a',
+  account: { last4: '1111', network: 'visa', productName: 'Everyday Card', issuerName: 'Bank A' },
+  replyTo: 'https://bank.example/wallet-return',
+  iat: NOW,
+  exp: NOW + 300,
+});
+
+export const sampleIdentifiersMessage = (): Identifiers => ({
+  type: 'identifiers',
+  version: 1,
+  sessionId: fixedId(1),
+  walletProviderId: 'wallet-co',
+  walletAccountId: 'user-42',
+  deviceId: 'device-7',
+  nonce: fixedId(2),
+  devicePublicKey: { ...SAMPLE_EC_JWK },
+});
+
+export const sampleRequestMessage = (): ProvisioningRequestMessage => ({
+  type: 'provisioning-request',
+  version: 1,
+  sessionId: fixedId(1),
+  encryptedRequest: SAMPLE_JWE,
+});
+
+export const sampleResult = (): Result => ({
+  type: 'result',
+  version: 1,
+  sessionId: fixedId(1),
+  status: 'provisioned',
+  tokenReferenceId: 'tok_1',
+});
+
+export const sampleSubmission = (): Submission => ({
+  type: 'submission',
+  version: 1,
+  sessionId: fixedId(1),
+  walletAccountId: 'user-42',
+  deviceId: 'device-7',
+  nonce: fixedId(2),
+  encryptedRequest: SAMPLE_JWE,
+});
+
+export const sampleAccessData = (): AccessData => ({
+  tokenReferenceId: 'tok_1',
+  tokenNumber: `489537001234567${luhnCheckDigit('489537001234567')}`,
+  tokenExpiry: { month: 6, year: 2102 },
+  status: 'active',
+  panLast4: '1111',
+  network: 'visa',
+  issuedAt: NOW,
+});
+
+export const sampleResponse = (): ProvisioningResponse => ({
+  type: 'provisioning-response',
+  version: 1,
+  sessionId: fixedId(1),
+  tokenReferenceId: 'tok_1',
+  status: 'active',
+  accessData: sampleAccessData(),
+});
+
+export const sampleTokenStatus = (): TokenStatusResponse => ({
+  type: 'token-status',
+  version: 1,
+  tokenReferenceId: 'tok_1',
+  status: 'suspended',
+  tokenLast4: '5678',
+  tokenExpiry: { month: 6, year: 2102 },
+  updatedAt: NOW,
+});
+
+export const sampleProblem = (): ProblemDetails => ({
+  type: 'https://pushprov.dev/problems/device_mismatch',
+  title: 'The device does not match',
+  status: 422,
+  code: 'device_mismatch',
+  retryable: false,
+});
+
+export const sampleClaims = (): RequestClaims => ({
+  iss: 'bank-a',
+  aud: 'token-service',
+  iat: NOW,
+  exp: NOW + 300,
+  jti: fixedId(3),
+  sid: fixedId(1),
+  walletProviderId: 'wallet-co',
+  walletAccountId: 'user-42',
+  deviceId: 'device-7',
+  nonce: fixedId(2),
+  card: {
+    pan: PAN,
+    expiry: { month: 12, year: 2101 },
+    cardholderName: 'Ada Lovelace',
+    billingAddress: { line1: '1 Main Street', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+  },
+});
+
+/** One entry per message: its parse function and a valid sample. */
+export interface MessageCase {
+  name: string;
+  /** The schema (for a union, the schema of the sample). */
+  schema: z.ZodMiniObject;
+  parse: (input: unknown) => unknown;
+  sample: () => Record<string, unknown>;
+  /** The code of a schema failure. */
+  schemaCode: 'invalid_message' | 'invalid_claims';
+  /** Whether the message carries `version`. */
+  versioned: boolean;
+  /** The maximum JSON text length the parse function accepts. */
+  maxLength: number;
+}
+
+const m = (
+  name: string,
+  schema: unknown,
+  parse: (input: unknown) => unknown,
+  sample: () => object,
+  maxLength: number,
+  versioned = true,
+  schemaCode: MessageCase['schemaCode'] = 'invalid_message',
+): MessageCase => ({ name, schema: schema as z.ZodMiniObject, parse, sample: sample as () => Record<string, unknown>, maxLength, versioned, schemaCode });
+
+export const MESSAGE_CASES: MessageCase[] = [
+  m('invocation', zInvocation, parseInvocation, sampleInvocation, 8192),
+  m('identifiers', zIdentifiers, parseIdentifiers, sampleIdentifiersMessage, 8192),
+  m('provisioning-request', zProvisioningRequestMessage, parseProvisioningRequestMessage, sampleRequestMessage, 20_000),
+  m('result', zResult, parseResult, sampleResult, 4096),
+  m('app-message', zInvocation, parseAppMessage, sampleInvocation, 20_000),
+  m('submission', zSubmission, parseSubmission, sampleSubmission, 20_000),
+  m('provisioning-response', zProvisioningResponse, parseProvisioningResponse, sampleResponse, 20_000),
+  m('access-data', zAccessData, parseAccessData, sampleAccessData, 4096, false),
+  m('token-status', zTokenStatusResponse, parseTokenStatusResponse, sampleTokenStatus, 4096),
+  m('problem-details', zProblemDetails, parseProblemDetails, sampleProblem, 8192, false),
+  m('request-claims', zRequestClaims, parseRequestClaims, sampleClaims, 8192, false, 'invalid_claims'),
+];
