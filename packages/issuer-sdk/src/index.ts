@@ -1,1 +1,52 @@
-export const PLACEHOLDER = true;
+/**
+ * The issuer SDK, app side: start a push provisioning from the bank's app,
+ * follow it as a state machine, and get the encrypted request from the issuer
+ * backend (or, with `@pushprov/issuer-sdk/local`, build it in the app).
+ * Runs in browsers, React Native and Node: no Node built-ins, `fetch`
+ * injected.
+ *
+ * @packageDocumentation
+ */
+export {
+  createIssuerClient,
+  DEFAULT_SESSION_LIFETIME_SECONDS,
+  MAX_SESSION_LIFETIME_SECONDS,
+  type IssuerClient,
+  type IssuerClientOptions,
+  type StartProvisioningOptions,
+} from './client/create-issuer-client.js';
+export type { ProvisioningSession, SessionTimeouts } from './session/provisioning-session.js';
+export { isTerminalState, SESSION_TRANSITIONS, type SessionState, type TerminalSessionState } from './session/session-state.js';
+export type {
+  ProvisioningOutcome,
+  ProvisioningSessionEvent,
+  ProvisioningSessionListener,
+  SessionMessageRejectedEvent,
+  SessionSnapshot,
+  SessionStateEvent,
+} from './session/session-events.js';
+export type {
+  BuildRequestInput,
+  InvocationSigner,
+  InvocationSigningContext,
+  ProvisioningRequestSource,
+  RequestContext,
+} from './request/provisioning-request-source.js';
+export {
+  createBackendRequestSource,
+  DEFAULT_BACKEND_TIMEOUT_MS,
+  type BackendRequestSource,
+  type BackendRequestSourceOptions,
+  type FetchLike,
+  type FetchResponseLike,
+} from './request/create-backend-request-source.js';
+export type { BuildRequestBody, IssuerBackendRequest, SignInvocationBody } from './request/z-backend-request.js';
+export {
+  createPopupWalletChannel,
+  DEFAULT_POPUP_POLL_INTERVAL_MS,
+  PopupWalletChannel,
+  type MessageEventLike,
+  type PopupLike,
+  type PopupWalletChannelOptions,
+  type WindowLike,
+} from './channel/popup-wallet-channel.js';

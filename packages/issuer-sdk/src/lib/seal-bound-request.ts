@@ -1,0 +1,75 @@
+import {
+  type Card,
+  type Clock,
+  CryptoError,
+  type Identifiers,
+  type Jwks,
+  KEY_MANAGEMENT_ALGORITHM,
+  type KeyJwk,
+  type ProvisioningRequestMessage,
+  type RandomSource,
+  createRequestClaims,
+  sealProvisioningRequest,
+} from '@pushprov/protocol';
+
+/**
+ * Picks the token service key to encrypt to: the one with `kid` when given,
+ * else the first ECDH-ES+A256KW key of the set (a service lists its current
+ * key first). Returns undefined when there is none.
+ */
+export function pickEncryptionKey(jwks: Jwks, kid?: string): KeyJwk | undefined {
+  return jwks.keys.find((key) => key.alg === KEY_MANAGEMENT_ALGORITHM && (kid === undefined || key.kid === kid));
+}
+
+/** Throws `unknown_key` for a set without the wanted encryption key. */
+export function requireEncryptionKey(jwks: Jwks, kid?: string): KeyJwk {
+  const key = pickEncryptionKey(jwks, kid);
+  if (!key) {
+    throw new CryptoError('unknown_key', kid === undefined ? 'The token service publishes no encryption key' : 'The token service has no encryption key with that kid');
+  }
+  return key;
+}
+
+/** Input of {@link sealBoundRequest}. */
+export interface SealBoundRequestInput {
+  issuerId: string;
+  signingKey: KeyJwk;
+  audience: string;
+  encryptionKey: KeyJwk;
+  identifiers: Identifiers;
+  card?: Card | undefined;
+  accountRef?: string | undefined;
+  cardArtUrl?: string | undefined;
+  lifetimeSeconds?: number | undefined;
+  clock?: Clock | undefined;
+  random?: RandomSource | undefined;
+}
+
+/**
+ * Builds the claims bound to the wallet's identifiers, signs them with the
+ * issuer key, encrypts them to the token service key, and wraps the JWE in a
+ * `provisioning-request` message for the session.
+ */
+export async function sealBoundRequest(input: SealBoundRequestInput): Promise<ProvisioningRequestMessage> {
+  const claims = createRequestClaims({
+    issuerId: input.issuerId,
+    audience: input.audience,
+    identifiers: input.identifiers,
+    card: input.card,
+    accountRef: input.card === undefined ? input.accountRef : undefined,
+    cardArtUrl: input.cardArtUrl,
+    lifetimeSeconds: input.lifetimeSeconds,
+    clock: input.clock,
+    random: input.random,
+  });
+  const encryptedRequest = await sealProvisioningRequest({ claims, signingKey: input.signingKey, encryptionKey: input.encryptionKey });
+  return { type: 'provisioning-request', version: 1, sessionId: input.identifiers.sessionId, encryptedRequest };
+}
+
+/** True for a private signing JWK this protocol allows (ES256 or EdDSA, with `kid` and `d`). */
+export function isPrivateSigningKey(key: unknown): key is KeyJwk {
+  const k = key as Partial<KeyJwk> | null;
+  return (
+    typeof k === 'object' && k !== null && typeof k.d === 'string' && typeof k.kid === 'string' && (k.alg === 'ES256' || k.alg === 'EdDSA')
+  );
+}

@@ -1,0 +1,120 @@
+import {
+  type Clock,
+  CryptoError,
+  type Jwks,
+  type KeyJwk,
+  type ProvisioningError,
+  type RandomSource,
+  createError,
+  parsePublicJwks,
+  zHttpsUrl,
+  zPartyId,
+} from '@pushprov/protocol';
+import { isPrivateSigningKey, requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
+import type { ProvisioningRequestSource, RequestContext } from '../request/provisioning-request-source.js';
+
+/** The token service a local builder encrypts to. */
+export interface LocalTokenServiceOptions {
+  /** The token service id: the request's `aud`. */
+  audience: string;
+  /** The service's public JWK set, when the app ships it. */
+  jwks?: Jwks;
+  /** Gets the service's public JWK set (e.g. from your backend), called for every request. */
+  jwksProvider?: (context: RequestContext) => Jwks | Promise<Jwks>;
+  /** Encrypt to this key only. Default: the first encryption key of the set. */
+  kid?: string;
+}
+
+/** Options of {@link createLocalRequestBuilder}. */
+export interface LocalRequestBuilderOptions {
+  /** The issuer id: the request's `iss`. */
+  issuerId: string;
+  /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
+  signingKey: KeyJwk;
+  tokenService: LocalTokenServiceOptions;
+  /** Lifetime of each request, seconds. Default 300. */
+  requestLifetimeSeconds?: number;
+  /** Card art the wallet may show (https URL). */
+  cardArtUrl?: string;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/**
+ * A {@link ProvisioningRequestSource} that builds the request in the app: it
+ * binds the claims to the wallet's identifiers, signs them with the issuer
+ * key and encrypts them to the token service key found by `kid`. Use it only
+ * where the app may hold card data and an issuer key; otherwise use
+ * `createBackendRequestSource`, which keeps both on the backend.
+ *
+ * Codes: `unknown_key` (no such service key, or a JWK set that does not
+ * parse), `invalid_claims` / `card_invalid` (bad card or ids).
+ *
+ * @example
+ * ```ts
+ * import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
+ *
+ * const requestSource = createLocalRequestBuilder({
+ *   issuerId: 'bank-a',
+ *   signingKey: issuerPrivateJwk,
+ *   tokenService: { audience: 'token-service.example', jwks: tokenServiceJwks },
+ * });
+ * const issuer = createIssuerClient({ issuerId: 'bank-a', requestSource });
+ * issuer.startProvisioning({ account: { last4: '1111', network: 'visa' }, card, wallet });
+ * ```
+ */
+export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): ProvisioningRequestSource {
+  const { tokenService } = options;
+  if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
+  if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
+  if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
+  if (options.cardArtUrl !== undefined && !zHttpsUrl.safeParse(options.cardArtUrl).success) {
+    throw createError('configuration_invalid', 'cardArtUrl must be an https URL');
+  }
+  if ((tokenService.jwks === undefined) === (tokenService.jwksProvider === undefined)) {
+    throw createError('configuration_invalid', 'Give exactly one of tokenService.jwks and tokenService.jwksProvider');
+  }
+  let fixed: Jwks | undefined;
+  if (tokenService.jwks !== undefined) {
+    try {
+      fixed = parsePublicJwks(tokenService.jwks);
+    } catch (cause) {
+      throw createError('configuration_invalid', 'tokenService.jwks is not a public JWK set', { cause });
+    }
+  }
+
+  async function keys(context: RequestContext): Promise<Jwks> {
+    if (fixed) return fixed;
+    let provided: Jwks;
+    try {
+      provided = await tokenService.jwksProvider!(context);
+    } catch (cause) {
+      if ((cause as ProvisioningError)?.code !== undefined) throw cause;
+      throw createError('network_error', 'The token service keys could not be obtained', { cause });
+    }
+    try {
+      return parsePublicJwks(provided);
+    } catch (cause) {
+      throw new CryptoError('unknown_key', 'The token service key set does not parse', { cause });
+    }
+  }
+
+  return {
+    async buildRequest(input, context) {
+      const encryptionKey = requireEncryptionKey(await keys(context), tokenService.kid);
+      return sealBoundRequest({
+        issuerId: options.issuerId,
+        signingKey: options.signingKey,
+        audience: tokenService.audience,
+        encryptionKey,
+        identifiers: input.identifiers,
+        card: input.card,
+        accountRef: input.accountRef,
+        cardArtUrl: options.cardArtUrl,
+        lifetimeSeconds: options.requestLifetimeSeconds,
+        clock: options.clock,
+        random: options.random,
+      });
+    },
+  };
+}

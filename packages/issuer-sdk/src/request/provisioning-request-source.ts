@@ -1,0 +1,66 @@
+import type { Card, Identifiers, Invocation, ProvisioningRequestMessage } from '@pushprov/protocol';
+
+/** What a {@link ProvisioningRequestSource} is given to build the request of one session. */
+export interface BuildRequestInput {
+  /** The wallet's identifiers, already accepted for this session: the request is bound to them. */
+  identifiers: Identifiers;
+  /** The issuer's reference to the account (backend mode: the backend looks the card up). */
+  accountRef?: string | undefined;
+  /** The card itself (local mode only, when the app holds card data). */
+  card?: Card | undefined;
+}
+
+/** The context every source call gets. */
+export interface RequestContext {
+  /** Aborts when the session is cancelled, fails, or the step times out. */
+  signal: AbortSignal;
+}
+
+/**
+ * Where the encrypted provisioning request comes from. Shipped
+ * implementations: {@link createBackendRequestSource} (the issuer backend
+ * builds it, so the PAN never touches the app) and `createLocalRequestBuilder`
+ * from `@pushprov/issuer-sdk/local` (the app holds the card and an issuer key).
+ *
+ * @example
+ * ```ts
+ * const source: ProvisioningRequestSource = {
+ *   async buildRequest({ identifiers, accountRef }, { signal }) {
+ *     const response = await myApi.pushProvisioning({ identifiers, accountRef }, { signal });
+ *     return response.message; // { type: 'provisioning-request', version: 1, sessionId, encryptedRequest }
+ *   },
+ * };
+ * ```
+ */
+export interface ProvisioningRequestSource {
+  /**
+   * Builds the `provisioning-request` message for `input.identifiers.sessionId`.
+   * Rejects with a `ProvisioningError` whose code says why.
+   */
+  buildRequest(input: BuildRequestInput, context: RequestContext): Promise<ProvisioningRequestMessage>;
+}
+
+/** The context of an {@link InvocationSigner} call. */
+export interface InvocationSigningContext {
+  /** The account the session is for, when the host gave one. */
+  accountRef?: string | undefined;
+  /** Aborts when the session ends or the step times out. */
+  signal: AbortSignal;
+}
+
+/**
+ * Signs an invocation (adds its `signature`) so the wallet can show the
+ * issuer's name authentically. It must return the same invocation, signed:
+ * the session refuses any other change.
+ *
+ * @example
+ * ```ts
+ * // In the app, with a key (rare):
+ * import { createInvocationSigner } from '@pushprov/issuer-sdk/local';
+ * const signer: InvocationSigner = createInvocationSigner(issuerSigningKey);
+ * // Or through the issuer backend:
+ * const backend = createBackendRequestSource({ url: '/api/push-provisioning' });
+ * const signer2: InvocationSigner = backend.signInvocation;
+ * ```
+ */
+export type InvocationSigner = (invocation: Invocation, context: InvocationSigningContext) => Promise<Invocation>;

@@ -1,0 +1,148 @@
+import {
+  AuthError,
+  HttpError,
+  type ProvisioningError,
+  type RandomSource,
+  SchemaError,
+  createError,
+  createId,
+  parseInvocation,
+  parseProvisioningRequestMessage,
+  parseWith,
+  secureRandom,
+  toProvisioningError,
+} from '@pushprov/protocol';
+import { zIssuerBackendRequest } from '../request/z-backend-request.js';
+import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
+import { createJsonResponse, createProblemResponse } from './problem-response.js';
+
+/** Options of {@link createIssuerBackendHandler}. */
+export interface IssuerBackendHandlerOptions<User> {
+  /** Builds the requests (see `createProvisioningRequestBuilder`). */
+  builder: ProvisioningRequestBuilder<User>;
+  /**
+   * Authenticates the app's user from the request (session cookie, bearer
+   * token, …). Return null or undefined when there is none: the answer is
+   * `401 unauthenticated`. Runs before the body is read.
+   */
+  authenticate: (request: Request) => User | null | undefined | Promise<User | null | undefined>;
+  /** Largest request body, bytes. Default 16 384. */
+  maxBodyBytes?: number;
+  /** Serve `sign-invocation` bodies. Default true. */
+  allowInvocationSigning?: boolean;
+  /** Called with every error answered, for logs. The error is safe to log: its message and details never hold card data. */
+  onError?: (error: ProvisioningError, context: { requestId: string }) => void;
+  /** The randomness of request ids. */
+  random?: RandomSource;
+}
+
+/** A Fetch API handler: mounts in Hono, Next.js route handlers, Deno, Bun, workers, or Node through an adapter. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+async function readBody(request: Request, maxBytes: number): Promise<string> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > maxBytes) {
+    throw new SchemaError('payload_too_large', `The body is larger than ${maxBytes} bytes`);
+  }
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new SchemaError('payload_too_large', `The body is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new SchemaError('invalid_json', 'The body is not UTF-8', { cause });
+  }
+}
+
+/**
+ * The issuer backend endpoint the app's `createBackendRequestSource` calls,
+ * as a Fetch API handler `(Request) => Promise<Response>`.
+ *
+ * `POST` with `content-type: application/json` and one of:
+ * - `{ type: 'build-request', version: 1, accountRef, identifiers }` →
+ *   `200 { type: 'provisioning-request', version: 1, sessionId, encryptedRequest }`
+ * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` →
+ *   `200` the invocation, signed.
+ *
+ * In order: method (`405`), `authenticate` (`401 unauthenticated`), content
+ * type (`415`), size (`413`), strict JSON and schema (`400`), then the
+ * builder's checks. Every error is `application/problem+json` with the
+ * protocol code; answers never hold card data and are `no-store`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { createIssuerBackendHandler } from '@pushprov/issuer-sdk/server';
+ *
+ * const handler = createIssuerBackendHandler({ builder, authenticate: (request) => sessions.userFrom(request) });
+ * const app = new Hono();
+ * app.post('/api/push-provisioning', (c) => handler(c.req.raw));
+ * // Node's http, through @hono/node-server: createServer(getRequestListener(handler))
+ * ```
+ */
+export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOptions<User>): FetchHandler {
+  const maxBytes = options.maxBodyBytes ?? 16_384;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > 1_048_576) {
+    throw createError('configuration_invalid', 'maxBodyBytes must be an integer from 1 024 to 1 048 576');
+  }
+  if (typeof options.builder?.buildRequest !== 'function' || typeof options.authenticate !== 'function') {
+    throw createError('configuration_invalid', 'builder and authenticate are required');
+  }
+  const allowSigning = options.allowInvocationSigning ?? true;
+  const random = options.random ?? secureRandom;
+
+  return async (request) => {
+    const requestId = createId('req', random);
+    try {
+      if (request.method !== 'POST') {
+        return createProblemResponse(new HttpError('not_found', 'Only POST is served here', { status: 405 }), requestId, { allow: 'POST' });
+      }
+      let user: User | null | undefined;
+      try {
+        user = await options.authenticate(request);
+      } catch (cause) {
+        throw toProvisioningError(cause);
+      }
+      if (user === null || user === undefined) throw new AuthError('unauthenticated', 'Sign in to add a card to a wallet');
+      if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) {
+        throw new HttpError('unsupported_media_type', 'The body must be application/json');
+      }
+      const body = parseWith(zIssuerBackendRequest, await readBody(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
+      if (body.type === 'build-request') {
+        const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
+        return createJsonResponse(parseProvisioningRequestMessage(message), requestId);
+      }
+      if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
+      const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
+      return createJsonResponse(parseInvocation(signed), requestId);
+    } catch (thrown) {
+      const error = toProvisioningError(thrown);
+      try {
+        options.onError?.(error, { requestId });
+      } catch {
+        // A logging hook must not change the answer.
+      }
+      return createProblemResponse(error, requestId);
+    }
+  };
+}

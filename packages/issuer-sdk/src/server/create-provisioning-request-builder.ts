@@ -1,0 +1,220 @@
+import {
+  AuthError,
+  type Card,
+  type Clock,
+  ExpiryError,
+  HttpError,
+  type Identifiers,
+  InternalError,
+  type Invocation,
+  type KeyJwk,
+  type ProvisioningRequestMessage,
+  type RandomSource,
+  SchemaError,
+  checkCard,
+  createError,
+  epochSeconds,
+  isProvisioningError,
+  parseIdentifiers,
+  parseInvocation,
+  parseWith,
+  signInvocation,
+  systemClock,
+  zCard,
+  zHttpsUrl,
+  zOpaqueId,
+  zPartyId,
+} from '@pushprov/protocol';
+import { isPrivateSigningKey, sealBoundRequest } from '../lib/seal-bound-request.js';
+import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
+
+/** Looks up the card behind an account reference, for the authenticated user. Return null when the user has no such account. */
+export type CardLookup<User> = (accountRef: string, user: User) => Card | null | undefined | Promise<Card | null | undefined>;
+
+/** The token service a backend builder encrypts to. */
+export interface TokenServiceOptions {
+  /** The token service id: the request's `aud`. */
+  audience: string;
+  /** Its public JWK set URL: https (http only on 127.0.0.1 or localhost). */
+  jwksUrl: string;
+  /** The `fetch` used for the key set. Default `globalThis.fetch`. */
+  fetch?: JwksFetch;
+  /** How long a fetched key set is used, ms. Default 300 000. */
+  cacheTtlMs?: number;
+  /** Least time between refetches for a missing key or after a failure, ms. Default 30 000. */
+  minRefreshIntervalMs?: number;
+  /** Timeout of one key set fetch, ms. Default 5 000. */
+  timeoutMs?: number;
+  /** Encrypt to this key only. Default: the first encryption key of the set. */
+  kid?: string;
+}
+
+/** Options of {@link createProvisioningRequestBuilder}. */
+export interface ProvisioningRequestBuilderOptions<User> {
+  /** The issuer id: the request's `iss`. */
+  issuerId: string;
+  /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
+  signingKey: KeyJwk;
+  tokenService: TokenServiceOptions;
+  /** Finds the card for an account reference, for this user only. */
+  lookupCard: CardLookup<User>;
+  /** Lifetime of each request, seconds. Default 300 (at most 900). */
+  requestLifetimeSeconds?: number;
+  /** Card art the wallet may show (https URL). */
+  cardArtUrl?: string;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/** Input of {@link ProvisioningRequestBuilder.buildRequest}. */
+export interface BuildProvisioningRequestInput<User> {
+  accountRef: string;
+  /** The wallet's identifiers, as the app received them. */
+  identifiers: Identifiers;
+  /** The authenticated user. */
+  user: User;
+  signal?: AbortSignal | undefined;
+}
+
+/** Input of {@link ProvisioningRequestBuilder.signInvocation}. */
+export interface SignInvocationInput<User> {
+  accountRef: string;
+  invocation: Invocation;
+  user: User;
+}
+
+/**
+ * Builds encrypted provisioning requests on the issuer backend. Made by
+ * {@link createProvisioningRequestBuilder}.
+ *
+ * @example
+ * ```ts
+ * const message = await builder.buildRequest({ accountRef: 'acc_8f2c', identifiers, user });
+ * ```
+ */
+export interface ProvisioningRequestBuilder<User> {
+  /**
+   * Looks the card up, binds the claims to the identifiers, signs and
+   * encrypts them, and returns the `provisioning-request` message. Codes:
+   * `invalid_message`, `not_found` (no such account for this user),
+   * `card_invalid`, `card_expired`, `unknown_key`, `network_error`, `timeout`.
+   */
+  buildRequest(input: BuildProvisioningRequestInput<User>): Promise<ProvisioningRequestMessage>;
+  /**
+   * Signs an invocation for an account of this user, after checking that it
+   * names this issuer, shows that account's last 4 digits and has a short,
+   * current lifetime. Codes: `invalid_message`, `not_found`, `forbidden`,
+   * `lifetime_exceeded`, `not_yet_valid`, `expired`.
+   */
+  signInvocation(input: SignInvocationInput<User>): Promise<Invocation>;
+  /** The token service's keys (to force a refresh, or inspect). */
+  readonly tokenServiceKeys: RemoteJwks;
+}
+
+const MAX_LIFETIME_SECONDS = 900;
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Creates the issuer backend's request builder: the card is looked up by the
+ * host from an account reference, the claims are bound to the session id,
+ * wallet provider id, wallet account id, device id and wallet nonce, signed
+ * with the issuer key (`kid`) and encrypted to the token service key found by
+ * `kid` in its JWK set, fetched over HTTPS, cached and refreshed on rotation.
+ *
+ * @example
+ * ```ts
+ * import { createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
+ *
+ * const builder = createProvisioningRequestBuilder<User>({
+ *   issuerId: 'bank-a',
+ *   signingKey: JSON.parse(process.env.ISSUER_SIGNING_JWK!),
+ *   tokenService: { audience: 'token-service.example', jwksUrl: 'https://ts.example/.well-known/jwks.json' },
+ *   lookupCard: async (accountRef, user) => db.cards.findForUser(accountRef, user.id), // null when not theirs
+ * });
+ * ```
+ */
+export function createProvisioningRequestBuilder<User>(options: ProvisioningRequestBuilderOptions<User>): ProvisioningRequestBuilder<User> {
+  const { tokenService } = options;
+  if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
+  if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
+  if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
+  if (typeof options.lookupCard !== 'function') throw createError('configuration_invalid', 'lookupCard must be a function');
+  if (options.cardArtUrl !== undefined && !zHttpsUrl.safeParse(options.cardArtUrl).success) {
+    throw createError('configuration_invalid', 'cardArtUrl must be an https URL');
+  }
+  const lifetime = options.requestLifetimeSeconds;
+  if (lifetime !== undefined && !(Number.isInteger(lifetime) && lifetime > 0 && lifetime <= MAX_LIFETIME_SECONDS)) {
+    throw createError('configuration_invalid', `requestLifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}`);
+  }
+  const clock = options.clock ?? systemClock;
+  const keys = createRemoteJwks({
+    url: tokenService.jwksUrl,
+    fetch: tokenService.fetch,
+    cacheTtlMs: tokenService.cacheTtlMs,
+    minRefreshIntervalMs: tokenService.minRefreshIntervalMs,
+    timeoutMs: tokenService.timeoutMs,
+    clock,
+  });
+
+  async function findCard(accountRef: unknown, user: User): Promise<{ accountRef: string; card: Card }> {
+    if (!zOpaqueId.safeParse(accountRef).success) throw new SchemaError('invalid_message', 'accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
+    let found: Card | null | undefined;
+    try {
+      found = await options.lookupCard(accountRef as string, user);
+    } catch (cause) {
+      if (isProvisioningError(cause)) throw cause;
+      throw new InternalError('internal_error', 'The card lookup failed', { cause });
+    }
+    if (found === null || found === undefined) throw new HttpError('not_found', 'No such account for this user');
+    let card: Card;
+    try {
+      card = parseWith(zCard, found, { name: 'card record' });
+    } catch (cause) {
+      if (isProvisioningError(cause, 'invalid_message')) {
+        throw new InternalError('internal_error', 'The card record does not match the card schema', { cause, details: cause.details });
+      }
+      throw cause;
+    }
+    checkCard(card, { nowMs: clock.now() });
+    return { accountRef: accountRef as string, card };
+  }
+
+  return {
+    tokenServiceKeys: keys,
+
+    async buildRequest(input) {
+      const identifiers = parseIdentifiers(input.identifiers);
+      const { card } = await findCard(input.accountRef, input.user);
+      const encryptionKey = await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
+      return sealBoundRequest({
+        issuerId: options.issuerId,
+        signingKey: options.signingKey,
+        audience: tokenService.audience,
+        encryptionKey,
+        identifiers,
+        card,
+        cardArtUrl: options.cardArtUrl,
+        lifetimeSeconds: lifetime,
+        clock,
+        random: options.random,
+      });
+    },
+
+    async signInvocation(input) {
+      const { signature: _previous, ...invocation } = parseInvocation(input.invocation);
+      if (invocation.issuerId !== options.issuerId) throw new SchemaError('invalid_message', 'The invocation names another issuer');
+      const now = epochSeconds(clock);
+      const lifetimeSeconds = invocation.exp - invocation.iat;
+      if (lifetimeSeconds <= 0 || lifetimeSeconds > MAX_LIFETIME_SECONDS) {
+        throw new ExpiryError('lifetime_exceeded', `The invocation lifetime must be between 1 and ${MAX_LIFETIME_SECONDS} seconds`);
+      }
+      if (invocation.iat - CLOCK_SKEW_SECONDS > now) throw new ExpiryError('not_yet_valid', 'The invocation was issued in the future');
+      if (now >= invocation.exp) throw new ExpiryError('expired', 'The invocation has expired');
+      const { card } = await findCard(input.accountRef, input.user);
+      if (card.pan.slice(-4) !== invocation.account.last4) {
+        throw new AuthError('forbidden', 'The invocation does not show this account');
+      }
+      return signInvocation(invocation, options.signingKey);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// A wallet (and token service) double built only on @pushprov/protocol: it
+// answers an invocation with identifiers, receives the encrypted request,
+// opens it with the token service key and proves the binding, then replies.
+import {
+  type AppChannel,
+  type Clock,
+  type Identifiers,
+  type Invocation,
+  type Jwks,
+  type OpenedProvisioningRequest,
+  type ProvisioningRequestMessage,
+  type Result,
+  checkBinding,
+  createNonce,
+  openProvisioningRequest,
+  verifyInvocationSignature,
+  waitForMessage,
+} from '@pushprov/protocol';
+
+export interface WalletDoubleOptions {
+  channel: AppChannel;
+  /** The token service's private keys (to open the request). */
+  decryptionKeys: Jwks;
+  /** The issuer's public keys (to verify the request and a signed invocation). */
+  issuerKeys: Jwks;
+  audience: string;
+  clock?: Clock;
+  walletProviderId?: string;
+  walletAccountId?: string;
+  deviceId?: string;
+}
+
+export class WalletDouble {
+  readonly options: WalletDoubleOptions;
+  invocation: Invocation | undefined;
+  identifiers: Identifiers | undefined;
+  request: ProvisioningRequestMessage | undefined;
+  opened: OpenedProvisioningRequest | undefined;
+  invocationVerified = false;
+
+  constructor(options: WalletDoubleOptions) {
+    this.options = options;
+  }
+
+  get channel(): AppChannel {
+    return this.options.channel;
+  }
+
+  async receiveInvocation(): Promise<Invocation> {
+    this.invocation = await waitForMessage(this.channel, (m): m is Invocation => m.type === 'invocation', { timeoutMs: 5_000 });
+    if (this.invocation.signature !== undefined) {
+      await verifyInvocationSignature(this.invocation, this.options.issuerKeys);
+      this.invocationVerified = true;
+    }
+    return this.invocation;
+  }
+
+  makeIdentifiers(overrides: Partial<Identifiers> = {}): Identifiers {
+    return {
+      type: 'identifiers',
+      version: 1,
+      sessionId: this.invocation!.sessionId,
+      walletProviderId: this.options.walletProviderId ?? 'wallet-co',
+      walletAccountId: this.options.walletAccountId ?? 'user-42',
+      deviceId: this.options.deviceId ?? 'device-7',
+      nonce: createNonce(),
+      ...overrides,
+    };
+  }
+
+  async sendIdentifiers(overrides: Partial<Identifiers> = {}): Promise<Identifiers> {
+    const identifiers = this.makeIdentifiers(overrides);
+    if (identifiers.sessionId === this.invocation!.sessionId && this.identifiers === undefined) this.identifiers = identifiers;
+    await this.channel.send(identifiers);
+    return identifiers;
+  }
+
+  async receiveRequest(): Promise<ProvisioningRequestMessage> {
+    const sid = this.invocation!.sessionId;
+    this.request = await waitForMessage(
+      this.channel,
+      (m): m is ProvisioningRequestMessage => m.type === 'provisioning-request' && m.sessionId === sid,
+      { timeoutMs: 5_000 },
+    );
+    return this.request;
+  }
+
+  /** Opens the request as the token service would, and checks the binding to what this wallet sent. */
+  async openRequest(): Promise<OpenedProvisioningRequest> {
+    const { decryptionKeys, issuerKeys, audience, clock } = this.options;
+    this.opened = await openProvisioningRequest(this.request!.encryptedRequest, {
+      decryptionKeys,
+      issuerKeys: (iss, kid) => issuerKeys.keys.find((k) => k.kid === kid),
+      audience,
+      clock,
+    });
+    const ids = this.identifiers!;
+    checkBinding(this.opened.claims, {
+      sessionId: ids.sessionId,
+      walletProviderId: ids.walletProviderId,
+      walletAccountId: ids.walletAccountId,
+      deviceId: ids.deviceId,
+      nonce: ids.nonce,
+    });
+    return this.opened;
+  }
+
+  async sendResult(status: Result['status'], extra: Partial<Result> = {}): Promise<Result> {
+    const result: Result = { type: 'result', version: 1, sessionId: this.invocation!.sessionId, status, ...extra };
+    await this.channel.send(result);
+    return result;
+  }
+
+  /** The whole happy path: identify, receive, open and check, report provisioned. */
+  async runHappyPath(): Promise<void> {
+    await this.receiveInvocation();
+    await this.sendIdentifiers();
+    await this.receiveRequest();
+    await this.openRequest();
+    await this.sendResult('provisioned', { tokenReferenceId: 'tok_ref_1' });
+  }
+}
