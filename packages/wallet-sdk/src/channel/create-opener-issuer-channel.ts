@@ -1,13 +1,27 @@
 import { type AppMessage, BaseAppChannel, TransportError, createError, parseAppMessage, toProvisioningError } from '@pushprov/protocol';
 
-/** A window that messages can be posted to: the opener. */
+/**
+ * A window that messages can be posted to: the opener.
+ *
+ * @example
+ * ```ts
+ * const opener: MessageTargetLike | null = window.opener;
+ * ```
+ */
 export interface MessageTargetLike {
   postMessage(message: unknown, targetOrigin: string): void;
   /** True once the window is closed (as `Window.closed`). */
   readonly closed?: boolean;
 }
 
-/** The part of a `MessageEvent` the channel reads. */
+/**
+ * The part of a `MessageEvent` the channel reads.
+ *
+ * @example
+ * ```ts
+ * fakeWindow.dispatch({ origin: 'https://bank.example', source: fakeOpener, data: JSON.stringify(invocation) } satisfies MessageEventLike);
+ * ```
+ */
 export interface MessageEventLike {
   readonly origin: string;
   readonly source: unknown;
@@ -17,6 +31,12 @@ export interface MessageEventLike {
 /**
  * The part of `window` the channel uses, so it can run against a fake window
  * in tests. The browser's `window` fits.
+ *
+ * @example
+ * ```ts
+ * const win: WindowLike = window;
+ * const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: ['https://bank.example'], window: win });
+ * ```
  */
 export interface WindowLike {
   readonly opener: MessageTargetLike | null;
@@ -24,7 +44,14 @@ export interface WindowLike {
   removeEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
 }
 
-/** Options of {@link createOpenerIssuerChannel}. */
+/**
+ * Options of {@link createOpenerIssuerChannel}.
+ *
+ * @example
+ * ```ts
+ * const options: OpenerIssuerChannelOptions = { allowedIssuerOrigins: ['https://bank.example', 'https://bank-b.example'] };
+ * ```
+ */
 export interface OpenerIssuerChannelOptions {
   /**
    * The exact origins (`https://bank.example`) of issuer pages allowed to
@@ -81,7 +108,15 @@ export function createOpenerIssuerChannel(options: OpenerIssuerChannelOptions): 
   return new OpenerIssuerChannel(options);
 }
 
-/** The channel made by {@link createOpenerIssuerChannel}. */
+/**
+ * The channel made by {@link createOpenerIssuerChannel}.
+ *
+ * @example
+ * ```ts
+ * const channel: OpenerIssuerChannel = createOpenerIssuerChannel({ allowedIssuerOrigins: ['https://bank.example'] });
+ * channel.issuerOrigin; // undefined until the bank's first message arrives
+ * ```
+ */
 export class OpenerIssuerChannel extends BaseAppChannel {
   readonly #window: WindowLike;
   readonly #allowed: ReadonlySet<string>;

@@ -27,7 +27,14 @@ export interface SeenSessionStore {
   remember(key: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
-/** Options of {@link createMemorySeenSessionStore}. */
+/**
+ * Options of {@link createMemorySeenSessionStore}.
+ *
+ * @example
+ * ```ts
+ * const seenSessions = createMemorySeenSessionStore({ maxEntries: 256, clock: systemClock });
+ * ```
+ */
 export interface MemorySeenSessionStoreOptions {
   /** The most keys kept at once. Default 1024. */
   maxEntries?: number;

@@ -25,20 +25,42 @@ import { sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
 import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-client.js';
 
-/** The part of a Fetch `Response` the client reads. */
+/**
+ * The part of a Fetch `Response` the client reads.
+ *
+ * @example
+ * ```ts
+ * const response: FetchResponseLike = new Response('{}', { status: 201, headers: { 'content-type': 'application/json' } });
+ * ```
+ */
 export interface FetchResponseLike {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
 }
 
-/** The part of `fetch` the client uses. The global `fetch` of browsers, React Native and Node fits. */
+/**
+ * The part of `fetch` the client uses. The global `fetch` of browsers, React Native and Node fits.
+ *
+ * @example
+ * ```ts
+ * const fetch: FetchLike = (url, init) => globalThis.fetch(url, { ...init, credentials: 'omit' });
+ * ```
+ */
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
 ) => Promise<FetchResponseLike>;
 
-/** Authenticates with a static API key: `Authorization: Bearer <apiKey>`. */
+/**
+ * Authenticates with a static API key: `Authorization: Bearer <apiKey>`. For
+ * server-side wallets; an app should not ship a long-lived secret.
+ *
+ * @example
+ * ```ts
+ * const auth: ApiKeyAuth = { apiKey: process.env.TOKEN_SERVICE_API_KEY! };
+ * ```
+ */
 export interface ApiKeyAuth {
   apiKey: string;
 }
@@ -46,6 +68,11 @@ export interface ApiKeyAuth {
 /**
  * Authenticates as the wallet provider with a signed client assertion
  * (`createClientAssertion`), a fresh one for every attempt.
+ *
+ * @example
+ * ```ts
+ * const auth: ClientAssertionAuth = { walletProviderId: 'wallet-co', audience: 'token-service', signingKey: providerPrivateJwk };
+ * ```
  */
 export interface ClientAssertionAuth {
   /** The wallet provider id: the assertion's `iss` and `sub`. */
@@ -56,7 +83,14 @@ export interface ClientAssertionAuth {
   signingKey: KeyJwk;
 }
 
-/** Information passed to {@link HttpTokenServiceClientOptions.onRetry}. Safe to log. */
+/**
+ * Information passed to {@link HttpTokenServiceClientOptions.onRetry}. Safe to log.
+ *
+ * @example
+ * ```ts
+ * const onRetry = (info: RetryInfo) => log.info(`retry ${info.retry} in ${info.delayMs} ms after ${info.error.code}`);
+ * ```
+ */
 export interface RetryInfo {
   /** The attempt about to be made, counted from 1 for the first retry. */
   retry: number;
@@ -66,7 +100,20 @@ export interface RetryInfo {
   error: ProvisioningError;
 }
 
-/** Options of {@link createHttpTokenServiceClient}. */
+/**
+ * Options of {@link createHttpTokenServiceClient}.
+ *
+ * @example
+ * ```ts
+ * const options: HttpTokenServiceClientOptions = {
+ *   baseUrl: 'https://tokens.example',
+ *   auth: { apiKey },
+ *   timeoutMs: 5_000,
+ *   maxRetries: 2,
+ *   retryDelay: { initialMs: 200, maxMs: 2_000 },
+ * };
+ * ```
+ */
 export interface HttpTokenServiceClientOptions {
   /** The token service's base URL: https (http only on loopback). */
   baseUrl: string;
@@ -90,7 +137,14 @@ export interface HttpTokenServiceClientOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
-/** Options of {@link HttpTokenServiceClient.submit}. */
+/**
+ * Options of {@link HttpTokenServiceClient.submit}.
+ *
+ * @example
+ * ```ts
+ * await client.submit(submission, { idempotencyKey: savedKey }); // resume with the key of an interrupted submission
+ * ```
+ */
 export interface HttpSubmitOptions {
   /** The idempotency key. Default: a fresh `idem_…` id per call, reused by its retries. */
   idempotencyKey?: string;
@@ -98,7 +152,15 @@ export interface HttpSubmitOptions {
   signal?: AbortSignal;
 }
 
-/** The HTTP {@link TokenServiceClient}; its `submit` makes the idempotency key optional. */
+/**
+ * The HTTP {@link TokenServiceClient}; its `submit` makes the idempotency key optional.
+ *
+ * @example
+ * ```ts
+ * const client: HttpTokenServiceClient = createHttpTokenServiceClient({ baseUrl, auth: { apiKey } });
+ * const response = await client.submit(submission);
+ * ```
+ */
 export interface HttpTokenServiceClient extends TokenServiceClient {
   submit(submission: Submission, options?: HttpSubmitOptions): Promise<ProvisioningResponse>;
 }

@@ -1,6 +1,13 @@
 import type { Clock, RandomSource } from '@pushprov/protocol';
 
-/** How long to wait between attempts. */
+/**
+ * How long to wait between attempts.
+ *
+ * @example
+ * ```ts
+ * const retryDelay: RetryDelayOptions = { initialMs: 250, maxMs: 5_000, maxRetryAfterMs: 30_000 };
+ * ```
+ */
 export interface RetryDelayOptions {
   /** The cap of the first backoff window, milliseconds. Default 250. */
   initialMs?: number;

@@ -1,6 +1,13 @@
 import type { ProvisioningResponse, Submission, TokenStatusResponse } from '@pushprov/protocol';
 
-/** Options of {@link TokenServiceClient.submit}. */
+/**
+ * Options of {@link TokenServiceClient.submit}.
+ *
+ * @example
+ * ```ts
+ * await tokenService.submit(submission, { idempotencyKey: createId('idem'), signal });
+ * ```
+ */
 export interface SubmitOptions {
   /** The idempotency key: the same for every retry of one submission, fresh for each new one. */
   idempotencyKey: string;
@@ -8,7 +15,14 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@link TokenServiceClient.getTokenStatus}. */
+/**
+ * Options of {@link TokenServiceClient.getTokenStatus}.
+ *
+ * @example
+ * ```ts
+ * const status = await tokenService.getTokenStatus('tok_123', { signal: AbortSignal.timeout(5_000) });
+ * ```
+ */
 export interface GetTokenStatusOptions {
   /** Aborts the request, retries included. */
   signal?: AbortSignal;

@@ -4,6 +4,12 @@ import type { AccessData } from '@pushprov/protocol';
  * A provisioned token as the wallet keeps it: the access data (with the token
  * number) and where it came from. Only a {@link TokenStore} ever holds it;
  * events, outcomes and result messages carry the last four digits at most.
+ *
+ * @example
+ * ```ts
+ * const token: StoredToken | undefined = await tokenStore.get(outcome.token.tokenReferenceId);
+ * pay(token!.accessData.tokenNumber);
+ * ```
  */
 export interface StoredToken {
   /** The access data, decrypted. Holds the token number: keep it in secure storage. */

@@ -3,10 +3,24 @@ import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 
-/** A card network, as in the invocation's account hint. */
+/**
+ * A card network, as in the invocation's account hint.
+ *
+ * @example
+ * ```ts
+ * const network: Network = prompt.account.network; // 'visa'
+ * ```
+ */
 export type Network = AccountHint['network'];
 
-/** Who the wallet is: sent to the issuer and bound into the encrypted request. */
+/**
+ * Who the wallet is: sent to the issuer and bound into the encrypted request.
+ *
+ * @example
+ * ```ts
+ * const me: WalletIdentity = { walletProviderId: 'wallet-co', walletAccountId: 'user-42', deviceId: 'device-7' };
+ * ```
+ */
 export interface WalletIdentity {
   /** The wallet provider's id at the token service (a lower-case slug). */
   walletProviderId: string;
@@ -26,7 +40,15 @@ export interface WalletIdentity {
  */
 export type IdentityProvider = () => WalletIdentity | Promise<WalletIdentity>;
 
-/** What the host shows the user before anything is sent: never more than the last four digits. */
+/**
+ * What the host shows the user before anything is sent: never more than the last four digits.
+ *
+ * @example
+ * ```ts
+ * const text = (p: ConsentPrompt) =>
+ *   `${p.issuerName ?? p.issuerId}${p.verified ? '' : ' (unverified)'} wants to add ${p.account.network} •••• ${p.account.last4}`;
+ * ```
+ */
 export interface ConsentPrompt {
   sessionId: string;
   issuerId: string;
@@ -51,7 +73,14 @@ export interface ConsentPrompt {
  */
 export type ConsentHandler = (prompt: ConsentPrompt, context: { signal: AbortSignal }) => boolean | Promise<boolean>;
 
-/** Where a session is. Terminal states are the outcome statuses. */
+/**
+ * Where a session is. Terminal states are the outcome statuses.
+ *
+ * @example
+ * ```ts
+ * const busy = (state: WalletSessionState) => state === 'submitting' || state === 'storing';
+ * ```
+ */
 export type WalletSessionState =
   | 'waiting_for_invocation'
   | 'verifying_invocation'
@@ -63,7 +92,14 @@ export type WalletSessionState =
   | 'sending_result'
   | WalletOutcome['status'];
 
-/** A provisioned token, summarised without its number. */
+/**
+ * A provisioned token, summarised without its number.
+ *
+ * @example
+ * ```ts
+ * if (outcome.status === 'provisioned') showCard(`•••• ${outcome.token.tokenLast4}`);
+ * ```
+ */
 export interface TokenSummary {
   tokenReferenceId: string;
   status: 'active' | 'pending_activation';
@@ -86,6 +122,18 @@ export interface TokenSummary {
  *
  * For every status but `rejected`, a `result` message was sent to the issuer
  * app when the channel allowed it (`resultSent`).
+ *
+ * @example
+ * ```ts
+ * switch (outcome.status) {
+ *   case 'provisioned':
+ *   case 'pending_activation':
+ *     return showCard(outcome.token);
+ *   case 'rejected':
+ *   case 'failed':
+ *     return showError(outcome.error.code);
+ * }
+ * ```
  */
 export type WalletOutcome =
   | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; token: TokenSummary; resultSent: boolean }
@@ -101,6 +149,14 @@ export type WalletOutcome =
  * - `error`: input was refused but the session goes on (a stray message, a
  *   wrong origin, a result that could not be delivered).
  * - `outcome`: the session ended.
+ *
+ * @example
+ * ```ts
+ * const onEvent = (event: WalletEvent) => {
+ *   if (event.type === 'state') spinner.label = event.state;
+ *   if (event.type === 'error') log.warn(event.error.code);
+ * };
+ * ```
  */
 export type WalletEvent =
   | { type: 'state'; state: WalletSessionState; sessionId?: string }
@@ -118,7 +174,14 @@ export type WalletEvent =
  */
 export type WalletEventListener = (event: WalletEvent) => void;
 
-/** Options of {@link createWallet}. */
+/**
+ * Options of {@link createWallet}.
+ *
+ * @example
+ * ```ts
+ * const options: WalletOptions = { identity, consent, tokenService, tokenStore, trustedIssuers: { 'bank-a': bankAJwks } };
+ * ```
+ */
 export interface WalletOptions {
   /** The wallet's identity. */
   identity: IdentityProvider;
@@ -159,7 +222,14 @@ export interface WalletOptions {
   random?: RandomSource;
 }
 
-/** Options of {@link Wallet.handleInvocation} and {@link Wallet.startSession}. */
+/**
+ * Options of {@link Wallet.handleInvocation} and {@link Wallet.startSession}.
+ *
+ * @example
+ * ```ts
+ * const outcome = await wallet.handleInvocation(channel, { signal: controller.signal, timeoutMs: 60_000 });
+ * ```
+ */
 export interface HandleInvocationOptions {
   /** Cancels the session (outcome `cancelled`, or the signal's reason when it is a `ProvisioningError`). */
   signal?: AbortSignal;
@@ -169,7 +239,16 @@ export interface HandleInvocationOptions {
   onEvent?: WalletEventListener;
 }
 
-/** A running session. */
+/**
+ * A running session.
+ *
+ * @example
+ * ```ts
+ * const session = wallet.startSession(channel, { onEvent: (e) => e.type === 'state' && render(e.state) });
+ * cancelButton.onclick = () => session.cancel();
+ * const outcome = await session.outcome;
+ * ```
+ */
 export interface WalletSession {
   /** The current state. */
   readonly state: WalletSessionState;
@@ -181,7 +260,15 @@ export interface WalletSession {
   cancel(): void;
 }
 
-/** A wallet made by {@link createWallet}. */
+/**
+ * A wallet made by {@link createWallet}.
+ *
+ * @example
+ * ```ts
+ * const wallet: Wallet = createWallet(options);
+ * const outcome = await wallet.handleInvocation(channel);
+ * ```
+ */
 export interface Wallet {
   /**
    * Handles one invocation arriving on `channel`, start to end, and resolves

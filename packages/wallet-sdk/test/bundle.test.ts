@@ -1,0 +1,46 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const src = join(root, 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sourceFiles(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+describe('runtime-agnostic browser bundle', () => {
+  it('bundles for the browser with no Node built-ins', async () => {
+    const result = await build({
+      entryPoints: [join(src, 'index.ts')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['source'],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
+    // The wallet SDK's own code stays small; the rest is the protocol, zod/mini and jose.
+    const own = Object.entries(result.metafile.outputs)[0]![1].inputs;
+    const ownBytes = Object.entries(own)
+      .filter(([path]) => path.includes('packages/wallet-sdk/src'))
+      .reduce((sum, [, info]) => sum + info.bytesInOutput, 0);
+    expect(ownBytes).toBeGreaterThan(0);
+    expect(ownBytes).toBeLessThan(16_000);
+  });
+
+  it('uses no Node globals or modules in its source', () => {
+    for (const file of sourceFiles(src)) {
+      // Code only: doc comments may show host code such as `process.env`.
+      const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      expect(text, file).not.toMatch(/from 'node:|require\(|\bBuffer\b|\bprocess\.|\bglobal\./);
+      expect(text, file).not.toMatch(/from 'zod'|from 'jose'/);
+    }
+  });
+});
