@@ -1,1 +1,69 @@
-export const PLACEHOLDER = true;
+/**
+ * The reference token service of device push provisioning: the validation
+ * pipeline, issuance, the PAN vault, storage (memory and SQLite), the HTTP
+ * API as a Hono app, configuration and key generation. Node only. The
+ * runnable server is in the `./server` subpath; the CLI is `token-service`.
+ *
+ * @packageDocumentation
+ */
+export {
+  createTokenService,
+  type TokenService,
+  type TokenServiceOptions,
+  type SubmitInput,
+  type SubmitResult,
+} from './service/create-token-service.js';
+export {
+  decideByRules,
+  type DecisionHook,
+  type DecisionContext,
+  type AccountResolver,
+  type AccountResolutionContext,
+} from './service/hooks.js';
+export { createTokenServiceApp, type TokenServiceAppOptions } from './http/create-app.js';
+export { toProblemDetails, toProblemResponse } from './http/problem-response.js';
+export { readBodyWithLimit } from './http/read-body.js';
+export {
+  createAuthenticator,
+  assertionReplayKey,
+  type AuthenticatedCaller,
+  type Authenticator,
+} from './auth/create-authenticator.js';
+export {
+  parseConfig,
+  loadConfig,
+  ConfigError,
+  KEK_ENV,
+  FINGERPRINT_KEY_ENV,
+  type TokenServiceConfig,
+  type IssuerConfig,
+  type WalletProviderConfig,
+  type VaultKeysConfig,
+  type Decision,
+  type ParseConfigOptions,
+} from './config/parse-config.js';
+export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet } from './config/z-config.js';
+export { generateKeySet, type GenerateKeySetOptions } from './keys/generate-key-set.js';
+export { createVaultCipher, deriveFingerprintKey, type VaultCipher, type VaultKey, type SealPurpose } from './vault/vault-cipher.js';
+export { createTokenNumber, type TokenRange } from './issuance/create-token-number.js';
+export { computeTokenExpiry } from './issuance/token-expiry.js';
+export { createMemoryStore } from './store/memory-store.js';
+export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';
+export type {
+  TokenServiceStore,
+  TokenStore,
+  VaultStore,
+  ReplayCache,
+  IdempotencyStore,
+  TokenRecord,
+  VaultRecord,
+  ReplayRecord,
+  IdempotencyRecord,
+  ProvisionedCardQuery,
+  CommitInput,
+  CommitOutcome,
+  PurgeResult,
+} from './store/types.js';
+export { createJsonLogger, silentLogger, type Logger, type LogEvent, type LogValue } from './log/logger.js';
+export { runWithTimeout } from './lib/run-with-timeout.js';
+export { checkIdempotencyKey } from './lib/idempotency-key.js';

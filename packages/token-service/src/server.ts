@@ -1,1 +1,132 @@
-export const PLACEHOLDER = true;
+/**
+ * Runs the token service as an HTTP server on Node (`@hono/node-server`)
+ * with the SQLite store.
+ *
+ * @packageDocumentation
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Clock, RandomSource } from '@pushprov/protocol';
+import type { TokenServiceConfig } from './config/parse-config.js';
+import type { TokenServiceConfigInput } from './config/z-config.js';
+import { createTokenServiceApp } from './http/create-app.js';
+import { type Logger, createJsonLogger } from './log/logger.js';
+import { type TokenService, createTokenService } from './service/create-token-service.js';
+import type { AccountResolver, DecisionHook } from './service/hooks.js';
+import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite-store.js';
+import type { TokenServiceStore } from './store/types.js';
+
+/** Options of {@link startTokenServer}. */
+export interface StartTokenServerOptions {
+  /** The configuration (see `parseConfig`); relative paths resolve against the working directory. */
+  config: TokenServiceConfigInput | TokenServiceConfig;
+  /** The SQLite database file (created if missing). Ignored when `store` is given. */
+  dbPath?: string;
+  /** A store to use instead of opening `dbPath`. It is closed with the server. */
+  store?: TokenServiceStore;
+  /** SQLite options (durability). */
+  sqlite?: SqliteStoreOptions;
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  host?: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: RandomSource;
+  decide?: DecisionHook;
+  resolveAccount?: AccountResolver;
+  /** How often expired replay and idempotency records are purged, ms. Default 60 000; 0 disables. */
+  purgeIntervalMs?: number;
+}
+
+/** A running token server. */
+export interface RunningTokenServer {
+  /** The base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** The service behind it (its store, config, clock). */
+  service: TokenService;
+  /** Stops accepting connections, lets in-flight requests finish (at most 5 s), then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the token service over HTTP: a Hono app on `@hono/node-server`,
+ * bound to `127.0.0.1` by default, with the SQLite store at `dbPath` (WAL,
+ * synchronous FULL).
+ *
+ * @example
+ * ```ts
+ * const server = await startTokenServer({ config: loadConfig('token-service.json'), dbPath: 'tokens.db', port: 8080 });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export async function startTokenServer(options: StartTokenServerOptions): Promise<RunningTokenServer> {
+  if (!options.store && !options.dbPath) throw new TypeError('startTokenServer needs dbPath or store');
+  const store = options.store ?? openSqliteStore(options.dbPath!, options.sqlite);
+  let service: TokenService;
+  try {
+    service = createTokenService(options.config, store, {
+      clock: options.clock,
+      random: options.random,
+      decide: options.decide,
+      resolveAccount: options.resolveAccount,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const logger = options.logger ?? createJsonLogger({ clock: service.clock });
+  const app = createTokenServiceApp(service, { logger });
+  const host = options.host ?? '127.0.0.1';
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(options.port ?? 0, host);
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const purgeEvery = options.purgeIntervalMs ?? 60_000;
+  const purgeTimer =
+    purgeEvery > 0
+      ? setInterval(() => {
+          service.purgeExpired().catch(() => logger.error({ msg: 'purge failed', code: 'internal_error' }));
+        }, purgeEvery)
+      : undefined;
+  purgeTimer?.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      if (purgeTimer) clearInterval(purgeTimer);
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, 5_000);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      });
+      await service.close();
+    })());
+
+  return { url, service, close };
+}
+
+export type { SqliteStoreOptions } from './store/sqlite-store.js';

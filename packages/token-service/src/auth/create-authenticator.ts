@@ -1,0 +1,101 @@
+import {
+  AuthError,
+  type Clock,
+  peekClientAssertionIssuer,
+  replayKey,
+  sha256Hex,
+  systemClock,
+  timingSafeEqual,
+  verifyClientAssertion,
+} from '@pushprov/protocol';
+import type { TokenServiceConfig } from '../config/parse-config.js';
+import type { ReplayCache, ReplayRecord } from '../store/types.js';
+
+/** A wallet provider, authenticated. Its id is the only source of `walletProviderId`. */
+export interface AuthenticatedCaller {
+  walletProviderId: string;
+  method: 'api_key' | 'client_assertion';
+  /** The replay record of the client assertion, stored with a successful provisioning. */
+  assertionReplay?: ReplayRecord | undefined;
+}
+
+/** Authenticates the `Authorization` header of a request. */
+export type Authenticator = (authorization: string | null | undefined) => Promise<AuthenticatedCaller>;
+
+const BEARER = /^Bearer +([\x21-\x7e]{1,8192})$/i;
+/** A compact JWS: three base64url segments. Such a bearer token is a client assertion, never an API key. */
+export const COMPACT_JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** The replay key of a client assertion: not confusable with an issuer's (`:` is not allowed in party ids). */
+export const assertionReplayKey = (walletProviderId: string, jti: string): string => replayKey(`client-assertion:${walletProviderId}`, jti);
+
+/**
+ * Creates the wallet provider authenticator: `Authorization: Bearer <token>`
+ * where the token is either one of the provider's API keys (compared as
+ * SHA-256 hashes, in constant time, against every configured key) or a
+ * client assertion (a compact JWS, see `verifyClientAssertion`) signed by one
+ * of the provider's keys, for this service's audience, used once.
+ *
+ * Used assertion `jti`s are kept in memory until they expire, and the
+ * durable replay cache is consulted too (a successful provisioning stores
+ * its assertion's `jti` with everything else). Every failure is
+ * `unauthenticated`, with no hint of which check failed.
+ *
+ * @example
+ * ```ts
+ * const authenticate = createAuthenticator(config, { replay: store.replay });
+ * const caller = await authenticate(request.headers.get('authorization'));
+ * ```
+ */
+export function createAuthenticator(config: TokenServiceConfig, options: { replay: ReplayCache; clock?: Clock }): Authenticator {
+  const clock = options.clock ?? systemClock;
+  const skew = config.lifetimes.clockSkewSeconds;
+  const providers = new Map(config.walletProviders.map((p) => [p.id, p]));
+  const apiKeys = config.walletProviders.flatMap((p) => p.apiKeys.map((hash) => ({ hash, walletProviderId: p.id })));
+  const usedAssertions = new Map<string, number>();
+  let lastSweep = 0;
+
+  const refuse = (message = 'The caller is not authenticated'): never => {
+    throw new AuthError('unauthenticated', message);
+  };
+
+  const sweep = (now: number) => {
+    if (now - lastSweep < 30_000 && usedAssertions.size < 10_000) return;
+    lastSweep = now;
+    for (const [key, expiresAt] of usedAssertions) if (expiresAt <= now) usedAssertions.delete(key);
+  };
+
+  return async (authorization) => {
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization.trim()) : null;
+    if (!match) return refuse('An Authorization: Bearer credential is required');
+    const token = match[1]!;
+
+    if (COMPACT_JWS_PATTERN.test(token)) {
+      const issuer = peekClientAssertionIssuer(token);
+      const provider = issuer === undefined ? undefined : providers.get(issuer);
+      if (!provider?.jwks) return refuse();
+      const verified = await verifyClientAssertion(token, {
+        walletProviderId: provider.id,
+        keys: provider.jwks,
+        audience: config.serviceId,
+        clock,
+        clockSkewSeconds: skew,
+      });
+      const key = assertionReplayKey(provider.id, verified.jti);
+      const now = clock.now();
+      sweep(now);
+      if (usedAssertions.has(key) || (await options.replay.has(key))) return refuse('The client assertion was already used');
+      const expiresAt = (verified.exp + skew) * 1000;
+      usedAssertions.set(key, expiresAt);
+      return { walletProviderId: provider.id, method: 'client_assertion', assertionReplay: { key, expiresAt } };
+    }
+
+    const presented = `sha256:${sha256Hex(token)}`;
+    let found: string | undefined;
+    for (const entry of apiKeys) {
+      // Compare against every key, so timing does not reveal which one matched.
+      if (timingSafeEqual(entry.hash, presented) && found === undefined) found = entry.walletProviderId;
+    }
+    return found === undefined ? refuse() : { walletProviderId: found, method: 'api_key' };
+  };
+}

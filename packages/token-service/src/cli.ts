@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * The `token-service` command line:
+ *
+ * - `token-service keys generate --out FILE [--kid KID] [--force]`
+ * - `token-service start --config FILE [--port N] [--host HOST] [--db PATH]`
+ * - `token-service config check --config FILE`
+ *
+ * @packageDocumentation
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isProvisioningError, redactPans, toPublicJwk } from '@pushprov/protocol';
+import packageJson from '../package.json' with { type: 'json' };
+import { ConfigError, loadConfig } from './config/parse-config.js';
+import { generateKeySet } from './keys/generate-key-set.js';
+import { createJsonLogger } from './log/logger.js';
+import { startTokenServer } from './server.js';
+
+const USAGE = `Usage:
+  token-service keys generate --out FILE [--kid KID] [--force]
+      Writes a new private key set (encryption key, vault KEK, fingerprint key) to FILE (mode 600)
+      and prints its public JWK set, for issuers, on standard output.
+  token-service start --config FILE [--port N] [--host HOST] [--db PATH]
+      Runs the server (default 127.0.0.1:8080, database ./token-service.db).
+      The vault KEK may come from the environment: TOKEN_SERVICE_KEK.
+  token-service config check --config FILE
+      Validates a configuration and lists every mistake.
+  token-service --help | --version
+`;
+
+class UsageError extends Error {}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+function parse(argv: string[], options: OptionSpec) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function requireString(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function generateKeys(argv: string[]): Promise<void> {
+  const values = parse(argv, { out: { type: 'string' }, kid: { type: 'string' }, force: { type: 'boolean' } });
+  const out = requireString(values, 'out');
+  const kid = typeof values.kid === 'string' ? values.kid : undefined;
+  if (kid !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(kid)) throw new UsageError('--kid must be 1-128 characters of [A-Za-z0-9._:-]');
+  const keySet = await generateKeySet(kid === undefined ? {} : { kid });
+  try {
+    writeFileSync(out, `${JSON.stringify(keySet, null, 2)}\n`, { mode: 0o600, flag: values.force ? 'w' : 'wx' });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(code === 'EEXIST' ? `${out} exists; pass --force to overwrite it` : `cannot write ${out} (${code ?? 'error'})`);
+  }
+  process.stderr.write(`Wrote the private key set to ${out}. Keep it secret. Its public JWK set follows (give it to issuers):\n`);
+  process.stdout.write(`${JSON.stringify({ keys: keySet.encryptionKeys.keys.map(toPublicJwk) }, null, 2)}\n`);
+}
+
+async function start(argv: string[]): Promise<void> {
+  const values = parse(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' } });
+  const configFile = requireString(values, 'config');
+  const portText = typeof values.port === 'string' ? values.port : '8080';
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65_535) throw new UsageError('--port must be a number from 0 to 65535');
+  const config = loadConfig(configFile);
+  const logger = createJsonLogger();
+  const server = await startTokenServer({
+    config,
+    dbPath: typeof values.db === 'string' ? values.db : 'token-service.db',
+    port: Number(portText),
+    host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+    logger,
+  });
+  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ msg: 'stopping', signal });
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function checkConfig(argv: string[]): void {
+  const values = parse(argv, { config: { type: 'string' } });
+  const config = loadConfig(requireString(values, 'config'));
+  process.stdout.write(
+    `The configuration is valid: service ${config.serviceId}, ${config.issuers.length} issuer(s), ${config.walletProviders.length} wallet provider(s), ${config.keys.encryptionKeys.keys.length} encryption key(s).\n`,
+  );
+}
+
+/** Runs the CLI with `argv` (without `node` and the script). Resolves to the exit code (a running server keeps the process alive). */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-v') {
+      process.stdout.write(`${packageJson.version}\n`);
+      return 0;
+    }
+    if (command === 'keys' && sub === 'generate') await generateKeys(rest);
+    else if (command === 'start') await start(sub === undefined ? [] : [sub, ...rest]);
+    else if (command === 'config' && sub === 'check') checkConfig(rest);
+    else throw new UsageError(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`token-service: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`token-service: ${error.message}\n`);
+      return 2;
+    }
+    const text = isProvisioningError(error) ? error.toString() : error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+    process.stderr.write(`token-service: ${redactPans(text)}\n`);
+    return 1;
+  }
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  () => process.exit(1),
+);

@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type BinRange, InternalError, type Jwks, type KeyJwk, parseStrictJson } from '@pushprov/protocol';
+import type * as z from 'zod';
+import {
+  type KeySet,
+  zKeySet,
+  zPublicSigningJwks,
+  zTokenServiceConfigInput,
+  zVaultKey,
+} from './z-config.js';
+
+/** A decision of the issuer: issue, refuse (`declined`), or issue pending activation. */
+export type Decision = 'approve' | 'decline' | 'step_up';
+
+/** A trusted issuer, resolved. */
+export interface IssuerConfig {
+  id: string;
+  /** Public signing keys (ES256 / EdDSA), found by `kid`. */
+  jwks: Jwks;
+  binRanges: BinRange[];
+  network?: 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'unionpay' | 'other' | undefined;
+  /** Sandbox decision rules, used when no decision hook is given. */
+  decision: { default: Decision; byLast4: Record<string, Decision> };
+}
+
+/** A wallet provider, resolved. */
+export interface WalletProviderConfig {
+  id: string;
+  /** API keys, only as `sha256:<hex>` of the key. */
+  apiKeys: string[];
+  /** Public keys of its client assertions. */
+  jwks?: Jwks | undefined;
+}
+
+/** The vault's keys, resolved (base64url strings). */
+export interface VaultKeysConfig {
+  keks: { id: string; key: string }[];
+  fingerprintKey?: string | undefined;
+}
+
+/**
+ * The validated configuration: files read, defaults applied, API keys
+ * hashed, the KEK from the environment applied. Valid input to
+ * {@link parseConfig} again (parsing is idempotent).
+ */
+export interface TokenServiceConfig {
+  serviceId: string;
+  keys: { encryptionKeys: Jwks; vault: VaultKeysConfig };
+  issuers: IssuerConfig[];
+  walletProviders: WalletProviderConfig[];
+  tokenRange: { bin: string; length: number };
+  lifetimes: { clockSkewSeconds: number; maxRequestSeconds: number; tokenMonths: number; idempotencySeconds: number };
+  limits: { maxBodyBytes: number; hookTimeoutMs: number };
+}
+
+/**
+ * The configuration is not valid. `issues` lists every mistake found, each
+ * as `path: what is wrong`; values (keys, secrets) are never repeated.
+ */
+export class ConfigError extends InternalError {
+  /** One line per mistake. */
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[]) {
+    super('configuration_invalid', `Invalid token service configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.issues = Object.freeze([...issues]);
+  }
+}
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** The directory relative file paths are resolved against. Default: the working directory. */
+  baseDir?: string;
+  /** The environment to read `TOKEN_SERVICE_KEK` (and `TOKEN_SERVICE_FINGERPRINT_KEY`) from. Default: `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The environment variable holding the vault's key-encryption key(s). */
+export const KEK_ENV = 'TOKEN_SERVICE_KEK';
+/** The environment variable holding the PAN fingerprint key. */
+export const FINGERPRINT_KEY_ENV = 'TOKEN_SERVICE_FINGERPRINT_KEY';
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
+
+const zodIssues = (error: z.ZodError, prefix: string): string[] =>
+  error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    const where = prefix ? (path === '(root)' ? prefix : `${prefix}.${path}`) : path;
+    return `${where}: ${issue.message}`;
+  });
+
+function readJson(path: string, baseDir: string, where: string, issues: string[]): unknown {
+  const file = resolve(baseDir, path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    issues.push(`${where}: cannot read file ${JSON.stringify(path)}${typeof code === 'string' ? ` (${code})` : ''}`);
+    return undefined;
+  }
+  try {
+    return parseStrictJson(text, { maxLength: 1_048_576, maxDepth: 8 });
+  } catch {
+    issues.push(`${where}: file ${JSON.stringify(path)} is not strict JSON`);
+    return undefined;
+  }
+}
+
+function hashApiKey(key: string): string {
+  return key.startsWith('sha256:') ? key : `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+/** Parses `TOKEN_SERVICE_KEK`: one base64url key (id `env`), or `id:key` entries separated by commas (the first seals). */
+function parseKekEnv(value: string, issues: string[]): VaultKeysConfig['keks'] | undefined {
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0) {
+    issues.push(`${KEK_ENV}: is empty`);
+    return undefined;
+  }
+  const keks: VaultKeysConfig['keks'] = [];
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(':');
+    const candidate = colon < 0 ? { id: 'env', key: entry } : { id: entry.slice(0, colon), key: entry.slice(colon + 1) };
+    const result = zVaultKey.safeParse(candidate, { reportInput: false });
+    if (result.success) keks.push(result.data);
+    else issues.push(...zodIssues(result.error, `${KEK_ENV}[${i}]`));
+  });
+  if (new Set(keks.map((k) => k.id)).size !== keks.length) issues.push(`${KEK_ENV}: key ids must be distinct`);
+  return keks;
+}
+
+function rangesOverlap(a: BinRange, b: BinRange): boolean {
+  const n = Math.min(a.start.length, b.start.length);
+  return !(a.end.slice(0, n) < b.start.slice(0, n) || b.end.slice(0, n) < a.start.slice(0, n));
+}
+
+/**
+ * Validates a configuration and resolves it: reads referenced files (JWK
+ * sets, the key set) relative to `baseDir`, applies defaults, hashes API
+ * keys, and takes the vault KEK from `TOKEN_SERVICE_KEK` when it is set.
+ * Throws a {@link ConfigError} listing every mistake.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(JSON.parse(text), { baseDir: '/etc/token-service' });
+ * ```
+ */
+export function parseConfig(input: unknown, options: ParseConfigOptions = {}): TokenServiceConfig {
+  const baseDir = options.baseDir ?? process.cwd();
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  const parsed = zTokenServiceConfigInput.safeParse(input, { reportInput: false });
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, ''));
+  const c = parsed.data;
+
+  // The key set (private encryption keys and vault keys).
+  let keySet: KeySet | undefined;
+  if (typeof c.keys === 'string') {
+    const raw = readJson(c.keys, baseDir, 'keys', issues);
+    if (raw !== undefined) {
+      const result = zKeySet.safeParse(raw, { reportInput: false });
+      if (result.success) keySet = result.data;
+      else issues.push(...zodIssues(result.error, `keys (file ${JSON.stringify(c.keys)})`));
+    }
+  } else {
+    keySet = c.keys;
+  }
+  let vault = keySet?.vault;
+  const envKek = env[KEK_ENV];
+  if (envKek !== undefined && envKek !== '') {
+    const keks = parseKekEnv(envKek, issues);
+    if (keks) vault = { keks, fingerprintKey: vault?.fingerprintKey };
+  }
+  const envFingerprint = env[FINGERPRINT_KEY_ENV];
+  if (envFingerprint !== undefined && envFingerprint !== '') {
+    if (/^[A-Za-z0-9_-]+$/.test(envFingerprint) && Buffer.from(envFingerprint, 'base64url').length === 32) {
+      if (vault) vault = { ...vault, fingerprintKey: envFingerprint };
+    } else {
+      issues.push(`${FINGERPRINT_KEY_ENV}: must be 32 bytes, base64url encoded without padding`);
+    }
+  }
+  if (keySet && !vault) issues.push(`keys.vault: no key-encryption key: add vault.keks to the key set or set ${KEK_ENV}`);
+  if (vault && vault.keks.length > 1 && vault.fingerprintKey === undefined) {
+    issues.push('keys.vault.fingerprintKey: is required when several key-encryption keys are configured');
+  }
+
+  // Issuers.
+  const issuers: IssuerConfig[] = c.issuers.map((issuer, i) => {
+    let jwks: Jwks = { keys: [] };
+    if (typeof issuer.jwks === 'string') {
+      const raw = readJson(issuer.jwks, baseDir, `issuers[${i}].jwks`, issues);
+      if (raw !== undefined) {
+        const result = zPublicSigningJwks.safeParse(raw, { reportInput: false });
+        if (result.success) jwks = result.data as Jwks;
+        else issues.push(...zodIssues(result.error, `issuers[${i}].jwks (file ${JSON.stringify(issuer.jwks)})`));
+      }
+    } else {
+      jwks = issuer.jwks as Jwks;
+    }
+    const decision = issuer.decision === undefined ? { default: 'approve' as const, byLast4: {} } : typeof issuer.decision === 'string' ? { default: issuer.decision, byLast4: {} } : issuer.decision;
+    return { id: issuer.id, jwks, binRanges: issuer.binRanges, network: issuer.network, decision };
+  });
+
+  // Wallet providers.
+  const walletProviders: WalletProviderConfig[] = c.walletProviders.map((provider, i) => {
+    let jwks: Jwks | undefined;
+    if (typeof provider.jwks === 'string') {
+      const raw = readJson(provider.jwks, baseDir, `walletProviders[${i}].jwks`, issues);
+      if (raw !== undefined) {
+        const result = zPublicSigningJwks.safeParse(raw, { reportInput: false });
+        if (result.success) jwks = result.data as Jwks;
+        else issues.push(...zodIssues(result.error, `walletProviders[${i}].jwks (file ${JSON.stringify(provider.jwks)})`));
+      }
+    } else if (provider.jwks !== undefined) {
+      jwks = provider.jwks as Jwks;
+    }
+    return { id: provider.id, apiKeys: (provider.apiKeys ?? []).map(hashApiKey), jwks };
+  });
+
+  // Cross checks.
+  const duplicates = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
+  for (const id of new Set(duplicates(issuers.map((x) => x.id)))) issues.push(`issuers: the id ${JSON.stringify(id)} is listed twice`);
+  for (const id of new Set(duplicates(walletProviders.map((x) => x.id)))) issues.push(`walletProviders: the id ${JSON.stringify(id)} is listed twice`);
+  const keyOwners = new Map<string, number>();
+  walletProviders.forEach((p, i) =>
+    p.apiKeys.forEach((k, j) => {
+      if (keyOwners.has(k)) issues.push(`walletProviders[${i}].apiKeys[${j}]: the same API key is configured twice`);
+      keyOwners.set(k, i);
+    }),
+  );
+  const tokenBin: BinRange = { start: c.tokenRange.bin, end: c.tokenRange.bin };
+  issuers.forEach((issuer, i) =>
+    issuer.binRanges.forEach((range, j) => {
+      if (rangesOverlap(range, tokenBin)) {
+        issues.push(`issuers[${i}].binRanges[${j}]: overlaps the token range bin; token numbers must never look like the issuer's card numbers`);
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return {
+    serviceId: c.serviceId,
+    keys: {
+      encryptionKeys: { keys: keySet!.encryptionKeys.keys.map((k) => ({ ...k }) as KeyJwk) },
+      vault: { keks: vault!.keks.map((k) => ({ ...k })), fingerprintKey: vault!.fingerprintKey },
+    },
+    issuers,
+    walletProviders,
+    tokenRange: { bin: c.tokenRange.bin, length: c.tokenRange.length },
+    lifetimes: { ...c.lifetimes },
+    limits: { ...c.limits },
+  };
+}
+
+/**
+ * Reads a JSON configuration file (strict JSON) and {@link parseConfig}s it,
+ * resolving relative paths against the file's directory.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig('./token-service.json');
+ * ```
+ */
+export function loadConfig(file: string, options: Omit<ParseConfigOptions, 'baseDir'> = {}): TokenServiceConfig {
+  const issues: string[] = [];
+  const raw = readJson(file, process.cwd(), 'config', issues);
+  if (raw === undefined) throw new ConfigError(issues);
+  return parseConfig(raw, { ...options, baseDir: dirname(resolve(file)) });
+}

@@ -1,0 +1,193 @@
+import * as z from 'zod';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, zNetwork, zPublicJwk } from '@pushprov/protocol';
+
+// The token service runs on Node only, so its configuration uses classic zod
+// for its readable messages; nothing here ships to apps.
+
+const b64url = (bytes: number, what: string) =>
+  z.string().check(
+    z.refine((s) => /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').length === bytes && Buffer.from(s, 'base64url').toString('base64url') === s, {
+      message: `must be ${bytes} bytes, base64url encoded without padding (${what})`,
+    }),
+  );
+
+/** A party id (issuer, wallet provider, this service): a lower-case slug of 1-64 characters. */
+const zId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+  message: 'must be a lower-case slug of 1-64 characters ([a-z0-9._-], starting with a letter or digit)',
+});
+
+/** A file path, resolved against the directory of the configuration file. */
+const zPath = z.string().min(1, { message: 'must be a non-empty file path' });
+
+/** A decision of the sandbox issuer decision rules. */
+export const zDecision = z.enum(['approve', 'decline', 'step_up']);
+
+/** A registered BIN range: equal-length digit strings (6-12), start <= end. */
+export const zBinRange = z
+  .strictObject({
+    start: z.string().regex(/^[0-9]{6,12}$/, { message: 'must be 6-12 ASCII digits' }),
+    end: z.string().regex(/^[0-9]{6,12}$/, { message: 'must be 6-12 ASCII digits' }),
+  })
+  .superRefine((r, ctx) => {
+    if (r.start.length !== r.end.length) ctx.addIssue({ code: 'custom', message: 'start and end must have the same number of digits', path: ['end'] });
+    else if (r.start > r.end) ctx.addIssue({ code: 'custom', message: 'start must not be greater than end', path: ['end'] });
+  });
+
+/** A public JWK set of signing keys (ES256 on P-256 or EdDSA on Ed25519), each with `kid` and `alg`. */
+export const zPublicSigningJwks = z.strictObject({
+  keys: z
+    .array(zPublicJwk)
+    .min(1, { message: 'must hold at least one key' })
+    .max(32, { message: 'must hold at most 32 keys' })
+    .superRefine((keys, ctx) => {
+      const seen = new Set<string>();
+      keys.forEach((k, i) => {
+        if (k.alg !== 'ES256' && k.alg !== 'EdDSA') ctx.addIssue({ code: 'custom', message: 'must be a signing key (alg ES256 or EdDSA)', path: [i, 'alg'] });
+        if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', message: 'kid must be unique in the set', path: [i, 'kid'] });
+        seen.add(k.kid);
+      });
+    }),
+});
+
+/** The token service's private encryption JWK: ECDH-ES+A256KW on P-256 with `d`. */
+export const zPrivateEncryptionJwk = z.strictObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  d: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be the private key (d) of a P-256 key' }),
+  kid: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'must be 1-128 characters of [A-Za-z0-9._:-]' }),
+  alg: z.literal('ECDH-ES+A256KW'),
+  use: z.optional(z.literal('enc')),
+});
+
+/** A key-encryption key of the vault. */
+export const zVaultKey = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 characters of [A-Za-z0-9_-]' }),
+  key: b64url(32, 'an AES-256 key'),
+});
+
+/** The vault's keys: key-encryption keys (the first seals) and the fingerprint key. */
+export const zVaultKeys = z
+  .strictObject({
+    keks: z.array(zVaultKey).min(1, { message: 'must hold at least one key-encryption key' }),
+    fingerprintKey: z.optional(b64url(32, 'the HMAC key of PAN fingerprints')),
+  })
+  .superRefine((v, ctx) => {
+    const seen = new Set<string>();
+    v.keks.forEach((k, i) => {
+      if (seen.has(k.id)) ctx.addIssue({ code: 'custom', message: 'key ids must be distinct', path: ['keks', i, 'id'] });
+      seen.add(k.id);
+    });
+    if (v.keks.length > 1 && v.fingerprintKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is required when several key-encryption keys are configured (otherwise fingerprints would change with the active key)',
+        path: ['fingerprintKey'],
+      });
+    }
+  });
+
+/** The key set file `token-service keys generate` writes. */
+export const zKeySet = z.strictObject({
+  type: z.optional(z.literal('pushprov-token-service-keys')),
+  version: z.optional(z.literal(1)),
+  encryptionKeys: z.strictObject({
+    keys: z
+      .array(zPrivateEncryptionJwk)
+      .min(1, { message: 'must hold at least one private encryption key' })
+      .max(8, { message: 'must hold at most 8 keys' })
+      .superRefine((keys, ctx) => {
+        const seen = new Set<string>();
+        keys.forEach((k, i) => {
+          if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', message: 'kid must be unique in the set', path: [i, 'kid'] });
+          seen.add(k.kid);
+        });
+      }),
+  }),
+  vault: z.optional(zVaultKeys),
+});
+/** A key set (private). */
+export type KeySet = z.output<typeof zKeySet>;
+
+/** Sandbox decision rules of an issuer: a default, and overrides by the PAN's last four digits. */
+export const zDecisionRules = z.strictObject({
+  default: zDecision.default('approve'),
+  byLast4: z.record(z.string().regex(/^[0-9]{4}$/, { message: 'keys must be 4 ASCII digits' }), zDecision).default({}),
+});
+
+/** A trusted issuer. */
+export const zIssuerConfigInput = z.strictObject({
+  id: zId,
+  /** The issuer's public signing keys: a JWK set, or a path to a file holding one. */
+  jwks: z.union([zPath, zPublicSigningJwks]),
+  binRanges: z.array(zBinRange).min(1, { message: 'must hold at least one BIN range' }),
+  network: z.optional(zNetwork),
+  decision: z.optional(z.union([zDecision, zDecisionRules])),
+});
+
+const API_KEY_HASH = /^sha256:[0-9a-f]{64}$/;
+// A bearer token shaped like a compact JWS is read as a client assertion, so an API key must not look like one.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** A wallet provider and its credentials. */
+export const zWalletProviderConfigInput = z
+  .strictObject({
+    id: zId,
+    /** API keys: each the key itself (32-512 printable characters) or `sha256:<hex>` of it. */
+    apiKeys: z
+      .array(
+        z.string().refine((k) => API_KEY_HASH.test(k) || (/^[\x21-\x7e]{32,512}$/.test(k) && !COMPACT_JWS.test(k)), {
+          message: 'must be `sha256:<64 hex>` or a key of 32-512 printable ASCII characters without spaces (and not shaped like a JWS)',
+        }),
+      )
+      .optional(),
+    /** Public keys of its client assertions: a JWK set, or a path to a file holding one. */
+    jwks: z.optional(z.union([zPath, zPublicSigningJwks])),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.apiKeys === undefined || p.apiKeys.length === 0) && p.jwks === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'needs apiKeys or jwks (a wallet provider must be able to authenticate)', path: ['apiKeys'] });
+    }
+  });
+
+/** The token range. */
+export const zTokenRangeInput = z
+  .strictObject({
+    bin: z.string().regex(/^[0-9]{6,12}$/, { message: 'must be 6-12 ASCII digits' }),
+    length: z.number().int().min(13).max(19).default(16),
+  })
+  .superRefine((r, ctx) => {
+    if (r.length - r.bin.length < 4) ctx.addIssue({ code: 'custom', message: 'must leave at least 3 random digits after the bin', path: ['length'] });
+  });
+
+/** Lifetimes, seconds unless named otherwise. */
+export const zLifetimesInput = z.strictObject({
+  clockSkewSeconds: z.number().int().min(0).max(300).default(DEFAULT_CLOCK_SKEW_SECONDS),
+  maxRequestSeconds: z.number().int().min(1).max(DEFAULT_MAX_LIFETIME_SECONDS).default(DEFAULT_MAX_LIFETIME_SECONDS),
+  tokenMonths: z.number().int().min(1).max(120).default(36),
+  idempotencySeconds: z.number().int().min(60).max(7 * 86_400).default(86_400),
+});
+
+/** Limits. */
+export const zLimitsInput = z.strictObject({
+  maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(32_768),
+  hookTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
+});
+
+/** The configuration file of the token service, as written (see the README). */
+export const zTokenServiceConfigInput = z.strictObject({
+  $schema: z.optional(z.string()),
+  /** This token service's id: the `aud` of requests and client assertions. */
+  serviceId: zId,
+  /** The private key set: a path to the file `token-service keys generate` wrote, or the set inline. */
+  keys: z.union([zPath, zKeySet]),
+  issuers: z.array(zIssuerConfigInput).min(1, { message: 'must list at least one trusted issuer' }),
+  walletProviders: z.array(zWalletProviderConfigInput).min(1, { message: 'must list at least one wallet provider' }),
+  tokenRange: zTokenRangeInput,
+  lifetimes: zLifetimesInput.prefault({}),
+  limits: zLimitsInput.prefault({}),
+});
+
+/** The configuration as written: file paths allowed, defaults not yet applied. */
+export type TokenServiceConfigInput = z.input<typeof zTokenServiceConfigInput>;

@@ -1,0 +1,120 @@
+import { Hono } from 'hono';
+import { HttpError, type ProvisioningError, createId, toProvisioningError } from '@pushprov/protocol';
+import openApiDocument from '../../openapi.json' with { type: 'json' };
+import type { TokenService } from '../service/create-token-service.js';
+import { type Logger, createJsonLogger } from '../log/logger.js';
+import { toProblemResponse } from './problem-response.js';
+import { readBodyWithLimit } from './read-body.js';
+
+/** Options of {@link createTokenServiceApp}. */
+export interface TokenServiceAppOptions {
+  /** Where the one-line-per-request logs go. Default: JSON lines on standard output. */
+  logger?: Logger;
+}
+
+type Env = { Variables: { requestId: string; errorCode: string | undefined; walletProviderId: string | undefined } };
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * The token service's HTTP API as a Hono app (use `app.fetch` as a Fetch
+ * handler anywhere, or `startTokenServer` on Node):
+ *
+ * - `POST /v1/provisioning-requests`: authenticate the wallet provider
+ *   (`401`), `Content-Type: application/json` (`415`), `Idempotency-Key`
+ *   (`400`), body size before parsing (`413`), then the pipeline of
+ *   {@link createTokenService}; `201` with a `ProvisioningResponse` (`200` when
+ *   the card was already provisioned to this wallet account and device),
+ *   `Idempotent-Replayed: true` on a replayed answer.
+ * - `GET /v1/tokens/{tokenReferenceId}`: the token's status, for its wallet provider only (else `404`).
+ * - `GET /.well-known/jwks.json`: the public encryption keys.
+ * - `GET /health`, `GET /openapi.json`.
+ *
+ * Every response carries `X-Request-Id`; every error is RFC 9457
+ * `application/problem+json` with the protocol's code. One log line per
+ * request: method, path, status, code, duration, request id.
+ *
+ * @example
+ * ```ts
+ * const app = createTokenServiceApp(createTokenService(config, store));
+ * const response = await app.fetch(new Request('http://localhost/health'));
+ * ```
+ */
+export function createTokenServiceApp(service: TokenService, options: TokenServiceAppOptions = {}): Hono<Env> {
+  const logger = options.logger ?? createJsonLogger({ clock: service.clock });
+  const maxBodyBytes = service.config.limits.maxBodyBytes;
+  const app = new Hono<Env>();
+
+  const fail = (c: { set: (k: 'errorCode', v: string) => void; get: (k: 'requestId') => string }, error: unknown): Response => {
+    const problem: ProvisioningError = toProvisioningError(error);
+    c.set('errorCode', problem.code);
+    if (problem.family === 'internal') {
+      const cause = problem.cause instanceof Error ? problem.cause : undefined;
+      logger.error({ msg: 'internal error', requestId: c.get('requestId'), code: problem.code, errorName: cause?.name ?? problem.name });
+    }
+    return toProblemResponse(problem, c.get('requestId'));
+  };
+
+  app.use('*', async (c, next) => {
+    const started = service.clock.now();
+    const requestId = createId('req', service.random);
+    c.set('requestId', requestId);
+    c.set('errorCode', undefined);
+    c.set('walletProviderId', undefined);
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    logger.info({
+      msg: 'request',
+      requestId,
+      method: c.req.method,
+      path: c.req.path.slice(0, 256),
+      status: c.res.status,
+      code: c.get('errorCode'),
+      walletProviderId: c.get('walletProviderId'),
+      durationMs: Math.max(0, service.clock.now() - started),
+    });
+  });
+
+  app.onError((error, c) => fail(c, error));
+  app.notFound((c) => fail(c, new HttpError('not_found', 'No such resource')));
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  app.get('/.well-known/jwks.json', (c) => {
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(service.publicJwks());
+  });
+
+  app.post('/v1/provisioning-requests', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    const contentType = c.req.header('content-type');
+    if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType.trim())) {
+      throw new HttpError('unsupported_media_type', 'The body must be application/json');
+    }
+    const idempotencyKey = c.req.header('idempotency-key');
+    if (idempotencyKey === undefined) throw new HttpError('missing_idempotency_key', 'An Idempotency-Key header is required');
+    const text = await readBodyWithLimit(c.req.raw, maxBodyBytes);
+    const result = await service.submit({
+      submission: text,
+      walletProviderId: caller.walletProviderId,
+      idempotencyKey,
+      assertionReplay: caller.assertionReplay,
+      signal: c.req.raw.signal,
+    });
+    c.header('cache-control', 'no-store');
+    c.header('location', `/v1/tokens/${encodeURIComponent(result.body.tokenReferenceId)}`);
+    if (result.replayed) c.header('idempotent-replayed', 'true');
+    return c.json(result.body, result.status);
+  });
+
+  app.get('/v1/tokens/:tokenReferenceId', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    const status = await service.getTokenStatus({ tokenReferenceId: c.req.param('tokenReferenceId'), walletProviderId: caller.walletProviderId });
+    c.header('cache-control', 'no-store');
+    return c.json(status);
+  });
+
+  return app;
+}

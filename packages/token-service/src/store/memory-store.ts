@@ -1,0 +1,137 @@
+import { InternalError } from '@pushprov/protocol';
+import type {
+  CommitInput,
+  CommitOutcome,
+  IdempotencyRecord,
+  ReplayRecord,
+  TokenRecord,
+  TokenServiceStore,
+  VaultRecord,
+} from './types.js';
+
+const provisionedKey = (v: Pick<VaultRecord, 'panFingerprint' | 'walletProviderId' | 'walletAccountId' | 'deviceId'>): string =>
+  JSON.stringify([v.panFingerprint, v.walletProviderId, v.walletAccountId, v.deviceId]);
+const idempotencyKey = (scope: string, key: string): string => JSON.stringify([scope, key]);
+
+/**
+ * An in-memory {@link TokenServiceStore} for tests and demos. Commits are
+ * atomic (checked fully before anything is written, with no `await` in
+ * between); nothing survives the process. Records are copied in and out, so
+ * callers cannot alter stored state by mutating what they hold.
+ *
+ * @example
+ * ```ts
+ * const service = createTokenService(config, createMemoryStore());
+ * ```
+ */
+export function createMemoryStore(): TokenServiceStore {
+  const tokens = new Map<string, TokenRecord>();
+  const tokenHashes = new Set<string>();
+  const vault = new Map<string, VaultRecord>();
+  const provisioned = new Map<string, string>();
+  const replay = new Map<string, ReplayRecord>();
+  const idempotency = new Map<string, IdempotencyRecord>();
+  let closed = false;
+
+  const open = (): void => {
+    if (closed) throw new InternalError('internal_error', 'The store is closed');
+  };
+  const copy = <T>(value: T | undefined): T | undefined => (value === undefined ? undefined : structuredClone(value));
+
+  return {
+    tokens: {
+      async find(tokenReferenceId) {
+        open();
+        return copy(tokens.get(tokenReferenceId));
+      },
+      async count() {
+        open();
+        return tokens.size;
+      },
+    },
+    vault: {
+      async findProvisioned(query) {
+        open();
+        const ref = provisioned.get(provisionedKey(query));
+        return ref === undefined ? undefined : copy(vault.get(ref));
+      },
+      async find(tokenReferenceId) {
+        open();
+        return copy(vault.get(tokenReferenceId));
+      },
+      async count() {
+        open();
+        return vault.size;
+      },
+    },
+    replay: {
+      async has(key) {
+        open();
+        return replay.has(key);
+      },
+      async count() {
+        open();
+        return replay.size;
+      },
+    },
+    idempotency: {
+      async find(scope, key) {
+        open();
+        return copy(idempotency.get(idempotencyKey(scope, key)));
+      },
+      async count() {
+        open();
+        return idempotency.size;
+      },
+    },
+    async commit(input: CommitInput): Promise<CommitOutcome> {
+      open();
+      // Check every constraint first; write only when all pass.
+      if (idempotency.has(idempotencyKey(input.idempotency.scope, input.idempotency.key))) return { ok: false, conflict: 'idempotency' };
+      const replayKeys = new Set<string>();
+      for (const r of input.replay) {
+        if (replay.has(r.key) || replayKeys.has(r.key)) return { ok: false, conflict: 'replay' };
+        replayKeys.add(r.key);
+      }
+      const issuance = input.issuance;
+      if (issuance) {
+        const { token, vault: entry } = issuance;
+        if (entry.tokenReferenceId !== token.tokenReferenceId) throw new InternalError('internal_error', 'Vault entry and token differ');
+        if (tokens.has(token.tokenReferenceId)) throw new InternalError('internal_error', 'Duplicate token reference id');
+        if (tokenHashes.has(token.tokenNumberHash)) return { ok: false, conflict: 'token_number' };
+        const existing = provisioned.get(provisionedKey(entry));
+        if (existing !== undefined) return { ok: false, conflict: 'already_provisioned', tokenReferenceId: existing };
+      }
+      idempotency.set(idempotencyKey(input.idempotency.scope, input.idempotency.key), structuredClone(input.idempotency));
+      for (const r of input.replay) replay.set(r.key, structuredClone(r));
+      if (issuance) {
+        tokens.set(issuance.token.tokenReferenceId, structuredClone(issuance.token));
+        tokenHashes.add(issuance.token.tokenNumberHash);
+        vault.set(issuance.vault.tokenReferenceId, structuredClone(issuance.vault));
+        provisioned.set(provisionedKey(issuance.vault), issuance.vault.tokenReferenceId);
+      }
+      return { ok: true };
+    },
+    async purgeExpired(nowMs) {
+      open();
+      let replayRemoved = 0;
+      let idempotencyRemoved = 0;
+      for (const [key, r] of replay) {
+        if (r.expiresAt <= nowMs) {
+          replay.delete(key);
+          replayRemoved++;
+        }
+      }
+      for (const [key, r] of idempotency) {
+        if (r.expiresAt <= nowMs) {
+          idempotency.delete(key);
+          idempotencyRemoved++;
+        }
+      }
+      return { replay: replayRemoved, idempotency: idempotencyRemoved };
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

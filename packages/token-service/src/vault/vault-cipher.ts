@@ -1,0 +1,108 @@
+import { type KeyObject, createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
+import { InternalError, type RandomSource, fingerprintPan, fromBase64Url, secureRandom, toBase64Url } from '@pushprov/protocol';
+
+/** A key-encryption key: an id (stored beside each ciphertext) and 32 bytes. */
+export interface VaultKey {
+  /** 1-64 characters of [A-Za-z0-9_-]. */
+  id: string;
+  /** 32 bytes (AES-256). */
+  key: Uint8Array;
+}
+
+/** What a sealed value is for; part of the authenticated data, so a ciphertext cannot be moved to another use. */
+export type SealPurpose = 'card' | 'token-number' | 'idempotency-response';
+
+/**
+ * Seals and opens the vault's secrets with AES-256-GCM, and computes the
+ * keyed fingerprints the store indexes instead of clear numbers.
+ */
+export interface VaultCipher {
+  /** The id of the key that seals (the first configured). */
+  readonly activeKeyId: string;
+  /** Seals `plaintext` for `purpose`, bound to `context` (e.g. the token reference id). */
+  seal(plaintext: string, purpose: SealPurpose, context: string): string;
+  /** Opens a sealed value; fails with `internal_error` on any mismatch. */
+  open(sealed: string, purpose: SealPurpose, context: string): string;
+  /** `fingerprintPan(pan, fingerprintKey)`: finds an already provisioned card. */
+  fingerprintPan(pan: string): string;
+  /** A keyed hash of a token number: carries its uniqueness without storing it. */
+  hashTokenNumber(tokenNumber: string): string;
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const VERSION = 'v1';
+
+/**
+ * Derives the PAN fingerprint key from a key-encryption key (HKDF-SHA-256),
+ * used only when no explicit fingerprint key is configured.
+ */
+export function deriveFingerprintKey(kek: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', kek, new Uint8Array(0), 'pushprov/token-service/fingerprint/v1', 32));
+}
+
+/**
+ * Creates the vault cipher. Sealed values read
+ * `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url); the first key seals, all
+ * keys open (rotation: put the new key first, keep the old ones until no
+ * record uses them). The authenticated data binds version, key id, purpose
+ * and context.
+ *
+ * @example
+ * ```ts
+ * const cipher = createVaultCipher({ keys: [{ id: 'kek-2026', key }], fingerprintKey });
+ * const sealed = cipher.seal(JSON.stringify(card), 'card', tokenReferenceId);
+ * ```
+ */
+export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerprintKey: Uint8Array; random?: RandomSource }): VaultCipher {
+  const random = options.random ?? secureRandom;
+  if (options.keys.length === 0) throw new InternalError('configuration_invalid', 'At least one vault key is required');
+  const keys = new Map<string, KeyObject>();
+  for (const { id, key } of options.keys) {
+    if (!KEY_ID.test(id)) throw new InternalError('configuration_invalid', 'A vault key id must be 1-64 characters of [A-Za-z0-9_-]');
+    if (key.length !== 32) throw new InternalError('configuration_invalid', 'A vault key must be 32 bytes');
+    if (keys.has(id)) throw new InternalError('configuration_invalid', 'Vault key ids must be distinct');
+    keys.set(id, createSecretKey(key));
+  }
+  if (options.fingerprintKey.length < 32) throw new InternalError('configuration_invalid', 'The fingerprint key must be at least 32 bytes');
+  const fingerprintKey = new Uint8Array(options.fingerprintKey);
+  const tokenHashKey = createSecretKey(new Uint8Array(hkdfSync('sha256', fingerprintKey, new Uint8Array(0), 'pushprov/token-service/token-number/v1', 32)));
+  const activeKeyId = options.keys[0]!.id;
+  const aad = (keyId: string, purpose: SealPurpose, context: string) =>
+    Buffer.from(`pushprov/vault/${VERSION}\u0000${keyId}\u0000${purpose}\u0000${context}`, 'utf8');
+  const fail = (cause?: unknown): never => {
+    throw new InternalError('internal_error', 'A vault record could not be opened', cause === undefined ? {} : { cause });
+  };
+
+  return {
+    activeKeyId,
+    seal(plaintext, purpose, context) {
+      const iv = random.bytes(12);
+      const cipher = createCipheriv('aes-256-gcm', keys.get(activeKeyId)!, iv);
+      cipher.setAAD(aad(activeKeyId, purpose, context));
+      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      const tag = cipher.getAuthTag();
+      return [VERSION, activeKeyId, toBase64Url(iv), toBase64Url(ciphertext), toBase64Url(tag)].join('.');
+    },
+    open(sealed, purpose, context) {
+      const parts = sealed.split('.');
+      if (parts.length !== 5 || parts[0] !== VERSION) return fail();
+      const [, keyId, ivText, ctText, tagText] = parts as [string, string, string, string, string];
+      const key = keys.get(keyId);
+      if (!key) return fail();
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, fromBase64Url(ivText), { authTagLength: 16 });
+        decipher.setAAD(aad(keyId, purpose, context));
+        decipher.setAuthTag(fromBase64Url(tagText));
+        return Buffer.concat([decipher.update(fromBase64Url(ctText)), decipher.final()]).toString('utf8');
+      } catch (cause) {
+        return fail(cause);
+      }
+    },
+    fingerprintPan(pan) {
+      return fingerprintPan(pan, fingerprintKey);
+    },
+    hashTokenNumber(tokenNumber) {
+      return createHmac('sha256', tokenHashKey).update(`pushprov/token-number/v1\u0000${tokenNumber}`, 'utf8').digest('base64url');
+    },
+  };
+}

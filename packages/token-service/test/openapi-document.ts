@@ -1,0 +1,254 @@
+// Builds the OpenAPI 3.1 document of the token service from the protocol's
+// schemas (the single source of truth). `openapi.test.ts` checks that the
+// shipped `openapi.json` equals it; regenerate with
+// `UPDATE_OPENAPI=1 npx vitest run packages/token-service/test/openapi.test.ts`.
+import * as z from 'zod';
+import {
+  ERROR_CATALOG,
+  ERROR_CODES,
+  type ErrorCode,
+  PROBLEM_CONTENT_TYPE,
+  zProblemDetails,
+  zProvisioningResponse,
+  zPublicJwks,
+  zSubmission,
+  zTokenStatusResponse,
+} from '@pushprov/protocol';
+import packageJson from '../package.json' with { type: 'json' };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function schemaOf(schema: z.core.$ZodType): JsonObject {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' }) as JsonObject;
+  delete json.$schema;
+  return json;
+}
+
+function withProperty(schema: JsonObject, path: string[], extra: JsonObject): JsonObject {
+  let node: JsonObject = schema;
+  for (const key of path) node = node[key] as JsonObject;
+  Object.assign(node, extra);
+  return schema;
+}
+
+const PAN_PATTERN = { pattern: '^[0-9]{12,19}$', description: 'Luhn-valid token number from the service token range' };
+const MONTH = { type: 'integer', minimum: 1, maximum: 12 };
+const YEAR = { type: 'integer', minimum: 2000, maximum: 2199 };
+
+function provisioningResponseSchema(): JsonObject {
+  const s = schemaOf(zProvisioningResponse);
+  withProperty(s, ['properties', 'accessData', 'properties', 'tokenNumber'], PAN_PATTERN);
+  withProperty(s, ['properties', 'accessData', 'properties', 'tokenExpiry', 'properties', 'month'], MONTH);
+  withProperty(s, ['properties', 'accessData', 'properties', 'tokenExpiry', 'properties', 'year'], YEAR);
+  s.oneOf = [{ required: ['accessData'] }, { required: ['encryptedAccessData'] }];
+  s.description =
+    'accessData in the clear, or encryptedAccessData: a compact JWE (ECDH-ES+A256KW / A256GCM, cty pushprov-access-data+json) to the devicePublicKey of the submission.';
+  return s;
+}
+
+function tokenStatusSchema(): JsonObject {
+  const s = schemaOf(zTokenStatusResponse);
+  withProperty(s, ['properties', 'tokenExpiry', 'properties', 'month'], MONTH);
+  withProperty(s, ['properties', 'tokenExpiry', 'properties', 'year'], YEAR);
+  return s;
+}
+
+function problemSchema(): JsonObject {
+  const s = schemaOf(zProblemDetails);
+  withProperty(s, ['properties', 'code'], { enum: [...ERROR_CODES] });
+  (s.properties as JsonObject).issues = {
+    type: 'array',
+    items: { type: 'string' },
+    maxItems: 8,
+    description: 'Schema failures only: the first issues as "path: reason", never values.',
+  };
+  s.description = 'RFC 9457 problem details carrying the protocol error code. type is https://pushprov.dev/problems/<code>.';
+  return s;
+}
+
+const codesOfStatus = (status: number, codes: readonly ErrorCode[]): string =>
+  codes
+    .filter((code) => ERROR_CATALOG[code].status === status)
+    .map((code) => `\`${code}\``)
+    .join(', ');
+
+const SUBMIT_CODES: ErrorCode[] = [
+  'invalid_json',
+  'invalid_message',
+  'unsupported_version',
+  'missing_idempotency_key',
+  'unauthenticated',
+  'declined',
+  'replayed',
+  'idempotency_in_flight',
+  'payload_too_large',
+  'unsupported_media_type',
+  'invalid_claims',
+  'jwe_header_rejected',
+  'unknown_key',
+  'decryption_failed',
+  'jws_header_rejected',
+  'unknown_issuer',
+  'signature_invalid',
+  'audience_mismatch',
+  'not_yet_valid',
+  'expired',
+  'lifetime_exceeded',
+  'session_mismatch',
+  'wallet_provider_mismatch',
+  'wallet_account_mismatch',
+  'device_mismatch',
+  'nonce_mismatch',
+  'card_invalid',
+  'card_expired',
+  'card_not_eligible',
+  'idempotency_key_reused',
+  'internal_error',
+  'timeout',
+];
+
+const problemResponse = (status: number, codes: readonly ErrorCode[], note = ''): JsonObject => ({
+  description: `${note}Codes: ${codesOfStatus(status, codes)}.`,
+  headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
+});
+
+const problemResponses = (codes: readonly ErrorCode[]): JsonObject => {
+  const statuses = [...new Set(codes.map((code) => ERROR_CATALOG[code].status))].sort((a, b) => a - b);
+  return Object.fromEntries(statuses.map((status) => [String(status), problemResponse(status, codes)]));
+};
+
+/** The OpenAPI 3.1 document of the token service's HTTP API. */
+export function createOpenApiDocument(): JsonObject {
+  const requestId = { $ref: '#/components/headers/X-Request-Id' };
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Push provisioning token service',
+      version: packageJson.version,
+      summary: 'Validates encrypted provisioning requests and issues payment tokens (access data).',
+      description:
+        'Reference token service of the @pushprov device push provisioning protocol. Wallet providers authenticate with an API key or a single-use client assertion (compact JWS, typ pushprov-client+jwt) as a Bearer token. Every error is RFC 9457 application/problem+json carrying a stable protocol code.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'Local sandbox (token-service start)' }],
+    paths: {
+      '/v1/provisioning-requests': {
+        post: {
+          operationId: 'submitProvisioningRequest',
+          summary: 'Submit an encrypted provisioning request and receive access data',
+          description:
+            'Validation order: body size (413) and schema; idempotency; JWE header and kid; decrypt; JWS header; issuer key by iss + kid; signature; claims schema; aud, lifetime, iat, exp; jti never seen; binding (session, wallet provider from the authenticated caller, wallet account, device, nonce); card (Luhn, expiry, issuer BIN ranges); issuer decision; issuance. A refused request changes nothing on the server.',
+          security: [{ bearer: [] }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: true,
+              description:
+                'Same key and same body: the stored answer is returned again (header Idempotent-Replayed: true). Same key, other body: 422 idempotency_key_reused. Same key while the first is in progress: 409 idempotency_in_flight. Keys are scoped per wallet provider.',
+              schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$' },
+            },
+          ],
+          requestBody: {
+            required: true,
+            description: 'At most limits.maxBodyBytes (default 32 KiB), strict JSON (no duplicate keys).',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Submission' } } },
+          },
+          responses: {
+            '201': {
+              description: 'A token was issued (status active, or pending_activation after an issuer step-up).',
+              headers: {
+                'X-Request-Id': requestId,
+                Location: { description: 'The token status resource.', schema: { type: 'string' } },
+                'Idempotent-Replayed': { description: 'true when this is the stored answer of an earlier request.', schema: { type: 'string', enum: ['true'] } },
+              },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/ProvisioningResponse' } } },
+            },
+            '200': {
+              description: 'The card is already provisioned to this wallet account and device: the existing token.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/ProvisioningResponse' } } },
+            },
+            ...problemResponses(SUBMIT_CODES),
+          },
+        },
+      },
+      '/v1/tokens/{tokenReferenceId}': {
+        get: {
+          operationId: 'getTokenStatus',
+          summary: 'The status of a token, for the wallet provider that owns it',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } }],
+          responses: {
+            '200': {
+              description: 'The token status (never its number).',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
+            },
+            ...problemResponses(['unauthenticated', 'not_found', 'internal_error']),
+          },
+        },
+      },
+      '/.well-known/jwks.json': {
+        get: {
+          operationId: 'getJwks',
+          summary: 'The public encryption keys issuers encrypt provisioning requests to (ECDH-ES+A256KW, P-256), found by kid',
+          responses: {
+            '200': {
+              description: 'A JWK set; the first key is the current one.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Jwks' } } },
+            },
+          },
+        },
+      },
+      '/health': {
+        get: {
+          operationId: 'getHealth',
+          summary: 'Liveness',
+          responses: {
+            '200': {
+              description: 'The server is up.',
+              headers: { 'X-Request-Id': requestId },
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { status: { type: 'string', const: 'ok' } }, required: ['status'], additionalProperties: false },
+                },
+              },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document',
+          responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Submission: schemaOf(zSubmission),
+        ProvisioningResponse: provisioningResponseSchema(),
+        TokenStatusResponse: tokenStatusSchema(),
+        ProblemDetails: problemSchema(),
+        Jwks: schemaOf(zPublicJwks),
+      },
+      headers: {
+        'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },
+      },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A wallet provider API key, or a client assertion: a compact JWS (typ pushprov-client+jwt, ES256 or EdDSA, kid of a key in the provider JWK set) over { iss, sub, aud, iat, exp, jti }, iss = sub = the wallet provider id, aud = the service id, at most 300 s, single use.',
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SQLITE_SCHEMA_VERSION, createMemoryStore, openSqliteStore } from '../src/index.js';
+import { createTempDir } from './helpers.js';
+import { describeStoreContract, makeCommit } from './store-contract.js';
+
+describeStoreContract('memory', () => ({ open: () => createMemoryStore() }), { durable: false });
+
+describeStoreContract(
+  'sqlite',
+  () => {
+    const temp = createTempDir('store-contract-');
+    const path = join(temp.dir, 'tokens.db');
+    return { open: () => openSqliteStore(path), cleanup: temp.remove };
+  },
+  { durable: true },
+);
+
+describe('SQLite store specifics', () => {
+  it('uses WAL with synchronous FULL and records its schema version', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const store = openSqliteStore(path);
+    await store.commit(makeCommit());
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    db.close();
+    temp.remove();
+  });
+
+  it('refuses a database written by a newer schema version', () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openSqliteStore(path)).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+    temp.remove();
+  });
+
+  it('refuses a path it cannot open with configuration_invalid', () => {
+    const temp = createTempDir();
+    expect(() => openSqliteStore(join(temp.dir, 'missing-dir', 'tokens.db'))).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+    temp.remove();
+  });
+
+  it('enforces the token number hash uniqueness in the database itself', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const store = openSqliteStore(path);
+    const first = makeCommit();
+    await store.commit(first);
+    await store.close();
+    const db = new Database(path);
+    const row = db.prepare('SELECT * FROM tokens').get() as Record<string, unknown>;
+    expect(() =>
+      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n)').run({
+        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1,
+      }),
+    ).toThrow(/UNIQUE/);
+    db.close();
+    temp.remove();
+  });
+});
