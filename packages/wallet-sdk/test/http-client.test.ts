@@ -274,6 +274,17 @@ describe('createHttpTokenServiceClient: answers', () => {
     }
   });
 
+  it('refuses an answer announced as too large without reading it (payload_too_large, not retried)', async () => {
+    const { client: c, seen } = client([{ status: 201, body: '{}', headers: { 'content-type': 'application/json', 'content-length': '10000000' } }, json(201, RESPONSE)]);
+    expect(await failure(c.submit(SUBMISSION))).toMatchObject({ code: 'payload_too_large' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('takes the global fetch as it is', () => {
+    const f: FetchLike = globalThis.fetch;
+    expect(() => createHttpTokenServiceClient({ baseUrl: 'https://tokens.example', auth: { apiKey: 'k' }, fetch: f })).not.toThrow();
+  });
+
   it('maps errors without problem details by status, with the X-Request-Id', async () => {
     const cases: [number, ErrorCode][] = [
       [400, 'invalid_message'],
@@ -306,6 +317,7 @@ describe('createHttpTokenServiceClient: answers', () => {
       { auth: { apiKey: '' } },
       { timeoutMs: 0 },
       { maxRetries: -1 },
+      { timeoutMs: 2 ** 31 },
     ];
     for (const options of bad) {
       expect(() =>

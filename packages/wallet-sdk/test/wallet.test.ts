@@ -64,6 +64,7 @@ describe('createWallet configuration', () => {
     ['a trust list that is not a JWK set', { trustedIssuers: { 'bank-a': { keys: [] } } }],
     ['a device key without its private half', { deviceKey: { publicJwk: {} as never, privateJwk: {} as never } }],
     ['a zero timeout', { timeoutMs: 0 }],
+    ['a timeout too long for timers', { timeoutMs: 2 ** 31 }],
   ])('refuses %s with configuration_invalid', (_name, override) => {
     // The same options without the fault are accepted, so the refusal is about the fault.
     expect(() => createWallet({ ...minimal(), trustedIssuers: { 'bank-a': { keys: [PUBLIC_SIGNING_JWK] } } })).not.toThrow();

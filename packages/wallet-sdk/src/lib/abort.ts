@@ -1,5 +1,8 @@
 import { abortError } from '@pushprov/protocol';
 
+/** The largest delay timers can hold (2^31 - 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** An AbortController that also aborts when `parent` does, with the parent's reason. */
 export interface LinkedController {
   readonly signal: AbortSignal;

@@ -11,6 +11,7 @@ import {
   createClientAssertion,
   createError,
   createId,
+  isProvisioningError,
   parseProblemDetails,
   parseProvisioningResponse,
   parseSubmission,
@@ -21,7 +22,7 @@ import {
   zHttpsUrl,
   zOpaqueId,
 } from '@pushprov/protocol';
-import { sleep as defaultSleep } from '../lib/abort.js';
+import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
 import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-client.js';
 
@@ -180,6 +181,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 const HEADER_SAFE = /^[\x21-\x7e]{1,4096}$/;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+/** The largest body the client reads (the protocol's messages are far smaller). */
+const MAX_BODY_BYTES = 65_536;
+
 
 /**
  * Creates the HTTP client of the token service API:
@@ -213,7 +217,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxRetries = options.maxRetries ?? 3;
-  if (!(timeoutMs > 0) || !Number.isInteger(maxRetries) || maxRetries < 0) {
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) || !Number.isInteger(maxRetries) || maxRetries < 0) {
     throw createError('configuration_invalid', 'timeoutMs must be positive and maxRetries a non-negative integer');
   }
   const delays = { initialMs: 250, maxMs: 5_000, maxRetryAfterMs: 30_000, ...options.retryDelay };
@@ -256,8 +260,12 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       let text: string;
       try {
         response = await fetchImpl(url, body === undefined ? init : { ...init, body });
+        if (Number(response.headers.get('content-length')) > MAX_BODY_BYTES) {
+          throw createError('payload_too_large', 'The token service answer is too large', { status: response.status });
+        }
         text = await response.text();
       } catch (cause) {
+        if (isProvisioningError(cause)) throw cause;
         return transportFailure(cause);
       }
       const { status } = response;

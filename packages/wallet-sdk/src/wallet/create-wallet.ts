@@ -10,6 +10,7 @@ import {
   toProvisioningError,
 } from '@pushprov/protocol';
 import { createMemorySeenSessionStore } from '../seen-sessions/seen-session-store.js';
+import { MAX_TIMER_MS } from '../lib/abort.js';
 import { runSession } from './run-session.js';
 import type { HandleInvocationOptions, Wallet, WalletEvent, WalletOptions, WalletOutcome, WalletSession, WalletSessionState } from './types.js';
 
@@ -88,7 +89,7 @@ export function createWallet(options: WalletOptions): Wallet {
 
   function startSession(channel: AppChannel, sessionOptions: HandleInvocationOptions = {}): WalletSession {
     const timeoutMs = sessionOptions.timeoutMs ?? defaultTimeoutMs;
-    if (!(timeoutMs > 0)) throw createError('configuration_invalid', 'timeoutMs must be positive');
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw createError('configuration_invalid', 'timeoutMs must be between 1 and 2^31 - 1');
     let state: WalletSessionState = 'waiting_for_invocation';
     let sessionId: string | undefined;
     const controller = new AbortController();
