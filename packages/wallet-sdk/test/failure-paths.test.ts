@@ -184,7 +184,8 @@ describe('a session that fails after the invocation reports a typed result', () 
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     const { invocation, identifiers } = await identify(flow);
     await deliver(flow, identifiers, 'BBBBBBBBBBBBBBBBBBBBBB');
-    await flow.issuerEnd.send(invocation); // a second invocation is not expected either
+    await flow.issuerEnd.send(invocation); // the same invocation again (a popup repost) is ignored silently
+    await flow.issuerEnd.send(await flow.issuer.invocation()); // another session's invocation is not expected
     const resultPromise = flow.issuer.waitForResult(flow.issuerEnd, invocation.sessionId);
     await deliver(flow, identifiers);
     expect((await outcome).status).toBe('provisioned');

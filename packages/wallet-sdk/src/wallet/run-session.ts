@@ -124,6 +124,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       {
         signal,
         onRejected: (m) => {
+          // The issuer's popup channel posts its invocation again until it hears from the wallet: not an error.
+          if (m.type === 'invocation' && m.sessionId === sessionId) return;
           const what = m.type === 'provisioning-request' ? 'A provisioning request for another session' : `A ${m.type} message`;
           emit({ type: 'error', error: createError('unexpected_message', `${what} was ignored`), sessionId });
         },
