@@ -1,0 +1,924 @@
+/**
+ * Generates `packages/protocol/vectors/vectors.json`, the conformance
+ * vectors of the protocol (format: `docs/conformance.md`).
+ *
+ *   npx tsx packages/protocol/scripts/generate-vectors.ts [--check]
+ *
+ * The committed JSON is the source of truth: regenerating makes new keys and
+ * new randomness (every value used is recorded in the file). Each case's
+ * expected outcome is written here by hand, then checked against the
+ * TypeScript implementation before the file is written; `--check` runs the
+ * self-check without writing.
+ *
+ * Times: every case carries its own `now`, in June 2099, so that no vector
+ * expires with the wall clock and a wall-clock JWT library accepts the
+ * positive ones as they are.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import {
+  ACCESS_DATA_CTY,
+  CLIENT_ASSERTION_TYP,
+  ERROR_CATALOG,
+  ERROR_CODES,
+  INVOCATION_JWS_TYP,
+  type AccessData,
+  type Card,
+  type Invocation,
+  type JwkPair,
+  type KeyJwk,
+  PROBLEM_TYPE_BASE,
+  PROTOCOL_VERSION,
+  REQUEST_JWS_TYP,
+  type RequestClaims,
+  createClientAssertion,
+  encodeMessageUrl,
+  generateEncryptionKey,
+  generateSigningKey,
+  luhnCheckDigit,
+  manualClock,
+  sequenceRandom,
+  signInvocation,
+  toBase64Url,
+} from '../src/index.js';
+import { b64u, b64uJson, craftJwe, craftJws, flipByte, headerOf, replaceSegment, rewriteProtectedHeader, textOfSegment } from './lib/jose-craft.js';
+import { runVector } from './lib/run-vector.js';
+import type { Expected, JweRandom, MessageSchemaName, ProvisioningRequestInput, VectorCase, VectorFile } from './lib/vector-types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const OUTPUT = join(here, '..', 'vectors', 'vectors.json');
+
+/** 2099-06-15T12:00:00Z. */
+const NOW = Date.UTC(2099, 5, 15, 12, 0, 0) / 1000;
+const IAT = NOW - 30;
+const AUDIENCE = 'token-service';
+const ISSUER = 'bank-a';
+const PROVIDER = 'wallet-co';
+const SKEW = 60;
+const MAX_LIFETIME = 900;
+
+const id = (label: string) => toBase64Url(new TextEncoder().encode(label.padEnd(16, '.')).slice(0, 16));
+const SESSION = id('session-0001');
+const NONCE = id('wallet-nonce-01');
+const pan = (partial: string) => partial + luhnCheckDigit(partial);
+const PAN = '4111111111111111';
+const PAN_RANGE_END = pan('411112000000000');
+const PAN_OUTSIDE = '5555555555554444';
+
+const bytes = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+
+interface Keys {
+  service: JwkPair;
+  service2: JwkPair;
+  serviceImpostor: JwkPair;
+  issuer: JwkPair;
+  issuerEd: JwkPair;
+  attacker: JwkPair;
+  device: JwkPair;
+  provider: JwkPair;
+}
+
+async function makeKeys(): Promise<Keys> {
+  return {
+    service: await generateEncryptionKey({ kid: 'ts-2099-01' }),
+    service2: await generateEncryptionKey({ kid: 'ts-2099-02' }),
+    serviceImpostor: await generateEncryptionKey({ kid: 'ts-2099-01' }),
+    issuer: await generateSigningKey({ alg: 'ES256', kid: 'bank-a-2099-01' }),
+    issuerEd: await generateSigningKey({ alg: 'EdDSA', kid: 'bank-a-ed-01' }),
+    attacker: await generateSigningKey({ alg: 'ES256', kid: 'bank-a-2099-01' }),
+    device: await generateEncryptionKey({ kid: 'device-1' }),
+    provider: await generateSigningKey({ alg: 'ES256', kid: 'wallet-co-01' }),
+  };
+}
+
+async function ephemeral(crv: 'P-256' = 'P-256'): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv, extractable: true });
+  return exportJWK(privateKey);
+}
+
+/** Encrypts `plaintext` with recorded randomness; `mutate` then rewrites the protected header (re-encrypting under the same CEK and IV). */
+async function encryptRecorded(options: {
+  plaintext: string | Uint8Array;
+  recipient: KeyJwk;
+  header: Record<string, unknown>;
+  cekLength?: number;
+  mutate?: (header: Record<string, unknown>) => Record<string, unknown> | string;
+  crit?: Record<string, boolean>;
+}): Promise<{ jwe: string; random: JweRandom }> {
+  const epk = await ephemeral();
+  const cek = bytes(options.cekLength ?? 32);
+  const iv = bytes(12);
+  let jwe = await craftJwe({ header: options.header, plaintext: options.plaintext, recipient: options.recipient, epk, cek, iv, crit: options.crit });
+  if (options.mutate) jwe = await rewriteProtectedHeader(jwe, options.mutate(headerOf(jwe)), cek);
+  return { jwe, random: { epk: epk as Record<string, unknown>, cek: b64u(cek), iv: b64u(iv) } };
+}
+
+const ok = (values: Record<string, unknown> = {}): Expected => ({ outcome: 'ok', ...values });
+const fails = (code: keyof typeof ERROR_CATALOG): Expected => ({ outcome: 'error', code });
+
+async function build(keys: Keys): Promise<VectorCase[]> {
+  const cases: VectorCase[] = [];
+  const add = (c: VectorCase) => cases.push(c);
+  let jtiCounter = 0;
+
+  const card = (overrides: Partial<Card> = {}): Card => ({
+    pan: PAN,
+    expiry: { month: 12, year: 2101 },
+    cardholderName: 'Zoë Ångström',
+    billingAddress: { line1: '1 Main Street', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+    ...overrides,
+  });
+
+  const claims = (overrides: Record<string, unknown> = {}): RequestClaims => {
+    jtiCounter += 1;
+    const base: RequestClaims = {
+      iss: ISSUER,
+      aud: AUDIENCE,
+      iat: IAT,
+      exp: IAT + 300,
+      jti: id(`jti-${String(jtiCounter).padStart(4, '0')}`),
+      sid: SESSION,
+      walletProviderId: PROVIDER,
+      walletAccountId: 'user-42',
+      deviceId: 'device-7',
+      nonce: NONCE,
+      card: card(),
+    };
+    const out = { ...base, ...overrides } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
+    return out as unknown as RequestClaims;
+  };
+
+  const jwsHeader = (overrides: Record<string, unknown> = {}) => ({ alg: 'ES256', kid: keys.issuer.publicJwk.kid, typ: REQUEST_JWS_TYP, ...overrides });
+  const jweHeader = (kid = keys.service.publicJwk.kid) => ({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid, cty: 'JWT' });
+  const signClaims = (c: object, options: { header?: Record<string, unknown>; key?: KeyJwk | Uint8Array; payload?: string } = {}) =>
+    craftJws({ header: options.header ?? jwsHeader(), payload: options.payload ?? JSON.stringify(c), key: options.key ?? keys.issuer.privateJwk });
+
+  const baseInput = (jwe: string, random: JweRandom | undefined, overrides: Partial<ProvisioningRequestInput> = {}): ProvisioningRequestInput => {
+    const input: ProvisioningRequestInput = {
+      jwe,
+      now: NOW,
+      audience: AUDIENCE,
+      clockSkewSeconds: SKEW,
+      maxLifetimeSeconds: MAX_LIFETIME,
+      decryptionKeys: { keys: [keys.service.privateJwk] },
+      trustedIssuers: {
+        [ISSUER]: {
+          keys: [keys.issuer.publicJwk, keys.issuerEd.publicJwk],
+          binRanges: [
+            { start: '411111', end: '411112' },
+            { start: '4000000', end: '4000000' },
+          ],
+        },
+      },
+      seenJtis: [],
+      context: { sessionId: SESSION, walletProviderId: PROVIDER, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE },
+      accounts: {},
+      issuerDecision: 'approve',
+      ...overrides,
+    };
+    if (random) input.random = random;
+    return input;
+  };
+
+  /** Adds a provisioning-request case. The JWE is built from `claims` unless `jwe` is given. */
+  const request = async (spec: {
+    id: string;
+    title: string;
+    description: string;
+    claims?: RequestClaims;
+    sign?: (c: RequestClaims) => Promise<string>;
+    encrypt?: (jws: string) => Promise<{ jwe: string; random?: JweRandom }>;
+    input?: Partial<ProvisioningRequestInput>;
+    expected: Expected | ((c: RequestClaims) => Expected);
+    alterJwe?: (jwe: string) => string;
+  }) => {
+    const c = spec.claims ?? claims();
+    const jws = await (spec.sign ?? ((x: RequestClaims) => signClaims(x)))(c);
+    const sealed = spec.encrypt ? await spec.encrypt(jws) : await encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: jweHeader() });
+    const jwe = spec.alterJwe ? spec.alterJwe(sealed.jwe) : sealed.jwe;
+    const expected = typeof spec.expected === 'function' ? spec.expected(c) : spec.expected;
+    add({ id: spec.id, title: spec.title, kind: 'provisioning-request', description: spec.description, input: baseInput(jwe, sealed.random, spec.input), expected });
+  };
+
+  const accepted = (tokenStatus: 'active' | 'pending_activation' = 'active', signingKid = keys.issuer.publicJwk.kid, encryptionKid = keys.service.publicJwk.kid) => (c: RequestClaims) =>
+    ok({ claims: c, encryptionKid, signingKid, tokenStatus });
+
+  // ---------------------------------------------------------------- positive provisioning requests
+  await request({
+    id: 'pr-valid-es256',
+    title: 'A valid request signed with ES256',
+    description: 'Claims with a card (PAN, expiry, NFC cardholder name with diacritics, billing address), signed ES256 by the trusted issuer, encrypted ECDH-ES+A256KW/A256GCM to the service key; the submission context matches.',
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-valid-eddsa',
+    title: 'A valid request signed with EdDSA (Ed25519)',
+    description: 'As pr-valid-es256, signed with the issuer’s Ed25519 key.',
+    sign: (c) => signClaims(c, { header: jwsHeader({ alg: 'EdDSA', kid: keys.issuerEd.publicJwk.kid }), key: keys.issuerEd.privateJwk }),
+    expected: accepted('active', keys.issuerEd.publicJwk.kid),
+  });
+  await request({
+    id: 'pr-valid-rotated-service-key',
+    title: 'The service key is picked by kid among several',
+    description: 'The service holds two decryption keys (rotation); the request is encrypted to the second one and names it by kid.',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service2.publicJwk, header: jweHeader(keys.service2.publicJwk.kid) }),
+    input: { decryptionKeys: { keys: [keys.service.privateJwk, keys.service2.privateJwk] } },
+    expected: accepted('active', keys.issuer.publicJwk.kid, keys.service2.publicJwk.kid),
+  });
+  await request({
+    id: 'pr-valid-account-ref',
+    title: 'A valid request with an issuer account reference instead of a card',
+    description: 'The claims carry accountRef; the issuer resolves it (input.accounts) to a card that passes the card checks.',
+    claims: claims({ card: undefined, accountRef: 'acct-0001' }),
+    input: { accounts: { 'acct-0001': card({ cardholderName: undefined, billingAddress: undefined }) } },
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-valid-step-up',
+    title: 'The issuer asks for step-up: the token is issued pending activation',
+    description: 'Everything is valid; the issuer decision is step_up.',
+    input: { issuerDecision: 'step_up' },
+    expected: accepted('pending_activation'),
+  });
+  await request({
+    id: 'pr-boundary-iat-at-skew',
+    title: 'iat exactly clock-skew seconds in the future is accepted',
+    description: 'iat = now + 60 with a skew of 60 s (valid while iat - skew <= now).',
+    claims: claims({ iat: NOW + 60, exp: NOW + 360 }),
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-boundary-exp-before-skew',
+    title: 'One second before exp + skew is accepted',
+    description: 'now = exp + 59 with a skew of 60 s (valid while now < exp + skew).',
+    input: { now: IAT + 300 + 59 },
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-boundary-max-lifetime',
+    title: 'A lifetime of exactly the maximum is accepted',
+    description: 'exp - iat = 900 = maxLifetimeSeconds.',
+    claims: claims({ exp: IAT + 900 }),
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-boundary-card-expiry-month',
+    title: 'A card expiring in the current month is accepted',
+    description: 'Expiry 06/2099 at now = 2099-06-15: a card is valid through the last instant of its expiry month (UTC).',
+    claims: claims({ card: card({ expiry: { month: 6, year: 2099 } }) }),
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-boundary-bin-range-end',
+    title: 'A PAN at the upper end of a BIN range is accepted',
+    description: 'BIN range 411111-411112 (inclusive); the PAN starts with 411112.',
+    claims: claims({ card: card({ pan: PAN_RANGE_END }) }),
+    expected: accepted(),
+  });
+
+  // ---------------------------------------------------------------- JWE structure and header
+  await request({
+    id: 'pr-jwe-zip',
+    title: 'A JWE with zip (compressed plaintext) is refused',
+    description: 'Otherwise valid, with "zip":"DEF" and a really DEFLATE-compressed JWS. Compression is never allowed.',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: { ...jweHeader(), zip: 'DEF' } }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-crit',
+    title: 'A JWE with crit is refused',
+    description: 'The protected header adds "crit":["exp"] and "exp"; crit is never allowed. Otherwise valid (the header is the AAD of a real encryption).',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: jweHeader(), mutate: (h) => ({ ...h, crit: ['exp'], exp: NOW + 300 }) }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-jku',
+    title: 'A JWE header naming a key URL (jku) is refused',
+    description: 'jku is outside the allow-list; keys are never fetched from a request.',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: jweHeader(), mutate: (h) => ({ ...h, jku: 'https://attacker.example/jwks.json' }) }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-alg-ecdh-es-direct',
+    title: 'A JWE with alg ECDH-ES (direct key agreement) is refused',
+    description: 'Encrypted for real with ECDH-ES and A256GCM; only ECDH-ES+A256KW is allowed.',
+    encrypt: async (jws) => {
+      const epk = await ephemeral();
+      const iv = bytes(12);
+      const jwe = await craftJwe({ header: { alg: 'ECDH-ES', enc: 'A256GCM', kid: keys.service.publicJwk.kid, cty: 'JWT' }, plaintext: jws, recipient: keys.service.publicJwk, epk, iv });
+      return { jwe };
+    },
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-enc-a128gcm',
+    title: 'A JWE with enc A128GCM is refused',
+    description: 'Encrypted for real with A128GCM content encryption; only A256GCM is allowed.',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: { ...jweHeader(), enc: 'A128GCM' }, cekLength: 16 }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-missing-cty',
+    title: 'A JWE without cty is refused',
+    description: 'cty "JWT" is required.',
+    encrypt: (jws) =>
+      encryptRecorded({
+        plaintext: jws,
+        recipient: keys.service.publicJwk,
+        header: jweHeader(),
+        mutate: ({ cty: _cty, ...h }) => h,
+      }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-epk-extra-member',
+    title: 'An epk with a member other than kty, crv, x, y is refused',
+    description: 'The ephemeral public key carries an extra "kid".',
+    encrypt: (jws) =>
+      encryptRecorded({
+        plaintext: jws,
+        recipient: keys.service.publicJwk,
+        header: jweHeader(),
+        mutate: (h) => ({ ...h, epk: { ...(h.epk as object), kid: 'e1' } }),
+      }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-embedded-jwk',
+    title: 'A JWE header with an embedded jwk is refused',
+    description: 'jwk is outside the allow-list; a key is only ever picked by kid from the service’s own set.',
+    encrypt: (jws) =>
+      encryptRecorded({ plaintext: jws, recipient: keys.service.publicJwk, header: jweHeader(), mutate: (h) => ({ ...h, jwk: { kty: 'EC', crv: 'P-256', x: keys.service.publicJwk.x, y: keys.service.publicJwk.y } }) }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-json-serialization',
+    title: 'The JWE JSON serialisation is refused',
+    description: 'A valid request re-expressed in the flattened JSON serialisation; only the compact serialisation is allowed.',
+    alterJwe: (jwe) => {
+      const [p, k, iv, c, t] = jwe.split('.');
+      return JSON.stringify({ protected: p, encrypted_key: k, iv, ciphertext: c, tag: t });
+    },
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-signed-not-encrypted',
+    title: 'A signed but not encrypted request is refused',
+    description: 'The issuer-signed JWS itself is submitted in place of the JWE.',
+    encrypt: async (jws) => ({ jwe: jws }),
+    expected: fails('jwe_header_rejected'),
+  });
+  await request({
+    id: 'pr-jwe-unknown-kid',
+    title: 'A JWE naming a service key the service does not have is refused',
+    description: 'Encrypted to a key with kid ts-2099-02, which this service does not hold.',
+    encrypt: (jws) => encryptRecorded({ plaintext: jws, recipient: keys.service2.publicJwk, header: jweHeader(keys.service2.publicJwk.kid) }),
+    expected: fails('unknown_key'),
+  });
+
+  // ---------------------------------------------------------------- tampering and decryption
+  await request({
+    id: 'pr-tampered-protected-header',
+    title: 'A protected header re-serialised with the same members fails to decrypt',
+    description: 'The header members are re-ordered (same values, all allowed): the protected header is the AAD, so the tag no longer verifies.',
+    alterJwe: (jwe) => replaceSegment(jwe, 0, b64uJson(Object.fromEntries(Object.entries(headerOf(jwe)).reverse()))),
+    expected: fails('decryption_failed'),
+  });
+  for (const [segment, name] of [
+    [1, 'encrypted-key'],
+    [2, 'iv'],
+    [3, 'ciphertext'],
+    [4, 'tag'],
+  ] as const) {
+    await request({
+      id: `pr-tampered-${name}`,
+      title: `One flipped bit in the ${name.replace('-', ' ')} fails to decrypt`,
+      description: `The lowest bit of the first byte of the decoded ${name.replace('-', ' ')} segment is flipped.`,
+      alterJwe: (jwe) => flipByte(jwe, segment, 0),
+      expected: fails('decryption_failed'),
+    });
+  }
+  await request({
+    id: 'pr-wrong-service-key',
+    title: 'A request decrypted with another key under the same kid fails',
+    description: 'The service holds a different private key with the kid the request names.',
+    input: { decryptionKeys: { keys: [keys.serviceImpostor.privateJwk] } },
+    expected: fails('decryption_failed'),
+  });
+
+  // ---------------------------------------------------------------- inner JWS
+  await request({
+    id: 'pr-encrypted-not-signed',
+    title: 'Encrypted but unsigned claims are refused',
+    description: 'The JWE plaintext is the claims JSON itself, not a JWS.',
+    sign: async (c) => JSON.stringify(c),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-alg-none',
+    title: 'An unsecured inner JWT (alg none) is refused',
+    description: 'Inner token with {"alg":"none"} and an empty signature.',
+    sign: (c) => craftJws({ header: jwsHeader({ alg: 'none' }), payload: JSON.stringify(c) }),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-alg-none-mixed-case',
+    title: 'alg "nOnE" with a signature segment is refused',
+    description: 'Mixed-case none and a non-empty signature segment.',
+    sign: (c) => craftJws({ header: jwsHeader({ alg: 'nOnE' }), payload: JSON.stringify(c), signature: b64u('signature') }),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-hs256-public-key',
+    title: 'HS256 keyed with the issuer public key is refused',
+    description: 'The classic key-confusion attack: HMAC-SHA-256 with the UTF-8 of the issuer’s public JWK JSON as the secret.',
+    sign: (c) => signClaims(c, { header: jwsHeader({ alg: 'HS256' }), key: new TextEncoder().encode(JSON.stringify(keys.issuer.publicJwk)) }),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-wrong-typ',
+    title: 'An inner JWS with typ "JWT" is refused',
+    description: `The typ must be exactly "${REQUEST_JWS_TYP}".`,
+    sign: (c) => signClaims(c, { header: jwsHeader({ typ: 'JWT' }) }),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-invocation-typ',
+    title: 'A JWS made for another purpose (an invocation signature typ) is refused',
+    description: `typ "${INVOCATION_JWS_TYP}": tokens of this protocol cannot stand in for each other.`,
+    sign: (c) => signClaims(c, { header: jwsHeader({ typ: INVOCATION_JWS_TYP }) }),
+    expected: fails('jws_header_rejected'),
+  });
+  await request({
+    id: 'pr-jws-embedded-jwk',
+    title: 'An inner JWS signed by an attacker who embeds their key is refused',
+    description: 'Header with jwk = the attacker’s public key, signed with the attacker’s key under the issuer’s kid.',
+    sign: (c) => signClaims(c, { header: jwsHeader({ jwk: keys.attacker.publicJwk }), key: keys.attacker.privateJwk }),
+    expected: fails('jws_header_rejected'),
+  });
+
+  // ---------------------------------------------------------------- issuer key and signature
+  await request({
+    id: 'pr-untrusted-issuer',
+    title: 'A request from an issuer the service does not trust is refused',
+    description: 'iss "bank-z" is not registered.',
+    claims: claims({ iss: 'bank-z' }),
+    expected: fails('unknown_issuer'),
+  });
+  await request({
+    id: 'pr-unknown-issuer-kid',
+    title: 'A kid the issuer has not registered is refused',
+    description: 'The JWS names kid "bank-a-2099-99".',
+    sign: (c) => signClaims(c, { header: jwsHeader({ kid: 'bank-a-2099-99' }) }),
+    expected: fails('unknown_issuer'),
+  });
+  await request({
+    id: 'pr-signature-forged',
+    title: 'A request signed by another key under the issuer’s kid is refused',
+    description: 'Signed ES256 by the attacker key, header naming the issuer key’s kid.',
+    sign: (c) => signClaims(c, { key: keys.attacker.privateJwk }),
+    expected: fails('signature_invalid'),
+  });
+  await request({
+    id: 'pr-claims-altered-after-signing',
+    title: 'Claims changed after signing are refused',
+    description: 'The JWS payload is replaced by claims naming another device; the signature is the original one.',
+    sign: async (c) => replaceSegment(await signClaims(c), 1, b64uJson({ ...c, deviceId: 'device-8' })),
+    expected: fails('signature_invalid'),
+  });
+
+  // ---------------------------------------------------------------- claims
+  await request({
+    id: 'pr-claims-missing-nonce',
+    title: 'Signed claims without the wallet nonce are refused',
+    description: 'The nonce claim is absent.',
+    claims: claims({ nonce: undefined }),
+    expected: fails('invalid_claims'),
+  });
+  await request({
+    id: 'pr-claims-unknown-claim',
+    title: 'Signed claims with an unknown claim are refused',
+    description: 'An extra "nbf" claim: the claims object is closed.',
+    claims: claims({ nbf: IAT }),
+    expected: fails('invalid_claims'),
+  });
+  await request({
+    id: 'pr-pan-arabic-indic-digits',
+    title: 'A PAN in Arabic-Indic digits is refused',
+    description: 'The PAN 4111 1111 1111 1111 written with U+0660-U+0669 digits: a PAN is ASCII digits only.',
+    claims: claims({ card: card({ pan: '٤١١١١١١١١١١١١١١١' }) }),
+    expected: fails('card_invalid'),
+  });
+  await request({
+    id: 'pr-pan-fullwidth-digits',
+    title: 'A PAN in fullwidth digits is refused',
+    description: 'The PAN written with U+FF10-U+FF19 digits.',
+    claims: claims({ card: card({ pan: '４１１１１１１１１１１１１１１１' }) }),
+    expected: fails('card_invalid'),
+  });
+  await request({
+    id: 'pr-pan-bad-luhn',
+    title: 'A PAN failing the Luhn check is refused',
+    description: '4111111111111112.',
+    claims: claims({ card: card({ pan: '4111111111111112' }) }),
+    expected: fails('card_invalid'),
+  });
+  await request({
+    id: 'pr-expiry-month-13',
+    title: 'An impossible expiry month is refused',
+    description: 'Expiry month 13.',
+    claims: claims({ card: card({ expiry: { month: 13, year: 2101 } }) }),
+    expected: fails('card_invalid'),
+  });
+  await request({
+    id: 'pr-audience-mismatch',
+    title: 'A request for another token service is refused',
+    description: 'aud "other-token-service".',
+    claims: claims({ aud: 'other-token-service' }),
+    expected: fails('audience_mismatch'),
+  });
+  await request({
+    id: 'pr-lifetime-exceeded',
+    title: 'A lifetime one second over the maximum is refused',
+    description: 'exp - iat = 901 with maxLifetimeSeconds 900.',
+    claims: claims({ exp: IAT + 901 }),
+    expected: fails('lifetime_exceeded'),
+  });
+  await request({
+    id: 'pr-not-yet-valid',
+    title: 'iat one second beyond the clock skew is refused',
+    description: 'iat = now + 61 with a skew of 60 s.',
+    claims: claims({ iat: NOW + 61, exp: NOW + 361 }),
+    expected: fails('not_yet_valid'),
+  });
+  await request({
+    id: 'pr-expired',
+    title: 'A request at exactly exp + skew is refused',
+    description: 'now = exp + 60 with a skew of 60 s.',
+    input: { now: IAT + 300 + 60 },
+    expected: fails('expired'),
+  });
+
+  // ---------------------------------------------------------------- replay, binding, card, decision
+  await request({
+    id: 'pr-replayed',
+    title: 'A request whose jti was already used is refused',
+    description: 'seenJtis holds this issuer’s jti.',
+    claims: claims({ jti: id('jti-replayed') }),
+    input: { seenJtis: [{ iss: ISSUER, jti: id('jti-replayed') }] },
+    expected: fails('replayed'),
+  });
+  const binding: [string, string, keyof ProvisioningRequestInput['context'], string, keyof typeof ERROR_CATALOG][] = [
+    ['session', 'another session id', 'sessionId', id('session-0002'), 'session_mismatch'],
+    ['wallet-provider', 'another authenticated wallet provider', 'walletProviderId', 'wallet-evil', 'wallet_provider_mismatch'],
+    ['wallet-account', 'another wallet account', 'walletAccountId', 'user-43', 'wallet_account_mismatch'],
+    ['device', 'another device', 'deviceId', 'device-8', 'device_mismatch'],
+    ['nonce', 'another wallet nonce', 'nonce', id('wallet-nonce-02'), 'nonce_mismatch'],
+  ];
+  for (const [name, what, field, value, code] of binding) {
+    await request({
+      id: `pr-binding-${name}`,
+      title: `A request submitted with ${what} is refused`,
+      description: `The submission context's ${field} differs from the one inside the encrypted claims.`,
+      input: { context: { sessionId: SESSION, walletProviderId: PROVIDER, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE, [field]: value } },
+      expected: fails(code),
+    });
+  }
+  await request({
+    id: 'pr-card-expired',
+    title: 'A card whose expiry month has passed is refused',
+    description: 'Expiry 05/2099 at now = 2099-06-15.',
+    claims: claims({ card: card({ expiry: { month: 5, year: 2099 } }) }),
+    expected: fails('card_expired'),
+  });
+  await request({
+    id: 'pr-card-not-eligible',
+    title: 'A PAN outside the issuer’s BIN ranges is refused',
+    description: 'A valid Mastercard test PAN; the issuer registered 411111-411112 and 4000000 only.',
+    claims: claims({ card: card({ pan: PAN_OUTSIDE }) }),
+    expected: fails('card_not_eligible'),
+  });
+  await request({
+    id: 'pr-account-ref-unknown',
+    title: 'An account reference the issuer does not know is refused',
+    description: 'accountRef "acct-9999" is not in input.accounts.',
+    claims: claims({ card: undefined, accountRef: 'acct-9999' }),
+    expected: fails('card_invalid'),
+  });
+  await request({
+    id: 'pr-declined',
+    title: 'The issuer declines',
+    description: 'Everything is valid; the issuer decision is decline.',
+    input: { issuerDecision: 'decline' },
+    expected: fails('declined'),
+  });
+
+  // ---------------------------------------------------------------- app messages and bodies
+  const invocation: Invocation = {
+    type: 'invocation',
+    version: PROTOCOL_VERSION,
+    sessionId: SESSION,
+    issuerId: ISSUER,
+    account: { last4: '1111', network: 'visa', productName: 'Everyday Card', issuerName: 'Bank A' },
+    replyTo: 'https://bank.example/wallet-return',
+    iat: NOW,
+    exp: NOW + 300,
+  };
+  const identifiers = {
+    type: 'identifiers',
+    version: PROTOCOL_VERSION,
+    sessionId: SESSION,
+    walletProviderId: PROVIDER,
+    walletAccountId: 'user-42',
+    deviceId: 'device-7',
+    nonce: NONCE,
+    devicePublicKey: { kty: 'EC', crv: 'P-256', x: keys.device.publicJwk.x, y: keys.device.publicJwk.y, kid: 'device-1' },
+  };
+  const validJwe = (cases[0]!.input as ProvisioningRequestInput).jwe;
+  const submission = { type: 'submission', version: PROTOCOL_VERSION, sessionId: SESSION, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE, encryptedRequest: validJwe };
+  const result = { type: 'result', version: PROTOCOL_VERSION, sessionId: SESSION, status: 'provisioned', tokenReferenceId: 'tok_0001' };
+  const message = (spec: { id: string; title: string; description: string; schema: MessageSchemaName; json: string; expected: Expected }) =>
+    add({ id: spec.id, title: spec.title, kind: 'message', description: spec.description, input: { schema: spec.schema, json: spec.json }, expected: spec.expected });
+
+  message({ id: 'msg-invocation-valid', title: 'A valid invocation', description: 'Step 1, issuer app to wallet.', schema: 'app-message', json: JSON.stringify(invocation), expected: ok({ value: invocation }) });
+  message({ id: 'msg-identifiers-valid', title: 'Valid identifiers with a device key', description: 'Step 2, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(identifiers), expected: ok({ value: identifiers }) });
+  message({ id: 'msg-submission-valid', title: 'A valid submission body', description: 'Step 4, wallet to token service.', schema: 'submission', json: JSON.stringify(submission), expected: ok({ value: submission }) });
+  message({ id: 'msg-result-valid', title: 'A valid result', description: 'Step 6, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(result), expected: ok({ value: result }) });
+  message({
+    id: 'msg-unsupported-version',
+    title: 'An invocation of protocol version 2 is refused as unsupported',
+    description: 'The version is checked before the rest of the schema.',
+    schema: 'invocation',
+    json: JSON.stringify({ ...invocation, version: 2 }),
+    expected: fails('unsupported_version'),
+  });
+  message({
+    id: 'msg-version-as-string',
+    title: 'A version given as the string "1" is refused as unsupported',
+    description: 'version must be the number 1.',
+    schema: 'result',
+    json: JSON.stringify({ ...result, version: '1' }),
+    expected: fails('unsupported_version'),
+  });
+  message({
+    id: 'msg-unknown-field',
+    title: 'A submission naming its own wallet provider is refused',
+    description: 'walletProviderId is not a submission field (it comes from the authenticated caller); unknown fields are refused.',
+    schema: 'submission',
+    json: JSON.stringify({ ...submission, walletProviderId: PROVIDER }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-duplicate-keys',
+    title: 'Duplicate JSON member names are refused',
+    description: 'A result with "status" twice.',
+    schema: 'result',
+    json: JSON.stringify(result).replace('"status":"provisioned"', '"status":"failed","status":"provisioned"'),
+    expected: fails('invalid_json'),
+  });
+  message({
+    id: 'msg-proto-key',
+    title: 'A __proto__ member is refused',
+    description: 'An invocation with a "__proto__" member in its account hint.',
+    schema: 'invocation',
+    json: JSON.stringify(invocation).replace('"account":{', '"account":{"__proto__":{"admin":true},'),
+    expected: fails('invalid_json'),
+  });
+  message({
+    id: 'msg-lone-surrogate',
+    title: 'A lone surrogate escape is refused',
+    description: 'A product name "\\ud800": not a Unicode scalar value.',
+    schema: 'invocation',
+    json: JSON.stringify(invocation).replace('"Everyday Card"', '"Every\\ud800day"'),
+    expected: fails('invalid_json'),
+  });
+  message({
+    id: 'msg-trailing-data',
+    title: 'Trailing data after the JSON value is refused',
+    description: 'A valid result followed by "x".',
+    schema: 'result',
+    json: `${JSON.stringify(result)} x`,
+    expected: fails('invalid_json'),
+  });
+  message({
+    id: 'msg-oversize',
+    title: 'A result message over 4096 characters is refused',
+    description: 'A valid result padded with spaces to 4097 characters.',
+    schema: 'result',
+    json: JSON.stringify(result).padEnd(4097, ' '),
+    expected: fails('payload_too_large'),
+  });
+  message({
+    id: 'msg-name-bidi-override',
+    title: 'A product name with a bidi override is refused',
+    description: 'U+202E RIGHT-TO-LEFT OVERRIDE in the account hint.',
+    schema: 'invocation',
+    json: JSON.stringify({ ...invocation, account: { ...invocation.account, productName: 'Card \u202egpj.exe' } }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-name-not-nfc',
+    title: 'A name that is not NFC normalised is refused',
+    description: 'The issuer name "Bänk" in NFD (a + U+0308).',
+    schema: 'invocation',
+    json: JSON.stringify({ ...invocation, account: { ...invocation.account, issuerName: 'Ba\u0308nk' } }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-claims-fullwidth-pan',
+    title: 'Request claims with a fullwidth PAN are refused as card_invalid',
+    description: 'The claims schema alone (no JOSE): PAN in U+FF10-U+FF19 digits.',
+    schema: 'request-claims',
+    json: JSON.stringify(claims({ card: card({ pan: '４１１１１１１１１１１１１１１１' }) })),
+    expected: fails('card_invalid'),
+  });
+  message({
+    id: 'msg-response-both-forms',
+    title: 'A provisioning response with both clear and encrypted access data is refused',
+    description: 'Exactly one of accessData and encryptedAccessData is allowed.',
+    schema: 'provisioning-response',
+    json: JSON.stringify({
+      type: 'provisioning-response',
+      version: PROTOCOL_VERSION,
+      sessionId: SESSION,
+      tokenReferenceId: 'tok_0001',
+      status: 'active',
+      accessData: { tokenReferenceId: 'tok_0001', tokenNumber: pan('489537000000001'), tokenExpiry: { month: 6, year: 2102 }, status: 'active', panLast4: '1111', issuedAt: NOW },
+      encryptedAccessData: validJwe,
+    }),
+    expected: fails('invalid_message'),
+  });
+
+  // ---------------------------------------------------------------- URL / deep link
+  const walletUrl = 'https://wallet.example/push';
+  const goodUrl = encodeMessageUrl(walletUrl, invocation, { allowedUrls: [walletUrl] });
+  const fragment = goodUrl.slice(goodUrl.indexOf('#'));
+  const url = (spec: { id: string; title: string; description: string; url: string; maxLength?: number; expected: Expected }) =>
+    add({ id: spec.id, title: spec.title, kind: 'message-url', description: spec.description, input: { url: spec.url, allowedUrls: [walletUrl], maxLength: spec.maxLength ?? 16_384 }, expected: spec.expected });
+  url({ id: 'url-valid', title: 'An invocation in a deep link', description: 'The message as base64url(JSON) in the fragment parameter pp of an allow-listed https URL.', url: goodUrl, expected: ok({ value: invocation }) });
+  url({ id: 'url-wrong-origin', title: 'A deep link to a URL outside the allow-list is refused', description: 'Same path on another host.', url: `https://wallet.example.attacker.example/push${fragment}`, expected: fails('origin_rejected') });
+  url({ id: 'url-http-non-loopback', title: 'A plain http deep link is refused', description: 'http is only allowed on loopback addresses.', url: `http://wallet.example/push${fragment}`, expected: fails('origin_rejected') });
+  url({ id: 'url-duplicate-param', title: 'A fragment with the message parameter twice is refused', description: 'pp appears twice.', url: `${goodUrl}&${fragment.slice(1)}`, expected: fails('invalid_message') });
+  url({ id: 'url-oversize', title: 'A URL longer than the limit is refused', description: 'maxLength is one character less than the URL.', url: goodUrl, maxLength: goodUrl.length - 1, expected: fails('payload_too_large') });
+
+  // ---------------------------------------------------------------- access data
+  const accessData: AccessData = {
+    tokenReferenceId: 'tok_0001',
+    tokenNumber: pan('489537000000001'),
+    tokenExpiry: { month: 6, year: 2102 },
+    status: 'active',
+    panLast4: '1111',
+    network: 'visa',
+    issuedAt: NOW,
+  };
+  const adHeader = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', cty: ACCESS_DATA_CTY, kid: 'device-1' };
+  const accessDataCase = async (spec: {
+    id: string;
+    title: string;
+    description: string;
+    plaintext?: string;
+    mutate?: (h: Record<string, unknown>) => Record<string, unknown>;
+    header?: Record<string, unknown>;
+    alter?: (jwe: string) => string;
+    deviceKey?: KeyJwk;
+    expected: Expected;
+  }) => {
+    const { jwe, random } = await encryptRecorded({ plaintext: spec.plaintext ?? JSON.stringify(accessData), recipient: keys.device.publicJwk, header: spec.header ?? adHeader, mutate: spec.mutate });
+    add({ id: spec.id, title: spec.title, kind: 'access-data', description: spec.description, input: { jwe: spec.alter ? spec.alter(jwe) : jwe, deviceKey: spec.deviceKey ?? keys.device.privateJwk, random }, expected: spec.expected });
+  };
+  await accessDataCase({ id: 'ad-valid', title: 'Access data encrypted to the device key', description: `Compact JWE ECDH-ES+A256KW/A256GCM, cty "${ACCESS_DATA_CTY}".`, expected: ok({ accessData }) });
+  await accessDataCase({ id: 'ad-wrong-device-key', title: 'Access data cannot be read with another device key', description: 'The device key given is a different P-256 key.', deviceKey: keys.service.privateJwk, expected: fails('decryption_failed') });
+  await accessDataCase({ id: 'ad-zip', title: 'Compressed access data is refused', description: '"zip":"DEF" with really compressed content.', header: { ...adHeader, zip: 'DEF' }, expected: fails('jwe_header_rejected') });
+  await accessDataCase({ id: 'ad-wrong-cty', title: 'A JWE of another content type is refused as access data', description: 'cty "JWT" (a provisioning request’s) instead of the access data type.', mutate: (h) => ({ ...h, cty: 'JWT' }), expected: fails('jwe_header_rejected') });
+  await accessDataCase({ id: 'ad-tampered-tag', title: 'Tampered access data fails to decrypt', description: 'One bit of the tag flipped.', alter: (jwe) => flipByte(jwe, 4, 0), expected: fails('decryption_failed') });
+  await accessDataCase({ id: 'ad-extra-member', title: 'Access data with an unknown member is refused', description: 'The decrypted JSON has an extra "pan" member.', plaintext: JSON.stringify({ ...accessData, pan: PAN }), expected: fails('invalid_message') });
+
+  // ---------------------------------------------------------------- invocation signatures
+  const issuerKeys = { keys: [keys.issuer.publicJwk, keys.issuerEd.publicJwk] };
+  const signed = await signInvocation(invocation, keys.issuer.privateJwk);
+  const signedEd = await signInvocation(invocation, keys.issuerEd.privateJwk);
+  const inv = (spec: { id: string; title: string; description: string; invocation: Record<string, unknown>; issuerKeys?: { keys: KeyJwk[] }; expected: Expected }) =>
+    add({ id: spec.id, title: spec.title, kind: 'invocation-signature', description: spec.description, input: { invocation: spec.invocation, issuerKeys: spec.issuerKeys ?? issuerKeys }, expected: spec.expected });
+  inv({ id: 'inv-valid-es256', title: 'An invocation signed with ES256', description: `signature: compact JWS (typ "${INVOCATION_JWS_TYP}") over the canonical JSON of every other member.`, invocation: { ...signed }, expected: ok() });
+  inv({ id: 'inv-valid-eddsa', title: 'An invocation signed with EdDSA', description: 'As inv-valid-es256 with the issuer’s Ed25519 key.', invocation: { ...signedEd }, expected: ok() });
+  inv({ id: 'inv-tampered-last4', title: 'An invocation whose card hint changed after signing is refused', description: 'account.last4 changed from 1111 to 9999.', invocation: { ...signed, account: { ...signed.account, last4: '9999' } }, expected: fails('signature_invalid') });
+  inv({ id: 'inv-unsigned', title: 'An unsigned invocation is refused where a signature is required', description: 'No signature member.', invocation: { ...invocation }, expected: fails('signature_invalid') });
+  inv({ id: 'inv-unknown-kid', title: 'An invocation signed by a key the wallet does not trust is refused', description: 'The trusted set holds only the Ed25519 key.', invocation: { ...signed }, issuerKeys: { keys: [keys.issuerEd.publicJwk] }, expected: fails('unknown_issuer') });
+  const wrongTyp = await craftJws({ header: { alg: 'ES256', kid: keys.issuer.publicJwk.kid, typ: REQUEST_JWS_TYP }, payload: signed.signature!.split('.')[1]!, key: keys.issuer.privateJwk });
+  inv({
+    id: 'inv-wrong-typ',
+    title: 'An invocation signature with the request typ is refused',
+    description: `The JWS header typ is "${REQUEST_JWS_TYP}" (payload base64url of the canonical JSON, passed through).`,
+    invocation: { ...invocation, signature: `${wrongTyp.split('.')[0]}.${signed.signature!.split('.')[1]}.${wrongTyp.split('.')[2]}` },
+    expected: fails('jws_header_rejected'),
+  });
+
+  // ---------------------------------------------------------------- client assertions
+  const providerKeys = { keys: [keys.provider.publicJwk] };
+  const assertion = await createClientAssertion({
+    walletProviderId: PROVIDER,
+    audience: AUDIENCE,
+    signingKey: keys.provider.privateJwk,
+    clock: manualClock(NOW * 1000),
+    random: sequenceRandom(new TextEncoder().encode('client-jti-00001')),
+  });
+  const assertionClaims = JSON.parse(textOfSegment(assertion.split('.')[1]!)) as Record<string, unknown>;
+  const ca = (spec: { id: string; title: string; description: string; assertion: string; now?: number; audience?: string; expected: Expected }) =>
+    add({
+      id: spec.id,
+      title: spec.title,
+      kind: 'client-assertion',
+      description: spec.description,
+      input: { assertion: spec.assertion, now: spec.now ?? NOW, walletProviderId: PROVIDER, audience: spec.audience ?? AUDIENCE, keys: providerKeys, clockSkewSeconds: SKEW },
+      expected: spec.expected,
+    });
+  ca({ id: 'ca-valid', title: 'A wallet provider client assertion', description: `Compact JWS (typ "${CLIENT_ASSERTION_TYP}") over { iss, sub, aud, iat, exp, jti }.`, assertion, expected: ok({ walletProviderId: PROVIDER, jti: assertionClaims.jti, exp: assertionClaims.exp }) });
+  ca({ id: 'ca-expired', title: 'A client assertion at exp + skew is refused', description: 'now = exp + 60.', assertion, now: (assertionClaims.exp as number) + SKEW, expected: fails('unauthenticated') });
+  ca({ id: 'ca-wrong-audience', title: 'A client assertion for another service is refused', description: 'The verifier’s audience differs.', assertion, audience: 'other-token-service', expected: fails('unauthenticated') });
+  ca({
+    id: 'ca-alg-none',
+    title: 'An unsigned client assertion is refused',
+    description: 'alg "none", empty signature.',
+    assertion: await craftJws({ header: { alg: 'none', kid: keys.provider.publicJwk.kid, typ: CLIENT_ASSERTION_TYP }, payload: JSON.stringify(assertionClaims) }),
+    expected: fails('unauthenticated'),
+  });
+
+  // ---------------------------------------------------------------- problem details: every code not yet covered
+  const covered = new Set(cases.flatMap((c) => (c.expected.outcome === 'error' ? [c.expected.code] : [])));
+  for (const code of ERROR_CODES) {
+    if (covered.has(code)) continue;
+    const info = ERROR_CATALOG[code];
+    const problem = { type: `${PROBLEM_TYPE_BASE}${code}`, title: info.title, status: info.status, code, retryable: info.retryable, requestId: 'req_0001' };
+    add({
+      id: `problem-${code.replace(/_/g, '-')}`,
+      title: `A problem with code ${code} maps to its typed error`,
+      description: `RFC 9457 problem details as the token service sends them; the client's error has code ${code}, family ${info.family}, status ${info.status}, retryable ${String(info.retryable)}.`,
+      kind: 'problem-details',
+      input: { json: JSON.stringify(problem) },
+      expected: ok({ code, family: info.family, status: info.status, retryable: info.retryable }),
+    });
+  }
+  const anyProblem = { type: `${PROBLEM_TYPE_BASE}timeout`, title: 'x', status: 504, code: 'timeout', retryable: true };
+  add({ id: 'problem-unknown-code', title: 'A problem with a code the protocol does not define is refused', description: 'code "teapot".', kind: 'problem-details', input: { json: JSON.stringify({ ...anyProblem, code: 'teapot' }) }, expected: fails('invalid_message') });
+  add({ id: 'problem-status-not-error', title: 'A problem with a non-error status is refused', description: 'status 200.', kind: 'problem-details', input: { json: JSON.stringify({ ...anyProblem, status: 200 }) }, expected: fails('invalid_message') });
+
+  return cases;
+}
+
+async function main(): Promise<void> {
+  const keys = await makeKeys();
+  const cases = await build(keys);
+  const ids = new Set<string>();
+  let failures = 0;
+  for (const c of cases) {
+    if (ids.has(c.id)) throw new Error(`duplicate id ${c.id}`);
+    ids.add(c.id);
+    const actual = await runVector(c);
+    if (!matches(c.expected, actual)) {
+      failures++;
+      console.error(`✗ ${c.id}: expected ${JSON.stringify(c.expected).slice(0, 300)}\n  got ${JSON.stringify(actual).slice(0, 300)}`);
+    }
+    // Positive provisioning requests state everything an independent implementation sees.
+    if (c.kind === 'provisioning-request' && actual.outcome === 'ok' && c.expected.outcome === 'ok') {
+      Object.assign(c.expected, { jweHeader: actual.jweHeader, jws: actual.jws, jwsHeader: actual.jwsHeader });
+    }
+  }
+  if (failures > 0) throw new Error(`${failures} case(s) do not behave as declared`);
+  const file: VectorFile = {
+    $comment: 'Conformance vectors of the pushprov protocol. Format: docs/conformance.md. Generated by packages/protocol/scripts/generate-vectors.ts; this file is the source of truth.',
+    format: 'pushprov-conformance-vectors',
+    formatVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
+    generator: 'packages/protocol/scripts/generate-vectors.ts',
+    cases,
+  };
+  const negative = cases.filter((c) => c.expected.outcome === 'error').length;
+  console.log(`${cases.length} cases: ${cases.length - negative} positive, ${negative} negative`);
+  if (process.argv.includes('--check')) return;
+  writeFileSync(OUTPUT, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`wrote ${OUTPUT}`);
+}
+
+/** Every member the expectation states must equal the actual value (deep, member order ignored). */
+function matches(expected: Expected, actual: Expected): boolean {
+  if (expected.outcome !== actual.outcome) return false;
+  for (const [key, value] of Object.entries(expected)) {
+    if (!deepEqual(value, (actual as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+await main();

@@ -1,0 +1,137 @@
+/**
+ * Runs one conformance vector through the TypeScript implementation and
+ * returns what happened, in the shape of a case's `expected` member. Used by
+ * `test/vectors.test.ts` and, as a self-check, by the generator.
+ */
+import { compactDecrypt, importJWK } from 'jose';
+import {
+  CardError,
+  DecisionError,
+  ProvisioningError,
+  ReplayError,
+  checkBinding,
+  checkCard,
+  createError,
+  decodeMessageUrl,
+  decryptAccessData,
+  manualClock,
+  openProvisioningRequest,
+  parseAccessData,
+  parseAppMessage,
+  parseIdentifiers,
+  parseInvocation,
+  parseProblemDetails,
+  parseProvisioningRequestMessage,
+  parseProvisioningResponse,
+  parseRequestClaims,
+  parseResult,
+  parseSubmission,
+  parseTokenStatusResponse,
+  verifyClientAssertion,
+  verifyInvocationSignature,
+} from '../../src/index.js';
+import { headerOf } from './jose-craft.js';
+import type { Expected, MessageSchemaName, ProvisioningRequestInput, VectorCase } from './vector-types.js';
+
+const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
+  invocation: parseInvocation,
+  identifiers: parseIdentifiers,
+  'provisioning-request': parseProvisioningRequestMessage,
+  result: parseResult,
+  'app-message': parseAppMessage,
+  submission: parseSubmission,
+  'provisioning-response': parseProvisioningResponse,
+  'access-data': parseAccessData,
+  'token-status': parseTokenStatusResponse,
+  'problem-details': parseProblemDetails,
+  'request-claims': parseRequestClaims,
+};
+
+const own = <T>(record: Record<string, T>, key: string): T | undefined =>
+  Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+
+/**
+ * The token service's validation of a submitted request, in the order of
+ * `docs/protocol.md`: open (JWE header → decrypt → JWS header → issuer key →
+ * signature → claims schema → aud / lifetime / iat / exp), replay against
+ * `seenJtis`, binding against the submission context, the card (an
+ * `accountRef` is resolved through `accounts`), the issuer decision.
+ */
+async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<Expected> {
+  const opened = await openProvisioningRequest(input.jwe, {
+    decryptionKeys: input.decryptionKeys,
+    issuerKeys: (iss, kid) => own(input.trustedIssuers, iss)?.keys.find((k) => k.kid === kid),
+    audience: input.audience,
+    clock: manualClock(input.now * 1000),
+    clockSkewSeconds: input.clockSkewSeconds,
+    maxLifetimeSeconds: input.maxLifetimeSeconds,
+  });
+  const { claims } = opened;
+  if (input.seenJtis.some((seen) => seen.iss === claims.iss && seen.jti === claims.jti)) {
+    throw new ReplayError('replayed', 'The request was already used');
+  }
+  checkBinding(claims, input.context);
+  const card = claims.card ?? (claims.accountRef === undefined ? undefined : own(input.accounts, claims.accountRef));
+  if (card === undefined) throw new CardError('card_invalid', 'The account reference is not known');
+  checkCard(card, { nowMs: input.now * 1000, binRanges: own(input.trustedIssuers, claims.iss)?.binRanges ?? [] });
+  if (input.issuerDecision === 'decline') throw new DecisionError('declined', 'The issuer declined');
+
+  // Success: also report the headers and the inner JWS, as an independent implementation would see them.
+  const key = input.decryptionKeys.keys.find((k) => k.kid === opened.encryptionKid)!;
+  const { plaintext } = await compactDecrypt(input.jwe, await importJWK(key, key.alg));
+  const jws = new TextDecoder().decode(plaintext);
+  return {
+    outcome: 'ok',
+    claims,
+    jweHeader: headerOf(input.jwe),
+    jws,
+    jwsHeader: headerOf(jws),
+    encryptionKid: opened.encryptionKid,
+    signingKid: opened.signingKid,
+    tokenStatus: input.issuerDecision === 'step_up' ? 'pending_activation' : 'active',
+  };
+}
+
+async function runCase(vector: VectorCase): Promise<Expected> {
+  switch (vector.kind) {
+    case 'provisioning-request':
+      return runProvisioningRequest(vector.input);
+    case 'message': {
+      const parse = own(PARSERS, vector.input.schema);
+      if (!parse) throw new TypeError(`unknown schema ${vector.input.schema}`);
+      return { outcome: 'ok', value: parse(vector.input.json) };
+    }
+    case 'message-url':
+      return { outcome: 'ok', value: decodeMessageUrl(vector.input.url, { allowedUrls: vector.input.allowedUrls, maxLength: vector.input.maxLength }) };
+    case 'access-data':
+      return { outcome: 'ok', accessData: await decryptAccessData(vector.input.jwe, vector.input.deviceKey) };
+    case 'invocation-signature': {
+      const invocation = parseInvocation(vector.input.invocation);
+      await verifyInvocationSignature(invocation, vector.input.issuerKeys);
+      return { outcome: 'ok' };
+    }
+    case 'client-assertion': {
+      const { assertion, now, ...options } = vector.input;
+      const verified = await verifyClientAssertion(assertion, { ...options, clock: manualClock(now * 1000) });
+      return { outcome: 'ok', ...verified };
+    }
+    case 'problem-details': {
+      const problem = parseProblemDetails(vector.input.json);
+      const error = createError(problem.code as ProvisioningError['code'], problem.detail, { status: problem.status, retryable: problem.retryable });
+      return { outcome: 'ok', code: error.code, family: error.family, status: error.status, retryable: error.retryable };
+    }
+  }
+}
+
+/**
+ * Runs a vector. A ProvisioningError becomes `{ outcome: 'error', code }`;
+ * anything else thrown is a bug in the implementation and is re-thrown.
+ */
+export async function runVector(vector: VectorCase): Promise<Expected> {
+  try {
+    return await runCase(vector);
+  } catch (error) {
+    if (error instanceof ProvisioningError) return { outcome: 'error', code: error.code };
+    throw error;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The shape of `vectors/vectors.json`. Documented field by field in
+ * `docs/conformance.md`.
+ */
+import type { BinRange, Card, KeyJwk, RequestClaims, SubmissionContext } from '../../src/index.js';
+
+/** The expected result of a case: success with kind-specific values, or an error code. */
+export type Expected = ({ outcome: 'ok' } & Record<string, unknown>) | { outcome: 'error'; code: string };
+
+/** The randomness a JWE was made with (all base64url, except the ephemeral key, a JWK). */
+export interface JweRandom {
+  /** The ephemeral private key (ECDH-ES), with `d`. */
+  epk: KeyJwk | Record<string, unknown>;
+  /** The content encryption key. */
+  cek: string;
+  /** The GCM initialisation vector. */
+  iv: string;
+}
+
+/** A trusted issuer, as the token service has it registered. */
+export interface TrustedIssuer {
+  keys: KeyJwk[];
+  binRanges: BinRange[];
+}
+
+export interface ProvisioningRequestInput {
+  jwe: string;
+  now: number;
+  audience: string;
+  clockSkewSeconds: number;
+  maxLifetimeSeconds: number;
+  decryptionKeys: { keys: KeyJwk[] };
+  trustedIssuers: Record<string, TrustedIssuer>;
+  seenJtis: { iss: string; jti: string }[];
+  context: SubmissionContext;
+  accounts: Record<string, Card>;
+  issuerDecision: 'approve' | 'decline' | 'step_up';
+  random?: JweRandom;
+}
+
+export type MessageSchemaName =
+  | 'invocation'
+  | 'identifiers'
+  | 'provisioning-request'
+  | 'result'
+  | 'app-message'
+  | 'submission'
+  | 'provisioning-response'
+  | 'access-data'
+  | 'token-status'
+  | 'problem-details'
+  | 'request-claims';
+
+export interface MessageInput {
+  schema: MessageSchemaName;
+  json: string;
+}
+
+export interface MessageUrlInput {
+  url: string;
+  allowedUrls: string[];
+  maxLength: number;
+}
+
+export interface AccessDataInput {
+  jwe: string;
+  deviceKey: KeyJwk;
+  random?: JweRandom;
+}
+
+export interface InvocationSignatureInput {
+  invocation: Record<string, unknown>;
+  issuerKeys: { keys: KeyJwk[] };
+}
+
+export interface ClientAssertionInput {
+  assertion: string;
+  now: number;
+  walletProviderId: string;
+  audience: string;
+  keys: { keys: KeyJwk[] };
+  clockSkewSeconds: number;
+}
+
+export interface ProblemDetailsInput {
+  json: string;
+}
+
+interface CaseBase<K extends string, I> {
+  id: string;
+  title: string;
+  kind: K;
+  description: string;
+  input: I;
+  expected: Expected;
+}
+
+export type VectorCase =
+  | CaseBase<'provisioning-request', ProvisioningRequestInput>
+  | CaseBase<'message', MessageInput>
+  | CaseBase<'message-url', MessageUrlInput>
+  | CaseBase<'access-data', AccessDataInput>
+  | CaseBase<'invocation-signature', InvocationSignatureInput>
+  | CaseBase<'client-assertion', ClientAssertionInput>
+  | CaseBase<'problem-details', ProblemDetailsInput>;
+
+export type VectorKind = VectorCase['kind'];
+
+export interface VectorFile {
+  $comment: string;
+  format: 'pushprov-conformance-vectors';
+  formatVersion: 1;
+  protocolVersion: number;
+  generator: string;
+  cases: VectorCase[];
+}
+
+/** The success values of a provisioning-request case. */
+export interface ProvisioningRequestOk {
+  outcome: 'ok';
+  claims: RequestClaims;
+  jweHeader: Record<string, unknown>;
+  jws: string;
+  jwsHeader: Record<string, unknown>;
+  encryptionKid: string;
+  signingKid: string;
+  tokenStatus: 'active' | 'pending_activation';
+}
