@@ -106,9 +106,9 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         type: 'identifiers',
         version: 1,
         sessionId,
-        walletProviderId: who.walletProviderId,
-        walletAccountId: who.walletAccountId,
-        deviceId: who.deviceId,
+        walletProviderId: who?.walletProviderId,
+        walletAccountId: who?.walletAccountId,
+        deviceId: who?.deviceId,
         nonce,
         ...(deviceKey && { devicePublicKey: toPublicJwk(deviceKey.publicJwk) }),
       });
