@@ -115,7 +115,7 @@ describe('idempotency', () => {
       decide: async () => {
         entered.resolve();
         await release.promise;
-        return 'approve';
+        return 'approve' as const;
       },
     });
     const { submission } = await buildSubmission(fx);

@@ -85,11 +85,29 @@ export const FINGERPRINT_KEY_ENV = 'TOKEN_SERVICE_FINGERPRINT_KEY';
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * Flattens zod issues to `path: message` lines. For a union (a file path or
+ * an inline object, a decision name or rules), the branch that matched the
+ * input's type is reported instead of a bare "Invalid input".
+ */
+function flattenIssues(issues: readonly Issue[], base: readonly PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'invalid_union' && Array.isArray(issue.errors)) {
+      const branches = issue.errors.filter((branch) => !branch.every((i) => (i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0));
+      if (branches.length === 1) return flattenIssues(branches[0]!, path);
+    }
+    return [{ path, message: issue.message }];
+  });
+}
+
 const zodIssues = (error: z.ZodError, prefix: string): string[] =>
-  error.issues.map((issue) => {
-    const path = formatPath(issue.path);
+  flattenIssues(error.issues, []).map(({ path: parts, message }) => {
+    const path = formatPath(parts);
     const where = prefix ? (path === '(root)' ? prefix : `${prefix}.${path}`) : path;
-    return `${where}: ${issue.message}`;
+    return `${where}: ${message}`;
   });
 
 function readJson(path: string, baseDir: string, where: string, issues: string[]): unknown {

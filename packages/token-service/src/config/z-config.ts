@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, zNetwork, zPublicJwk } from '@pushprov/protocol';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, type Jwks, zNetwork, zPublicJwk } from '@pushprov/protocol';
 
 // The token service runs on Node only, so its configuration uses classic zod
 // for its readable messages; nothing here ships to apps.
@@ -34,7 +34,7 @@ export const zBinRange = z
   });
 
 /** A public JWK set of signing keys (ES256 on P-256 or EdDSA on Ed25519), each with `kid` and `alg`. */
-export const zPublicSigningJwks = z.strictObject({
+const zPublicSigningJwksSchema = z.strictObject({
   keys: z
     .array(zPublicJwk)
     .min(1, { message: 'must hold at least one key' })
@@ -48,6 +48,8 @@ export const zPublicSigningJwks = z.strictObject({
       });
     }),
 });
+/** A public JWK set of signing keys, typed as the protocol's `Jwks` (what `generateSigningKey` gives). */
+export const zPublicSigningJwks = zPublicSigningJwksSchema as unknown as z.ZodType<Jwks, Jwks>;
 
 /** The token service's private encryption JWK: ECDH-ES+A256KW on P-256 with `d`. */
 export const zPrivateEncryptionJwk = z.strictObject({
@@ -120,10 +122,10 @@ export const zDecisionRules = z.strictObject({
 export const zIssuerConfigInput = z.strictObject({
   id: zId,
   /** The issuer's public signing keys: a JWK set, or a path to a file holding one. */
-  jwks: z.union([zPath, zPublicSigningJwks]),
+  jwks: z.union([zPath, zPublicSigningJwks], { error: 'must be a file path or a JWK set { keys: [...] }' }),
   binRanges: z.array(zBinRange).min(1, { message: 'must hold at least one BIN range' }),
   network: z.optional(zNetwork),
-  decision: z.optional(z.union([zDecision, zDecisionRules])),
+  decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
 });
 
 const API_KEY_HASH = /^sha256:[0-9a-f]{64}$/;
@@ -143,7 +145,7 @@ export const zWalletProviderConfigInput = z
       )
       .optional(),
     /** Public keys of its client assertions: a JWK set, or a path to a file holding one. */
-    jwks: z.optional(z.union([zPath, zPublicSigningJwks])),
+    jwks: z.optional(z.union([zPath, zPublicSigningJwks], { error: 'must be a file path or a JWK set { keys: [...] }' })),
   })
   .superRefine((p, ctx) => {
     if ((p.apiKeys === undefined || p.apiKeys.length === 0) && p.jwks === undefined) {
@@ -181,7 +183,7 @@ export const zTokenServiceConfigInput = z.strictObject({
   /** This token service's id: the `aud` of requests and client assertions. */
   serviceId: zId,
   /** The private key set: a path to the file `token-service keys generate` wrote, or the set inline. */
-  keys: z.union([zPath, zKeySet]),
+  keys: z.union([zPath, zKeySet], { error: 'must be the path of a key set file or the key set itself' }),
   issuers: z.array(zIssuerConfigInput).min(1, { message: 'must list at least one trusted issuer' }),
   walletProviders: z.array(zWalletProviderConfigInput).min(1, { message: 'must list at least one wallet provider' }),
   tokenRange: zTokenRangeInput,

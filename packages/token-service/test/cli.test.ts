@@ -1,0 +1,153 @@
+// The `token-service` CLI as a spawned process (from source through tsx):
+// keys generate, config check, start; SIGKILL and restart lose nothing.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type KeyJwk, generateSigningKey, parseProvisioningResponse, parsePublicJwks, parseTokenStatusResponse } from '@pushprov/protocol';
+import { zKeySet } from '../src/index.js';
+import { API_KEY, PAN, SERVICE_ID, WALLET, buildSubmission, createFixture, createTempDir, postSubmission } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+let temp: ReturnType<typeof createTempDir>;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  temp = createTempDir('cli-');
+});
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+afterAll(() => temp.remove());
+
+interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function spawnCli(args: string[], env: Record<string, string> = {}): Spawned {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], {
+    cwd: temp.dir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits (bounded) for the server's "listening" log line and returns its URL. */
+async function waitForListening(spawned: Spawned): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for (const line of spawned.stdout().split('\n')) {
+      if (line.includes('"msg":"listening"')) return (JSON.parse(line) as { url: string }).url;
+    }
+    if (spawned.child.exitCode !== null) throw new Error(`server exited: ${spawned.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('server did not start in time');
+}
+
+describe('token-service CLI', () => {
+  it('keys generate writes a private key set (mode 600) and prints only its public JWK set; refuses to overwrite', async () => {
+    const file = join(temp.dir, 'gen-keys.json');
+    const run = spawnCli(['keys', 'generate', '--out', file, '--kid', 'ts-2026']);
+    expect(await withTimeout(run.exit, 20_000, 'keys generate')).toEqual({ code: 0, signal: null });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const keySet = zKeySet.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(keySet.encryptionKeys.keys[0]!.kid).toBe('ts-2026');
+    expect(keySet.vault!.keks).toHaveLength(1);
+    const published = parsePublicJwks(JSON.parse(run.stdout()));
+    expect(published.keys[0]).toMatchObject({ kid: 'ts-2026', x: keySet.encryptionKeys.keys[0]!.x });
+    expect(run.stdout()).not.toContain(keySet.encryptionKeys.keys[0]!.d);
+    expect(run.stdout()).not.toContain(keySet.vault!.keks[0]!.key);
+
+    const again = spawnCli(['keys', 'generate', '--out', file]);
+    expect((await withTimeout(again.exit, 20_000, 'keys generate again')).code).toBe(2);
+    expect(again.stderr()).toContain('exists; pass --force');
+  });
+
+  it('config check lists every mistake and exits 2; usage errors exit 2', async () => {
+    writeFileSync(join(temp.dir, 'bad.json'), JSON.stringify({ serviceId: 'Bad Id', keys: './missing-keys.json', issuers: [], walletProviders: [], tokenRange: { bin: '1' } }));
+    const run = spawnCli(['config', 'check', '--config', 'bad.json']);
+    expect((await withTimeout(run.exit, 20_000, 'config check')).code).toBe(2);
+    for (const path of ['serviceId', 'issuers', 'walletProviders', 'tokenRange.bin']) expect(run.stderr()).toContain(`  - ${path}:`);
+    const usage = spawnCli(['start']);
+    expect((await withTimeout(usage.exit, 20_000, 'usage')).code).toBe(2);
+    expect(usage.stderr()).toContain('--config is required');
+  });
+
+  it('start serves requests; after SIGKILL a restart on the same database still has every acknowledged token, replay and idempotency record', async () => {
+    const fx = await createFixture();
+    fx.clock.set(Date.now());
+    const keysFile = join(temp.dir, 'server-keys.json');
+    const gen = spawnCli(['keys', 'generate', '--out', keysFile, '--kid', 'svc-cli']);
+    expect((await withTimeout(gen.exit, 20_000, 'keys generate')).code).toBe(0);
+    const keySet = zKeySet.parse(JSON.parse(readFileSync(keysFile, 'utf8')));
+    const issuer = await generateSigningKey({ kid: 'issuer-cli' });
+    writeFileSync(join(temp.dir, 'issuer.jwks.json'), JSON.stringify({ keys: [issuer.publicJwk] }));
+    const config = {
+      serviceId: SERVICE_ID,
+      keys: './server-keys.json',
+      issuers: [{ id: 'bank-a', jwks: './issuer.jwks.json', binRanges: [{ start: '411111', end: '411111' }], network: 'visa' }],
+      walletProviders: [{ id: WALLET, apiKeys: [API_KEY] }],
+      tokenRange: { bin: '489537' },
+    };
+    writeFileSync(join(temp.dir, 'config.json'), JSON.stringify(config));
+    const publicKey = parsePublicJwks(JSON.parse(gen.stdout())).keys[0] as KeyJwk;
+    const cliFixture = { ...fx, issuer, serviceEncryptionKey: publicKey };
+
+    const first = spawnCli(['start', '--config', 'config.json', '--port', '0', '--db', 'cli.db']);
+    const url = await waitForListening(first);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const { submission } = await buildSubmission(cliFixture);
+    const created = await postSubmission(url, submission, { idempotencyKey: 'cli-1' });
+    expect(created.status).toBe(201);
+    const createdText = await created.text();
+    const body = parseProvisioningResponse(createdText);
+
+    first.child.kill('SIGKILL');
+    expect((await withTimeout(first.exit, 10_000, 'SIGKILL')).signal).toBe('SIGKILL');
+    const logs = first.stdout();
+    expect(logs).toContain('"msg":"request"');
+    expect(logs).not.toContain(PAN);
+    expect(logs).not.toContain(body.accessData!.tokenNumber);
+
+    const second = spawnCli(['start', '--config', 'config.json', '--port', '0', '--db', 'cli.db']);
+    const url2 = await waitForListening(second);
+    const status = await fetch(`${url2}/v1/tokens/${body.tokenReferenceId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(parseTokenStatusResponse(await status.text()).tokenReferenceId).toBe(body.tokenReferenceId);
+    const replayed = await postSubmission(url2, submission, { idempotencyKey: 'cli-1' });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replayed.text()).toBe(createdText);
+    const again = await postSubmission(url2, submission, { idempotencyKey: 'cli-2' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { code: string }).code).toBe('replayed');
+
+    second.child.kill('SIGTERM');
+    expect(await withTimeout(second.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(keySet.encryptionKeys.keys[0]!.kid).toBe('svc-cli');
+  });
+});

@@ -1,0 +1,167 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JwkPair, generateEncryptionKey, generateSigningKey, isProvisioningError, toBase64Url } from '@pushprov/protocol';
+import { ConfigError, type KeySet, type TokenServiceConfigInput, createTokenService, generateKeySet, loadConfig, parseConfig } from '../src/index.js';
+import { API_KEY, createTempDir } from './helpers.js';
+
+let issuer: JwkPair;
+let keySet: KeySet;
+let temp: ReturnType<typeof createTempDir>;
+
+beforeAll(async () => {
+  issuer = await generateSigningKey({ kid: 'issuer-1' });
+  keySet = await generateKeySet({ kid: 'svc-1' });
+  temp = createTempDir('config-');
+});
+afterAll(() => temp.remove());
+
+const noEnv = { env: {} };
+
+function baseConfig(): TokenServiceConfigInput {
+  return {
+    serviceId: 'ts-sandbox',
+    keys: keySet,
+    issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411199' }] }],
+    walletProviders: [{ id: 'wallet-co', apiKeys: [API_KEY] }],
+    tokenRange: { bin: '489537' },
+  };
+}
+
+function issuesOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(isProvisioningError(error, 'configuration_invalid')).toBe(true);
+    return (error as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies defaults, hashes API keys, and parses its own output to the same value', () => {
+    const config = parseConfig(baseConfig(), noEnv);
+    expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400 });
+    expect(config.limits).toEqual({ maxBodyBytes: 32_768, hookTimeoutMs: 5_000 });
+    expect(config.tokenRange).toEqual({ bin: '489537', length: 16 });
+    expect(config.issuers[0]!.decision).toEqual({ default: 'approve', byLast4: {} });
+    expect(config.walletProviders[0]!.apiKeys).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
+    expect(JSON.stringify(config)).not.toContain(API_KEY);
+    expect(parseConfig(config, noEnv)).toEqual(config);
+  });
+
+  it('reads the key set and JWK sets from files relative to the configuration file', () => {
+    writeFileSync(join(temp.dir, 'keys.json'), JSON.stringify(keySet));
+    writeFileSync(join(temp.dir, 'bank-a.jwks.json'), JSON.stringify({ keys: [issuer.publicJwk] }));
+    writeFileSync(
+      join(temp.dir, 'config.json'),
+      JSON.stringify({ ...baseConfig(), keys: './keys.json', issuers: [{ ...baseConfig().issuers[0]!, jwks: 'bank-a.jwks.json' }] }),
+    );
+    const config = loadConfig(join(temp.dir, 'config.json'), noEnv);
+    expect(config.keys.encryptionKeys.keys[0]!.kid).toBe('svc-1');
+    expect(config.issuers[0]!.jwks.keys[0]!.kid).toBe('issuer-1');
+  });
+
+  it('lists every mistake at once, each with its path', () => {
+    const bad = {
+      ...baseConfig(),
+      serviceId: 'TS Sandbox',
+      extra: true,
+      issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411199', end: '411111' }] }],
+      walletProviders: [{ id: 'wallet-co' }],
+      tokenRange: { bin: '48953x' },
+      lifetimes: { maxRequestSeconds: 3600 },
+    };
+    const issues = issuesOf(() => parseConfig(bad, noEnv));
+    const paths = issues.map((i) => i.split(':')[0]);
+    expect(paths).toEqual(
+      expect.arrayContaining(['serviceId', '(root)', 'issuers[0].binRanges[0].end', 'walletProviders[0].apiKeys', 'tokenRange.bin', 'lifetimes.maxRequestSeconds']),
+    );
+    expect(issues.find((i) => i.startsWith('issuers[0].binRanges[0].end'))).toContain('start must not be greater than end');
+    expect(issues.find((i) => i.startsWith('walletProviders[0].apiKeys'))).toContain('needs apiKeys or jwks');
+  });
+
+  it('names unreadable and malformed files', () => {
+    writeFileSync(join(temp.dir, 'broken.json'), '{"keys": [');
+    const issues = issuesOf(() =>
+      parseConfig({ ...baseConfig(), keys: './nope.json', issuers: [{ ...baseConfig().issuers[0]!, jwks: './broken.json' }] }, { ...noEnv, baseDir: temp.dir }),
+    );
+    expect(issues).toContain('keys: cannot read file "./nope.json" (ENOENT)');
+    expect(issues).toContain('issuers[0].jwks: file "./broken.json" is not strict JSON');
+  });
+
+  it('refuses private or encryption keys as issuer keys', async () => {
+    const enc = await generateEncryptionKey({ kid: 'enc-1' });
+    const issues = issuesOf(() =>
+      parseConfig(
+        {
+          ...baseConfig(),
+          issuers: [
+            { ...baseConfig().issuers[0]!, jwks: { keys: [issuer.privateJwk] } },
+            { id: 'bank-b', jwks: { keys: [enc.publicJwk] }, binRanges: [{ start: '511111', end: '511111' }] },
+          ],
+        },
+        noEnv,
+      ),
+    );
+    expect(issues.some((i) => i.startsWith('issuers[0].jwks'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('issuers[1].jwks') && i.includes('signing key'))).toBe(true);
+    expect(issues.join('\n')).not.toContain(issuer.privateJwk.d!);
+  });
+
+  it('refuses short API keys, JWS-shaped API keys, and the same key on two providers', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        {
+          ...baseConfig(),
+          walletProviders: [
+            { id: 'wallet-co', apiKeys: ['short', 'aaaaaaaaaaaa.bbbbbbbbbbbbbbbbbb.cccccccccccccccccccc'] },
+            { id: 'wallet-two', apiKeys: [API_KEY] },
+            { id: 'wallet-three', apiKeys: [API_KEY] },
+          ],
+        },
+        noEnv,
+      ),
+    );
+    expect(issues.some((i) => i.startsWith('walletProviders[0].apiKeys[0]'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('walletProviders[0].apiKeys[1]'))).toBe(true);
+    expect(issues.join('\n')).not.toContain('short');
+    const dup = issuesOf(() => parseConfig({ ...baseConfig(), walletProviders: [{ id: 'wallet-co', apiKeys: [API_KEY] }, { id: 'wallet-two', apiKeys: [API_KEY] }] }, noEnv));
+    expect(dup).toEqual(['walletProviders[1].apiKeys[0]: the same API key is configured twice']);
+  });
+
+  it('refuses duplicate ids and a token range inside an issuer range', () => {
+    const issues = issuesOf(() =>
+      parseConfig({ ...baseConfig(), issuers: [baseConfig().issuers[0]!, baseConfig().issuers[0]!], tokenRange: { bin: '4111150' } }, noEnv),
+    );
+    expect(issues).toContain('issuers: the id "bank-a" is listed twice');
+    expect(issues.filter((i) => i.includes('overlaps the token range'))).toHaveLength(2);
+  });
+
+  it('takes the KEK from TOKEN_SERVICE_KEK, and requires one somewhere', () => {
+    const { vault: _, ...withoutVault } = keySet;
+    const missing = issuesOf(() => parseConfig({ ...baseConfig(), keys: withoutVault }, noEnv));
+    expect(missing[0]).toContain('TOKEN_SERVICE_KEK');
+    const kek = toBase64Url(new Uint8Array(32).fill(9));
+    const fromEnv = parseConfig({ ...baseConfig(), keys: withoutVault }, { env: { TOKEN_SERVICE_KEK: kek } });
+    expect(fromEnv.keys.vault.keks).toEqual([{ id: 'env', key: kek }]);
+    const rotated = parseConfig(baseConfig(), { env: { TOKEN_SERVICE_KEK: `new:${kek},old:${toBase64Url(new Uint8Array(32).fill(1))}` } });
+    expect(rotated.keys.vault.keks.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(rotated.keys.vault.fingerprintKey).toBe(keySet.vault!.fingerprintKey);
+  });
+
+  it('refuses a malformed TOKEN_SERVICE_KEK without repeating it, and several KEKs without a fingerprint key', () => {
+    const { vault: _, ...withoutVault } = keySet;
+    const issues = issuesOf(() => parseConfig({ ...baseConfig(), keys: withoutVault }, { env: { TOKEN_SERVICE_KEK: 'secret-value-xyz' } }));
+    expect(issues.some((i) => i.startsWith('TOKEN_SERVICE_KEK[0].key'))).toBe(true);
+    expect(issues.join('\n')).not.toContain('secret-value-xyz');
+    const kek = toBase64Url(new Uint8Array(32).fill(9));
+    const two = issuesOf(() => parseConfig({ ...baseConfig(), keys: withoutVault }, { env: { TOKEN_SERVICE_KEK: `a:${kek},b:${kek}` } }));
+    expect(two).toContain('keys.vault.fingerprintKey: is required when several key-encryption keys are configured');
+  });
+
+  it('makes createTokenService refuse an invalid configuration', () => {
+    expect(() => createTokenService({ ...baseConfig(), serviceId: '' }, undefined, { configOptions: noEnv })).toThrow(ConfigError);
+  });
+});
