@@ -8,7 +8,14 @@ import {
   toProvisioningError,
 } from '@pushprov/protocol';
 
-/** The part of the wallet popup (a `Window`) the channel uses. */
+/**
+ * The part of the wallet popup (a `Window`) the channel uses.
+ *
+ * @example
+ * ```ts
+ * const popup: PopupLike | null = window.open('https://wallet.example/push', 'pushprov-wallet', 'popup');
+ * ```
+ */
 export interface PopupLike {
   /** True once the popup is closed. */
   readonly closed: boolean;
@@ -16,7 +23,14 @@ export interface PopupLike {
   close(): void;
 }
 
-/** The part of a `MessageEvent` the channel reads. */
+/**
+ * The part of a `MessageEvent` the channel reads.
+ *
+ * @example
+ * ```ts
+ * window.addEventListener('message', (event: MessageEventLike) => console.log(event.origin));
+ * ```
+ */
 export interface MessageEventLike {
   readonly origin: string;
   readonly source: unknown;
@@ -40,7 +54,18 @@ export interface WindowLike {
   clearInterval(id: number): void;
 }
 
-/** Options of {@link createPopupWalletChannel}. */
+/**
+ * Options of {@link createPopupWalletChannel}.
+ *
+ * @example
+ * ```ts
+ * const options: PopupWalletChannelOptions = {
+ *   walletUrl: 'https://wallet.example/push',
+ *   allowedWalletOrigins: ['https://wallet.example'],
+ *   features: 'popup,width=420,height=680',
+ * };
+ * ```
+ */
 export interface PopupWalletChannelOptions {
   /** The wallet page that handles push provisioning, e.g. `https://wallet.example/push`. https only (http on loopback). */
   walletUrl: string;
@@ -59,7 +84,14 @@ export interface PopupWalletChannelOptions {
   pollIntervalMs?: number;
 }
 
-/** Default interval of the popup closed check, milliseconds. */
+/**
+ * Default interval of the popup closed check, milliseconds.
+ *
+ * @example
+ * ```ts
+ * createPopupWalletChannel({ walletUrl, allowedWalletOrigins, pollIntervalMs: DEFAULT_POPUP_POLL_INTERVAL_MS });
+ * ```
+ */
 export const DEFAULT_POPUP_POLL_INTERVAL_MS = 400;
 
 function checkOrigin(origin: unknown): string {
@@ -79,6 +111,13 @@ function checkOrigin(origin: unknown): string {
 /**
  * The issuer side of the browser popup channel, made by
  * {@link createPopupWalletChannel}.
+ *
+ * @example
+ * ```ts
+ * const wallet: PopupWalletChannel = createPopupWalletChannel({ walletUrl, allowedWalletOrigins });
+ * wallet.open();
+ * wallet.onClose((reason) => console.log(reason.code)); // 'channel_closed' when the user closes it
+ * ```
  */
 export class PopupWalletChannel extends BaseAppChannel {
   readonly #window: WindowLike;

@@ -90,9 +90,23 @@ export interface IssuerClient {
   startProvisioning(options: StartProvisioningOptions): ProvisioningSession;
 }
 
-/** Default invocation lifetime, seconds. */
+/**
+ * Default invocation lifetime, seconds.
+ *
+ * @example
+ * ```ts
+ * createIssuerClient({ issuerId, requestSource, sessionLifetimeSeconds: DEFAULT_SESSION_LIFETIME_SECONDS });
+ * ```
+ */
 export const DEFAULT_SESSION_LIFETIME_SECONDS = 300;
-/** Longest invocation lifetime allowed, seconds (what wallets accept by default). */
+/**
+ * Longest invocation lifetime allowed, seconds (what wallets accept by default).
+ *
+ * @example
+ * ```ts
+ * const lifetime = Math.min(requested, MAX_SESSION_LIFETIME_SECONDS);
+ * ```
+ */
 export const MAX_SESSION_LIFETIME_SECONDS = 900;
 
 function invalid(message: string): never {

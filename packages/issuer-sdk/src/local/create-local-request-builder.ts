@@ -13,7 +13,17 @@ import {
 import { isPrivateSigningKey, requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
 import type { ProvisioningRequestSource, RequestContext } from '../request/provisioning-request-source.js';
 
-/** The token service a local builder encrypts to. */
+/**
+ * The token service a local builder encrypts to.
+ *
+ * @example
+ * ```ts
+ * const tokenService: LocalTokenServiceOptions = {
+ *   audience: 'token-service.example',
+ *   jwksProvider: async ({ signal }) => (await fetch('/api/token-service-keys', { signal })).json(),
+ * };
+ * ```
+ */
 export interface LocalTokenServiceOptions {
   /** The token service id: the request's `aud`. */
   audience: string;
@@ -25,7 +35,18 @@ export interface LocalTokenServiceOptions {
   kid?: string;
 }
 
-/** Options of {@link createLocalRequestBuilder}. */
+/**
+ * Options of {@link createLocalRequestBuilder}.
+ *
+ * @example
+ * ```ts
+ * const options: LocalRequestBuilderOptions = {
+ *   issuerId: 'bank-a',
+ *   signingKey: issuerPrivateJwk,
+ *   tokenService: { audience: 'token-service.example', jwks: tokenServiceJwks, kid: 'ts-2026-11' },
+ * };
+ * ```
+ */
 export interface LocalRequestBuilderOptions {
   /** The issuer id: the request's `iss`. */
   issuerId: string;

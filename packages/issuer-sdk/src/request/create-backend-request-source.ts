@@ -15,7 +15,14 @@ import { isDuration, withDeadline } from '../lib/deadline.js';
 import type { InvocationSigner, ProvisioningRequestSource, RequestContext } from './provisioning-request-source.js';
 import type { BuildRequestBody, SignInvocationBody } from './z-backend-request.js';
 
-/** The part of a Fetch `Response` the backend source reads. */
+/**
+ * The part of a Fetch `Response` the backend source reads.
+ *
+ * @example
+ * ```ts
+ * const fakeFetch: FetchLike = async () => new Response('{}', { status: 500 }); // a Response is a FetchResponseLike
+ * ```
+ */
 export interface FetchResponseLike {
   readonly ok: boolean;
   readonly status: number;
@@ -23,7 +30,18 @@ export interface FetchResponseLike {
   text(): Promise<string>;
 }
 
-/** A `fetch` function. The platform's `fetch` fits; inject another one for tests or custom transports. */
+/**
+ * A `fetch` function. The platform's `fetch` fits; inject another one for tests or custom transports.
+ *
+ * @example
+ * ```ts
+ * const fetchWithLogging: FetchLike = async (url, init) => {
+ *   const response = await fetch(url, init);
+ *   console.info('issuer backend', response.status);
+ *   return response;
+ * };
+ * ```
+ */
 export type FetchLike = (
   url: string,
   init: {
@@ -35,7 +53,14 @@ export type FetchLike = (
   },
 ) => Promise<FetchResponseLike>;
 
-/** Options of {@link createBackendRequestSource}. */
+/**
+ * Options of {@link createBackendRequestSource}.
+ *
+ * @example
+ * ```ts
+ * const options: BackendRequestSourceOptions = { url: '/api/push-provisioning', credentials: 'include', timeoutMs: 10_000 };
+ * ```
+ */
 export interface BackendRequestSourceOptions {
   /**
    * The issuer backend endpoint (see `createIssuerBackendHandler` in
@@ -57,13 +82,28 @@ export interface BackendRequestSourceOptions {
   maxResponseLength?: number;
 }
 
-/** The source made by {@link createBackendRequestSource}: a request source that can also sign invocations. */
+/**
+ * The source made by {@link createBackendRequestSource}: a request source that can also sign invocations.
+ *
+ * @example
+ * ```ts
+ * const backend: BackendRequestSource = createBackendRequestSource({ url: '/api/push-provisioning' });
+ * createIssuerClient({ issuerId: 'bank-a', requestSource: backend, invocationSigner: backend.signInvocation });
+ * ```
+ */
 export interface BackendRequestSource extends ProvisioningRequestSource {
   /** Asks the backend to sign an invocation for the session's `accountRef`. Bound: pass it as `invocationSigner`. */
   readonly signInvocation: InvocationSigner;
 }
 
-/** Default per-call timeout of the backend source, milliseconds. */
+/**
+ * Default per-call timeout of the backend source, milliseconds.
+ *
+ * @example
+ * ```ts
+ * createBackendRequestSource({ url: '/api/push-provisioning', timeoutMs: 2 * DEFAULT_BACKEND_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 15_000;
 
 const RESERVED_HEADERS = new Set(['content-type', 'accept', 'content-length']);

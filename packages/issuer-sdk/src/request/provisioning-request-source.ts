@@ -1,6 +1,14 @@
 import type { Card, Identifiers, Invocation, ProvisioningRequestMessage } from '@pushprov/protocol';
 
-/** What a {@link ProvisioningRequestSource} is given to build the request of one session. */
+/**
+ * What a {@link ProvisioningRequestSource} is given to build the request of one session.
+ *
+ * @example
+ * ```ts
+ * const input: BuildRequestInput = { identifiers, accountRef: 'acc_8f2c' };
+ * const message = await source.buildRequest(input, { signal });
+ * ```
+ */
 export interface BuildRequestInput {
   /** The wallet's identifiers, already accepted for this session: the request is bound to them. */
   identifiers: Identifiers;
@@ -10,7 +18,14 @@ export interface BuildRequestInput {
   card?: Card | undefined;
 }
 
-/** The context every source call gets. */
+/**
+ * The context every source call gets.
+ *
+ * @example
+ * ```ts
+ * const context: RequestContext = { signal: AbortSignal.timeout(10_000) };
+ * ```
+ */
 export interface RequestContext {
   /** Aborts when the session is cancelled, fails, or the step times out. */
   signal: AbortSignal;
@@ -40,7 +55,14 @@ export interface ProvisioningRequestSource {
   buildRequest(input: BuildRequestInput, context: RequestContext): Promise<ProvisioningRequestMessage>;
 }
 
-/** The context of an {@link InvocationSigner} call. */
+/**
+ * The context of an {@link InvocationSigner} call.
+ *
+ * @example
+ * ```ts
+ * const signer: InvocationSigner = async (invocation, { accountRef, signal }) => myApi.sign(invocation, accountRef, { signal });
+ * ```
+ */
 export interface InvocationSigningContext {
   /** The account the session is for, when the host gave one. */
   accountRef?: string | undefined;

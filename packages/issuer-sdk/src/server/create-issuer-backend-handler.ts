@@ -16,7 +16,18 @@ import { zIssuerBackendRequest } from '../request/z-backend-request.js';
 import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
 import { createJsonResponse, createProblemResponse } from './problem-response.js';
 
-/** Options of {@link createIssuerBackendHandler}. */
+/**
+ * Options of {@link createIssuerBackendHandler}.
+ *
+ * @example
+ * ```ts
+ * const options: IssuerBackendHandlerOptions<User> = {
+ *   builder,
+ *   authenticate: async (request) => sessions.userFrom(request.headers.get('cookie')),
+ *   onError: (error, { requestId }) => logger.warn({ code: error.code, requestId }),
+ * };
+ * ```
+ */
 export interface IssuerBackendHandlerOptions<User> {
   /** Builds the requests (see `createProvisioningRequestBuilder`). */
   builder: ProvisioningRequestBuilder<User>;
@@ -36,7 +47,15 @@ export interface IssuerBackendHandlerOptions<User> {
   random?: RandomSource;
 }
 
-/** A Fetch API handler: mounts in Hono, Next.js route handlers, Deno, Bun, workers, or Node through an adapter. */
+/**
+ * A Fetch API handler: mounts in Hono, Next.js route handlers, Deno, Bun, workers, or Node through an adapter.
+ *
+ * @example
+ * ```ts
+ * const handler: FetchHandler = createIssuerBackendHandler({ builder, authenticate });
+ * export const POST = handler; // a Next.js route handler
+ * ```
+ */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;

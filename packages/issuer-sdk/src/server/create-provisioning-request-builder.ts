@@ -28,10 +28,31 @@ import {
 import { isPrivateSigningKey, sealBoundRequest } from '../lib/seal-bound-request.js';
 import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
 
-/** Looks up the card behind an account reference, for the authenticated user. Return null when the user has no such account. */
+/**
+ * Looks up the card behind an account reference, for the authenticated user. Return null when the user has no such account.
+ *
+ * @example
+ * ```ts
+ * const lookupCard: CardLookup<User> = async (accountRef, user) => {
+ *   const row = await db.cards.findOne({ accountRef, ownerId: user.id });
+ *   return row ? { pan: row.pan, expiry: { month: row.expMonth, year: row.expYear }, cardholderName: row.name } : null;
+ * };
+ * ```
+ */
 export type CardLookup<User> = (accountRef: string, user: User) => Card | null | undefined | Promise<Card | null | undefined>;
 
-/** The token service a backend builder encrypts to. */
+/**
+ * The token service a backend builder encrypts to.
+ *
+ * @example
+ * ```ts
+ * const tokenService: TokenServiceOptions = {
+ *   audience: 'token-service.example',
+ *   jwksUrl: 'https://ts.example/.well-known/jwks.json',
+ *   cacheTtlMs: 600_000,
+ * };
+ * ```
+ */
 export interface TokenServiceOptions {
   /** The token service id: the request's `aud`. */
   audience: string;
@@ -49,7 +70,14 @@ export interface TokenServiceOptions {
   kid?: string;
 }
 
-/** Options of {@link createProvisioningRequestBuilder}. */
+/**
+ * Options of {@link createProvisioningRequestBuilder}.
+ *
+ * @example
+ * ```ts
+ * const options: ProvisioningRequestBuilderOptions<User> = { issuerId: 'bank-a', signingKey, tokenService, lookupCard };
+ * ```
+ */
 export interface ProvisioningRequestBuilderOptions<User> {
   /** The issuer id: the request's `iss`. */
   issuerId: string;
@@ -66,7 +94,14 @@ export interface ProvisioningRequestBuilderOptions<User> {
   random?: RandomSource;
 }
 
-/** Input of {@link ProvisioningRequestBuilder.buildRequest}. */
+/**
+ * Input of {@link ProvisioningRequestBuilder.buildRequest}.
+ *
+ * @example
+ * ```ts
+ * const input: BuildProvisioningRequestInput<User> = { accountRef: 'acc_8f2c', identifiers, user, signal: request.signal };
+ * ```
+ */
 export interface BuildProvisioningRequestInput<User> {
   accountRef: string;
   /** The wallet's identifiers, as the app received them. */
@@ -76,7 +111,14 @@ export interface BuildProvisioningRequestInput<User> {
   signal?: AbortSignal | undefined;
 }
 
-/** Input of {@link ProvisioningRequestBuilder.signInvocation}. */
+/**
+ * Input of {@link ProvisioningRequestBuilder.signInvocation}.
+ *
+ * @example
+ * ```ts
+ * const signed = await builder.signInvocation({ accountRef: 'acc_8f2c', invocation, user } satisfies SignInvocationInput<User>);
+ * ```
+ */
 export interface SignInvocationInput<User> {
   accountRef: string;
   invocation: Invocation;

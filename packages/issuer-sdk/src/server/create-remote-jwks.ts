@@ -14,7 +14,14 @@ import {
 import { isDuration, withDeadline } from '../lib/deadline.js';
 import { requireEncryptionKey } from '../lib/seal-bound-request.js';
 
-/** The part of a Fetch `Response` the key fetcher reads. */
+/**
+ * The part of a Fetch `Response` the key fetcher reads.
+ *
+ * @example
+ * ```ts
+ * const fetchJwks: JwksFetch = async () => new Response(JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
+ * ```
+ */
 export interface JwksResponseLike {
   readonly ok: boolean;
   readonly status: number;
@@ -22,13 +29,27 @@ export interface JwksResponseLike {
   text(): Promise<string>;
 }
 
-/** A `fetch` for JWK sets. The platform's `fetch` fits. */
+/**
+ * A `fetch` for JWK sets. The platform's `fetch` fits.
+ *
+ * @example
+ * ```ts
+ * const viaProxy: JwksFetch = (url, init) => fetch(url, { ...init, dispatcher: proxyAgent } as RequestInit);
+ * ```
+ */
 export type JwksFetch = (
   url: string,
   init: { method: 'GET'; headers: Record<string, string>; signal: AbortSignal; redirect: 'error' },
 ) => Promise<JwksResponseLike>;
 
-/** Options of {@link createRemoteJwks}. */
+/**
+ * Options of {@link createRemoteJwks}.
+ *
+ * @example
+ * ```ts
+ * const options: RemoteJwksOptions = { url: 'https://ts.example/.well-known/jwks.json', cacheTtlMs: 600_000, minRefreshIntervalMs: 60_000 };
+ * ```
+ */
 export interface RemoteJwksOptions {
   /** Where the token service publishes its public keys: https (http only on loopback). */
   url: string;
@@ -46,7 +67,14 @@ export interface RemoteJwksOptions {
   clock?: Clock;
 }
 
-/** Options of one key lookup. */
+/**
+ * Options of one key lookup.
+ *
+ * @example
+ * ```ts
+ * const key = await remoteJwks.getEncryptionKey({ kid: 'ts-2026-11', signal: AbortSignal.timeout(5_000) } satisfies KeyLookupOptions);
+ * ```
+ */
 export interface KeyLookupOptions {
   /** Wanted `kid`; default the first encryption key of the set. */
   kid?: string | undefined;

@@ -1,0 +1,287 @@
+import {
+  type Identifiers,
+  type Invocation,
+  type ProvisioningError,
+  createNonce,
+  createSessionId,
+  generateEncryptionKey,
+  isProvisioningError,
+  manualClock,
+  openProvisioningRequest,
+  toPublicJwk,
+  verifyInvocationSignature,
+} from '@pushprov/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProvisioningRequestBuilder, createRemoteJwks, type ProvisioningRequestBuilderOptions } from '../src/server.js';
+import { AUDIENCE, CARD, ISSUER_ID, NOW, keys } from './support/fixtures.js';
+import { type JwksServer, closedLoopbackPort, startJwksServer } from './support/jwks-server.js';
+import { TEST_PAN, expectNoPan } from './support/pan-guard.js';
+
+type User = { id: string };
+const ALICE: User = { id: 'alice' };
+
+const identifiers = (): Identifiers => ({
+  type: 'identifiers',
+  version: 1,
+  sessionId: createSessionId(),
+  walletProviderId: 'wallet-co',
+  walletAccountId: 'user-42',
+  deviceId: 'device-7',
+  nonce: createNonce(),
+});
+
+async function failure(promise: Promise<unknown>): Promise<ProvisioningError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('resolved');
+    },
+    (e: unknown) => e,
+  );
+  expect(isProvisioningError(error)).toBe(true);
+  expectNoPan(error);
+  return error as ProvisioningError;
+}
+
+const servers: JwksServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function makeBuilder(overrides: Partial<ProvisioningRequestBuilderOptions<User>> = {}, tokenService: Partial<ProvisioningRequestBuilderOptions<User>['tokenService']> = {}) {
+  const k = await keys();
+  const server = await startJwksServer(k.servicePublic);
+  servers.push(server);
+  const clock = manualClock(NOW);
+  const builder = createProvisioningRequestBuilder<User>({
+    issuerId: ISSUER_ID,
+    signingKey: k.issuer.privateJwk,
+    tokenService: { audience: AUDIENCE, jwksUrl: server.url, cacheTtlMs: 60_000, minRefreshIntervalMs: 10_000, ...tokenService },
+    lookupCard: (accountRef, user) => (user.id === 'alice' && accountRef === 'acc_1' ? CARD : null),
+    clock,
+    ...overrides,
+  });
+  return { k, server, clock, builder };
+}
+
+async function openWith(encryptedRequest: string, decryptionKeys: { keys: ReturnType<typeof toPublicJwk>[] }, clock: ReturnType<typeof manualClock>) {
+  const k = await keys();
+  return openProvisioningRequest(encryptedRequest, {
+    decryptionKeys,
+    issuerKeys: (_iss, kid) => (kid === k.issuer.publicJwk.kid ? k.issuer.publicJwk : undefined),
+    audience: AUDIENCE,
+    clock,
+  });
+}
+
+describe('createProvisioningRequestBuilder: the bound request', () => {
+  it('binds the claims to every identifier, carries the card, and encrypts to the service key by kid', async () => {
+    const { k, clock, builder } = await makeBuilder();
+    const ids = identifiers();
+    const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: ids, user: ALICE });
+    expect(Object.keys(message).sort()).toEqual(['encryptedRequest', 'sessionId', 'type', 'version']);
+    expect(message.sessionId).toBe(ids.sessionId);
+    expect(message.encryptedRequest).not.toContain(TEST_PAN);
+    const opened = await openWith(message.encryptedRequest, k.servicePrivate, clock);
+    expect(opened.encryptionKid).toBe('svc-1');
+    expect(opened.signingKid).toBe('issuer-1');
+    expect(opened.claims).toMatchObject({
+      iss: ISSUER_ID,
+      aud: AUDIENCE,
+      sid: ids.sessionId,
+      walletProviderId: ids.walletProviderId,
+      walletAccountId: ids.walletAccountId,
+      deviceId: ids.deviceId,
+      nonce: ids.nonce,
+      card: CARD,
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 300,
+    });
+  });
+
+  it('no such account for this user: not_found, and the lookup gets the authenticated user', async () => {
+    const { builder } = await makeBuilder();
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: { id: 'mallory' } }))).code).toBe('not_found');
+  });
+
+  it.each([
+    ['an expired card', { ...CARD, expiry: { month: 10, year: 2026 } }, 'card_expired'],
+    ['a card number failing Luhn', { ...CARD, pan: '4111111111111112' }, 'card_invalid'],
+    ['a record that is not a card', { number: TEST_PAN }, 'internal_error'],
+  ])('%s from the lookup: %s, no PAN in the error', async (_name, card, code) => {
+    const { builder } = await makeBuilder({ lookupCard: () => card as typeof CARD });
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe(code);
+  });
+
+  it('a lookup that throws: internal_error without its message', async () => {
+    const { builder } = await makeBuilder({
+      lookupCard: () => {
+        throw new Error(`db row ${TEST_PAN} locked`);
+      },
+    });
+    const error = await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }));
+    expect(error.code).toBe('internal_error');
+    expect(error.message).not.toContain('locked');
+  });
+
+  it.each([
+    ['a bad accountRef', { accountRef: 'acc 1' }],
+    ['identifiers with an unknown member', { identifiers: { ...identifiers(), pan: TEST_PAN } }],
+    ['identifiers with a short nonce', { identifiers: { ...identifiers(), nonce: 'abc' } }],
+  ])('%s: invalid_message', async (_name, input) => {
+    const { builder } = await makeBuilder();
+    const error = await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE, ...(input as object) }));
+    expect(error.code).toBe('invalid_message');
+  });
+});
+
+describe('token service keys: fetched, cached, rotated', () => {
+  it('key rotated: after the cache lifetime the new kid is used, without a restart', async () => {
+    const { k, server, clock, builder } = await makeBuilder();
+    const first = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect((await openWith(first.encryptedRequest, k.servicePrivate, clock)).encryptionKid).toBe('svc-1');
+
+    const next = await generateEncryptionKey({ kid: 'svc-2' });
+    server.setKeys({ keys: [toPublicJwk(next.publicJwk)] });
+    // Still cached: no fetch.
+    await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect(server.hits).toBe(1);
+
+    clock.advance(60_000);
+    const rotated = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect(server.hits).toBe(2);
+    const opened = await openWith(rotated.encryptedRequest, { keys: [next.privateJwk] }, clock);
+    expect(opened.encryptionKid).toBe('svc-2');
+    await expect(openWith(rotated.encryptedRequest, k.servicePrivate, clock)).rejects.toMatchObject({ code: 'unknown_key' });
+  });
+
+  it('a pinned kid the set lacks: unknown_key; refetched at most once per interval; works once published', async () => {
+    const { k, server, clock, builder } = await makeBuilder({}, { kid: 'svc-3' });
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('unknown_key');
+    expect(server.hits).toBe(1);
+    clock.advance(5_000);
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('unknown_key');
+    expect(server.hits).toBe(1);
+
+    const next = await generateEncryptionKey({ kid: 'svc-3' });
+    server.setKeys({ keys: [toPublicJwk(next.publicJwk), ...k.servicePublic.keys] });
+    clock.advance(5_000);
+    const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect(server.hits).toBe(2);
+    expect((await openWith(message.encryptedRequest, { keys: [next.privateJwk] }, clock)).encryptionKid).toBe('svc-3');
+  });
+
+  it('a set without encryption keys: unknown_key', async () => {
+    const { k, server, builder } = await makeBuilder();
+    server.setKeys({ keys: [toPublicJwk(k.issuer.publicJwk)] });
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('unknown_key');
+  });
+
+  it.each([
+    ['private key members', (pub: object) => JSON.stringify({ keys: [{ ...pub, d: 'x'.repeat(43) }] }), 'application/json'],
+    ['duplicate kids', (pub: object) => JSON.stringify({ keys: [pub, pub] }), 'application/json'],
+    ['an unknown algorithm', (pub: object) => JSON.stringify({ keys: [{ ...pub, alg: 'RSA-OAEP' }] }), 'application/json'],
+    ['duplicate JSON keys', () => '{"keys":[],"keys":[]}', 'application/json'],
+    ['HTML', () => '<html></html>', 'text/html'],
+    ['not JSON', () => 'keys', 'application/json'],
+  ])('a key set with %s: unknown_key', async (_name, body, type) => {
+    const { k, server, builder } = await makeBuilder();
+    server.setBody(200, body(k.servicePublic.keys[0]!), type);
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('unknown_key');
+  });
+
+  it('key set server down (connection refused): network_error', async () => {
+    const port = await closedLoopbackPort();
+    const { builder } = await makeBuilder({}, { jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+    const error = await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }));
+    expect(error).toMatchObject({ code: 'network_error', retryable: true });
+  });
+
+  it('key set server failing: network_error, not retried within the interval, recovers after it', async () => {
+    const { k, server, clock, builder } = await makeBuilder();
+    server.setBody(503, 'busy', 'text/plain');
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('network_error');
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('network_error');
+    expect(server.hits).toBe(1);
+    server.setKeys(k.servicePublic);
+    clock.advance(10_000);
+    await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect(server.hits).toBe(2);
+  });
+
+  it('a key set server that never answers: timeout', async () => {
+    const { builder } = await makeBuilder({}, { jwksUrl: 'https://ts.example/jwks.json', timeoutMs: 30, fetch: () => new Promise(() => {}) });
+    expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }))).code).toBe('timeout');
+  });
+
+  it('concurrent lookups share one fetch', async () => {
+    const k = await keys();
+    const server = await startJwksServer(k.servicePublic);
+    servers.push(server);
+    const jwks = createRemoteJwks({ url: server.url });
+    const found = await Promise.all([jwks.getEncryptionKey(), jwks.getEncryptionKey(), jwks.getKeys()]);
+    expect(found[0].kid).toBe('svc-1');
+    expect(server.hits).toBe(1);
+  });
+
+  it.each(['http://ts.example/jwks.json', 'https://u:p@ts.example/jwks.json', 'file:///etc/jwks.json', 'not a url'])(
+    'refuses the key set URL %j (configuration_invalid)',
+    (url) => {
+      expect(() => createRemoteJwks({ url })).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+    },
+  );
+
+  it('allows http on localhost and 127.0.0.1 only', () => {
+    expect(() => createRemoteJwks({ url: 'http://localhost:8080/jwks.json' })).not.toThrow();
+    expect(() => createRemoteJwks({ url: 'http://127.0.0.1:8080/jwks.json' })).not.toThrow();
+  });
+});
+
+describe('signInvocation on the backend', () => {
+  const invocation = (overrides: Partial<Invocation> = {}): Invocation => ({
+    type: 'invocation',
+    version: 1,
+    sessionId: createSessionId(),
+    issuerId: ISSUER_ID,
+    account: { last4: '1111', network: 'visa' },
+    iat: NOW / 1000,
+    exp: NOW / 1000 + 300,
+    ...overrides,
+  });
+
+  it('signs an invocation that shows the account, verifiable with the issuer keys', async () => {
+    const { k, builder } = await makeBuilder();
+    const unsigned = invocation({ signature: 'a.b.c' });
+    const signed = await builder.signInvocation({ accountRef: 'acc_1', invocation: unsigned, user: ALICE });
+    expect(signed.signature).not.toBe('a.b.c');
+    await expect(verifyInvocationSignature(signed, k.issuerPublic)).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['another account’s last4', invocation({ account: { last4: '4242', network: 'visa' } }), 'acc_1', 'forbidden'],
+    ['another user’s account', invocation(), 'acc_2', 'not_found'],
+    ['another issuer', invocation({ issuerId: 'bank-b' }), 'acc_1', 'invalid_message'],
+    ['an expired invocation', invocation({ iat: NOW / 1000 - 400, exp: NOW / 1000 - 100 }), 'acc_1', 'expired'],
+    ['a lifetime over 15 minutes', invocation({ exp: NOW / 1000 + 901 }), 'acc_1', 'lifetime_exceeded'],
+    ['an invocation from the future', invocation({ iat: NOW / 1000 + 120, exp: NOW / 1000 + 300 }), 'acc_1', 'not_yet_valid'],
+  ])('refuses %s: %s', async (_name, input, accountRef, code) => {
+    const { builder } = await makeBuilder();
+    expect((await failure(builder.signInvocation({ accountRef: accountRef as string, invocation: input as Invocation, user: ALICE }))).code).toBe(code);
+  });
+});
+
+describe('builder configuration', () => {
+  it.each([
+    ['a public signing key', async () => (await keys()).issuer.publicJwk],
+    ['an encryption key as signing key', async () => (await keys()).service.privateJwk],
+  ])('refuses %s (configuration_invalid)', async (_name, key) => {
+    const signingKey = await key();
+    expect(() =>
+      createProvisioningRequestBuilder({
+        issuerId: ISSUER_ID,
+        signingKey,
+        tokenService: { audience: AUDIENCE, jwksUrl: 'https://ts.example/jwks.json' },
+        lookupCard: () => null,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+  });
+});
