@@ -82,6 +82,23 @@ describe('parseConfig', () => {
     expect(issues.find((i) => i.startsWith('walletProviders[0].apiKeys'))).toContain('needs apiKeys or jwks');
   });
 
+  it('reports the mistake inside the branch that matches the input of a union (inline key set, decision rules)', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        {
+          ...baseConfig(),
+          keys: { encryptionKeys: { keys: [{ ...keySet.encryptionKeys.keys[0]!, d: undefined }] } },
+          issuers: [{ ...baseConfig().issuers[0]!, decision: { default: 'maybe' } }],
+        },
+        noEnv,
+      ),
+    );
+    expect(issues.some((i) => i.startsWith('keys.encryptionKeys.keys[0].d:'))).toBe(true);
+    expect(issues.some((i) => i.startsWith('issuers[0].decision.default:'))).toBe(true);
+    const other = issuesOf(() => parseConfig({ ...baseConfig(), keys: 42 }, noEnv));
+    expect(other).toEqual(['keys: must be the path of a key set file or the key set itself']);
+  });
+
   it('names unreadable and malformed files', () => {
     writeFileSync(join(temp.dir, 'broken.json'), '{"keys": [');
     const issues = issuesOf(() =>

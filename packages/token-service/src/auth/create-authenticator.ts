@@ -11,7 +11,14 @@ import {
 import type { TokenServiceConfig } from '../config/parse-config.js';
 import type { ReplayCache, ReplayRecord } from '../store/types.js';
 
-/** A wallet provider, authenticated. Its id is the only source of `walletProviderId`. */
+/**
+ * A wallet provider, authenticated. Its id is the only source of `walletProviderId`.
+ *
+ * @example
+ * ```ts
+ * const caller: AuthenticatedCaller = await service.authenticate(request.headers.get('authorization'));
+ * ```
+ */
 export interface AuthenticatedCaller {
   walletProviderId: string;
   method: 'api_key' | 'client_assertion';
@@ -26,7 +33,15 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,8192})$/i;
 /** A compact JWS: three base64url segments. Such a bearer token is a client assertion, never an API key. */
 export const COMPACT_JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** The replay key of a client assertion: not confusable with an issuer's (`:` is not allowed in party ids). */
+/**
+ * The replay key of a client assertion: not confusable with an issuer's
+ * (`:` is not allowed in party ids).
+ *
+ * @example
+ * ```ts
+ * await store.replay.has(assertionReplayKey('wallet-co', jti));
+ * ```
+ */
 export const assertionReplayKey = (walletProviderId: string, jti: string): string => replayKey(`client-assertion:${walletProviderId}`, jti);
 
 /**

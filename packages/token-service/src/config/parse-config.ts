@@ -44,6 +44,12 @@ export interface VaultKeysConfig {
  * The validated configuration: files read, defaults applied, API keys
  * hashed, the KEK from the environment applied. Valid input to
  * {@link parseConfig} again (parsing is idempotent).
+ *
+ * @example
+ * ```ts
+ * const config: TokenServiceConfig = loadConfig('token-service.json');
+ * config.lifetimes.clockSkewSeconds; // 60 unless configured
+ * ```
  */
 export interface TokenServiceConfig {
   serviceId: string;
@@ -58,6 +64,15 @@ export interface TokenServiceConfig {
 /**
  * The configuration is not valid. `issues` lists every mistake found, each
  * as `path: what is wrong`; values (keys, secrets) are never repeated.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   loadConfig('token-service.json');
+ * } catch (error) {
+ *   if (error instanceof ConfigError) for (const issue of error.issues) console.error(issue);
+ * }
+ * ```
  */
 export class ConfigError extends InternalError {
   /** One line per mistake. */
@@ -77,9 +92,24 @@ export interface ParseConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** The environment variable holding the vault's key-encryption key(s). */
+/**
+ * The environment variable holding the vault's key-encryption key(s): one
+ * base64url key, or `id:key` entries separated by commas (the first seals).
+ *
+ * @example
+ * ```ts
+ * process.env[KEK_ENV] = 'kek-2027:…,kek-2026:…';
+ * ```
+ */
 export const KEK_ENV = 'TOKEN_SERVICE_KEK';
-/** The environment variable holding the PAN fingerprint key. */
+/**
+ * The environment variable holding the PAN fingerprint key (32 bytes, base64url).
+ *
+ * @example
+ * ```ts
+ * parseConfig(input, { env: { [KEK_ENV]: kek, [FINGERPRINT_KEY_ENV]: fingerprintKey } });
+ * ```
+ */
 export const FINGERPRINT_KEY_ENV = 'TOKEN_SERVICE_FINGERPRINT_KEY';
 
 const formatPath = (path: readonly PropertyKey[]): string =>

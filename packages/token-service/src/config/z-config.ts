@@ -90,7 +90,15 @@ export const zVaultKeys = z
     }
   });
 
-/** The key set file `token-service keys generate` writes. */
+/**
+ * The key set file `token-service keys generate` writes: private encryption
+ * keys (JWK, ECDH-ES+A256KW on P-256) and the vault keys.
+ *
+ * @example
+ * ```ts
+ * const keySet = zKeySet.parse(JSON.parse(readFileSync('keys.json', 'utf8')));
+ * ```
+ */
 export const zKeySet = z.strictObject({
   type: z.optional(z.literal('pushprov-token-service-keys')),
   version: z.optional(z.literal(1)),
@@ -177,7 +185,15 @@ export const zLimitsInput = z.strictObject({
   hookTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
 });
 
-/** The configuration file of the token service, as written (see the README). */
+/**
+ * The configuration file of the token service, as written (see the README).
+ * Prefer {@link parseConfig}, which also reads files and checks across fields.
+ *
+ * @example
+ * ```ts
+ * const result = zTokenServiceConfigInput.safeParse(json);
+ * ```
+ */
 export const zTokenServiceConfigInput = z.strictObject({
   $schema: z.optional(z.string()),
   /** This token service's id: the `aud` of requests and client assertions. */

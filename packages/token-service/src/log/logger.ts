@@ -26,7 +26,14 @@ export interface Logger {
   error(event: LogEvent): void;
 }
 
-/** A logger that drops everything. */
+/**
+ * A logger that drops everything.
+ *
+ * @example
+ * ```ts
+ * const app = createTokenServiceApp(service, { logger: silentLogger });
+ * ```
+ */
 export const silentLogger: Logger = { info() {}, error() {} };
 
 /**

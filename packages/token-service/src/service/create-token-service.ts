@@ -82,6 +82,12 @@ export interface SubmitResult {
  * The token service: the validation pipeline, issuance, the vault and token
  * status, over a {@link TokenServiceStore}. The HTTP app
  * ({@link createTokenServiceApp}) is a thin layer over it.
+ *
+ * @example
+ * ```ts
+ * const caller = await service.authenticate(`Bearer ${apiKey}`);
+ * const status = await service.getTokenStatus({ tokenReferenceId, walletProviderId: caller.walletProviderId });
+ * ```
  */
 export interface TokenService {
   readonly config: TokenServiceConfig;

@@ -9,7 +9,15 @@ import type {
   VaultRecord,
 } from './types.js';
 
-/** The schema version this code writes (`PRAGMA user_version`). */
+/**
+ * The schema version this code writes (`PRAGMA user_version`). A database
+ * with a newer version is refused.
+ *
+ * @example
+ * ```ts
+ * db.pragma('user_version', { simple: true }) === SQLITE_SCHEMA_VERSION;
+ * ```
+ */
 export const SQLITE_SCHEMA_VERSION = 1;
 
 const SCHEMA = `

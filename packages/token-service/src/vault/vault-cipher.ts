@@ -15,6 +15,11 @@ export type SealPurpose = 'card' | 'token-number' | 'idempotency-response';
 /**
  * Seals and opens the vault's secrets with AES-256-GCM, and computes the
  * keyed fingerprints the store indexes instead of clear numbers.
+ *
+ * @example
+ * ```ts
+ * const card = JSON.parse(cipher.open(vault.sealedCard, 'card', vault.tokenReferenceId));
+ * ```
  */
 export interface VaultCipher {
   /** The id of the key that seals (the first configured). */
@@ -35,6 +40,11 @@ const VERSION = 'v1';
 /**
  * Derives the PAN fingerprint key from a key-encryption key (HKDF-SHA-256),
  * used only when no explicit fingerprint key is configured.
+ *
+ * @example
+ * ```ts
+ * const fingerprintKey = deriveFingerprintKey(kekBytes);
+ * ```
  */
 export function deriveFingerprintKey(kek: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', kek, new Uint8Array(0), 'pushprov/token-service/fingerprint/v1', 32));
