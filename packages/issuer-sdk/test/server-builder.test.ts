@@ -256,6 +256,14 @@ describe('signInvocation on the backend', () => {
     await expect(verifyInvocationSignature(signed, k.issuerPublic)).resolves.toBeUndefined();
   });
 
+  it('with allowedReplyTo: signs an allowed replyTo, refuses another (forbidden)', async () => {
+    const { builder } = await makeBuilder({ allowedReplyTo: ['https://bank.example/wallet-return'] });
+    const ok = await builder.signInvocation({ accountRef: 'acc_1', invocation: invocation({ replyTo: 'https://bank.example/wallet-return' }), user: ALICE });
+    expect(ok.signature).toBeDefined();
+    const error = await failure(builder.signInvocation({ accountRef: 'acc_1', invocation: invocation({ replyTo: 'https://evil.example/collect' }), user: ALICE }));
+    expect(error.code).toBe('forbidden');
+  });
+
   it.each([
     ['another account’s last4', invocation({ account: { last4: '4242', network: 'visa' } }), 'acc_1', 'forbidden'],
     ['another user’s account', invocation(), 'acc_2', 'not_found'],

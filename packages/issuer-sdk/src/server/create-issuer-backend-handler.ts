@@ -34,7 +34,8 @@ export interface IssuerBackendHandlerOptions<User> {
   /**
    * Authenticates the app's user from the request (session cookie, bearer
    * token, …). Return null or undefined when there is none: the answer is
-   * `401 unauthenticated`. Runs before the body is read.
+   * `401 unauthenticated`. Runs before the body is read, and must not read
+   * it (use headers and cookies).
    */
   authenticate: (request: Request) => User | null | undefined | Promise<User | null | undefined>;
   /** Largest request body, bytes. Default 16 384. */

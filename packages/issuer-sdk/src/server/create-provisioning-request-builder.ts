@@ -90,6 +90,11 @@ export interface ProvisioningRequestBuilderOptions<User> {
   requestLifetimeSeconds?: number;
   /** Card art the wallet may show (https URL). */
   cardArtUrl?: string;
+  /**
+   * The only `replyTo` URLs an invocation may carry to be signed (your app's
+   * return links). Unset: any https `replyTo` is signed.
+   */
+  allowedReplyTo?: readonly string[];
   clock?: Clock;
   random?: RandomSource;
 }
@@ -144,9 +149,10 @@ export interface ProvisioningRequestBuilder<User> {
   buildRequest(input: BuildProvisioningRequestInput<User>): Promise<ProvisioningRequestMessage>;
   /**
    * Signs an invocation for an account of this user, after checking that it
-   * names this issuer, shows that account's last 4 digits and has a short,
-   * current lifetime. Codes: `invalid_message`, `not_found`, `forbidden`,
-   * `lifetime_exceeded`, `not_yet_valid`, `expired`.
+   * names this issuer, shows that account's last 4 digits, has a short,
+   * current lifetime and (with `allowedReplyTo`) an allowed `replyTo`.
+   * Codes: `invalid_message`, `not_found`, `forbidden`, `lifetime_exceeded`,
+   * `not_yet_valid`, `expired`.
    */
   signInvocation(input: SignInvocationInput<User>): Promise<Invocation>;
   /** The token service's keys (to force a refresh, or inspect). */
@@ -187,6 +193,10 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
   const lifetime = options.requestLifetimeSeconds;
   if (lifetime !== undefined && !(Number.isInteger(lifetime) && lifetime > 0 && lifetime <= MAX_LIFETIME_SECONDS)) {
     throw createError('configuration_invalid', `requestLifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}`);
+  }
+  const allowedReplyTo = options.allowedReplyTo;
+  if (allowedReplyTo !== undefined && (!Array.isArray(allowedReplyTo) || !allowedReplyTo.every((u) => zHttpsUrl.safeParse(u).success))) {
+    throw createError('configuration_invalid', 'allowedReplyTo must list https URLs');
   }
   const clock = options.clock ?? systemClock;
   const keys = createRemoteJwks({
@@ -252,6 +262,9 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       }
       if (invocation.iat - CLOCK_SKEW_SECONDS > now) throw new ExpiryError('not_yet_valid', 'The invocation was issued in the future');
       if (now >= invocation.exp) throw new ExpiryError('expired', 'The invocation has expired');
+      if (allowedReplyTo !== undefined && invocation.replyTo !== undefined && !allowedReplyTo.includes(invocation.replyTo)) {
+        throw new AuthError('forbidden', 'The invocation replyTo is not allowed');
+      }
       const { card } = await findCard(input.accountRef, input.user);
       if (card.pan.slice(-4) !== invocation.account.last4) {
         throw new AuthError('forbidden', 'The invocation does not show this account');
