@@ -1,0 +1,183 @@
+// Starts everything the demo talks to, on 127.0.0.1 with free ports, from
+// nothing: fresh keys and a fresh SQLite database in a new temporary folder.
+// `close()` stops both servers and removes the folder.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
+import { type JwkPair, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
+import { type LogEvent, generateKeySet, loadConfig } from '@pushprov/token-service';
+import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
+import { ACCOUNT_REF, DEMO_USER, ISSUER_BIN, ISSUER_ID, SERVICE_ID, TOKEN_BIN, WALLET_PROVIDER_ID, createTestCard } from './test-card.js';
+
+/** The path the issuer backend serves. */
+export const BACKEND_PATH = '/api/push-provisioning';
+
+/** What {@link startSandbox} started. */
+export interface Sandbox {
+  /** The temporary folder: key set, configuration, SQLite database. */
+  dir: string;
+  dbPath: string;
+  tokenService: RunningTokenServer;
+  /** The token service's public encryption key id (what issuers encrypt to). */
+  tokenServiceKid: string;
+  /** The issuer backend's endpoint, e.g. `http://127.0.0.1:41235/api/push-provisioning`. */
+  backendUrl: string;
+  /** The issuer's signing key pair (the public half is trusted by the wallet and the token service). */
+  issuerKey: JwkPair;
+  /** The wallet provider's signing key pair (client assertions). */
+  walletProviderKey: JwkPair;
+  /** Every log event of the token service (request lines: method, path, status, code, duration). */
+  serviceLog: LogEvent[];
+  /** Errors the issuer backend answered with (safe to log: no card data). */
+  backendErrors: ProvisioningError[];
+  /** Looks for `needle` in the SQLite files as raw bytes (the vault must hold the PAN only encrypted). */
+  databaseContains(needle: string): boolean;
+  /** Stops both servers, closes the database and removes the folder. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** Called with each token service log event as it happens. */
+  onServiceLog?: (event: LogEvent) => void;
+  /** Called with each request the issuer backend serves and how long it took. */
+  onBackendCall?: (call: { type: string; status: number; ms: number; body: string }) => void;
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Generates fresh keys, writes a token service configuration into a new
+ * temporary folder, starts the token service (SQLite store) and an issuer
+ * backend (the issuer SDK's Fetch handler on Node's http), both on
+ * 127.0.0.1 port 0.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const dir = mkdtempSync(join(tmpdir(), 'pushprov-demo-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // Best effort: the remaining cleanups still run.
+        }
+      }
+    })());
+
+  try {
+    // 1. Fresh keys: the token service's key set, the issuer's and the wallet provider's signing keys.
+    const [keySet, issuerKey, walletProviderKey] = await Promise.all([
+      generateKeySet(),
+      generateSigningKey({ alg: 'ES256', kid: `${ISSUER_ID}-sig-1` }),
+      generateSigningKey({ alg: 'EdDSA', kid: `${WALLET_PROVIDER_ID}-sig-1` }),
+    ]);
+    const tokenServiceKid = keySet.encryptionKeys.keys[0]!.kid;
+
+    // 2. The token service configuration, as files: a private key set (mode 600), two public JWK sets, the config.
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify(keySet, null, 2), { mode: 0o600 });
+    writeFileSync(join(dir, `${ISSUER_ID}.jwks.json`), JSON.stringify({ keys: [issuerKey.publicJwk] }, null, 2));
+    writeFileSync(join(dir, `${WALLET_PROVIDER_ID}.jwks.json`), JSON.stringify({ keys: [walletProviderKey.publicJwk] }, null, 2));
+    const config = {
+      serviceId: SERVICE_ID,
+      keys: 'keys.json',
+      issuers: [{ id: ISSUER_ID, jwks: `${ISSUER_ID}.jwks.json`, binRanges: [{ start: ISSUER_BIN, end: ISSUER_BIN }], network: 'visa', decision: 'approve' }],
+      walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: `${WALLET_PROVIDER_ID}.jwks.json` }],
+      tokenRange: { bin: TOKEN_BIN, length: 16 },
+    };
+    writeFileSync(join(dir, 'token-service.json'), JSON.stringify(config, null, 2));
+
+    // 3. The token service over HTTP, with the SQLite store.
+    const serviceLog: LogEvent[] = [];
+    const record = (event: LogEvent) => {
+      serviceLog.push(event);
+      options.onServiceLog?.(event);
+    };
+    const dbPath = join(dir, 'token-service.db');
+    const tokenService = await startTokenServer({
+      config: loadConfig(join(dir, 'token-service.json'), { env: {} }),
+      dbPath,
+      logger: { info: record, error: record },
+      purgeIntervalMs: 0,
+    });
+    cleanups.push(() => tokenService.close());
+
+    // 4. The issuer backend: looks the card up by account reference for the signed-in user,
+    //    signs invocations, builds and encrypts requests to the token service's key (fetched from its JWKS).
+    const card = createTestCard();
+    const backendErrors: ProvisioningError[] = [];
+    const builder = createProvisioningRequestBuilder<{ id: string }>({
+      issuerId: ISSUER_ID,
+      signingKey: issuerKey.privateJwk,
+      tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenService.url}/.well-known/jwks.json` },
+      lookupCard: (accountRef, user) => (user.id === DEMO_USER.id && accountRef === ACCOUNT_REF ? card : null),
+    });
+    const handler = createIssuerBackendHandler({
+      builder,
+      // A real backend reads its own session cookie or bearer token here.
+      authenticate: (request) => (request.headers.get('authorization') === `Bearer ${DEMO_USER.sessionToken}` ? { id: DEMO_USER.id } : null),
+      onError: (error) => backendErrors.push(error),
+    });
+    const backend = createAdaptorServer({
+      fetch: async (request: Request) => {
+        if (new URL(request.url).pathname !== BACKEND_PATH) return new Response('Not found', { status: 404 });
+        const started = performance.now();
+        const type = request.headers.get('content-type')?.startsWith('application/json') ? ((await request.clone().json().catch(() => ({}))) as { type?: string }).type : undefined;
+        const response = await handler(request);
+        options.onBackendCall?.({ type: type ?? 'unknown', status: response.status, ms: performance.now() - started, body: await response.clone().text() });
+        return response;
+      },
+      hostname: '127.0.0.1',
+    }) as Server;
+    const backendBase = await listen(backend);
+    cleanups.push(() => closeServer(backend));
+
+    return {
+      dir,
+      dbPath,
+      tokenService,
+      tokenServiceKid,
+      backendUrl: `${backendBase}${BACKEND_PATH}`,
+      issuerKey,
+      walletProviderKey,
+      serviceLog,
+      backendErrors,
+      databaseContains(needle) {
+        const bytes = Buffer.from(needle, 'utf8');
+        return ['', '-wal'].some((suffix) => {
+          try {
+            return readFileSync(`${dbPath}${suffix}`).includes(bytes);
+          } catch {
+            return false;
+          }
+        });
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

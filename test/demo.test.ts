@@ -1,0 +1,159 @@
+// Runs the one-command demo (`pnpm demo`) as a child process, in both output
+// modes, and checks what a reader of its output relies on: every step, the
+// two refusals with their codes, valid JSON, exit codes, no card or token
+// number anywhere, and nothing left behind.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+const DEMO = join(root, 'examples/demo/src/main.ts');
+const scratch = mkdtempSync(join(tmpdir(), 'pushprov-demo-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** What the demo left in its temporary folder. */
+  leftBehind: string[];
+}
+
+/** Runs the demo with its own TMPDIR, so whatever it leaves behind can be seen. */
+function runDemo(args: string[]): Promise<Run> {
+  const tmp = mkdtempSync(join(scratch, 'run-'));
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [tsxCli, '--no-cache', '--conditions=source', DEMO, ...args], {
+      cwd: root,
+      env: { ...process.env, TMPDIR: tmp, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 45_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', fail);
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr, leftBehind: readdirSync(tmp).filter((f) => f.startsWith('pushprov-demo-')) }));
+  });
+}
+
+/** Any run of 12 or more digits (also split by spaces or dashes): a card or token number would be one. */
+const DIGIT_RUN = /\d(?:[ -]?\d){11,}/;
+
+const STEPS_IN_ORDER = [
+  'sandbox started',
+  'invocation sent',
+  'user consents',
+  'identifiers sent',
+  'encrypted request built',
+  'request delivered',
+  'request submitted',
+  'request validated',
+  'token issued',
+  'token stored',
+  'result returned',
+  'provisioning completed',
+  'replayed request refused',
+  'request moved to another device refused',
+  'card number checks',
+];
+
+describe('pnpm demo', () => {
+  it('provisions the test card step by step, shows both refusals with their codes, and prints only masked numbers', async () => {
+    const run = await runDemo([]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.signal).toBeNull();
+    const out = run.stdout;
+
+    // Every step, in the order it happened, each with a timing.
+    const positions = STEPS_IN_ORDER.map((title) => out.indexOf(title));
+    expect(positions.every((p) => p >= 0), `missing steps: ${STEPS_IN_ORDER.filter((_, i) => positions[i]! < 0).join(', ')}`).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    for (const title of STEPS_IN_ORDER) expect(out).toMatch(new RegExp(`${title}.*\\+\\d+\\.\\d ms`));
+
+    // Identifiers and the masked card and token.
+    expect(out).toMatch(/session [A-Za-z0-9_-]{8}…/);
+    expect(out).toContain('wallet provider wallet-co, wallet account wallet-user-42, device pixel-8-7f3a');
+    expect(out).toContain('Visa •••• 1111');
+    expect(out).toMatch(/token •••• \d{4} \(card •••• 1111\)/);
+    expect(out).toMatch(/token reference tok_[A-Za-z0-9_-]+/);
+
+    // The refusals, with their HTTP status and code.
+    expect(out).toContain('→ HTTP 409 replayed');
+    expect(out).toContain('→ HTTP 422 device_mismatch');
+
+    // The summary.
+    expect(out).toContain('replayed request → 409 replayed · moved to another device → 422 device_mismatch');
+    expect(out).toContain('✔ The card was provisioned, and both attacks were refused.');
+
+    // No card or token number anywhere, and nothing left behind.
+    expect(out).not.toContain('4111111111111111');
+    expect(out).not.toMatch(DIGIT_RUN);
+    expect(run.leftBehind).toEqual([]);
+  });
+
+  it('--json prints one machine-readable summary with the same facts', async () => {
+    const run = await runDemo(['--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(DIGIT_RUN);
+    const summary = JSON.parse(run.stdout) as {
+      ok: boolean;
+      card: { last4: string; network: string };
+      sessionId: string;
+      token: { tokenReferenceId: string; tokenLast4: string; status: string; encryptedToDevice: boolean };
+      request: { alg: string; enc: string; cty: string };
+      issuerOutcome: { state: string; status: string };
+      refusals: Array<{ attack: string; code: string; status: number }>;
+      checks: { panInAppMessages: boolean; panInDatabase: boolean };
+      steps: Array<{ id: string; elapsedMs: number; stepMs: number }>;
+    };
+    expect(summary.ok).toBe(true);
+    expect(summary.card).toMatchObject({ last4: '1111', network: 'visa' });
+    expect(summary.sessionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(summary.token).toMatchObject({ status: 'active', encryptedToDevice: true });
+    expect(summary.token.tokenLast4).toMatch(/^\d{4}$/);
+    expect(summary.token.tokenReferenceId).toMatch(/^tok_/);
+    expect(summary.request).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', cty: 'JWT' });
+    expect(summary.issuerOutcome).toEqual({ state: 'completed', status: 'provisioned' });
+    expect(summary.refusals.map(({ attack, code, status }) => ({ attack, code, status }))).toEqual([
+      { attack: 'replay', code: 'replayed', status: 409 },
+      { attack: 'device_move', code: 'device_mismatch', status: 422 },
+    ]);
+    expect(summary.checks).toMatchObject({ panInAppMessages: false, panInDatabase: false });
+    expect(summary.steps.map((s) => s.id)).toEqual([
+      'setup',
+      'invocation',
+      'consent',
+      'identifiers',
+      'request_built',
+      'delivered',
+      'submitted',
+      'validated',
+      'token_issued',
+      'stored',
+      'result',
+      'completed',
+      'replay_refused',
+      'device_move_refused',
+      'vault_checked',
+    ]);
+    for (const step of summary.steps) expect(step.stepMs).toBeGreaterThanOrEqual(0);
+    expect(run.leftBehind).toEqual([]);
+  });
+
+  it('refuses an unknown option with exit code 2 and the usage', async () => {
+    const run = await runDemo(['--bogus']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Unknown option '--bogus'");
+    expect(run.stderr).toContain('Usage: pnpm demo [--json]');
+    expect(run.stdout).toBe('');
+  });
+});
