@@ -121,42 +121,45 @@ function createCipher(config: TokenServiceConfig, random: RandomSource): VaultCi
  * Creates the token service from a configuration (validated with
  * {@link parseConfig}) and a store (default: in memory).
  *
- * `submit` runs the pipeline below, one step per check, stopping at the
- * first failure with that step's code. Steps 2 to 8 are
- * `openProvisioningRequest`, in its documented order.
+ * `submit` runs the steps below (numbered as in `docs/protocol.md`, section
+ * 6; steps 1 and 2, authentication and the HTTP rules, belong to the HTTP
+ * layer), one check per step, stopping at the first failure with that
+ * step's code. Steps 4 to 11 are `openProvisioningRequest`, in its
+ * documented order.
  *
- * 1. the body: strict JSON and the `Submission` schema (`invalid_json`,
+ * 3. the body: strict JSON and the `Submission` schema (`invalid_json`,
  *    `invalid_message`, `unsupported_version`, `payload_too_large`); then
  *    idempotency: a stored answer for the same key and body is replayed, the
  *    same key with another body is `idempotency_key_reused`, the same key
  *    still in progress is `idempotency_in_flight`
- * 2. JWE header allow-list and known `kid` (`jwe_header_rejected`, `unknown_key`)
- * 3. decrypt (`decryption_failed`)
- * 4. JWS header allow-list (`jws_header_rejected`)
- * 5. issuer key by `iss` + `kid` (`unknown_issuer`)
- * 6. signature (`signature_invalid`)
- * 7. claims schema (`invalid_claims`, `card_invalid`)
- * 8. `aud`, lifetime, `iat`, `exp` with clock skew (`audience_mismatch`,
- *    `lifetime_exceeded`, `not_yet_valid`, `expired`)
- * 9. `jti` never seen (`replayed`)
- * 10. binding: session, wallet provider (the authenticated caller), wallet
+ * 4. JWE header allow-list and known `kid` (`jwe_header_rejected`, `unknown_key`)
+ * 5. decrypt (`decryption_failed`)
+ * 6. JWS header allow-list (`jws_header_rejected`)
+ * 7. issuer key by `iss` + `kid` (`unknown_issuer`)
+ * 8. signature (`signature_invalid`)
+ * 9. claims schema (`invalid_claims`, `card_invalid`)
+ * 10. `aud` (`audience_mismatch`)
+ * 11. lifetime, `iat`, `exp` with clock skew (`lifetime_exceeded`,
+ *     `not_yet_valid`, `expired`)
+ * 12. `jti` never seen (`replayed`)
+ * 13. binding: session, wallet provider (the authenticated caller), wallet
  *     account, device, nonce (`session_mismatch`, `wallet_provider_mismatch`,
  *     `wallet_account_mismatch`, `device_mismatch`, `nonce_mismatch`)
- * 11. the card: an `accountRef` is resolved with the `resolveAccount` hook
+ * 14. the card: an `accountRef` is resolved with the `resolveAccount` hook
  *     (none, or unknown reference: `card_invalid`); Luhn and expiry month
  *     (`card_invalid`), not expired (`card_expired`), inside the issuer's
  *     BIN ranges (`card_not_eligible`)
- * 12. the issuer's decision (`declined`; `step_up` issues the token pending
+ * 15. the issuer's decision (`declined`; `step_up` issues the token pending
  *     activation)
- * 13. issuance, in one atomic commit: the idempotency record, the `jti`
+ * 16. issuance, in one atomic commit: the idempotency record, the `jti`
  *     (kept until `exp` + skew), and a new token with its vault entry, or,
  *     when the card is already provisioned to this wallet account and
  *     device, the existing token (status 200).
  *
- * Steps 1 to 12 only read; nothing is written unless step 13 commits, so a
+ * Steps 3 to 15 only read; nothing is written unless step 16 commits, so a
  * refused request leaves the store unchanged and does not burn its `jti`.
- * Step 9 is checked early and enforced again by the commit (a unique key), so
- * two racing copies of one request issue exactly one token.
+ * Step 12 is checked early and enforced again by the commit (a unique key),
+ * so two racing copies of one request issue exactly one token.
  *
  * @example
  * ```ts
@@ -264,7 +267,7 @@ export function createTokenService(
 
   const provision = async (input: SubmitInput, submission: Submission, requestHash: string): Promise<SubmitResult> => {
     const { walletProviderId, idempotencyKey, signal } = input;
-    // Steps 2-8.
+    // Steps 4-11.
     const { claims } = await openProvisioningRequest(submission.encryptedRequest, {
       decryptionKeys,
       issuerKeys: (iss, kid) => issuers.get(iss)?.jwks.keys.find((k) => k.kid === kid),
@@ -275,10 +278,10 @@ export function createTokenService(
     });
     const issuer = issuers.get(claims.iss);
     if (!issuer) throw new InternalError('internal_error', 'The issuer disappeared');
-    // Step 9: read-only here; the commit enforces it atomically.
+    // Step 12: read-only here; the commit enforces it atomically.
     const requestReplayKey = replayKey(claims.iss, claims.jti);
     if (await store.replay.has(requestReplayKey)) throw new ReplayError('replayed', 'This provisioning request was already used');
-    // Step 10.
+    // Step 13.
     checkBinding(claims, {
       sessionId: submission.sessionId,
       walletProviderId,
@@ -286,11 +289,11 @@ export function createTokenService(
       deviceId: submission.deviceId,
       nonce: submission.nonce,
     });
-    // Step 11.
+    // Step 14.
     const card = await resolveCard(claims, submission, walletProviderId, signal);
     const now = clock.now();
     checkCard(card, { nowMs: now, binRanges: issuer.binRanges });
-    // Step 12.
+    // Step 15.
     const panLast4 = card.pan.slice(-4);
     const panFingerprint = cipher.fingerprintPan(card.pan);
     const decision = await decide(
@@ -310,7 +313,7 @@ export function createTokenService(
     );
     if (decision === 'decline') throw new DecisionError('declined', 'The issuer declined the provisioning');
 
-    // Step 13.
+    // Step 16.
     const replay: ReplayRecord[] = [{ key: requestReplayKey, expiresAt: (claims.exp + skew) * 1000 }];
     if (input.assertionReplay) replay.push(input.assertionReplay);
     const provisionedQuery = { panFingerprint, walletProviderId, walletAccountId: submission.walletAccountId, deviceId: submission.deviceId };
@@ -388,7 +391,7 @@ export function createTokenService(
       try {
         if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
         const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
-        // Step 1.
+        // Step 3.
         const submission = parseSubmission(input.submission);
         const requestHash = sha256Hex(canonicalJson(submission));
         const slot = idempotencyContext(input.walletProviderId, idempotencyKey);
