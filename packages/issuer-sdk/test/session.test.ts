@@ -19,6 +19,7 @@ async function rejection(session: ProvisioningSession): Promise<ProvisioningErro
     (e: unknown) => e,
   );
   expect(isProvisioningError(error)).toBe(true);
+  expectNoPan(error, session.snapshot());
   return error as ProvisioningError;
 }
 
@@ -290,6 +291,7 @@ describe('cancellation at every step', () => {
     expect(error).toBeInstanceOf(SessionError);
     expect(error.code).toBe('cancelled');
     expect(session.state).toBe('cancelled');
+    expectNoPan(ctx.events);
     return { events: ctx.events, received, sourceSignal };
   }
 
