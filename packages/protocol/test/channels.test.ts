@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type AppMessage,
+  BaseAppChannel,
   type ProvisioningError,
   SessionError,
   TransportError,
@@ -185,5 +186,46 @@ describe('waitForMessage', () => {
     issuer.close();
     await expect(waiting).rejects.toMatchObject({ code: 'channel_closed' });
     await expect(waitForMessage(wallet, isResult)).rejects.toMatchObject({ code: 'channel_closed' });
+  });
+});
+
+describe('BaseAppChannel, as a custom channel builds on it', () => {
+  class LoopbackChannel extends BaseAppChannel {
+    sent: AppMessage[] = [];
+    async send(message: AppMessage): Promise<void> {
+      this.assertOpen();
+      this.sent.push(message);
+    }
+    push(message: AppMessage) {
+      this.deliver(message);
+    }
+    refuse(code: 'origin_rejected') {
+      this.reject(createError(code));
+    }
+  }
+
+  it('delivers, reports refusals, and stops everything once closed with a reason', async () => {
+    const channel = new LoopbackChannel();
+    const messages: string[] = [];
+    const errors: string[] = [];
+    const reasons: string[] = [];
+    channel.subscribe((m) => messages.push(m.type), (e) => errors.push(e.code));
+    channel.onClose((r) => reasons.push(r.code));
+    channel.push(sampleResult());
+    channel.refuse('origin_rejected');
+    channel.close(new SessionError('cancelled', 'The user cancelled'));
+    channel.push(sampleResult());
+    channel.refuse('origin_rejected');
+    expect(messages).toEqual(['result']);
+    expect(errors).toEqual(['origin_rejected']);
+    expect(reasons).toEqual(['cancelled']);
+    await expect(channel.send(sampleResult())).rejects.toMatchObject({ code: 'channel_closed' });
+  });
+
+  it('lets waitForMessage fail with the close reason', async () => {
+    const channel = new LoopbackChannel();
+    const waiting = waitForMessage(channel, isResult);
+    channel.close(new SessionError('session_state', 'Reset'));
+    await expect(waiting).rejects.toMatchObject({ code: 'session_state' });
   });
 });
