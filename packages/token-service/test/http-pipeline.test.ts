@@ -447,6 +447,14 @@ describe('POST /v1/provisioning-requests over HTTP with SQLite', () => {
     expect(refused[0]).toMatchObject({ method: 'POST', path: '/v1/provisioning-requests', status: 422, walletProviderId: 'wallet-co' });
   });
 
+  it('masks a PAN put in the URL before any logger sees it', async () => {
+    await fetch(`${server.url}/v1/tokens/${PAN}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const last = logs.filter((l) => l.msg === 'request').at(-1)!;
+    expect(last.path).toBe('/v1/tokens/•••• 1111');
+    expect(last.status).toBe(404);
+    expect(logText()).not.toContain(PAN);
+  });
+
   it('uses the issuer id from the signed request, never from the body', async () => {
     const { submission } = await buildSubmission(fx);
     const response = await postSubmission(server.url, { ...submission, issuerId: ISSUER_ID });

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { HttpError, type ProvisioningError, createId, toProvisioningError } from '@pushprov/protocol';
+import { HttpError, type ProvisioningError, createId, redactPans, toProvisioningError } from '@pushprov/protocol';
 import openApiDocument from '../../openapi.json' with { type: 'json' };
 import type { TokenService } from '../service/create-token-service.js';
 import { type Logger, createJsonLogger } from '../log/logger.js';
@@ -67,7 +67,8 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
       msg: 'request',
       requestId,
       method: c.req.method,
-      path: c.req.path.slice(0, 256),
+      // The path is caller-chosen: mask digit runs before any logger sees it.
+      path: redactPans(c.req.path.slice(0, 256)),
       status: c.res.status,
       code: c.get('errorCode'),
       walletProviderId: c.get('walletProviderId'),
