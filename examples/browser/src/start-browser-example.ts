@@ -1,0 +1,264 @@
+// The browser example's servers, each on its own origin:
+//
+// - the bank:          http://127.0.0.1:<issuer port>   issuer page + issuer backend (`/api/push-provisioning`)
+// - the wallet:        http://localhost:<wallet port>   wallet page (`/push`), opened by the bank in a popup
+// - the token service: http://127.0.0.1:<token port>    its HTTP API, with CORS for the wallet origin
+//
+// Keys are generated at start; the token service keeps its state in memory.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
+import { type AccountHint, type Card, createId, generateSigningKey } from '@pushprov/protocol';
+import { createMemoryStore, createTokenService, createTokenServiceApp, generateKeySet, silentLogger } from '@pushprov/token-service';
+import { bundlePages } from './bundle-pages.js';
+import { type FetchHandler, withCors } from './with-cors.js';
+
+/** What the issuer page gets from `/config.json`: nothing secret, no card number. */
+export interface IssuerPageConfig {
+  issuerId: string;
+  walletUrl: string;
+  walletOrigin: string;
+  accountRef: string;
+  account: AccountHint;
+  cardholderName: string;
+}
+
+/** What the wallet page gets from `/config.json`. */
+export interface WalletPageConfig {
+  allowedIssuerOrigins: string[];
+  tokenServiceUrl: string;
+  serviceId: string;
+  walletProviderId: string;
+  walletAccountId: string;
+  /**
+   * The wallet provider's signing key, for client assertions. A real wallet
+   * keeps it out of page scripts (in its backend, or a per-device key in
+   * secure hardware); the example hands it to the page to stay small.
+   */
+  providerSigningKey: Record<string, unknown>;
+  /** Issuers this wallet accepts, with their public keys (from onboarding). */
+  trustedIssuers: Record<string, { keys: Record<string, unknown>[] }>;
+}
+
+/** Options of {@link startBrowserExample}. */
+export interface BrowserExampleOptions {
+  /** Ports of the three servers. 0 (default) picks free ones. */
+  ports?: { issuer?: number; wallet?: number; tokenService?: number };
+}
+
+/** The running example. */
+export interface BrowserExample {
+  /** The bank's page: open it and click "Add to wallet". */
+  issuerUrl: string;
+  issuerOrigin: string;
+  /** The wallet page the bank opens in a popup. */
+  walletUrl: string;
+  walletOrigin: string;
+  tokenServiceUrl: string;
+  /** Stops the three servers. Idempotent. */
+  close(): Promise<void>;
+}
+
+const ISSUER_ID = 'bank-a';
+const SERVICE_ID = 'ts-browser-example';
+const WALLET_PROVIDER_ID = 'wallet-co';
+const ACCOUNT_REF = 'acc_everyday_1001';
+const CUSTOMER = 'customer-1001';
+const SESSION_COOKIE = 'bank_session';
+
+/** The card only the bank's backend holds (a test number of the issuer's range 411111). */
+function testCard(): Card {
+  return { pan: '4111111111111111', expiry: { month: 12, year: new Date().getUTCFullYear() + 3 }, cardholderName: 'Ada Lovelace' };
+}
+
+const PAGES_DIR = new URL('./pages/', import.meta.url);
+const readPage = (name: string) => readFileSync(new URL(name, PAGES_DIR), 'utf8');
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function serve(handler: FetchHandler): Server {
+  return createAdaptorServer({ fetch: handler, hostname: '127.0.0.1' }) as Server;
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+function page(html: string, csp: string, extra: Record<string, string> = {}): Response {
+  return new Response(html, {
+    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, ...SECURITY_HEADERS, ...extra },
+  });
+}
+
+function asset(body: string, type: string): Response {
+  return new Response(body, { headers: { 'content-type': `${type}; charset=utf-8`, ...SECURITY_HEADERS } });
+}
+
+function json(value: unknown): Response {
+  return new Response(JSON.stringify(value), { headers: { 'content-type': 'application/json', ...SECURITY_HEADERS } });
+}
+
+const notFound = () => new Response('Not found', { status: 404, headers: SECURITY_HEADERS });
+
+function readCookie(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * Starts the bank, the wallet and the token service on three origins, with
+ * fresh keys, and bundles the two pages.
+ */
+export async function startBrowserExample(options: BrowserExampleOptions = {}): Promise<BrowserExample> {
+  const servers: Server[] = [];
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= Promise.all(servers.map(closeServer)).then(() => undefined));
+  try {
+    const [bundles, keySet, issuerKey, providerKey] = await Promise.all([
+      bundlePages(),
+      generateKeySet(),
+      generateSigningKey({ alg: 'ES256', kid: `${ISSUER_ID}-sig-1` }),
+      generateSigningKey({ alg: 'ES256', kid: `${WALLET_PROVIDER_ID}-sig-1` }),
+    ]);
+    const styles = readPage('styles.css');
+
+    // Bind all three first: each needs to know the others' origins.
+    const issuerServer = serve((request) => issuerRoutes(request));
+    const walletServer = serve((request) => walletRoutes(request));
+    const tokenServer = serve((request) => tokenRoutes(request));
+    servers.push(issuerServer, walletServer, tokenServer);
+    const ports = options.ports ?? {};
+    const [issuerPort, walletPort, tokenPort] = [
+      await listen(issuerServer, ports.issuer ?? 0),
+      await listen(walletServer, ports.wallet ?? 0),
+      await listen(tokenServer, ports.tokenService ?? 0),
+    ];
+    const issuerOrigin = `http://127.0.0.1:${issuerPort}`;
+    // "localhost" and "127.0.0.1" are different origins to the browser: the bank and the wallet never share one.
+    const walletOrigin = `http://localhost:${walletPort}`;
+    const tokenServiceUrl = `http://127.0.0.1:${tokenPort}`;
+
+    // ── Token service: its Hono app, with CORS for the wallet page.
+    const service = createTokenService(
+      {
+        serviceId: SERVICE_ID,
+        keys: keySet,
+        issuers: [{ id: ISSUER_ID, jwks: { keys: [issuerKey.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], network: 'visa' }],
+        walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: { keys: [providerKey.publicJwk] } }],
+        tokenRange: { bin: '489537', length: 16 },
+      },
+      createMemoryStore(),
+      { configOptions: { env: {} } },
+    );
+    const app = createTokenServiceApp(service, { logger: silentLogger });
+    const tokenHandler = withCors((request) => app.fetch(request), [walletOrigin]);
+    const tokenRoutes = tokenHandler;
+
+    // ── The bank: page, config, and the issuer backend behind a cookie session.
+    const sessions = new Set<string>();
+    const card = testCard();
+    const builder = createProvisioningRequestBuilder<{ id: string }>({
+      issuerId: ISSUER_ID,
+      signingKey: issuerKey.privateJwk,
+      tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenServiceUrl}/.well-known/jwks.json` },
+      lookupCard: (accountRef, user) => (user.id === CUSTOMER && accountRef === ACCOUNT_REF ? card : null),
+    });
+    const backend = createIssuerBackendHandler({
+      builder,
+      authenticate(request) {
+        // Same-origin calls only (a cross-site form or script is not the bank's app), with a live session cookie.
+        if (request.headers.get('origin') !== issuerOrigin) return null;
+        const session = readCookie(request, SESSION_COOKIE);
+        return session !== undefined && sessions.has(session) ? { id: CUSTOMER } : null;
+      },
+    });
+    const issuerConfig: IssuerPageConfig = {
+      issuerId: ISSUER_ID,
+      walletUrl: `${walletOrigin}/push`,
+      walletOrigin,
+      accountRef: ACCOUNT_REF,
+      account: { last4: card.pan.slice(-4), network: 'visa', productName: 'Everyday Debit', issuerName: 'Bank A' },
+      cardholderName: card.cardholderName ?? '',
+    };
+    const issuerHtml = readPage('issuer.html');
+    const issuerCsp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+    async function issuerRoutes(request: Request): Promise<Response> {
+      const { pathname } = new URL(request.url);
+      if (request.method === 'POST' && pathname === '/api/push-provisioning') return backend(request);
+      if (request.method !== 'GET') return notFound();
+      switch (pathname) {
+        case '/': {
+          // "Signing in": a fresh session cookie for the demo customer.
+          const session = createId('sess');
+          sessions.add(session);
+          return page(issuerHtml, issuerCsp, { 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+        }
+        case '/config.json':
+          return json(issuerConfig);
+        case '/issuer-page.js':
+          return asset(bundles.get('issuer-page.js')!, 'text/javascript');
+        case '/styles.css':
+          return asset(styles, 'text/css');
+        default:
+          return notFound();
+      }
+    }
+
+    // ── The wallet: page and config.
+    const walletConfig: WalletPageConfig = {
+      allowedIssuerOrigins: [issuerOrigin],
+      tokenServiceUrl,
+      serviceId: SERVICE_ID,
+      walletProviderId: WALLET_PROVIDER_ID,
+      walletAccountId: 'wallet-user-42',
+      providerSigningKey: providerKey.privateJwk,
+      trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] } },
+    };
+    const walletHtml = readPage('wallet.html');
+    const walletCsp = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${tokenServiceUrl}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+    async function walletRoutes(request: Request): Promise<Response> {
+      const { pathname } = new URL(request.url);
+      if (request.method !== 'GET') return notFound();
+      switch (pathname) {
+        case '/push':
+          return page(walletHtml, walletCsp);
+        case '/config.json':
+          return json(walletConfig);
+        case '/wallet-page.js':
+          return asset(bundles.get('wallet-page.js')!, 'text/javascript');
+        case '/styles.css':
+          return asset(styles, 'text/css');
+        default:
+          return notFound();
+      }
+    }
+
+    return { issuerUrl: `${issuerOrigin}/`, issuerOrigin, walletUrl: `${walletOrigin}/push`, walletOrigin, tokenServiceUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
