@@ -24,3 +24,4 @@ export * from './crypto/access-data.js';
 export * from './crypto/invocation-signature.js';
 export * from './channel/index.js';
 export * from './crypto/client-assertion.js';
+export * from './problem.js';

@@ -290,7 +290,7 @@ describe('createHttpTokenServiceClient: answers', () => {
       [400, 'invalid_message'],
       [401, 'unauthenticated'],
       [404, 'not_found'],
-      [418, 'server_error'],
+      [418, 'invalid_message'],
     ];
     for (const [status, code] of cases) {
       const { client: c } = client([{ status, body: 'nope', headers: { 'x-request-id': 'req_h' } }]);

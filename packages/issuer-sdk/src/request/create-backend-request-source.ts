@@ -1,12 +1,11 @@
 import {
-  type ErrorCode,
   type Invocation,
   type ProvisioningError,
   type ProvisioningRequestMessage,
   TransportError,
   createError,
   parseInvocation,
-  parseProblemDetails,
+  errorFromHttpResponse,
   parseProvisioningRequestMessage,
   toProvisioningError,
   zHttpsUrl,
@@ -108,15 +107,6 @@ export const DEFAULT_BACKEND_TIMEOUT_MS = 15_000;
 
 const RESERVED_HEADERS = new Set(['content-type', 'accept', 'content-length']);
 
-const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not_found',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-};
-
 function checkUrl(url: unknown): string {
   const relative = typeof url === 'string' && /^\/(?!\/)[\x21-\x7e]{0,2047}$/.test(url);
   if (!relative && !zHttpsUrl.safeParse(url).success) {
@@ -131,22 +121,12 @@ function safeRequestId(value: string | null): string | undefined {
 
 /** Turns a failed HTTP response into the typed error it carries (problem details) or one by status. */
 function errorFromResponse(response: FetchResponseLike, text: string): ProvisioningError {
-  if (/^application\/(problem\+)?json\b/i.test(response.headers.get('content-type') ?? '')) {
-    try {
-      const problem = parseProblemDetails(text);
-      return createError(problem.code as ErrorCode, problem.detail ?? problem.title, {
-        status: response.status,
-        retryable: problem.retryable,
-        requestId: problem.requestId,
-      });
-    } catch {
-      // Not problem details: fall back to the status below.
-    }
-  }
-  const code = STATUS_CODES[response.status] ?? (response.status >= 500 ? 'server_error' : 'invalid_message');
-  return createError(code, `The issuer backend answered ${response.status}`, {
+  return errorFromHttpResponse({
     status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: text,
     requestId: safeRequestId(response.headers.get('x-request-id')),
+    peer: 'The issuer backend',
   });
 }
 

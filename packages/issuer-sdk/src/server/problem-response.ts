@@ -1,4 +1,4 @@
-import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, type ProblemDetails, type ProvisioningError } from '@pushprov/protocol';
+import { PROBLEM_CONTENT_TYPE, type ProvisioningError, toProblemDetails } from '@pushprov/protocol';
 
 /** Headers every answer of the issuer backend carries. */
 export function baseHeaders(requestId: string, contentType: string): Headers {
@@ -7,18 +7,10 @@ export function baseHeaders(requestId: string, contentType: string): Headers {
 
 /** An RFC 9457 problem details response carrying the error's code, never its cause. */
 export function createProblemResponse(error: ProvisioningError, requestId: string, extraHeaders: Record<string, string> = {}): Response {
-  const problem: ProblemDetails = {
-    type: `${PROBLEM_TYPE_BASE}${error.code}`,
-    title: ERROR_CATALOG[error.code].title,
-    status: error.status,
-    detail: error.message,
-    code: error.code,
-    retryable: error.retryable,
-    requestId,
-  };
+  const problem = toProblemDetails(error, requestId);
   const headers = baseHeaders(requestId, PROBLEM_CONTENT_TYPE);
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
-  return new Response(JSON.stringify(problem), { status: error.status, headers });
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }
 
 /** A JSON success response. */

@@ -67,6 +67,8 @@ export const zLast4 = z.string().check(z.regex(/^[0-9]{4}$/, 'must be 4 ASCII di
 
 /** A card network. */
 export const zNetwork = /* @__PURE__ */ z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'other']);
+/** A card network. */
+export type Network = z.infer<typeof zNetwork>;
 
 /** A card or token expiry: a real month (1-12) and a four-digit year. */
 export const zExpiry = /* @__PURE__ */ z.strictObject({

@@ -1,33 +1,7 @@
-import { ERROR_CATALOG, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, type ProblemDetails, type ProvisioningError, redactPans } from '@pushprov/protocol';
+import { PROBLEM_CONTENT_TYPE, type ProvisioningError, toProblemDetails } from '@pushprov/protocol';
 
-/**
- * The RFC 9457 problem details of an error: `type` is the problem type base
- * followed by the code; `title`, and by default `status` and `retryable`,
- * come from the error catalog; `detail` is the error's (already redacted)
- * message; schema issues (paths and reasons, never values) are added as
- * `issues`.
- *
- * @example
- * ```ts
- * toProblemDetails(createError('device_mismatch'), 'req_123'); // { type: '…/device_mismatch', status: 422, … }
- * ```
- */
-export function toProblemDetails(error: ProvisioningError, requestId: string): ProblemDetails & { issues?: string[] } {
-  const info = ERROR_CATALOG[error.code];
-  const problem: ProblemDetails & { issues?: string[] } = {
-    type: `${PROBLEM_TYPE_BASE}${error.code}`,
-    title: info.title,
-    status: error.status >= 400 && error.status <= 599 ? error.status : 500,
-    code: error.code,
-    retryable: error.retryable,
-    requestId,
-  };
-  // Internal errors say nothing beyond their title.
-  if (info.family !== 'internal') problem.detail = redactPans(error.message).slice(0, 1024);
-  const issues = error.details?.issues;
-  if (Array.isArray(issues) && info.family === 'schema') problem.issues = issues.slice(0, 8).map((i) => redactPans(String(i)).slice(0, 256));
-  return problem;
-}
+export { toProblemDetails };
+
 
 /**
  * A `Response` carrying {@link toProblemDetails} as `application/problem+json`,

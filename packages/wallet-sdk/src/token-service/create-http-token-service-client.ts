@@ -1,6 +1,5 @@
 import {
   type Clock,
-  type ErrorCode,
   type KeyJwk,
   type ProvisioningError,
   type ProvisioningResponse,
@@ -12,7 +11,7 @@ import {
   createError,
   createId,
   isProvisioningError,
-  parseProblemDetails,
+  errorFromHttpResponse,
   parseProvisioningResponse,
   parseSubmission,
   parseTokenStatusResponse,
@@ -168,16 +167,6 @@ export interface HttpTokenServiceClient extends TokenServiceClient {
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs: number | undefined };
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'invalid_message',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not_found',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-};
-
 const HEADER_SAFE = /^[\x21-\x7e]{1,4096}$/;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -277,19 +266,15 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
         }
         return { ok: true, value: parse(text) };
       }
-      let problem: ReturnType<typeof parseProblemDetails> | undefined;
-      try {
-        problem = parseProblemDetails(text);
-      } catch {
-        problem = undefined;
-      }
-      const code = problem ? (problem.code as ErrorCode) : (STATUS_CODES[status] ?? 'server_error');
-      const retry = status >= 500 || status === 429 || (status === 409 && code === 'idempotency_in_flight');
-      const error = createError(code, problem?.detail ?? problem?.title ?? `The token service answered ${status}`, {
+      const carried = errorFromHttpResponse({
         status,
-        requestId: problem?.requestId ?? requestId,
-        retryable: retry,
+        contentType: response.headers.get('content-type'),
+        body: text,
+        requestId,
+        peer: 'The token service',
       });
+      const retry = status >= 500 || status === 429 || (status === 409 && carried.code === 'idempotency_in_flight');
+      const error = createError(carried.code, carried.message, { status, requestId: carried.requestId, retryable: retry });
       return { ok: false, error, retry, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), clock) };
     } finally {
       clearTimeout(timer);
