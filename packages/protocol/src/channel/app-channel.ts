@@ -21,7 +21,12 @@ export type ChannelErrorListener = (error: ProvisioningError) => void;
 export interface AppChannel {
   /** Sends one message to the other app. Rejects with a `TransportError` when it cannot. */
   send(message: AppMessage): Promise<void>;
-  /** Subscribes to incoming messages and refused input. Returns the unsubscribe function. */
+  /**
+   * Subscribes to incoming messages and refused input. Returns the unsubscribe
+   * function. Messages that arrive before anyone subscribes are queued (up to
+   * 16); refused input is reported only to current subscribers, so start
+   * handling a session before feeding the channel its first input.
+   */
   subscribe(listener: MessageListener, onError?: ChannelErrorListener): () => void;
   /** Closes the channel. Waiters fail with `channel_closed`. Idempotent. */
   close(): void;
