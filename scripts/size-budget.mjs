@@ -1,41 +1,58 @@
 #!/usr/bin/env node
 // Size budget of what ships into apps: each entry bundled for the browser with
 // everything it pulls in, minified, gzipped. Fails when an entry is over budget.
-// Usage: node scripts/size-budget.mjs [--json]
+// Usage: node scripts/size-budget.mjs [--json]   (also used by `pnpm bench`)
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 export const BUDGET_BYTES = 20_000;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
 export const ENTRIES = [
-  { name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts' },
-  { name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts' },
+  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts' },
+  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts' },
 ];
 
-/** Bundles one entry and returns its minified and gzipped sizes in bytes. */
-export async function measureEntry(entry) {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['source', 'browser', 'import', 'module'],
-    write: false,
-    logLevel: 'silent',
-    metafile: false,
-  });
+/** The jose code a wallet cannot do without (verify an issuer signature, decrypt access data): the size floor. */
+export const FLOOR = { id: 'floor', name: 'jose compactVerify + compactDecrypt + importJWK', source: "export { compactDecrypt, compactVerify, importJWK } from 'jose';" };
+
+const OPTIONS = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  conditions: ['source', 'browser', 'import', 'module'],
+  write: false,
+  logLevel: 'silent',
+  absWorkingDir: ROOT,
+};
+
+const sizes = (result) => {
   const code = result.outputFiles[0].contents;
   return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+};
+
+/** Bundles one entry (a path relative to the repository root) and returns its minified and gzipped sizes in bytes. */
+export async function measureEntry(entry) {
+  return sizes(await build({ ...OPTIONS, entryPoints: [entry] }));
 }
 
+/** Measures every entry of {@link ENTRIES} against the budget. */
 export async function measureAll() {
   const rows = [];
-  for (const { name, entry } of ENTRIES) rows.push({ name, entry, ...(await measureEntry(entry)), budget: BUDGET_BYTES });
+  for (const { id, name, entry } of ENTRIES) rows.push({ id, name, entry, ...(await measureEntry(entry)), budget: BUDGET_BYTES });
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Measures the floor bundle (resolved from the protocol package, which depends on jose). */
+export async function measureFloor() {
+  const result = await build({ ...OPTIONS, stdin: { contents: FLOOR.source, resolveDir: `${ROOT}packages/protocol`, loader: 'js' } });
+  return { id: FLOOR.id, name: FLOOR.name, ...sizes(result) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const rows = await measureAll();
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(rows, null, 2));

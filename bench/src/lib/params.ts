@@ -1,0 +1,54 @@
+/** How much each section runs, for the quick (smoke test) and the full mode. */
+export interface BenchParams {
+  mode: 'quick' | 'full';
+  /** Operations of one sequential (1 in flight) run. */
+  sequential: number;
+  /** Operations of one run with many in flight. */
+  concurrent: number;
+  /** "Many in flight". */
+  manyInFlight: number;
+  /** Untimed operations before each run. */
+  warmup: number;
+  /** Requests per HTTP run. */
+  http: number;
+  /** Runs per cold-start figure (the median is reported). */
+  coldRuns: number;
+  /** Tokens already in the vault for the growth runs. */
+  growthSmall: number;
+  growthLarge: number;
+  /** Requests per growth run. */
+  growthRequests: number;
+  /** Requests of the memory run, and the sampling interval. */
+  memoryRequests: number;
+  memorySampleEvery: number;
+}
+
+export const QUICK: BenchParams = {
+  mode: 'quick',
+  sequential: 40,
+  concurrent: 120,
+  manyInFlight: 64,
+  warmup: 20,
+  http: 120,
+  coldRuns: 1,
+  growthSmall: 1_000,
+  growthLarge: 10_000,
+  growthRequests: 100,
+  memoryRequests: 400,
+  memorySampleEvery: 100,
+};
+
+export const FULL: BenchParams = {
+  mode: 'full',
+  sequential: 600,
+  concurrent: 3_000,
+  manyInFlight: 64,
+  warmup: 200,
+  http: 3_000,
+  coldRuns: 5,
+  growthSmall: 1_000,
+  growthLarge: 1_000_000,
+  growthRequests: 3_000,
+  memoryRequests: 100_000,
+  memorySampleEvery: 10_000,
+};

@@ -1,0 +1,126 @@
+import { round } from './stats.js';
+
+/** The sections of a run, in print order. */
+export const SECTIONS = ['floor', 'sdk', 'service', 'http', 'cold-start', 'growth', 'memory', 'size'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** One line of the report. */
+export interface BenchRow {
+  /** Stable id, e.g. `http.sqlite-full.c64`. */
+  id: string;
+  section: Section;
+  label: string;
+  /** The main figure, in `unit`. */
+  value: number;
+  unit: 'ops/s' | 'ms' | 'bytes' | 'MB';
+  concurrency?: number;
+  /** Operations measured. */
+  count?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  peakRssMb?: number;
+  errors?: number;
+  /** The id of the floor row this line is compared with (measured in the same run). */
+  floor?: string;
+  /** `value / floor value`: for throughput, the share of the floor reached; for times and sizes, the multiple of the floor. */
+  ratio?: number;
+  note?: string;
+  /** True for the floor lines (and baselines) others are compared with. */
+  isFloor?: boolean;
+  /** Section-specific figures. */
+  extra?: Record<string, number | string | boolean | null>;
+}
+
+/** A target of the issue, checked against this run's figures. */
+export interface TargetCheck {
+  name: string;
+  measured: number;
+  target: string;
+  met: boolean;
+  note?: string;
+}
+
+/** The JSON written to `bench/results/latest.json`. */
+export interface BenchReport {
+  schema: 'pushprov-bench/1';
+  mode: 'quick' | 'full';
+  startedAt: string;
+  durationSeconds: number;
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    totalMemoryMb: number;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+  };
+  rows: BenchRow[];
+  memory: { samples: MemorySample[] };
+  targets: TargetCheck[];
+  command: string;
+}
+
+/** Memory after a forced GC, every N requests. */
+export interface MemorySample {
+  requests: number;
+  rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+}
+
+/** Fills in `ratio` from `floor` for every row whose floor is in the list. */
+export function applyFloors(rows: BenchRow[]): void {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const row of rows) {
+    if (row.floor === undefined) continue;
+    const floor = byId.get(row.floor);
+    if (floor && floor.value > 0 && Number.isFinite(row.value)) row.ratio = round(row.value / floor.value, 3);
+  }
+}
+
+const fmtValue = (r: BenchRow): string => {
+  if (!Number.isFinite(r.value)) return 'n/a';
+  switch (r.unit) {
+    case 'ops/s':
+      return `${r.value.toFixed(0)} /s`;
+    case 'ms':
+      return `${r.value.toFixed(1)} ms`;
+    case 'bytes':
+      return `${(r.value / 1000).toFixed(2)} kB`;
+    case 'MB':
+      return `${r.value.toFixed(1)} MB`;
+  }
+};
+
+const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
+
+/** The report as a plain-text table. */
+export function formatTable(rows: BenchRow[]): string {
+  const header = ['line', 'value', 'p50 ms', 'p99 ms', 'peak RSS', 'ratio', 'vs floor'];
+  const body: string[][] = [];
+  for (const section of SECTIONS) {
+    const inSection = rows.filter((r) => r.section === section);
+    if (inSection.length === 0) continue;
+    body.push([`-- ${section}`, '', '', '', '', '', '']);
+    for (const r of inSection) {
+      body.push([
+        `${r.label}${r.errors ? ` [${r.errors} errors]` : ''}`,
+        fmtValue(r),
+        fmt(r.p50Ms),
+        fmt(r.p99Ms),
+        r.peakRssMb === undefined ? '' : `${r.peakRssMb.toFixed(0)} MB`,
+        r.ratio === undefined ? (r.isFloor ? '(floor)' : '') : r.ratio.toFixed(2),
+        r.floor ?? '',
+      ]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+/** The targets as text lines. */
+export function formatTargets(targets: TargetCheck[]): string {
+  return targets.map((t) => `${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (target ${t.target})${t.note ? ` — ${t.note}` : ''}`).join('\n');
+}

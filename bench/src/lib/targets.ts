@@ -1,0 +1,54 @@
+import type { BenchRow, MemorySample, TargetCheck } from './report.js';
+import { round } from './stats.js';
+
+/** The targets of the issue, checked against the rows of this run (never as timed tests). */
+export function checkTargets(rows: BenchRow[], samples: MemorySample[]): TargetCheck[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const out: TargetCheck[] = [];
+  const errorsNote = (r: BenchRow) => (r.errors ? `${r.errors} errors` : undefined);
+  const ratioAtLeast = (id: string, min: number) => {
+    const r = byId.get(id);
+    if (!r || r.ratio === undefined) return;
+    const note = errorsNote(r);
+    out.push({ name: `${r.label} vs ${r.floor}`, measured: r.ratio, target: `>= ${min}`, met: r.ratio >= min && !r.errors, ...(note && { note }) });
+  };
+
+  for (const id of ['sdk.issuer.c1', 'sdk.wallet.c1']) ratioAtLeast(id, 0.9);
+  for (const r of rows) if (r.section === 'sdk' && r.concurrency !== 1) ratioAtLeast(r.id, 0.9);
+  for (const r of rows) if (r.section === 'service') ratioAtLeast(r.id, 0.9);
+
+  for (const r of rows) {
+    if (r.section !== 'http' || r.concurrency === undefined || r.concurrency < 64) continue;
+    ratioAtLeast(r.id, 0.7);
+    if (r.p50Ms !== undefined && r.p99Ms !== undefined) {
+      const multiple = round(r.p99Ms / r.p50Ms, 2);
+      out.push({ name: `${r.label}: p99 / p50`, measured: multiple, target: '<= 5', met: multiple <= 5 });
+    }
+  }
+
+  const growth = rows.filter((r) => r.section === 'growth');
+  if (growth.length === 2) {
+    const [small, large] = growth as [BenchRow, BenchRow];
+    const ratio = round(large.value / small.value, 3);
+    out.push({ name: `growth: throughput with ${large.extra?.tokensBefore} vs ${small.extra?.tokensBefore} tokens stored`, measured: ratio, target: '>= 0.9', met: ratio >= 0.9 });
+  }
+
+  if (samples.length >= 3) {
+    const first = samples[1]!;
+    const last = samples.at(-1)!;
+    const ratio = round(last.heapUsedMb / first.heapUsedMb, 3);
+    out.push({
+      name: `memory: heap after GC at ${last.requests} vs ${first.requests} requests`,
+      measured: ratio,
+      target: '<= 1.1 (flat)',
+      met: ratio <= 1.1,
+      note: `heap ${first.heapUsedMb} -> ${last.heapUsedMb} MB, RSS ${first.rssMb} -> ${last.rssMb} MB`,
+    });
+  }
+
+  for (const r of rows) {
+    if (r.section !== 'size' || r.extra?.budget === undefined) continue;
+    out.push({ name: `size: ${r.label}`, measured: r.value, target: `<= ${r.extra.budget} bytes`, met: r.value <= Number(r.extra.budget) });
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * The benchmark: one run measures the crypto floor, the SDKs, the token
+ * service in process and over HTTP, cold start, growth, memory and bundle
+ * size, prints a table and writes JSON.
+ *
+ * Usage (from the repository root): `pnpm bench [-- --quick] [-- --out FILE] [-- --only a,b]`
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createFixture } from './lib/fixture.js';
+import { FULL, QUICK } from './lib/params.js';
+import { type BenchReport, type BenchRow, type MemorySample, type Section, SECTIONS, applyFloors, formatTable, formatTargets } from './lib/report.js';
+import { round } from './lib/stats.js';
+import { checkTargets } from './lib/targets.js';
+import { createTempDir } from './lib/temp.js';
+import { runColdStart } from './sections/cold-start.js';
+import { runFloor } from './sections/floor.js';
+import { runGrowth } from './sections/growth.js';
+import { runHttp } from './sections/http.js';
+import { runMemory } from './sections/memory.js';
+import { runSdk } from './sections/sdk.js';
+import { runService } from './sections/service.js';
+import { runSize } from './sections/size.js';
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } },
+  strict: true,
+});
+const params = values.quick ? QUICK : FULL;
+const only = values.only === undefined ? new Set<string>(SECTIONS) : new Set(values.only.split(','));
+for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section ${name}; known: ${SECTIONS.join(', ')}`);
+const outFile = resolve(values.out ?? `${benchDir}/results/latest.json`);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const started = Date.now();
+const loadBefore = loadavg().map((l) => round(l, 2));
+log(`pushprov bench, ${params.mode} mode, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs`);
+
+const fx = await createFixture();
+const temp = createTempDir();
+const rows: BenchRow[] = [];
+let samples: MemorySample[] = [];
+// The floor always runs: every other line is compared with it.
+const plan: [Section, () => Promise<void>][] = [
+  ['floor', async () => void rows.push(...(await runFloor(fx, params)))],
+  ['sdk', async () => void rows.push(...(await runSdk(fx, params)))],
+  ['service', async () => void rows.push(...(await runService(fx, params, temp.path)))],
+  ['http', async () => void rows.push(...(await runHttp(fx, params, temp.path)))],
+  ['cold-start', async () => void rows.push(...(await runColdStart(fx, params, temp.path)))],
+  ['growth', async () => void rows.push(...(await runGrowth(fx, params, temp.path, log)))],
+  [
+    'memory',
+    async () => {
+      const memory = await runMemory(fx, params, temp.path);
+      rows.push(...memory.rows);
+      samples = memory.samples;
+    },
+  ],
+  ['size', async () => void rows.push(...(await runSize()))],
+];
+try {
+  for (const [section, run] of plan) {
+    if (section !== 'floor' && !only.has(section)) continue;
+    const t0 = Date.now();
+    log(`- ${section} ...`);
+    await run();
+    log(`  ${section} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  temp.remove();
+}
+
+applyFloors(rows);
+const targets = checkTargets(rows, samples);
+const report: BenchReport = {
+  schema: 'pushprov-bench/1',
+  mode: params.mode,
+  startedAt: new Date(started).toISOString(),
+  durationSeconds: round((Date.now() - started) / 1000, 1),
+  machine: {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    totalMemoryMb: Math.round(totalmem() / 2 ** 20),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg().map((l) => round(l, 2)),
+  },
+  rows,
+  memory: { samples },
+  targets,
+  command: `pnpm bench${values.quick ? ' -- --quick' : ''}${values.only ? ` -- --only ${values.only}` : ''}`,
+};
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+
+process.stdout.write(`\n${formatTable(rows)}\n\nTargets\n${formatTargets(targets)}\n\n`);
+process.stdout.write(
+  `load average before ${report.machine.loadAverageBefore.join(' ')}, after ${report.machine.loadAverageAfter.join(' ')}; ${report.durationSeconds} s; JSON: ${outFile}\n`,
+);

@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { forkWorker, stopChild, waitForChildMessage } from '../lib/child.js';
+import { API_KEY, type Fixture, prepareRequests } from '../lib/fixture.js';
+import type { LoadResult } from '../lib/load.js';
+import type { BenchParams } from '../lib/params.js';
+import type { BenchRow } from '../lib/report.js';
+import { round } from '../lib/stats.js';
+import { throughputRow } from './floor.js';
+
+/** A running benchmark server (a child process, or a cluster of them). */
+export interface BenchServer {
+  child: ChildProcess;
+  url: string;
+  /** Milliseconds from the process start to listening. */
+  readyMs: number;
+  /** Peak RSS of the server process(es), MB, summed over processes. */
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the token server in a child process (`workers` > 1: a node:cluster of that many). */
+export async function startBenchServer(options: { configPath: string; dbPath: string; workers: number; synchronous: 'FULL' | 'NORMAL' }): Promise<BenchServer> {
+  const child = forkWorker('http-server', { PUSHPROV_BENCH_SERVER: JSON.stringify(options) });
+  try {
+    const ready = await waitForChildMessage<{ type: 'ready'; url: string; readyMs: number }>(child, 'ready');
+    return {
+      child,
+      url: ready.url,
+      readyMs: ready.readyMs,
+      async peakRssMb() {
+        const stats = waitForChildMessage<{ type: 'stats'; maxRssKb: number }>(child, 'stats', 10_000);
+        child.send({ type: 'stats' });
+        return round((await stats).maxRssKb / 1024, 1);
+      },
+      stop: () => stopChild(child),
+    };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+interface HttpCase {
+  key: string;
+  label: string;
+  concurrency: number;
+  count: number;
+  workers: number;
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+/**
+ * Section 4: the token service over loopback HTTP with SQLite. The server
+ * runs in its own process (fresh database each run, logs off), the load
+ * generator in another, so neither shares the other's event loop. The
+ * requests are built before each run. Lines: synchronous FULL (the default)
+ * at 1, 16 and 64 in flight; then at 64 in flight with a node:cluster of 2
+ * processes, and with synchronous NORMAL (no fsync per commit).
+ */
+export async function runHttp(fx: Fixture, params: BenchParams, tempPath: (name: string) => string): Promise<BenchRow[]> {
+  const configPath = tempPath('http-config.json');
+  writeFileSync(configPath, JSON.stringify(fx.config), { mode: 0o600 });
+  const many = params.manyInFlight;
+  const cases: HttpCase[] = [
+    { key: 'sqlite-full.c1', label: 'HTTP, SQLite FULL, 1 process, 1 in flight', concurrency: 1, count: params.sequential, workers: 1, synchronous: 'FULL' },
+    { key: 'sqlite-full.c16', label: 'HTTP, SQLite FULL, 1 process, 16 in flight', concurrency: 16, count: params.http, workers: 1, synchronous: 'FULL' },
+    { key: `sqlite-full.c${many}`, label: `HTTP, SQLite FULL, 1 process, ${many} in flight`, concurrency: many, count: params.http, workers: 1, synchronous: 'FULL' },
+    { key: `sqlite-full.c${many}.cluster2`, label: `HTTP, SQLite FULL, cluster of 2, ${many} in flight`, concurrency: many, count: params.http, workers: 2, synchronous: 'FULL' },
+    { key: `sqlite-normal.c${many}`, label: `HTTP, SQLite NORMAL, 1 process, ${many} in flight`, concurrency: many, count: params.http, workers: 1, synchronous: 'NORMAL' },
+    { key: `sqlite-normal.c${many}.cluster2`, label: `HTTP, SQLite NORMAL, cluster of 2, ${many} in flight`, concurrency: many, count: params.http, workers: 2, synchronous: 'NORMAL' },
+  ];
+  // The quick mode keeps the lines the targets name, and one cluster run to exercise it.
+  const selected = params.mode === 'quick' ? cases.filter((c) => c.synchronous === 'FULL') : cases;
+  const rows: BenchRow[] = [];
+  let run = 0;
+  const generator = forkWorker('load-generator');
+  try {
+    await waitForChildMessage(generator, 'ready');
+    for (const c of selected) rows.push(await runCase(c, run++));
+  } finally {
+    await stopChild(generator);
+  }
+  return rows;
+
+  async function runCase(c: HttpCase, index: number): Promise<BenchRow> {
+    const warmup = await prepareRequests(fx, Math.max(params.warmup, c.concurrency * 2));
+    const requests = await prepareRequests(fx, c.count);
+    const server = await startBenchServer({ configPath, dbPath: tempPath(`http-${index}.db`), workers: c.workers, synchronous: c.synchronous });
+    try {
+      const done = waitForChildMessage<{ type: 'result'; result: LoadResult }>(generator, 'result', 600_000);
+      generator.send({ type: 'run', url: server.url, apiKey: API_KEY, concurrency: c.concurrency, warmup, requests });
+      const { result } = await done;
+      const row = throughputRow(
+        { id: `http.${c.key}`, section: 'http', label: c.label, floor: `floor.service.c${c.concurrency === 1 ? 1 : many}` },
+        result,
+      );
+      row.peakRssMb = await server.peakRssMb();
+      row.extra = { processes: c.workers, synchronous: c.synchronous, p99OverP50: round(result.p99Ms / result.p50Ms, 2) };
+      return row;
+    } finally {
+      await server.stop();
+    }
+  }
+}
