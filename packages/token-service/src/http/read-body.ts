@@ -4,7 +4,9 @@ import { SchemaError } from '@pushprov/protocol';
  * Reads a request body as UTF-8 text, refusing it with `payload_too_large`
  * as soon as it exceeds `maxBytes`: first by its `Content-Length`, then while
  * streaming (a body without a length, or one that lies, is cut off at the
- * limit). Invalid UTF-8 is `invalid_json`.
+ * limit). Invalid UTF-8 is `invalid_json`. A leading byte-order mark is
+ * kept, so the strict JSON parser refuses it (`invalid_json`) as the
+ * protocol requires, instead of the decoder silently dropping it.
  *
  * @example
  * ```ts
@@ -36,7 +38,7 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
     offset += chunk.byteLength;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (cause) {
     throw new SchemaError('invalid_json', 'The body is not valid UTF-8', { cause });
   }
