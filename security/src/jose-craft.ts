@@ -82,7 +82,7 @@ function uint32be(n: number): Buffer {
 }
 
 /** The Concat KDF of RFC 7518 §4.6.2 (one round of SHA-256 suffices up to 256 bits). */
-export function concatKdf(z: Uint8Array, algorithmId: string, keyBits: number, apu = new Uint8Array(0), apv = new Uint8Array(0)): Buffer {
+export function concatKdf(z: Uint8Array, algorithmId: string, keyBits: number, apu: Uint8Array = new Uint8Array(0), apv: Uint8Array = new Uint8Array(0)): Buffer {
   const alg = Buffer.from(algorithmId, 'ascii');
   const otherInfo = Buffer.concat([uint32be(alg.length), alg, uint32be(apu.length), apu, uint32be(apv.length), apv, uint32be(keyBits)]);
   return createHash('sha256').update(Buffer.concat([uint32be(1), z, otherInfo])).digest().subarray(0, keyBits / 8);
@@ -134,7 +134,7 @@ export function encryptCompact(header: Record<string, unknown>, plaintext: strin
   const iv = options.iv ?? randomBytes(12);
   let data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : Buffer.from(plaintext);
   if (header.zip === 'DEF') data = deflateRawSync(data);
-  const cipher = createCipheriv(`aes-${GCM_BITS[enc]}-gcm`, cek, iv);
+  const cipher = createCipheriv(`aes-${GCM_BITS[enc]}-gcm` as 'aes-256-gcm', cek, iv);
   cipher.setAAD(Buffer.from(headerB64, 'ascii'));
   const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
   const tag = cipher.getAuthTag();

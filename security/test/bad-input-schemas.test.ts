@@ -8,6 +8,7 @@ import { CANARY_PAN } from '../src/canary.js';
 import { expectRefused } from '../src/expectations.js';
 import { type Harness, startHarness } from '../src/harness.js';
 import { postSubmission } from '../src/http.js';
+import { offCurvePoint } from '../src/jose-craft.js';
 import { type BuildRequestOptions, CANARY_CARD, type Sandbox, buildRequest, createSandbox } from '../src/sandbox.js';
 
 let sb: Sandbox;
@@ -97,6 +98,10 @@ describe('the submission body (clear)', () => {
     await refuse('invalid_message', {
       submission: (s) => ({ ...s, devicePublicKey: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43), d: 'A'.repeat(43) } }),
     });
+  });
+
+  it('a device key whose point is not on P-256 (no access data could be encrypted to it): invalid_message', async () => {
+    await refuse('invalid_message', { devicePublicKey: { kty: 'EC', crv: 'P-256', ...offCurvePoint() } });
   });
 
   it('the canary PAN smuggled into the clear session id is refused without being echoed: session_mismatch', async () => {

@@ -36,6 +36,7 @@ import { type TokenServiceConfig, type IssuerConfig, parseConfig, type ParseConf
 import type { TokenServiceConfigInput } from '../config/z-config.js';
 import { createTokenNumber } from '../issuance/create-token-number.js';
 import { computeTokenExpiry } from '../issuance/token-expiry.js';
+import { checkDevicePublicKey } from '../lib/check-device-key.js';
 import { checkIdempotencyKey } from '../lib/idempotency-key.js';
 import { runWithTimeout } from '../lib/run-with-timeout.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -127,8 +128,9 @@ function createCipher(config: TokenServiceConfig, random: RandomSource): VaultCi
  * step's code. Steps 4 to 11 are `openProvisioningRequest`, in its
  * documented order.
  *
- * 3. the body: strict JSON and the `Submission` schema (`invalid_json`,
- *    `invalid_message`, `unsupported_version`, `payload_too_large`); then
+ * 3. the body: strict JSON and the `Submission` schema, the device key a
+ *    point on P-256 (`invalid_json`, `invalid_message`,
+ *    `unsupported_version`, `payload_too_large`); then
  *    idempotency: a stored answer for the same key and body is replayed, the
  *    same key with another body is `idempotency_key_reused`, the same key
  *    still in progress is `idempotency_in_flight`
@@ -393,6 +395,7 @@ export function createTokenService(
         const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
         // Step 3.
         const submission = parseSubmission(input.submission);
+        if (submission.devicePublicKey !== undefined) await checkDevicePublicKey(submission.devicePublicKey);
         const requestHash = sha256Hex(canonicalJson(submission));
         const slot = idempotencyContext(input.walletProviderId, idempotencyKey);
         const flying = inFlight.get(slot);
