@@ -81,3 +81,13 @@ export function readRawFiles(dbPath: string): { file: string; bytes: Buffer }[] 
     .filter((file) => existsSync(file))
     .map((file) => ({ file, bytes: readFileSync(file) }));
 }
+
+/** The expiry (ms) of one replay record, read through a separate connection, or undefined when there is none. */
+export function readReplayExpiry(dbPath: string, key: string): number | undefined {
+  const db = openReadOnly(dbPath);
+  try {
+    return (db.prepare('SELECT expires_at AS e FROM replay WHERE key = ?').get(key) as { e: number } | undefined)?.e;
+  } finally {
+    db.close();
+  }
+}
