@@ -17,7 +17,7 @@ import { round } from './lib/stats.js';
 import { checkTargets } from './lib/targets.js';
 import { createTempDir } from './lib/temp.js';
 import { runColdStart } from './sections/cold-start.js';
-import { runFloor } from './sections/floor.js';
+import { createFloorTasks, runFloor } from './sections/floor.js';
 import { runGrowth } from './sections/growth.js';
 import { runHttp } from './sections/http.js';
 import { runMemory } from './sections/memory.js';
@@ -42,17 +42,18 @@ const loadBefore = loadavg().map((l) => round(l, 2));
 log(`pushprov bench, ${params.mode} mode, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs`);
 
 const fx = await createFixture();
+const floor = await createFloorTasks(fx);
 const temp = createTempDir();
 const rows: BenchRow[] = [];
 let samples: MemorySample[] = [];
 // The floor always runs: every other line is compared with it.
 const plan: [Section, () => Promise<void>][] = [
-  ['floor', async () => void rows.push(...(await runFloor(fx, params)))],
-  ['sdk', async () => void rows.push(...(await runSdk(fx, params)))],
-  ['service', async () => void rows.push(...(await runService(fx, params, temp.path)))],
-  ['http', async () => void rows.push(...(await runHttp(fx, params, temp.path)))],
+  ['floor', async () => void rows.push(...(await runFloor(floor, params)))],
+  ['sdk', async () => void rows.push(...(await runSdk(fx, params, floor)))],
+  ['service', async () => void rows.push(...(await runService(fx, params, floor.service, temp.path)))],
+  ['http', async () => void rows.push(...(await runHttp(fx, params, floor.service, temp.path)))],
   ['cold-start', async () => void rows.push(...(await runColdStart(fx, params, temp.path)))],
-  ['growth', async () => void rows.push(...(await runGrowth(fx, params, temp.path, log)))],
+  ['growth', async () => void rows.push(...(await runGrowth(fx, params, floor.service, temp.path, log)))],
   [
     'memory',
     async () => {

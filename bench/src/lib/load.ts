@@ -13,6 +13,8 @@ export interface LoadResult {
   errors: number;
   /** The first error's message, if any (never contains secrets: the bench's own synthetic data). */
   firstError?: string;
+  /** Every operation's latency, ms (to merge runs). */
+  latencies: Float64Array;
 }
 
 /** Options of {@link runClosedLoop}. */
@@ -65,9 +67,36 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     errors,
+    latencies,
   };
   if (firstError !== undefined) result.firstError = firstError;
   return result;
+}
+
+/** Merges several runs of the same operation: throughput over the summed time, percentiles over all latencies. */
+export function mergeResults(results: LoadResult[]): LoadResult {
+  const count = results.reduce((n, r) => n + r.count, 0);
+  const errors = results.reduce((n, r) => n + r.errors, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  const latencies = new Float64Array(count);
+  let offset = 0;
+  for (const r of results) {
+    latencies.set(r.latencies, offset);
+    offset += r.latencies.length;
+  }
+  const merged: LoadResult = {
+    count,
+    concurrency: results[0]?.concurrency ?? 0,
+    seconds,
+    throughput: (count - errors) / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors,
+    latencies,
+  };
+  const firstError = results.find((r) => r.firstError !== undefined)?.firstError;
+  if (firstError !== undefined) merged.firstError = firstError;
+  return merged;
 }
 
 /** A short description of an error: its code (for ProvisioningErrors) or name and message. */

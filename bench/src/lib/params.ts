@@ -7,6 +7,8 @@ export interface BenchParams {
   concurrent: number;
   /** "Many in flight". */
   manyInFlight: number;
+  /** Rounds of each line, interleaved with its floor (the ratio is the median over rounds). */
+  rounds: number;
   /** Untimed operations before each run. */
   warmup: number;
   /** Requests per HTTP run. */
@@ -28,6 +30,7 @@ export const QUICK: BenchParams = {
   sequential: 40,
   concurrent: 120,
   manyInFlight: 64,
+  rounds: 2,
   warmup: 20,
   http: 120,
   coldRuns: 1,
@@ -43,6 +46,7 @@ export const FULL: BenchParams = {
   sequential: 600,
   concurrent: 3_000,
   manyInFlight: 64,
+  rounds: 3,
   warmup: 200,
   http: 3_000,
   coldRuns: 5,

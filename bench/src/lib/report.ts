@@ -22,7 +22,10 @@ export interface BenchRow {
   errors?: number;
   /** The id of the floor row this line is compared with (measured in the same run). */
   floor?: string;
-  /** `value / floor value`: for throughput, the share of the floor reached; for times and sizes, the multiple of the floor. */
+  /**
+   * For throughput: the share of the floor reached, the median over rounds interleaved with the floor
+   * (`extra.roundRatios`). For times and sizes: `value / floor value`, the multiple of the floor.
+   */
   ratio?: number;
   note?: string;
   /** True for the floor lines (and baselines) others are compared with. */
@@ -69,11 +72,11 @@ export interface MemorySample {
   externalMb: number;
 }
 
-/** Fills in `ratio` from `floor` for every row whose floor is in the list. */
+/** Fills in `ratio` from `floor` for every row that has no ratio yet (paired rows have theirs). */
 export function applyFloors(rows: BenchRow[]): void {
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const row of rows) {
-    if (row.floor === undefined) continue;
+    if (row.floor === undefined || row.ratio !== undefined) continue;
     const floor = byId.get(row.floor);
     if (floor && floor.value > 0 && Number.isFinite(row.value)) row.ratio = round(row.value / floor.value, 3);
   }

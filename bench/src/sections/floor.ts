@@ -3,6 +3,7 @@ import { createNonce, createRequestClaims, createSessionId, toPublicJwk } from '
 import { generateEncryptionKey } from '@pushprov/protocol';
 import { type Fixture, ISSUER_ID, SERVICE_ID, WALLET_PROVIDER_ID } from '../lib/fixture.js';
 import { runClosedLoop } from '../lib/load.js';
+import type { PairedResult, Task } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
 import { round } from '../lib/stats.js';
@@ -29,13 +30,18 @@ export function throughputRow(
   return row;
 }
 
-/**
- * The floor: the cryptography alone, with jose directly and keys imported
- * once. Issuer: ES256 sign + ECDH-ES+A256KW/A256GCM encrypt of claims like
- * the real ones. Service: decrypt + verify. Wallet: verify an invocation
- * signature + decrypt access data. Each sequential and with many in flight.
- */
-export async function runFloor(fx: Fixture, params: BenchParams): Promise<BenchRow[]> {
+/** The floor's operations, to run on their own or interleaved with the line they are the floor of. */
+export interface FloorTasks {
+  /** ES256 sign + ECDH-ES+A256KW/A256GCM encrypt of claims like the real ones. */
+  issuer: Task;
+  /** Decrypt + verify of such a request. */
+  service: Task;
+  /** Verify an invocation signature + decrypt access data encrypted to a device key. */
+  wallet: Task;
+}
+
+/** Builds the floor's operations: jose directly, keys imported once. */
+export async function createFloorTasks(fx: Fixture): Promise<FloorTasks> {
   const signKey = await importJWK(fx.issuer.privateJwk, 'ES256');
   const verifyKey = await importJWK(fx.issuer.publicJwk, 'ES256');
   const encKey = await importJWK(fx.serviceEncryptionKey, 'ECDH-ES+A256KW');
@@ -77,11 +83,29 @@ export async function runFloor(fx: Fixture, params: BenchParams): Promise<BenchR
     await compactDecrypt(accessJwe, devicePriv, { keyManagementAlgorithms: ['ECDH-ES+A256KW'], contentEncryptionAlgorithms: ['A256GCM'] });
   };
 
+  return { issuer: () => issue(), service: (i) => open(pool[i % pool.length]!), wallet: () => wallet() };
+}
+
+/** A throughput row measured against its floor in interleaved rounds (see `measurePaired`). */
+export function pairedRow(base: Pick<BenchRow, 'id' | 'section' | 'label' | 'floor'> & Partial<BenchRow>, paired: PairedResult): BenchRow {
+  const row = throughputRow(base, paired.subject);
+  row.ratio = paired.ratio;
+  row.extra = { ...row.extra, floorThroughputAlongside: round(paired.floor.throughput, 1), roundRatios: paired.roundRatios.join(' ') };
+  return row;
+}
+
+/**
+ * Section 1, the floor: the cryptography alone, with jose directly and keys
+ * imported once, each sequential and with many in flight. Every other line
+ * is also measured against its floor in interleaved rounds; these lines
+ * show the floor on its own.
+ */
+export async function runFloor(tasks: FloorTasks, params: BenchParams): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const cases = [
-    { key: 'issuer', label: 'floor: issuer sign + encrypt (jose)', task: () => issue() },
-    { key: 'service', label: 'floor: service decrypt + verify (jose)', task: (i: number) => open(pool[i % pool.length]!) },
-    { key: 'wallet', label: 'floor: wallet verify + decrypt (jose)', task: () => wallet() },
+    { key: 'issuer', label: 'floor: issuer sign + encrypt (jose)', task: tasks.issuer },
+    { key: 'service', label: 'floor: service decrypt + verify (jose)', task: tasks.service },
+    { key: 'wallet', label: 'floor: wallet verify + decrypt (jose)', task: tasks.wallet },
   ];
   for (const c of cases) {
     await runClosedLoop({ count: params.warmup, concurrency: 1, task: c.task });

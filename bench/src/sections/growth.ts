@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createMemoryStore, createTokenService, openSqliteStore } from '@pushprov/token-service';
 import { type Fixture, WALLET_PROVIDER_ID, prepareRequest } from '../lib/fixture.js';
+import type { Task } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
 import { round } from '../lib/stats.js';
@@ -72,7 +73,13 @@ export async function prefillVault(dbPath: string, count: number, template: RowT
  * NORMAL so the per-commit fsync does not hide the store's own cost, many in
  * flight) with a small and a large number of tokens already in the vault.
  */
-export async function runGrowth(fx: Fixture, params: BenchParams, tempPath: (name: string) => string, log: (line: string) => void): Promise<BenchRow[]> {
+export async function runGrowth(
+  fx: Fixture,
+  params: BenchParams,
+  floor: Task,
+  tempPath: (name: string) => string,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
   const template = await realTemplate(fx);
   const rows: BenchRow[] = [];
   for (const size of [params.growthSmall, params.growthLarge]) {
@@ -89,11 +96,12 @@ export async function runGrowth(fx: Fixture, params: BenchParams, tempPath: (nam
         fx,
         service,
         { ...params, warmup },
+        floor,
         { key: `tokens-${name}`, label: `growth: ${size.toLocaleString('en')} tokens stored, SQLite NORMAL`, section: 'growth' },
         [[params.manyInFlight, params.growthRequests]],
       );
       const stored = await service.store.tokens.count();
-      row!.extra = { tokensBefore: size, warmupRequests: warmup, tokensAfter: stored, prefillSeconds: round(prefillSeconds, 1), dbFileMb: round(statSync(dbPath).size / 2 ** 20, 1) };
+      row!.extra = { ...row!.extra, tokensBefore: size, warmupRequests: warmup, tokensAfter: stored, prefillSeconds: round(prefillSeconds, 1), dbFileMb: round(statSync(dbPath).size / 2 ** 20, 1) };
       rows.push(row!);
     } finally {
       await service.close();

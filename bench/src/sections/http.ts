@@ -3,10 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import { forkWorker, stopChild, waitForChildMessage } from '../lib/child.js';
 import { API_KEY, type Fixture, prepareRequests } from '../lib/fixture.js';
 import type { LoadResult } from '../lib/load.js';
+import { type Task, measurePaired } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
 import { round } from '../lib/stats.js';
-import { throughputRow } from './floor.js';
+import { pairedRow } from './floor.js';
 
 /** A running benchmark server (a child process, or a cluster of them). */
 export interface BenchServer {
@@ -58,7 +59,7 @@ interface HttpCase {
  * at 1, 16 and 64 in flight; then at 64 in flight with a node:cluster of 2
  * processes, and with synchronous NORMAL (no fsync per commit).
  */
-export async function runHttp(fx: Fixture, params: BenchParams, tempPath: (name: string) => string): Promise<BenchRow[]> {
+export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tempPath: (name: string) => string): Promise<BenchRow[]> {
   const configPath = tempPath('http-config.json');
   writeFileSync(configPath, JSON.stringify(fx.config), { mode: 0o600 });
   const many = params.manyInFlight;
@@ -85,18 +86,27 @@ export async function runHttp(fx: Fixture, params: BenchParams, tempPath: (name:
 
   async function runCase(c: HttpCase, index: number): Promise<BenchRow> {
     const warmup = await prepareRequests(fx, Math.max(params.warmup, c.concurrency * 2));
-    const requests = await prepareRequests(fx, c.count);
+    const requests = await prepareRequests(fx, params.rounds * Math.ceil(c.count / params.rounds));
     const server = await startBenchServer({ configPath, dbPath: tempPath(`http-${index}.db`), workers: c.workers, synchronous: c.synchronous });
     try {
-      const done = waitForChildMessage<{ type: 'result'; result: LoadResult }>(generator, 'result', 600_000);
-      generator.send({ type: 'run', url: server.url, apiKey: API_KEY, concurrency: c.concurrency, warmup, requests });
-      const { result } = await done;
-      const row = throughputRow(
-        { id: `http.${c.key}`, section: 'http', label: c.label, floor: `floor.service.c${c.concurrency === 1 ? 1 : many}` },
-        result,
-      );
+      const send = async (batch: typeof requests): Promise<LoadResult> => {
+        const done = waitForChildMessage<{ type: 'result'; result: LoadResult }>(generator, 'result', 600_000);
+        generator.send({ type: 'run', url: server.url, apiKey: API_KEY, concurrency: c.concurrency, requests: batch });
+        return (await done).result;
+      };
+      await send(warmup);
+      let offset = 0;
+      const paired = await measurePaired({
+        floorTask: floor,
+        runSubject: (n) => send(requests.slice(offset, (offset += n))),
+        count: c.count,
+        concurrency: c.concurrency,
+        floorConcurrency: c.concurrency === 1 ? 1 : many,
+        rounds: params.rounds,
+      });
+      const row = pairedRow({ id: `http.${c.key}`, section: 'http', label: c.label, floor: `floor.service.c${c.concurrency === 1 ? 1 : many}` }, paired);
       row.peakRssMb = await server.peakRssMb();
-      row.extra = { processes: c.workers, synchronous: c.synchronous, p99OverP50: round(result.p99Ms / result.p50Ms, 2) };
+      row.extra = { ...row.extra, processes: c.workers, synchronous: c.synchronous, p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2) };
       return row;
     } finally {
       await server.stop();

@@ -16,9 +16,10 @@ import {
 import { createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { type Fixture, ISSUER_ID, SERVICE_ID, WALLET_PROVIDER_ID, createBenchIdentifiers } from '../lib/fixture.js';
 import { mapConcurrent, runClosedLoop } from '../lib/load.js';
+import { type Task, measurePaired } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
-import { throughputRow } from './floor.js';
+import { type FloorTasks, pairedRow } from './floor.js';
 
 /**
  * The issuer SDK building a provisioning request on the backend
@@ -26,7 +27,7 @@ import { throughputRow } from './floor.js';
  * card looked up and checked, claims bound, signed, encrypted). The token
  * service key set comes from an injected fetch, cached after the first call.
  */
-async function runIssuer(fx: Fixture, params: BenchParams): Promise<BenchRow[]> {
+async function runIssuer(fx: Fixture, params: BenchParams, floor: Task): Promise<BenchRow[]> {
   const jwks = JSON.stringify({ keys: [fx.serviceEncryptionKey] });
   const builder = createProvisioningRequestBuilder<{ id: string }>({
     issuerId: ISSUER_ID,
@@ -49,11 +50,11 @@ async function runIssuer(fx: Fixture, params: BenchParams): Promise<BenchRow[]> 
     [1, params.sequential],
     [params.manyInFlight, params.concurrent],
   ] as const) {
-    const result = await runClosedLoop({ count, concurrency, task });
+    const paired = await measurePaired({ floorTask: floor, runSubject: (n, c) => runClosedLoop({ count: n, concurrency: c, task }), count, concurrency, rounds: params.rounds });
     rows.push(
-      throughputRow(
+      pairedRow(
         { id: `sdk.issuer.c${concurrency}`, section: 'sdk', label: `issuer SDK buildRequest (backend), ${concurrency} in flight`, floor: `floor.issuer.c${concurrency}` },
-        result,
+        paired,
       ),
     );
   }
@@ -110,7 +111,7 @@ class ScriptedIssuerChannel extends BaseAppChannel {
  * token stored, result sent). The token service is a stub that answers at
  * once with access data encrypted to the device key ahead of time.
  */
-async function runWallet(fx: Fixture, params: BenchParams): Promise<BenchRow[]> {
+async function runWallet(fx: Fixture, params: BenchParams, floor: Task): Promise<BenchRow[]> {
   const device = await generateEncryptionKey({ kid: 'device-bench' });
   const accessData: AccessData = {
     tokenReferenceId: 'tok_bench0000000000000000',
@@ -143,7 +144,7 @@ async function runWallet(fx: Fixture, params: BenchParams): Promise<BenchRow[]> 
     deviceKey: device,
   });
   // Signed invocations, one per session (the wallet refuses a session twice): issuer-side work, done before timing.
-  const total = params.warmup + params.sequential + params.concurrent;
+  const total = params.warmup + params.rounds * (Math.ceil(params.sequential / params.rounds) + Math.ceil(params.concurrent / params.rounds));
   const now = epochSeconds(systemClock);
   const invocations = await mapConcurrent(total, 64, async () => {
     const invocation: Invocation = {
@@ -173,11 +174,11 @@ async function runWallet(fx: Fixture, params: BenchParams): Promise<BenchRow[]> 
     [1, params.sequential],
     [params.manyInFlight, params.concurrent],
   ] as const) {
-    const result = await runClosedLoop({ count, concurrency, task });
+    const paired = await measurePaired({ floorTask: floor, runSubject: (n, c) => runClosedLoop({ count: n, concurrency: c, task }), count, concurrency, rounds: params.rounds });
     rows.push(
-      throughputRow(
+      pairedRow(
         { id: `sdk.wallet.c${concurrency}`, section: 'sdk', label: `wallet SDK handleInvocation (no network), ${concurrency} in flight`, floor: `floor.wallet.c${concurrency}` },
-        result,
+        paired,
       ),
     );
   }
@@ -185,6 +186,6 @@ async function runWallet(fx: Fixture, params: BenchParams): Promise<BenchRow[]> 
 }
 
 /** Section 2: the SDKs against the floor. */
-export async function runSdk(fx: Fixture, params: BenchParams): Promise<BenchRow[]> {
-  return [...(await runIssuer(fx, params)), ...(await runWallet(fx, params))];
+export async function runSdk(fx: Fixture, params: BenchParams, floor: FloorTasks): Promise<BenchRow[]> {
+  return [...(await runIssuer(fx, params, floor.issuer)), ...(await runWallet(fx, params, floor.wallet))];
 }

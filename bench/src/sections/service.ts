@@ -1,9 +1,10 @@
 import { type TokenService, type TokenServiceStore, createMemoryStore, createTokenService, openSqliteStore } from '@pushprov/token-service';
 import { type Fixture, type PreparedRequest, WALLET_PROVIDER_ID, prepareRequests } from '../lib/fixture.js';
 import { runClosedLoop } from '../lib/load.js';
+import { type Task, measurePaired, sequenceTask } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
-import { throughputRow } from './floor.js';
+import { pairedRow } from './floor.js';
 
 /** Submits one prepared request in process and checks that a token was issued. */
 export async function submitPrepared(service: TokenService, request: PreparedRequest): Promise<void> {
@@ -16,6 +17,7 @@ export async function measureService(
   fx: Fixture,
   service: TokenService,
   params: BenchParams,
+  floor: Task,
   ids: { key: string; label: string; section?: 'service' | 'growth' },
   levels: readonly (readonly [concurrency: number, count: number])[],
 ): Promise<BenchRow[]> {
@@ -23,17 +25,18 @@ export async function measureService(
   const warm = await prepareRequests(fx, params.warmup);
   await runClosedLoop({ count: warm.length, concurrency: 1, task: (i) => submitPrepared(service, warm[i]!) });
   for (const [concurrency, count] of levels) {
-    const requests = await prepareRequests(fx, count);
-    const result = await runClosedLoop({ count, concurrency, task: (i) => submitPrepared(service, requests[i]!) });
+    const requests = await prepareRequests(fx, params.rounds * Math.ceil(count / params.rounds));
+    const task = sequenceTask(requests, (request) => submitPrepared(service, request));
+    const paired = await measurePaired({ floorTask: floor, runSubject: (n, c) => runClosedLoop({ count: n, concurrency: c, task }), count, concurrency, rounds: params.rounds });
     rows.push(
-      throughputRow(
+      pairedRow(
         {
           id: `${ids.section ?? 'service'}.${ids.key}.c${concurrency}`,
           section: ids.section ?? 'service',
           label: `${ids.label}, ${concurrency} in flight`,
           floor: `floor.service.c${concurrency === 1 ? 1 : params.manyInFlight}`,
         },
-        result,
+        paired,
       ),
     );
   }
@@ -46,7 +49,7 @@ export async function measureService(
  * memory store and the SQLite store (synchronous FULL, the default, and
  * NORMAL, to show what the per-commit fsync costs).
  */
-export async function runService(fx: Fixture, params: BenchParams, dbPath: (name: string) => string): Promise<BenchRow[]> {
+export async function runService(fx: Fixture, params: BenchParams, floor: Task, dbPath: (name: string) => string): Promise<BenchRow[]> {
   const levels = [
     [1, params.sequential],
     [params.manyInFlight, params.concurrent],
@@ -60,7 +63,7 @@ export async function runService(fx: Fixture, params: BenchParams, dbPath: (name
   for (const s of stores) {
     const service = createTokenService(fx.config, s.open());
     try {
-      rows.push(...(await measureService(fx, service, params, s, levels)));
+      rows.push(...(await measureService(fx, service, params, floor, s, levels)));
     } finally {
       await service.close();
     }

@@ -13,7 +13,6 @@ interface RunMessage {
   url: string;
   apiKey: string;
   concurrency: number;
-  warmup: PreparedRequest[];
   requests: PreparedRequest[];
 }
 
@@ -48,19 +47,27 @@ function post(agent: Agent, url: URL, apiKey: string, prepared: PreparedRequest)
   });
 }
 
+// One keep-alive agent per server: its connections stay open across the rounds of one line.
+let current: { url: string; agent: Agent } | undefined;
+
 process.on('message', async (message: RunMessage | { type: 'stop' }) => {
-  if (message.type === 'stop') process.exit(0);
+  if (message.type === 'stop') {
+    current?.agent.destroy();
+    process.exit(0);
+  }
   try {
+    if (current?.url !== message.url) {
+      current?.agent.destroy();
+      current = { url: message.url, agent: new Agent({ keepAlive: true, maxSockets: message.concurrency }) };
+    }
+    const { agent } = current;
     const url = new URL(message.url);
-    const agent = new Agent({ keepAlive: true, maxSockets: message.concurrency });
-    const { warmup, requests } = message;
-    await runClosedLoop({ count: warmup.length, concurrency: message.concurrency, task: (i) => post(agent, url, message.apiKey, warmup[i]!) });
+    const { requests } = message;
     const result: LoadResult = await runClosedLoop({
       count: requests.length,
       concurrency: message.concurrency,
       task: (i) => post(agent, url, message.apiKey, requests[i]!),
     });
-    agent.destroy();
     process.send?.({ type: 'result', result });
   } catch (error) {
     process.send?.({ type: 'error', message: String(error) });
