@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -145,4 +146,22 @@ describe('links', () => {
     }
     expect(broken).toEqual([]);
   });
+});
+
+describe('the API reference', () => {
+  it('builds with typedoc (`pnpm api-docs`) without errors', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushprov-api-docs-'));
+    try {
+      const typedoc = join(root, 'node_modules/typedoc/bin/typedoc');
+      const run = spawnSync(process.execPath, [typedoc, '--out', out, '--logLevel', 'Error'], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+      expect(`${run.stdout}${run.stderr}`).not.toMatch(/\[error\]/i);
+      expect(run.status).toBe(0);
+      expect(existsSync(join(out, 'index.html'))).toBe(true);
+      // One page per entry point of typedoc.json, e.g. modules/issuer-sdk_src_server.html.
+      const modules = readdirSync(join(out, 'modules'));
+      expect(modules.length).toBeGreaterThanOrEqual(6);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
