@@ -27,7 +27,9 @@ import { runSize } from './sections/size.js';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
+// `pnpm bench -- --quick` forwards the `--` itself: drop it.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { quick: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } },
   strict: true,
 });
@@ -95,7 +97,7 @@ const report: BenchReport = {
   rows,
   memory: { samples },
   targets,
-  command: `pnpm bench${values.quick ? ' -- --quick' : ''}${values.only ? ` -- --only ${values.only}` : ''}`,
+  command: `pnpm bench${values.quick || values.only ? ' --' : ''}${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}`,
 };
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
