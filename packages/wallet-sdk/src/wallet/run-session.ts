@@ -14,7 +14,6 @@ import {
   createId,
   createNonce,
   decryptAccessData,
-  generateEncryptionKey,
   parseIdentifiers,
   parseProvisioningResponse,
   toProvisioningError,
@@ -25,6 +24,7 @@ import { linkController, raceSignal } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
+import { generateDeviceKey } from './generate-device-key.js';
 import type { ConsentHandler, ConsentPrompt, IdentityProvider, WalletEvent, WalletOutcome, WalletSessionState } from './types.js';
 
 /** The wallet's options, checked and with defaults applied. */
@@ -98,7 +98,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
 
     setState('sending_identifiers', sessionId);
     const who = await raceSignal(Promise.resolve().then(context.identity), signal);
-    const deviceKey = context.deviceKey === 'generate' ? await raceSignal(generateEncryptionKey(), signal) : context.deviceKey;
+    const deviceKey = context.deviceKey === 'generate' ? await raceSignal(generateDeviceKey(), signal) : context.deviceKey;
     const nonce = createNonce(context.random);
     let identifiers;
     try {
