@@ -111,7 +111,7 @@ describe('pnpm bench --quick', () => {
   });
 
   it('prints the table and the targets', () => {
-    expect(stdout).toMatch(/^line\s+value\s+p50 ms\s+p99 ms\s+peak RSS\s+ratio\s+vs floor$/m);
+    expect(stdout).toMatch(/^line\s+value\s+p50 ms\s+p99 ms\s+peak RSS\s+CPU ms\/op\s+ratio\s+CPU ratio\s+vs floor$/m);
     expect(stdout).toContain('-- http');
     expect(stdout).toContain('Targets');
     expect(stdout).toContain(out);

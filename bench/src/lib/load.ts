@@ -15,6 +15,8 @@ export interface LoadResult {
   firstError?: string;
   /** Every operation's latency, ms (to merge runs). */
   latencies: Float64Array;
+  /** CPU time (user + system) of this whole process during the run, ms: all its threads, the crypto thread pool included. */
+  cpuMs: number;
 }
 
 /** Options of {@link runClosedLoop}. */
@@ -41,6 +43,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
   let errors = 0;
   let firstError: string | undefined;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const worker = async () => {
     for (;;) {
       const index = next++;
@@ -59,6 +62,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const result: LoadResult = {
     count,
     concurrency,
@@ -68,6 +72,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
     p99Ms: percentile(latencies, 99),
     errors,
     latencies,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   };
   if (firstError !== undefined) result.firstError = firstError;
   return result;
@@ -93,6 +98,7 @@ export function mergeResults(results: LoadResult[]): LoadResult {
     p99Ms: percentile(latencies, 99),
     errors,
     latencies,
+    cpuMs: results.reduce((n, r) => n + r.cpuMs, 0),
   };
   const firstError = results.find((r) => r.firstError !== undefined)?.firstError;
   if (firstError !== undefined) merged.firstError = firstError;

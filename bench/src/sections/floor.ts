@@ -14,7 +14,7 @@ const decoder = new TextDecoder();
 /** Turns a load result into a throughput row. */
 export function throughputRow(
   base: Pick<BenchRow, 'id' | 'section' | 'label'> & Partial<BenchRow>,
-  result: { count: number; concurrency: number; throughput: number; p50Ms: number; p99Ms: number; errors: number; firstError?: string },
+  result: { count: number; concurrency: number; throughput: number; p50Ms: number; p99Ms: number; errors: number; firstError?: string; cpuMs: number },
 ): BenchRow {
   const row: BenchRow = {
     unit: 'ops/s',
@@ -25,6 +25,7 @@ export function throughputRow(
     p50Ms: round(result.p50Ms, 3),
     p99Ms: round(result.p99Ms, 3),
     errors: result.errors,
+    extra: { cpuMsPerOp: round(result.cpuMs / result.count, 3) },
   };
   if (result.firstError !== undefined) row.note = `first error: ${result.firstError}`;
   return row;
@@ -90,7 +91,15 @@ export async function createFloorTasks(fx: Fixture): Promise<FloorTasks> {
 export function pairedRow(base: Pick<BenchRow, 'id' | 'section' | 'label' | 'floor'> & Partial<BenchRow>, paired: PairedResult): BenchRow {
   const row = throughputRow(base, paired.subject);
   row.ratio = paired.ratio;
-  row.extra = { ...row.extra, floorThroughputAlongside: round(paired.floor.throughput, 1), roundRatios: paired.roundRatios.join(' ') };
+  const floorCpu = paired.floor.cpuMs / paired.floor.count;
+  row.extra = {
+    ...row.extra,
+    floorThroughputAlongside: round(paired.floor.throughput, 1),
+    roundRatios: paired.roundRatios.join(' '),
+    floorCpuMsPerOp: round(floorCpu, 3),
+    // CPU time is far less sensitive to other processes than throughput: the floor's CPU per operation over this line's.
+    cpuRatio: round(floorCpu / (paired.subject.cpuMs / paired.subject.count), 3),
+  };
   return row;
 }
 

@@ -15,8 +15,8 @@ export interface BenchServer {
   url: string;
   /** Milliseconds from the process start to listening. */
   readyMs: number;
-  /** Peak RSS of the server process(es), MB, summed over processes. */
-  peakRssMb(): Promise<number>;
+  /** Peak RSS (MB) and CPU time so far (ms) of the server process(es), summed over processes. */
+  stats(): Promise<{ peakRssMb: number; cpuMs: number }>;
   stop(): Promise<void>;
 }
 
@@ -29,10 +29,11 @@ export async function startBenchServer(options: { configPath: string; dbPath: st
       child,
       url: ready.url,
       readyMs: ready.readyMs,
-      async peakRssMb() {
-        const stats = waitForChildMessage<{ type: 'stats'; maxRssKb: number }>(child, 'stats', 10_000);
+      async stats() {
+        const reply = waitForChildMessage<{ type: 'stats'; maxRssKb: number; cpuMs: number }>(child, 'stats', 10_000);
         child.send({ type: 'stats' });
-        return round((await stats).maxRssKb / 1024, 1);
+        const { maxRssKb, cpuMs } = await reply;
+        return { peakRssMb: round(maxRssKb / 1024, 1), cpuMs };
       },
       stop: () => stopChild(child),
     };
@@ -95,6 +96,7 @@ export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tem
         return (await done).result;
       };
       await send(warmup);
+      const before = await server.stats();
       let offset = 0;
       const paired = await measurePaired({
         floorTask: floor,
@@ -104,9 +106,21 @@ export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tem
         floorConcurrency: c.concurrency === 1 ? 1 : many,
         rounds: params.rounds,
       });
+      const after = await server.stats();
       const row = pairedRow({ id: `http.${c.key}`, section: 'http', label: c.label, floor: `floor.service.c${c.concurrency === 1 ? 1 : many}` }, paired);
-      row.peakRssMb = await server.peakRssMb();
-      row.extra = { ...row.extra, processes: c.workers, synchronous: c.synchronous, p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2) };
+      row.peakRssMb = after.peakRssMb;
+      // The line's own CPU is the server's; the load generator's is reported apart.
+      const serverCpu = (after.cpuMs - before.cpuMs) / paired.subject.count;
+      const floorCpu = paired.floor.cpuMs / paired.floor.count;
+      row.extra = {
+        ...row.extra,
+        cpuMsPerOp: round(serverCpu, 3),
+        cpuRatio: round(floorCpu / serverCpu, 3),
+        loadGeneratorCpuMsPerOp: round(paired.subject.cpuMs / paired.subject.count, 3),
+        processes: c.workers,
+        synchronous: c.synchronous,
+        p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2),
+      };
       return row;
     } finally {
       await server.stop();

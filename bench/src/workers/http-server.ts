@@ -3,7 +3,7 @@
  * or a node:cluster primary with N workers sharing the port and the SQLite
  * file (WAL). Options come in PUSHPROV_BENCH_SERVER (JSON). Talks to its
  * parent over IPC: `ready` (url, ms since process start), `stats` (peak RSS
- * of every process, summed), `stop`.
+ * and CPU time of every process, summed), `stop`.
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,10 @@ const fail = (error: unknown) => {
   process.exit(1);
 };
 const maxRssKb = () => process.resourceUsage().maxRSS;
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 async function runPrimary(): Promise<void> {
   // Create the schema once, before the workers open the file.
@@ -49,18 +53,23 @@ async function runPrimary(): Promise<void> {
       const perWorker = await Promise.all(
         workers.map(
           (worker) =>
-            new Promise<number>((resolve) => {
+            new Promise<{ rss: number; cpu: number }>((resolve) => {
               const onMessage = (r: Message) => {
                 if (r.type !== 'stats') return;
                 worker.off('message', onMessage);
-                resolve(Number(r.maxRssKb));
+                resolve({ rss: Number(r.maxRssKb), cpu: Number(r.cpuMs) });
               };
               worker.on('message', onMessage);
               worker.send({ type: 'stats' });
             }),
         ),
       );
-      send({ type: 'stats', maxRssKb: perWorker.reduce((a, b) => a + b, maxRssKb()), processes: workers.length + 1 });
+      send({
+        type: 'stats',
+        maxRssKb: perWorker.reduce((sum, w) => sum + w.rss, maxRssKb()),
+        cpuMs: perWorker.reduce((sum, w) => sum + w.cpu, cpuMs()),
+        processes: workers.length + 1,
+      });
     } else if (m.type === 'stop') {
       await Promise.all(
         workers.map(
@@ -86,7 +95,7 @@ async function runServer(): Promise<void> {
   });
   send({ type: cluster.isWorker ? 'listening' : 'ready', url: server.url, readyMs: performance.now() });
   process.on('message', async (m: Message) => {
-    if (m.type === 'stats') send({ type: 'stats', maxRssKb: maxRssKb(), processes: 1 });
+    if (m.type === 'stats') send({ type: 'stats', maxRssKb: maxRssKb(), cpuMs: cpuMs(), processes: 1 });
     else if (m.type === 'stop') {
       await server.close();
       process.exit(0);
