@@ -4,14 +4,13 @@
 // number anywhere, and nothing left behind.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const DEMO = join(root, 'examples/demo/src/main.ts');
+/** What `pnpm demo` runs. */
+const DEMO = join(root, 'examples/demo/bin/demo.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'pushprov-demo-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -28,7 +27,7 @@ interface Run {
 function runDemo(args: string[]): Promise<Run> {
   const tmp = mkdtempSync(join(scratch, 'run-'));
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [tsxCli, '--no-cache', '--conditions=source', DEMO, ...args], {
+    const child = spawn(process.execPath, ['--conditions=source', DEMO, ...args], {
       cwd: root,
       env: { ...process.env, TMPDIR: tmp, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -126,7 +126,7 @@ describe('the README', () => {
     ]);
     expect(read('.ci/run')).toContain(commands[1]);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.demo).toContain('examples/demo/src/main.ts');
+    expect(scripts.demo).toContain('examples/demo/bin/demo.mjs');
     expect(readme).toContain('```mermaid\nsequenceDiagram');
   });
 });

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `pnpm example:browser [--port N]`: starts the bank (port N), the wallet
 // (N+1) and the token service (N+2), prints where to click, and runs until
 // Ctrl-C. `--port 0` picks free ports.

@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 // The demo's command line: `pnpm demo` (steps as they happen, then a
 // summary) or `pnpm demo --json` (only a machine-readable summary).
-// Exit code 0 on success, 1 on failure (with a clear message), 2 on bad usage.
+// Exit code 0 on success, 1 on failure (with a clear message), 2 on bad
+// usage, 130 when interrupted (Ctrl-C) after cleaning up.
 import { parseArgs } from 'node:util';
 import { isProvisioningError, redactPans } from '@pushprov/protocol';
 import { createStyles, formatBanner, formatStep, formatSummary } from './format-text.js';
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(error instanceof DemoError) && !isProvisioningError(error) && error instanceof Error && error.stack) {
       process.stderr.write(`${s.dim(redactPans(error.stack))}\n`);
     }
-    return 1;
+    return controller.signal.aborted ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

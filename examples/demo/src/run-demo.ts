@@ -406,7 +406,8 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       steps,
     };
   } catch (error) {
-    if (signal.aborted && !(error instanceof DemoError)) {
+    // Whatever failed while the signal was aborted failed because of it: say why.
+    if (signal.aborted) {
       const reason: unknown = signal.reason;
       const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
       throw new DemoError(timedOut ? `The demo did not finish within ${options.timeoutMs ?? 30_000} ms` : 'The demo was interrupted', timedOut ? 'timeout' : 'cancelled');
