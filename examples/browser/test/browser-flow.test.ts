@@ -19,7 +19,10 @@ const DIGIT_RUN = /\d(?:[ -]?\d){11,}/;
 /**
  * The attacker's page, on a third origin. It opens the bank's page or the
  * wallet page itself, so it holds a handle to that window, and posts whatever
- * it likes to it.
+ * it likes to it. (It cannot reach the bank's own wallet popup: Chromium does
+ * not hand a cross-origin page that window by name. So the wallet side is
+ * attacked through a wallet window the attacker opened, which is the
+ * stronger position: there the attacker is even the window's opener.)
  */
 const ATTACKER_PAGE = `<!doctype html><meta charset="utf-8"><title>Totally a coupon site</title>
 <button id="open-bank">Open the bank</button><button id="open-wallet">Open the wallet</button>
