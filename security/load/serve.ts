@@ -1,0 +1,28 @@
+// The token service as a child process for the load test: the configuration
+// file and the database path from the command line, 127.0.0.1 on a free
+// port, and a logger that writes every event as a raw JSON line (no masking:
+// the canary scan must see whatever the service logs). Prints a "listening"
+// line with the URL; stops cleanly on SIGTERM.
+import { loadConfig } from '@pushprov/token-service';
+import { startTokenServer } from '@pushprov/token-service/server';
+
+const [configFile, dbPath] = process.argv.slice(2);
+if (!configFile || !dbPath) {
+  process.stderr.write('usage: serve.ts CONFIG DB\n');
+  process.exit(2);
+}
+const write = (level: string, event: object) => process.stdout.write(`${JSON.stringify({ level, ...event })}\n`);
+const server = await startTokenServer({
+  config: loadConfig(configFile),
+  dbPath,
+  port: 0,
+  host: '127.0.0.1',
+  logger: { info: (event) => write('info', event), error: (event) => write('error', event) },
+});
+write('info', { msg: 'listening', url: server.url });
+process.on('SIGTERM', () => {
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
