@@ -66,13 +66,22 @@ const plan: [Section, () => Promise<void>][] = [
   ],
   ['size', async () => void rows.push(...(await runSize()))],
 ];
+let failed = false;
 try {
   for (const [section, run] of plan) {
     if (section !== 'floor' && !only.has(section)) continue;
     const t0 = Date.now();
     log(`- ${section} ...`);
-    await run();
-    log(`  ${section} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    try {
+      await run();
+      log(`  ${section} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      // One broken section must not lose the others' figures: record it, go on, exit non-zero.
+      failed = true;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log(`  ${section} FAILED: ${message}`);
+      rows.push({ id: `${section}.failed`, section, label: `${section} failed`, value: Number.NaN, unit: 'ms', note: message.slice(0, 500) });
+    }
   }
 } finally {
   temp.remove();
@@ -102,7 +111,9 @@ const report: BenchReport = {
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
-process.stdout.write(`\n${formatTable(rows)}\n\nTargets\n${formatTargets(targets)}\n\n`);
+const notes = rows.filter((r) => r.note !== undefined).map((r) => `${r.id}: ${r.note}`);
+process.stdout.write(`\n${formatTable(rows)}\n${notes.length > 0 ? `\nNotes\n${notes.join('\n')}\n` : ''}\nTargets\n${formatTargets(targets)}\n\n`);
+if (failed) process.exitCode = 1;
 process.stdout.write(
   `load average before ${report.machine.loadAverageBefore.join(' ')}, after ${report.machine.loadAverageAfter.join(' ')}; ${report.durationSeconds} s; JSON: ${outFile}\n`,
 );
