@@ -55,7 +55,6 @@ const plan: [Section, () => Promise<void>][] = [
   ['service', async () => void rows.push(...(await runService(fx, params, floor.service, temp.path)))],
   ['http', async () => void rows.push(...(await runHttp(fx, params, floor.service, temp.path)))],
   ['cold-start', async () => void rows.push(...(await runColdStart(fx, params, temp.path)))],
-  ['growth', async () => void rows.push(...(await runGrowth(fx, params, floor.service, temp.path, log)))],
   [
     'memory',
     async () => {
@@ -64,6 +63,8 @@ const plan: [Section, () => Promise<void>][] = [
       samples = memory.samples;
     },
   ],
+  // After memory: the large prefill's SQLite cache would otherwise inflate the RSS baseline.
+  ['growth', async () => void rows.push(...(await runGrowth(fx, params, floor.service, temp.path, log)))],
   ['size', async () => void rows.push(...(await runSize()))],
 ];
 let failed = false;
