@@ -6,6 +6,7 @@
  * injected.
  *
  * @packageDocumentation
+ * @module @pushprov/issuer-sdk
  */
 export {
   createIssuerClient,

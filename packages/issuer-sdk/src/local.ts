@@ -5,6 +5,7 @@
  * issuer backend never load it.
  *
  * @packageDocumentation
+ * @module @pushprov/issuer-sdk/local
  */
 export {
   createLocalRequestBuilder,

@@ -4,6 +4,7 @@
  * backend), and serve it to the app through a Fetch API handler.
  *
  * @packageDocumentation
+ * @module @pushprov/issuer-sdk/server
  */
 export {
   createProvisioningRequestBuilder,

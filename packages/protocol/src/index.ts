@@ -4,6 +4,7 @@
  * clocks and hashing. No I/O: every other package builds on this one.
  *
  * @packageDocumentation
+ * @module @pushprov/protocol
  */
 export * from './errors.js';
 export * from './schemas/index.js';

@@ -5,6 +5,7 @@
  * runnable server is in the `./server` subpath; the CLI is `token-service`.
  *
  * @packageDocumentation
+ * @module @pushprov/token-service
  */
 export {
   createTokenService,

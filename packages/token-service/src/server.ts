@@ -3,6 +3,7 @@
  * with the SQLite store.
  *
  * @packageDocumentation
+ * @module @pushprov/token-service/server
  */
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';

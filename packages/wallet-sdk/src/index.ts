@@ -5,6 +5,7 @@
  * the result. Runtime-agnostic: browsers, React Native and Node.
  *
  * @packageDocumentation
+ * @module @pushprov/wallet-sdk
  */
 export { createWallet } from './wallet/create-wallet.js';
 export type {
