@@ -28,6 +28,7 @@ export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient } from '.
 export {
   createHttpTokenServiceClient,
   type ApiKeyAuth,
+  type BearerTokenAuth,
   type ClientAssertionAuth,
   type FetchLike,
   type FetchResponseLike,

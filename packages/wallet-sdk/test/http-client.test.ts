@@ -327,3 +327,34 @@ describe('createHttpTokenServiceClient: answers', () => {
     expect(() => createHttpTokenServiceClient({ baseUrl: 'http://127.0.0.1:8080/base/', auth: { apiKey: 'k' } })).not.toThrow();
   });
 });
+
+describe('createHttpTokenServiceClient: bearer token from the host', () => {
+  it('asks the host for a token on every attempt and sends it as the bearer credential', async () => {
+    let calls = 0;
+    const { client: c, seen } = client([{ status: 503 }, json(201, RESPONSE)], {
+      auth: { getToken: async () => `host-token-${++calls}` },
+    });
+    await expect(c.submit(SUBMISSION)).resolves.toEqual(RESPONSE);
+    expect(seen.map((s) => s.headers.Authorization)).toEqual(['Bearer host-token-1', 'Bearer host-token-2']);
+  });
+
+  it('fails with unauthenticated, without calling the service, when the host cannot give a token', async () => {
+    const { client: c, seen } = client([json(201, RESPONSE)], {
+      auth: {
+        getToken: () => {
+          throw new Error('backend down for 4111111111111111');
+        },
+      },
+    });
+    const error = await failure(c.submit(SUBMISSION));
+    expect(error.code).toBe('unauthenticated');
+    expect(JSON.stringify(error) + String(error)).not.toContain('4111111111111111');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('refuses a token that cannot travel in a header', async () => {
+    const { client: c, seen } = client([json(201, RESPONSE)], { auth: { getToken: () => 'bad\ntoken' } });
+    expect((await failure(c.submit(SUBMISSION))).code).toBe('unauthenticated');
+    expect(seen).toHaveLength(0);
+  });
+});

@@ -84,6 +84,23 @@ export interface ClientAssertionAuth {
 }
 
 /**
+ * Authenticates with a bearer token the host obtains for every attempt, for
+ * example a short-lived client assertion minted by the wallet provider's
+ * backend, so no long-lived secret or private key lives in the app.
+ *
+ * @example
+ * ```ts
+ * const auth: BearerTokenAuth = {
+ *   getToken: async () => (await fetch('/api/token-service-assertion', { method: 'POST' })).text(),
+ * };
+ * ```
+ */
+export interface BearerTokenAuth {
+  /** Returns the bearer token (without the `Bearer ` prefix). Called once per attempt. */
+  getToken: () => string | Promise<string>;
+}
+
+/**
  * Information passed to {@link HttpTokenServiceClientOptions.onRetry}. Safe to log.
  *
  * @example
@@ -118,7 +135,7 @@ export interface HttpTokenServiceClientOptions {
   /** The token service's base URL: https (http only on loopback). */
   baseUrl: string;
   /** How the client authenticates. */
-  auth: ApiKeyAuth | ClientAssertionAuth;
+  auth: ApiKeyAuth | ClientAssertionAuth | BearerTokenAuth;
   /** The fetch to use. Default: the global `fetch`, looked up at call time. */
   fetch?: FetchLike;
   /** Timeout of each attempt (request and body), milliseconds. Default 10 000. */
@@ -201,8 +218,14 @@ const MAX_BODY_BYTES = 65_536;
 export function createHttpTokenServiceClient(options: HttpTokenServiceClientOptions): HttpTokenServiceClient {
   const baseUrl = checkBaseUrl(options.baseUrl);
   const auth = options.auth;
-  if ('apiKey' in auth ? !HEADER_SAFE.test(auth.apiKey) : !auth.walletProviderId || !auth.audience || !auth.signingKey) {
-    throw createError('configuration_invalid', 'auth needs an apiKey, or walletProviderId, audience and signingKey');
+  const validAuth =
+    'apiKey' in auth
+      ? HEADER_SAFE.test(auth.apiKey)
+      : 'getToken' in auth
+        ? typeof auth.getToken === 'function'
+        : Boolean(auth.walletProviderId && auth.audience && auth.signingKey);
+  if (!validAuth) {
+    throw createError('configuration_invalid', 'auth needs an apiKey, a getToken function, or walletProviderId, audience and signingKey');
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxRetries = options.maxRetries ?? 3;
@@ -214,10 +237,22 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
   const clock = options.clock ?? systemClock;
   const sleep = options.sleep ?? defaultSleep;
 
-  const authorization = async (): Promise<string> =>
-    'apiKey' in auth
-      ? `Bearer ${auth.apiKey}`
-      : `Bearer ${await createClientAssertion({ walletProviderId: auth.walletProviderId, audience: auth.audience, signingKey: auth.signingKey, clock, random })}`;
+  const authorization = async (): Promise<string> => {
+    if ('apiKey' in auth) return `Bearer ${auth.apiKey}`;
+    if ('getToken' in auth) {
+      let token: unknown;
+      try {
+        token = await auth.getToken();
+      } catch (cause) {
+        throw isProvisioningError(cause) ? cause : createError('unauthenticated', 'The host could not provide a token service credential', { cause });
+      }
+      if (typeof token !== 'string' || !HEADER_SAFE.test(token)) {
+        throw createError('unauthenticated', 'The host provided an unusable token service credential');
+      }
+      return `Bearer ${token}`;
+    }
+    return `Bearer ${await createClientAssertion({ walletProviderId: auth.walletProviderId, audience: auth.audience, signingKey: auth.signingKey, clock, random })}`;
+  };
 
   async function attempt<T>(
     method: string,
