@@ -32,13 +32,15 @@ export function killAllChildren(): void {
 }
 
 /**
- * Spawns `node --conditions=source --import tsx SCRIPT ...args` in `cwd` and
- * waits (at most `timeoutMs`) for its "listening" log line.
+ * Spawns `node --conditions=source --import tsx SCRIPT ...args` in `cwd`
+ * (with `options.env` added to a minimal environment) and waits (at most
+ * `options.timeoutMs`, default 30 s) for its "listening" log line.
  */
-export async function spawnServer(script: string, args: string[], cwd: string, timeoutMs = 30_000): Promise<ChildServer> {
+export async function spawnServer(script: string, args: string[], cwd: string, options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ChildServer> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, script, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
