@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
-import { type AccountHint, type Card, createId, generateSigningKey } from '@pushprov/protocol';
+import { type AccountHint, type Card, createClientAssertion, createId, generateSigningKey } from '@pushprov/protocol';
 import { createMemoryStore, createTokenService, createTokenServiceApp, generateKeySet, silentLogger } from '@pushprov/token-service';
 import { bundlePages } from './bundle-pages.js';
 import { type FetchHandler, withCors } from './with-cors.js';
@@ -33,11 +33,11 @@ export interface WalletPageConfig {
   walletProviderId: string;
   walletAccountId: string;
   /**
-   * The wallet provider's signing key, for client assertions. A real wallet
-   * keeps it out of page scripts (in its backend, or a per-device key in
-   * secure hardware); the example hands it to the page to stay small.
+   * Where the page gets a short-lived client assertion for the token service,
+   * minted by the wallet's own server: the wallet provider's signing key never
+   * reaches the page.
    */
-  providerSigningKey: Record<string, unknown>;
+  assertionPath: string;
   /** Issuers this wallet accepts, with their public keys (from onboarding). */
   trustedIssuers: Record<string, { keys: Record<string, unknown>[] }>;
 }
@@ -234,13 +234,18 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       serviceId: SERVICE_ID,
       walletProviderId: WALLET_PROVIDER_ID,
       walletAccountId: 'wallet-user-42',
-      providerSigningKey: providerKey.privateJwk,
+      assertionPath: '/api/token-service-assertion',
       trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] } },
     };
     const walletHtml = readPage('wallet.html');
     const walletCsp = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${tokenServiceUrl}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
     async function walletRoutes(request: Request): Promise<Response> {
       const { pathname } = new URL(request.url);
+      if (request.method === 'POST' && pathname === walletConfig.assertionPath) {
+        // A real wallet server authenticates its user here first.
+        const assertion = await createClientAssertion({ walletProviderId: WALLET_PROVIDER_ID, audience: SERVICE_ID, signingKey: providerKey.privateJwk });
+        return new Response(assertion, { headers: { 'content-type': 'text/plain', 'cache-control': 'no-store' } });
+      }
       if (request.method !== 'GET') return notFound();
       switch (pathname) {
         case '/push':

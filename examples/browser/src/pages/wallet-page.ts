@@ -1,7 +1,7 @@
 // The wallet's page, opened by the bank in a popup. It talks to the bank's
 // page only through `window.opener` (origin allow-listed), asks the user,
 // and calls the token service over HTTP (CORS) as the wallet provider.
-import type { Jwks, KeyJwk } from '@pushprov/protocol';
+import type { Jwks } from '@pushprov/protocol';
 import {
   type ConsentPrompt,
   type WalletEvent,
@@ -115,7 +115,8 @@ const wallet = createWallet({
   consent: (prompt, { signal }) => askUser(prompt, signal),
   tokenService: createHttpTokenServiceClient({
     baseUrl: config.tokenServiceUrl,
-    auth: { walletProviderId: config.walletProviderId, audience: config.serviceId, signingKey: config.providerSigningKey as KeyJwk },
+    // A fresh client assertion from the wallet's own server for every attempt.
+    auth: { getToken: async () => (await fetch(config.assertionPath, { method: 'POST' })).text() },
   }),
   tokenStore,
   trustedIssuers: config.trustedIssuers as Record<string, Jwks>,
