@@ -59,3 +59,37 @@ export function postSubmission(baseUrl: string, body: unknown, options: PostOpti
 export function getTokenStatus(baseUrl: string, tokenReferenceId: string, authorization: string | null = `Bearer ${API_KEY}`): Promise<HttpResult> {
   return send(`${baseUrl}/v1/tokens/${tokenReferenceId}`, { headers: authorization === null ? {} : { authorization } });
 }
+
+/**
+ * Sends raw bytes over a TCP connection to the server (what `fetch` would
+ * refuse to send: malformed HTTP, huge headers, request smuggling) and parses
+ * the answer. Bounded: gives up after `timeoutMs`.
+ */
+export async function sendRaw(baseUrl: string, request: string, timeoutMs = 5_000): Promise<HttpResult> {
+  const { connect } = await import('node:net');
+  const url = new URL(baseUrl);
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let out = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer in time'));
+    }, timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (out += chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.on('error', () => undefined);
+    socket.write(request, 'latin1');
+  });
+  const [head = '', ...rest] = text.split('\r\n\r\n');
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const headers = new Headers();
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, text: Buffer.from(rest.join('\r\n\r\n'), 'latin1').toString('utf8') };
+}

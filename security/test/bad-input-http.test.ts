@@ -8,7 +8,7 @@ import { CANARY_PAN } from '../src/canary.js';
 import { countRows } from '../src/database.js';
 import { expectNoCanary, expectProblem, expectRefused } from '../src/expectations.js';
 import { type Harness, startHarness } from '../src/harness.js';
-import { getTokenStatus, postSubmission, send } from '../src/http.js';
+import { getTokenStatus, postSubmission, send, sendRaw } from '../src/http.js';
 import { signCompact } from '../src/jose-craft.js';
 import { API_KEY, OTHER_API_KEY, OTHER_WALLET, SERVICE_ID, WALLET, type Sandbox, buildRequest, createDeviceKey, createSandbox } from '../src/sandbox.js';
 
@@ -62,6 +62,25 @@ describe('a service with a 2 KiB body limit', () => {
     const text = `{"type":"submission","x":"${'é'.repeat(1100)}"}`;
     expect(text.length).toBeLessThan(2048);
     await expectRefused(hs, () => postSubmission(hs.url, text), 'payload_too_large');
+  });
+});
+
+describe('requests the HTTP parser refuses still get problem details', () => {
+  it('headers over 16 KiB: payload_too_large', async () => {
+    await expectRefused(h, () => sendRaw(h.url, `POST /v1/provisioning-requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`), 'payload_too_large');
+  });
+
+  it('both Content-Length and Transfer-Encoding (request smuggling): invalid_message', async () => {
+    const body = '0\r\n\r\nGET /v1/tokens/x HTTP/1.1\r\nHost: x\r\n\r\n';
+    await expectRefused(
+      h,
+      () => sendRaw(h.url, `POST /v1/provisioning-requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`),
+      'invalid_message',
+    );
+  });
+
+  it('a request line that is not HTTP: invalid_message', async () => {
+    await expectRefused(h, () => sendRaw(h.url, 'HELLO THERE\r\n\r\n'), 'invalid_message');
   });
 });
 

@@ -10,6 +10,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Clock, RandomSource } from '@pushprov/protocol';
 import type { TokenServiceConfig } from './config/parse-config.js';
 import type { TokenServiceConfigInput } from './config/z-config.js';
+import { answerClientError } from './http/answer-client-error.js';
 import { createTokenServiceApp } from './http/create-app.js';
 import { type Logger, createJsonLogger } from './log/logger.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
@@ -81,6 +82,8 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   const app = createTokenServiceApp(service, { logger });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
+  // Requests Node's HTTP parser refuses get problem details too, not Node's bare 400/431.
+  server.on('clientError', answerClientError(service, logger));
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       server.off('listening', onListening);
