@@ -1,8 +1,8 @@
 // A malicious app on the device, against the URL / deep-link channel, where
-// any app can open either app's links: it reads the invocation link, then
-// (a) hands the wallet a genuine request captured from another session, or
-// (b) answers the bank first, posing as the wallet, so that the request is
-// bound to its own identifiers. The real issuer SDK, wallet SDK and token
+// any app can open either app's links: it reads the links the apps open, then
+// (a) hands the wallet a genuine request captured from another session, as
+// soon as the wallet has answered the bank, or (b) answers the bank first,
+// posing as the wallet, so that the request is bound to its own identifiers. The real issuer SDK, wallet SDK and token
 // service (loopback HTTP, SQLite) run unchanged. The attack can make the
 // provisioning fail; it can never make it succeed for the attacker: nothing
 // is stored, and the canary PAN shows nowhere.
@@ -29,8 +29,13 @@ beforeAll(async () => {
 });
 afterAll(() => h?.dispose());
 
-/** The bank and the wallet on URL channels; every link opened also passes `spy` (the malicious app reading links). */
-function startApps(spy: (link: string) => void) {
+/**
+ * The bank and the wallet on URL channels; every link opened also passes
+ * `spy` (the malicious app reading links). `buildDelayMs` slows the bank's
+ * request builder, so that its request reaches the wallet after the wallet
+ * started waiting for it.
+ */
+function startApps(spy: (link: string) => void, options: { buildDelayMs?: number } = {}) {
   const later = (fn: () => void) => setTimeout(fn, 0);
   const bankChannel = createUrlChannel({
     openUrl: (link) => {
@@ -54,16 +59,22 @@ function startApps(spy: (link: string) => void) {
   const walletEvents: WalletEvent[] = [];
   const wallet = createWallet({
     identity: () => ({ walletProviderId: WALLET, walletAccountId: 'user-7', deviceId: 'device-phone-1' }),
-    consent: () => new Promise((resolve) => setTimeout(() => resolve(true), 20)),
+    consent: async () => true,
     tokenService: createHttpTokenServiceClient({ baseUrl: h.url, auth: { apiKey: API_KEY }, maxRetries: 0, clock: sb.clock }),
     tokenStore: tokens,
     clock: sb.clock,
   });
+  const builder = createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: sb.issuer.privateJwk, tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } }, clock: sb.clock });
   const client = createIssuerClient({
     issuerId: ISSUER_ID,
     clock: sb.clock,
     replyTo: BANK_RETURN,
-    requestSource: createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: sb.issuer.privateJwk, tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } }, clock: sb.clock }),
+    requestSource: {
+      buildRequest: async (input, context) => {
+        await new Promise((resolve) => setTimeout(resolve, options.buildDelayMs ?? 0));
+        return builder.buildRequest(input, context);
+      },
+    },
   });
   const session = client.createSession({ account: { last4: '8290', network: 'visa' }, card: CANARY_CARD, wallet: bankChannel });
   const issuerEvents: ProvisioningSessionEvent[] = [];
@@ -81,12 +92,12 @@ describe('a malicious app that can open both apps’ links', () => {
     let apps: ReturnType<typeof startApps> | undefined;
     const before = countRows(h.dbPath);
     apps = startApps((link) => {
-      if (!link.startsWith(WALLET_LINK)) return;
-      const message = read(link, WALLET_LINK);
-      if (message.type !== 'invocation') return;
-      // Faster than the bank: a request for this session id, but sealed for another session.
+      if (!link.startsWith(BANK_RETURN)) return;
+      const message = read(link, BANK_RETURN);
+      if (message.type !== 'identifiers') return;
+      // As soon as the wallet has answered, and faster than the bank: a request for this session id, sealed for another session.
       const forged: AppMessage = { type: 'provisioning-request', version: 1, sessionId: message.sessionId, encryptedRequest: captured.submission.encryptedRequest };
-      setTimeout(() => apps!.walletChannel.handleUrl(encodeMessageUrl(WALLET_LINK, forged, { allowedUrls: [WALLET_LINK] })), 25);
+      setTimeout(() => apps!.walletChannel.handleUrl(encodeMessageUrl(WALLET_LINK, forged, { allowedUrls: [WALLET_LINK] })), 0);
     });
     const outcome = await apps.walletOutcome;
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'session_mismatch' } });
@@ -111,7 +122,7 @@ describe('a malicious app that can open both apps’ links', () => {
       impostor = createIdentifiers({ sessionId: message.sessionId, walletAccountId: 'attacker-1', deviceId: 'device-attacker' });
       const answer = encodeMessageUrl(BANK_RETURN, impostor, { allowedUrls: [BANK_RETURN] });
       setTimeout(() => apps!.bankChannel.handleUrl(answer), 0);
-    });
+    }, { buildDelayMs: 150 });
     const outcome = await apps.walletOutcome;
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'wallet_account_mismatch' } });
     const rejected = apps.issuerEvents.filter((e) => e.type === 'message_rejected').map((e) => e.error.code);
