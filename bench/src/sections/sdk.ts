@@ -111,7 +111,7 @@ class ScriptedIssuerChannel extends BaseAppChannel {
  * token stored, result sent). The token service is a stub that answers at
  * once with access data encrypted to the device key ahead of time.
  */
-async function runWallet(fx: Fixture, params: BenchParams, floor: Task): Promise<BenchRow[]> {
+export async function runWallet(fx: Fixture, params: BenchParams, floor: Task): Promise<BenchRow[]> {
   const device = await generateEncryptionKey({ kid: 'device-bench' });
   const accessData: AccessData = {
     tokenReferenceId: 'tok_bench0000000000000000',
