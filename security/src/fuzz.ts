@@ -14,7 +14,7 @@ import { CANARY_PAN, findCanary } from './canary.js';
  * CI; set `PUSHPROV_FUZZ_SEED` to explore others), `runs` runs (scaled by
  * `PUSHPROV_FUZZ_SCALE`), and a per-run time limit so a hang fails the run.
  */
-export function fuzzParameters(runs: number, timeoutMs = 2_000): fc.Parameters<unknown> {
+export function fuzzParameters(runs: number, timeoutMs = 5_000): fc.Parameters<unknown> {
   const scale = Number(process.env.PUSHPROV_FUZZ_SCALE ?? '1');
   return {
     seed: Number(process.env.PUSHPROV_FUZZ_SEED ?? '20270314'),

@@ -7,7 +7,7 @@
 // typed error; nothing throws out of an event handler; nothing is left
 // unhandled.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppMessage, type ProvisioningError, URL_MESSAGE_PARAM, createMemoryChannelPair, createUrlChannel, parseAppMessage, toBase64Url } from '@pushprov/protocol';
 import { createPopupWalletChannel } from '@pushprov/issuer-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk';
@@ -17,6 +17,9 @@ import { NOW_SECONDS, createIdentifiers } from '../src/sandbox.js';
 
 const BANK = 'https://bank.example';
 const WALLET_ORIGIN = 'https://wallet.example';
+
+// Bounded runs, each with its own time limit; the whole test may take longer on a busy CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const guard = guardUnhandled();
 beforeAll(() => guard.install());

@@ -6,7 +6,7 @@
 // low bits of a base64url character), exactly the original content: no
 // mutation may ever be accepted as something else. Each run has a time limit.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type AccessData,
   type Invocation,
@@ -26,6 +26,9 @@ import {
 import { fuzzParameters, guardUnhandled, mutatedCompact, mutatedHeader, mutatedJson, mutatedText, typedOutcomeAsync } from '../src/fuzz.js';
 import { encryptCompact, signCompact } from '../src/jose-craft.js';
 import { ISSUER_ID, NOW_SECONDS, SERVICE_ID, type Sandbox, WALLET, buildRequest, createDeviceKey, createSandbox } from '../src/sandbox.js';
+
+// Bounded runs, each with its own time limit; the whole test may take longer on a busy CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const guard = guardUnhandled();
 let sb: Sandbox;

@@ -7,7 +7,7 @@
 // answer, header or log line carries the canary PAN; the service is healthy
 // and still issues tokens afterwards.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ERROR_CATALOG,
   isErrorCode,
@@ -26,6 +26,9 @@ import { fuzzParameters, guardUnhandled, hostileJson, hostileString, mutatedComp
 import { type Harness, startHarness } from '../src/harness.js';
 import { type HttpResult, postSubmission, send } from '../src/http.js';
 import { API_KEY, OTHER_API_KEY, SERVICE_ID, type Sandbox, WALLET, buildRequest, createSandbox } from '../src/sandbox.js';
+
+// Bounded runs, each with its own time limit; the whole test may take longer on a busy CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const guard = guardUnhandled();
 let sb: Sandbox;

@@ -6,7 +6,7 @@
 // carries no canary. Seeded and bounded (see security/src/fuzz.ts).
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type AppMessage,
   URL_MESSAGE_PARAM,
@@ -32,6 +32,9 @@ import {
 } from '@pushprov/protocol';
 import { CANARY_CARD, NOW_SECONDS, createIdentifiers } from '../src/sandbox.js';
 import { fuzzParameters, guardUnhandled, hostileJson, hostileString, mutatedJson, mutatedText, typedOutcome } from '../src/fuzz.js';
+
+// Bounded runs, each with its own time limit; the whole test may take longer on a busy CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const guard = guardUnhandled();
 beforeAll(() => guard.install());
