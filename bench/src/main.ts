@@ -5,6 +5,7 @@
  *
  * Usage (from the repository root): `pnpm bench [-- --quick] [-- --out FILE] [-- --only a,b]`
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -90,9 +91,17 @@ try {
 
 applyFloors(rows);
 const targets = checkTargets(rows, samples);
+const gitCommit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: benchDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
 const report: BenchReport = {
   schema: 'pushprov-bench/1',
   mode: params.mode,
+  gitCommit,
   startedAt: new Date(started).toISOString(),
   durationSeconds: round((Date.now() - started) / 1000, 1),
   machine: {

@@ -36,6 +36,7 @@ describe('pnpm bench --quick', () => {
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.loadAverageBefore).toHaveLength(3);
     expect(report.command).toContain('--quick');
+    expect(report.gitCommit).toMatch(/^([0-9a-f]{7,}|unknown)$/);
   });
 
   it('has a line for every measurement of the issue', () => {

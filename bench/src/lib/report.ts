@@ -47,6 +47,8 @@ export interface TargetCheck {
 export interface BenchReport {
   schema: 'pushprov-bench/1';
   mode: 'quick' | 'full';
+  /** The commit measured (`git rev-parse --short HEAD`; the work tree may differ). */
+  gitCommit: string;
   startedAt: string;
   durationSeconds: number;
   machine: {
