@@ -60,7 +60,8 @@ export interface IssuerBackendHandlerOptions<User> {
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM: true` keeps a leading byte-order mark, so the strict JSON parser refuses it (`invalid_json`) instead of the decoder dropping it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 async function readBody(request: Request, maxBytes: number): Promise<string> {
   const declared = request.headers.get('content-length');
