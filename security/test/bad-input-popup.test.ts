@@ -11,6 +11,8 @@ import {
   type ErrorCode,
   type Identifiers,
   type Invocation,
+  canonicalJson,
+  generateSigningKey,
   openProvisioningRequest,
   parseInvocation,
   parseProvisioningRequestMessage,
@@ -29,6 +31,7 @@ import { describe as describeValue } from '../src/canary.js';
 import { countRows } from '../src/database.js';
 import { expectNoCanary } from '../src/expectations.js';
 import { FakeBrowser, type FakeWindow, until } from '../src/fake-browser.js';
+import { signCompact } from '../src/jose-craft.js';
 import { type Harness, startHarness } from '../src/harness.js';
 import {
   API_KEY,
@@ -270,7 +273,7 @@ function invocation(overrides: Partial<Invocation> = {}): Invocation {
 
 const seen = new Map<string, ReturnType<typeof createWallet>>();
 
-function startWallet(options: { seenKey?: string } = {}): WalletWorld {
+function startWallet(options: { seenKey?: string; trusted?: boolean } = {}): WalletWorld {
   const browser = new FakeBrowser();
   const bank = browser.window(BANK);
   const page = browser.window(WALLET_ORIGIN);
@@ -284,6 +287,7 @@ function startWallet(options: { seenKey?: string } = {}): WalletWorld {
       tokenService: createHttpTokenServiceClient({ baseUrl: h.url, auth: { apiKey: API_KEY }, maxRetries: 0 }),
       tokenStore: tokens,
       clock: sb.clock,
+      ...(options.trusted ? { trustedIssuers: { [ISSUER_ID]: { keys: [sb.issuer.publicJwk] } } } : {}),
     });
   const w = options.seenKey ? (seen.get(options.seenKey) ?? seen.set(options.seenKey, make()).get(options.seenKey)!) : make();
   const events: WalletEvent[] = [];
@@ -384,5 +388,48 @@ describe('the wallet opener channel refuses', () => {
     expectNoCanary(describeValue(world.events), 'the wallet events');
     expectNoCanary(JSON.stringify(world.browser.posts), 'the posted messages');
     expect(walletPosts(world).every((p) => p.targetOrigin === BANK)).toBe(true);
+  });
+});
+
+describe('a wallet that requires signed invocations refuses', () => {
+  /** The invocation with a signature made over its canonical JSON under `header` by `key`. */
+  async function signedWith(header: Record<string, unknown>, key: Parameters<typeof signCompact>[2], hmacSecret?: Uint8Array): Promise<Invocation> {
+    const unsigned = invocation({ account: { last4: '8290', network: 'visa', issuerName: 'Bank Sec' } });
+    return { ...unsigned, signature: await signCompact(header, canonicalJson(unsigned), key, hmacSecret ? { hmacSecret } : { signature: (s) => (s.length === 0 ? new Uint8Array([0]) : s) }) };
+  }
+
+  async function expectRejected(signed: Invocation, code: ErrorCode) {
+    const world = startWallet({ trusted: true });
+    world.bank.postTo(world.page, JSON.stringify(signed));
+    const outcome = await world.session.outcome;
+    expect(outcome).toMatchObject({ status: 'rejected', error: { code } });
+    expect(walletPosts(world)).toEqual([]);
+  }
+
+  it('(the baseline) the same invocation signed correctly by hand is accepted: identifiers are sent', async () => {
+    const world = startWallet({ trusted: true });
+    world.bank.postTo(world.page, JSON.stringify(await signedWith({ alg: 'ES256', kid: sb.issuer.publicJwk.kid, typ: 'pushprov-invocation+jwt' }, sb.issuer.privateJwk)));
+    await until(() => walletPosts(world).length > 0);
+    expect(walletPosts(world).map((p) => JSON.parse(p.data as string).type)).toEqual(['identifiers']);
+  });
+
+  it('an invocation signature with alg none: jws_header_rejected, nothing sent', async () => {
+    await expectRejected(await signedWith({ alg: 'none', kid: sb.issuer.publicJwk.kid, typ: 'pushprov-invocation+jwt' }, undefined), 'jws_header_rejected');
+  });
+
+  it('an invocation signed by an attacker key carried in the header (jwk): jws_header_rejected, nothing sent', async () => {
+    const attacker = await generateSigningKey({ alg: 'ES256', kid: sb.issuer.publicJwk.kid });
+    await expectRejected(await signedWith({ alg: 'ES256', kid: attacker.publicJwk.kid, typ: 'pushprov-invocation+jwt', jwk: attacker.publicJwk }, attacker.privateJwk), 'jws_header_rejected');
+  });
+
+  it('an invocation HS256-signed with the issuer public key as secret: jws_header_rejected, nothing sent', async () => {
+    await expectRejected(
+      await signedWith({ alg: 'HS256', kid: sb.issuer.publicJwk.kid, typ: 'pushprov-invocation+jwt' }, undefined, Buffer.from(JSON.stringify(sb.issuer.publicJwk))),
+      'jws_header_rejected',
+    );
+  });
+
+  it('an invocation signed with the request typ (cross-message confusion): jws_header_rejected, nothing sent', async () => {
+    await expectRejected(await signedWith({ alg: 'ES256', kid: sb.issuer.publicJwk.kid, typ: 'pushprov-request+jwt' }, sb.issuer.privateJwk), 'jws_header_rejected');
   });
 });
