@@ -104,6 +104,30 @@ describe('the in-memory channel pair', () => {
 });
 
 describe('waitForMessage', () => {
+  it('takes a matching message that was queued before it started waiting', async () => {
+    const { issuer, wallet } = createMemoryChannelPair();
+    await issuer.send(sampleResult());
+    await tick();
+    const rejected: string[] = [];
+    await expect(waitForMessage(wallet, isResult, { timeoutMs: 1_000, onRejected: (m) => rejected.push(m.type) })).resolves.toEqual(sampleResult());
+    expect(rejected).toEqual([]);
+  });
+
+  it('stops at the first queued match and leaves no listener behind', async () => {
+    const { issuer, wallet } = createMemoryChannelPair();
+    await issuer.send(sampleResult());
+    await issuer.send(sampleResult());
+    await tick();
+    const rejected: string[] = [];
+    await waitForMessage(wallet, isResult, { onRejected: (m) => rejected.push(m.type) });
+    const later: AppMessage[] = [];
+    wallet.subscribe((m) => later.push(m));
+    await issuer.send(sampleInvocation());
+    await tick();
+    expect(rejected).toEqual([]);
+    expect(later.map((m) => m.type)).toEqual(['invocation']);
+  });
+
   it('resolves with the first accepted message and passes the others to onRejected', async () => {
     const { issuer, wallet } = createMemoryChannelPair();
     const rejected: string[] = [];

@@ -166,6 +166,7 @@ describe('display names', () => {
     ['山田 太郎'],
     ['José Ñúñez-O’Brien'],
     ['Ada'],
+    ['می\u200cخواهم (Persian, with a zero-width non-joiner)'],
   ])('accepts %s', (value) => {
     expect(name(value)).toBeUndefined();
   });
@@ -182,6 +183,10 @@ describe('display names', () => {
     ['RLM mark', 'Ada\u200f'.concat('x')],
     ['Arabic letter mark', 'Ada\u061cx'],
     ['line separator', 'Ada\u2028Lovelace'],
+    ['zero-width space', 'Ada\u200bLovelace'],
+    ['soft hyphen', 'Ada\u00adLovelace'],
+    ['word joiner', 'Ada\u2060Lovelace'],
+    ['byte-order mark', 'Ada\ufeffLovelace'],
     ['decomposed (NFD) accent', 'Zoe\u0308'],
     ['decomposed Å', 'A\u030angström'],
     ['lone high surrogate', 'Ada\ud800'],

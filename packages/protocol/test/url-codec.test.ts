@@ -28,6 +28,10 @@ function decodeCode(url: unknown, options: UrlCodecOptions = allowed): string {
 }
 
 describe('encodeMessageUrl / decodeMessageUrl', () => {
+  it('refuses a byte-order mark before the JSON text (the decoder must not drop it)', () => {
+    expect(decodeCode(`${WALLET}#pp=${b64(`\uFEFF${JSON.stringify(sampleInvocation())}`)}`)).toBe('invalid_json');
+  });
+
   it('round-trips a message in the fragment', () => {
     const url = encodeMessageUrl(WALLET, sampleInvocation(), allowed);
     expect(url.startsWith(`${WALLET}#${URL_MESSAGE_PARAM}=`)).toBe(true);

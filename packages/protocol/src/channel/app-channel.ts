@@ -70,18 +70,25 @@ export function waitForMessage<T extends AppMessage>(
       return;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // subscribe() may deliver queued messages synchronously, before it has
+    // returned: settle through a flag, and unsubscribe once it has returned.
+    let settled = false;
+    let unsubscribe: (() => void) | undefined;
+    let offClose: (() => void) | undefined;
     const cleanup = () => {
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      unsubscribe();
-      offClose();
+      unsubscribe?.();
+      offClose?.();
       options.signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => {
       cleanup();
       reject(abortError(options.signal!));
     };
-    const unsubscribe = channel.subscribe(
+    unsubscribe = channel.subscribe(
       (message) => {
+        if (settled) return;
         if (accept(message)) {
           cleanup();
           resolve(message);
@@ -89,9 +96,15 @@ export function waitForMessage<T extends AppMessage>(
           options.onRejected?.(message);
         }
       },
-      (error) => options.onError?.(error),
+      (error) => {
+        if (!settled) options.onError?.(error);
+      },
     );
-    const offClose = channel.onClose((reason) => {
+    if (settled) {
+      unsubscribe();
+      return;
+    }
+    offClose = channel.onClose((reason) => {
       cleanup();
       reject(reason);
     });

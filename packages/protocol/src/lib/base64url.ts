@@ -12,7 +12,9 @@ export function fromBase64Url(text: string): Uint8Array {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text, so strict parsers refuse it
+// instead of the decoder silently dropping it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** UTF-8 encodes a string. */
 export function utf8(text: string): Uint8Array {

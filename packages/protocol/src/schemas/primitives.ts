@@ -13,9 +13,11 @@ export const zVersion = /* @__PURE__ */ z.literal(PROTOCOL_VERSION);
  */
 export const ppCode = (code: string) => ({ params: { ppCode: code } });
 
-// C0 and C1 controls, DEL, and the Unicode bidi controls (LRM/RLM/ALM,
-// embeddings, overrides, isolates), plus line/paragraph separators.
-const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+// C0 and C1 controls, DEL, the Unicode bidi controls (LRM/RLM/ALM,
+// embeddings, overrides, isolates), line/paragraph separators, and invisible
+// characters that let two names look alike (soft hyphen, zero-width space,
+// word joiner and invisible operators, BOM). ZWNJ/ZWJ stay: scripts need them.
+const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff]/;
 
 // A UTF-16 surrogate without its partner: not a character, and not
 // representable in UTF-8 (so a strict JSON parser on the other side refuses it).
@@ -28,7 +30,7 @@ export const zDisplayText = (max: number) =>
     z.maxLength(max),
     z.refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode'),
     z.refine((s) => s.normalize('NFC') === s, 'must be NFC normalised'),
-    z.refine((s) => !CONTROL_OR_BIDI.test(s), 'must not contain control or bidi characters'),
+    z.refine((s) => !CONTROL_OR_BIDI.test(s), 'must not contain control, bidi or invisible characters'),
     z.refine((s) => s.trim() === s, 'must not have leading or trailing spaces'),
   );
 
