@@ -358,3 +358,49 @@ describe('createHttpTokenServiceClient: bearer token from the host', () => {
     expect(seen).toHaveLength(0);
   });
 });
+
+describe('createHttpTokenServiceClient: redirects', () => {
+  it('asks fetch never to follow a redirect', async () => {
+    const inits: unknown[] = [];
+    const { client: spy } = client([], {
+      fetch: async (_url, init) => {
+        inits.push(init.redirect);
+        return new Response(JSON.stringify(RESPONSE), { status: 201, headers: { 'content-type': 'application/json' } });
+      },
+    });
+    await expect(spy.submit(SUBMISSION)).resolves.toEqual(RESPONSE);
+    expect(inits).toEqual(['error']);
+  });
+
+  it('over real HTTP, never re-sends the submission to where a 307 points', async () => {
+    const { createServer } = await import('node:http');
+    let elsewhereHits = 0;
+    const elsewhere = createServer((_req, res) => {
+      elsewhereHits++;
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(RESPONSE));
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}/v1/provisioning-requests`;
+    let redirects = 0;
+    const redirecting = createServer((_req, res) => {
+      redirects++;
+      res.writeHead(307, { location: target }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = createHttpTokenServiceClient({
+        baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`,
+        auth: { apiKey: 'sk_test_123' },
+        maxRetries: 1,
+        sleep: async () => {},
+      });
+      const error = await failure(c.submit(SUBMISSION));
+      expect(error.code).toBe('network_error');
+      expect(redirects).toBe(2);
+      expect(elsewhereHits).toBe(0);
+    } finally {
+      await new Promise((resolve) => redirecting.close(resolve));
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+});

@@ -48,6 +48,7 @@ export type FetchLike = (
     headers: Record<string, string>;
     body: string;
     signal: AbortSignal;
+    redirect: 'error';
     credentials?: 'omit' | 'same-origin' | 'include';
   },
 ) => Promise<FetchResponseLike>;
@@ -181,7 +182,8 @@ export function createBackendRequestSource(options: BackendRequestSourceOptions)
         let response: FetchResponseLike;
         let text: string;
         try {
-          const init: Parameters<FetchLike>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal };
+          // Never follow a redirect: it would re-send the identifiers (and credentials) elsewhere.
+          const init: Parameters<FetchLike>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' };
           if (options.credentials !== undefined) init.credentials = options.credentials;
           response = await fetchImpl(url, init);
           const declared = Number(response.headers.get('content-length') ?? '0');

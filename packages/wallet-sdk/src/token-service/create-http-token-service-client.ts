@@ -49,7 +49,7 @@ export interface FetchResponseLike {
  */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'error' },
 ) => Promise<FetchResponseLike>;
 
 /**
@@ -279,7 +279,8 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     try {
       const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
       if (!fetchImpl) throw createError('configuration_invalid', 'No fetch is available: pass one in the options');
-      const init = { method, headers: { ...headers, Authorization: await authorization() }, signal: controller.signal };
+      // Never follow a redirect: it would re-send the submission and its idempotency key elsewhere.
+      const init = { method, headers: { ...headers, Authorization: await authorization() }, signal: controller.signal, redirect: 'error' as const };
       let response: FetchResponseLike;
       let text: string;
       try {
