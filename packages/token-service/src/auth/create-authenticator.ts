@@ -99,9 +99,12 @@ export function createAuthenticator(config: TokenServiceConfig, options: { repla
       const key = assertionReplayKey(provider.id, verified.jti);
       const now = clock.now();
       sweep(now);
-      if (usedAssertions.has(key) || (await options.replay.has(key))) return refuse('The client assertion was already used');
+      if (usedAssertions.has(key)) return refuse('The client assertion was already used');
+      // Claim it before any await, so concurrent requests carrying the same
+      // assertion cannot all pass the durable check below.
       const expiresAt = (verified.exp + skew) * 1000;
       usedAssertions.set(key, expiresAt);
+      if (await options.replay.has(key)) return refuse('The client assertion was already used');
       return { walletProviderId: provider.id, method: 'client_assertion', assertionReplay: { key, expiresAt } };
     }
 
