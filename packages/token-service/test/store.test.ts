@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, createMemoryStore, openSqliteStore } from '../src/index.js';
 import { createTempDir } from './helpers.js';
-import { describeStoreContract, makeCommit } from './store-contract.js';
+import { describeStoreContract, makeCommit, makeIdempotency, makeToken, makeVault } from './store-contract.js';
 
 describeStoreContract('memory', () => ({ open: () => createMemoryStore() }), { durable: false });
 
@@ -62,6 +62,39 @@ describe('SQLite store specifics', () => {
       }),
     ).toThrow(/UNIQUE/);
     db.close();
+    temp.remove();
+  });
+  it('gives each of the commits written together (one transaction) its own outcome, and writes only the ones that succeed', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const store = openSqliteStore(path);
+    const first = makeCommit();
+    const sameKey = makeCommit({ idempotency: makeIdempotency({ key: first.idempotency.key }) });
+    const twin = makeToken();
+    const sameCard = makeCommit({ issuance: { token: twin, vault: makeVault(twin, { panFingerprint: first.issuance!.vault.panFingerprint }) } });
+    const sameRef = makeCommit({ issuance: { token: { ...makeToken(), tokenReferenceId: first.issuance!.token.tokenReferenceId }, vault: first.issuance!.vault } });
+    const last = makeCommit();
+    // Asked for in one turn of the event loop: one shared transaction, one savepoint each.
+    const settled = await Promise.allSettled([first, sameKey, sameCard, sameRef, last].map((input) => store.commit(input)));
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : { rejected: (s.reason as { code: string }).code }))).toEqual([
+      { ok: true },
+      { ok: false, conflict: 'idempotency' },
+      { ok: false, conflict: 'already_provisioned', tokenReferenceId: first.issuance!.token.tokenReferenceId },
+      { rejected: 'internal_error' },
+      { ok: true },
+    ]);
+    // A commit asked for just before close is written, not dropped.
+    const atClose = makeCommit();
+    const closing = store.commit(atClose);
+    await store.close();
+    expect(await closing).toEqual({ ok: true });
+    const reopened = openSqliteStore(path);
+    expect(await reopened.tokens.count()).toBe(3);
+    expect(await reopened.idempotency.count()).toBe(3);
+    expect(await reopened.replay.count()).toBe(3);
+    expect(await reopened.idempotency.find(sameKey.idempotency.scope, sameKey.idempotency.key)).toEqual(first.idempotency);
+    expect(await reopened.tokens.find(atClose.issuance!.token.tokenReferenceId)).toEqual(atClose.issuance!.token);
+    await reopened.close();
     temp.remove();
   });
 });

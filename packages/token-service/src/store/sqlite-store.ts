@@ -164,8 +164,12 @@ class Conflict {
 /**
  * Opens (creating if needed) a SQLite {@link TokenServiceStore} with
  * better-sqlite3: WAL journal, `synchronous = FULL` by default (every
- * acknowledged commit is on disk), foreign keys on, `STRICT` tables. One
- * `BEGIN IMMEDIATE` transaction per {@link TokenServiceStore.commit}. Unique
+ * acknowledged commit is on disk), foreign keys on, `STRICT` tables. Each
+ * {@link TokenServiceStore.commit} is its own all-or-nothing unit; commits
+ * asked for in the same turn of the event loop share one `BEGIN IMMEDIATE`
+ * transaction (group commit: one WAL sync for all of them), each inside its
+ * own savepoint, and none is acknowledged before that transaction is on
+ * disk. Unique
  * constraints (token number hash, card per wallet account and device, replay
  * key, idempotency key) are enforced by the database itself.
  *
@@ -269,6 +273,69 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     return fn();
   };
 
+  /** The outcome of one commit, or the error it fails with. */
+  const settle = (error: unknown): CommitOutcome => {
+    if (error instanceof Conflict) return error.outcome;
+    if (error instanceof InternalError) throw error;
+    throw new InternalError('internal_error', 'The provisioning could not be stored', { cause: error });
+  };
+
+  // Group commit. Commits asked for in one turn of the event loop are written
+  // in one transaction, so they share one WAL sync (with synchronous = FULL,
+  // the sync is most of a commit's cost). Each runs in its own savepoint
+  // (better-sqlite3 nests transactions that way), so a conflict or failure
+  // rolls back that commit alone, exactly as in a transaction of its own.
+  // Every caller is answered only after the shared COMMIT has returned, so
+  // an acknowledged commit is as durable as before; if the transaction is
+  // lost (the COMMIT fails, or SQLite rolled it back), nothing of the batch
+  // was written and every commit of it fails.
+  type Pending = { input: CommitInput; resolve: (outcome: CommitOutcome) => void; reject: (error: unknown) => void };
+  let pending: Pending[] = [];
+  const writeBatch = db.transaction((batch: readonly Pending[]): { outcome?: CommitOutcome; error?: unknown }[] =>
+    batch.map(({ input }) => {
+      try {
+        return { outcome: write(input) };
+      } catch (error) {
+        if (!db.inTransaction) throw error;
+        return { error };
+      }
+    }),
+  );
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    if (batch.length === 1) {
+      const { input, resolve, reject } = batch[0]!;
+      try {
+        resolve(guard(() => write.immediate(input)));
+      } catch (error) {
+        try {
+          resolve(settle(error));
+        } catch (failure) {
+          reject(failure);
+        }
+      }
+      return;
+    }
+    let results: { outcome?: CommitOutcome; error?: unknown }[];
+    try {
+      results = guard(() => writeBatch.immediate(batch));
+    } catch (error) {
+      const failure = error instanceof InternalError ? error : new InternalError('internal_error', 'The provisioning could not be stored', { cause: error });
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const { outcome, error } = results[i]!;
+      try {
+        p.resolve(outcome ?? settle(error));
+      } catch (failure) {
+        p.reject(failure);
+      }
+    });
+  };
+
   return {
     tokens: {
       async find(tokenReferenceId) {
@@ -318,15 +385,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       },
     },
     async commit(input) {
-      return guard(() => {
-        try {
-          return write.immediate(input);
-        } catch (error) {
-          if (error instanceof Conflict) return error.outcome;
-          if (error instanceof InternalError) throw error;
-          throw new InternalError('internal_error', 'The provisioning could not be stored', { cause: error });
-        }
-      });
+      return guard(
+        () =>
+          new Promise<CommitOutcome>((resolve, reject) => {
+            if (pending.length === 0) setImmediate(flush);
+            pending.push({ input, resolve, reject });
+          }),
+      );
     },
     async purgeExpired(nowMs) {
       return guard(() =>
@@ -337,6 +402,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       );
     },
     async close() {
+      // Commits already asked for are written, not dropped.
+      flush();
       if (db.open) db.close();
     },
   };
