@@ -6,7 +6,7 @@ import { PAN, seededRandom } from './helpers.js';
 const key = (fill: number) => new Uint8Array(32).fill(fill);
 
 describe('vault cipher', () => {
-  const cipher = createVaultCipher({ keys: [{ id: 'kek-1', key: key(1) }], fingerprintKey: key(7), random: seededRandom('vault') });
+  const cipher = createVaultCipher({ keys: [{ id: 'kek-1', key: key(1) }], fingerprintKey: key(7) });
 
   it('seals with AES-256-GCM and opens only for the same purpose and context', () => {
     const sealed = cipher.seal(PAN, 'card', 'tok_1');
@@ -31,6 +31,8 @@ describe('vault cipher', () => {
     }
     expect(() => cipher.open(sealed.replace('kek-1', 'kek-9'), 'card', 'tok_1')).toThrow(/could not be opened/);
     expect(() => cipher.open('garbage', 'card', 'tok_1')).toThrow(expect.objectContaining({ code: 'internal_error' }));
+    const shortIv = parts.map((p, i) => (i === 2 ? p.slice(0, 8) : p)).join('.');
+    expect(() => cipher.open(shortIv, 'card', 'tok_1')).toThrow(expect.objectContaining({ code: 'internal_error' }));
   });
 
   it('rotates: the first key seals, older keys still open', () => {

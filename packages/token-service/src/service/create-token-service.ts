@@ -111,11 +111,11 @@ export interface TokenService {
 
 const MAX_COMMIT_ATTEMPTS = 8;
 
-function createCipher(config: TokenServiceConfig, random: RandomSource): VaultCipher {
+function createCipher(config: TokenServiceConfig): VaultCipher {
   const keks = config.keys.vault.keks.map((k) => ({ id: k.id, key: new Uint8Array(Buffer.from(k.key, 'base64url')) }));
   const fingerprintKey =
     config.keys.vault.fingerprintKey === undefined ? deriveFingerprintKey(keks[0]!.key) : new Uint8Array(Buffer.from(config.keys.vault.fingerprintKey, 'base64url'));
-  return createVaultCipher({ keys: keks, fingerprintKey, random });
+  return createVaultCipher({ keys: keks, fingerprintKey });
 }
 
 /**
@@ -177,7 +177,7 @@ export function createTokenService(
   const resolved = parseConfig(config, options.configOptions);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
-  const cipher = createCipher(resolved, random);
+  const cipher = createCipher(resolved);
   const issuers = new Map(resolved.issuers.map((i) => [i.id, i]));
   const providers = new Set(resolved.walletProviders.map((p) => p.id));
   const decryptionKeys: Jwks = resolved.keys.encryptionKeys;

@@ -1,5 +1,5 @@
 import { type KeyObject, createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
-import { InternalError, type RandomSource, fingerprintPan, fromBase64Url, secureRandom, toBase64Url } from '@pushprov/protocol';
+import { InternalError, fingerprintPan, fromBase64Url, secureRandom, toBase64Url } from '@pushprov/protocol';
 
 /** A key-encryption key: an id (stored beside each ciphertext) and 32 bytes. */
 export interface VaultKey {
@@ -63,8 +63,10 @@ export function deriveFingerprintKey(kek: Uint8Array): Uint8Array {
  * const sealed = cipher.seal(JSON.stringify(card), 'card', tokenReferenceId);
  * ```
  */
-export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerprintKey: Uint8Array; random?: RandomSource }): VaultCipher {
-  const random = options.random ?? secureRandom;
+export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerprintKey: Uint8Array }): VaultCipher {
+  // IVs always come from the platform CSPRNG, never from an injected source:
+  // a deterministic source could repeat an IV under the same key.
+  const random = secureRandom;
   if (options.keys.length === 0) throw new InternalError('configuration_invalid', 'At least one vault key is required');
   const keys = new Map<string, KeyObject>();
   for (const { id, key } of options.keys) {
@@ -98,7 +100,7 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
       if (parts.length !== 5 || parts[0] !== VERSION) return fail();
       const [, keyId, ivText, ctText, tagText] = parts as [string, string, string, string, string];
       const key = keys.get(keyId);
-      if (!key) return fail();
+      if (!key || !/^[A-Za-z0-9_-]{16}$/.test(ivText)) return fail();
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, fromBase64Url(ivText), { authTagLength: 16 });
         decipher.setAAD(aad(keyId, purpose, context));
