@@ -446,6 +446,13 @@ describe('claims', () => {
     expect(await open(await sealWith({ iat: String(f.claims.iat) }))).toBe('invalid_claims');
   });
 
+  it('reads the issuer of deeply nested (but allowed) signed claims, and refuses them as invalid_claims', async () => {
+    // Nested 10 levels: within section 3's 16, so the issuer is found and the schema decides.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10; i++) deep = { a: deep };
+    expect(await open(await sealWith({ extra: deep }))).toBe('invalid_claims');
+  });
+
   it('refuses a card with a non-ASCII or Luhn-invalid PAN, or an impossible month, as card_invalid', async () => {
     const card = f.claims.card!;
     expect(await open(await sealWith({ card: { ...card, pan: '٤١١١١١١١١١١١١١١١' } }))).toBe('card_invalid');

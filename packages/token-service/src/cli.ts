@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isProvisioningError, redactPans, toPublicJwk } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
@@ -55,6 +55,9 @@ async function generateKeys(argv: string[]): Promise<void> {
   const keySet = await generateKeySet(kid === undefined ? {} : { kid });
   try {
     writeFileSync(out, `${JSON.stringify(keySet, null, 2)}\n`, { mode: 0o600, flag: values.force ? 'w' : 'wx' });
+    // `mode` applies only when the file is created: an overwritten file keeps
+    // its old permissions, so set them explicitly.
+    chmodSync(out, 0o600);
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new UsageError(code === 'EEXIST' ? `${out} exists; pass --force to overwrite it` : `cannot write ${out} (${code ?? 'error'})`);

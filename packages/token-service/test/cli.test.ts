@@ -1,7 +1,7 @@
 // The `token-service` CLI as a spawned process (from source through tsx):
 // keys generate, config check, start; SIGKILL and restart lose nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -86,6 +86,12 @@ describe('token-service CLI', () => {
     const again = spawnCli(['keys', 'generate', '--out', file]);
     expect((await withTimeout(again.exit, 20_000, 'keys generate again')).code).toBe(2);
     expect(again.stderr()).toContain('exists; pass --force');
+
+    // --force over a file that was world-readable leaves it private too.
+    chmodSync(file, 0o644);
+    const forced = spawnCli(['keys', 'generate', '--out', file, '--force']);
+    expect((await withTimeout(forced.exit, 20_000, 'keys generate --force')).code).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('config check lists every mistake and exits 2; usage errors exit 2', async () => {

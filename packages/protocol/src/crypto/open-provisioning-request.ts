@@ -123,7 +123,7 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
   // 4. issuer key by iss + kid (iss read from the not yet verified payload only to pick the key)
   let iss: unknown;
   try {
-    const payload = parseStrictJson(fromUtf8(fromBase64Url(jws.split('.')[1]!)), { maxLength: 8192, maxDepth: 6 });
+    const payload = parseStrictJson(fromUtf8(fromBase64Url(jws.split('.')[1]!)), { maxLength: 8192, maxDepth: 16 });
     iss = (payload as { iss?: unknown } | null)?.iss;
   } catch (cause) {
     throw new CryptoError('unknown_issuer', 'The request names no issuer', { cause });
@@ -153,7 +153,7 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
   // 6. claims schema
   let claimsJson: unknown;
   try {
-    claimsJson = parseStrictJson(fromUtf8(payloadBytes), { maxLength: 8192, maxDepth: 6 });
+    claimsJson = parseStrictJson(fromUtf8(payloadBytes), { maxLength: 8192, maxDepth: 16 });
   } catch (cause) {
     throw new SchemaError('invalid_claims', 'The signed payload is not strict JSON', { cause });
   }
