@@ -27,13 +27,22 @@ export function linkController(parent?: AbortSignal): LinkedController {
   };
 }
 
+/** Throws the signal's typed error when it is aborted. Call before starting a step's work. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw abortError(signal);
+}
+
 /**
  * Settles with `promise`, or rejects with the signal's typed error as soon as
  * `signal` aborts, whichever comes first. For host callbacks that may ignore
- * the signal they are given.
+ * the signal they are given. An abandoned `promise` that rejects later is
+ * handled (ignored), never left as an unhandled rejection.
  */
 export function raceSignal<T>(promise: Promise<T> | T, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    Promise.resolve(promise).catch(() => {});
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });

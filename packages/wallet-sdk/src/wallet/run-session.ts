@@ -20,7 +20,7 @@ import {
   toPublicJwk,
   waitForMessage,
 } from '@pushprov/protocol';
-import { linkController, raceSignal } from '../lib/abort.js';
+import { linkController, raceSignal, throwIfAborted } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
@@ -60,6 +60,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   try {
     invocation = await waitForInvocation(channel, hooks);
     setState('verifying_invocation');
+    throwIfAborted(signal);
     ({ verified } = await raceSignal(checkInvocation(invocation, context.policy), signal));
   } catch (error) {
     return { status: 'rejected', error: toProvisioningError(error) };
@@ -90,6 +91,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       (channel as unknown as { setPeerUrl(url: string): void }).setPeerUrl(invocation.replyTo);
     }
     setState('awaiting_consent', sessionId);
+    throwIfAborted(signal);
     const consented = await raceSignal(
       Promise.resolve().then(() => context.consent({ ...prompt, account: { ...prompt.account } }, { signal })),
       signal,
@@ -97,6 +99,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     if (consented !== true) throw createError('consent_denied', 'The user did not consent');
 
     setState('sending_identifiers', sessionId);
+    throwIfAborted(signal);
     const who = await raceSignal(Promise.resolve().then(context.identity), signal);
     const deviceKey = context.deviceKey === 'generate' ? await raceSignal(generateDeviceKey(), signal) : context.deviceKey;
     const nonce = createNonce(context.random);
@@ -115,6 +118,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     } catch (cause) {
       throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
     }
+    throwIfAborted(signal);
     await raceSignal(channel.send(identifiers), signal);
 
     setState('waiting_for_request', sessionId);
@@ -145,6 +149,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     };
     if (identifiers.devicePublicKey) submission.devicePublicKey = identifiers.devicePublicKey;
     const idempotencyKey = createId('idem', context.random);
+    throwIfAborted(signal);
     const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal }), signal);
 
     // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
