@@ -29,6 +29,21 @@ describe('createMemorySeenSessionStore bounds', () => {
     expect(store.remember('a', T0 + 10_000)).toBe(true);
   });
 
+  it('drops a key that expired, not the oldest live one, whatever order the expiries came in', async () => {
+    const clock = manualClock(T0);
+    const store = createMemorySeenSessionStore({ maxEntries: 3, clock });
+    store.remember('a', T0 + 10_000);
+    store.remember('short', T0 + 50);
+    store.remember('c', T0 + 20_000);
+    clock.advance(10);
+    // Full of live keys: the oldest ('a') goes.
+    expect(store.remember('d', T0 + 30_000)).toBe(true);
+    clock.advance(100);
+    // 'short' has expired now: it goes, and c and d stay.
+    expect(store.remember('e', T0 + 30_000)).toBe(true);
+    for (const key of ['c', 'd', 'e']) expect(store.remember(key, T0 + 30_000)).toBe(false);
+  });
+
   it('refuses a nonsensical bound', () => {
     for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
       expect(() => createMemorySeenSessionStore({ maxEntries })).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));

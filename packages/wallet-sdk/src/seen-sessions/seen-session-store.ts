@@ -60,6 +60,9 @@ export function createMemorySeenSessionStore(options: MemorySeenSessionStoreOpti
   const clock = options.clock ?? systemClock;
   // Map keeps insertion order: the first entry is the oldest.
   const entries = new Map<string, number>();
+  // A lower bound of the expiries held: while `now` is below it nothing has
+  // expired, so a full store skips the sweep (which visits every entry).
+  let earliestExpiry = Number.POSITIVE_INFINITY;
   return {
     remember(key, expiresAt) {
       const now = clock.now();
@@ -67,10 +70,17 @@ export function createMemorySeenSessionStore(options: MemorySeenSessionStoreOpti
       if (existing !== undefined && existing > now) return false;
       entries.delete(key);
       if (entries.size >= maxEntries) {
-        for (const [k, exp] of entries) if (exp <= now) entries.delete(k);
+        if (earliestExpiry <= now) {
+          earliestExpiry = Number.POSITIVE_INFINITY;
+          for (const [k, exp] of entries) {
+            if (exp <= now) entries.delete(k);
+            else if (exp < earliestExpiry) earliestExpiry = exp;
+          }
+        }
         while (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       }
       entries.set(key, expiresAt);
+      if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
       return true;
     },
   };
