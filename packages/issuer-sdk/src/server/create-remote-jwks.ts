@@ -5,6 +5,7 @@ import {
   type KeyJwk,
   type ProvisioningError,
   TransportError,
+  abortError,
   createError,
   parsePublicJwks,
   parseStrictJson,
@@ -172,6 +173,8 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
     );
 
   function refresh(options: { signal?: AbortSignal | undefined } = {}): Promise<Jwks> {
+    // A caller that already gave up (client gone) starts no download.
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     if (!inflight) {
       lastAttemptAt = clock.now();
       inflight = download().then(
@@ -187,6 +190,8 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
           throw error;
         },
       );
+      // Every waiter may leave before it settles: its failure is theirs to see, never an unhandled rejection.
+      inflight.catch(() => {});
     }
     const shared = inflight;
     // Each caller may stop waiting (its signal) without cancelling the shared fetch.
