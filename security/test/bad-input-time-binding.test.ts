@@ -3,6 +3,7 @@
 // instant and the first refused one, including the moment a replay record
 // expires and is purged.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '@pushprov/token-service';
 import { createClientAssertion, createSessionId, parseProvisioningResponse, replayKey } from '@pushprov/protocol';
 import { CANARY_PAN_2 } from '../src/canary.js';
 import { countRows, readReplayExpiry } from '../src/database.js';
@@ -115,12 +116,19 @@ describe('replay, up to and past the moment its record expires', () => {
   });
 });
 
-describe('idempotency records expire before requests can', () => {
-  it('with the same key and body after the record is purged, a used request is replayed, never issued twice', async () => {
-    const short = await createSandbox({ config: (c) => ({ ...c, lifetimes: { ...c.lifetimes, idempotencySeconds: 60 } }) });
+describe('idempotency records outlive the requests they answer', () => {
+  it('a configuration whose idempotency records would expire before its requests is refused', async () => {
+    const risky = await createSandbox({ config: (c) => ({ ...c, lifetimes: { ...c.lifetimes, idempotencySeconds: 60 } }) });
+    expect(() => parseConfig(risky.config)).toThrow(/idempotencySeconds/);
+  });
+
+  it('at the shortest allowed window, a retry after the record is purged finds its request expired, never issued twice', async () => {
+    const short = await createSandbox({
+      config: (c) => ({ ...c, lifetimes: { ...c.lifetimes, maxRequestSeconds: 60, clockSkewSeconds: 0, idempotencySeconds: 60 } }),
+    });
     const hs = await startHarness(short);
     try {
-      const { body } = await buildRequest(short, { lifetimeSeconds: 900 });
+      const { body } = await buildRequest(short, { lifetimeSeconds: 60 });
       const first = await postSubmission(hs.url, body, { idempotencyKey: 'retry-key-1' });
       expect(first.status).toBe(201);
       short.clock.set(NOW + 60_000 - 1);
@@ -129,7 +137,7 @@ describe('idempotency records expire before requests can', () => {
       expect(again.text).toBe(first.text);
       short.clock.set(NOW + 60_000);
       expect((await hs.server.service.purgeExpired()).idempotency).toBe(1);
-      await expectRefused(hs, () => postSubmission(hs.url, body, { idempotencyKey: 'retry-key-1' }), 'replayed');
+      await expectRefused(hs, () => postSubmission(hs.url, body, { idempotencyKey: 'retry-key-1' }), 'expired');
       expect(countRows(hs.dbPath).tokens).toBe(1);
     } finally {
       await hs.dispose();

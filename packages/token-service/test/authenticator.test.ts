@@ -19,3 +19,22 @@ describe('createAuthenticator: client assertions', () => {
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'unauthenticated' });
   });
 });
+
+describe('createAuthenticator: API keys', () => {
+  it('hashes a raw key that merely starts with "sha256:", so it still authenticates', async () => {
+    const fx = await createFixture();
+    const rawKey = 'sha256:not-a-hash-but-a-raw-key-of-enough-length';
+    const input = { ...fx.config, walletProviders: fx.config.walletProviders.map((p) => (p.id === WALLET ? { ...p, apiKeys: [rawKey] } : p)) };
+    const authenticate = createAuthenticator(parseConfig(input), { replay: { has: async () => false, count: async () => 0 }, clock: fx.clock });
+    await expect(authenticate(`Bearer ${rawKey}`)).resolves.toMatchObject({ walletProviderId: WALLET, method: 'api_key' });
+    await expect(authenticate('Bearer sha256:not-a-hash-but-a-raw-key-of-enough-lengtH')).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+});
+
+describe('parseConfig: lifetimes', () => {
+  it('refuses idempotency records shorter than the replay window of the requests they answer', async () => {
+    const fx = await createFixture();
+    expect(() => parseConfig({ ...fx.config, lifetimes: { idempotencySeconds: 600 } })).toThrow(/idempotencySeconds/);
+    expect(parseConfig({ ...fx.config, lifetimes: { idempotencySeconds: 1020 } }).lifetimes.idempotencySeconds).toBe(1020);
+  });
+});

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { type BinRange, InternalError, type Jwks, type KeyJwk, parseStrictJson } from '@pushprov/protocol';
 import type * as z from 'zod';
 import {
+  API_KEY_HASH,
   type KeySet,
   zKeySet,
   zPublicSigningJwks,
@@ -159,7 +160,9 @@ function readJson(path: string, baseDir: string, where: string, issues: string[]
 }
 
 function hashApiKey(key: string): string {
-  return key.startsWith('sha256:') ? key : `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  // Only a well-formed hash is taken as one (the schema's rule): any other key,
+  // even one that starts with "sha256:", is a raw key and gets hashed.
+  return API_KEY_HASH.test(key) ? key : `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 
 /** Parses `TOKEN_SERVICE_KEK`: one base64url key (id `env`), or `id:key` entries separated by commas (the first seals). */

@@ -136,7 +136,8 @@ export const zIssuerConfigInput = z.strictObject({
   decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
 });
 
-const API_KEY_HASH = /^sha256:[0-9a-f]{64}$/;
+/** A pre-hashed API key in the configuration: `sha256:` and 64 lower-case hex digits. */
+export const API_KEY_HASH = /^sha256:[0-9a-f]{64}$/;
 // A bearer token shaped like a compact JWS is read as a client assertion, so an API key must not look like one.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -177,6 +178,14 @@ export const zLifetimesInput = z.strictObject({
   maxRequestSeconds: z.number().int().min(1).max(DEFAULT_MAX_LIFETIME_SECONDS).default(DEFAULT_MAX_LIFETIME_SECONDS),
   tokenMonths: z.number().int().min(1).max(120).default(36),
   idempotencySeconds: z.number().int().min(60).max(7 * 86_400).default(86_400),
+}).superRefine((l, ctx) => {
+  // A lost answer must stay recoverable for as long as its request could be
+  // replayed: otherwise a retry with the same key would meet `replayed`
+  // instead of the stored answer, and the token number would be lost.
+  const replayWindow = l.maxRequestSeconds + 2 * l.clockSkewSeconds;
+  if (l.idempotencySeconds < replayWindow) {
+    ctx.addIssue({ code: 'custom', message: `must be at least maxRequestSeconds + 2 × clockSkewSeconds (${replayWindow})`, path: ['idempotencySeconds'] });
+  }
 });
 
 /** Limits. */
