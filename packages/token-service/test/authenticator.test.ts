@@ -38,3 +38,14 @@ describe('parseConfig: lifetimes', () => {
     expect(parseConfig({ ...fx.config, lifetimes: { idempotencySeconds: 1020 } }).lifetimes.idempotencySeconds).toBe(1020);
   });
 });
+
+describe('parseConfig: issuers', () => {
+  it('refuses two issuers whose BIN ranges overlap', async () => {
+    const fx = await createFixture();
+    const first = fx.config.issuers[0]!;
+    const twin = { ...first, id: 'bank-twin', binRanges: [{ start: first.binRanges[0]!.start, end: first.binRanges[0]!.start }] };
+    expect(() => parseConfig({ ...fx.config, issuers: [first, twin] })).toThrow(/overlaps a BIN range of issuers\[1\]/);
+    const apart = { ...twin, binRanges: [{ start: '522222', end: '522222' }] };
+    expect(parseConfig({ ...fx.config, issuers: [first, apart] }).issuers).toHaveLength(2);
+  });
+});

@@ -291,6 +291,17 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       }
     }),
   );
+  // A card belongs to one issuer: overlapping ranges would let one issuer's
+  // request reach a token provisioned for another issuer's card.
+  issuers.forEach((issuer, i) =>
+    issuer.binRanges.forEach((range, j) =>
+      issuers.slice(i + 1).forEach((other, k) => {
+        if (other.binRanges.some((o) => rangesOverlap(range, o))) {
+          issues.push(`issuers[${i}].binRanges[${j}]: overlaps a BIN range of issuers[${i + 1 + k}]; each card range belongs to one issuer`);
+        }
+      }),
+    ),
+  );
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
