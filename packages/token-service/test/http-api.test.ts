@@ -127,7 +127,8 @@ describe('idempotency', () => {
     const problem = await expectCode(inFlight, 'idempotency_in_flight');
     expect(problem.retryable).toBe(true);
     expect(inFlight.headers.get('retry-after')).toBe('1');
-    await expectCode(await postSubmission(url, other.submission, { idempotencyKey: 'slow-1' }), 'idempotency_key_reused');
+    // Another body while the first is in flight: its fate is not known yet, so 409 (retryable), not a final 422.
+    await expectCode(await postSubmission(url, other.submission, { idempotencyKey: 'slow-1' }), 'idempotency_in_flight');
     expect(countRows(dbPath)).toEqual(rows);
     release.resolve();
     const done = await first;

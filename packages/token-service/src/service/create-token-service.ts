@@ -399,10 +399,10 @@ export function createTokenService(
         const requestHash = sha256Hex(canonicalJson(submission));
         const slot = idempotencyContext(input.walletProviderId, idempotencyKey);
         const flying = inFlight.get(slot);
-        if (flying !== undefined) {
-          if (flying === requestHash) throw new HttpError('idempotency_in_flight', 'A request with this idempotency key is in progress');
-          throw new HttpError('idempotency_key_reused', 'This idempotency key was used with another request body');
-        }
+        // While the first request runs, its outcome is unknown: it may still be
+        // refused and store nothing, after which the key is free again. So any
+        // body gets the retryable 409, never a final 422.
+        if (flying !== undefined) throw new HttpError('idempotency_in_flight', 'A request with this idempotency key is in progress');
         inFlight.set(slot, requestHash);
         try {
           const stored = await store.idempotency.find(input.walletProviderId, idempotencyKey);
