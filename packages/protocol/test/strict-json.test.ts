@@ -53,6 +53,29 @@ describe('parseStrictJson accepts JSON', () => {
     expect(({} as Record<string, unknown>).b).toBeUndefined();
   });
 
+  it('makes members named like inherited ones (toString, hasOwnProperty) own data members', () => {
+    const value = parseStrictJson('{"toString":1,"hasOwnProperty":"x","valueOf":null}') as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(value, 'toString')).toEqual({ value: 1, writable: true, enumerable: true, configurable: true });
+    expect(Object.keys(value)).toEqual(['toString', 'hasOwnProperty', 'valueOf']);
+    expect(value.hasOwnProperty).toBe('x');
+  });
+
+  it('defines members even when Object.prototype carries a setter or a read-only member of that name', () => {
+    const calls: unknown[] = [];
+    Object.defineProperty(Object.prototype, 'trap', { set: (v: unknown) => calls.push(v), configurable: true });
+    Object.defineProperty(Object.prototype, 'frozenMember', { value: 'inherited', writable: false, configurable: true });
+    try {
+      const value = parseStrictJson('{"trap":1,"frozenMember":2}') as Record<string, unknown>;
+      expect(calls).toEqual([]);
+      expect(Object.getOwnPropertyDescriptor(value, 'trap')).toEqual({ value: 1, writable: true, enumerable: true, configurable: true });
+      expect(Object.getOwnPropertyDescriptor(value, 'frozenMember')).toEqual({ value: 2, writable: true, enumerable: true, configurable: true });
+      expect(codeOf('{"trap":1,"trap":2}')).toBe('invalid_json');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).trap;
+      delete (Object.prototype as Record<string, unknown>).frozenMember;
+    }
+  });
+
   it('keeps member order and allows the same key in different objects', () => {
     expect(Object.keys(parseStrictJson('{"z":1,"a":{"z":2},"m":3}') as object)).toEqual(['z', 'a', 'm']);
   });

@@ -9,6 +9,9 @@ export interface StrictJsonOptions {
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** A run of string characters that need no further look: no quote, backslash, control character or surrogate. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * Parses JSON strictly: duplicate keys, `__proto__` / `constructor` /
@@ -46,6 +49,10 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     let out = '';
     let start = pos;
     for (;;) {
+      // Skip plain characters in one step; what stops the run is handled below, one character at a time.
+      PLAIN_RUN.lastIndex = pos;
+      PLAIN_RUN.test(text);
+      pos = PLAIN_RUN.lastIndex;
       if (pos >= text.length) fail('unterminated string');
       const c = text.charCodeAt(pos);
       if (c === 0x22) {
@@ -115,7 +122,6 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     if (c === '{') {
       pos++;
       const obj: Record<string, unknown> = {};
-      const seen = new Set<string>();
       skipWs();
       if (text[pos] === '}') {
         pos++;
@@ -125,14 +131,17 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
         skipWs();
         if (text[pos] !== '"') fail('expected key');
         const key = parseString();
-        if (seen.has(key)) fail('duplicate key');
+        // Every own member of obj came from a key parsed here, so an own member is a duplicate.
+        if (hasOwn.call(obj, key)) fail('duplicate key');
         if (FORBIDDEN_KEYS.has(key)) fail('forbidden key');
-        seen.add(key);
         skipWs();
         if (text[pos] !== ':') fail('expected colon');
         pos++;
         const value = parseValue(depth + 1);
-        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        // Plain assignment creates exactly the own data property defineProperty would, unless the
+        // key is inherited (a setter or read-only member on Object.prototype): then define it.
+        if (key in Object.prototype) Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        else obj[key] = value;
         skipWs();
         if (text[pos] === ',') {
           pos++;
