@@ -59,21 +59,40 @@ const errorCodes = (events: WalletEvent[]) => events.flatMap((e) => (e.type === 
 
 describe('a refused invocation starts no session and sends nothing back', () => {
   const base = { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'bank-a', iat: 1795867200, exp: 1795867500 };
-  it.each([
-    ['not JSON', '{"type":"invocation",', 'invalid_json'],
-    ['duplicate keys', '{"type":"invocation","type":"invocation"}', 'invalid_json'],
-    ['__proto__ key', JSON.stringify(base).replace('{', '{"__proto__":{"x":1},'), 'invalid_json'],
-    ['a full PAN where last4 belongs', JSON.stringify({ ...base, account: { last4: '4111111111111111', network: 'visa' } }), 'invalid_message'],
-    ['an unknown field', JSON.stringify({ ...base, account: { last4: '1111', network: 'visa' }, pan: '4111111111111111' }), 'invalid_message'],
-    ['another protocol version', JSON.stringify({ ...base, version: 2, account: { last4: '1111', network: 'visa' } }), 'unsupported_version'],
-  ])('malformed invocation (%s) → rejected %s', async (_name, wire, code) => {
+  const malformed = [
+    ['not JSON', 'invalid_json', '{"type":"invocation",'],
+    ['duplicate keys', 'invalid_json', '{"type":"invocation","type":"invocation"}'],
+    ['__proto__ key', 'invalid_json', JSON.stringify(base).replace('{', '{"__proto__":{"x":1},')],
+    ['a full PAN where last4 belongs', 'invalid_message', JSON.stringify({ ...base, account: { last4: '4111111111111111', network: 'visa' } })],
+    ['an unknown field', 'invalid_message', JSON.stringify({ ...base, account: { last4: '1111', network: 'visa' }, pan: '4111111111111111' })],
+    ['another protocol version', 'unsupported_version', JSON.stringify({ ...base, version: 2, account: { last4: '1111', network: 'visa' } })],
+  ] as const;
+
+  // Spec 4.11: refused input is reported as an error event and never ends the session
+  // (anyone can open the wallet's link with `#pp=<garbage>`; the genuine invocation must still work).
+  it.each(malformed)('malformed invocation (%s) → error event %s; the session keeps waiting and then handles the real one', async (_name, code, wire) => {
     const flow = await flowWith();
-    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const session = flow.wallet.startSession(flow.walletEnd);
     flow.walletEnd.receiveWire(wire);
-    expectTyped(flow, await outcome, 'rejected', code);
+    await expect.poll(() => errorCodes(flow.events)).toEqual([code]);
+    expect(session.state).toBe('waiting_for_invocation');
     expect(flow.sent).toEqual([]);
     expect(flow.consentPrompts).toEqual([]);
     expect(flow.service.calls).toEqual([]);
+    const { result } = await flow.issuer.run(flow.issuerEnd);
+    expect(result.status).toBe('provisioned');
+    expect((await session.outcome).status).toBe('provisioned');
+    expectNoSecrets(flow.service, flow.events, await session.outcome);
+  });
+
+  it('malformed input only, then nothing → rejected with timeout; nothing sent', async () => {
+    const flow = await flowWith({ wallet: { timeoutMs: 200 } });
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    for (const [, , wire] of malformed) flow.walletEnd.receiveWire(wire);
+    expectTyped(flow, await outcome, 'rejected', 'timeout');
+    expect(errorCodes(flow.events)).toEqual(malformed.map(([, code]) => code));
+    expect(flow.sent).toEqual([]);
+    expect(flow.consentPrompts).toEqual([]);
   });
 
   it('forged signature (signed by a key the issuer does not hold) → signature_invalid', async () => {

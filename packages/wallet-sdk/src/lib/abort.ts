@@ -3,30 +3,6 @@ import { abortError } from '@pushprov/protocol';
 /** The largest delay timers can hold (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** An AbortController that also aborts when `parent` does, with the parent's reason. */
-export interface LinkedController {
-  readonly signal: AbortSignal;
-  abort(reason: unknown): void;
-  /** Detaches from the parent. Idempotent. */
-  dispose(): void;
-}
-
-/**
- * Creates a controller linked to an optional parent signal. Written by hand
- * rather than with `AbortSignal.any`, which some runtimes (React Native) lack.
- */
-export function linkController(parent?: AbortSignal): LinkedController {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(parent!.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
-    dispose: () => parent?.removeEventListener('abort', onAbort),
-  };
-}
-
 /** Throws the signal's typed error when it is aborted. Call before starting a step's work. */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw abortError(signal);

@@ -20,7 +20,7 @@ import {
   toPublicJwk,
   waitForMessage,
 } from '@pushprov/protocol';
-import { linkController, raceSignal, throwIfAborted } from '../lib/abort.js';
+import { raceSignal, throwIfAborted } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
@@ -177,22 +177,18 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
 }
 
 /**
- * Waits for the first invocation on the channel. A schema failure (the
- * channel could not parse what arrived) ends the wait: the wallet was opened
- * to handle one invocation and got garbage. Other messages and refused
- * origins are reported and ignored.
+ * Waits for the first invocation on the channel, until the session's signal
+ * ends the wait (timeout, cancel). Refused input (schema failures: anyone can
+ * open the wallet's link with garbage), other messages and refused origins
+ * are reported as error events and never end the session (spec 4.11), so the
+ * genuine invocation that follows is still handled.
  */
-async function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<Invocation> {
-  const phase = linkController(hooks.signal);
-  try {
-    return await waitForMessage(channel, (m): m is Invocation => m.type === 'invocation', {
-      signal: phase.signal,
-      onRejected: (m) => hooks.emit({ type: 'error', error: createError('unexpected_message', `A ${m.type} message arrived before any invocation`) }),
-      onError: (error: ProvisioningError) => (error.family === 'schema' ? phase.abort(error) : hooks.emit({ type: 'error', error })),
-    });
-  } finally {
-    phase.dispose();
-  }
+function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<Invocation> {
+  return waitForMessage(channel, (m): m is Invocation => m.type === 'invocation', {
+    signal: hooks.signal,
+    onRejected: (m) => hooks.emit({ type: 'error', error: createError('unexpected_message', `A ${m.type} message arrived before any invocation`) }),
+    onError: (error: ProvisioningError) => hooks.emit({ type: 'error', error }),
+  });
 }
 
 /** Checks the token service's answer against the session and opens the access data. */
