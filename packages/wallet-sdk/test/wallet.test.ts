@@ -104,6 +104,13 @@ describe('wallet behaviour', () => {
       'invalid_message',
     ],
     [
+      // A downgrade: the submission carried a device key, so anyone between the wallet and the token service would see the token number.
+      'clear access data when the submission carried a device key',
+      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'active', accessData: ACCESS }),
+      'generate',
+      'invalid_message',
+    ],
+    [
       'access data for another token',
       async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_y', status: 'active', accessData: ACCESS }),
       undefined,

@@ -199,6 +199,9 @@ async function readAccessData(input: ProvisioningResponse, sessionId: string, de
   if (response.encryptedAccessData !== undefined) {
     if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
     accessData = await decryptAccessData(response.encryptedAccessData, deviceKey.privateJwk);
+  } else if (deviceKey) {
+    // The submission asked for encryption: clear access data is a downgrade (anyone in between saw the token number).
+    throw createError('invalid_message', 'The access data is in the clear, but this session asked for it encrypted to its device key');
   } else {
     accessData = response.accessData!;
   }
