@@ -373,6 +373,8 @@ export class Session implements ProvisioningSession {
   }
 
   #arm(ms: number, fire: () => void): void {
+    // The session may have ended while a step awaited (a fast result): nothing is left to time out.
+    if (isTerminalState(this.#state)) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       fire();
