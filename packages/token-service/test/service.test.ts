@@ -1,7 +1,7 @@
 // The pipeline in process (memory store): hooks, time boundaries on an
 // injected clock, determinism, and what reaches the vault.
 import { describe, expect, it } from 'vitest';
-import { type Card, type RandomSource, isProvisioningError } from '@pushprov/protocol';
+import { type Card, type RandomSource, canonicalJson, fingerprintPan, isProvisioningError, parseSubmission, sha256Hex } from '@pushprov/protocol';
 import {
   type DecisionContext,
   type TokenServiceOptions,
@@ -67,6 +67,9 @@ describe('createTokenService (in process)', () => {
     expect(JSON.parse(cipher.open(vault.sealedCard, 'card', body.tokenReferenceId))).toEqual({ pan: PAN, expiry: CARD.expiry });
     expect(cipher.open(token.sealedTokenNumber, 'token-number', body.tokenReferenceId)).toBe(body.accessData!.tokenNumber);
     expect(vault.panFingerprint).toBe(cipher.fingerprintPan(PAN));
+    // The stored formats are the protocol's own (hashed natively here; records written before must still match).
+    expect(vault.panFingerprint).toBe(fingerprintPan(PAN, new Uint8Array(Buffer.from(keys.fingerprintKey!, 'base64url'))));
+    expect(idem.requestHash).toBe(sha256Hex(canonicalJson(parseSubmission(submission))));
     // A vault entry cannot be moved to another token.
     expect(() => cipher.open(vault.sealedCard, 'card', 'tok_other')).toThrow();
   });

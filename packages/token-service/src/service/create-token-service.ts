@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type AccessData,
   AuthError,
@@ -24,7 +25,6 @@ import {
   parseSubmission,
   replayKey,
   secureRandom,
-  sha256Hex,
   systemClock,
   toProvisioningError,
   toPublicJwk,
@@ -396,7 +396,8 @@ export function createTokenService(
         // Step 3.
         const submission = parseSubmission(input.submission);
         if (submission.devicePublicKey !== undefined) await checkDevicePublicKey(submission.devicePublicKey);
-        const requestHash = sha256Hex(canonicalJson(submission));
+        // sha256Hex(canonicalJson(submission)), hashed natively (the body is over a kilobyte).
+        const requestHash = createHash('sha256').update(canonicalJson(submission), 'utf8').digest('hex');
         const slot = idempotencyContext(input.walletProviderId, idempotencyKey);
         const flying = inFlight.get(slot);
         // While the first request runs, its outcome is unknown: it may still be
