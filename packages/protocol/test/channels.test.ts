@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  type AppChannel,
   type AppMessage,
   BaseAppChannel,
   type ProvisioningError,
@@ -42,13 +43,51 @@ describe('the in-memory channel pair', () => {
     expect(atIssuer.map((m) => m.type)).toEqual(['identifiers']);
   });
 
-  it('queues up to 16 messages until someone subscribes', async () => {
+  it('queues up to 16 messages until someone subscribes; the overflow is dropped and reported once as payload_too_large', async () => {
     const { issuer, wallet } = createMemoryChannelPair();
     for (let i = 0; i < 20; i++) await issuer.send(sampleResult());
     await tick();
-    const received: AppMessage[] = [];
-    wallet.subscribe((m) => received.push(m));
-    expect(received).toHaveLength(16);
+    const received: string[] = [];
+    wallet.subscribe(
+      (m) => received.push(m.type),
+      (e) => received.push(`error:${e.code}`),
+    );
+    await tick();
+    expect(received).toEqual([...Array<string>(16).fill('result'), 'error:payload_too_large']);
+    await issuer.send(sampleInvocation());
+    await tick();
+    expect(received.slice(16)).toEqual(['error:payload_too_large', 'invocation']);
+  });
+
+  it('hands queued messages over one by one: what a listener leaves by unsubscribing stays queued for the next one', async () => {
+    const { issuer, wallet } = createMemoryChannelPair();
+    await issuer.send(sampleResult());
+    await issuer.send(sampleInvocation());
+    await issuer.send(sampleIdentifiersMessage());
+    await tick();
+    const first: string[] = [];
+    const off = wallet.subscribe((m) => {
+      first.push(m.type);
+      off();
+    });
+    await tick();
+    expect(first).toEqual(['result']);
+    const second: string[] = [];
+    wallet.subscribe((m) => second.push(m.type));
+    await tick();
+    expect(second).toEqual(['invocation', 'identifiers']);
+    expect(first).toEqual(['result']);
+  });
+
+  it('keeps arrival order when a message comes in while queued ones are still being handed over', async () => {
+    const { issuer, wallet } = createMemoryChannelPair();
+    await issuer.send(sampleResult());
+    await tick();
+    const received: string[] = [];
+    wallet.subscribe((m) => received.push(m.type));
+    wallet.receiveWire(JSON.stringify(sampleInvocation()));
+    await tick();
+    expect(received).toEqual(['result', 'invocation']);
   });
 
   it('sends refused input to error listeners, never to message listeners', async () => {
@@ -113,10 +152,10 @@ describe('waitForMessage', () => {
     expect(rejected).toEqual([]);
   });
 
-  it('stops at the first queued match and leaves no listener behind', async () => {
+  it('stops at the first queued match, leaves no listener behind, and leaves the rest queued for the next subscriber', async () => {
     const { issuer, wallet } = createMemoryChannelPair();
     await issuer.send(sampleResult());
-    await issuer.send(sampleResult());
+    await issuer.send(sampleIdentifiersMessage());
     await tick();
     const rejected: string[] = [];
     await waitForMessage(wallet, isResult, { onRejected: (m) => rejected.push(m.type) });
@@ -125,7 +164,40 @@ describe('waitForMessage', () => {
     await issuer.send(sampleInvocation());
     await tick();
     expect(rejected).toEqual([]);
-    expect(later.map((m) => m.type)).toEqual(['invocation']);
+    expect(later.map((m) => m.type)).toEqual(['identifiers', 'invocation']);
+  });
+
+  it('two waits in a row each take their own queued message', async () => {
+    const { issuer, wallet } = createMemoryChannelPair();
+    await issuer.send(sampleInvocation());
+    await issuer.send(sampleResult());
+    await tick();
+    const isInvocation = (m: AppMessage): m is Extract<AppMessage, { type: 'invocation' }> => m.type === 'invocation';
+    await expect(waitForMessage(wallet, isInvocation, { timeoutMs: 1_000 })).resolves.toMatchObject({ type: 'invocation' });
+    await expect(waitForMessage(wallet, isResult, { timeoutMs: 1_000 })).resolves.toMatchObject({ type: 'result' });
+  });
+
+  it('settles on a message a custom channel delivers synchronously inside subscribe, and unsubscribes after', async () => {
+    let listeners = 0;
+    const eager: AppChannel = {
+      closed: false,
+      send: async () => {},
+      close: () => {},
+      onClose: () => () => {},
+      subscribe(listener) {
+        listeners += 1;
+        listener(sampleInvocation());
+        listener(sampleResult());
+        listener(sampleResult());
+        return () => {
+          listeners -= 1;
+        };
+      },
+    };
+    const rejected: string[] = [];
+    await expect(waitForMessage(eager, isResult, { timeoutMs: 1_000, onRejected: (m) => rejected.push(m.type) })).resolves.toMatchObject({ type: 'result' });
+    expect(rejected).toEqual(['invocation']);
+    expect(listeners).toBe(0);
   });
 
   it('resolves with the first accepted message and passes the others to onRejected', async () => {

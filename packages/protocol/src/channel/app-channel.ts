@@ -1,4 +1,4 @@
-import { type ProvisioningError, SessionError, TransportError, toProvisioningError } from '../errors.js';
+import { type ProvisioningError, SchemaError, SessionError, TransportError, toProvisioningError } from '../errors.js';
 import type { AppMessage } from '../schemas/index.js';
 
 /** Receives schema-checked messages from the other app. */
@@ -24,8 +24,10 @@ export interface AppChannel {
   /**
    * Subscribes to incoming messages and refused input. Returns the unsubscribe
    * function. Messages that arrive before anyone subscribes are queued (up to
-   * 16); refused input is reported only to current subscribers, so start
-   * handling a session before feeding the channel its first input.
+   * 16) and handed over one by one while someone is subscribed; what a
+   * listener leaves by unsubscribing stays queued for the next one. Refused
+   * input is reported only to current subscribers, so start handling a
+   * session before feeding the channel its first input.
    */
   subscribe(listener: MessageListener, onError?: ChannelErrorListener): () => void;
   /** Closes the channel. Waiters fail with `channel_closed`. Idempotent. */
@@ -126,14 +128,24 @@ export function abortError(signal: AbortSignal): ProvisioningError {
   return error.code === 'internal_error' ? new TransportError('aborted', 'The operation was aborted', { cause: reason }) : error;
 }
 
+/** How many messages a channel keeps while no one listens. */
+const QUEUE_LIMIT = 16;
+
 /**
  * A base for channel implementations: keeps listeners, the closed state and
- * a queue of messages that arrive before anyone subscribes.
+ * a queue of messages that arrive before anyone subscribes. Queued messages
+ * are handed over one by one, from a microtask after `subscribe` returned,
+ * and only while someone is still subscribed: a listener that unsubscribes
+ * after the first (as `waitForMessage` does) leaves the rest queued for the
+ * next subscriber. Messages past the limit (16) are dropped, and the next
+ * subscriber's error listener hears it once, as `payload_too_large`.
  */
 export abstract class BaseAppChannel implements AppChannel {
   #listeners = new Set<{ message: MessageListener; error: ChannelErrorListener | undefined }>();
   #closeListeners = new Set<(reason: ProvisioningError) => void>();
   #queue: AppMessage[] = [];
+  #dropped = 0;
+  #drainScheduled = false;
   #closed = false;
 
   abstract send(message: AppMessage): Promise<void>;
@@ -145,11 +157,7 @@ export abstract class BaseAppChannel implements AppChannel {
   subscribe(listener: MessageListener, onError?: ChannelErrorListener): () => void {
     const entry = { message: listener, error: onError };
     this.#listeners.add(entry);
-    if (this.#queue.length > 0) {
-      const queued = this.#queue;
-      this.#queue = [];
-      for (const message of queued) listener(message);
-    }
+    this.#scheduleDrain();
     return () => {
       this.#listeners.delete(entry);
     };
@@ -166,6 +174,7 @@ export abstract class BaseAppChannel implements AppChannel {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#dropped = 0;
     for (const listener of [...this.#closeListeners]) listener(reason);
     this.#closeListeners.clear();
     this.#listeners.clear();
@@ -174,11 +183,36 @@ export abstract class BaseAppChannel implements AppChannel {
   /** Hands a checked message to the listeners (or queues it until one subscribes). */
   protected deliver(message: AppMessage): void {
     if (this.#closed) return;
-    if (this.#listeners.size === 0) {
-      if (this.#queue.length < 16) this.#queue.push(message);
+    // Behind queued messages (not yet handed over), a new one waits its turn.
+    if (this.#listeners.size === 0 || this.#queue.length > 0) {
+      if (this.#queue.length < QUEUE_LIMIT) this.#queue.push(message);
+      else this.#dropped += 1;
+      this.#scheduleDrain();
       return;
     }
     for (const entry of [...this.#listeners]) entry.message(message);
+  }
+
+  /** Hands the queue over from a microtask, so a listener can unsubscribe between two messages. */
+  #scheduleDrain(): void {
+    if (this.#drainScheduled || this.#listeners.size === 0 || (this.#queue.length === 0 && this.#dropped === 0)) return;
+    this.#drainScheduled = true;
+    queueMicrotask(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
+    while (!this.#closed && this.#listeners.size > 0 && this.#queue.length > 0) {
+      const message = this.#queue.shift()!;
+      for (const entry of [...this.#listeners]) entry.message(message);
+    }
+    if (!this.#closed && this.#listeners.size > 0 && this.#queue.length === 0 && this.#dropped > 0) {
+      const dropped = this.#dropped;
+      this.#dropped = 0;
+      this.reject(new SchemaError('payload_too_large', `${dropped} message(s) arrived while no one listened and the queue was full (${QUEUE_LIMIT}); they were dropped`));
+    }
   }
 
   /** Reports refused input to the error listeners. */
