@@ -208,10 +208,16 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       const input = makeCommit();
       await store.commit(input);
       input.issuance!.token.status = 'deleted';
+      input.issuance!.token.tokenExpiry.year = 2001;
+      input.idempotency.sealedResponse = 'changed';
       const read = await store.tokens.find(input.issuance!.token.tokenReferenceId);
       expect(read?.status).toBe('active');
+      expect(read?.tokenExpiry).toEqual({ month: 11, year: 2029 });
       read!.status = 'suspended';
+      read!.tokenExpiry.month = 1;
       expect((await store.tokens.find(input.issuance!.token.tokenReferenceId))?.status).toBe('active');
+      expect((await store.tokens.find(input.issuance!.token.tokenReferenceId))?.tokenExpiry).toEqual({ month: 11, year: 2029 });
+      expect((await store.idempotency.find(input.idempotency.scope, input.idempotency.key))?.sealedResponse).not.toBe('changed');
     });
 
     it('purges replay and idempotency records at their expiry, not before, and never tokens', async () => {

@@ -36,13 +36,17 @@ export function createMemoryStore(): TokenServiceStore {
   const open = (): void => {
     if (closed) throw new InternalError('internal_error', 'The store is closed');
   };
-  const copy = <T>(value: T | undefined): T | undefined => (value === undefined ? undefined : structuredClone(value));
+  // Records hold primitives only, except a token's expiry: spreading copies them fully, far
+  // cheaper than a structured clone.
+  const copy = <T extends object>(value: T | undefined): T | undefined => (value === undefined ? undefined : { ...value });
+  const copyToken = (value: TokenRecord | undefined): TokenRecord | undefined =>
+    value === undefined ? undefined : { ...value, tokenExpiry: { ...value.tokenExpiry } };
 
   return {
     tokens: {
       async find(tokenReferenceId) {
         open();
-        return copy(tokens.get(tokenReferenceId));
+        return copyToken(tokens.get(tokenReferenceId));
       },
       async count() {
         open();
@@ -102,12 +106,12 @@ export function createMemoryStore(): TokenServiceStore {
         const existing = provisioned.get(provisionedKey(entry));
         if (existing !== undefined) return { ok: false, conflict: 'already_provisioned', tokenReferenceId: existing };
       }
-      idempotency.set(idempotencyKey(input.idempotency.scope, input.idempotency.key), structuredClone(input.idempotency));
-      for (const r of input.replay) replay.set(r.key, structuredClone(r));
+      idempotency.set(idempotencyKey(input.idempotency.scope, input.idempotency.key), copy(input.idempotency)!);
+      for (const r of input.replay) replay.set(r.key, copy(r)!);
       if (issuance) {
-        tokens.set(issuance.token.tokenReferenceId, structuredClone(issuance.token));
+        tokens.set(issuance.token.tokenReferenceId, copyToken(issuance.token)!);
         tokenHashes.add(issuance.token.tokenNumberHash);
-        vault.set(issuance.vault.tokenReferenceId, structuredClone(issuance.vault));
+        vault.set(issuance.vault.tokenReferenceId, copy(issuance.vault)!);
         provisioned.set(provisionedKey(issuance.vault), issuance.vault.tokenReferenceId);
       }
       return { ok: true };
