@@ -111,13 +111,31 @@ describe('createPopupWalletChannel: opening and posting', () => {
 });
 
 describe('createPopupWalletChannel: what it accepts', () => {
-  it('accepts a JSON text or an object from the popup at the allowed origin', async () => {
+  it('accepts a JSON text from the popup at the allowed origin', async () => {
     const { win, channel, popup, messages, errors } = make();
     await channel.send(invocationFor());
     win.dispatch({ origin: WALLET_ORIGIN, source: popup, data: identifiersText() });
-    win.dispatch({ origin: WALLET_ORIGIN, source: popup, data: JSON.parse(identifiersText()) });
-    expect(messages.map((m) => m.type)).toEqual(['identifiers', 'identifiers']);
+    expect(messages.map((m) => m.type)).toEqual(['identifiers']);
     expect(errors).toEqual([]);
+  });
+
+  // Spec 4.11: each message is posted as its JSON text, never as a structured-clone object.
+  it.each<[string, () => unknown]>([
+    ['a structured-clone object', () => JSON.parse(identifiersText())],
+    ['an array', () => [identifiersText()]],
+    ['a String object', () => new String(identifiersText())],
+    ['a number', () => 42],
+    ['undefined', () => undefined],
+    ['null', () => null],
+  ])('refuses %s from the popup (invalid_message), and keeps reposting the invocation', async (_name, data) => {
+    const { win, channel, popup, messages, errors } = make();
+    await channel.send(invocationFor());
+    win.dispatch({ origin: WALLET_ORIGIN, source: popup, data: data() });
+    expect(messages).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(['invalid_message']);
+    const posted = popup.posted.length;
+    win.tick(1);
+    expect(popup.posted.length).toBeGreaterThan(posted);
   });
 
   it.each([
@@ -161,9 +179,10 @@ describe('createPopupWalletChannel: what it accepts', () => {
   it.each([
     ['not JSON', 'hello', 'invalid_json'],
     ['duplicate keys', '{"type":"result","type":"result"}', 'invalid_json'],
-    ['an own __proto__ member', JSON.parse('{"__proto__":{"x":1},"type":"result"}') as unknown, 'invalid_json'],
+    ['an own __proto__ member', '{"__proto__":{"x":1},"type":"result"}', 'invalid_json'],
+    ['an object with an own __proto__ member', JSON.parse('{"__proto__":{"x":1},"type":"result"}') as unknown, 'invalid_message'],
     ['a number', 42, 'invalid_message'],
-    ['undefined', undefined, 'invalid_json'],
+    ['undefined', undefined, 'invalid_message'],
     ['an unknown field carrying a PAN', { ...JSON.parse(identifiersText()), pan: '4111111111111111' }, 'invalid_message'],
     ['oversize text', `"${'x'.repeat(30_000)}"`, 'payload_too_large'],
     ['a cyclic object', (() => {

@@ -87,17 +87,26 @@ describe('createOpenerIssuerChannel', () => {
     ];
     for (const data of bad) win.dispatch({ origin: BANK, source: opener, data });
     expect(messages).toEqual([]);
-    expect(errors.map((e) => e.code)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'invalid_message', 'payload_too_large', 'invalid_message', 'invalid_json']);
+    expect(errors.map((e) => e.code)).toEqual(['invalid_json', 'invalid_json', 'invalid_json', 'invalid_message', 'payload_too_large', 'invalid_message', 'invalid_message']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Garbage does not pin the origin.
     expect(channel.issuerOrigin).toBeUndefined();
     expectNoSecrets(undefined, errors);
   });
 
-  it('accepts a structured-clone object, re-checked as strict JSON', () => {
-    const { opener, win, messages } = setup();
-    win.dispatch({ origin: BANK, source: opener, data: JSON.parse(INVOCATION) });
-    expect(messages.map((m) => m.type)).toEqual(['invocation']);
+  // Spec 4.11: each message is posted as its JSON text, never as a structured-clone object.
+  it.each<[string, unknown]>([
+    ['a structured-clone object', JSON.parse(INVOCATION)],
+    ['an array', [INVOCATION]],
+    ['a String object', new String(INVOCATION)],
+    ['a Blob-like object', { text: () => INVOCATION }],
+    ['null', null],
+  ])('refuses %s (invalid_message), and it does not pin the origin', (_name, data) => {
+    const { opener, win, messages, errors, channel } = setup();
+    win.dispatch({ origin: BANK, source: opener, data });
+    expect(messages).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(['invalid_message']);
+    expect(channel.issuerOrigin).toBeUndefined();
   });
 
   it('never posts before an origin is known, never to "*", and not to a gone opener', async () => {
