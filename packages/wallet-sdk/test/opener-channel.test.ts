@@ -187,3 +187,48 @@ describe('full flow through the popup channel (fake window)', () => {
     expectNoSecrets(flow.service, flow.events, opener.posted);
   });
 });
+
+describe('the popup channel after the wallet session ends', () => {
+  let keys: Keys;
+  const services: TokenServiceDouble[] = [];
+  beforeAll(async () => {
+    keys = await makeKeys();
+  });
+  afterEach(async () => {
+    await Promise.all(services.splice(0).map((s) => s.close()));
+  });
+
+  it('with closeChannelOnEnd, the session closes the channel once it has ended, and the page stops listening', async () => {
+    const flow = await setupFlow(keys);
+    services.push(flow.service);
+    const opener = new FakeOpener(BANK);
+    const popup = new FakeWindow(opener);
+    const page = new FakeIssuerPage(opener, popup);
+    const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: [BANK], window: popup });
+    const outcome = flow.wallet.handleInvocation(channel, { closeChannelOnEnd: true });
+    const { result } = await flow.issuer.run(page);
+    expect(result.status).toBe('provisioned');
+    expect((await outcome).status).toBe('provisioned');
+    expect(channel.closed).toBe(true);
+    expect(popup.listeners.size).toBe(0);
+  });
+
+  it('with closeChannelOnEnd, a session rejected for its invocation (nothing sent) also stops listening', async () => {
+    const flow = await setupFlow(keys, { wallet: { timeoutMs: 50 } });
+    services.push(flow.service);
+    const popup = new FakeWindow(new FakeOpener(BANK));
+    const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: [BANK], window: popup });
+    expect((await flow.wallet.handleInvocation(channel, { closeChannelOnEnd: true })).status).toBe('rejected');
+    expect(popup.listeners.size).toBe(0);
+  });
+
+  it('by default the channel stays open for the host to reuse or close', async () => {
+    const flow = await setupFlow(keys, { wallet: { timeoutMs: 50 } });
+    services.push(flow.service);
+    const popup = new FakeWindow(new FakeOpener(BANK));
+    const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: [BANK], window: popup });
+    expect((await flow.wallet.handleInvocation(channel)).status).toBe('rejected');
+    expect(channel.closed).toBe(false);
+    expect(popup.listeners.size).toBe(1);
+  });
+});

@@ -100,7 +100,7 @@ function checkOrigin(origin: string): string {
  * ```ts
  * // On the wallet page opened by the bank:
  * const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: ['https://bank.example'] });
- * const outcome = await wallet.handleInvocation(channel);
+ * const outcome = await wallet.handleInvocation(channel, { closeChannelOnEnd: true });
  * window.close();
  * ```
  */

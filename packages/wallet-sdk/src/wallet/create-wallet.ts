@@ -125,6 +125,13 @@ export function createWallet(options: WalletOptions): Wallet {
         clearTimeout(timer);
         parent?.removeEventListener('abort', onParentAbort);
         controller.abort(createError('session_state', 'The session has ended'));
+        if (sessionOptions.closeChannelOnEnd === true) {
+          try {
+            channel.close();
+          } catch {
+            // Closing is best effort; the session has ended either way.
+          }
+        }
         setState(result.status, 'sessionId' in result ? result.sessionId : undefined);
         emit({ type: 'outcome', outcome: result });
         return result;

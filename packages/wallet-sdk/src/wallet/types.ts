@@ -237,6 +237,12 @@ export interface HandleInvocationOptions {
   timeoutMs?: number;
   /** Receives this session's events (in addition to the wallet's `onEvent`). */
   onEvent?: WalletEventListener;
+  /**
+   * Close the channel once the session has ended (after the result was sent),
+   * so it stops listening, e.g. a popup page's `message` listener. Default
+   * `false`: the channel stays open for the host to reuse or close.
+   */
+  closeChannelOnEnd?: boolean;
 }
 
 /**
