@@ -177,11 +177,11 @@ describe('the issuer popup channel refuses', () => {
     expectIssuerUnmoved(world, 'payload_too_large');
   });
 
-  it('an object carrying an own "__proto__" member (as JSON.parse makes): invalid_json', async () => {
+  it('an object carrying an own "__proto__" member (as JSON.parse makes): refused as not JSON text (invalid_message)', async () => {
     const world = await startIssuer();
     world.popup.postTo(world.bank, JSON.parse(JSON.stringify(identifiersFor(world)).replace('{', '{"__proto__":{"polluted":true},')));
     await world.browser.settle();
-    expectIssuerUnmoved(world, 'invalid_json');
+    expectIssuerUnmoved(world, 'invalid_message');
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
@@ -328,12 +328,14 @@ describe('the wallet opener channel refuses', () => {
     expect(walletPosts(world)).toEqual([]);
   });
 
-  it('an invocation whose issuer name hides a right-to-left override: the session is rejected (invalid_message), nothing sent', async () => {
+  it('an invocation whose issuer name hides a right-to-left override: refused (invalid_message), nothing sent, the session keeps waiting', async () => {
     const world = startWallet();
     world.bank.postTo(world.page, JSON.stringify(invocation({ account: { last4: '8290', network: 'visa', issuerName: 'Bank \u202eknab' } })));
-    const outcome = await world.session.outcome;
-    expect(outcome).toMatchObject({ status: 'rejected', error: { code: 'invalid_message' } });
+    await world.browser.settle();
+    expect(walletErrors(world)).toEqual(['invalid_message']);
+    expect(world.session.state).toBe('waiting_for_invocation');
     expect(walletPosts(world)).toEqual([]);
+    world.session.cancel();
   });
 
   it('the same invocation a second time (a replayed session): rejected with replayed, nothing sent', async () => {
