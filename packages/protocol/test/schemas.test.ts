@@ -380,6 +380,19 @@ describe('app messages', () => {
     expect(codeOf(() => parseAppMessage({ ...sampleResult(), type: 'submission' }))).toBe('invalid_message');
     expect(codeOf(() => parseAppMessage({ ...sampleResult(), type: undefined }))).toBe('invalid_message');
   });
+
+  it('holds JSON text to the limit of the message type it turns out to be', () => {
+    // Whitespace is legal JSON: pad each message to just above its own limit.
+    const padded = (message: object, length: number) => {
+      const text = JSON.stringify(message);
+      return `${text.slice(0, -1)}${' '.repeat(length - text.length)}}`;
+    };
+    expect(parseAppMessage(padded(sampleIdentifiersMessage(), 8192)).type).toBe('identifiers');
+    expect(codeOf(() => parseAppMessage(padded(sampleIdentifiersMessage(), 8193)))).toBe('payload_too_large');
+    expect(codeOf(() => parseAppMessage(padded(sampleInvocation(), 8193)))).toBe('payload_too_large');
+    expect(codeOf(() => parseAppMessage(padded(sampleResult(), 4097)))).toBe('payload_too_large');
+    expect(parseAppMessage(padded(sampleResult(), 4096)).type).toBe('result');
+  });
 });
 
 describe('parseWith', () => {

@@ -1,3 +1,4 @@
+import { createError } from '../errors.js';
 import * as z from 'zod/mini';
 import { parseWith } from './parse.js';
 import { zAccessData, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
@@ -41,8 +42,24 @@ export const parseProvisioningRequestMessage = (input: unknown) =>
   parseWith(zProvisioningRequestMessage, input, { name: 'provisioning-request', maxLength: 20_000 });
 /** Parses a result message (step 6). */
 export const parseResult = (input: unknown) => parseWith(zResult, input, { name: 'result', maxLength: 4096 });
-/** Parses any app-to-app message. */
-export const parseAppMessage = (input: unknown) => parseWith(zAppMessage, input, { name: 'app message', maxLength: 20_000 });
+const APP_MESSAGE_MAX_LENGTH: Readonly<Record<AppMessage['type'], number>> = {
+  invocation: 8192,
+  identifiers: 8192,
+  'provisioning-request': 20_000,
+  result: 4096,
+};
+
+/**
+ * Parses any app-to-app message. JSON text is held to the limit of the type it
+ * turns out to be (section 3 of the spec), not only to the largest one.
+ */
+export const parseAppMessage = (input: unknown): AppMessage => {
+  const message = parseWith(zAppMessage, input, { name: 'app message', maxLength: 20_000 });
+  if (typeof input === 'string' && input.length > APP_MESSAGE_MAX_LENGTH[message.type]) {
+    throw createError('payload_too_large', `The ${message.type} message is longer than ${APP_MESSAGE_MAX_LENGTH[message.type]}`);
+  }
+  return message;
+};
 /** Parses a token service submission body (step 4). */
 export const parseSubmission = (input: unknown) => parseWith(zSubmission, input, { name: 'submission', maxLength: 20_000 });
 /** Parses a provisioning response body (step 5). */

@@ -177,7 +177,7 @@ export const MESSAGE_CASES: MessageCase[] = [
   m('identifiers', zIdentifiers, parseIdentifiers, sampleIdentifiersMessage, 8192),
   m('provisioning-request', zProvisioningRequestMessage, parseProvisioningRequestMessage, sampleRequestMessage, 20_000),
   m('result', zResult, parseResult, sampleResult, 4096),
-  m('app-message', zInvocation, parseAppMessage, sampleInvocation, 20_000),
+  m('app-message', zProvisioningRequestMessage, parseAppMessage, sampleRequestMessage, 20_000),
   m('submission', zSubmission, parseSubmission, sampleSubmission, 20_000),
   m('provisioning-response', zProvisioningResponse, parseProvisioningResponse, sampleResponse, 20_000),
   m('access-data', zAccessData, parseAccessData, sampleAccessData, 4096, false),
