@@ -2,11 +2,9 @@ import {
   type AppMessage,
   BaseAppChannel,
   type ProvisioningError,
-  SchemaError,
   TransportError,
   createError,
   parseAppMessage,
-  toProvisioningError,
 } from '@pushprov/protocol';
 
 /**
@@ -259,19 +257,9 @@ export class PopupWalletChannel extends BaseAppChannel {
       this.reject(new TransportError('origin_rejected', 'The message origin is not allowed', { details: { reason: 'origin' } }));
       return;
     }
-    const { data } = event;
     // Spec 4.11: every message is posted as its JSON text, never as a structured-clone object.
-    if (typeof data !== 'string') {
-      this.reject(new SchemaError('invalid_message', 'A message must be posted as JSON text'));
-      return;
-    }
-    let message: AppMessage;
-    try {
-      message = parseAppMessage(data);
-    } catch (error) {
-      this.reject(toProvisioningError(error, 'invalid_message'));
-      return;
-    }
+    const message = this.parseIncoming(event.data);
+    if (!message) return;
     this.#heard = true;
     this.deliver(message);
   }

@@ -1,5 +1,5 @@
 import { type ProvisioningError, SchemaError, SessionError, TransportError, toProvisioningError } from '../errors.js';
-import type { AppMessage } from '../schemas/index.js';
+import { type AppMessage, parseAppMessage } from '../schemas/index.js';
 
 /** Receives schema-checked messages from the other app. */
 export type MessageListener = (message: AppMessage) => void;
@@ -223,5 +223,24 @@ export abstract class BaseAppChannel implements AppChannel {
 
   protected assertOpen(): void {
     if (this.#closed) throw new TransportError('channel_closed', 'The app channel is closed');
+  }
+
+  /**
+   * Checks one incoming message as it crossed the boundary: JSON text only
+   * (anything else is `invalid_message`), parsed with `parseAppMessage`.
+   * Returns the message for the caller to {@link deliver}, or reports the
+   * typed error to the error listeners and returns undefined.
+   */
+  protected parseIncoming(data: unknown): AppMessage | undefined {
+    if (typeof data !== 'string') {
+      this.reject(new SchemaError('invalid_message', 'A message must be sent as JSON text'));
+      return undefined;
+    }
+    try {
+      return parseAppMessage(data);
+    } catch (error) {
+      this.reject(toProvisioningError(error, 'invalid_message'));
+      return undefined;
+    }
   }
 }

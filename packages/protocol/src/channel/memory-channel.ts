@@ -1,5 +1,4 @@
-import { toProvisioningError } from '../errors.js';
-import { type AppMessage, parseAppMessage } from '../schemas/index.js';
+import type { AppMessage } from '../schemas/index.js';
 import { BaseAppChannel } from './app-channel.js';
 
 class MemoryChannel extends BaseAppChannel {
@@ -16,11 +15,8 @@ class MemoryChannel extends BaseAppChannel {
   }
 
   receiveWire(wire: string): void {
-    try {
-      this.deliver(parseAppMessage(wire));
-    } catch (error) {
-      this.reject(toProvisioningError(error, 'invalid_message'));
-    }
+    const message = this.parseIncoming(wire);
+    if (message) this.deliver(message);
   }
 
   override close(): void {

@@ -1,4 +1,4 @@
-import { type AppMessage, BaseAppChannel, SchemaError, TransportError, createError, parseAppMessage, toProvisioningError } from '@pushprov/protocol';
+import { type AppMessage, BaseAppChannel, TransportError, createError, parseAppMessage } from '@pushprov/protocol';
 
 /**
  * A window that messages can be posted to: the opener.
@@ -153,19 +153,9 @@ export class OpenerIssuerChannel extends BaseAppChannel {
       this.reject(new TransportError('origin_rejected', 'The message origin is not allowed'));
       return;
     }
-    const { data } = event;
     // Spec 4.11: every message is posted as its JSON text, never as a structured-clone object.
-    if (typeof data !== 'string') {
-      this.reject(new SchemaError('invalid_message', 'A message must be posted as JSON text'));
-      return;
-    }
-    let message: AppMessage;
-    try {
-      message = parseAppMessage(data);
-    } catch (error) {
-      this.reject(toProvisioningError(error, 'invalid_message'));
-      return;
-    }
+    const message = this.parseIncoming(event.data);
+    if (!message) return;
     this.#origin = event.origin;
     this.deliver(message);
   }
