@@ -123,7 +123,7 @@ const wallet = createWallet({
   deviceKey: 'generate',
 });
 
-const outcome = await wallet.handleInvocation(channel, { onEvent });
+const outcome = await wallet.handleInvocation(channel, { onEvent, closeChannelOnEnd: true });
 document.body.dataset.state = outcome.status;
 const result = $('wallet-result');
 result.hidden = false;
