@@ -164,11 +164,11 @@ describe('the issuer backend handler', () => {
     await refuse('expired', () => call(JSON.stringify(signBody(invocation({ iat: NOW_SECONDS - 600, exp: NOW_SECONDS - 1 })))));
   });
 
-  it('GET: not_found (405, Allow: POST)', async () => {
+  it('GET: method_not_allowed (405, Allow: POST)', async () => {
     const answer = await call('', {}, 'GET');
     expect(answer.status).toBe(405);
     expect(answer.headers.get('allow')).toBe('POST');
-    expect(parseProblemDetails(answer.text).code).toBe('not_found');
+    expect(parseProblemDetails(answer.text).code).toBe('method_not_allowed');
   });
 
   it('random and mutated bodies: never a 5xx, only problem details with a catalog code, the canary nowhere', async () => {

@@ -123,7 +123,7 @@ describe('createIssuerBackendHandler', () => {
   it('another method: 405 with Allow, and authenticate is not called', async () => {
     const { handler, authCalls } = await makeHandler();
     const response = await handler(new Request(URL_, { method: 'GET', headers: AUTH }));
-    await expectProblem({ response, text: await response.text() }, 405, 'not_found');
+    await expectProblem({ response, text: await response.text() }, 405, 'method_not_allowed');
     expect(response.headers.get('allow')).toBe('POST');
     expect(authCalls()).toBe(0);
   });

@@ -91,6 +91,7 @@ export const ERROR_CATALOG = {
   forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
   // http
   not_found: entry('http', 404, false, 'Not found'),
+  method_not_allowed: entry('http', 405, false, 'The method is not allowed on this resource'),
   unsupported_media_type: entry('http', 415, false, 'The content type is not supported'),
   missing_idempotency_key: entry('http', 400, false, 'An Idempotency-Key header is required'),
   idempotency_key_reused: entry('http', 422, false, 'The idempotency key was used with another body'),

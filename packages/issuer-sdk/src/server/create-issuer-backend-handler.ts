@@ -105,7 +105,7 @@ async function readBody(request: Request, maxBytes: number): Promise<string> {
  * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` →
  *   `200` the invocation, signed.
  *
- * In order: method (`405`), `authenticate` (`401 unauthenticated`), content
+ * In order: method (`405 method_not_allowed`), `authenticate` (`401 unauthenticated`), content
  * type (`415`), size (`413`), strict JSON and schema (`400`), then the
  * builder's checks. Every error is `application/problem+json` with the
  * protocol code; answers never hold card data and are `no-store`.
@@ -136,7 +136,7 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
     const requestId = createId('req', random);
     try {
       if (request.method !== 'POST') {
-        return createProblemResponse(new HttpError('not_found', 'Only POST is served here', { status: 405 }), requestId, { allow: 'POST' });
+        return createProblemResponse(new HttpError('method_not_allowed', 'Only POST is served here'), requestId, { allow: 'POST' });
       }
       let user: User | null | undefined;
       try {
