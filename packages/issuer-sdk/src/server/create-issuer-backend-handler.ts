@@ -3,7 +3,7 @@ import {
   HttpError,
   type ProvisioningError,
   type RandomSource,
-  SchemaError,
+  readBodyWithLimit,
   createError,
   createId,
   parseInvocation,
@@ -60,41 +60,6 @@ export interface IssuerBackendHandlerOptions<User> {
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
-// `ignoreBOM: true` keeps a leading byte-order mark, so the strict JSON parser refuses it (`invalid_json`) instead of the decoder dropping it.
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-async function readBody(request: Request, maxBytes: number): Promise<string> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > maxBytes) {
-    throw new SchemaError('payload_too_large', `The body is larger than ${maxBytes} bytes`);
-  }
-  if (request.body === null) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new SchemaError('payload_too_large', `The body is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return decoder.decode(bytes);
-  } catch (cause) {
-    throw new SchemaError('invalid_json', 'The body is not UTF-8', { cause });
-  }
-}
-
 /**
  * The issuer backend endpoint the app's `createBackendRequestSource` calls,
  * as a Fetch API handler `(Request) => Promise<Response>`.
@@ -148,7 +113,7 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
       if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) {
         throw new HttpError('unsupported_media_type', 'The body must be application/json');
       }
-      const body = parseWith(zIssuerBackendRequest, await readBody(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
+      const body = parseWith(zIssuerBackendRequest, await readBodyWithLimit(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
       if (body.type === 'build-request') {
         const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
         return createJsonResponse(parseProvisioningRequestMessage(message), requestId);
