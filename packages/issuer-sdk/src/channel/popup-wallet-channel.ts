@@ -4,6 +4,7 @@ import {
   type ProvisioningError,
   TransportError,
   createError,
+  isSecureUrl,
   parseAppMessage,
 } from '@pushprov/protocol';
 
@@ -100,8 +101,7 @@ function checkOrigin(origin: unknown): string {
   } catch {
     url = undefined;
   }
-  const loopback = url !== undefined && (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]');
-  if (!url || url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+  if (!url || url.origin !== origin || !isSecureUrl(url)) {
     throw createError('configuration_invalid', 'Wallet origins must be exact https origins such as https://wallet.example');
   }
   return origin as string;

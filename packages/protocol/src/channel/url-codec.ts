@@ -1,6 +1,7 @@
 import { SchemaError, TransportError, toProvisioningError } from '../errors.js';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../lib/base64url.js';
 import { type AppMessage, parseAppMessage } from '../schemas/index.js';
+import { isSecureUrl } from '../schemas/primitives.js';
 import { BaseAppChannel } from './app-channel.js';
 
 /** The fragment parameter that carries a message. */
@@ -25,8 +26,7 @@ function originAndPath(url: URL): string {
 
 function checkAllowed(url: URL, allowed: readonly string[]): void {
   if (url.username || url.password) throw new TransportError('origin_rejected', 'URLs with credentials are not allowed');
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isSecureUrl(url)) {
     throw new TransportError('origin_rejected', 'Only https URLs are allowed');
   }
   const target = originAndPath(url);

@@ -84,15 +84,29 @@ export const zExpiry = /* @__PURE__ */ z.strictObject({
 /** A card or token expiry. */
 export type Expiry = z.infer<typeof zExpiry>;
 
+/**
+ * True when `url` uses https, or plain http on a loopback host (127.0.0.1,
+ * localhost, [::1]): the one transport rule for every URL and origin of the
+ * protocol.
+ *
+ * @example
+ * ```ts
+ * isSecureUrl(new URL('http://127.0.0.1:8080/')); // true
+ * isSecureUrl(new URL('http://wallet.example/')); // false
+ * ```
+ */
+export function isSecureUrl(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]');
+}
+
 /** An https URL (http only for loopback), bounded. */
 export const zHttpsUrl = /* @__PURE__ */ z.string().check(
   z.maxLength(2048),
   z.refine((s) => {
     try {
       const url = new URL(s);
-      if (url.username || url.password) return false;
-      if (url.protocol === 'https:') return true;
-      return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]');
+      return !url.username && !url.password && isSecureUrl(url);
     } catch {
       return false;
     }
