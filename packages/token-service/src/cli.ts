@@ -80,7 +80,9 @@ async function start(argv: string[]): Promise<void> {
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     logger,
   });
-  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version });
+  // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
+  const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version, threadpoolSize });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

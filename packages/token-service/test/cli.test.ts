@@ -46,6 +46,13 @@ function spawnCli(args: string[], env: Record<string, string> = {}): Spawned {
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 
+/** The parsed "listening" log line of a started server. */
+function listeningLine(spawned: Spawned): { threadpoolSize?: unknown } {
+  const line = spawned.stdout().split('\n').find((l) => l.includes('"msg":"listening"'));
+  if (!line) throw new Error('no listening line');
+  return JSON.parse(line) as { threadpoolSize?: unknown };
+}
+
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)));
@@ -126,6 +133,8 @@ describe('token-service CLI', () => {
 
     const first = spawnCli(['start', '--config', 'config.json', '--port', '0', '--db', 'cli.db']);
     const url = await waitForListening(first);
+    // Started without the launcher and without UV_THREADPOOL_SIZE: libuv's default of 4 threads.
+    expect(listeningLine(first).threadpoolSize).toBe(4);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${url}/health`)).status).toBe(200);
     const { submission } = await buildSubmission(cliFixture);
@@ -141,8 +150,9 @@ describe('token-service CLI', () => {
     expect(logs).not.toContain(PAN);
     expect(logs).not.toContain(body.accessData!.tokenNumber);
 
-    const second = spawnCli(['start', '--config', 'config.json', '--port', '0', '--db', 'cli.db']);
+    const second = spawnCli(['start', '--config', 'config.json', '--port', '0', '--db', 'cli.db'], { UV_THREADPOOL_SIZE: '2' });
     const url2 = await waitForListening(second);
+    expect(listeningLine(second).threadpoolSize).toBe(2);
     const status = await fetch(`${url2}/v1/tokens/${body.tokenReferenceId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(parseTokenStatusResponse(await status.text()).tokenReferenceId).toBe(body.tokenReferenceId);
     const replayed = await postSubmission(url2, submission, { idempotencyKey: 'cli-1' });
