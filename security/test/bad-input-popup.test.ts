@@ -19,14 +19,9 @@ import {
 } from '@pushprov/protocol';
 import { type ProvisioningSession, type ProvisioningSessionEvent, createIssuerClient, createPopupWalletChannel } from '@pushprov/issuer-sdk';
 import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
-import {
-  type WalletEvent,
-  type WalletSession,
-  createHttpTokenServiceClient,
-  createMemoryTokenStore,
-  createOpenerIssuerChannel,
-  createWallet,
-} from '@pushprov/wallet-sdk';
+import { type WalletEvent, type WalletSession, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { describe as describeValue } from '../src/canary.js';
 import { countRows } from '../src/database.js';
 import { expectNoCanary } from '../src/expectations.js';

@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorCode, createSessionId } from '@pushprov/protocol';
 import { type TokenService, createMemoryStore, createTokenService } from '@pushprov/token-service';
-import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk';
+import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { CANARY_PAN } from '../src/canary.js';
 import { expectTypedRejection } from '../src/expectations.js';
 import { CANARY_CARD, type Sandbox, WALLET, buildRequest, createSandbox } from '../src/sandbox.js';

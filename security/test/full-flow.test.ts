@@ -9,14 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProvisioningRequest, parseProvisioningRequestMessage } from '@pushprov/protocol';
 import { type ProvisioningSessionEvent, createIssuerClient, createPopupWalletChannel } from '@pushprov/issuer-sdk';
 import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
-import {
-  type FetchLike,
-  type WalletEvent,
-  createHttpTokenServiceClient,
-  createMemoryTokenStore,
-  createOpenerIssuerChannel,
-  createWallet,
-} from '@pushprov/wallet-sdk';
+import { type WalletEvent, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { type FetchLike, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { CANARY_PAN, describe as describeValue, digitRuns } from '../src/canary.js';
 import { countRows, readAllValues, readRawFiles } from '../src/database.js';
 import { expectNoCanary } from '../src/expectations.js';

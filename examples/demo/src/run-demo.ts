@@ -20,7 +20,8 @@ import {
   redactPans,
 } from '@pushprov/protocol';
 import { type ProvisioningOutcome, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
-import { type TokenServiceClient, type TokenStore, createHttpTokenServiceClient, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { type TokenServiceClient, type TokenStore, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { networkName } from './format-text.js';
 import { type Sandbox, startSandbox } from './start-sandbox.js';
 import {

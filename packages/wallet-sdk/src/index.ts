@@ -4,6 +4,10 @@
  * encrypted request to the token service, store the access data and report
  * the result. Runtime-agnostic: browsers, React Native and Node.
  *
+ * Transports live in their own entries, so an app ships only what it uses:
+ * `@pushprov/wallet-sdk/http` (the token service HTTP client) and
+ * `@pushprov/wallet-sdk/browser` (the popup channel).
+ *
  * @packageDocumentation
  * @module @pushprov/wallet-sdk
  */
@@ -25,30 +29,9 @@ export type {
   WalletSessionState,
 } from './wallet/types.js';
 export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient } from './token-service/token-service-client.js';
-export {
-  createHttpTokenServiceClient,
-  type ApiKeyAuth,
-  type BearerTokenAuth,
-  type ClientAssertionAuth,
-  type FetchLike,
-  type FetchResponseLike,
-  type HttpSubmitOptions,
-  type HttpTokenServiceClient,
-  type HttpTokenServiceClientOptions,
-  type RetryInfo,
-} from './token-service/create-http-token-service-client.js';
-export type { RetryDelayOptions } from './token-service/retry.js';
 export { createMemoryTokenStore, type StoredToken, type TokenStore } from './token-store/token-store.js';
 export {
   createMemorySeenSessionStore,
   type MemorySeenSessionStoreOptions,
   type SeenSessionStore,
 } from './seen-sessions/seen-session-store.js';
-export {
-  OpenerIssuerChannel,
-  createOpenerIssuerChannel,
-  type MessageEventLike,
-  type MessageTargetLike,
-  type OpenerIssuerChannelOptions,
-  type WindowLike,
-} from './channel/create-opener-issuer-channel.js';

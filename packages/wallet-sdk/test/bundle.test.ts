@@ -12,7 +12,23 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('runtime-agnostic browser bundle', () => {
-  it('bundles for the browser with no Node built-ins', async () => {
+  it.each(['browser.ts', 'http.ts'])('bundles the %s entry for the browser with no Node built-ins', async (entry) => {
+    const result = await build({
+      entryPoints: [join(src, entry)],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['source'],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
+  });
+
+  it('bundles the main entry for the browser with no Node built-ins and no transport', async () => {
     const result = await build({
       entryPoints: [join(src, 'index.ts')],
       bundle: true,
@@ -26,6 +42,9 @@ describe('runtime-agnostic browser bundle', () => {
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
+    // The HTTP client and the popup channel live in their own entries.
+    const shipped = Object.entries(Object.values(result.metafile.outputs)[0]!.inputs).flatMap(([path, info]) => (info.bytesInOutput > 0 ? [path] : []));
+    expect(shipped.some((i) => i.includes('create-http-token-service-client') || i.includes('create-opener-issuer-channel'))).toBe(false);
     // The wallet SDK's own code stays small; the rest is the protocol, zod/mini and jose.
     const own = Object.entries(result.metafile.outputs)[0]![1].inputs;
     const ownBytes = Object.entries(own)

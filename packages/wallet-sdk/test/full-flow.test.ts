@@ -124,7 +124,7 @@ describe('full flow: issuer double → wallet → token service double over HTTP
     expect(outcome.status).toBe('provisioned');
     expect(flow.service.calls[0]!.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
 
-    const { createHttpTokenServiceClient } = await import('../src/index.js');
+    const { createHttpTokenServiceClient } = await import('../src/http.js');
     const client = createHttpTokenServiceClient({
       baseUrl: flow.service.url,
       auth: { walletProviderId: PROVIDER_ID, audience: AUDIENCE, signingKey: keys.provider.privateJwk },

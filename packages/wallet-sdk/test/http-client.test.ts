@@ -8,7 +8,7 @@ import {
   manualClock,
   sequenceRandom,
 } from '@pushprov/protocol';
-import { type FetchLike, type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../src/index.js';
+import { type FetchLike, type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../src/http.js';
 
 const SUBMISSION: Submission = {
   type: 'submission',

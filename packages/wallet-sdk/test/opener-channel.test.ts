@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppMessage, type ProvisioningError, TransportError } from '@pushprov/protocol';
-import { createOpenerIssuerChannel } from '../src/index.js';
+import { createOpenerIssuerChannel } from '../src/browser.js';
 import { FakeIssuerPage, FakeOpener, FakeWindow } from './helpers/fake-window.js';
 import { type Keys, expectNoSecrets, makeKeys, setupFlow } from './helpers/setup.js';
 import type { TokenServiceDouble } from './helpers/token-service-double.js';

@@ -2,15 +2,9 @@
 // page only through `window.opener` (origin allow-listed), asks the user,
 // and calls the token service over HTTP (CORS) as the wallet provider.
 import type { Jwks } from '@pushprov/protocol';
-import {
-  type ConsentPrompt,
-  type WalletEvent,
-  type WalletSessionState,
-  createHttpTokenServiceClient,
-  createMemoryTokenStore,
-  createOpenerIssuerChannel,
-  createWallet,
-} from '@pushprov/wallet-sdk';
+import { type ConsentPrompt, type WalletEvent, type WalletSessionState, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -29,8 +29,8 @@ export interface GetTokenStatusOptions {
 }
 
 /**
- * How the wallet talks to the token service. {@link createHttpTokenServiceClient}
- * is the shipped implementation; implement it yourself to go through your
+ * How the wallet talks to the token service. {@link "@pushprov/wallet-sdk/http"!createHttpTokenServiceClient}
+ * (from `@pushprov/wallet-sdk/http`) is the shipped implementation; implement it yourself to go through your
  * own backend, or with a double in tests. Failures must be
  * `ProvisioningError`s with the token service's codes.
  *

@@ -187,7 +187,7 @@ export interface WalletOptions {
   identity: IdentityProvider;
   /** Asks the user for consent. */
   consent: ConsentHandler;
-  /** Talks to the token service: usually `createHttpTokenServiceClient(…)`. */
+  /** Talks to the token service: usually `createHttpTokenServiceClient(…)` from `@pushprov/wallet-sdk/http`. */
   tokenService: TokenServiceClient;
   /** Keeps provisioned tokens. */
   tokenStore: TokenStore;

@@ -1,6 +1,6 @@
 /** A fake browser window pair (wallet popup + its opener) for testing the popup channel in Node. */
 import { type AppMessage, BaseAppChannel, parseAppMessage } from '@pushprov/protocol';
-import type { MessageEventLike, MessageTargetLike, WindowLike } from '../../src/index.js';
+import type { MessageEventLike, MessageTargetLike, WindowLike } from '../../src/browser.js';
 
 export class FakeWindow implements WindowLike {
   opener: MessageTargetLike | null;

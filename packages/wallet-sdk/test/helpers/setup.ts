@@ -9,14 +9,8 @@ import {
   toPublicJwk,
 } from '@pushprov/protocol';
 import { expect } from 'vitest';
-import {
-  type HttpTokenServiceClientOptions,
-  type WalletEvent,
-  type WalletOptions,
-  createHttpTokenServiceClient,
-  createMemoryTokenStore,
-  createWallet,
-} from '../../src/index.js';
+import { type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../../src/http.js';
+import { type WalletEvent, type WalletOptions, createMemoryTokenStore, createWallet } from '../../src/index.js';
 import { CANARY_PAN, createIssuerDouble } from './issuer-double.js';
 import { type TokenServiceDouble, startTokenServiceDouble } from './token-service-double.js';
 
