@@ -1,6 +1,11 @@
 import * as z from 'zod/mini';
 import { isValidPan } from '../card/luhn.js';
 
+// Tree-shaking: every schema built from nested zod calls is made inside a
+// `/* @__PURE__ */ (() => …)()` call. Bundlers (esbuild among them) do not
+// know zod's builders are pure, so a plain `z.strictObject({ a: z.string() })`
+// that an app never uses would still ship; wrapped, it is dropped.
+
 /** The protocol version every message carries. */
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -35,37 +40,47 @@ export const zDisplayText = (max: number) =>
   );
 
 /** A base64url string of 22 to 128 characters: session ids, nonces, jtis. */
-export const zRandomId = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters'));
+export const zRandomId = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters')))();
 
 /** A party identifier (issuer id, wallet provider id, token service id): lower-case slug. */
-export const zPartyId = /* @__PURE__ */ z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'));
+export const zPartyId = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'))
+)();
 
 /** An opaque identifier chosen by a wallet (account id, device id): printable ASCII, 1-128. */
-export const zOpaqueId = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:@-]'));
+export const zOpaqueId = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:@-]'))
+)();
 
 /** A `kid`: 1-128 characters of [A-Za-z0-9._:-]. */
-export const zKid = /* @__PURE__ */ z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]'));
+export const zKid = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]')))();
 
 /** A JWT NumericDate (seconds), a non-negative integer. */
-export const zEpochSeconds = /* @__PURE__ */ z.number().check(z.int(), z.gte(0), z.lte(32503680000));
+export const zEpochSeconds = /* @__PURE__ */ (() => z.number().check(z.int(), z.gte(0), z.lte(32503680000)))();
 
 /** A compact JWE: five base64url segments, bounded. JSON serialisation is refused. */
-export const zCompactJwe = /* @__PURE__ */ z.string().check(
-  z.maxLength(16_384),
-  z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE'),
-);
+export const zCompactJwe = /* @__PURE__ */ (() =>
+  z.string().check(
+    z.maxLength(16_384),
+    z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE'),
+  )
+)();
 
 /** A compact JWS: three base64url segments, bounded. */
-export const zCompactJws = /* @__PURE__ */ z.string().check(
-  z.maxLength(8_192),
-  z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS'),
-);
+export const zCompactJws = /* @__PURE__ */ (() =>
+  z.string().check(
+    z.maxLength(8_192),
+    z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS'),
+  )
+)();
 
 /** A PAN: 12 to 19 ASCII digits, Luhn-valid. */
-export const zPan = /* @__PURE__ */ z.string().check(z.refine(isValidPan, { message: 'must be 12-19 ASCII digits and Luhn-valid', ...ppCode('card_invalid') }));
+export const zPan = /* @__PURE__ */ (() =>
+  z.string().check(z.refine(isValidPan, { message: 'must be 12-19 ASCII digits and Luhn-valid', ...ppCode('card_invalid') }))
+)();
 
 /** The last four digits of a card or token number. */
-export const zLast4 = z.string().check(z.regex(/^[0-9]{4}$/, 'must be 4 ASCII digits'));
+export const zLast4 = /* @__PURE__ */ (() => z.string().check(z.regex(/^[0-9]{4}$/, 'must be 4 ASCII digits')))();
 
 /** A card network. */
 export const zNetwork = /* @__PURE__ */ z.enum(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'other']);
@@ -73,14 +88,16 @@ export const zNetwork = /* @__PURE__ */ z.enum(['visa', 'mastercard', 'amex', 'd
 export type Network = z.infer<typeof zNetwork>;
 
 /** A card or token expiry: a real month (1-12) and a four-digit year. */
-export const zExpiry = /* @__PURE__ */ z.strictObject({
-  month: z.number().check(
-    z.refine((m) => Number.isInteger(m) && m >= 1 && m <= 12, { message: 'must be a month from 1 to 12', ...ppCode('card_invalid') }),
-  ),
-  year: z.number().check(
-    z.refine((y) => Number.isInteger(y) && y >= 2000 && y <= 2199, { message: 'must be a four-digit year', ...ppCode('card_invalid') }),
-  ),
-});
+export const zExpiry = /* @__PURE__ */ (() =>
+  z.strictObject({
+    month: z.number().check(
+      z.refine((m) => Number.isInteger(m) && m >= 1 && m <= 12, { message: 'must be a month from 1 to 12', ...ppCode('card_invalid') }),
+    ),
+    year: z.number().check(
+      z.refine((y) => Number.isInteger(y) && y >= 2000 && y <= 2199, { message: 'must be a four-digit year', ...ppCode('card_invalid') }),
+    ),
+  })
+)();
 /** A card or token expiry. */
 export type Expiry = z.infer<typeof zExpiry>;
 
@@ -101,27 +118,31 @@ export function isSecureUrl(url: URL): boolean {
 }
 
 /** An https URL (http only for loopback), bounded. */
-export const zHttpsUrl = /* @__PURE__ */ z.string().check(
-  z.maxLength(2048),
-  z.refine((s) => {
-    try {
-      const url = new URL(s);
-      return !url.username && !url.password && isSecureUrl(url);
-    } catch {
-      return false;
-    }
-  }, 'must be an https URL (http only on loopback) without credentials'),
-);
+export const zHttpsUrl = /* @__PURE__ */ (() =>
+  z.string().check(
+    z.maxLength(2048),
+    z.refine((s) => {
+      try {
+        const url = new URL(s);
+        return !url.username && !url.password && isSecureUrl(url);
+      } catch {
+        return false;
+      }
+    }, 'must be an https URL (http only on loopback) without credentials'),
+  )
+)();
 
 /** A public EC P-256 JWK (device key for encrypting access data). Private members are refused. */
-export const zPublicEcJwk = /* @__PURE__ */ z.strictObject({
-  kty: z.literal('EC'),
-  crv: z.literal('P-256'),
-  x: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
-  y: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
-  kid: z.optional(zKid),
-  alg: z.optional(z.literal('ECDH-ES+A256KW')),
-  use: z.optional(z.literal('enc')),
-});
+export const zPublicEcJwk = /* @__PURE__ */ (() =>
+  z.strictObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+    y: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+    kid: z.optional(zKid),
+    alg: z.optional(z.literal('ECDH-ES+A256KW')),
+    use: z.optional(z.literal('enc')),
+  })
+)();
 /** A public EC P-256 JWK. */
 export type PublicEcJwk = z.infer<typeof zPublicEcJwk>;

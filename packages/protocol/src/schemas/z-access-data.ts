@@ -10,15 +10,17 @@ export type TokenStatus = z.infer<typeof zTokenStatus>;
  * The access data: the payment token the wallet stores. The token number is a
  * Luhn-valid number from the token service's range, never the PAN.
  */
-export const zAccessData = /* @__PURE__ */ z.strictObject({
-  tokenReferenceId: zOpaqueId,
-  tokenNumber: zPan,
-  tokenExpiry: zExpiry,
-  status: z.enum(['active', 'pending_activation']),
-  panLast4: zLast4,
-  network: z.optional(zNetwork),
-  issuedAt: zEpochSeconds,
-});
+export const zAccessData = /* @__PURE__ */ (() =>
+  z.strictObject({
+    tokenReferenceId: zOpaqueId,
+    tokenNumber: zPan,
+    tokenExpiry: zExpiry,
+    status: z.enum(['active', 'pending_activation']),
+    panLast4: zLast4,
+    network: z.optional(zNetwork),
+    issuedAt: zEpochSeconds,
+  })
+)();
 /** The access data. */
 export type AccessData = z.infer<typeof zAccessData>;
 
@@ -29,34 +31,38 @@ export const ACCESS_DATA_CTY = 'pushprov-access-data+json';
  * Step 5, token service to wallet: `201 Created`. Exactly one of `accessData`
  * (clear) and `encryptedAccessData` (JWE to the device key) is present.
  */
-export const zProvisioningResponse = z
-  .strictObject({
-    type: z.literal('provisioning-response'),
-    version: zVersion,
-    sessionId: zRandomId,
-    tokenReferenceId: zOpaqueId,
-    status: z.enum(['active', 'pending_activation']),
-    accessData: z.optional(zAccessData),
-    encryptedAccessData: z.optional(zCompactJwe),
-  })
-  .check(
-    z.refine((r) => (r.accessData === undefined) !== (r.encryptedAccessData === undefined), {
-      message: 'exactly one of accessData and encryptedAccessData is required',
-      path: ['accessData'],
-    }),
-  );
+export const zProvisioningResponse = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      type: z.literal('provisioning-response'),
+      version: zVersion,
+      sessionId: zRandomId,
+      tokenReferenceId: zOpaqueId,
+      status: z.enum(['active', 'pending_activation']),
+      accessData: z.optional(zAccessData),
+      encryptedAccessData: z.optional(zCompactJwe),
+    })
+    .check(
+      z.refine((r) => (r.accessData === undefined) !== (r.encryptedAccessData === undefined), {
+        message: 'exactly one of accessData and encryptedAccessData is required',
+        path: ['accessData'],
+      }),
+    )
+)();
 /** Step 5 response body. */
 export type ProvisioningResponse = z.infer<typeof zProvisioningResponse>;
 
 /** `GET /v1/tokens/{tokenReferenceId}`: the token's status, without its number. */
-export const zTokenStatusResponse = /* @__PURE__ */ z.strictObject({
-  type: z.literal('token-status'),
-  version: zVersion,
-  tokenReferenceId: zOpaqueId,
-  status: zTokenStatus,
-  tokenLast4: zLast4,
-  tokenExpiry: zExpiry,
-  updatedAt: zEpochSeconds,
-});
+export const zTokenStatusResponse = /* @__PURE__ */ (() =>
+  z.strictObject({
+    type: z.literal('token-status'),
+    version: zVersion,
+    tokenReferenceId: zOpaqueId,
+    status: zTokenStatus,
+    tokenLast4: zLast4,
+    tokenExpiry: zExpiry,
+    updatedAt: zEpochSeconds,
+  })
+)();
 /** Token status body. */
 export type TokenStatusResponse = z.infer<typeof zTokenStatusResponse>;

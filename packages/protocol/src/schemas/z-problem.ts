@@ -6,16 +6,18 @@ import { isErrorCode } from '../errors.js';
  * is sent (`application/problem+json`), carrying the protocol's error code.
  * Unknown extension members are allowed (RFC 9457 §3.2) but ignored.
  */
-export const zProblemDetails = /* @__PURE__ */ z.looseObject({
-  type: z.string().check(z.maxLength(512)),
-  title: z.string().check(z.maxLength(256)),
-  status: z.number().check(z.int(), z.gte(400), z.lte(599)),
-  detail: z.optional(z.string().check(z.maxLength(1024))),
-  instance: z.optional(z.string().check(z.maxLength(512))),
-  code: z.string().check(z.refine(isErrorCode, 'must be a protocol error code')),
-  retryable: z.boolean(),
-  requestId: z.optional(z.string().check(z.maxLength(128))),
-});
+export const zProblemDetails = /* @__PURE__ */ (() =>
+  z.looseObject({
+    type: z.string().check(z.maxLength(512)),
+    title: z.string().check(z.maxLength(256)),
+    status: z.number().check(z.int(), z.gte(400), z.lte(599)),
+    detail: z.optional(z.string().check(z.maxLength(1024))),
+    instance: z.optional(z.string().check(z.maxLength(512))),
+    code: z.string().check(z.refine(isErrorCode, 'must be a protocol error code')),
+    retryable: z.boolean(),
+    requestId: z.optional(z.string().check(z.maxLength(128))),
+  })
+)();
 /** RFC 9457 problem details with the protocol's code. */
 export type ProblemDetails = z.infer<typeof zProblemDetails>;
 

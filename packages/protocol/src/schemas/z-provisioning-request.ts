@@ -5,11 +5,13 @@ import { zCompactJwe, zRandomId, zVersion } from './primitives.js';
  * Step 3, issuer app to wallet: the encrypted provisioning request (a compact
  * JWE the wallet cannot read) for the session the wallet answered.
  */
-export const zProvisioningRequestMessage = /* @__PURE__ */ z.strictObject({
-  type: z.literal('provisioning-request'),
-  version: zVersion,
-  sessionId: zRandomId,
-  encryptedRequest: zCompactJwe,
-});
+export const zProvisioningRequestMessage = /* @__PURE__ */ (() =>
+  z.strictObject({
+    type: z.literal('provisioning-request'),
+    version: zVersion,
+    sessionId: zRandomId,
+    encryptedRequest: zCompactJwe,
+  })
+)();
 /** Step 3 message. */
 export type ProvisioningRequestMessage = z.infer<typeof zProvisioningRequestMessage>;

@@ -11,23 +11,27 @@ import {
 } from './primitives.js';
 
 /** A billing address, all display text. */
-export const zBillingAddress = /* @__PURE__ */ z.strictObject({
-  line1: z.optional(zDisplayText(128)),
-  line2: z.optional(zDisplayText(128)),
-  city: z.optional(zDisplayText(64)),
-  postalCode: z.optional(z.string().check(z.regex(/^[A-Za-z0-9 -]{1,16}$/))),
-  country: z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')),
-});
+export const zBillingAddress = /* @__PURE__ */ (() =>
+  z.strictObject({
+    line1: z.optional(zDisplayText(128)),
+    line2: z.optional(zDisplayText(128)),
+    city: z.optional(zDisplayText(64)),
+    postalCode: z.optional(z.string().check(z.regex(/^[A-Za-z0-9 -]{1,16}$/))),
+    country: z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')),
+  })
+)();
 /** A billing address. */
 export type BillingAddress = z.infer<typeof zBillingAddress>;
 
 /** The card inside the encrypted request. Only the issuer side and the token service vault ever hold it. */
-export const zCard = /* @__PURE__ */ z.strictObject({
-  pan: zPan,
-  expiry: zExpiry,
-  cardholderName: z.optional(zDisplayText(64)),
-  billingAddress: z.optional(zBillingAddress),
-});
+export const zCard = /* @__PURE__ */ (() =>
+  z.strictObject({
+    pan: zPan,
+    expiry: zExpiry,
+    cardholderName: z.optional(zDisplayText(64)),
+    billingAddress: z.optional(zBillingAddress),
+  })
+)();
 /** The card inside the encrypted request. */
 export type Card = z.infer<typeof zCard>;
 
@@ -38,29 +42,31 @@ export const REQUEST_JWS_TYP = 'pushprov-request+jwt';
  * The claims of a provisioning request: signed by the issuer, then encrypted
  * to the token service. Exactly one of `card` and `accountRef` is present.
  */
-export const zRequestClaims = z
-  .strictObject({
-    iss: zPartyId,
-    aud: zPartyId,
-    iat: zEpochSeconds,
-    exp: zEpochSeconds,
-    jti: zRandomId,
-    sid: zRandomId,
-    walletProviderId: zPartyId,
-    walletAccountId: zOpaqueId,
-    deviceId: zOpaqueId,
-    nonce: zRandomId,
-    card: z.optional(zCard),
-    /** An issuer account reference the token service resolves with the issuer, instead of a card. */
-    accountRef: z.optional(zOpaqueId),
-    /** Optional card art for the wallet to show. */
-    cardArtUrl: z.optional(zHttpsUrl),
-  })
-  .check(
-    z.refine((c) => (c.card === undefined) !== (c.accountRef === undefined), {
-      message: 'exactly one of card and accountRef is required',
-      path: ['card'],
-    }),
-  );
+export const zRequestClaims = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      iss: zPartyId,
+      aud: zPartyId,
+      iat: zEpochSeconds,
+      exp: zEpochSeconds,
+      jti: zRandomId,
+      sid: zRandomId,
+      walletProviderId: zPartyId,
+      walletAccountId: zOpaqueId,
+      deviceId: zOpaqueId,
+      nonce: zRandomId,
+      card: z.optional(zCard),
+      /** An issuer account reference the token service resolves with the issuer, instead of a card. */
+      accountRef: z.optional(zOpaqueId),
+      /** Optional card art for the wallet to show. */
+      cardArtUrl: z.optional(zHttpsUrl),
+    })
+    .check(
+      z.refine((c) => (c.card === undefined) !== (c.accountRef === undefined), {
+        message: 'exactly one of card and accountRef is required',
+        path: ['card'],
+      }),
+    )
+)();
 /** The claims of a provisioning request. */
 export type RequestClaims = z.infer<typeof zRequestClaims>;

@@ -6,15 +6,17 @@ import { zCompactJwe, zOpaqueId, zPublicEcJwk, zRandomId, zVersion } from './pri
  * identifiers the wallet holds go in the clear; the wallet provider id is not
  * in the body: it comes from the authenticated caller.
  */
-export const zSubmission = /* @__PURE__ */ z.strictObject({
-  type: z.literal('submission'),
-  version: zVersion,
-  sessionId: zRandomId,
-  walletAccountId: zOpaqueId,
-  deviceId: zOpaqueId,
-  nonce: zRandomId,
-  encryptedRequest: zCompactJwe,
-  devicePublicKey: z.optional(zPublicEcJwk),
-});
+export const zSubmission = /* @__PURE__ */ (() =>
+  z.strictObject({
+    type: z.literal('submission'),
+    version: zVersion,
+    sessionId: zRandomId,
+    walletAccountId: zOpaqueId,
+    deviceId: zOpaqueId,
+    nonce: zRandomId,
+    encryptedRequest: zCompactJwe,
+    devicePublicKey: z.optional(zPublicEcJwk),
+  })
+)();
 /** Step 4 request body. */
 export type Submission = z.infer<typeof zSubmission>;
