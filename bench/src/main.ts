@@ -5,9 +5,9 @@
  *
  * Usage (from the repository root): `pnpm bench [-- --quick] [-- --out FILE] [-- --only a,b]`
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,17 @@ import { runSize } from './sections/size.js';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
+// Every process of the run (the floor, the lines in process, the token server) gets the
+// libuv thread pool the `token-service` command gives the server: cores - 1, at least 1,
+// unless UV_THREADPOOL_SIZE is set. libuv reads it once, before this module runs, so the
+// bench starts itself again with it set.
+if (process.env.UV_THREADPOOL_SIZE === undefined || process.env.UV_THREADPOOL_SIZE.trim() === '') {
+  const size = String(Math.max(1, availableParallelism() - 1));
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: size } });
+  process.exit(child.status ?? 1);
+}
+const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE);
+
 // `pnpm bench -- --quick` forwards the `--` itself: drop it.
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
@@ -42,7 +53,7 @@ const outFile = resolve(values.out ?? `${benchDir}/results/latest.json`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
 const loadBefore = loadavg().map((l) => round(l, 2));
-log(`pushprov bench, ${params.mode} mode, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs`);
+log(`pushprov bench, ${params.mode} mode, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs, libuv thread pool ${threadpoolSize}`);
 
 const fx = await createFixture();
 const floor = await createFloorTasks(fx);
@@ -108,6 +119,7 @@ const report: BenchReport = {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
+    threadpoolSize,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     totalMemoryMb: Math.round(totalmem() / 2 ** 20),
     loadAverageBefore: loadBefore,

@@ -3,7 +3,7 @@
 // succeeded. No timing assertions: the figures depend on the machine.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -34,6 +34,9 @@ describe('pnpm bench --quick', () => {
     expect(report.mode).toBe('quick');
     expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
     expect(report.machine.cpus).toBeGreaterThan(0);
+    // The run gives every process the token-service command's thread pool: cores - 1, unless set.
+    const threadpool = Number(process.env.UV_THREADPOOL_SIZE) || Math.max(1, availableParallelism() - 1);
+    expect(report.machine.threadpoolSize).toBe(threadpool);
     expect(report.machine.loadAverageBefore).toHaveLength(3);
     expect(report.command).toContain('--quick');
     expect(report.gitCommit).toMatch(/^([0-9a-f]{7,}|unknown)$/);

@@ -55,6 +55,8 @@ export interface BenchReport {
     node: string;
     platform: string;
     cpus: number;
+    /** The libuv thread pool size of every process of the run (UV_THREADPOOL_SIZE). */
+    threadpoolSize: number;
     cpuModel: string;
     totalMemoryMb: number;
     loadAverageBefore: number[];
