@@ -170,12 +170,16 @@ export abstract class BaseAppChannel implements AppChannel {
     };
   }
 
-  close(reason: ProvisioningError = new TransportError('channel_closed', 'The app channel was closed')): void {
+  close(reason?: ProvisioningError): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
     this.#dropped = 0;
-    for (const listener of [...this.#closeListeners]) listener(reason);
+    // The default reason is built only when someone listens (closing is on every session's path).
+    if (this.#closeListeners.size > 0) {
+      const why = reason ?? new TransportError('channel_closed', 'The app channel was closed');
+      for (const listener of [...this.#closeListeners]) listener(why);
+    }
     this.#closeListeners.clear();
     this.#listeners.clear();
   }
