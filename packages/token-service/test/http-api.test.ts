@@ -290,10 +290,31 @@ describe('HTTP rules', () => {
     expect((await postSubmission(url, submission, { idempotencyKey: 'k'.repeat(255) })).status).toBe(201);
   });
 
-  it('answers unknown routes and methods with a 404 problem carrying X-Request-Id', async () => {
+  it('answers unknown routes with a 404 problem carrying X-Request-Id', async () => {
     const { url } = await start();
     await expectCode(await fetch(`${url}/v1/nothing`), 'not_found');
-    await expectCode(await fetch(`${url}/v1/provisioning-requests`, { method: 'GET' }), 'not_found');
+    await expectCode(await fetch(`${url}/v1/provisioning-requests/extra`, { method: 'POST' }), 'not_found');
+  });
+
+  it('answers a method a known path does not serve with 405 method_not_allowed and Allow', async () => {
+    const { url, dbPath } = await start();
+    const rows = countRows(dbPath);
+    for (const [path, method, allow] of [
+      ['/v1/provisioning-requests', 'GET', 'POST'],
+      ['/v1/provisioning-requests', 'PUT', 'POST'],
+      ['/v1/tokens/tok_AAAAAAAAAAAAAAAAAAAAAA', 'DELETE', 'GET, HEAD'],
+      ['/v1/tokens/tok_AAAAAAAAAAAAAAAAAAAAAA', 'POST', 'GET, HEAD'],
+      ['/.well-known/jwks.json', 'POST', 'GET, HEAD'],
+      ['/health', 'PATCH', 'GET, HEAD'],
+      ['/openapi.json', 'DELETE', 'GET, HEAD'],
+    ] as const) {
+      const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${API_KEY}` } });
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      await expectCode(response, 'method_not_allowed');
+    }
+    expect(countRows(dbPath)).toEqual(rows);
+    // HEAD is served wherever GET is.
+    expect((await fetch(`${url}/health`, { method: 'HEAD' })).status).toBe(200);
   });
 
   it('serves health, the OpenAPI document and the public JWKS (no private members)', async () => {

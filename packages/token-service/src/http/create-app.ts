@@ -12,6 +12,13 @@ export interface TokenServiceAppOptions {
   logger?: Logger;
 }
 
+/** `method_not_allowed`, carrying the `Allow` header's value. */
+class MethodNotAllowed extends HttpError {
+  constructor(readonly allow: string) {
+    super('method_not_allowed', 'This method is not served on this path');
+  }
+}
+
 type Env = { Variables: { requestId: string; errorCode: string | undefined; walletProviderId: string | undefined } };
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -45,14 +52,14 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
   const maxBodyBytes = service.config.limits.maxBodyBytes;
   const app = new Hono<Env>();
 
-  const fail = (c: { set: (k: 'errorCode', v: string) => void; get: (k: 'requestId') => string }, error: unknown): Response => {
+  const fail = (c: { set: (k: 'errorCode', v: string) => void; get: (k: 'requestId') => string }, error: unknown, headers?: Record<string, string>): Response => {
     const problem: ProvisioningError = toProvisioningError(error);
     c.set('errorCode', problem.code);
     if (problem.family === 'internal') {
       const cause = problem.cause instanceof Error ? problem.cause : undefined;
       logger.error({ msg: 'internal error', requestId: c.get('requestId'), code: problem.code, errorName: cause?.name ?? problem.name });
     }
-    return toProblemResponse(problem, c.get('requestId'));
+    return toProblemResponse(problem, c.get('requestId'), headers);
   };
 
   app.use('*', async (c, next) => {
@@ -76,7 +83,7 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     });
   });
 
-  app.onError((error, c) => fail(c, error));
+  app.onError((error, c) => fail(c, error, error instanceof MethodNotAllowed ? { allow: error.allow } : undefined));
   app.notFound((c) => fail(c, new HttpError('not_found', 'No such resource')));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -116,6 +123,19 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     c.header('cache-control', 'no-store');
     return c.json(status);
   });
+
+  // A known path with a method it does not serve: 405 with `Allow` (HEAD goes to the GET routes).
+  for (const [path, allow] of [
+    ['/health', 'GET, HEAD'],
+    ['/openapi.json', 'GET, HEAD'],
+    ['/.well-known/jwks.json', 'GET, HEAD'],
+    ['/v1/provisioning-requests', 'POST'],
+    ['/v1/tokens/:tokenReferenceId', 'GET, HEAD'],
+  ] as const) {
+    app.all(path, () => {
+      throw new MethodNotAllowed(allow);
+    });
+  }
 
   return app;
 }

@@ -5,7 +5,7 @@ export { toProblemDetails };
 
 /**
  * A `Response` carrying {@link toProblemDetails} as `application/problem+json`,
- * with `X-Request-Id`, and `WWW-Authenticate` on 401 and `Retry-After` on
+ * with `X-Request-Id`, any `extraHeaders` (such as `Allow` on 405), and `WWW-Authenticate` on 401 and `Retry-After` on
  * retryable 409/429/503.
  *
  * @example
@@ -13,9 +13,9 @@ export { toProblemDetails };
  * return toProblemResponse(createError('not_found'), requestId);
  * ```
  */
-export function toProblemResponse(error: ProvisioningError, requestId: string): Response {
+export function toProblemResponse(error: ProvisioningError, requestId: string, extraHeaders: Record<string, string> = {}): Response {
   const problem = toProblemDetails(error, requestId);
-  const headers = new Headers({ 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId, 'cache-control': 'no-store' });
+  const headers = new Headers({ ...extraHeaders, 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId, 'cache-control': 'no-store' });
   if (problem.status === 401) headers.set('www-authenticate', 'Bearer');
   if (problem.retryable && (problem.status === 409 || problem.status === 429 || problem.status === 503)) headers.set('retry-after', '1');
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
