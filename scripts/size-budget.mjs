@@ -8,6 +8,10 @@
 // today's size rounded up to the next half kB, so a miss stays visible and
 // cannot quietly grow. Lower a ceiling whenever an entry gets smaller; never
 // raise one without a note.
+//
+// APPS are informative lines without a ceiling: what a typical app ships when
+// it imports an entry together with the subpaths it needs, so moving code to a
+// subpath cannot hide its cost.
 // Usage: node scripts/size-budget.mjs [--json]   (also used by `pnpm bench`)
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -17,10 +21,20 @@ export const BUDGET_BYTES = 20_000;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const ENTRIES = [
-  // Target missed (29.6 kB gz on 2026-11-28): jose ~8 kB and zod/mini ~8 kB leave ~4 kB for all our code.
-  // Ratchet: today's size rounded up to the next half kB.
-  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 30_000 },
+  // Target missed: 24.5 kB gz on 2026-11-28, after the transports moved to /http and /browser (29.7 before).
+  // jose's verify + decrypt (8.3 kB) and zod/mini with the schemas the wallet checks (~7 kB) leave ~4.7 kB,
+  // less than createWallet's session code, the errors and strict JSON take. Ratchet: rounded up to the next half kB.
+  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 24_500 },
   { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: BUDGET_BYTES },
+];
+
+/** Typical apps: an entry with the subpaths it needs, measured together. Informative, no ceiling. */
+export const APPS = [
+  {
+    id: 'wallet-browser-app',
+    name: 'browser wallet: wallet-sdk + /http + /browser',
+    entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/browser.ts'],
+  },
 ];
 
 /** The jose code a wallet cannot do without (verify an issuer signature, decrypt access data): the size floor. */
@@ -48,10 +62,20 @@ export async function measureEntry(entry) {
   return sizes(await build({ ...OPTIONS, entryPoints: [entry] }));
 }
 
-/** Measures every entry of {@link ENTRIES} against the budget. */
+/** Bundles several entries together, every export of each kept, as an app importing all of them does. */
+export async function measureTogether(entries) {
+  const contents = entries.map((entry) => `export * from ${JSON.stringify(`./${entry}`)};`).join('\n');
+  return sizes(await build({ ...OPTIONS, stdin: { contents, resolveDir: ROOT, loader: 'ts' } }));
+}
+
+/**
+ * Measures every entry of {@link ENTRIES} against the budget, then every app
+ * of {@link APPS} (informative: no budget, no ceiling).
+ */
 export async function measureAll() {
   const rows = [];
   for (const { id, name, entry, ceiling } of ENTRIES) rows.push({ id, name, entry, ...(await measureEntry(entry)), budget: BUDGET_BYTES, ceiling });
+  for (const { id, name, entries } of APPS) rows.push({ id, name, entry: entries.join(' + '), ...(await measureTogether(entries)) });
   return rows;
 }
 
@@ -67,14 +91,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(JSON.stringify(rows, null, 2));
   } else {
     for (const r of rows) {
+      const figures = `${r.name.padEnd(46)} ${(r.minified / 1000).toFixed(1).padStart(6)} kB min  ${(r.gzipped / 1000).toFixed(1).padStart(5)} kB gz`;
+      if (r.budget === undefined) {
+        console.log(`${'info'.padEnd(11)} ${figures}  (a typical app, for information: no ceiling)`);
+        continue;
+      }
       const status = r.gzipped > r.ceiling ? 'FAIL' : r.gzipped > r.budget ? 'OVER TARGET' : 'ok';
       const gap = r.gzipped > r.budget ? `, ${((r.gzipped - r.budget) / 1000).toFixed(1)} kB over target; CI ceiling ${(r.ceiling / 1000).toFixed(1)} kB` : '';
-      console.log(
-        `${status.padEnd(11)} ${r.name.padEnd(34)} ${(r.minified / 1000).toFixed(1).padStart(6)} kB min  ${(r.gzipped / 1000).toFixed(1).padStart(5)} kB gz  (target ${(r.budget / 1000).toFixed(0)} kB gz${gap})`,
-      );
+      console.log(`${status.padEnd(11)} ${figures}  (target ${(r.budget / 1000).toFixed(0)} kB gz${gap})`);
     }
   }
-  if (rows.some((r) => r.gzipped > r.ceiling)) {
+  if (rows.some((r) => r.ceiling !== undefined && r.gzipped > r.ceiling)) {
     console.error('size ceiling exceeded: an entry grew past its CI ceiling');
     process.exit(1);
   }

@@ -57,7 +57,7 @@ describe('pnpm bench --quick', () => {
     expect(ids).toContain('growth.tokens-1k.c64');
     expect(ids).toContain('growth.tokens-10k.c64');
     for (const id of ['memory.pipeline', 'memory.heap.first', 'memory.heap.last', 'memory.rss.first', 'memory.rss.last']) expect(ids).toContain(id);
-    for (const id of ['size.floor', 'size.wallet-sdk', 'size.issuer-sdk-app']) expect(ids).toContain(id);
+    for (const id of ['size.floor', 'size.wallet-sdk', 'size.issuer-sdk-app', 'size.wallet-browser-app']) expect(ids).toContain(id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
