@@ -119,7 +119,7 @@ export const ERROR_CATALOG = {
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 /** All error codes, in catalog order. */
-export const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+export const ERROR_CODES = /* @__PURE__ */ Object.keys(ERROR_CATALOG) as ErrorCode[];
 
 /** True when `value` is one of the protocol's error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
