@@ -11,6 +11,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PACKAGES_FROM } from './lib/child.js';
 import { createFixture } from './lib/fixture.js';
 import { FULL, QUICK } from './lib/params.js';
 import { type BenchReport, type BenchRow, type MemorySample, type Section, SECTIONS, applyFloors, formatTable, formatTargets } from './lib/report.js';
@@ -53,7 +54,7 @@ const outFile = resolve(values.out ?? `${benchDir}/results/latest.json`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
 const loadBefore = loadavg().map((l) => round(l, 2));
-log(`pushprov bench, ${params.mode} mode, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs, libuv thread pool ${threadpoolSize}`);
+log(`pushprov bench, ${params.mode} mode, packages from ${PACKAGES_FROM}, load average ${loadBefore.join(' ')} on ${cpus().length} CPUs, libuv thread pool ${threadpoolSize}`);
 
 const fx = await createFixture();
 const floor = await createFloorTasks(fx);
@@ -120,6 +121,7 @@ const report: BenchReport = {
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
     threadpoolSize,
+    packagesFrom: PACKAGES_FROM,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     totalMemoryMb: Math.round(totalmem() / 2 ** 20),
     loadAverageBefore: loadBefore,

@@ -37,6 +37,8 @@ describe('pnpm bench --quick', () => {
     // The run gives every process the token-service command's thread pool: cores - 1, unless set.
     const threadpool = Number(process.env.UV_THREADPOOL_SIZE) || Math.max(1, availableParallelism() - 1);
     expect(report.machine.threadpoolSize).toBe(threadpool);
+    // The smoke test runs the packages from source (--conditions=source); `pnpm bench` runs their dist.
+    expect(report.machine.packagesFrom).toBe('source');
     expect(report.machine.loadAverageBefore).toHaveLength(3);
     expect(report.command).toContain('--quick');
     expect(report.gitCommit).toMatch(/^([0-9a-f]{7,}|unknown)$/);

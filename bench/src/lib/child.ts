@@ -6,11 +6,18 @@ export const BENCH_DIR = fileURLToPath(new URL('../..', import.meta.url));
 /** The repository root. */
 export const ROOT_DIR = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Forks one of the bench's TypeScript workers (`src/workers/NAME.ts`), with the workspace packages resolved from source. */
+/**
+ * Where the workspace packages come from in this run: their built `dist`
+ * (what users run; `pnpm bench` builds first), or their TypeScript source when
+ * Node runs with `--conditions=source` (the smoke test, which needs no build).
+ */
+export const PACKAGES_FROM: 'dist' | 'source' = process.execArgv.includes('--conditions=source') ? 'source' : 'dist';
+
+/** Forks one of the bench's TypeScript workers (`src/workers/NAME.ts`), with the workspace packages resolved as in this process. */
 export function forkWorker(name: string, env: Record<string, string> = {}): ChildProcess {
   return fork(fileURLToPath(new URL(`../workers/${name}.ts`, import.meta.url)), [], {
     cwd: BENCH_DIR,
-    execArgv: ['--conditions=source', '--import', 'tsx'],
+    execArgv: [...(PACKAGES_FROM === 'source' ? ['--conditions=source'] : []), '--import', 'tsx'],
     env: { ...process.env, ...env },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -57,6 +57,8 @@ export interface BenchReport {
     cpus: number;
     /** The libuv thread pool size of every process of the run (UV_THREADPOOL_SIZE). */
     threadpoolSize: number;
+    /** Whether the workspace packages ran from their built `dist` (as users run them) or from source. */
+    packagesFrom: 'dist' | 'source';
     cpuModel: string;
     totalMemoryMb: number;
     loadAverageBefore: number[];
