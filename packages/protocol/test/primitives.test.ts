@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ID_ENTROPY_BYTES,
   canonicalJson,
@@ -79,6 +79,33 @@ describe('random ids', () => {
     expect(ids.size).toBe(200);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(secureRandom.bytes(32)).toHaveLength(32);
+  });
+
+  it('the secure default cuts small requests from a CSPRNG pool, each byte handed out once', () => {
+    const spy = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      const chunks = Array.from({ length: 1000 }, () => secureRandom.bytes(16));
+      // 16 000 bytes from 2 KiB draws: at most 9 calls, not 1000.
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(7);
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(9);
+      for (const [buffer] of spy.mock.calls) expect((buffer as Uint8Array).length).toBe(2048);
+      expect(new Set(chunks.map((c) => Buffer.from(c).toString('hex'))).size).toBe(1000);
+      // Copies, not views into the pool: changing one changes nothing that is handed out later.
+      chunks[0]!.fill(0xff);
+      const next = secureRandom.bytes(64);
+      expect(next.buffer).not.toBe(chunks[0]!.buffer);
+      expect(next.byteOffset).toBe(0);
+      expect(next).toHaveLength(64);
+      // A request larger than the pool is drawn on its own, whole.
+      spy.mockClear();
+      const large = secureRandom.bytes(4096);
+      expect(large).toHaveLength(4096);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect((spy.mock.calls[0]![0] as Uint8Array).length).toBe(4096);
+      expect(large.some((b) => b !== 0)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

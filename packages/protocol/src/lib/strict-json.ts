@@ -12,6 +12,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** A run of string characters that need no further look: no quote, backslash, control character or surrogate. */
 const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
 const hasOwn = Object.prototype.hasOwnProperty;
+/** The one-character escapes after a backslash, and what each stands for. */
+const ESCAPED = '"\\/bfnrt';
+const UNESCAPED = '"\\/\b\f\n\r\t';
 
 /**
  * Parses JSON strictly: duplicate keys, `__proto__` / `constructor` /
@@ -71,34 +74,26 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
         out += text.slice(start, pos);
         const e = text[pos + 1];
         pos += 2;
-        switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
-          case 'u': {
-            const hex = text.slice(pos, pos + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad unicode escape');
-            const code = parseInt(hex, 16);
-            pos += 4;
-            if (code >= 0xd800 && code <= 0xdbff) {
-              const low = text.slice(pos, pos + 6);
-              if (!/^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(low)) fail('lone surrogate');
-              out += String.fromCharCode(code, parseInt(low.slice(2), 16));
-              pos += 6;
-            } else if (code >= 0xdc00 && code <= 0xdfff) {
-              fail('lone surrogate');
-            } else {
-              out += String.fromCharCode(code);
-            }
-            break;
+        const simple = e === undefined ? -1 : ESCAPED.indexOf(e);
+        if (simple >= 0) {
+          out += UNESCAPED[simple];
+        } else if (e === 'u') {
+          const hex = text.slice(pos, pos + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad unicode escape');
+          const code = parseInt(hex, 16);
+          pos += 4;
+          if (code >= 0xd800 && code <= 0xdbff) {
+            const low = text.slice(pos, pos + 6);
+            if (!/^\\u[dD][c-fC-F][0-9a-fA-F]{2}$/.test(low)) fail('lone surrogate');
+            out += String.fromCharCode(code, parseInt(low.slice(2), 16));
+            pos += 6;
+          } else if (code >= 0xdc00 && code <= 0xdfff) {
+            fail('lone surrogate');
+          } else {
+            out += String.fromCharCode(code);
           }
-          default:
-            fail('bad escape');
+        } else {
+          fail('bad escape');
         }
         start = pos;
         continue;
