@@ -9,7 +9,12 @@ export interface BenchParams {
   manyInFlight: number;
   /** Rounds of each line, interleaved with its floor (the ratio is the median over rounds). */
   rounds: number;
-  /** Untimed operations before each run. */
+  /**
+   * Untimed operations before each line, run with many in flight: enough for
+   * V8 to finish optimising the line's code, whose background compilation
+   * would otherwise be billed to the first measured rounds (with 200, the
+   * wallet SDK's code was still being compiled through its measurement).
+   */
   warmup: number;
   /** Requests per HTTP run. */
   http: number;
@@ -47,7 +52,7 @@ export const FULL: BenchParams = {
   concurrent: 3_000,
   manyInFlight: 64,
   rounds: 3,
-  warmup: 200,
+  warmup: 3_000,
   http: 3_000,
   coldRuns: 5,
   growthSmall: 1_000,

@@ -117,7 +117,7 @@ export async function runFloor(tasks: FloorTasks, params: BenchParams): Promise<
     { key: 'wallet', label: 'floor: wallet verify + decrypt (jose)', task: tasks.wallet },
   ];
   for (const c of cases) {
-    await runClosedLoop({ count: params.warmup, concurrency: 1, task: c.task });
+    await runClosedLoop({ count: params.warmup, concurrency: params.manyInFlight, task: c.task });
     for (const [concurrency, count] of [
       [1, params.sequential],
       [params.manyInFlight, params.concurrent],

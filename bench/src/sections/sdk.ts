@@ -44,7 +44,7 @@ async function runIssuer(fx: Fixture, params: BenchParams, floor: Task): Promise
     const message = await builder.buildRequest({ accountRef: 'acc-bench', identifiers: identifiers[i % identifiers.length]!, user: { id: 'u' } });
     if (message.encryptedRequest.length < 100) throw new Error('no request');
   };
-  await runClosedLoop({ count: params.warmup, concurrency: 1, task });
+  await runClosedLoop({ count: params.warmup, concurrency: params.manyInFlight, task });
   const rows: BenchRow[] = [];
   for (const [concurrency, count] of [
     [1, params.sequential],
@@ -168,7 +168,7 @@ export async function runWallet(fx: Fixture, params: BenchParams, floor: Task): 
     await channel.done;
     channel.close();
   };
-  await runClosedLoop({ count: params.warmup, concurrency: 1, task });
+  await runClosedLoop({ count: params.warmup, concurrency: params.manyInFlight, task });
   const rows: BenchRow[] = [];
   for (const [concurrency, count] of [
     [1, params.sequential],

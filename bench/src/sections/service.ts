@@ -23,7 +23,7 @@ export async function measureService(
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const warm = await prepareRequests(fx, params.warmup);
-  await runClosedLoop({ count: warm.length, concurrency: 1, task: (i) => submitPrepared(service, warm[i]!) });
+  await runClosedLoop({ count: warm.length, concurrency: params.manyInFlight, task: (i) => submitPrepared(service, warm[i]!) });
   for (const [concurrency, count] of levels) {
     const requests = await prepareRequests(fx, params.rounds * Math.ceil(count / params.rounds));
     const task = sequenceTask(requests, (request) => submitPrepared(service, request));
