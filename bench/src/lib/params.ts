@@ -57,7 +57,7 @@ export const FULL: BenchParams = {
   coldRuns: 5,
   growthSmall: 1_000,
   growthLarge: 1_000_000,
-  growthRequests: 3_000,
+  growthRequests: 9_000,
   memoryRequests: 100_000,
   memorySampleEvery: 10_000,
 };
