@@ -46,14 +46,17 @@ export const QUICK: BenchParams = {
   memorySampleEvery: 100,
 };
 
+// Full mode: each measured round lasts about a second (1,000 operations at 1
+// in flight, 3,000 with many in flight, for the faster lines); rounds of a
+// quarter second made ratios swing by 0.1 between runs.
 export const FULL: BenchParams = {
   mode: 'full',
-  sequential: 600,
-  concurrent: 3_000,
+  sequential: 3_000,
+  concurrent: 9_000,
   manyInFlight: 64,
   rounds: 3,
   warmup: 3_000,
-  http: 3_000,
+  http: 4_500,
   coldRuns: 5,
   growthSmall: 1_000,
   growthLarge: 1_000_000,
