@@ -341,10 +341,25 @@ describe('identifiers and submission', () => {
 
 describe('results, responses and problems', () => {
   it('refuses a result with an unknown status or error code', () => {
+    const { tokenReferenceId: _issued, ...failed } = { ...sampleResult(), status: 'failed' as const };
     expect(codeOf(() => parseResult({ ...sampleResult(), status: 'done' }))).toBe('invalid_message');
-    expect(codeOf(() => parseResult({ ...sampleResult(), status: 'failed', errorCode: 'nope' }))).toBe('invalid_message');
-    expect(codeOf(() => parseResult({ ...sampleResult(), status: 'failed', errorCode: 'toString' }))).toBe('invalid_message');
-    expect(parseResult({ ...sampleResult(), status: 'failed', errorCode: 'device_mismatch' }).errorCode).toBe('device_mismatch');
+    expect(codeOf(() => parseResult({ ...failed, errorCode: 'nope' }))).toBe('invalid_message');
+    expect(codeOf(() => parseResult({ ...failed, errorCode: 'toString' }))).toBe('invalid_message');
+    expect(parseResult({ ...failed, errorCode: 'device_mismatch' }).errorCode).toBe('device_mismatch');
+  });
+
+  it('ties tokenReferenceId to the statuses that issued a token, and errorCode to the others', () => {
+    const { tokenReferenceId: _issued, ...bare } = sampleResult();
+    for (const status of ['provisioned', 'pending_activation'] as const) {
+      expect(parseResult({ ...bare, status, tokenReferenceId: 'tok_1' }).tokenReferenceId).toBe('tok_1');
+      expect(codeOf(() => parseResult({ ...bare, status }))).toBe('invalid_message');
+      expect(codeOf(() => parseResult({ ...bare, status, tokenReferenceId: 'tok_1', errorCode: 'internal_error' }))).toBe('invalid_message');
+    }
+    for (const status of ['declined', 'failed', 'cancelled'] as const) {
+      expect(parseResult({ ...bare, status }).status).toBe(status);
+      expect(parseResult({ ...bare, status, errorCode: 'declined' }).errorCode).toBe('declined');
+      expect(codeOf(() => parseResult({ ...bare, status, tokenReferenceId: 'tok_1' }))).toBe('invalid_message');
+    }
   });
 
   it('requires exactly one of accessData and encryptedAccessData', () => {

@@ -105,8 +105,10 @@ export class WalletDouble {
     return this.opened;
   }
 
+  /** Sends a result; a status that means a token was issued gets a token reference id unless `extra` names one. */
   async sendResult(status: Result['status'], extra: Partial<Result> = {}): Promise<Result> {
-    const result: Result = { type: 'result', version: 1, sessionId: this.invocation!.sessionId, status, ...extra };
+    const issued = status === 'provisioned' || status === 'pending_activation';
+    const result: Result = { type: 'result', version: 1, sessionId: this.invocation!.sessionId, status, ...(issued && { tokenReferenceId: 'tok_ref_default' }), ...extra };
     await this.channel.send(result);
     return result;
   }

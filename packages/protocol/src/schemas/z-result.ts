@@ -7,18 +7,33 @@ export const zResultStatus = /* @__PURE__ */ z.enum(['provisioned', 'pending_act
 /** How a provisioning ended. */
 export type ResultStatus = z.infer<typeof zResultStatus>;
 
-/** Step 6, wallet to issuer app: the outcome, with nothing sensitive in it. */
+/** Whether a status means a token was issued (`provisioned`, `pending_activation`). */
+const issued = (status: ResultStatus): boolean => status === 'provisioned' || status === 'pending_activation';
+
+/**
+ * Step 6, wallet to issuer app: the outcome, with nothing sensitive in it.
+ * A token was issued (`provisioned`, `pending_activation`): `tokenReferenceId`
+ * is required and `errorCode` absent. Otherwise (`declined`, `failed`,
+ * `cancelled`): no `tokenReferenceId`; `errorCode` says why.
+ */
 export const zResult = /* @__PURE__ */ (() =>
-  z.strictObject({
-    type: z.literal('result'),
-    version: zVersion,
-    sessionId: zRandomId,
-    status: zResultStatus,
-    /** The token reference id, for provisioned and pending activation. */
-    tokenReferenceId: z.optional(zOpaqueId),
-    /** The protocol error code, for declined and failed. */
-    errorCode: z.optional(z.string().check(z.refine(isErrorCode, 'must be a protocol error code'))),
-  })
+  z
+    .strictObject({
+      type: z.literal('result'),
+      version: zVersion,
+      sessionId: zRandomId,
+      status: zResultStatus,
+      /** The token reference id: required for provisioned and pending activation, absent otherwise. */
+      tokenReferenceId: z.optional(zOpaqueId),
+      /** The protocol error code, for declined, failed and cancelled. */
+      errorCode: z.optional(z.string().check(z.refine(isErrorCode, 'must be a protocol error code'))),
+    })
+    .check(
+      z.refine(
+        (r) => (issued(r.status) ? r.tokenReferenceId !== undefined && r.errorCode === undefined : r.tokenReferenceId === undefined),
+        'tokenReferenceId goes with provisioned and pending_activation (and is required there), errorCode with the other statuses',
+      ),
+    )
 )();
 /** Step 6 message. */
 export type Result = z.infer<typeof zResult>;
