@@ -11,35 +11,29 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sourceFiles(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
+/** Bundles one entry of src/ for the browser, minified, with its metafile. */
+const bundleForBrowser = (entry: string) =>
+  build({
+    entryPoints: [join(src, entry)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['source'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+
 describe('runtime-agnostic browser bundle', () => {
   it.each(['browser.ts', 'http.ts'])('bundles the %s entry for the browser with no Node built-ins', async (entry) => {
-    const result = await build({
-      entryPoints: [join(src, entry)],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['source'],
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await bundleForBrowser(entry);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
   });
 
   it('bundles the main entry for the browser with no Node built-ins and no transport', async () => {
-    const result = await build({
-      entryPoints: [join(src, 'index.ts')],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['source'],
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await bundleForBrowser('index.ts');
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
     // The HTTP client and the popup channel live in their own entries.
