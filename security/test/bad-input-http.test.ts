@@ -58,6 +58,38 @@ describe('a service with a 2 KiB body limit', () => {
     await expectRefused(hs, () => postSubmission(hs.url, padTo(JSON.stringify(over.body), 2049)), 'payload_too_large');
   });
 
+  it('a chunked body that runs on past the limit: payload_too_large at once, and the connection is closed', async () => {
+    // 4 KiB in 1 KiB chunks and never the final empty chunk: the server must not wait for the end.
+    const chunk = 'x'.repeat(1024);
+    const body = Array.from({ length: 4 }, () => `400\r\n${chunk}\r\n`).join('');
+    const head = `POST /v1/provisioning-requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nIdempotency-Key: run-on\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    // sendRaw resolves when the server closes the socket (it fails after 5 s otherwise).
+    let closing: string | null = null;
+    await expectRefused(
+      hs,
+      async () => {
+        const result = await sendRaw(hs.url, head + body);
+        closing = result.headers.get('connection');
+        return result;
+      },
+      'payload_too_large',
+    );
+    expect(closing).toBe('close');
+  });
+
+  it('decodes UTF-8 split across chunks, and refuses invalid UTF-8: invalid_json', async () => {
+    // "é" is 0xC3 0xA9: the first chunk ends between the two bytes. Decoded, the body is JSON with
+    // an unknown member (a schema failure), which shows the bytes were put back together.
+    const first = Buffer.from('{"type":"submission","x":"\u00e9"}', 'utf8');
+    const split = first.indexOf(0xa9);
+    const chunked = (parts: Buffer[]) => Buffer.concat([...parts.flatMap((p) => [Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from('\r\n')]), Buffer.from('0\r\n\r\n')]).toString('latin1');
+    const head = (key: string) =>
+      `POST /v1/provisioning-requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nIdempotency-Key: ${key}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+    await expectRefused(hs, () => sendRaw(hs.url, head('utf8-split') + chunked([first.subarray(0, split), first.subarray(split)])), 'invalid_message');
+    const broken = Buffer.from([...Buffer.from('{"type":"submission","x":"'), 0xc3, 0x28, ...Buffer.from('"}')]);
+    await expectRefused(hs, () => sendRaw(hs.url, head('utf8-broken') + chunked([broken])), 'invalid_json');
+  });
+
   it('counts bytes, not characters: 1 100 two-byte characters are refused: payload_too_large', async () => {
     const text = `{"type":"submission","x":"${'é'.repeat(1100)}"}`;
     expect(text.length).toBeLessThan(2048);

@@ -1,10 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
-import { HttpError, type ProvisioningError, createId, redactPans, toProvisioningError } from '@pushprov/protocol';
+import { HttpError, type ProvisioningError, createId, isProvisioningError, redactPans, toProvisioningError } from '@pushprov/protocol';
 import openApiDocument from '../../openapi.json' with { type: 'json' };
 import type { TokenService } from '../service/create-token-service.js';
 import { type Logger, createJsonLogger } from '../log/logger.js';
 import { toProblemResponse } from './problem-response.js';
-import { readBodyWithLimit } from './read-body.js';
+import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
@@ -19,7 +20,11 @@ class MethodNotAllowed extends HttpError {
   }
 }
 
-type Env = { Variables: { requestId: string; errorCode: string | undefined; walletProviderId: string | undefined } };
+type Env = {
+  Variables: { requestId: string; errorCode: string | undefined; walletProviderId: string | undefined };
+  /** Set by @hono/node-server under startTokenServer; absent when the app is called through `app.fetch`. */
+  Bindings: { incoming?: IncomingMessage } | undefined;
+};
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
@@ -83,7 +88,13 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     });
   });
 
-  app.onError((error, c) => fail(c, error, error instanceof MethodNotAllowed ? { allow: error.allow } : undefined));
+  app.onError((error, c) => {
+    // A body cut off at the limit is not read to its end: close the connection after the answer.
+    let headers: Record<string, string> | undefined;
+    if (error instanceof MethodNotAllowed) headers = { allow: error.allow };
+    else if (isProvisioningError(error) && error.code === 'payload_too_large') headers = { connection: 'close' };
+    return fail(c, error, headers);
+  });
   app.notFound((c) => fail(c, new HttpError('not_found', 'No such resource')));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -102,7 +113,9 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     }
     const idempotencyKey = c.req.header('idempotency-key');
     if (idempotencyKey === undefined) throw new HttpError('missing_idempotency_key', 'An Idempotency-Key header is required');
-    const text = await readBodyWithLimit(c.req.raw, maxBodyBytes);
+    // On Node (startTokenServer), straight from the socket; elsewhere (app.fetch), from the Fetch body.
+    const incoming = c.env?.incoming;
+    const text = incoming ? await readIncomingBodyWithLimit(incoming, maxBodyBytes) : await readBodyWithLimit(c.req.raw, maxBodyBytes);
     const result = await service.submit({
       submission: text,
       walletProviderId: caller.walletProviderId,
