@@ -41,6 +41,30 @@ describe('SQLite store specifics', () => {
     temp.remove();
   });
 
+  it('refuses an in-memory database: each connection would get its own (createMemoryStore is the store in memory)', () => {
+    for (const path of [':memory:', '', 'file::memory:?cache=shared']) {
+      expect(() => openSqliteStore(path)).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+    }
+  });
+
+  it('writes commits in the order they were asked for, also when the writer is busy with an earlier batch', async () => {
+    const temp = createTempDir();
+    const store = openSqliteStore(join(temp.dir, 'tokens.db'));
+    const first = makeCommit();
+    const firstDone = store.commit(first);
+    // Let the first batch go to the writer, then ask for two more commits with the same key.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.commit(makeCommit({ idempotency: makeIdempotency({ key: first.idempotency.key }) }));
+    const third = store.commit(makeCommit({ idempotency: makeIdempotency({ key: first.idempotency.key }) }));
+    expect(await Promise.all([firstDone, second, third])).toEqual([{ ok: true }, { ok: false, conflict: 'idempotency' }, { ok: false, conflict: 'idempotency' }]);
+    await store.close();
+    await expect(store.commit(makeCommit())).rejects.toMatchObject({ code: 'internal_error' });
+    await expect(store.purgeExpired(0)).rejects.toMatchObject({ code: 'internal_error' });
+    await expect(store.tokens.count()).rejects.toMatchObject({ code: 'internal_error' });
+    await store.close(); // a second close is harmless
+    temp.remove();
+  });
+
   it('refuses a path it cannot open with configuration_invalid', () => {
     const temp = createTempDir();
     expect(() => openSqliteStore(join(temp.dir, 'missing-dir', 'tokens.db'))).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));

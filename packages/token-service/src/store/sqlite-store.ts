@@ -1,9 +1,11 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InternalError } from '@pushprov/protocol';
 import type {
   CommitInput,
   CommitOutcome,
   IdempotencyRecord,
+  PurgeResult,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
@@ -156,20 +158,37 @@ const toIdempotency = (r: IdempotencyRow): IdempotencyRecord => ({
   expiresAt: r.expires_at,
 });
 
-/** Thrown inside a transaction to roll it back with an outcome. */
-class Conflict {
-  constructor(readonly outcome: CommitOutcome) {}
-}
+/** A commit's result as the writer thread sends it (see sqlite-writer.worker.mjs). */
+type WriterResult = { outcome: CommitOutcome } | { internal: string; causeName?: string; causeCode?: string };
+/** A writer thread's answer to one message. */
+type WriterReply = {
+  id: number;
+  results?: WriterResult[];
+  purged?: PurgeResult;
+  closed?: true;
+  failed?: { causeName?: string; causeCode?: string };
+};
+
+/** The cause of a writer-side failure, rebuilt from its name and code (never its values). */
+const writerCause = (failure: { causeName?: string; causeCode?: string }): Error => {
+  const cause = new Error(failure.causeCode ?? 'writer failure');
+  cause.name = failure.causeName ?? 'Error';
+  return cause;
+};
 
 /**
  * Opens (creating if needed) a SQLite {@link TokenServiceStore} with
  * better-sqlite3: WAL journal, `synchronous = FULL` by default (every
  * acknowledged commit is on disk), foreign keys on, `STRICT` tables. Each
- * {@link TokenServiceStore.commit} is its own all-or-nothing unit; commits
- * asked for in the same turn of the event loop share one `BEGIN IMMEDIATE`
- * transaction (group commit: one WAL sync for all of them), each inside its
- * own savepoint, and none is acknowledged before that transaction is on
- * disk. Unique
+ * {@link TokenServiceStore.commit} is its own all-or-nothing unit. Writes run
+ * on a writer thread with its own connection, so the event loop goes on
+ * serving requests while a transaction is written and synced; reads use this
+ * thread's connection. Commits asked for while the writer is busy (or in the
+ * same turn of the event loop) share one `BEGIN IMMEDIATE` transaction (group
+ * commit: one WAL sync for all of them), each inside its own savepoint, and
+ * none is acknowledged before that transaction is on disk. The path must be a
+ * file (`:memory:` would give each connection its own database: use
+ * `createMemoryStore`). Unique
  * constraints (token number hash, card per wallet account and device, replay
  * key, idempotency key) are enforced by the database itself.
  *
@@ -184,6 +203,11 @@ class Conflict {
  * ```
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): TokenServiceStore {
+  if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) {
+    throw new InternalError('configuration_invalid', 'The SQLite store needs a database file; use createMemoryStore() for a store in memory');
+  }
+  const synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   let db: Database.Database;
   try {
     db = new Database(path);
@@ -192,9 +216,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   }
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`synchronous = ${synchronous}`);
     db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new InternalError('configuration_invalid', `The database schema version ${version} is newer than this token service (${SQLITE_SCHEMA_VERSION})`);
@@ -212,127 +236,98 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const q = {
     tokenFind: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE token_reference_id = ?'),
     tokenCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM tokens'),
-    tokenHashExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM tokens WHERE token_number_hash = ?'),
-    tokenInsert: db.prepare(
-      `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
-         issuer_id, wallet_provider_id, wallet_account_id, device_id, network, created_at, updated_at)
-       VALUES (@tokenReferenceId, @tokenNumberHash, @sealedTokenNumber, @tokenLast4, @expiryMonth, @expiryYear, @status,
-         @issuerId, @walletProviderId, @walletAccountId, @deviceId, @network, @createdAt, @updatedAt)
-       ON CONFLICT DO NOTHING`,
-    ),
     vaultFind: db.prepare<[string], VaultRow>('SELECT * FROM vault WHERE token_reference_id = ?'),
     vaultFindProvisioned: db.prepare<[string, string, string, string], VaultRow>(
       'SELECT * FROM vault WHERE pan_fingerprint = ? AND wallet_provider_id = ? AND wallet_account_id = ? AND device_id = ?',
     ),
     vaultCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM vault'),
-    vaultInsert: db.prepare(
-      `INSERT INTO vault (token_reference_id, pan_fingerprint, wallet_provider_id, wallet_account_id, device_id, sealed_card, pan_last4, created_at)
-       VALUES (@tokenReferenceId, @panFingerprint, @walletProviderId, @walletAccountId, @deviceId, @sealedCard, @panLast4, @createdAt)`,
-    ),
     replayHas: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM replay WHERE key = ?'),
     replayCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM replay'),
-    replayInsert: db.prepare('INSERT INTO replay (key, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-    replayPurge: db.prepare('DELETE FROM replay WHERE expires_at <= ?'),
     idemFind: db.prepare<[string, string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ? AND key = ?'),
     idemCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM idempotency'),
-    idemInsert: db.prepare(
-      `INSERT INTO idempotency (scope, key, request_hash, status, sealed_response, created_at, expires_at)
-       VALUES (@scope, @key, @requestHash, @status, @sealedResponse, @createdAt, @expiresAt)
-       ON CONFLICT DO NOTHING`,
-    ),
-    idemPurge: db.prepare('DELETE FROM idempotency WHERE expires_at <= ?'),
   };
 
-  const write = db.transaction((input: CommitInput): CommitOutcome => {
-    if (q.idemInsert.run(input.idempotency).changes === 0) throw new Conflict({ ok: false, conflict: 'idempotency' });
-    for (const r of input.replay) {
-      if (q.replayInsert.run(r.key, r.expiresAt).changes === 0) throw new Conflict({ ok: false, conflict: 'replay' });
-    }
-    const issuance = input.issuance;
-    if (issuance) {
-      const { token, vault } = issuance;
-      const row = {
-        ...token,
-        expiryMonth: token.tokenExpiry.month,
-        expiryYear: token.tokenExpiry.year,
-        network: token.network ?? null,
-      };
-      if (q.tokenInsert.run(row).changes === 0) {
-        if (q.tokenHashExists.get(token.tokenNumberHash)) throw new Conflict({ ok: false, conflict: 'token_number' });
-        throw new InternalError('internal_error', 'Duplicate token reference id');
-      }
-      const existing = q.vaultFindProvisioned.get(vault.panFingerprint, vault.walletProviderId, vault.walletAccountId, vault.deviceId);
-      if (existing) throw new Conflict({ ok: false, conflict: 'already_provisioned', tokenReferenceId: existing.token_reference_id });
-      q.vaultInsert.run(vault);
-    }
-    return { ok: true };
-  });
-
+  let closed = false;
+  let closing: Promise<void> = Promise.resolve();
   const guard = <T>(fn: () => T): T => {
-    if (!db.open) throw new InternalError('internal_error', 'The store is closed');
+    if (closed || !db.open) throw new InternalError('internal_error', 'The store is closed');
     return fn();
   };
 
-  /** The outcome of one commit, or the error it fails with. */
-  const settle = (error: unknown): CommitOutcome => {
-    if (error instanceof Conflict) return error.outcome;
-    if (error instanceof InternalError) throw error;
-    throw new InternalError('internal_error', 'The provisioning could not be stored', { cause: error });
+  // The writer thread (see sqlite-writer.worker.mjs), started once the schema exists.
+  // It is referenced (keeps the process alive) only while it has work.
+  // No inherited Node flags: the writer needs none, and some (`--input-type`) would stop it from loading.
+  const writer = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { path, synchronous, busyTimeoutMs }, execArgv: [] });
+  writer.unref();
+  let nextId = 0;
+  const calls = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: unknown) => void }>();
+  let writerError: InternalError | undefined;
+  const failAll = (error: InternalError) => {
+    writerError ??= error;
+    for (const call of calls.values()) call.reject(writerError);
+    calls.clear();
+    for (const p of pending) p.reject(writerError);
+    pending = [];
   };
+  writer.on('message', (reply: WriterReply) => {
+    const call = calls.get(reply.id);
+    if (!call) return;
+    calls.delete(reply.id);
+    if (calls.size === 0) writer.unref();
+    call.resolve(reply);
+  });
+  writer.on('error', (cause) => failAll(new InternalError('internal_error', 'The database writer failed', { cause })));
+  writer.on('exit', () => failAll(new InternalError('internal_error', 'The store is closed')));
+  const ask = (message: { type: 'commit'; batch: CommitInput[] } | { type: 'purge'; nowMs: number } | { type: 'close' }): Promise<WriterReply> =>
+    new Promise<WriterReply>((resolve, reject) => {
+      if (writerError) {
+        reject(writerError);
+        return;
+      }
+      const id = ++nextId;
+      calls.set(id, { resolve, reject });
+      writer.ref();
+      writer.postMessage({ ...message, id });
+    });
 
-  // Group commit. Commits asked for in one turn of the event loop are written
-  // in one transaction, so they share one WAL sync (with synchronous = FULL,
-  // the sync is most of a commit's cost). Each runs in its own savepoint
-  // (better-sqlite3 nests transactions that way), so a conflict or failure
-  // rolls back that commit alone, exactly as in a transaction of its own.
-  // Every caller is answered only after the shared COMMIT has returned, so
-  // an acknowledged commit is as durable as before; if the transaction is
-  // lost (the COMMIT fails, or SQLite rolled it back), nothing of the batch
-  // was written and every commit of it fails.
+  // Group commit. Commits asked for while a batch is being written (or in one
+  // turn of the event loop) go to the writer together, as one transaction
+  // with one WAL sync (with synchronous = FULL, the sync is most of a
+  // commit's cost); each runs in its own savepoint there, so a conflict or
+  // failure rolls back that commit alone, exactly as in a transaction of its
+  // own. Every caller is answered only after the shared COMMIT has returned,
+  // so an acknowledged commit is on disk; if the transaction is lost, nothing
+  // of the batch was written and every commit of it fails. One batch at a
+  // time: commits are written in the order they were asked for.
   type Pending = { input: CommitInput; resolve: (outcome: CommitOutcome) => void; reject: (error: unknown) => void };
   let pending: Pending[] = [];
-  const writeBatch = db.transaction((batch: readonly Pending[]): { outcome?: CommitOutcome; error?: unknown }[] =>
-    batch.map(({ input }) => {
-      try {
-        return { outcome: write(input) };
-      } catch (error) {
-        if (!db.inTransaction) throw error;
-        return { error };
-      }
-    }),
-  );
+  let writing: Promise<void> | undefined;
+  let scheduled = false;
   const flush = (): void => {
+    scheduled = false;
+    if (writing || pending.length === 0) return;
     const batch = pending;
     pending = [];
-    if (batch.length === 0) return;
-    if (batch.length === 1) {
-      const { input, resolve, reject } = batch[0]!;
-      try {
-        resolve(guard(() => write.immediate(input)));
-      } catch (error) {
-        try {
-          resolve(settle(error));
-        } catch (failure) {
-          reject(failure);
+    writing = ask({ type: 'commit', batch: batch.map((p) => p.input) }).then(
+      (reply) => {
+        if (reply.failed || !reply.results) {
+          const failure = new InternalError('internal_error', 'The provisioning could not be stored', { cause: writerCause(reply.failed ?? {}) });
+          for (const p of batch) p.reject(failure);
+          return;
         }
-      }
-      return;
-    }
-    let results: { outcome?: CommitOutcome; error?: unknown }[];
-    try {
-      results = guard(() => writeBatch.immediate(batch));
-    } catch (error) {
-      const failure = error instanceof InternalError ? error : new InternalError('internal_error', 'The provisioning could not be stored', { cause: error });
-      for (const p of batch) p.reject(failure);
-      return;
-    }
-    batch.forEach((p, i) => {
-      const { outcome, error } = results[i]!;
-      try {
-        p.resolve(outcome ?? settle(error));
-      } catch (failure) {
-        p.reject(failure);
-      }
+        batch.forEach((p, i) => {
+          const result = reply.results![i]!;
+          if ('outcome' in result) p.resolve(result.outcome);
+          else p.reject(new InternalError('internal_error', result.internal, result.causeName ? { cause: writerCause(result) } : {}));
+        });
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
+    void writing.then(() => {
+      writing = undefined;
+      flush();
     });
   };
 
@@ -388,23 +383,38 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return guard(
         () =>
           new Promise<CommitOutcome>((resolve, reject) => {
-            if (pending.length === 0) setImmediate(flush);
+            if (writerError) {
+              reject(writerError);
+              return;
+            }
             pending.push({ input, resolve, reject });
+            if (!writing && !scheduled) {
+              scheduled = true;
+              setImmediate(flush);
+            }
           }),
       );
     },
     async purgeExpired(nowMs) {
-      return guard(() =>
-        db.transaction(() => ({
-          replay: q.replayPurge.run(nowMs).changes,
-          idempotency: q.idemPurge.run(nowMs).changes,
-        })).immediate(),
-      );
+      guard(() => undefined);
+      const reply = await ask({ type: 'purge', nowMs });
+      if (reply.failed || !reply.purged) throw new InternalError('internal_error', 'Expired records could not be purged', { cause: writerCause(reply.failed ?? {}) });
+      return reply.purged;
     },
     async close() {
-      // Commits already asked for are written, not dropped.
-      flush();
-      if (db.open) db.close();
+      if (closed) return closing;
+      closed = true;
+      closing = (async () => {
+        // Commits already asked for are written, not dropped.
+        flush();
+        while (writing) await writing;
+        flush();
+        while (writing) await writing;
+        if (!writerError) await ask({ type: 'close' }).catch(() => undefined);
+        await writer.terminate();
+        if (db.open) db.close();
+      })();
+      return closing;
     },
   };
 }
