@@ -2,13 +2,12 @@ import {
   AuthError,
   type Clock,
   peekClientAssertionIssuer,
-  replayKey,
-  sha256Hex,
   systemClock,
   timingSafeEqual,
   verifyClientAssertion,
 } from '@pushprov/protocol';
 import type { TokenServiceConfig } from '../config/parse-config.js';
+import { replayKey, sha256Hex } from '../lib/hash.js';
 import type { ReplayCache, ReplayRecord } from '../store/types.js';
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type AccessData,
   AuthError,
@@ -23,7 +22,6 @@ import {
   openProvisioningRequest,
   parseProvisioningResponse,
   parseSubmission,
-  replayKey,
   secureRandom,
   systemClock,
   toProvisioningError,
@@ -37,6 +35,7 @@ import type { TokenServiceConfigInput } from '../config/z-config.js';
 import { createTokenNumber } from '../issuance/create-token-number.js';
 import { computeTokenExpiry } from '../issuance/token-expiry.js';
 import { checkDevicePublicKey } from '../lib/check-device-key.js';
+import { replayKey, sha256Hex } from '../lib/hash.js';
 import { checkIdempotencyKey } from '../lib/idempotency-key.js';
 import { runWithTimeout } from '../lib/run-with-timeout.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -396,8 +395,8 @@ export function createTokenService(
         // Step 3.
         const submission = parseSubmission(input.submission);
         if (submission.devicePublicKey !== undefined) await checkDevicePublicKey(submission.devicePublicKey);
-        // sha256Hex(canonicalJson(submission)), hashed natively (the body is over a kilobyte).
-        const requestHash = createHash('sha256').update(canonicalJson(submission), 'utf8').digest('hex');
+        // The protocol's sha256Hex(canonicalJson(submission)), hashed natively.
+        const requestHash = sha256Hex(canonicalJson(submission));
         const slot = idempotencyContext(input.walletProviderId, idempotencyKey);
         const flying = inFlight.get(slot);
         // While the first request runs, its outcome is unknown: it may still be
