@@ -35,6 +35,21 @@ async function failure(promise: Promise<unknown>): Promise<ProvisioningError> {
   return error as ProvisioningError;
 }
 
+/** An answer without a length whose body never ends: 1 KiB per pull. Counts pulls; notes when the reader cancels. */
+function endlessAnswer(status: number, headers: Record<string, string>) {
+  const state = { pulls: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      state.pulls += 1;
+      controller.enqueue(new Uint8Array(1024).fill(0x20));
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { response: new Response(body, { status, headers }), state };
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
@@ -169,6 +184,15 @@ describe('createBackendRequestSource', () => {
   it('an oversize answer: server_error', async () => {
     const source = createBackendRequestSource({ url: '/api/push', maxResponseLength: 1024, fetch: async () => respond(200, `"${'x'.repeat(2000)}"`) });
     expect((await failure(source.buildRequest({ identifiers: identifiers(), accountRef: 'acc_1' }, { signal: signal() }))).code).toBe('server_error');
+  });
+
+  it('an answer without a length that never ends: read only up to the limit, then server_error', async () => {
+    const { response, state } = endlessAnswer(200, { 'content-type': 'application/json' });
+    const source = createBackendRequestSource({ url: '/api/push', maxResponseLength: 1024, fetch: async () => response });
+    expect(await failure(source.buildRequest({ identifiers: identifiers(), accountRef: 'acc_1' }, { signal: signal() }))).toMatchObject({ code: 'server_error', retryable: false });
+    expect(state.cancelled).toBe(true);
+    // The byte limit is 4 x maxResponseLength: 4 KiB.
+    expect(state.pulls).toBeLessThanOrEqual(4 + 2);
   });
 
   it('credentials that cannot be obtained: unauthenticated, nothing sent', async () => {

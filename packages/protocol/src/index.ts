@@ -9,7 +9,7 @@
 export * from './errors.js';
 export * from './schemas/index.js';
 export { parseStrictJson, type StrictJsonOptions } from './lib/strict-json.js';
-export { readBodyWithLimit } from './lib/read-body.js';
+export { readBodyWithLimit, readResponseText, type ResponseBodyLike } from './lib/read-body.js';
 export { canonicalJson } from './lib/canonical-json.js';
 export { toBase64Url, fromBase64Url } from './lib/base64url.js';
 export * from './random.js';

@@ -88,6 +88,21 @@ function client(replies: Reply[], options: Partial<HttpTokenServiceClientOptions
   return { client: c, seen, delays };
 }
 
+/** An answer without a length whose body never ends: 1 KiB per pull. Counts pulls; notes when the reader cancels. */
+function endlessAnswer(status: number, headers: Record<string, string>) {
+  const state = { pulls: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      state.pulls += 1;
+      controller.enqueue(new Uint8Array(1024).fill(0x20));
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { response: new Response(body, { status, headers }), state };
+}
+
 async function failure(promise: Promise<unknown>): Promise<ProvisioningError> {
   const error = await promise.then(
     () => undefined,
@@ -278,6 +293,16 @@ describe('createHttpTokenServiceClient: answers', () => {
     const { client: c, seen } = client([{ status: 201, body: '{}', headers: { 'content-type': 'application/json', 'content-length': '10000000' } }, json(201, RESPONSE)]);
     expect(await failure(c.submit(SUBMISSION))).toMatchObject({ code: 'payload_too_large' });
     expect(seen).toHaveLength(1);
+  });
+
+  it('stops reading an answer without a length at 64 KiB (payload_too_large, not retried): an endless body cannot fill memory', async () => {
+    const { response, state } = endlessAnswer(201, { 'content-type': 'application/json' });
+    let calls = 0;
+    const c = createHttpTokenServiceClient({ baseUrl: 'https://tokens.example/', auth: { apiKey: 'sk_test_123' }, fetch: async () => (calls++, response), sleep: async () => {} });
+    expect(await failure(c.submit(SUBMISSION))).toMatchObject({ code: 'payload_too_large' });
+    expect(calls).toBe(1);
+    expect(state.cancelled).toBe(true);
+    expect(state.pulls).toBeLessThanOrEqual(64 + 2);
   });
 
   it('takes the global fetch as it is', () => {

@@ -7,6 +7,7 @@ import {
   parseInvocation,
   errorFromHttpResponse,
   parseProvisioningRequestMessage,
+  readResponseText,
   toProvisioningError,
   zHttpsUrl,
 } from '@pushprov/protocol';
@@ -26,6 +27,8 @@ export interface FetchResponseLike {
   readonly ok: boolean;
   readonly status: number;
   readonly headers: { get(name: string): string | null };
+  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
+  readonly body?: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;
 }
 
@@ -186,9 +189,7 @@ export function createBackendRequestSource(options: BackendRequestSourceOptions)
           const init: Parameters<FetchLike>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' };
           if (options.credentials !== undefined) init.credentials = options.credentials;
           response = await fetchImpl(url, init);
-          const declared = Number(response.headers.get('content-length') ?? '0');
-          if (declared > maxLength * 4) throw new TransportError('server_error', 'The issuer backend answer is too large', { retryable: false });
-          text = await response.text();
+          text = await readResponseText(response, maxLength * 4, () => new TransportError('server_error', 'The issuer backend answer is too large', { retryable: false }));
         } catch (cause) {
           if (cause instanceof TransportError) throw cause;
           throw new TransportError('network_error', 'The issuer backend could not be reached', { cause });

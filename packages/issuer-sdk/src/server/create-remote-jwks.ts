@@ -9,6 +9,7 @@ import {
   createError,
   parsePublicJwks,
   parseStrictJson,
+  readResponseText,
   systemClock,
   zHttpsUrl,
 } from '@pushprov/protocol';
@@ -27,6 +28,8 @@ export interface JwksResponseLike {
   readonly ok: boolean;
   readonly status: number;
   readonly headers: { get(name: string): string | null };
+  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
+  readonly body?: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;
 }
 
@@ -154,9 +157,7 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
               retryable: response.status >= 500 || response.status === 429,
             });
           }
-          const declared = Number(response.headers.get('content-length') ?? '0');
-          if (declared > maxLength * 4) throw new CryptoError('unknown_key', 'The token service key set is too large');
-          text = await response.text();
+          text = await readResponseText(response, maxLength * 4, () => new CryptoError('unknown_key', 'The token service key set is too large'));
         } catch (cause) {
           if (cause instanceof TransportError || cause instanceof CryptoError) throw cause;
           throw new TransportError('network_error', 'The token service key set could not be fetched', { cause });

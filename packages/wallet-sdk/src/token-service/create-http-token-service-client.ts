@@ -15,6 +15,7 @@ import {
   parseProvisioningResponse,
   parseSubmission,
   parseTokenStatusResponse,
+  readResponseText,
   secureRandom,
   systemClock,
   toProvisioningError,
@@ -36,6 +37,8 @@ import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-
 export interface FetchResponseLike {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
+  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
+  readonly body?: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;
 }
 
@@ -284,11 +287,9 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       let response: FetchResponseLike;
       let text: string;
       try {
-        response = await fetchImpl(url, body === undefined ? init : { ...init, body });
-        if (Number(response.headers.get('content-length')) > MAX_BODY_BYTES) {
-          throw createError('payload_too_large', 'The token service answer is too large', { status: response.status });
-        }
-        text = await response.text();
+        const answer = await fetchImpl(url, body === undefined ? init : { ...init, body });
+        response = answer;
+        text = await readResponseText(answer, MAX_BODY_BYTES, () => createError('payload_too_large', 'The token service answer is too large', { status: answer.status }));
       } catch (cause) {
         if (isProvisioningError(cause)) throw cause;
         return transportFailure(cause);
