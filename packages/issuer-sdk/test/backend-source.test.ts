@@ -2,6 +2,7 @@ import { CardError, type Identifiers, type ProvisioningError, createMemoryChanne
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FetchLike, type FetchResponseLike, createBackendRequestSource, createIssuerClient } from '../src/index.js';
 import { ACCOUNT, ISSUER_ID } from './support/fixtures.js';
+import { endlessAnswer } from './support/endless-answer.js';
 import { closedLoopbackPort } from './support/jwks-server.js';
 import { serveOnLoopback } from './support/node-http-adapter.js';
 import { expectNoPan } from './support/pan-guard.js';
@@ -33,21 +34,6 @@ async function failure(promise: Promise<unknown>): Promise<ProvisioningError> {
   expect(isProvisioningError(error)).toBe(true);
   expectNoPan(error);
   return error as ProvisioningError;
-}
-
-/** An answer without a length whose body never ends: 1 KiB per pull. Counts pulls; notes when the reader cancels. */
-function endlessAnswer(status: number, headers: Record<string, string>) {
-  const state = { pulls: 0, cancelled: false };
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      state.pulls += 1;
-      controller.enqueue(new Uint8Array(1024).fill(0x20));
-    },
-    cancel() {
-      state.cancelled = true;
-    },
-  });
-  return { response: new Response(body, { status, headers }), state };
 }
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -1,28 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteJwks } from '../src/server.js';
+import { endlessAnswer } from './support/endless-answer.js';
 
 describe('token service keys: size of the answer', () => {
   it('a key set without a length that never ends is read only up to the limit: unknown_key', async () => {
-    let pulls = 0;
-    let cancelled = false;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulls += 1;
-        controller.enqueue(new Uint8Array(1024).fill(0x20));
-      },
-      cancel() {
-        cancelled = true;
-      },
-    });
+    const { response, state } = endlessAnswer(200, { 'content-type': 'application/json' });
     const jwks = createRemoteJwks({
       url: 'https://ts.example/jwks.json',
       maxLength: 1024,
-      fetch: async () => new Response(body, { headers: { 'content-type': 'application/json' } }),
+      fetch: async () => response,
     });
     await expect(jwks.getKeys()).rejects.toMatchObject({ code: 'unknown_key' });
-    expect(cancelled).toBe(true);
+    expect(state.cancelled).toBe(true);
     // The byte limit is 4 x maxLength: 4 KiB.
-    expect(pulls).toBeLessThanOrEqual(4 + 2);
+    expect(state.pulls).toBeLessThanOrEqual(4 + 2);
   });
 
   it('a key set announced as too large is not read: unknown_key', async () => {
