@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { forkWorker, stopChild, waitForChildMessage } from '../lib/child.js';
 import { API_KEY, type Fixture, prepareRequests } from '../lib/fixture.js';
@@ -21,17 +20,10 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/**
- * The server's libuv thread pool size: what the `token-service` command sets
- * (cores - 1, at least 1) unless UV_THREADPOOL_SIZE is set for the run.
- */
-export function serverThreadpoolSize(): number {
-  return Number(process.env.UV_THREADPOOL_SIZE) || Math.max(1, availableParallelism() - 1);
-}
-
 /** Starts the token server in a child process (`workers` > 1: a node:cluster of that many). */
 export async function startBenchServer(options: { configPath: string; dbPath: string; workers: number; synchronous: 'FULL' | 'NORMAL' }): Promise<BenchServer> {
-  const child = forkWorker('http-server', { PUSHPROV_BENCH_SERVER: JSON.stringify(options), UV_THREADPOOL_SIZE: String(serverThreadpoolSize()) });
+  // The server inherits the run's UV_THREADPOOL_SIZE (main.ts sets it as the token-service command does).
+  const child = forkWorker('http-server', { PUSHPROV_BENCH_SERVER: JSON.stringify(options) });
   try {
     const ready = await waitForChildMessage<{ type: 'ready'; url: string; readyMs: number }>(child, 'ready');
     return {
@@ -128,7 +120,7 @@ export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tem
         cpuRatio: round(floorCpu / serverCpu, 3),
         loadGeneratorCpuMsPerOp: round(paired.subject.cpuMs / paired.subject.count, 3),
         processes: c.workers,
-        threadpoolSize: serverThreadpoolSize(),
+        threadpoolSize: Number(process.env.UV_THREADPOOL_SIZE),
         synchronous: c.synchronous,
         p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2),
       };

@@ -19,9 +19,16 @@ export function sha256Hex(text: string): string {
 /**
  * The replay key of a provisioning request: SHA-256 over issuer and jti, so
  * the replay store never holds raw claim values and keys have a fixed size.
+ * `hash` computes the same SHA-256 hex another way (a server passes its
+ * platform's native one); the default is {@link sha256Hex}.
+ *
+ * @example
+ * ```ts
+ * const key = replayKey(claims.iss, claims.jti);
+ * ```
  */
-export function replayKey(issuer: string, jti: string): string {
-  return sha256Hex(`pushprov/replay/v1\u0000${issuer}\u0000${jti}`);
+export function replayKey(issuer: string, jti: string, hash: (text: string) => string = sha256Hex): string {
+  return hash(`pushprov/replay/v1\u0000${issuer}\u0000${jti}`);
 }
 
 /**

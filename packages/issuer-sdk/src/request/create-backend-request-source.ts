@@ -8,6 +8,7 @@ import {
   errorFromHttpResponse,
   parseProvisioningRequestMessage,
   readResponseText,
+  type ResponseBodyLike,
   toProvisioningError,
   zHttpsUrl,
 } from '@pushprov/protocol';
@@ -23,13 +24,9 @@ import type { BuildRequestBody, SignInvocationBody } from './z-backend-request.j
  * const fakeFetch: FetchLike = async () => new Response('{}', { status: 500 }); // a Response is a FetchResponseLike
  * ```
  */
-export interface FetchResponseLike {
+export interface FetchResponseLike extends ResponseBodyLike {
   readonly ok: boolean;
   readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
-  readonly body?: ReadableStream<Uint8Array> | null;
-  text(): Promise<string>;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   parsePublicJwks,
   parseStrictJson,
   readResponseText,
+  type ResponseBodyLike,
   systemClock,
   zHttpsUrl,
 } from '@pushprov/protocol';
@@ -24,13 +25,9 @@ import { requireEncryptionKey } from '../lib/seal-bound-request.js';
  * const fetchJwks: JwksFetch = async () => new Response(JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
  * ```
  */
-export interface JwksResponseLike {
+export interface JwksResponseLike extends ResponseBodyLike {
   readonly ok: boolean;
   readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
-  readonly body?: ReadableStream<Uint8Array> | null;
-  text(): Promise<string>;
 }
 
 /**

@@ -2,12 +2,13 @@ import {
   AuthError,
   type Clock,
   peekClientAssertionIssuer,
+  replayKey,
   systemClock,
   timingSafeEqual,
   verifyClientAssertion,
 } from '@pushprov/protocol';
 import type { TokenServiceConfig } from '../config/parse-config.js';
-import { replayKey, sha256Hex } from '../lib/hash.js';
+import { sha256Hex } from '../lib/hash.js';
 import type { ReplayCache, ReplayRecord } from '../store/types.js';
 
 /**
@@ -41,7 +42,7 @@ export const COMPACT_JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_
  * await store.replay.has(assertionReplayKey('wallet-co', jti));
  * ```
  */
-export const assertionReplayKey = (walletProviderId: string, jti: string): string => replayKey(`client-assertion:${walletProviderId}`, jti);
+export const assertionReplayKey = (walletProviderId: string, jti: string): string => replayKey(`client-assertion:${walletProviderId}`, jti, sha256Hex);
 
 /**
  * Creates the wallet provider authenticator: `Authorization: Bearer <token>`

@@ -22,6 +22,7 @@ import {
   openProvisioningRequest,
   parseProvisioningResponse,
   parseSubmission,
+  replayKey,
   secureRandom,
   systemClock,
   toProvisioningError,
@@ -35,7 +36,7 @@ import type { TokenServiceConfigInput } from '../config/z-config.js';
 import { createTokenNumber } from '../issuance/create-token-number.js';
 import { computeTokenExpiry } from '../issuance/token-expiry.js';
 import { checkDevicePublicKey } from '../lib/check-device-key.js';
-import { replayKey, sha256Hex } from '../lib/hash.js';
+import { sha256Hex } from '../lib/hash.js';
 import { checkIdempotencyKey } from '../lib/idempotency-key.js';
 import { runWithTimeout } from '../lib/run-with-timeout.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -280,7 +281,7 @@ export function createTokenService(
     const issuer = issuers.get(claims.iss);
     if (!issuer) throw new InternalError('internal_error', 'The issuer disappeared');
     // Step 12: read-only here; the commit enforces it atomically.
-    const requestReplayKey = replayKey(claims.iss, claims.jti);
+    const requestReplayKey = replayKey(claims.iss, claims.jti, sha256Hex);
     if (await store.replay.has(requestReplayKey)) throw new ReplayError('replayed', 'This provisioning request was already used');
     // Step 13.
     checkBinding(claims, {

@@ -405,9 +405,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       if (closed) return closing;
       closed = true;
       closing = (async () => {
-        // Commits already asked for are written, not dropped.
-        flush();
-        while (writing) await writing;
+        // Commits already asked for are written, not dropped (each finished batch sends the next).
         flush();
         while (writing) await writing;
         if (!writerError) await ask({ type: 'close' }).catch(() => undefined);

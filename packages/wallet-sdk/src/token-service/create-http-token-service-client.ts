@@ -16,6 +16,7 @@ import {
   parseSubmission,
   parseTokenStatusResponse,
   readResponseText,
+  type ResponseBodyLike,
   secureRandom,
   systemClock,
   toProvisioningError,
@@ -34,12 +35,8 @@ import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-
  * const response: FetchResponseLike = new Response('{}', { status: 201, headers: { 'content-type': 'application/json' } });
  * ```
  */
-export interface FetchResponseLike {
+export interface FetchResponseLike extends ResponseBodyLike {
   readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  /** The body as a stream, where the `fetch` has one: an answer is then read only up to its size limit. */
-  readonly body?: ReadableStream<Uint8Array> | null;
-  text(): Promise<string>;
 }
 
 /**
