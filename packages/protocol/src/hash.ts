@@ -46,12 +46,14 @@ export function fingerprintPan(pan: string, key: Uint8Array): string {
   return toBase64Url(hmac(sha256, key, utf8(`pushprov/pan/v1\u0000${pan}`)));
 }
 
-/** Constant-time comparison of two strings of the same length. */
+/**
+ * Constant-time comparison of two strings of the same length (the time
+ * depends on the length only). Compares UTF-16 code units, so two different
+ * lone surrogates never compare equal, and nothing is allocated.
+ */
 export function timingSafeEqual(a: string, b: string): boolean {
-  const x = utf8(a);
-  const y = utf8(b);
-  if (x.length !== y.length) return false;
+  if (a.length !== b.length) return false;
   let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }

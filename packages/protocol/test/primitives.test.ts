@@ -54,6 +54,9 @@ describe('hashing', () => {
     expect(timingSafeEqual('abc', 'ab')).toBe(false);
     expect(timingSafeEqual('', '')).toBe(true);
     expect(timingSafeEqual('é', 'e\u0301')).toBe(false);
+    // Two different lone surrogates: UTF-8 encoding would turn both into U+FFFD and call them equal.
+    expect(timingSafeEqual('\ud800', '\udbff')).toBe(false);
+    expect(timingSafeEqual('a\ud800', 'a\ud800')).toBe(true);
   });
 });
 
