@@ -1,3 +1,4 @@
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprintPan, luhnValid } from '@pushprov/protocol';
 import { computeTokenExpiry, createTokenNumber, createVaultCipher, deriveFingerprintKey, readBodyWithLimit, runWithTimeout } from '../src/index.js';
@@ -33,6 +34,28 @@ describe('vault cipher', () => {
     expect(() => cipher.open('garbage', 'card', 'tok_1')).toThrow(expect.objectContaining({ code: 'internal_error' }));
     const shortIv = parts.map((p, i) => (i === 2 ? p.slice(0, 8) : p)).join('.');
     expect(() => cipher.open(shortIv, 'card', 'tok_1')).toThrow(expect.objectContaining({ code: 'internal_error' }));
+  });
+
+  it('opens a value sealed by the documented format, and only in its exact base64url spelling', () => {
+    // v1.<keyId>.<iv>.<ciphertext>.<tag>, AES-256-GCM, AAD "pushprov/vault/v1\0<keyId>\0<purpose>\0<context>",
+    // built here with node:crypto directly, independent of the cipher under test.
+    const iv = new Uint8Array(12).fill(9);
+    const gcm = createCipheriv('aes-256-gcm', key(1), iv);
+    gcm.setAAD(Buffer.from('pushprov/vault/v1\u0000kek-1\u0000card\u0000tok_1', 'utf8'));
+    const ciphertext = Buffer.concat([gcm.update(PAN, 'utf8'), gcm.final()]);
+    const tag = gcm.getAuthTag();
+    const parts = ['v1', 'kek-1', Buffer.from(iv).toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')];
+    expect(cipher.open(parts.join('.'), 'card', 'tok_1')).toBe(PAN);
+    // Node's decoder would read standard base64 or padding as the same bytes; the vault refuses both spellings.
+    for (const [index, spelling] of [
+      [3, ciphertext.toString('base64')],
+      [4, tag.toString('base64')],
+      [4, `${tag.toString('base64url')}==`],
+    ] as const) {
+      const respelled = parts.map((p, i) => (i === index ? spelling : p)).join('.');
+      expect(respelled).not.toBe(parts.join('.')); // fixed key, IV and PAN: both have '+' or '/' and padding
+      expect(() => cipher.open(respelled, 'card', 'tok_1')).toThrow(expect.objectContaining({ code: 'internal_error' }));
+    }
   });
 
   it('rotates: the first key seals, older keys still open', () => {

@@ -1,5 +1,7 @@
 import { type KeyObject, createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
-import { InternalError, fromBase64Url, secureRandom, toBase64Url } from '@pushprov/protocol';
+import { InternalError, secureRandom } from '@pushprov/protocol';
+
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 
 /** A key-encryption key: an id (stored beside each ciphertext) and 32 bytes. */
 export interface VaultKey {
@@ -94,21 +96,25 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
       const iv = random.bytes(12);
       const cipher = createCipheriv('aes-256-gcm', keys.get(activeKeyId)!, iv);
       cipher.setAAD(aad(activeKeyId, purpose, context));
-      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      // GCM is a stream mode: final() adds no bytes, so update's output is the whole ciphertext.
+      const ciphertext = cipher.update(plaintext, 'utf8');
+      cipher.final();
       const tag = cipher.getAuthTag();
-      return [VERSION, activeKeyId, toBase64Url(iv), toBase64Url(ciphertext), toBase64Url(tag)].join('.');
+      // Node's native base64url (unpadded, the protocol's alphabet): the vault never runs in a browser.
+      return `${VERSION}.${activeKeyId}.${base64url(iv)}.${ciphertext.toString('base64url')}.${tag.toString('base64url')}`;
     },
     open(sealed, purpose, context) {
       const parts = sealed.split('.');
       if (parts.length !== 5 || parts[0] !== VERSION) return fail();
       const [, keyId, ivText, ctText, tagText] = parts as [string, string, string, string, string];
       const key = keys.get(keyId);
-      if (!key || !/^[A-Za-z0-9_-]{16}$/.test(ivText)) return fail();
+      if (!key || !/^[A-Za-z0-9_-]{16}$/.test(ivText) || !/^[A-Za-z0-9_-]{22}$/.test(tagText) || !/^[A-Za-z0-9_-]*$/.test(ctText)) return fail();
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, fromBase64Url(ivText), { authTagLength: 16 });
+        // Buffer's base64url decoder skips characters outside the alphabet; the patterns above refuse them first.
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(ivText, 'base64url'), { authTagLength: 16 });
         decipher.setAAD(aad(keyId, purpose, context));
-        decipher.setAuthTag(fromBase64Url(tagText));
-        return Buffer.concat([decipher.update(fromBase64Url(ctText)), decipher.final()]).toString('utf8');
+        decipher.setAuthTag(Buffer.from(tagText, 'base64url'));
+        return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString('utf8');
       } catch (cause) {
         return fail(cause);
       }
