@@ -73,6 +73,13 @@ describe('pnpm bench --quick', () => {
       expect(row.p99Ms!, row.id).toBeGreaterThanOrEqual(row.p50Ms!);
     }
     for (const row of report.rows.filter((r) => r.section === 'http')) expect(row.peakRssMb, row.id).toBeGreaterThan(0);
+    if (process.platform === 'linux') {
+      // The main thread's CPU (read from /proc), for the floors and every line measured against one; over HTTP, the server's.
+      for (const row of throughput.filter((r) => r.floor !== undefined || r.isFloor)) {
+        expect(row.extra?.mainThreadCpuMsPerOp, row.id).toEqual(expect.any(Number));
+        if (row.section !== 'http' && !row.isFloor) expect(row.extra?.floorMainThreadCpuMsPerOp, row.id).toEqual(expect.any(Number));
+      }
+    }
     const growth = report.rows.filter((r) => r.section === 'growth');
     expect(growth).toHaveLength(2);
     // Every request of a growth run (warm-up included) issued a new token on top of the prefilled ones.
@@ -117,7 +124,7 @@ describe('pnpm bench --quick', () => {
   });
 
   it('prints the table and the targets', () => {
-    expect(stdout).toMatch(/^line\s+value\s+p50 ms\s+p99 ms\s+peak RSS\s+CPU ms\/op\s+ratio\s+CPU ratio\s+vs floor$/m);
+    expect(stdout).toMatch(/^line\s+value\s+p50 ms\s+p99 ms\s+peak RSS\s+CPU ms\/op\s+main ms\/op\s+ratio\s+CPU ratio\s+vs floor$/m);
     expect(stdout).toContain('-- http');
     expect(stdout).toContain('Targets');
     expect(stdout).toContain(out);

@@ -27,6 +27,29 @@ describe('cpuBudgetNote', () => {
     );
   });
 
+  it('adds the main thread, which caps a process at one operation per main-thread time', () => {
+    const inProcess = row({
+      id: 'sdk.wallet.c64',
+      section: 'sdk',
+      extra: { cpuMsPerOp: 0.5, floorCpuMsPerOp: 0.36, mainThreadCpuMsPerOp: 0.33, floorMainThreadCpuMsPerOp: 0.2 },
+    });
+    expect(cpuBudgetNote(inProcess, 0.9, 2)).toBe("needs <= 0.400 ms CPU per operation (the floor's 0.360 / 0.9); uses 0.500, 100 us over; main thread 0.330 ms per operation, the floor's 0.200");
+    const http = (processes: number) =>
+      row({
+        id: `http.c64.p${processes}`,
+        section: 'http',
+        extra: { cpuMsPerOp: 0.8, loadGeneratorCpuMsPerOp: 0.05, floorThroughputAlongside: 4000, mainThreadCpuMsPerOp: 0.4, processes },
+      });
+    // 1,000 ms / 0.4 ms = 2,500 /s, 0.625 of 4,000; two processes share the requests: twice that.
+    expect(cpuBudgetNote(http(1), 0.7, 2)).toMatch(/; the server main thread uses 0\.400 ms per request, which caps it at 2500 \/s \(0\.63 of the floor\)$/);
+    expect(cpuBudgetNote(http(2), 0.7, 2)).toMatch(/; the server main threads use 0\.400 ms per request, which caps 2 processes at 5000 \/s \(1\.25 of the floor\)$/);
+  });
+
+  it('says when a line missed while computing less than the budget', () => {
+    const r = row({ id: 'sdk.wallet.c64', section: 'sdk', extra: { cpuMsPerOp: 0.38, floorCpuMsPerOp: 0.36 } });
+    expect(cpuBudgetNote(r, 0.9, 2)).toBe("needs <= 0.400 ms CPU per operation (the floor's 0.360 / 0.9); uses 0.380, within it: the line loses its time waiting, not computing");
+  });
+
   it('says nothing when the row has no CPU figures', () => {
     expect(cpuBudgetNote(row({ id: 'sdk.wallet.c1', section: 'sdk' }), 0.9, 2)).toBeUndefined();
     expect(cpuBudgetNote(row({ id: 'http.x.c64', section: 'http', extra: { cpuMsPerOp: 1 } }), 0.7, 2)).toBeUndefined();

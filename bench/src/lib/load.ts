@@ -1,4 +1,5 @@
 import { percentile } from './stats.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 
 /** What one closed-loop load run measured. */
 export interface LoadResult {
@@ -17,6 +18,8 @@ export interface LoadResult {
   latencies: Float64Array;
   /** CPU time (user + system) of this whole process during the run, ms: all its threads, the crypto thread pool included. */
   cpuMs: number;
+  /** CPU time of the main thread alone during the run, ms (Linux; see `mainThreadCpuMs`). */
+  mainThreadCpuMs?: number;
 }
 
 /** Options of {@link runClosedLoop}. */
@@ -44,6 +47,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
   let firstError: string | undefined;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMs();
   const worker = async () => {
     for (;;) {
       const index = next++;
@@ -63,6 +67,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainAfter = mainThreadCpuMs();
   const result: LoadResult = {
     count,
     concurrency,
@@ -74,6 +79,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
     latencies,
     cpuMs: (cpu.user + cpu.system) / 1000,
   };
+  if (mainBefore !== undefined && mainAfter !== undefined) result.mainThreadCpuMs = mainAfter - mainBefore;
   if (firstError !== undefined) result.firstError = firstError;
   return result;
 }
@@ -100,6 +106,7 @@ export function mergeResults(results: LoadResult[]): LoadResult {
     latencies,
     cpuMs: results.reduce((n, r) => n + r.cpuMs, 0),
   };
+  if (results.length > 0 && results.every((r) => r.mainThreadCpuMs !== undefined)) merged.mainThreadCpuMs = results.reduce((n, r) => n + r.mainThreadCpuMs!, 0);
   const firstError = results.find((r) => r.firstError !== undefined)?.firstError;
   if (firstError !== undefined) merged.firstError = firstError;
   return merged;

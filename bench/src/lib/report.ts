@@ -106,7 +106,7 @@ const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.i
 
 /** The report as a plain-text table. */
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['line', 'value', 'p50 ms', 'p99 ms', 'peak RSS', 'CPU ms/op', 'ratio', 'CPU ratio', 'vs floor'];
+  const header = ['line', 'value', 'p50 ms', 'p99 ms', 'peak RSS', 'CPU ms/op', 'main ms/op', 'ratio', 'CPU ratio', 'vs floor'];
   const body: string[][] = [];
   for (const section of SECTIONS) {
     const inSection = rows.filter((r) => r.section === section);
@@ -120,6 +120,7 @@ export function formatTable(rows: BenchRow[]): string {
         fmt(r.p99Ms),
         r.peakRssMb === undefined ? '' : `${r.peakRssMb.toFixed(0)} MB`,
         typeof r.extra?.cpuMsPerOp === 'number' ? r.extra.cpuMsPerOp.toFixed(3) : '',
+        typeof r.extra?.mainThreadCpuMsPerOp === 'number' ? r.extra.mainThreadCpuMsPerOp.toFixed(3) : '',
         r.ratio === undefined ? (r.isFloor ? '(floor)' : '') : r.ratio.toFixed(2),
         typeof r.extra?.cpuRatio === 'number' ? r.extra.cpuRatio.toFixed(2) : '',
         r.floor ?? '',

@@ -15,6 +15,10 @@ const num = (value: unknown): number | undefined => (typeof value === 'number' &
  *   so `min` of the floor's throughput allows at most cores / (min x floor
  *   throughput) of CPU per request for both together (an upper bound: it
  *   assumes every core busy all the time).
+ *
+ * Where the run measured it (Linux), the note adds the main thread's CPU
+ * per operation: all JavaScript runs there, so it caps a process at
+ * 1 / (main-thread time per operation) whatever the other cores do.
  */
 export function cpuBudgetNote(row: BenchRow, min: number, cores: number): string | undefined {
   const extra = row.extra ?? {};
@@ -26,12 +30,25 @@ export function cpuBudgetNote(row: BenchRow, min: number, cores: number): string
     if (floorThroughput === undefined || loadGenerator === undefined) return undefined;
     const budget = (cores * 1000) / (min * floorThroughput);
     const used = cpu + loadGenerator;
-    return `needs <= ${budget.toFixed(3)} ms CPU per request for server + load generator on ${cores} cores (${min} x ${Math.round(floorThroughput)} /s); uses ${used.toFixed(3)} (server ${cpu.toFixed(3)} + load generator ${loadGenerator.toFixed(3)})`;
+    let note = `needs <= ${budget.toFixed(3)} ms CPU per request for server + load generator on ${cores} cores (${min} x ${Math.round(floorThroughput)} /s); uses ${used.toFixed(3)} (server ${cpu.toFixed(3)} + load generator ${loadGenerator.toFixed(3)})`;
+    const main = num(extra.mainThreadCpuMsPerOp);
+    if (main !== undefined && main > 0) {
+      // Each server process runs its JavaScript on one thread: n processes serve at most n / (main-thread ms per request).
+      const servers = num(extra.processes) ?? 1;
+      const cap = (servers * 1000) / main;
+      note += `; the server main thread${servers > 1 ? 's use' : ' uses'} ${main.toFixed(3)} ms per request, which caps ${servers > 1 ? `${servers} processes` : 'it'} at ${Math.round(cap)} /s (${(cap / floorThroughput).toFixed(2)} of the floor)`;
+    }
+    return note;
   }
   const floorCpu = num(extra.floorCpuMsPerOp);
   if (floorCpu === undefined) return undefined;
   const budget = floorCpu / min;
-  return `needs <= ${budget.toFixed(3)} ms CPU per operation (the floor's ${floorCpu.toFixed(3)} / ${min}); uses ${cpu.toFixed(3)}, ${((cpu - budget) * 1000).toFixed(0)} us over`;
+  const over = cpu > budget ? `${((cpu - budget) * 1000).toFixed(0)} us over` : 'within it: the line loses its time waiting, not computing';
+  let note = `needs <= ${budget.toFixed(3)} ms CPU per operation (the floor's ${floorCpu.toFixed(3)} / ${min}); uses ${cpu.toFixed(3)}, ${over}`;
+  const main = num(extra.mainThreadCpuMsPerOp);
+  const floorMain = num(extra.floorMainThreadCpuMsPerOp);
+  if (main !== undefined && floorMain !== undefined) note += `; main thread ${main.toFixed(3)} ms per operation, the floor's ${floorMain.toFixed(3)}`;
+  return note;
 }
 
 /** The targets of the issue, checked against the rows of this run (never as timed tests). */

@@ -14,7 +14,7 @@ const decoder = new TextDecoder();
 /** Turns a load result into a throughput row. */
 export function throughputRow(
   base: Pick<BenchRow, 'id' | 'section' | 'label'> & Partial<BenchRow>,
-  result: { count: number; concurrency: number; throughput: number; p50Ms: number; p99Ms: number; errors: number; firstError?: string; cpuMs: number },
+  result: { count: number; concurrency: number; throughput: number; p50Ms: number; p99Ms: number; errors: number; firstError?: string; cpuMs: number; mainThreadCpuMs?: number },
 ): BenchRow {
   const row: BenchRow = {
     unit: 'ops/s',
@@ -27,6 +27,7 @@ export function throughputRow(
     errors: result.errors,
     extra: { cpuMsPerOp: round(result.cpuMs / result.count, 3) },
   };
+  if (result.mainThreadCpuMs !== undefined) row.extra!.mainThreadCpuMsPerOp = round(result.mainThreadCpuMs / result.count, 3);
   if (result.firstError !== undefined) row.note = `first error: ${result.firstError}`;
   return row;
 }
@@ -100,6 +101,8 @@ export function pairedRow(base: Pick<BenchRow, 'id' | 'section' | 'label' | 'flo
     // CPU time is far less sensitive to other processes than throughput: the floor's CPU per operation over this line's.
     cpuRatio: round(floorCpu / (paired.subject.cpuMs / paired.subject.count), 3),
   };
+  // The main thread's share (Linux): the thread that runs all JavaScript, and the one that caps throughput when it is always busy.
+  if (paired.floor.mainThreadCpuMs !== undefined) row.extra.floorMainThreadCpuMsPerOp = round(paired.floor.mainThreadCpuMs / paired.floor.count, 3);
   return row;
 }
 

@@ -15,8 +15,8 @@ export interface BenchServer {
   url: string;
   /** Milliseconds from the process start to listening. */
   readyMs: number;
-  /** Peak RSS (MB) and CPU time so far (ms) of the server process(es), summed over processes. */
-  stats(): Promise<{ peakRssMb: number; cpuMs: number }>;
+  /** Peak RSS (MB) and CPU time so far (ms) of the server process(es), summed over processes; and of the servers' main threads (Linux). */
+  stats(): Promise<{ peakRssMb: number; cpuMs: number; mainThreadCpuMs?: number }>;
   stop(): Promise<void>;
 }
 
@@ -31,10 +31,10 @@ export async function startBenchServer(options: { configPath: string; dbPath: st
       url: ready.url,
       readyMs: ready.readyMs,
       async stats() {
-        const reply = waitForChildMessage<{ type: 'stats'; maxRssKb: number; cpuMs: number }>(child, 'stats', 10_000);
+        const reply = waitForChildMessage<{ type: 'stats'; maxRssKb: number; cpuMs: number; mainThreadCpuMs?: number }>(child, 'stats', 10_000);
         child.send({ type: 'stats' });
-        const { maxRssKb, cpuMs } = await reply;
-        return { peakRssMb: round(maxRssKb / 1024, 1), cpuMs };
+        const { maxRssKb, cpuMs, mainThreadCpuMs } = await reply;
+        return { peakRssMb: round(maxRssKb / 1024, 1), cpuMs, ...(typeof mainThreadCpuMs === 'number' && { mainThreadCpuMs }) };
       },
       stop: () => stopChild(child),
     };
@@ -124,6 +124,11 @@ export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tem
         synchronous: c.synchronous,
         p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2),
       };
+      // pairedRow took the load generator's main thread; the line's is the servers'.
+      delete row.extra.mainThreadCpuMsPerOp;
+      if (after.mainThreadCpuMs !== undefined && before.mainThreadCpuMs !== undefined) {
+        row.extra.mainThreadCpuMsPerOp = round((after.mainThreadCpuMs - before.mainThreadCpuMs) / paired.subject.count, 3);
+      }
       return row;
     } finally {
       await server.stop();

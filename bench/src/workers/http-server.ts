@@ -3,12 +3,14 @@
  * or a node:cluster primary with N workers sharing the port and the SQLite
  * file (WAL). Options come in PUSHPROV_BENCH_SERVER (JSON). Talks to its
  * parent over IPC: `ready` (url, ms since process start), `stats` (peak RSS
- * and CPU time of every process, summed), `stop`.
+ * and CPU time of every process, summed, and of the servers' main threads),
+ * `stop`.
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { openSqliteStore, silentLogger } from '@pushprov/token-service';
 import { startTokenServer } from '@pushprov/token-service/server';
+import { mainThreadCpuMs } from '../lib/thread-cpu.js';
 
 interface ServerOptions {
   configPath: string;
@@ -53,11 +55,11 @@ async function runPrimary(): Promise<void> {
       const perWorker = await Promise.all(
         workers.map(
           (worker) =>
-            new Promise<{ rss: number; cpu: number }>((resolve) => {
+            new Promise<{ rss: number; cpu: number; main: number | undefined }>((resolve) => {
               const onMessage = (r: Message) => {
                 if (r.type !== 'stats') return;
                 worker.off('message', onMessage);
-                resolve({ rss: Number(r.maxRssKb), cpu: Number(r.cpuMs) });
+                resolve({ rss: Number(r.maxRssKb), cpu: Number(r.cpuMs), main: typeof r.mainThreadCpuMs === 'number' ? r.mainThreadCpuMs : undefined });
               };
               worker.on('message', onMessage);
               worker.send({ type: 'stats' });
@@ -68,6 +70,9 @@ async function runPrimary(): Promise<void> {
         type: 'stats',
         maxRssKb: perWorker.reduce((sum, w) => sum + w.rss, maxRssKb()),
         cpuMs: perWorker.reduce((sum, w) => sum + w.cpu, cpuMs()),
+        // The servers' main threads (the primary only hands out connections).
+        mainThreadCpuMs: perWorker.every((w) => w.main !== undefined) ? perWorker.reduce((sum, w) => sum + w.main!, 0) : undefined,
+        servers: workers.length,
         processes: workers.length + 1,
       });
     } else if (m.type === 'stop') {
@@ -95,7 +100,7 @@ async function runServer(): Promise<void> {
   });
   send({ type: cluster.isWorker ? 'listening' : 'ready', url: server.url, readyMs: performance.now() });
   process.on('message', async (m: Message) => {
-    if (m.type === 'stats') send({ type: 'stats', maxRssKb: maxRssKb(), cpuMs: cpuMs(), processes: 1 });
+    if (m.type === 'stats') send({ type: 'stats', maxRssKb: maxRssKb(), cpuMs: cpuMs(), mainThreadCpuMs: mainThreadCpuMs(), servers: 1, processes: 1 });
     else if (m.type === 'stop') {
       await server.close();
       process.exit(0);
