@@ -49,7 +49,8 @@ const { values } = parseArgs({
 const params = values.quick ? QUICK : FULL;
 const only = values.only === undefined ? new Set<string>(SECTIONS) : new Set(values.only.split(','));
 for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section ${name}; known: ${SECTIONS.join(', ')}`);
-const outFile = resolve(values.out ?? `${benchDir}/results/latest.json`);
+// A relative --out is relative to where pnpm was run (INIT_CWD), not to bench/ where the script runs.
+const outFile = values.out === undefined ? resolve(benchDir, 'results/latest.json') : resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
