@@ -1,7 +1,17 @@
 // The pipeline in process (memory store): hooks, time boundaries on an
 // injected clock, determinism, and what reaches the vault.
 import { describe, expect, it } from 'vitest';
-import { type Card, type RandomSource, canonicalJson, fingerprintPan, isProvisioningError, parseSubmission, sha256Hex } from '@pushprov/protocol';
+import {
+  type Card,
+  type RandomSource,
+  canonicalJson,
+  createNonce,
+  createSessionId,
+  fingerprintPan,
+  isProvisioningError,
+  parseSubmission,
+  sha256Hex,
+} from '@pushprov/protocol';
 import {
   type DecisionContext,
   type TokenServiceOptions,
@@ -171,6 +181,41 @@ describe('createTokenService (in process)', () => {
     expect(await codeOf(service.submit({ submission, walletProviderId: 'wallet-nope', idempotencyKey: 'k' }))).toBe('unauthenticated');
     expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: ' padded' }))).toBe('missing_idempotency_key');
     expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'é' }))).toBe('missing_idempotency_key');
+  });
+
+  it('replaces the card\'s token on a wallet account and device once it has expired, then answers the new one', async () => {
+    const fx = await fxPromise;
+    fx.clock.set(NOW); // 2026-11-28
+    const store = createMemoryStore();
+    const service = createTokenService({ ...fx.config, lifetimes: { tokenMonths: 1 } }, store, { clock: fx.clock, configOptions: { env: {} } });
+    const first = await buildSubmission(fx);
+    // A new request (session, nonce, jti) for the same card, wallet account and device, at the clock's time.
+    const again = async (idempotencyKey: string) => {
+      const { submission } = await buildSubmission(fx, { identifiers: { ...first.identifiers, sessionId: createSessionId(), nonce: createNonce() } });
+      return service.submit({ submission, walletProviderId: WALLET, idempotencyKey });
+    };
+    const issued = await service.submit({ submission: first.submission, walletProviderId: WALLET, idempotencyKey: 'a' });
+    expect(issued.status).toBe(201);
+    expect(issued.body.accessData?.tokenExpiry).toEqual({ month: 12, year: 2026 });
+
+    // Valid through its expiry month: the same token.
+    fx.clock.set(Date.UTC(2026, 11, 31, 23, 59, 0));
+    const same = await again('b');
+    expect([same.status, same.body.tokenReferenceId]).toEqual([200, issued.body.tokenReferenceId]);
+
+    // From the next month on, a new token replaces it; the expired one is deleted and its sealed card removed.
+    fx.clock.set(Date.UTC(2027, 0, 1, 0, 1, 0));
+    const renewed = await again('c');
+    expect(renewed.status).toBe(201);
+    expect(renewed.body.tokenReferenceId).not.toBe(issued.body.tokenReferenceId);
+    expect(renewed.body.accessData?.tokenNumber).not.toBe(issued.body.accessData?.tokenNumber);
+    expect(renewed.body.accessData?.tokenExpiry).toEqual({ month: 2, year: 2027 });
+    expect((await service.getTokenStatus({ tokenReferenceId: issued.body.tokenReferenceId, walletProviderId: WALLET })).status).toBe('deleted');
+    expect(await store.vault.find(issued.body.tokenReferenceId)).toBeUndefined();
+    expect(await store.vault.count()).toBe(1);
+
+    const next = await again('d');
+    expect([next.status, next.body.tokenReferenceId]).toEqual([200, renewed.body.tokenReferenceId]);
   });
 
   it('draws another token number when the first is taken', async () => {

@@ -193,6 +193,36 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       expect(await counts(store)).toEqual(before);
     });
 
+    it('replaces a card\'s expired token in one commit: the old one deleted, its sealed card removed', async () => {
+      const first = makeCommit();
+      await store.commit(first);
+      const old = first.issuance!.token;
+      const token = makeToken({ createdAt: 9_000, updatedAt: 9_000 });
+      const vault = makeVault(token, { panFingerprint: first.issuance!.vault.panFingerprint });
+      expect(await store.commit(makeCommit({ issuance: { token, vault, replaces: old.tokenReferenceId } }))).toEqual({ ok: true });
+      expect(await store.tokens.find(old.tokenReferenceId)).toEqual({ ...old, status: 'deleted', updatedAt: 9_000 });
+      expect(await store.vault.find(old.tokenReferenceId)).toBeUndefined();
+      const query = { panFingerprint: vault.panFingerprint, walletProviderId: vault.walletProviderId, walletAccountId: vault.walletAccountId, deviceId: vault.deviceId };
+      expect(await store.vault.findProvisioned(query)).toEqual(vault);
+      expect(await counts(store)).toEqual({ tokens: 2, vault: 1, replay: 2, idempotency: 2 });
+    });
+
+    it('refuses to replace a token that no longer holds the card, naming the one that does, and writes nothing', async () => {
+      const first = makeCommit();
+      await store.commit(first);
+      const fp = first.issuance!.vault.panFingerprint;
+      const winner = makeToken();
+      await store.commit(makeCommit({ issuance: { token: winner, vault: makeVault(winner, { panFingerprint: fp }), replaces: first.issuance!.token.tokenReferenceId } }));
+      const before = await counts(store);
+      // A second replacement of the same (already replaced) token loses to the first.
+      const late = makeToken();
+      const outcome = await store.commit(makeCommit({ issuance: { token: late, vault: makeVault(late, { panFingerprint: fp }), replaces: first.issuance!.token.tokenReferenceId } }));
+      expect(outcome).toEqual({ ok: false, conflict: 'already_provisioned', tokenReferenceId: winner.tokenReferenceId });
+      expect(await counts(store)).toEqual(before);
+      expect((await store.tokens.find(winner.tokenReferenceId))?.status).toBe('active');
+      expect(await store.tokens.find(late.tokenReferenceId)).toBeUndefined();
+    });
+
     it('allows the same card on another device or wallet account', async () => {
       const first = makeCommit();
       await store.commit(first);

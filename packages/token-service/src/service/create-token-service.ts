@@ -19,6 +19,7 @@ import {
   checkCard,
   createId,
   encryptAccessData,
+  isExpired,
   openProvisioningRequest,
   parseProvisioningResponse,
   parseSubmission,
@@ -72,7 +73,7 @@ export interface SubmitInput {
 
 /** The answer of {@link TokenService.submit}. */
 export interface SubmitResult {
-  /** `201` for a new token, `200` for a card already provisioned to this wallet account and device. */
+  /** `201` for a new token, `200` for a card already provisioned to this wallet account and device (its unexpired token). */
   status: 200 | 201;
   body: ProvisioningResponse;
   /** True when this is the stored answer of an earlier request with the same idempotency key and body. */
@@ -156,7 +157,9 @@ function createCipher(config: TokenServiceConfig): VaultCipher {
  * 16. issuance, in one atomic commit: the idempotency record, the `jti`
  *     (kept until `exp` + skew), and a new token with its vault entry, or,
  *     when the card is already provisioned to this wallet account and
- *     device, the existing token (status 200).
+ *     device, the existing token (status 200). An existing token past its
+ *     expiry month is not answered: a new token replaces it in the same
+ *     commit (status 201), and the expired one becomes `deleted`.
  *
  * Steps 3 to 15 only read; nothing is written unless step 16 commits, so a
  * refused request leaves the store unchanged and does not burn its `jti`.
@@ -321,16 +324,17 @@ export function createTokenService(
     const provisionedQuery = { panFingerprint, walletProviderId, walletAccountId: submission.walletAccountId, deviceId: submission.deviceId };
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
       const existing = await store.vault.findProvisioned(provisionedQuery);
+      const existingToken = existing && (await store.tokens.find(existing.tokenReferenceId));
+      if (existing && !existingToken) throw new InternalError('internal_error', 'A vault entry has no token');
       let status: 200 | 201;
       let body: ProvisioningResponse;
       let issuance: CommitInput['issuance'];
-      if (existing) {
-        const token = await store.tokens.find(existing.tokenReferenceId);
-        if (!token) throw new InternalError('internal_error', 'A vault entry has no token');
-        const tokenNumber = cipher.open(token.sealedTokenNumber, 'token-number', token.tokenReferenceId);
+      if (existing && existingToken && !isExpired(existingToken.tokenExpiry, now)) {
+        const tokenNumber = cipher.open(existingToken.sealedTokenNumber, 'token-number', existingToken.tokenReferenceId);
         status = 200;
-        body = await respond(submission, token, tokenNumber, existing.panLast4);
+        body = await respond(submission, existingToken, tokenNumber, existing.panLast4);
       } else {
+        // A new token; when the card's token for this wallet account and device has expired, it replaces that one.
         const tokenReferenceId = createId('tok', random);
         const tokenNumber = createTokenNumber(resolved.tokenRange, random);
         const token: TokenRecord = {
@@ -350,6 +354,7 @@ export function createTokenService(
         };
         const sealedCard = cipher.seal(JSON.stringify({ pan: card.pan, expiry: card.expiry }), 'card', tokenReferenceId);
         issuance = { token, vault: { tokenReferenceId, ...provisionedQuery, sealedCard, panLast4, createdAt: now } };
+        if (existingToken) issuance.replaces = existingToken.tokenReferenceId;
         status = 201;
         body = await respond(submission, token, tokenNumber, panLast4);
       }

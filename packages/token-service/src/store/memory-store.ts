@@ -104,11 +104,19 @@ export function createMemoryStore(): TokenServiceStore {
         if (tokens.has(token.tokenReferenceId)) throw new InternalError('internal_error', 'Duplicate token reference id');
         if (tokenHashes.has(token.tokenNumberHash)) return { ok: false, conflict: 'token_number' };
         const existing = provisioned.get(provisionedKey(entry));
-        if (existing !== undefined) return { ok: false, conflict: 'already_provisioned', tokenReferenceId: existing };
+        if (existing !== undefined && existing !== issuance.replaces) return { ok: false, conflict: 'already_provisioned', tokenReferenceId: existing };
       }
       idempotency.set(idempotencyKey(input.idempotency.scope, input.idempotency.key), copy(input.idempotency)!);
       for (const r of input.replay) replay.set(r.key, copy(r)!);
       if (issuance) {
+        const replaced = issuance.replaces === undefined ? undefined : tokens.get(issuance.replaces);
+        if (replaced) {
+          replaced.status = 'deleted';
+          replaced.updatedAt = issuance.token.createdAt;
+          const entry = vault.get(replaced.tokenReferenceId);
+          if (entry && provisioned.get(provisionedKey(entry)) === replaced.tokenReferenceId) provisioned.delete(provisionedKey(entry));
+          vault.delete(replaced.tokenReferenceId);
+        }
         tokens.set(issuance.token.tokenReferenceId, copyToken(issuance.token)!);
         tokenHashes.add(issuance.token.tokenNumberHash);
         vault.set(issuance.vault.tokenReferenceId, copy(issuance.vault)!);

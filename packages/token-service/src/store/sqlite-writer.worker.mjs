@@ -36,6 +36,9 @@ const q = {
   vaultFindProvisioned: db.prepare(
     'SELECT token_reference_id FROM vault WHERE pan_fingerprint = ? AND wallet_provider_id = ? AND wallet_account_id = ? AND device_id = ?',
   ),
+  // Replacing a card's expired token: the old one is deleted, its sealed card removed.
+  tokenDelete: db.prepare("UPDATE tokens SET status = 'deleted', updated_at = ? WHERE token_reference_id = ?"),
+  vaultRemove: db.prepare('DELETE FROM vault WHERE token_reference_id = ?'),
   vaultInsert: db.prepare(
     `INSERT INTO vault (token_reference_id, pan_fingerprint, wallet_provider_id, wallet_account_id, device_id, sealed_card, pan_last4, created_at)
      VALUES (@tokenReferenceId, @panFingerprint, @walletProviderId, @walletAccountId, @deviceId, @sealedCard, @panLast4, @createdAt)`,
@@ -79,7 +82,13 @@ const write = db.transaction((input) => {
       throw new Failure('Duplicate token reference id');
     }
     const existing = q.vaultFindProvisioned.get(vault.panFingerprint, vault.walletProviderId, vault.walletAccountId, vault.deviceId);
-    if (existing) throw new Conflict({ ok: false, conflict: 'already_provisioned', tokenReferenceId: existing.token_reference_id });
+    if (existing && existing.token_reference_id !== issuance.replaces) {
+      throw new Conflict({ ok: false, conflict: 'already_provisioned', tokenReferenceId: existing.token_reference_id });
+    }
+    if (issuance.replaces !== undefined) {
+      q.tokenDelete.run(token.createdAt, issuance.replaces);
+      q.vaultRemove.run(issuance.replaces);
+    }
     q.vaultInsert.run(vault);
   }
   return { ok: true };

@@ -123,7 +123,19 @@ export interface CommitInput {
   /** Replay keys to record: the request's `jti`, and the client assertion's when there was one. */
   replay: readonly ReplayRecord[];
   /** A new token and its vault entry; absent when the answer is an already provisioned token. */
-  issuance?: { token: TokenRecord; vault: VaultRecord };
+  issuance?: {
+    token: TokenRecord;
+    vault: VaultRecord;
+    /**
+     * The token reference id of the card's expired token for this wallet
+     * account and device, which the new token replaces. In the same commit,
+     * that token's status becomes `deleted` and its vault entry (the sealed
+     * card) is removed. If another token holds the card for this wallet
+     * account and device by then, the commit is refused with
+     * `already_provisioned`, naming it.
+     */
+    replaces?: string;
+  };
 }
 
 /**
