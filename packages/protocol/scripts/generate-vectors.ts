@@ -790,7 +790,20 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     add({ id: spec.id, title: spec.title, kind: 'access-data', description: spec.description, input: { jwe: spec.alter ? spec.alter(jwe) : jwe, deviceKey: spec.deviceKey ?? keys.device.privateJwk, random }, expected: spec.expected });
   };
   await accessDataCase({ id: 'ad-valid', title: 'Access data encrypted to the device key', description: `Compact JWE ECDH-ES+A256KW/A256GCM, cty "${ACCESS_DATA_CTY}".`, expected: ok({ accessData }) });
-  await accessDataCase({ id: 'ad-wrong-device-key', title: 'Access data cannot be read with another device key', description: 'The device key given is a different P-256 key.', deviceKey: keys.service.privateJwk, expected: fails('decryption_failed') });
+  await accessDataCase({
+    id: 'ad-wrong-device-key',
+    title: 'Access data cannot be read with another device key',
+    description: 'The device key given is a different P-256 key under the kid of the header ("device-1").',
+    deviceKey: { ...keys.service.privateJwk, kid: 'device-1' },
+    expected: fails('decryption_failed'),
+  });
+  await accessDataCase({
+    id: 'ad-other-device-kid',
+    title: 'Access data addressed to another device key is refused by kid',
+    description: `The header kid ("device-1") is not the kid of the device key given ("${keys.service.privateJwk.kid}"): refused before decrypting.`,
+    deviceKey: keys.service.privateJwk,
+    expected: fails('unknown_key'),
+  });
   await accessDataCase({ id: 'ad-zip', title: 'Compressed access data is refused', description: '"zip":"DEF" with really compressed content.', header: { ...adHeader, zip: 'DEF' }, expected: fails('jwe_header_rejected') });
   await accessDataCase({ id: 'ad-wrong-cty', title: 'A JWE of another content type is refused as access data', description: 'cty "JWT" (a provisioning request’s) instead of the access data type.', mutate: (h) => ({ ...h, cty: 'JWT' }), expected: fails('jwe_header_rejected') });
   await accessDataCase({ id: 'ad-tampered-tag', title: 'Tampered access data fails to decrypt', description: 'One bit of the tag flipped.', alter: (jwe) => flipByte(jwe, 4, 0), expected: fails('decryption_failed') });

@@ -56,6 +56,16 @@ describe('access data encrypted to the device key', () => {
     expect(await decryptAccessData(jwe, device.privateJwk)).toEqual(sampleAccessData());
   });
 
+  it('refuses access data addressed to another device key by kid, before decrypting', async () => {
+    const plaintext = JSON.stringify(sampleAccessData());
+    expect(await decrypt(await craft(plaintext, { kid: 'device-key' }))).toBe('ok');
+    expect(await decrypt(await craft(plaintext, { kid: 'another-device' }))).toBe('unknown_key');
+    // Without a kid in the header, decryption alone decides (a device key without kid leaves it out).
+    const base = await craft(plaintext);
+    const { kid: _kid, ...noKid } = headerOf(base);
+    expect(await decrypt(await rewriteProtectedHeader(base, noKid, CEK))).toBe('ok');
+  });
+
   it('refuses to encrypt access data that does not match its schema', async () => {
     await expect(encryptAccessData({ ...sampleAccessData(), status: 'deleted' } as never, devicePublic)).rejects.toMatchObject({ code: 'invalid_message' });
   });

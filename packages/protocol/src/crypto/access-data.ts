@@ -28,8 +28,9 @@ export async function encryptAccessData(accessData: AccessData, devicePublicKey:
 
 /**
  * Decrypts access data with the device's private key, with the same header
- * allow-list as requests. Codes: `jwe_header_rejected`, `decryption_failed`,
- * `invalid_message`.
+ * allow-list as requests. A header `kid`, when present, must be the device
+ * key's. Codes: `jwe_header_rejected`, `unknown_key`,
+ * `decryption_failed`, `invalid_message`.
  *
  * @example
  * ```ts
@@ -48,6 +49,10 @@ export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk): 
     'jwe_header_rejected',
   );
   checkEpk(header.epk, 'jwe_header_rejected');
+  // The token service copies the submitted device key's kid into the header: when it is there, it must be this key's.
+  if (header.kid !== undefined && header.kid !== devicePrivateKey.kid) {
+    throw new CryptoError('unknown_key', 'The access data is encrypted to another device key');
+  }
   let text: string;
   try {
     const key = await importKeyCached(devicePrivateKey, KEY_MANAGEMENT_ALGORITHM);
