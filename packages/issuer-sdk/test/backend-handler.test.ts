@@ -1,7 +1,5 @@
 import {
-  type Identifiers,
   type ProvisioningError,
-  createNonce,
   createSessionId,
   manualClock,
   parseProblemDetails,
@@ -9,7 +7,7 @@ import {
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIssuerBackendHandler, createProvisioningRequestBuilder, type IssuerBackendHandlerOptions } from '../src/server.js';
-import { AUDIENCE, CARD, ISSUER_ID, NOW, keys } from './support/fixtures.js';
+import { AUDIENCE, CARD, ISSUER_ID, NOW, identifiers, keys } from './support/fixtures.js';
 import { type JwksServer, startJwksServer } from './support/jwks-server.js';
 import { serveOnLoopback } from './support/node-http-adapter.js';
 import { TEST_PAN, expectNoPan } from './support/pan-guard.js';
@@ -19,15 +17,6 @@ const URL_ = 'https://bank.example/api/push-provisioning';
 const AUTH = { authorization: 'Bearer alice-token' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-const identifiers = (): Identifiers => ({
-  type: 'identifiers',
-  version: 1,
-  sessionId: createSessionId(),
-  walletProviderId: 'wallet-co',
-  walletAccountId: 'user-42',
-  deviceId: 'device-7',
-  nonce: createNonce(),
-});
 const buildBody = (overrides: Record<string, unknown> = {}) => ({ type: 'build-request', version: 1, accountRef: 'acc_1', identifiers: identifiers(), ...overrides });
 
 const servers: JwksServer[] = [];

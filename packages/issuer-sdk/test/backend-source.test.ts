@@ -1,22 +1,12 @@
-import { CardError, type Identifiers, type ProvisioningError, createMemoryChannelPair, createNonce, createSessionId, isProvisioningError } from '@pushprov/protocol';
+import { CardError, type ProvisioningError, createMemoryChannelPair, createSessionId, isProvisioningError } from '@pushprov/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FetchLike, type FetchResponseLike, createBackendRequestSource, createIssuerClient } from '../src/index.js';
-import { ACCOUNT, ISSUER_ID } from './support/fixtures.js';
+import { ACCOUNT, ISSUER_ID, identifiers } from './support/fixtures.js';
 import { endlessAnswer } from './support/endless-answer.js';
 import { closedLoopbackPort } from './support/jwks-server.js';
 import { serveOnLoopback } from './support/node-http-adapter.js';
 import { expectNoPan } from './support/pan-guard.js';
 import { WalletDouble } from './support/wallet-double.js';
-
-const identifiers = (): Identifiers => ({
-  type: 'identifiers',
-  version: 1,
-  sessionId: createSessionId(),
-  walletProviderId: 'wallet-co',
-  walletAccountId: 'user-42',
-  deviceId: 'device-7',
-  nonce: createNonce(),
-});
 
 const signal = () => new AbortController().signal;
 

@@ -1,21 +1,11 @@
-import { type Identifiers, type ProvisioningError, createNonce, createSessionId, isErrorCode, parseProblemDetails } from '@pushprov/protocol';
+import { type ProvisioningError, createSessionId, isErrorCode, parseProblemDetails } from '@pushprov/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPopupWalletChannel } from '../src/index.js';
 import { createIssuerBackendHandler, type ProvisioningRequestBuilder } from '../src/server.js';
-import { ACCOUNT, CARD, rejectedCodes, setup } from './support/fixtures.js';
+import { ACCOUNT, CARD, identifiers, rejectedCodes, setup } from './support/fixtures.js';
 import { FakeWindow } from './support/fake-window.js';
 import { TEST_PAN } from './support/pan-guard.js';
-
-const identifiers = (): Identifiers => ({
-  type: 'identifiers',
-  version: 1,
-  sessionId: createSessionId(),
-  walletProviderId: 'wallet-co',
-  walletAccountId: 'user-42',
-  deviceId: 'device-7',
-  nonce: createNonce(),
-});
 
 /** JSON-ish values near the real body, mutated: the interesting inputs for a strict parser. */
 const nearBody = fc.oneof(

@@ -1,8 +1,6 @@
 import {
-  type Identifiers,
   type Invocation,
   type ProvisioningError,
-  createNonce,
   createSessionId,
   generateEncryptionKey,
   isProvisioningError,
@@ -13,22 +11,12 @@ import {
 } from '@pushprov/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProvisioningRequestBuilder, createRemoteJwks, type ProvisioningRequestBuilderOptions } from '../src/server.js';
-import { AUDIENCE, CARD, ISSUER_ID, NOW, keys } from './support/fixtures.js';
+import { AUDIENCE, CARD, ISSUER_ID, NOW, identifiers, keys } from './support/fixtures.js';
 import { type JwksServer, closedLoopbackPort, startJwksServer } from './support/jwks-server.js';
 import { TEST_PAN, expectNoPan } from './support/pan-guard.js';
 
 type User = { id: string };
 const ALICE: User = { id: 'alice' };
-
-const identifiers = (): Identifiers => ({
-  type: 'identifiers',
-  version: 1,
-  sessionId: createSessionId(),
-  walletProviderId: 'wallet-co',
-  walletAccountId: 'user-42',
-  deviceId: 'device-7',
-  nonce: createNonce(),
-});
 
 async function failure(promise: Promise<unknown>): Promise<ProvisioningError> {
   const error = await promise.then(

@@ -1,8 +1,11 @@
 import {
   type Card,
+  type Identifiers,
   type JwkPair,
   type Jwks,
   createMemoryChannelPair,
+  createNonce,
+  createSessionId,
   generateEncryptionKey,
   generateSigningKey,
   manualClock,
@@ -19,6 +22,17 @@ export const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 
 export const CARD: Card = { pan: TEST_PAN, expiry: { month: 12, year: 2029 }, cardholderName: 'Ada Lovelace' };
 export const ACCOUNT = { last4: '1111', network: 'visa', productName: 'Everyday Debit' } as const;
+
+/** A wallet's identifiers for a new session (fresh session id and nonce). */
+export const identifiers = (): Identifiers => ({
+  type: 'identifiers',
+  version: 1,
+  sessionId: createSessionId(),
+  walletProviderId: 'wallet-co',
+  walletAccountId: 'user-42',
+  deviceId: 'device-7',
+  nonce: createNonce(),
+});
 
 export interface Keys {
   issuer: JwkPair;
