@@ -168,7 +168,7 @@ export function createOpenApiDocument(): JsonObject {
               content: { 'application/json': { schema: { $ref: '#/components/schemas/ProvisioningResponse' } } },
             },
             '200': {
-              description: 'The card is already provisioned to this wallet account and device: the existing token.',
+              description: 'The card is already provisioned to this wallet account and device: the existing token, while it has not expired (an expired one is replaced by a new token, 201).',
               headers: { 'X-Request-Id': requestId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/ProvisioningResponse' } } },
             },

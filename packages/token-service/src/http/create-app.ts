@@ -36,7 +36,8 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)
  *   (`401`), `Content-Type: application/json` (`415`), `Idempotency-Key`
  *   (`400`), body size before parsing (`413`), then the pipeline of
  *   {@link createTokenService}; `201` with a `ProvisioningResponse` (`200` when
- *   the card was already provisioned to this wallet account and device),
+ *   the card was already provisioned to this wallet account and device and
+ *   its token has not expired),
  *   `Idempotent-Replayed: true` on a replayed answer.
  * - `GET /v1/tokens/{tokenReferenceId}`: the token's status, for its wallet provider only (else `404`).
  * - `GET /.well-known/jwks.json`: the public encryption keys.
