@@ -1,4 +1,4 @@
-import type { BenchReport, BenchRow } from './report.js';
+import { type BenchReport, type BenchRow, fmt, formatColumns } from './report.js';
 import { round } from './stats.js';
 
 /** One line of two runs side by side. */
@@ -68,16 +68,13 @@ export function compareReports(a: BenchReport, b: BenchReport): Comparison {
   };
 }
 
-const cell = (v: number | undefined, digits = 3) => (v === undefined ? '' : v.toFixed(digits));
 const verdict = (t?: { measured: number; met: boolean }) => (t === undefined ? '' : `${t.met ? 'met' : 'MISSED'} ${t.measured}`);
 
 /** The comparison as plain text: a table of lines, then the targets. */
 export function formatComparison(c: Comparison, names: { a: string; b: string }): string {
   const header = ['line', `ratio ${names.a}`, `ratio ${names.b}`, 'change', `CPU ratio ${names.a}`, `CPU ratio ${names.b}`];
-  const body = c.lines.map((l) => [l.label, cell(l.a), cell(l.b), l.delta === undefined ? '' : `${l.delta >= 0 ? '+' : ''}${l.delta.toFixed(3)}`, cell(l.cpuA), cell(l.cpuB)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `Targets (${names.a} | ${names.b})`];
+  const body = c.lines.map((l) => [l.label, fmt(l.a, 3), fmt(l.b, 3), l.delta === undefined ? '' : `${l.delta >= 0 ? '+' : ''}${l.delta.toFixed(3)}`, fmt(l.cpuA, 3), fmt(l.cpuB, 3)]);
+  const out = [...formatColumns(header, body).map((l) => l.trimEnd()), '', `Targets (${names.a} | ${names.b})`];
   for (const t of c.targets) out.push(`${verdict(t.a).padEnd(16)} | ${verdict(t.b).padEnd(16)}  ${t.name}`);
   if (c.onlyInA.length > 0) out.push('', `only in ${names.a}: ${c.onlyInA.join(', ')}`);
   if (c.onlyInB.length > 0) out.push('', `only in ${names.b}: ${c.onlyInB.join(', ')}`);

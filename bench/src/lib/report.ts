@@ -102,7 +102,15 @@ const fmtValue = (r: BenchRow): string => {
   }
 };
 
-const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
+/** A number for a table cell: empty when missing or not finite. */
+export const fmt = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
+
+/** A plain-text table: a header, a rule, the rows; the first column left-aligned, the others right-aligned. */
+export function formatColumns(header: string[], body: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+}
 
 /** The report as a plain-text table. */
 export function formatTable(rows: BenchRow[]): string {
@@ -127,9 +135,7 @@ export function formatTable(rows: BenchRow[]): string {
       ]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  return formatColumns(header, body).join('\n');
 }
 
 /** The targets as text lines. */
