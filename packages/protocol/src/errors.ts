@@ -113,6 +113,7 @@ export const ERROR_CATALOG = {
   // internal
   configuration_invalid: entry('internal', 500, false, 'The configuration is not valid'),
   internal_error: entry('internal', 500, true, 'Internal error'),
+  store_unavailable: entry('internal', 503, true, 'The token service storage is unavailable'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A stable error code. See {@link ERROR_CATALOG}. */

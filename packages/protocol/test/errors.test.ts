@@ -84,7 +84,7 @@ describe('the error catalog', () => {
 
   it('marks exactly the transient failures as retryable', () => {
     const retryable = ERROR_CODES.filter((code) => ERROR_CATALOG[code].retryable).sort();
-    expect(retryable).toEqual(['idempotency_in_flight', 'internal_error', 'network_error', 'rate_limited', 'server_error', 'timeout']);
+    expect(retryable).toEqual(['idempotency_in_flight', 'internal_error', 'network_error', 'rate_limited', 'server_error', 'store_unavailable', 'timeout']);
   });
 
   it('uses lower snake case codes', () => {
