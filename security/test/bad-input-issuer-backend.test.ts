@@ -24,7 +24,7 @@ import { expectProblem } from '../src/expectations.js';
 import { fuzzParameters, guardUnhandled, hostileJson, mutatedJson, mutatedText } from '../src/fuzz.js';
 import { type Harness, startHarness } from '../src/harness.js';
 import { type HttpResult, postSubmission } from '../src/http.js';
-import { CANARY_CARD, ISSUER_ID, NOW_SECONDS, SERVICE_ID, type Sandbox, createIdentifiers, createSandbox } from '../src/sandbox.js';
+import { CANARY_CARD, ISSUER_ID, NOW_SECONDS, SERVICE_ID, type Sandbox, WALLET, createIdentifiers, createSandbox } from '../src/sandbox.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -43,6 +43,7 @@ beforeAll(async () => {
     issuerId: ISSUER_ID,
     signingKey: sb.issuer.privateJwk,
     tokenService: { audience: SERVICE_ID, jwksUrl: `${h.url}/.well-known/jwks.json` },
+    walletProviders: [WALLET],
     lookupCard: (accountRef, user) => (accountRef === 'acct-canary' && user === 'alice' ? CANARY_CARD : undefined),
     allowedReplyTo: ['https://bank.example/wallet-return'],
     clock: sb.clock,

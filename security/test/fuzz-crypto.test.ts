@@ -107,7 +107,7 @@ describe('decryptAccessData', () => {
   let encrypted: string;
   beforeAll(async () => {
     device = await createDeviceKey();
-    accessData = { tokenReferenceId: 'tok_fuzz', tokenNumber: '4895370000000007', tokenExpiry: { month: 1, year: 2030 }, status: 'active', panLast4: '8290', issuedAt: NOW_SECONDS };
+    accessData = { tokenReferenceId: 'tok_fuzz', tokenNumber: '4895370000000007', tokenExpiry: { month: 1, year: 2030 }, status: 'active', panLast4: '8290', issuerId: 'bank-sec', issuedAt: NOW_SECONDS };
     encrypted = await encryptAccessData(accessData, device.publicJwk);
   });
 

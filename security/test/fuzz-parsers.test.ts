@@ -52,6 +52,7 @@ const accessData = {
   tokenExpiry: { month: 11, year: 2030 },
   status: 'active',
   panLast4: '8290',
+  issuerId: 'bank-sec',
   network: 'visa',
   issuedAt: NOW_SECONDS,
 };

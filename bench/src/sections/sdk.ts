@@ -37,6 +37,7 @@ async function runIssuer(fx: Fixture, params: BenchParams, floor: Task): Promise
       jwksUrl: 'https://ts-bench.example/.well-known/jwks.json',
       fetch: async () => ({ ok: true, status: 200, headers: { get: (name) => (name.toLowerCase() === 'content-type' ? 'application/json' : null) }, text: async () => jwks }),
     },
+    walletProviders: [WALLET_PROVIDER_ID],
     lookupCard: (accountRef) => (accountRef === 'acc-bench' ? fx.card : null),
   });
   const identifiers = Array.from({ length: 256 }, (_, i) => createBenchIdentifiers(i));
@@ -119,6 +120,7 @@ export async function runWallet(fx: Fixture, params: BenchParams, floor: Task): 
     tokenExpiry: { month: 12, year: fx.card.expiry.year },
     status: 'active',
     panLast4: '1111',
+    issuerId: ISSUER_ID,
     network: 'visa',
     issuedAt: epochSeconds(systemClock),
   };

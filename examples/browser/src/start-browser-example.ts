@@ -184,6 +184,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       issuerId: ISSUER_ID,
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenServiceUrl}/.well-known/jwks.json` },
+      walletProviders: [WALLET_PROVIDER_ID],
       lookupCard: (accountRef, user) => (user.id === CUSTOMER && accountRef === ACCOUNT_REF ? card : null),
     });
     const backend = createIssuerBackendHandler({

@@ -132,6 +132,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       issuerId: ISSUER_ID,
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenService.url}/.well-known/jwks.json` },
+      walletProviders: [WALLET_PROVIDER_ID],
       lookupCard: (accountRef, user) => (user.id === DEMO_USER.id && accountRef === ACCOUNT_REF ? card : null),
     });
     const handler = createIssuerBackendHandler({

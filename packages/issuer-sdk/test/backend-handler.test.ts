@@ -37,6 +37,7 @@ async function makeHandler(overrides: Partial<IssuerBackendHandlerOptions<User>>
     issuerId: ISSUER_ID,
     signingKey: k.issuer.privateJwk,
     tokenService: { audience: AUDIENCE, jwksUrl: server.url },
+    walletProviders: ['wallet-co'],
     lookupCard: (accountRef, user) => (user.id === 'alice' && accountRef === 'acc_1' ? CARD : null),
     clock: manualClock(NOW),
   });
@@ -181,6 +182,16 @@ describe('createIssuerBackendHandler', () => {
     await expectProblem(await call({ headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(buildBody({ accountRef: 'acc_2' })) }), 404, 'not_found');
   });
 
+  it('a wallet provider the issuer does not allow: 403 wallet_provider_not_allowed, nothing built', async () => {
+    const { call, errors } = await makeHandler();
+    const body = buildBody({ identifiers: { ...identifiers(), walletProviderId: 'wallet-evil' } });
+    const result = await call({ headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(body) });
+    const problem = await expectProblem(result, 403, 'wallet_provider_not_allowed');
+    expect(problem.retryable).toBe(false);
+    expect(result.text).not.toContain('encryptedRequest');
+    expect(errors.map((e) => e.code)).toEqual(['wallet_provider_not_allowed']);
+  });
+
   it('signing disabled: 404 for sign-invocation bodies', async () => {
     const { call } = await makeHandler({ allowInvocationSigning: false });
     const invocation = { type: 'invocation', version: 1, sessionId: createSessionId(), issuerId: ISSUER_ID, account: { last4: '1111', network: 'visa' }, iat: NOW / 1000, exp: NOW / 1000 + 300 };
@@ -229,6 +240,7 @@ describe('createIssuerBackendHandler', () => {
       issuerId: ISSUER_ID,
       signingKey: k.issuer.privateJwk,
       tokenService: { audience: AUDIENCE, jwksUrl: 'https://ts.example/jwks.json' },
+      walletProviders: ['wallet-co'],
       lookupCard: () => null,
     });
     expect(() => createIssuerBackendHandler({ builder, authenticate: () => null, maxBodyBytes })).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));

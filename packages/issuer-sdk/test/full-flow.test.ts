@@ -1,8 +1,11 @@
 import {
   type AppMessage,
   type ProvisioningError,
+  type PublicEcJwk,
   createMemoryChannelPair,
+  deviceKeyThumbprint,
   manualClock,
+  toPublicJwk,
 } from '@pushprov/protocol';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -68,6 +71,8 @@ describe('full flow with the request built in the app (local builder)', () => {
     expect(claims.nonce).toBe(wallet.identifiers!.nonce);
     expect(claims.deviceId).toBe('device-7');
     expect(claims.card?.pan).toBe(TEST_PAN);
+    // The local builder bound the device key the wallet sent (its RFC 7638 thumbprint is the generated kid).
+    expect(claims.cnf).toEqual({ jkt: (await keys()).device.publicJwk.kid });
     expect(wallet.opened!.encryptionKid).toBe('svc-1');
     // The invocation carried only the hint, and the session id and lifetime.
     expect(wallet.invocation).toMatchObject({ sessionId: session.id, issuerId: ISSUER_ID, account: ACCOUNT, iat: NOW / 1000, exp: NOW / 1000 + 300 });
@@ -111,6 +116,7 @@ describe('full flow through the issuer backend (PAN stays on the backend)', () =
       issuerId: ISSUER_ID,
       signingKey: k.issuer.privateJwk,
       tokenService: { audience: AUDIENCE, jwksUrl: jwks.url },
+      walletProviders: ['wallet-co'],
       lookupCard: (accountRef, user) => {
         lookups.push(`${user.id}:${accountRef}`);
         return user.id === 'alice' && accountRef === 'acc_1' ? CARD : null;
@@ -130,7 +136,7 @@ describe('full flow through the issuer backend (PAN stays on the backend)', () =
     const source = createBackendRequestSource({ url, fetch: fetchForBackend, headers: { authorization: 'Bearer alice-token' } });
     const issuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: source, invocationSigner: source.signInvocation, clock });
     const pair = createMemoryChannelPair();
-    const wallet = new WalletDouble({ channel: pair.wallet, decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE, clock });
+    const wallet = new WalletDouble({ channel: pair.wallet, decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE, clock, devicePublicKey: toPublicJwk(k.device.publicJwk) as PublicEcJwk });
     const wire = [...tap(pair.issuer), ...tap(pair.wallet)];
     const events: ProvisioningSessionEvent[] = [];
     const session = issuer.createSession({ account: ACCOUNT, accountRef: 'acc_1', wallet: pair.issuer });
@@ -155,6 +161,7 @@ describe('full flow through the issuer backend (PAN stays on the backend)', () =
     expect(statesOf(events)).toEqual(FLOW);
     expect(wallet.invocationVerified).toBe(true);
     expect(wallet.opened!.claims.card?.pan).toBe(TEST_PAN);
+    expect(wallet.opened!.claims.cnf).toEqual({ jkt: await deviceKeyThumbprint(wallet.identifiers!.devicePublicKey!) });
     expect(lookups).toEqual(['alice:acc_1', 'alice:acc_1']);
     expect(responses).toHaveLength(2);
     expect(errors).toEqual([]);

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import {
   type Invocation,
   type ProvisioningError,
+  checkDeviceKeyBinding,
   createSessionId,
+  deviceKeyThumbprint,
   generateEncryptionKey,
   isProvisioningError,
   manualClock,
@@ -44,6 +47,7 @@ async function makeBuilder(overrides: Partial<ProvisioningRequestBuilderOptions<
     issuerId: ISSUER_ID,
     signingKey: k.issuer.privateJwk,
     tokenService: { audience: AUDIENCE, jwksUrl: server.url, cacheTtlMs: 60_000, minRefreshIntervalMs: 10_000, ...tokenService },
+    walletProviders: ['wallet-co'],
     lookupCard: (accountRef, user) => (user.id === 'alice' && accountRef === 'acc_1' ? CARD : null),
     clock,
     ...overrides,
@@ -84,6 +88,21 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
       iat: NOW / 1000,
       exp: NOW / 1000 + 300,
     });
+  });
+
+  it('binds the wallet’s device key by its RFC 7638 thumbprint (cnf.jkt), and names none when the wallet sent none', async () => {
+    const { k, clock, builder } = await makeBuilder();
+    const device = await generateEncryptionKey({ kid: 'device-1' });
+    const devicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: device.publicJwk.x!, y: device.publicJwk.y!, kid: 'device-1' };
+    const keyed = await builder.buildRequest({ accountRef: 'acc_1', identifiers: { ...identifiers(), devicePublicKey }, user: ALICE });
+    const opened = await openWith(keyed.encryptedRequest, k.servicePrivate, clock);
+    // RFC 7638 computed here without jose: the required members in lexicographic order, no whitespace.
+    const jkt = createHash('sha256').update(`{"crv":"P-256","kty":"EC","x":"${devicePublicKey.x}","y":"${devicePublicKey.y}"}`).digest('base64url');
+    expect(opened.claims.cnf).toEqual({ jkt });
+    expect(await deviceKeyThumbprint(devicePublicKey)).toBe(jkt);
+    await expect(checkDeviceKeyBinding(opened.claims, devicePublicKey)).resolves.toBeUndefined();
+    const unkeyed = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect('cnf' in (await openWith(unkeyed.encryptedRequest, k.servicePrivate, clock)).claims).toBe(false);
   });
 
   it('no such account for this user: not_found, and the lookup gets the authenticated user', async () => {
@@ -276,8 +295,58 @@ describe('builder configuration', () => {
         issuerId: ISSUER_ID,
         signingKey,
         tokenService: { audience: AUDIENCE, jwksUrl: 'https://ts.example/jwks.json' },
+        walletProviders: ['wallet-co'],
         lookupCard: () => null,
       }),
     ).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
+  });
+
+  it.each([
+    ['no walletProviders', undefined],
+    ['an empty list', []],
+    ['a list with an id that is not a party id', ['wallet-co', 'Wallet Co']],
+    ['a single string instead of a list', 'wallet-co'],
+  ])('refuses %s (configuration_invalid, naming walletProviders)', async (_name, walletProviders) => {
+    const k = await keys();
+    let caught: unknown;
+    try {
+      createProvisioningRequestBuilder({
+        issuerId: ISSUER_ID,
+        signingKey: k.issuer.privateJwk,
+        tokenService: { audience: AUDIENCE, jwksUrl: 'https://ts.example/jwks.json' },
+        walletProviders: walletProviders as never,
+        lookupCard: () => null,
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'configuration_invalid' });
+    expect((caught as Error).message).toContain('walletProviders');
+  });
+});
+
+describe('createProvisioningRequestBuilder: the wallet providers it allows', () => {
+  it('refuses a wallet provider outside walletProviders with wallet_provider_not_allowed, before looking the card up', async () => {
+    const lookups: string[] = [];
+    const { builder } = await makeBuilder({
+      walletProviders: ['wallet-co', 'other-wallet'],
+      lookupCard: (accountRef) => {
+        lookups.push(accountRef);
+        return CARD;
+      },
+    });
+    const error = await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: { ...identifiers(), walletProviderId: 'wallet-evil' }, user: ALICE }));
+    expect(error).toMatchObject({ code: 'wallet_provider_not_allowed', status: 403, retryable: false });
+    expect(lookups).toEqual([]);
+    await builder.buildRequest({ accountRef: 'acc_1', identifiers: { ...identifiers(), walletProviderId: 'other-wallet' }, user: ALICE });
+    expect(lookups).toEqual(['acc_1']);
+  });
+
+  it('keeps the list it was given: changing the array afterwards allows nothing more', async () => {
+    const walletProviders = ['wallet-co'];
+    const { builder } = await makeBuilder({ walletProviders });
+    walletProviders.push('wallet-evil');
+    const error = await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: { ...identifiers(), walletProviderId: 'wallet-evil' }, user: ALICE }));
+    expect(error.code).toBe('wallet_provider_not_allowed');
   });
 });

@@ -34,6 +34,7 @@ import {
   REQUEST_JWS_TYP,
   type RequestClaims,
   createClientAssertion,
+  deviceKeyThumbprint,
   encodeMessageUrl,
   generateEncryptionKey,
   generateSigningKey,
@@ -77,6 +78,7 @@ interface Keys {
   issuerEd: JwkPair;
   attacker: JwkPair;
   device: JwkPair;
+  device2: JwkPair;
   provider: JwkPair;
 }
 
@@ -89,6 +91,7 @@ async function makeKeys(): Promise<Keys> {
     issuerEd: await generateSigningKey({ alg: 'EdDSA', kid: 'bank-a-ed-01' }),
     attacker: await generateSigningKey({ alg: 'ES256', kid: 'bank-a-2099-01' }),
     device: await generateEncryptionKey({ kid: 'device-1' }),
+    device2: await generateEncryptionKey({ kid: 'device-2' }),
     provider: await generateSigningKey({ alg: 'ES256', kid: 'wallet-co-01' }),
   };
 }
@@ -243,6 +246,27 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     input: { issuerDecision: 'step_up' },
     expected: accepted('pending_activation'),
   });
+  {
+    const devicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: keys.device.publicJwk.x!, y: keys.device.publicJwk.y!, kid: 'device-1' };
+    const jkt = await deviceKeyThumbprint(devicePublicKey);
+    await request({
+      id: 'pr-valid-device-key',
+      title: 'A valid request bound to the wallet’s device key',
+      description: `As pr-valid-es256, with cnf.jkt = the RFC 7638 SHA-256 thumbprint of the device key the wallet sent in its identifiers (over {"crv","kty","x","y"} only: "${jkt}"); the submission carries that devicePublicKey.`,
+      claims: claims({ cnf: { jkt } }),
+      input: { context: { sessionId: SESSION, walletProviderId: PROVIDER, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE, devicePublicKey } },
+      expected: accepted(),
+    });
+    await request({
+      id: 'pr-valid-device-key-eddsa',
+      title: 'A valid EdDSA request bound to a device key without kid',
+      description: 'As pr-valid-device-key, signed with the issuer’s Ed25519 key; the submitted device key has no kid, alg or use (the thumbprint is the same).',
+      claims: claims({ cnf: { jkt } }),
+      sign: (c) => signClaims(c, { header: jwsHeader({ alg: 'EdDSA', kid: keys.issuerEd.publicJwk.kid }), key: keys.issuerEd.privateJwk }),
+      input: { context: { sessionId: SESSION, walletProviderId: PROVIDER, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE, devicePublicKey: { kty: 'EC', crv: 'P-256', x: devicePublicKey.x, y: devicePublicKey.y } } },
+      expected: accepted('active', keys.issuerEd.publicJwk.kid),
+    });
+  }
   await request({
     id: 'pr-boundary-iat-at-skew',
     title: 'iat exactly clock-skew seconds in the future is accepted',
@@ -587,6 +611,61 @@ async function build(keys: Keys): Promise<VectorCase[]> {
       expected: fails(code),
     });
   }
+  // The device key: cnf.jkt is the RFC 7638 thumbprint of the submitted devicePublicKey.
+  const devicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: keys.device.publicJwk.x!, y: keys.device.publicJwk.y!, kid: 'device-1' };
+  const otherDevicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: keys.device2.publicJwk.x!, y: keys.device2.publicJwk.y!, kid: 'device-2' };
+  const cnf = { jkt: await deviceKeyThumbprint(devicePublicKey) };
+  const keyedContext = { sessionId: SESSION, walletProviderId: PROVIDER, walletAccountId: 'user-42', deviceId: 'device-7', nonce: NONCE, devicePublicKey };
+  // A common mistake: hashing the whole public JWK (kid, alg, use included) instead of the RFC 7638 members only.
+  const wholeJwk = JSON.stringify(Object.fromEntries(Object.entries({ ...devicePublicKey, alg: 'ECDH-ES+A256KW', use: 'enc' }).sort(([a], [b]) => (a < b ? -1 : 1))));
+  const wrongJkt = b64u(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(wholeJwk))));
+  await request({
+    id: 'pr-device-key-other',
+    title: 'A request bound to one device key, submitted with another, is refused',
+    description: 'cnf.jkt is the thumbprint of device key "device-1"; the submission carries another P-256 key ("device-2"). The access data (a new token or one already issued) would be encrypted to a key the issuer never signed for.',
+    claims: claims({ cnf }),
+    input: { context: { ...keyedContext, devicePublicKey: otherDevicePublicKey } },
+    expected: fails('device_key_mismatch'),
+  });
+  await request({
+    id: 'pr-device-key-missing',
+    title: 'A request bound to a device key, submitted without one, is refused',
+    description: 'cnf.jkt names the device key; the submission carries no devicePublicKey (the access data would come back in the clear).',
+    claims: claims({ cnf }),
+    expected: fails('device_key_mismatch'),
+  });
+  await request({
+    id: 'pr-device-key-unbound',
+    title: 'A submission with a device key the request does not name is refused',
+    description: 'The claims have no cnf; the submission carries a devicePublicKey. A key the issuer did not sign for is never used.',
+    input: { context: keyedContext },
+    expected: fails('device_key_mismatch'),
+  });
+  await request({
+    id: 'pr-device-key-thumbprint-whole-jwk',
+    title: 'A jkt computed over the whole JWK (kid, alg, use included) does not match',
+    description: 'cnf.jkt is the SHA-256 of the sorted JSON of every member of the public JWK, not of the RFC 7638 required members (crv, kty, x, y) only.',
+    claims: claims({ cnf: { jkt: wrongJkt } }),
+    input: { context: keyedContext },
+    expected: fails('device_key_mismatch'),
+  });
+  await request({
+    id: 'pr-device-key-after-nonce',
+    title: 'The device key is compared after the other identifiers',
+    description: 'Both the nonce and the device key differ: the nonce is compared first (nonce_mismatch).',
+    claims: claims({ cnf }),
+    input: { context: { ...keyedContext, nonce: id('wallet-nonce-02'), devicePublicKey: otherDevicePublicKey } },
+    expected: fails('nonce_mismatch'),
+  });
+  await request({
+    id: 'pr-claims-cnf-extra-member',
+    title: 'A confirmation claim with another member than jkt is refused',
+    description: 'cnf carries jkt and an embedded jwk: the cnf object is closed.',
+    claims: claims({ cnf: { ...cnf, jwk: devicePublicKey } }),
+    input: { context: keyedContext },
+    expected: fails('invalid_claims'),
+  });
+
   await request({
     id: 'pr-card-expired',
     title: 'A card whose expiry month has passed is refused',
@@ -647,6 +726,22 @@ async function build(keys: Keys): Promise<VectorCase[]> {
   message({ id: 'msg-identifiers-valid', title: 'Valid identifiers with a device key', description: 'Step 2, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(identifiers), expected: ok({ value: identifiers }) });
   message({ id: 'msg-submission-valid', title: 'A valid submission body', description: 'Step 4, wallet to token service.', schema: 'submission', json: JSON.stringify(submission), expected: ok({ value: submission }) });
   message({ id: 'msg-result-valid', title: 'A valid result', description: 'Step 6, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(result), expected: ok({ value: result }) });
+  message({
+    id: 'msg-result-provisioned-without-token',
+    title: 'A provisioned result without a token reference id is refused',
+    description: 'provisioned and pending_activation name the token that was issued.',
+    schema: 'result',
+    json: JSON.stringify({ type: 'result', version: PROTOCOL_VERSION, sessionId: SESSION, status: 'provisioned' }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-result-failed-with-token',
+    title: 'A failed result that names a token is refused',
+    description: 'Only a status that means a token was issued carries tokenReferenceId; a failure carries errorCode.',
+    schema: 'result',
+    json: JSON.stringify({ type: 'result', version: PROTOCOL_VERSION, sessionId: SESSION, status: 'failed', tokenReferenceId: 'tok_0001', errorCode: 'internal_error' }),
+    expected: fails('invalid_message'),
+  });
   message({
     id: 'msg-unsupported-version',
     title: 'An invocation of protocol version 2 is refused as unsupported',
@@ -746,7 +841,7 @@ async function build(keys: Keys): Promise<VectorCase[]> {
       sessionId: SESSION,
       tokenReferenceId: 'tok_0001',
       status: 'active',
-      accessData: { tokenReferenceId: 'tok_0001', tokenNumber: pan('489537000000001'), tokenExpiry: { month: 6, year: 2102 }, status: 'active', panLast4: '1111', issuedAt: NOW },
+      accessData: { tokenReferenceId: 'tok_0001', tokenNumber: pan('489537000000001'), tokenExpiry: { month: 6, year: 2102 }, status: 'active', panLast4: '1111', issuerId: ISSUER, issuedAt: NOW },
       encryptedAccessData: validJwe,
     }),
     expected: fails('invalid_message'),
@@ -771,9 +866,12 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     tokenExpiry: { month: 6, year: 2102 },
     status: 'active',
     panLast4: '1111',
+    issuerId: ISSUER,
     network: 'visa',
     issuedAt: NOW,
   };
+  // What the wallet's session knows: the invocation's issuer and last 4, the response's token reference id and status.
+  const adSession = { issuerId: ISSUER, panLast4: '1111', tokenReferenceId: 'tok_0001', status: 'active' as const };
   const adHeader = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', cty: ACCESS_DATA_CTY, kid: 'device-1' };
   const accessDataCase = async (spec: {
     id: string;
@@ -787,9 +885,16 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     expected: Expected;
   }) => {
     const { jwe, random } = await encryptRecorded({ plaintext: spec.plaintext ?? JSON.stringify(accessData), recipient: keys.device.publicJwk, header: spec.header ?? adHeader, mutate: spec.mutate });
-    add({ id: spec.id, title: spec.title, kind: 'access-data', description: spec.description, input: { jwe: spec.alter ? spec.alter(jwe) : jwe, deviceKey: spec.deviceKey ?? keys.device.privateJwk, random }, expected: spec.expected });
+    add({
+      id: spec.id,
+      title: spec.title,
+      kind: 'access-data',
+      description: spec.description,
+      input: { jwe: spec.alter ? spec.alter(jwe) : jwe, deviceKey: spec.deviceKey ?? keys.device.privateJwk, session: adSession, random },
+      expected: spec.expected,
+    });
   };
-  await accessDataCase({ id: 'ad-valid', title: 'Access data encrypted to the device key', description: `Compact JWE ECDH-ES+A256KW/A256GCM, cty "${ACCESS_DATA_CTY}".`, expected: ok({ accessData }) });
+  await accessDataCase({ id: 'ad-valid', title: 'Access data encrypted to the device key', description: `Compact JWE ECDH-ES+A256KW/A256GCM, cty "${ACCESS_DATA_CTY}"; its issuerId, panLast4, tokenReferenceId and status are the session’s.`, expected: ok({ accessData }) });
   await accessDataCase({
     id: 'ad-wrong-device-key',
     title: 'Access data cannot be read with another device key',
@@ -807,6 +912,34 @@ async function build(keys: Keys): Promise<VectorCase[]> {
   await accessDataCase({ id: 'ad-zip', title: 'Compressed access data is refused', description: '"zip":"DEF" with really compressed content.', header: { ...adHeader, zip: 'DEF' }, expected: fails('jwe_header_rejected') });
   await accessDataCase({ id: 'ad-wrong-cty', title: 'A JWE of another content type is refused as access data', description: 'cty "JWT" (a provisioning request’s) instead of the access data type.', mutate: (h) => ({ ...h, cty: 'JWT' }), expected: fails('jwe_header_rejected') });
   await accessDataCase({ id: 'ad-tampered-tag', title: 'Tampered access data fails to decrypt', description: 'One bit of the tag flipped.', alter: (jwe) => flipByte(jwe, 4, 0), expected: fails('decryption_failed') });
+  await accessDataCase({
+    id: 'ad-other-issuer',
+    title: 'Access data naming another issuer than the invocation’s is refused',
+    description: 'The decrypted access data says issuerId "bank-z"; the session’s invocation came from "bank-a" (the user agreed to add a bank-a card).',
+    plaintext: JSON.stringify({ ...accessData, issuerId: 'bank-z' }),
+    expected: fails('access_data_mismatch'),
+  });
+  await accessDataCase({
+    id: 'ad-other-card',
+    title: 'Access data for another card than the one the user agreed to is refused',
+    description: 'The decrypted access data says panLast4 "4444"; the invocation showed the user •••• 1111.',
+    plaintext: JSON.stringify({ ...accessData, panLast4: '4444' }),
+    expected: fails('access_data_mismatch'),
+  });
+  await accessDataCase({
+    id: 'ad-other-token',
+    title: 'Access data for another token than the response names is refused',
+    description: 'The decrypted access data says tokenReferenceId "tok_0002"; the provisioning response (the session) names "tok_0001".',
+    plaintext: JSON.stringify({ ...accessData, tokenReferenceId: 'tok_0002' }),
+    expected: fails('access_data_mismatch'),
+  });
+  await accessDataCase({
+    id: 'ad-missing-issuer',
+    title: 'Access data without issuerId is refused',
+    description: 'issuerId is required; the schema is checked before the session comparison.',
+    plaintext: JSON.stringify({ ...accessData, issuerId: undefined }),
+    expected: fails('invalid_message'),
+  });
   await accessDataCase({ id: 'ad-extra-member', title: 'Access data with an unknown member is refused', description: 'The decrypted JSON has an extra "pan" member.', plaintext: JSON.stringify({ ...accessData, pan: PAN }), expected: fails('invalid_message') });
 
   // ---------------------------------------------------------------- invocation signatures

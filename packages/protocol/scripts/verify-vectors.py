@@ -5,7 +5,9 @@ It shares no code with the TypeScript implementation: it decrypts every
 positive `provisioning-request` and `access-data` case (ECDH-ES+A256KW with
 A256GCM, RFC 7518 4.6 and 5.3) and verifies the inner JWS (ES256 or EdDSA)
 with nothing but the `cryptography` package (Debian: python3-cryptography),
-then compares the result with the case's `expected` values. It also verifies
+then compares the result with the case's `expected` values (and a request's
+`cnf.jkt` with the RFC 7638 thumbprint of the submitted device key, access
+data with the session it is for). It also verifies
 the positive invocation signatures and client assertions.
 
     python3 packages/protocol/scripts/verify-vectors.py [path/to/vectors.json]
@@ -86,6 +88,13 @@ def canonical(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def jwk_thumbprint(jwk: dict) -> str:
+    """RFC 7638: SHA-256 of the required members of an EC key, in lexicographic order, no whitespace."""
+    required = {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"]}
+    text = json.dumps(required, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
+
+
 def check_request(case: dict) -> None:
     inp, exp = case["input"], case["expected"]
     header = json.loads(b64d(inp["jwe"].split(".")[0]))
@@ -104,11 +113,16 @@ def check_request(case: dict) -> None:
     assert claims["aud"] == inp["audience"]
     assert 0 < claims["exp"] - claims["iat"] <= inp["maxLifetimeSeconds"]
     assert claims["iat"] - skew <= now < claims["exp"] + skew
+    device_key = inp["context"].get("devicePublicKey")
+    if "cnf" in claims or device_key is not None:
+        assert claims["cnf"] == {"jkt": jwk_thumbprint(device_key)}, "cnf.jkt is the device key's thumbprint"
 
 
 def check_access_data(case: dict) -> None:
     data = json.loads(decrypt_jwe(case["input"]["jwe"], case["input"]["deviceKey"], "pushprov-access-data+json"))
     assert data == case["expected"]["accessData"], "access data"
+    for member, value in case["input"]["session"].items():
+        assert data[member] == value, f"access data {member} is the session's"
 
 
 def check_invocation(case: dict) -> None:

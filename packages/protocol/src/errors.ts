@@ -80,6 +80,9 @@ export const ERROR_CATALOG = {
   wallet_account_mismatch: entry('binding', 422, false, 'The wallet account does not match'),
   device_mismatch: entry('binding', 422, false, 'The device does not match'),
   nonce_mismatch: entry('binding', 422, false, 'The wallet nonce does not match'),
+  device_key_mismatch: entry('binding', 422, false, 'The device key does not match'),
+  // binding, checked by the wallet: the access data must be for the card and issuer the user agreed to
+  access_data_mismatch: entry('binding', 502, false, 'The access data is not for the card the user agreed to'),
   // card
   card_invalid: entry('card', 422, false, 'The card number or expiry is not valid'),
   card_expired: entry('card', 422, false, 'The card has expired'),
@@ -89,11 +92,13 @@ export const ERROR_CATALOG = {
   // auth
   unauthenticated: entry('auth', 401, false, 'The caller is not authenticated'),
   forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
+  wallet_provider_not_allowed: entry('auth', 403, false, 'The issuer does not accept this wallet provider'),
   // http
   not_found: entry('http', 404, false, 'Not found'),
   method_not_allowed: entry('http', 405, false, 'The method is not allowed on this resource'),
   unsupported_media_type: entry('http', 415, false, 'The content type is not supported'),
   missing_idempotency_key: entry('http', 400, false, 'An Idempotency-Key header is required'),
+  invalid_idempotency_key: entry('http', 400, false, 'The Idempotency-Key header is malformed'),
   idempotency_key_reused: entry('http', 422, false, 'The idempotency key was used with another body'),
   idempotency_in_flight: entry('http', 409, true, 'A request with this idempotency key is in progress'),
   rate_limited: entry('http', 429, true, 'Too many requests'),
@@ -277,7 +282,10 @@ export class CryptoError extends ProvisioningError {}
 export class ExpiryError extends ProvisioningError {}
 /** A request or session was used twice. */
 export class ReplayError extends ProvisioningError {}
-/** What the wallet submitted does not match what the issuer encrypted. */
+/**
+ * What the wallet submitted does not match what the issuer encrypted, or the
+ * access data the wallet received is not for what its user agreed to.
+ */
 export class BindingError extends ProvisioningError {}
 /** The card failed its checks. */
 export class CardError extends ProvisioningError {}

@@ -3,13 +3,15 @@ import {
   ACCESS_DATA_CTY,
   type JwkPair,
   type PublicEcJwk,
+  BindingError,
   ProvisioningError,
+  checkAccessData,
   decryptAccessData,
   encryptAccessData,
   generateEncryptionKey,
 } from '../src/index.js';
 import { craftJwe, flipByte, headerOf, rewriteProtectedHeader } from '../scripts/lib/jose-craft.js';
-import { exposedText } from './helpers/fixture.js';
+import { expectCode, exposedText } from './helpers/fixture.js';
 import { sampleAccessData } from './helpers/samples.js';
 
 const CEK = new Uint8Array(32).fill(5);
@@ -106,5 +108,34 @@ describe('access data encrypted to the device key', () => {
     const { tokenNumber } = sampleAccessData();
     const badLuhn = tokenNumber.slice(0, -1) + String((Number(tokenNumber.slice(-1)) + 1) % 10);
     expect(await decrypt(await craft(JSON.stringify({ ...sampleAccessData(), tokenNumber: badLuhn })))).toBe('card_invalid');
+  });
+});
+
+describe('checkAccessData', () => {
+  const session = { issuerId: 'bank-a', panLast4: '1111', tokenReferenceId: 'tok_1', status: 'active' as const };
+
+  it('accepts access data for the session’s issuer, card and token', () => {
+    expect(() => checkAccessData(sampleAccessData(), session)).not.toThrow();
+    const { status: _status, ...withoutStatus } = session;
+    expect(() => checkAccessData(sampleAccessData(), withoutStatus)).not.toThrow();
+  });
+
+  it.each([
+    ['issuerId', { issuerId: 'bank-b' }],
+    ['panLast4', { panLast4: '4444' }],
+    ['tokenReferenceId', { tokenReferenceId: 'tok_2' }],
+    ['status', { status: 'pending_activation' }],
+  ] as const)('refuses another %s with access_data_mismatch, naming the member and no value', async (member, change) => {
+    const accessData = { ...sampleAccessData(), ...change };
+    const error = await expectCode(() => checkAccessData(accessData, session), 'access_data_mismatch');
+    expect(error).toBeInstanceOf(BindingError);
+    expect(error.message).toContain(member);
+    const text = await exposedText(error);
+    expect(text).not.toContain(accessData.tokenNumber);
+    for (const value of Object.values(change)) expect(text).not.toContain(value);
+  });
+
+  it('refuses when the session misses what it must know (a JavaScript caller)', async () => {
+    await expectCode(() => checkAccessData(sampleAccessData(), { tokenReferenceId: 'tok_1', panLast4: '1111' } as never), 'access_data_mismatch');
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BindingError,
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -7,8 +8,11 @@ import {
   ExpiryError,
   type SubmissionContext,
   checkBinding,
+  checkDeviceKeyBinding,
   checkTimeClaims,
   createRequestClaims,
+  deviceKeyThumbprint,
+  generateEncryptionKey,
   epochSeconds,
   manualClock,
   parseRequestClaims,
@@ -142,6 +146,65 @@ describe('checkBinding', () => {
   });
 });
 
+describe('deviceKeyThumbprint', () => {
+  it('is the RFC 7638 SHA-256 thumbprint over crv, kty, x, y only', async () => {
+    const { publicJwk } = await generateEncryptionKey({ kid: 'device-1' });
+    // Computed here without jose: the required members in lexicographic order, no whitespace.
+    const canonical = `{"crv":"P-256","kty":"EC","x":"${publicJwk.x}","y":"${publicJwk.y}"}`;
+    const expected = createHash('sha256').update(canonical).digest('base64url');
+    expect(await deviceKeyThumbprint({ kty: 'EC', crv: 'P-256', x: publicJwk.x!, y: publicJwk.y! })).toBe(expected);
+    // kid, alg and use do not change it; the generated kid is the same thumbprint.
+    expect(await deviceKeyThumbprint({ kty: 'EC', crv: 'P-256', x: publicJwk.x!, y: publicJwk.y!, kid: 'other', alg: 'ECDH-ES+A256KW', use: 'enc' } as never)).toBe(expected);
+    expect((await generateEncryptionKey()).publicJwk.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('checkDeviceKeyBinding', () => {
+  let key: { kty: 'EC'; crv: 'P-256'; x: string; y: string; kid: string };
+  let other: typeof key;
+  let jkt: string;
+  beforeAll(async () => {
+    const a = (await generateEncryptionKey({ kid: 'device-1' })).publicJwk;
+    const b = (await generateEncryptionKey({ kid: 'device-1' })).publicJwk;
+    key = { kty: 'EC', crv: 'P-256', x: a.x!, y: a.y!, kid: 'device-1' };
+    other = { kty: 'EC', crv: 'P-256', x: b.x!, y: b.y!, kid: 'device-1' };
+    jkt = await deviceKeyThumbprint(key);
+  });
+
+  it('accepts the key the claims name, with or without kid, and no key when the claims name none', async () => {
+    await expect(checkDeviceKeyBinding({ cnf: { jkt } }, key)).resolves.toBeUndefined();
+    await expect(checkDeviceKeyBinding({ cnf: { jkt } }, { kty: 'EC', crv: 'P-256', x: key.x, y: key.y })).resolves.toBeUndefined();
+    await expect(checkDeviceKeyBinding({}, undefined)).resolves.toBeUndefined();
+  });
+
+  it('refuses another key (even under the same kid), a key the claims do not name, and a missing key', async () => {
+    for (const [claims, submitted] of [
+      [{ cnf: { jkt } }, other],
+      [{}, key],
+      [{ cnf: { jkt } }, undefined],
+      [{ cnf: { jkt: `${jkt.slice(0, -1)}${jkt.endsWith('A') ? 'B' : 'A'}` } }, key],
+    ] as const) {
+      const error = await checkDeviceKeyBinding(claims, submitted).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BindingError);
+      expect(error).toMatchObject({ code: 'device_key_mismatch', status: 422, retryable: false });
+      const text = await exposedText(error);
+      expect(text).not.toContain(jkt);
+      expect(text).not.toContain(key.x);
+    }
+  });
+
+  it('is in the claims schema: cnf is closed and jkt is 43 base64url characters', async () => {
+    const claims = sampleClaims();
+    expect(parseRequestClaims({ ...claims, cnf: { jkt } }).cnf).toEqual({ jkt });
+    await expectCode(() => parseRequestClaims({ ...claims, cnf: { jkt, jwk: key } }), 'invalid_claims');
+    await expectCode(() => parseRequestClaims({ ...claims, cnf: { jkt: jkt.slice(1) } }), 'invalid_claims');
+    await expectCode(() => parseRequestClaims({ ...claims, cnf: {} }), 'invalid_claims');
+  });
+});
+
 describe('createRequestClaims', () => {
   const identifiers = sampleIdentifiers();
 
@@ -185,6 +248,14 @@ describe('createRequestClaims', () => {
     expect(claims.cardArtUrl).toBe('https://cdn.bank.example/art.png');
     expect('card' in claims).toBe(false);
     expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('binds the device key by thumbprint as cnf.jkt when given one, and has no cnf otherwise', async () => {
+    const jkt = 'a'.repeat(43);
+    const claims = createRequestClaims({ issuerId: 'bank-a', audience: AUD, identifiers, deviceKeyThumbprint: jkt, card: sampleCard() });
+    expect(claims.cnf).toEqual({ jkt });
+    expect(parseRequestClaims(claims)).toEqual(claims);
+    expect('cnf' in createRequestClaims({ issuerId: 'bank-a', audience: AUD, identifiers, card: sampleCard() })).toBe(false);
   });
 
   it('makes a fresh jti each time with the secure default', () => {

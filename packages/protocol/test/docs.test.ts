@@ -16,6 +16,7 @@ const DOCUMENTED_SCHEMAS = [
   'zProvisioningRequestMessage',
   'zResult',
   'zRequestClaims',
+  'zConfirmation',
   'zCard',
   'zExpiry',
   'zBillingAddress',
@@ -124,7 +125,7 @@ describe('the validation order', () => {
 
   it('puts replay, binding, card and decision after the cryptographic steps, in the order checkBinding uses', () => {
     const codes: string[] = [...new Set(codesInOrder(order))];
-    const after = ['replayed', 'session_mismatch', 'wallet_provider_mismatch', 'wallet_account_mismatch', 'device_mismatch', 'nonce_mismatch', 'card_expired', 'card_not_eligible', 'declined'];
+    const after = ['replayed', 'session_mismatch', 'wallet_provider_mismatch', 'wallet_account_mismatch', 'device_mismatch', 'nonce_mismatch', 'device_key_mismatch', 'card_expired', 'card_not_eligible', 'declined'];
     const positions = after.map((code) => codes.indexOf(code));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

@@ -100,6 +100,7 @@ const SUBMIT_CODES: ErrorCode[] = [
   'wallet_account_mismatch',
   'device_mismatch',
   'nonce_mismatch',
+  'device_key_mismatch',
   'card_invalid',
   'card_expired',
   'card_not_eligible',

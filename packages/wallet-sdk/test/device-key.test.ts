@@ -9,6 +9,7 @@ const accessData: AccessData = {
   tokenExpiry: { month: 12, year: 2030 },
   status: 'active',
   panLast4: '1111',
+  issuerId: 'bank-a',
   issuedAt: 1_800_000_000,
 };
 

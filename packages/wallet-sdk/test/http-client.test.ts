@@ -32,6 +32,7 @@ const RESPONSE: ProvisioningResponse = {
     tokenExpiry: { month: 12, year: 2030 },
     status: 'active',
     panLast4: '1111',
+    issuerId: 'bank-a',
     issuedAt: 1_795_000_000,
   },
 };

@@ -3,6 +3,7 @@ import {
   type AccessData,
   type AppMessage,
   type ProvisioningResponse,
+  type PublicEcJwk,
   createUrlChannel,
   encryptAccessData,
   generateEncryptionKey,
@@ -34,6 +35,7 @@ const ACCESS: AccessData = {
   tokenExpiry: { month: 12, year: 2030 },
   status: 'active',
   panLast4: '1111',
+  issuerId: 'bank-a',
   issuedAt: 1_795_000_000,
 };
 
@@ -114,7 +116,35 @@ describe('wallet behaviour', () => {
       'access data for another token',
       async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_y', status: 'active', accessData: ACCESS }),
       undefined,
-      'invalid_message',
+      'access_data_mismatch',
+    ],
+    [
+      'access data whose status is not the answer’s',
+      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'pending_activation', accessData: ACCESS }),
+      undefined,
+      'access_data_mismatch',
+    ],
+    [
+      // The user agreed to add •••• 1111 (the invocation's last 4).
+      'access data for another card than the one the user agreed to',
+      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'active', accessData: { ...ACCESS, panLast4: '4444' } }),
+      undefined,
+      'access_data_mismatch',
+    ],
+    [
+      'access data from another issuer than the invocation’s',
+      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'active', accessData: { ...ACCESS, issuerId: 'bank-b' } }),
+      undefined,
+      'access_data_mismatch',
+    ],
+    [
+      'access data encrypted to this device, for another card',
+      async (sessionId, devicePublicKey) => {
+        const encryptedAccessData = await encryptAccessData({ ...ACCESS, panLast4: '4444' }, devicePublicKey as PublicEcJwk);
+        return { type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'active', encryptedAccessData };
+      },
+      'generate',
+      'access_data_mismatch',
     ],
     [
       'encrypted access data when no device key was sent',
@@ -152,6 +182,42 @@ describe('wallet behaviour', () => {
     expect(await tokenStore.list()).toEqual([]);
     expectNoSecrets(undefined, await outcome, flow.events, result);
     expect(JSON.stringify(flow.events)).not.toContain(ACCESS.tokenNumber);
+  });
+
+  it.each([
+    ['another card’s last 4', (a: AccessData) => ({ ...a, panLast4: '4444' })],
+    ['another issuer', (a: AccessData) => ({ ...a, issuerId: 'bank-b' })],
+  ])('a token service that encrypts access data naming %s to this device: access_data_mismatch, nothing stored', async (_name, alterAccessData) => {
+    const tokenStore = createMemoryTokenStore();
+    const flow = await flowWith({ wallet: { tokenStore, deviceKey: 'generate' }, alterAccessData });
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const { result } = await flow.issuer.run(flow.issuerEnd);
+    // The double issued a token encrypted to the device key (the request named it as cnf.jkt): the wallet refused it after decrypting.
+    expect(flow.service.issued).toHaveLength(1);
+    expect(flow.service.issued[0]!.encrypted).toBe(true);
+    expect(await outcome).toMatchObject({ status: 'failed', error: { code: 'access_data_mismatch', family: 'binding' } });
+    expect(result).toMatchObject({ status: 'failed', errorCode: 'access_data_mismatch' });
+    expect(result).not.toHaveProperty('tokenReferenceId');
+    expect(await tokenStore.list()).toEqual([]);
+    expectNoSecrets(flow.service, await outcome, flow.events, result);
+  });
+
+  it('a request that does not name the device key the wallet sent is refused by the token service (device_key_mismatch), nothing issued', async () => {
+    const tokenStore = createMemoryTokenStore();
+    const flow = await flowWith({ wallet: { tokenStore, deviceKey: 'generate' } });
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const invocation = await flow.issuer.invocation();
+    const identifiersArrive = flow.issuer.waitForIdentifiers(flow.issuerEnd, invocation.sessionId);
+    await flow.issuerEnd.send(invocation);
+    const { devicePublicKey, ...withoutKey } = await identifiersArrive;
+    expect(devicePublicKey).toBeDefined();
+    const resultArrives = flow.issuer.waitForResult(flow.issuerEnd, invocation.sessionId);
+    // An issuer that ignores the device key: the claims carry no cnf, the submission carries the key.
+    await flow.issuerEnd.send({ type: 'provisioning-request', version: 1, sessionId: invocation.sessionId, encryptedRequest: await flow.issuer.seal(withoutKey) });
+    expect(await outcome).toMatchObject({ status: 'failed', error: { code: 'device_key_mismatch', status: 422 } });
+    expect(await resultArrives).toMatchObject({ status: 'failed', errorCode: 'device_key_mismatch' });
+    expect(flow.service.issued).toEqual([]);
+    expect(await tokenStore.list()).toEqual([]);
   });
 
   it('a token service client that ignores the signal cannot hold a cancelled session', async () => {

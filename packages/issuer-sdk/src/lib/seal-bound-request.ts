@@ -9,6 +9,7 @@ import {
   type ProvisioningRequestMessage,
   type RandomSource,
   createRequestClaims,
+  deviceKeyThumbprint,
   sealProvisioningRequest,
 } from '@pushprov/protocol';
 
@@ -46,15 +47,17 @@ export interface SealBoundRequestInput {
 }
 
 /**
- * Builds the claims bound to the wallet's identifiers, signs them with the
- * issuer key, encrypts them to the token service key, and wraps the JWE in a
- * `provisioning-request` message for the session.
+ * Builds the claims bound to the wallet's identifiers (its device key, when
+ * it sent one, as `cnf.jkt`), signs them with the issuer key, encrypts them
+ * to the token service key, and wraps the JWE in a `provisioning-request`
+ * message for the session.
  */
 export async function sealBoundRequest(input: SealBoundRequestInput): Promise<ProvisioningRequestMessage> {
   const claims = createRequestClaims({
     issuerId: input.issuerId,
     audience: input.audience,
     identifiers: input.identifiers,
+    deviceKeyThumbprint: input.identifiers.devicePublicKey && (await deviceKeyThumbprint(input.identifiers.devicePublicKey)),
     card: input.card,
     accountRef: input.card === undefined ? input.accountRef : undefined,
     cardArtUrl: input.cardArtUrl,

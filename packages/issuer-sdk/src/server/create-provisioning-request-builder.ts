@@ -75,12 +75,20 @@ export interface TokenServiceOptions {
  *
  * @example
  * ```ts
- * const options: ProvisioningRequestBuilderOptions<User> = { issuerId: 'bank-a', signingKey, tokenService, lookupCard };
+ * const options: ProvisioningRequestBuilderOptions<User> = { issuerId: 'bank-a', signingKey, tokenService, walletProviders: ['wallet-co'], lookupCard };
  * ```
  */
 export interface ProvisioningRequestBuilderOptions<User> {
   /** The issuer id: the request's `iss`. */
   issuerId: string;
+  /**
+   * The wallet providers this issuer provisions its cards to, by their ids
+   * at the token service (at least one; required). A request for any other
+   * wallet provider is refused with `wallet_provider_not_allowed` before the
+   * card is looked up: the app names the wallet, so without this list the
+   * backend would sign for any wallet the app (or whoever calls it) names.
+   */
+  walletProviders: readonly string[];
   /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
   signingKey: KeyJwk;
   tokenService: TokenServiceOptions;
@@ -141,10 +149,12 @@ export interface SignInvocationInput<User> {
  */
 export interface ProvisioningRequestBuilder<User> {
   /**
-   * Looks the card up, binds the claims to the identifiers, signs and
-   * encrypts them, and returns the `provisioning-request` message. Codes:
-   * `invalid_message`, `not_found` (no such account for this user),
-   * `card_invalid`, `card_expired`, `unknown_key`, `network_error`, `timeout`.
+   * Checks the wallet provider against `walletProviders`, looks the card
+   * up, binds the claims to the identifiers (the device key as `cnf.jkt`),
+   * signs and encrypts them, and returns the `provisioning-request` message.
+   * Codes: `invalid_message`, `wallet_provider_not_allowed`, `not_found` (no
+   * such account for this user), `card_invalid`, `card_expired`,
+   * `unknown_key`, `network_error`, `timeout`.
    */
   buildRequest(input: BuildProvisioningRequestInput<User>): Promise<ProvisioningRequestMessage>;
   /**
@@ -163,9 +173,10 @@ const MAX_LIFETIME_SECONDS = 900;
 const CLOCK_SKEW_SECONDS = 60;
 
 /**
- * Creates the issuer backend's request builder: the card is looked up by the
- * host from an account reference, the claims are bound to the session id,
- * wallet provider id, wallet account id, device id and wallet nonce, signed
+ * Creates the issuer backend's request builder: only for the wallet
+ * providers in `walletProviders`, the card is looked up by the host from an
+ * account reference, the claims are bound to the session id, wallet provider
+ * id, wallet account id, device id, wallet nonce and device key, signed
  * with the issuer key (`kid`) and encrypted to the token service key found by
  * `kid` in its JWK set, fetched over HTTPS, cached and refreshed on rotation.
  *
@@ -177,6 +188,7 @@ const CLOCK_SKEW_SECONDS = 60;
  *   issuerId: 'bank-a',
  *   signingKey: JSON.parse(process.env.ISSUER_SIGNING_JWK!),
  *   tokenService: { audience: 'token-service.example', jwksUrl: 'https://ts.example/.well-known/jwks.json' },
+ *   walletProviders: ['wallet-co'], // the wallets this bank provisions to
  *   lookupCard: async (accountRef, user) => db.cards.findForUser(accountRef, user.id), // null when not theirs
  * });
  * ```
@@ -186,6 +198,14 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
   if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
   if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
   if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
+  const walletProviders = options.walletProviders;
+  if (!Array.isArray(walletProviders) || walletProviders.length === 0 || !walletProviders.every((id) => zPartyId.safeParse(id).success)) {
+    throw createError(
+      'configuration_invalid',
+      'walletProviders must list the wallet provider ids this issuer provisions to (at least one lower-case slug, as the token service registers them)',
+    );
+  }
+  const allowedWalletProviders: ReadonlySet<string> = new Set(walletProviders);
   if (typeof options.lookupCard !== 'function') throw createError('configuration_invalid', 'lookupCard must be a function');
   if (options.cardArtUrl !== undefined && !zHttpsUrl.safeParse(options.cardArtUrl).success) {
     throw createError('configuration_invalid', 'cardArtUrl must be an https URL');
@@ -236,6 +256,9 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
 
     async buildRequest(input) {
       const identifiers = parseIdentifiers(input.identifiers);
+      if (!allowedWalletProviders.has(identifiers.walletProviderId)) {
+        throw new AuthError('wallet_provider_not_allowed', 'This issuer does not provision its cards to that wallet provider');
+      }
       const { card } = await findCard(input.accountRef, input.user);
       const encryptionKey = await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
       return sealBoundRequest({

@@ -3,6 +3,7 @@ import {
   type Identifiers,
   type JwkPair,
   type Jwks,
+  type PublicEcJwk,
   createMemoryChannelPair,
   createNonce,
   createSessionId,
@@ -37,6 +38,8 @@ export const identifiers = (): Identifiers => ({
 export interface Keys {
   issuer: JwkPair;
   service: JwkPair;
+  /** The wallet double's device key. */
+  device: JwkPair;
   issuerPublic: Jwks;
   servicePublic: Jwks;
   servicePrivate: Jwks;
@@ -49,9 +52,11 @@ export async function keys(): Promise<Keys> {
   if (!cached) {
     const issuer = await generateSigningKey({ kid: 'issuer-1' });
     const service = await generateEncryptionKey({ kid: 'svc-1' });
+    const device = await generateEncryptionKey(); // its kid is its RFC 7638 thumbprint
     cached = {
       issuer,
       service,
+      device,
       issuerPublic: { keys: [toPublicJwk(issuer.publicJwk)] },
       servicePublic: { keys: [toPublicJwk(service.publicJwk)] },
       servicePrivate: { keys: [service.privateJwk] },
@@ -79,6 +84,7 @@ export async function setup(overrides: Partial<IssuerClientOptions> = {}) {
     audience: AUDIENCE,
     clock,
   });
+    devicePublicKey: toPublicJwk(k.device.publicJwk) as PublicEcJwk,
   const events: ProvisioningSessionEvent[] = [];
   return { keys: k, clock, pair, issuer, wallet, events };
 }

@@ -9,8 +9,10 @@ import {
   type Jwks,
   type OpenedProvisioningRequest,
   type ProvisioningRequestMessage,
+  type PublicEcJwk,
   type Result,
   checkBinding,
+  checkDeviceKeyBinding,
   createNonce,
   openProvisioningRequest,
   verifyInvocationSignature,
@@ -28,6 +30,8 @@ export interface WalletDoubleOptions {
   walletProviderId?: string;
   walletAccountId?: string;
   deviceId?: string;
+  /** A device key to send in the identifiers (the request must then name it as cnf.jkt). */
+  devicePublicKey?: PublicEcJwk;
 }
 
 export class WalletDouble {
@@ -64,6 +68,7 @@ export class WalletDouble {
       walletAccountId: this.options.walletAccountId ?? 'user-42',
       deviceId: this.options.deviceId ?? 'device-7',
       nonce: createNonce(),
+      ...(this.options.devicePublicKey && { devicePublicKey: this.options.devicePublicKey }),
       ...overrides,
     };
   }
@@ -85,7 +90,7 @@ export class WalletDouble {
     return this.request;
   }
 
-  /** Opens the request as the token service would, and checks the binding to what this wallet sent. */
+  /** Opens the request as the token service would, and checks the binding (device key included) to what this wallet sent. */
   async openRequest(): Promise<OpenedProvisioningRequest> {
     const { decryptionKeys, issuerKeys, audience, clock } = this.options;
     this.opened = await openProvisioningRequest(this.request!.encryptedRequest, {
@@ -102,6 +107,7 @@ export class WalletDouble {
       deviceId: ids.deviceId,
       nonce: ids.nonce,
     });
+    await checkDeviceKeyBinding(this.opened.claims, ids.devicePublicKey);
     return this.opened;
   }
 

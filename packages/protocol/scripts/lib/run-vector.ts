@@ -9,8 +9,10 @@ import {
   DecisionError,
   ProvisioningError,
   ReplayError,
+  checkAccessData,
   checkBinding,
   checkCard,
+  checkDeviceKeyBinding,
   createError,
   decodeMessageUrl,
   decryptAccessData,
@@ -54,7 +56,7 @@ const own = <T>(record: Record<string, T>, key: string): T | undefined =>
  * The token service's validation of a submitted request, in the order of
  * `docs/protocol.md`: open (JWE header → decrypt → JWS header → issuer key →
  * signature → claims schema → aud / lifetime / iat / exp), replay against
- * `seenJtis`, binding against the submission context, the card (an
+ * `seenJtis`, binding against the submission context (its device key last), the card (an
  * `accountRef` is resolved through `accounts`), the issuer decision.
  */
 async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<Expected> {
@@ -70,7 +72,9 @@ async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<
   if (input.seenJtis.some((seen) => seen.iss === claims.iss && seen.jti === claims.jti)) {
     throw new ReplayError('replayed', 'The request was already used');
   }
-  checkBinding(claims, input.context);
+  const { devicePublicKey, ...context } = input.context;
+  checkBinding(claims, context);
+  await checkDeviceKeyBinding(claims, devicePublicKey);
   const card = claims.card ?? (claims.accountRef === undefined ? undefined : own(input.accounts, claims.accountRef));
   if (card === undefined) throw new CardError('card_invalid', 'The account reference is not known');
   checkCard(card, { nowMs: input.now * 1000, binRanges: own(input.trustedIssuers, claims.iss)?.binRanges ?? [] });
@@ -103,8 +107,11 @@ async function runCase(vector: VectorCase): Promise<Expected> {
     }
     case 'message-url':
       return { outcome: 'ok', value: decodeMessageUrl(vector.input.url, { allowedUrls: vector.input.allowedUrls, maxLength: vector.input.maxLength }) };
-    case 'access-data':
-      return { outcome: 'ok', accessData: await decryptAccessData(vector.input.jwe, vector.input.deviceKey) };
+    case 'access-data': {
+      const accessData = await decryptAccessData(vector.input.jwe, vector.input.deviceKey);
+      checkAccessData(accessData, vector.input.session);
+      return { outcome: 'ok', accessData };
+    }
     case 'invocation-signature': {
       const invocation = parseInvocation(vector.input.invocation);
       await verifyInvocationSignature(invocation, vector.input.issuerKeys);

@@ -2,7 +2,7 @@
  * The shape of `vectors/vectors.json`. Documented field by field in
  * `docs/conformance.md`.
  */
-import type { BinRange, Card, KeyJwk, RequestClaims, SubmissionContext } from '../../src/index.js';
+import type { AccessDataSession, BinRange, Card, KeyJwk, PublicEcJwk, RequestClaims, SubmissionContext } from '../../src/index.js';
 
 /** The expected result of a case: success with kind-specific values, or an error code. */
 export type Expected = ({ outcome: 'ok' } & Record<string, unknown>) | { outcome: 'error'; code: string };
@@ -32,7 +32,8 @@ export interface ProvisioningRequestInput {
   decryptionKeys: { keys: KeyJwk[] };
   trustedIssuers: Record<string, TrustedIssuer>;
   seenJtis: { iss: string; jti: string }[];
-  context: SubmissionContext;
+  /** The submission context, with the submission's device key when it carried one. */
+  context: SubmissionContext & { devicePublicKey?: PublicEcJwk };
   accounts: Record<string, Card>;
   issuerDecision: 'approve' | 'decline' | 'step_up';
   random?: JweRandom;
@@ -65,6 +66,8 @@ export interface MessageUrlInput {
 export interface AccessDataInput {
   jwe: string;
   deviceKey: KeyJwk;
+  /** What the wallet's session expects the access data to be for. */
+  session: AccessDataSession;
   random?: JweRandom;
 }
 

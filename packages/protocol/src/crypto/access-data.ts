@@ -1,5 +1,5 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
-import { CryptoError } from '../errors.js';
+import { BindingError, CryptoError } from '../errors.js';
 import { fromUtf8, utf8 } from '../lib/base64url.js';
 import { parseAccessData } from '../schemas/index.js';
 import type { PublicEcJwk } from '../schemas/primitives.js';
@@ -65,4 +65,46 @@ export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk): 
     throw new CryptoError('decryption_failed', 'The access data could not be decrypted', { cause });
   }
   return parseAccessData(text);
+}
+
+/**
+ * What the wallet's session knows before it reads the access data: the
+ * invocation's issuer and card (last 4 digits) the user agreed to, and the
+ * token service answer's token reference id and status.
+ *
+ * @example
+ * ```ts
+ * const session: AccessDataSession = { issuerId: invocation.issuerId, panLast4: invocation.account.last4, tokenReferenceId: response.tokenReferenceId };
+ * ```
+ */
+export interface AccessDataSession {
+  issuerId: string;
+  panLast4: string;
+  tokenReferenceId: string;
+  status?: AccessData['status'];
+}
+
+/**
+ * Checks that access data is for what the user agreed to: the invocation's
+ * issuer (`issuerId`) and card (`panLast4`), and the token the token service
+ * answered with (`tokenReferenceId`, and `status` when given). A wallet runs
+ * it after decrypting and before storing anything. Code:
+ * `access_data_mismatch` (the message names the member, never a value).
+ *
+ * @example
+ * ```ts
+ * checkAccessData(accessData, { issuerId: invocation.issuerId, panLast4: invocation.account.last4, tokenReferenceId: response.tokenReferenceId });
+ * ```
+ */
+export function checkAccessData(accessData: AccessData, session: AccessDataSession): void {
+  const pairs: [keyof AccessDataSession, string, string | undefined][] = [
+    ['tokenReferenceId', accessData.tokenReferenceId, session.tokenReferenceId],
+    ['status', accessData.status, session.status],
+    ['issuerId', accessData.issuerId, session.issuerId],
+    ['panLast4', accessData.panLast4, session.panLast4],
+  ];
+  for (const [member, received, expected] of pairs) {
+    if (member === 'status' && expected === undefined) continue;
+    if (received !== expected) throw new BindingError('access_data_mismatch', `The access data's ${member} is not the session's`);
+  }
 }

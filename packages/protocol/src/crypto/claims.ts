@@ -1,7 +1,9 @@
+import { calculateJwkThumbprint } from 'jose';
 import { type Clock, epochSeconds, systemClock } from '../clock.js';
 import { BindingError, ExpiryError } from '../errors.js';
 import { timingSafeEqual } from '../hash.js';
 import { type RandomSource, createJti, secureRandom } from '../random.js';
+import type { PublicEcJwk } from '../schemas/primitives.js';
 import type { Identifiers } from '../schemas/z-identifiers.js';
 import type { Card, RequestClaims } from '../schemas/z-request-claims.js';
 
@@ -53,7 +55,8 @@ export interface SubmissionContext {
  * what was submitted, in this order: session, wallet provider, wallet
  * account, device, nonce. Codes: `session_mismatch`,
  * `wallet_provider_mismatch`, `wallet_account_mismatch`, `device_mismatch`,
- * `nonce_mismatch`.
+ * `nonce_mismatch`. Step 13 ends with the device key:
+ * {@link checkDeviceKeyBinding} (asynchronous), right after this.
  *
  * @example
  * ```ts
@@ -73,6 +76,46 @@ export function checkBinding(claims: RequestClaims, context: SubmissionContext):
   }
 }
 
+/**
+ * The RFC 7638 thumbprint (SHA-256, base64url) of a device public key: the
+ * `cnf.jkt` of a request bound to that key. Only the required members
+ * (`crv`, `kty`, `x`, `y`) count: `kid`, `alg` and `use` do not change it.
+ *
+ * @example
+ * ```ts
+ * const jkt = await deviceKeyThumbprint(identifiers.devicePublicKey);
+ * ```
+ */
+export function deviceKeyThumbprint(devicePublicKey: Pick<PublicEcJwk, 'kty' | 'crv' | 'x' | 'y'>): Promise<string> {
+  const { kty, crv, x, y } = devicePublicKey;
+  return calculateJwkThumbprint({ kty, crv, x, y }, 'sha256');
+}
+
+/**
+ * Checks the device key binding (the end of step 13, after
+ * {@link checkBinding}): the submission's `devicePublicKey` must be the key
+ * the issuer bound into the claims as `cnf.jkt`. A key without `cnf`, a
+ * `cnf` without a key, or a key of another thumbprint is refused with
+ * `device_key_mismatch`, so access data (a new token, or one already issued
+ * to this account and device) is only ever encrypted to the key the issuer
+ * signed for. Asynchronous (the thumbprint is a SHA-256): await it.
+ *
+ * @example
+ * ```ts
+ * checkBinding(claims, context);
+ * await checkDeviceKeyBinding(claims, submission.devicePublicKey);
+ * ```
+ */
+export async function checkDeviceKeyBinding(claims: Pick<RequestClaims, 'cnf'>, devicePublicKey: PublicEcJwk | undefined): Promise<void> {
+  const jkt = claims.cnf?.jkt;
+  if (jkt === undefined && devicePublicKey === undefined) return;
+  if (jkt === undefined) throw new BindingError('device_key_mismatch', 'The submission carries a device key the encrypted request does not name (device_key_mismatch)');
+  if (devicePublicKey === undefined) throw new BindingError('device_key_mismatch', 'The encrypted request names a device key the submission does not carry (device_key_mismatch)');
+  if (!timingSafeEqual(await deviceKeyThumbprint(devicePublicKey), jkt)) {
+    throw new BindingError('device_key_mismatch', 'The submitted device key is not the one in the encrypted request (device_key_mismatch)');
+  }
+}
+
 /** Input of {@link createRequestClaims}. */
 export interface CreateRequestClaimsInput {
   issuerId: string;
@@ -80,6 +123,12 @@ export interface CreateRequestClaimsInput {
   audience: string;
   /** The session's identifiers as the wallet sent them. */
   identifiers: Pick<Identifiers, 'sessionId' | 'walletProviderId' | 'walletAccountId' | 'deviceId' | 'nonce'>;
+  /**
+   * The {@link deviceKeyThumbprint} of the identifiers' `devicePublicKey`,
+   * when the wallet sent one: it becomes `cnf.jkt`. A request without it is
+   * refused for a submission that carries a device key.
+   */
+  deviceKeyThumbprint?: string | undefined;
   card?: Card;
   accountRef?: string;
   cardArtUrl?: string;
@@ -90,11 +139,13 @@ export interface CreateRequestClaimsInput {
 
 /**
  * Builds the claims of a provisioning request, bound to the wallet's
- * identifiers, with a fresh `jti` and a short lifetime.
+ * identifiers (and, with `deviceKeyThumbprint`, its device key), with a
+ * fresh `jti` and a short lifetime.
  *
  * @example
  * ```ts
- * const claims = createRequestClaims({ issuerId: 'bank-a', audience: 'ts', identifiers, card });
+ * const jkt = identifiers.devicePublicKey && (await deviceKeyThumbprint(identifiers.devicePublicKey));
+ * const claims = createRequestClaims({ issuerId: 'bank-a', audience: 'ts', identifiers, deviceKeyThumbprint: jkt, card });
  * ```
  */
 export function createRequestClaims(input: CreateRequestClaimsInput): RequestClaims {
@@ -111,6 +162,7 @@ export function createRequestClaims(input: CreateRequestClaimsInput): RequestCla
     deviceId: input.identifiers.deviceId,
     nonce: input.identifiers.nonce,
   };
+  if (input.deviceKeyThumbprint !== undefined) claims.cnf = { jkt: input.deviceKeyThumbprint };
   if (input.card !== undefined) claims.card = input.card;
   if (input.accountRef !== undefined) claims.accountRef = input.accountRef;
   if (input.cardArtUrl !== undefined) claims.cardArtUrl = input.cardArtUrl;

@@ -132,6 +132,9 @@ export const zHttpsUrl = /* @__PURE__ */ (() =>
   )
 )();
 
+/** An RFC 7638 JWK thumbprint: SHA-256 of the key's required members, base64url, 43 characters. */
+export const zJwkThumbprint = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 base64url characters')))();
+
 /** A public EC P-256 JWK (device key for encrypting access data). Private members are refused. */
 export const zPublicEcJwk = /* @__PURE__ */ (() =>
   z.strictObject({

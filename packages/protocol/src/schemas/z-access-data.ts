@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zCompactJwe, zEpochSeconds, zExpiry, zLast4, zNetwork, zOpaqueId, zPan, zRandomId, zVersion } from './primitives.js';
+import { zCompactJwe, zEpochSeconds, zExpiry, zLast4, zNetwork, zOpaqueId, zPan, zPartyId, zRandomId, zVersion } from './primitives.js';
 
 /** Token status values. */
 export const zTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
@@ -17,6 +17,8 @@ export const zAccessData = /* @__PURE__ */ (() =>
     tokenExpiry: zExpiry,
     status: z.enum(['active', 'pending_activation']),
     panLast4: zLast4,
+    /** The issuer of the card (the claims' `iss`): the wallet compares it with the invocation's. */
+    issuerId: zPartyId,
     network: z.optional(zNetwork),
     issuedAt: zEpochSeconds,
   })

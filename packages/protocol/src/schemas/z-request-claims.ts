@@ -4,6 +4,7 @@ import {
   zEpochSeconds,
   zExpiry,
   zHttpsUrl,
+  zJwkThumbprint,
   zOpaqueId,
   zPan,
   zPartyId,
@@ -35,6 +36,18 @@ export const zCard = /* @__PURE__ */ (() =>
 /** The card inside the encrypted request. */
 export type Card = z.infer<typeof zCard>;
 
+/**
+ * The confirmation claim (RFC 7800 `cnf`): the device key the access data
+ * will be encrypted to, by its RFC 7638 thumbprint (`jkt`, as in RFC 9449).
+ */
+export const zConfirmation = /* @__PURE__ */ (() =>
+  z.strictObject({
+    jkt: zJwkThumbprint,
+  })
+)();
+/** The confirmation claim. */
+export type Confirmation = z.infer<typeof zConfirmation>;
+
 /** The JWS `typ` of a provisioning request. Pinned: anything else is refused. */
 export const REQUEST_JWS_TYP = 'pushprov-request+jwt';
 
@@ -55,6 +68,8 @@ export const zRequestClaims = /* @__PURE__ */ (() =>
       walletAccountId: zOpaqueId,
       deviceId: zOpaqueId,
       nonce: zRandomId,
+      /** The device key the wallet sent, by thumbprint (binding): present exactly when the wallet sent one. */
+      cnf: z.optional(zConfirmation),
       card: z.optional(zCard),
       /** An issuer account reference the token service resolves with the issuer, instead of a card. */
       accountRef: z.optional(zOpaqueId),

@@ -97,6 +97,7 @@ export const sampleAccessData = (): AccessData => ({
   tokenExpiry: { month: 6, year: 2102 },
   status: 'active',
   panLast4: '1111',
+  issuerId: 'bank-a',
   network: 'visa',
   issuedAt: NOW,
 });

@@ -10,6 +10,7 @@ import {
   type RandomSource,
   type Result,
   type Submission,
+  checkAccessData,
   createError,
   createId,
   createNonce,
@@ -154,7 +155,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
 
     // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
     setState('storing', sessionId);
-    const accessData = await readAccessData(response, sessionId, deviceKey);
+    // Checked against the invocation the user agreed to before anything is stored (spec 4.8).
+    const accessData = await readAccessData(response, invocation, deviceKey);
     await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now() });
     const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
     setState('sending_result', sessionId);
@@ -191,10 +193,15 @@ function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<In
   });
 }
 
-/** Checks the token service's answer against the session and opens the access data. */
-async function readAccessData(input: ProvisioningResponse, sessionId: string, deviceKey: JwkPair | undefined): Promise<AccessData> {
+/**
+ * Checks the token service's answer against the session, opens the access
+ * data, and checks that it is for what the user agreed to: the invocation's
+ * issuer and card (last 4 digits), and the answer's token
+ * (`access_data_mismatch` otherwise).
+ */
+async function readAccessData(input: ProvisioningResponse, invocation: Invocation, deviceKey: JwkPair | undefined): Promise<AccessData> {
   const response = parseProvisioningResponse(input);
-  if (response.sessionId !== sessionId) throw createError('invalid_message', 'The token service answered for another session');
+  if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The token service answered for another session');
   let accessData: AccessData;
   if (response.encryptedAccessData !== undefined) {
     if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
@@ -205,8 +212,11 @@ async function readAccessData(input: ProvisioningResponse, sessionId: string, de
   } else {
     accessData = response.accessData!;
   }
-  if (accessData.tokenReferenceId !== response.tokenReferenceId || accessData.status !== response.status) {
-    throw createError('invalid_message', 'The access data does not match the token service answer');
-  }
+  checkAccessData(accessData, {
+    issuerId: invocation.issuerId,
+    panLast4: invocation.account.last4,
+    tokenReferenceId: response.tokenReferenceId,
+    status: response.status,
+  });
   return accessData;
 }

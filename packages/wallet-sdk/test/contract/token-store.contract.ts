@@ -14,6 +14,7 @@ export function sampleToken(id: string, overrides: Partial<StoredToken['accessDa
       tokenExpiry: { month: 12, year: 2030 },
       status: 'active',
       panLast4: '1111',
+      issuerId: 'bank-a',
       network: 'visa',
       issuedAt: 1_795_000_000,
       ...overrides,

@@ -1,7 +1,8 @@
 /**
  * An issuer app double built only on the protocol package: it invokes the
  * wallet over an app channel, waits for the identifiers, seals a provisioning
- * request bound to them (`createRequestClaims` + `sealProvisioningRequest`),
+ * request bound to them, device key included as `cnf.jkt`
+ * (`deviceKeyThumbprint` + `createRequestClaims` + `sealProvisioningRequest`),
  * delivers it and waits for the result.
  */
 import {
@@ -16,6 +17,7 @@ import {
   type Result,
   createRequestClaims,
   createSessionId,
+  deviceKeyThumbprint,
   epochSeconds,
   sealProvisioningRequest,
   signInvocation,
@@ -59,12 +61,13 @@ export function createIssuerDouble(options: IssuerDoubleOptions) {
     waitForResult(channel: AppChannel, sessionId: string): Promise<Result> {
       return waitForMessage(channel, (m): m is Result => m.type === 'result' && m.sessionId === sessionId, wait);
     },
-    /** Seals a provisioning request bound to the identifiers. */
-    seal(identifiers: Identifiers, card: Card = CARD): Promise<string> {
+    /** Seals a provisioning request bound to the identifiers (and their device key, as cnf.jkt). */
+    async seal(identifiers: Identifiers, card: Card = CARD): Promise<string> {
       const claims = createRequestClaims({
         issuerId: options.issuerId,
         audience: options.audience,
         identifiers,
+        deviceKeyThumbprint: identifiers.devicePublicKey && (await deviceKeyThumbprint(identifiers.devicePublicKey)),
         card,
         clock: options.clock,
         ...(options.random && { random: options.random }),

@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../../src/http.js';
 import { type WalletEvent, type WalletOptions, createMemoryTokenStore, createWallet } from '../../src/index.js';
 import { CANARY_PAN, createIssuerDouble } from './issuer-double.js';
-import { type TokenServiceDouble, startTokenServiceDouble } from './token-service-double.js';
+import { type TokenServiceDouble, type TokenServiceDoubleOptions, startTokenServiceDouble } from './token-service-double.js';
 
 export const AUDIENCE = 'token-service';
 export const ISSUER_ID = 'bank-a';
@@ -42,6 +42,7 @@ export async function setupFlow(
     client?: Partial<HttpTokenServiceClientOptions>;
     tokenStatus?: 'active' | 'pending_activation';
     serviceUrl?: string;
+    alterAccessData?: TokenServiceDoubleOptions['alterAccessData'];
   } = {},
 ) {
   const clock = manualClock(START);
@@ -53,6 +54,7 @@ export async function setupFlow(
     providers: { [PROVIDER_ID]: jwksOf(keys.provider) },
     clock,
     ...(overrides.tokenStatus && { tokenStatus: overrides.tokenStatus }),
+    ...(overrides.alterAccessData && { alterAccessData: overrides.alterAccessData }),
   });
   const issuer = createIssuerDouble({ issuerId: ISSUER_ID, signingKey: keys.issuer, serviceKey: keys.service.publicJwk, audience: AUDIENCE, clock });
   const { issuer: issuerEnd, wallet: walletEnd } = createMemoryChannelPair();

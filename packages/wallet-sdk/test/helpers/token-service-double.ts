@@ -3,7 +3,7 @@
  * 0), built only on the protocol package. It follows the token service API
  * contract: authenticates the wallet provider (API key or client assertion),
  * requires an Idempotency-Key, opens the request with `openProvisioningRequest`,
- * checks the binding with `checkBinding`, refuses replayed jtis, issues one
+ * checks the binding with `checkBinding` and `checkDeviceKeyBinding`, refuses replayed jtis, issues one
  * token per request, encrypts the access data to the device key when one was
  * submitted, and answers errors as RFC 9457 problem details.
  *
@@ -22,6 +22,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPE_BASE,
   checkBinding,
+  checkDeviceKeyBinding,
   createError,
   encryptAccessData,
   epochSeconds,
@@ -58,6 +59,11 @@ export interface TokenServiceDoubleOptions {
   clock: Clock;
   /** Token status to issue. Default 'active'. */
   tokenStatus?: 'active' | 'pending_activation';
+  /**
+   * Changes the access data before it is sent (a misbehaving or compromised
+   * token service: another card's last 4, another issuer). Default none.
+   */
+  alterAccessData?: (accessData: AccessData) => AccessData;
 }
 
 export interface Call {
@@ -146,21 +152,24 @@ export async function startTokenServiceDouble(options: TokenServiceDoubleOptions
     });
     if (seenJtis.has(claims.jti)) throw createError('replayed');
     checkBinding(claims, { ...submission, walletProviderId });
+    await checkDeviceKeyBinding(claims, submission.devicePublicKey);
     seenJtis.add(claims.jti);
     tokenCounter += 1;
     const partial = `49000000${String(tokenCounter).padStart(7, '0')}`;
     const tokenNumber = partial + luhnCheckDigit(partial);
     const tokenReferenceId = `tok_${String(tokenCounter).padStart(4, '0')}`;
     const status = options.tokenStatus ?? 'active';
-    const accessData: AccessData = {
+    const issuedAccessData: AccessData = {
       tokenReferenceId,
       tokenNumber,
       tokenExpiry: { month: 12, year: 2030 },
       status,
       panLast4: claims.card!.pan.slice(-4),
+      issuerId: claims.iss,
       network: 'visa',
       issuedAt: epochSeconds(options.clock),
     };
+    const accessData = options.alterAccessData ? options.alterAccessData(issuedAccessData) : issuedAccessData;
     tokens.set(tokenReferenceId, { accessData, walletProviderId });
     const base = { type: 'provisioning-response' as const, version: 1 as const, sessionId: submission.sessionId, tokenReferenceId, status };
     const encrypted = submission.devicePublicKey !== undefined;
