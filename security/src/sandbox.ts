@@ -77,6 +77,7 @@ export async function createSandbox(options: { now?: number; config?: (config: T
         id: ISSUER_ID,
         jwks: { keys: [issuer.publicJwk, issuerEd.publicJwk] },
         binRanges: [{ start: '411111', end: '411111' }],
+        walletProviders: [WALLET, OTHER_WALLET],
         network: 'visa',
       },
     ],

@@ -36,7 +36,7 @@ export async function createFixture(): Promise<Fixture> {
   const config: TokenServiceConfigInput = {
     serviceId: SERVICE_ID,
     keys: keySet,
-    issuers: [{ id: ISSUER_ID, jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], network: 'visa', decision: 'approve' }],
+    issuers: [{ id: ISSUER_ID, jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET_PROVIDER_ID], network: 'visa', decision: 'approve' }],
     walletProviders: [{ id: WALLET_PROVIDER_ID, apiKeys: [API_KEY] }],
     tokenRange: { bin: '489537', length: 16 },
   };

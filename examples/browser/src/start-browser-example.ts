@@ -166,7 +166,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       {
         serviceId: SERVICE_ID,
         keys: keySet,
-        issuers: [{ id: ISSUER_ID, jwks: { keys: [issuerKey.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], network: 'visa' }],
+        issuers: [{ id: ISSUER_ID, jwks: { keys: [issuerKey.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET_PROVIDER_ID], network: 'visa' }],
         walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: { keys: [providerKey.publicJwk] } }],
         tokenRange: { bin: '489537', length: 16 },
       },

@@ -103,7 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const config = {
       serviceId: SERVICE_ID,
       keys: 'keys.json',
-      issuers: [{ id: ISSUER_ID, jwks: `${ISSUER_ID}.jwks.json`, binRanges: [{ start: ISSUER_BIN, end: ISSUER_BIN }], network: 'visa', decision: 'approve' }],
+      issuers: [{ id: ISSUER_ID, jwks: `${ISSUER_ID}.jwks.json`, binRanges: [{ start: ISSUER_BIN, end: ISSUER_BIN }], walletProviders: [WALLET_PROVIDER_ID], network: 'visa', decision: 'approve' }],
       walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: `${WALLET_PROVIDER_ID}.jwks.json` }],
       tokenRange: { bin: TOKEN_BIN, length: 16 },
     };

@@ -8,12 +8,12 @@
  *
  * @packageDocumentation
  */
-import { chmodSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isProvisioningError, redactPans, toPublicJwk } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError, loadConfig } from './config/parse-config.js';
 import { generateKeySet } from './keys/generate-key-set.js';
+import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
 import { createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
 
@@ -54,11 +54,10 @@ async function generateKeys(argv: string[]): Promise<void> {
   if (kid !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(kid)) throw new UsageError('--kid must be 1-128 characters of [A-Za-z0-9._:-]');
   const keySet = await generateKeySet(kid === undefined ? {} : { kid });
   try {
-    writeFileSync(out, `${JSON.stringify(keySet, null, 2)}\n`, { mode: 0o600, flag: values.force ? 'w' : 'wx' });
-    // `mode` applies only when the file is created: an overwritten file keeps
-    // its old permissions, so set them explicitly.
-    chmodSync(out, 0o600);
+    // Mode 600 from creation, never through a symbolic link; --force renames a new file over the old one.
+    writeKeyFile(out, `${JSON.stringify(keySet, null, 2)}\n`, { force: values.force === true });
   } catch (error) {
+    if (error instanceof KeyFileError) throw new UsageError(error.message);
     const code = (error as { code?: string }).code;
     throw new UsageError(code === 'EEXIST' ? `${out} exists; pass --force to overwrite it` : `cannot write ${out} (${code ?? 'error'})`);
   }

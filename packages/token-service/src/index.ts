@@ -36,6 +36,7 @@ export {
   ConfigError,
   KEK_ENV,
   FINGERPRINT_KEY_ENV,
+  ALLOW_LOOSE_KEY_FILE_ENV,
   type TokenServiceConfig,
   type IssuerConfig,
   type WalletProviderConfig,
@@ -44,9 +45,17 @@ export {
   type ParseConfigOptions,
 } from './config/parse-config.js';
 export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet } from './config/z-config.js';
+export { issuerAccepts, checkIssuerAccepts } from './config/issuer-accepts.js';
 export { generateKeySet, type GenerateKeySetOptions } from './keys/generate-key-set.js';
 export { createVaultCipher, deriveFingerprintKey, type VaultCipher, type VaultKey, type SealPurpose } from './vault/vault-cipher.js';
-export { createTokenNumber, type TokenRange } from './issuance/create-token-number.js';
+export {
+  createTokenNumber,
+  randomDigitsOf,
+  randomDigitsNeeded,
+  TOKEN_RANGE_HEADROOM,
+  DEFAULT_TOKEN_CAPACITY,
+  type TokenRange,
+} from './issuance/create-token-number.js';
 export { computeTokenExpiry } from './issuance/token-expiry.js';
 export { createMemoryStore } from './store/memory-store.js';
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';

@@ -1,7 +1,7 @@
 // The `token-service` CLI as a spawned process (from source through tsx):
 // keys generate, config check, start; SIGKILL and restart lose nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -101,6 +101,71 @@ describe('token-service CLI', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
+  it('keys generate --force writes a new private file and renames it over the old one, never writing into the old file', async () => {
+    const dir = join(temp.dir, 'force');
+    mkdirSync(dir);
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, 'old secret\n', { mode: 0o644 });
+    const before = statSync(file).ino;
+    const forced = spawnCli(['keys', 'generate', '--out', file, '--force']);
+    expect((await withTimeout(forced.exit, 20_000, 'keys generate --force')).code).toBe(0);
+    // A new file (another inode), mode 600 from its creation: the secrets never sat in the old, readable file.
+    expect(statSync(file).ino).not.toBe(before);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(zKeySet.parse(JSON.parse(readFileSync(file, 'utf8'))).vault!.keks).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['keys.json']);
+  });
+
+  it('keys generate refuses a target that is a symbolic link, with or without --force, and writes nothing through it', async () => {
+    const dir = join(temp.dir, 'links');
+    mkdirSync(dir);
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'not a key file\n', { mode: 0o644 });
+    const link = join(dir, 'keys.json');
+    symlinkSync(victim, link);
+    for (const args of [['--force'], []]) {
+      const run = spawnCli(['keys', 'generate', '--out', link, ...args]);
+      expect((await withTimeout(run.exit, 20_000, 'keys generate through a link')).code).toBe(2);
+      expect(run.stderr()).toContain('is a symbolic link; refusing to write a key file through it');
+      expect(run.stdout()).toBe('');
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('not a key file\n');
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(victim);
+    // A dangling link is refused too (exclusive creation would not follow it either).
+    const dangling = join(dir, 'dangling.json');
+    symlinkSync(join(dir, 'nowhere.json'), dangling);
+    const run = spawnCli(['keys', 'generate', '--out', dangling, '--force']);
+    expect((await withTimeout(run.exit, 20_000, 'keys generate through a dangling link')).code).toBe(2);
+    expect(readdirSync(dir).sort()).toEqual(['dangling.json', 'keys.json', 'victim.txt']);
+  });
+
+  it('config check refuses a key file others can read, naming it and the fix, unless TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE=1', async () => {
+    const dir = join(temp.dir, 'loose');
+    mkdirSync(dir);
+    const gen = spawnCli(['keys', 'generate', '--out', join(dir, 'keys.json')]);
+    expect((await withTimeout(gen.exit, 20_000, 'keys generate')).code).toBe(0);
+    const issuer = await generateSigningKey({ kid: 'issuer-loose' });
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        serviceId: SERVICE_ID,
+        keys: './keys.json',
+        issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET] }],
+        walletProviders: [{ id: WALLET, apiKeys: [API_KEY] }],
+        tokenRange: { bin: '489537' },
+      }),
+    );
+    expect((await withTimeout(spawnCli(['config', 'check', '--config', 'loose/config.json']).exit, 20_000, 'config check')).code).toBe(0);
+    chmodSync(join(dir, 'keys.json'), 0o644);
+    const refused = spawnCli(['config', 'check', '--config', 'loose/config.json']);
+    expect((await withTimeout(refused.exit, 20_000, 'config check loose')).code).toBe(2);
+    expect(refused.stderr()).toContain('keys: the key file "./keys.json" is readable or writable by group or others (mode 644); restrict it with `chmod 600 ./keys.json`');
+    const allowed = spawnCli(['config', 'check', '--config', 'loose/config.json'], { TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE: '1' });
+    expect((await withTimeout(allowed.exit, 20_000, 'config check allowed')).code).toBe(0);
+  });
+
   it('config check lists every mistake and exits 2; usage errors exit 2', async () => {
     writeFileSync(join(temp.dir, 'bad.json'), JSON.stringify({ serviceId: 'Bad Id', keys: './missing-keys.json', issuers: [], walletProviders: [], tokenRange: { bin: '1' } }));
     const run = spawnCli(['config', 'check', '--config', 'bad.json']);
@@ -123,7 +188,7 @@ describe('token-service CLI', () => {
     const config = {
       serviceId: SERVICE_ID,
       keys: './server-keys.json',
-      issuers: [{ id: 'bank-a', jwks: './issuer.jwks.json', binRanges: [{ start: '411111', end: '411111' }], network: 'visa' }],
+      issuers: [{ id: 'bank-a', jwks: './issuer.jwks.json', binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET], network: 'visa' }],
       walletProviders: [{ id: WALLET, apiKeys: [API_KEY] }],
       tokenRange: { bin: '489537' },
     };

@@ -1,8 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JwkPair, generateEncryptionKey, generateSigningKey, isProvisioningError, toBase64Url } from '@pushprov/protocol';
 import { ConfigError, type KeySet, type TokenServiceConfigInput, createTokenService, generateKeySet, loadConfig, parseConfig } from '../src/index.js';
+import { checkIssuerAccepts, issuerAccepts } from '../src/config/issuer-accepts.js';
+import { ALLOW_LOOSE_KEY_FILE_ENV } from '../src/config/parse-config.js';
 import { API_KEY, createTempDir } from './helpers.js';
 
 let issuer: JwkPair;
@@ -22,7 +24,7 @@ function baseConfig(): TokenServiceConfigInput {
   return {
     serviceId: 'ts-sandbox',
     keys: keySet,
-    issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411199' }] }],
+    issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411199' }], walletProviders: ['wallet-co'] }],
     walletProviders: [{ id: 'wallet-co', apiKeys: [API_KEY] }],
     tokenRange: { bin: '489537' },
   };
@@ -44,7 +46,8 @@ describe('parseConfig', () => {
     const config = parseConfig(baseConfig(), noEnv);
     expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400 });
     expect(config.limits).toEqual({ maxBodyBytes: 32_768, hookTimeoutMs: 5_000 });
-    expect(config.tokenRange).toEqual({ bin: '489537', length: 16 });
+    expect(config.tokenRange).toEqual({ bin: '489537', length: 16, capacity: 1_000_000 });
+    expect(config.issuers[0]!.walletProviders).toEqual(['wallet-co']);
     expect(config.issuers[0]!.decision).toEqual({ default: 'approve', byLast4: {} });
     expect(config.walletProviders[0]!.apiKeys).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
     expect(JSON.stringify(config)).not.toContain(API_KEY);
@@ -52,7 +55,7 @@ describe('parseConfig', () => {
   });
 
   it('reads the key set and JWK sets from files relative to the configuration file', () => {
-    writeFileSync(join(temp.dir, 'keys.json'), JSON.stringify(keySet));
+    writeFileSync(join(temp.dir, 'keys.json'), JSON.stringify(keySet), { mode: 0o600 });
     writeFileSync(join(temp.dir, 'bank-a.jwks.json'), JSON.stringify({ keys: [issuer.publicJwk] }));
     writeFileSync(
       join(temp.dir, 'config.json'),
@@ -116,7 +119,7 @@ describe('parseConfig', () => {
           ...baseConfig(),
           issuers: [
             { ...baseConfig().issuers[0]!, jwks: { keys: [issuer.privateJwk] } },
-            { id: 'bank-b', jwks: { keys: [enc.publicJwk] }, binRanges: [{ start: '511111', end: '511111' }] },
+            { id: 'bank-b', jwks: { keys: [enc.publicJwk] }, binRanges: [{ start: '511111', end: '511111' }], walletProviders: ['wallet-co'] },
           ],
         },
         noEnv,
@@ -176,6 +179,95 @@ describe('parseConfig', () => {
     const kek = toBase64Url(new Uint8Array(32).fill(9));
     const two = issuesOf(() => parseConfig({ ...baseConfig(), keys: withoutVault }, { env: { TOKEN_SERVICE_KEK: `a:${kek},b:${kek}` } }));
     expect(two).toContain('keys.vault.fingerprintKey: is required when several key-encryption keys are configured');
+  });
+
+  it('requires each issuer to list the wallet providers it accepts, all registered, each once', () => {
+    const { walletProviders: _, ...withoutList } = baseConfig().issuers[0]!;
+    const missing = issuesOf(() => parseConfig({ ...baseConfig(), issuers: [withoutList as never] }, noEnv));
+    expect(missing).toEqual(['issuers[0].walletProviders: is required: list the ids of the wallet providers this issuer accepts (from walletProviders[])']);
+    const empty = issuesOf(() => parseConfig({ ...baseConfig(), issuers: [{ ...baseConfig().issuers[0]!, walletProviders: [] }] }, noEnv));
+    expect(empty).toEqual(['issuers[0].walletProviders: must list at least one wallet provider this issuer accepts']);
+    const unknown = issuesOf(() =>
+      parseConfig({ ...baseConfig(), issuers: [{ ...baseConfig().issuers[0]!, walletProviders: ['wallet-co', 'wallet-x', 'wallet-co'] }] }, noEnv),
+    );
+    expect(unknown).toEqual([
+      'issuers[0].walletProviders[1]: "wallet-x" is not a registered wallet provider (an id of walletProviders[])',
+      'issuers[0].walletProviders[2]: "wallet-co" is listed twice',
+    ]);
+    const two = parseConfig(
+      {
+        ...baseConfig(),
+        issuers: [{ ...baseConfig().issuers[0]!, walletProviders: ['wallet-two', 'wallet-co'] }],
+        walletProviders: [{ id: 'wallet-co', apiKeys: [API_KEY] }, { id: 'wallet-two', apiKeys: [`${API_KEY}-2`] }],
+      },
+      noEnv,
+    );
+    expect(two.issuers[0]!.walletProviders).toEqual(['wallet-two', 'wallet-co']);
+  });
+
+  it('tells whether an issuer accepts a wallet provider, and refuses one it does not with wallet_provider_not_allowed (403)', () => {
+    const config = parseConfig(
+      { ...baseConfig(), walletProviders: [{ id: 'wallet-co', apiKeys: [API_KEY] }, { id: 'wallet-two', apiKeys: [`${API_KEY}-2`] }] },
+      noEnv,
+    );
+    const bank = config.issuers[0]!;
+    expect(issuerAccepts(bank, 'wallet-co')).toBe(true);
+    expect(issuerAccepts(bank, 'wallet-two')).toBe(false);
+    expect(() => checkIssuerAccepts(bank, 'wallet-co')).not.toThrow();
+    let thrown: unknown;
+    try {
+      checkIssuerAccepts(bank, 'wallet-two');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isProvisioningError(thrown, 'wallet_provider_not_allowed')).toBe(true);
+    expect(thrown).toMatchObject({ family: 'auth', status: 403, retryable: false });
+    expect(String((thrown as Error).message)).not.toContain('wallet-two');
+  });
+
+  it('refuses a key set file that group or others may read or write, unless TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE=1', () => {
+    const file = join(temp.dir, 'loose-keys.json');
+    writeFileSync(file, JSON.stringify(keySet), { mode: 0o600 });
+    const input = { ...baseConfig(), keys: './loose-keys.json' };
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o660]) {
+      chmodSync(file, mode);
+      const issues = issuesOf(() => parseConfig(input, { ...noEnv, baseDir: temp.dir }));
+      expect(issues).toEqual([
+        `keys: the key file "./loose-keys.json" is readable or writable by group or others (mode ${mode.toString(8)}); restrict it with \`chmod 600 ./loose-keys.json\` (or, for a mounted secret that cannot be restricted, set ${ALLOW_LOOSE_KEY_FILE_ENV}=1)`,
+      ]);
+      expect(issues.join('\n')).not.toContain(keySet.vault!.keks[0]!.key);
+      expect(parseConfig(input, { env: { [ALLOW_LOOSE_KEY_FILE_ENV]: '1' }, baseDir: temp.dir }).keys.encryptionKeys.keys[0]!.kid).toBe('svc-1');
+    }
+    // Only "1" opens the escape hatch: "0" or "false" must not.
+    chmodSync(file, 0o644);
+    expect(issuesOf(() => parseConfig(input, { env: { [ALLOW_LOOSE_KEY_FILE_ENV]: 'false' }, baseDir: temp.dir }))).toContain(
+      `${ALLOW_LOOSE_KEY_FILE_ENV}: must be 1 or unset`,
+    );
+    for (const mode of [0o600, 0o400]) {
+      chmodSync(file, mode);
+      expect(parseConfig(input, { ...noEnv, baseDir: temp.dir }).keys.encryptionKeys.keys[0]!.kid).toBe('svc-1');
+    }
+    // Through loadConfig too (what `token-service start` and `config check` use).
+    chmodSync(file, 0o644);
+    writeFileSync(join(temp.dir, 'loose-config.json'), JSON.stringify(input));
+    expect(() => loadConfig(join(temp.dir, 'loose-config.json'), noEnv)).toThrow(/chmod 600/);
+  });
+
+  it('refuses a token range without room for its capacity, saying how many digits it needs', () => {
+    // 16 digits after a 6-digit bin leave 9 random digits: 10^9 numbers, room for the default capacity of 10^6.
+    expect(parseConfig({ ...baseConfig(), tokenRange: { bin: '489537', length: 16 } }, noEnv).tokenRange.capacity).toBe(1_000_000);
+    const ten = issuesOf(() => parseConfig({ ...baseConfig(), tokenRange: { bin: '489537', length: 16, capacity: 10_000_000 } }, noEnv));
+    expect(ten).toEqual([
+      'tokenRange: leaves 9 random digits (10^9 numbers), but a capacity of 10000000 tokens needs at least 10 (1000 × the capacity, so random token numbers stay unique within the issuance\'s retries): make length at least 17 with this bin, or lower capacity',
+    ]);
+    expect(parseConfig({ ...baseConfig(), tokenRange: { bin: '489537', length: 17, capacity: 10_000_000 } }, noEnv).tokenRange.length).toBe(17);
+    // The issue's range: a 12-digit bin in 16 digits leaves 3 random digits.
+    const three = issuesOf(() => parseConfig({ ...baseConfig(), tokenRange: { bin: '489537000000', length: 16 } }, noEnv));
+    expect(three).toEqual([expect.stringContaining('tokenRange: leaves 3 random digits (10^3 numbers), but a capacity of 1000000 tokens needs at least 9')]);
+    expect(three[0]).toContain('use a shorter bin (length is at most 19), or lower capacity');
+    expect(parseConfig({ ...baseConfig(), tokenRange: { bin: '489537000000', length: 16, capacity: 1 } }, noEnv).tokenRange.capacity).toBe(1);
+    expect(issuesOf(() => parseConfig({ ...baseConfig(), tokenRange: { bin: '489537000000', length: 16, capacity: 2 } }, noEnv))[0]).toContain('needs at least 4');
+    expect(issuesOf(() => parseConfig({ ...baseConfig(), tokenRange: { bin: '489537', capacity: 0 } }, noEnv))[0]).toMatch(/^tokenRange\.capacity:/);
   });
 
   it('makes createTokenService refuse an invalid configuration', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompactEncrypt, CompactSign } from 'jose';
 import {
+  deviceKeyThumbprint,
   type Card,
   type Identifiers,
   type JwkPair,
@@ -86,6 +87,7 @@ export async function createFixture(): Promise<Fixture> {
         id: ISSUER_ID,
         jwks: { keys: [issuer.publicJwk] },
         binRanges: [{ start: '411111', end: '411111' }],
+        walletProviders: [WALLET, OTHER_WALLET],
         network: 'visa',
         decision: { default: 'approve', byLast4: { '0002': 'decline', '0010': 'step_up' } },
       },
@@ -136,6 +138,7 @@ export async function buildSubmission(fx: Fixture, options: BuildOptions = {}) {
     ...(options.accountRef === undefined ? { card: options.card ?? CARD } : { accountRef: options.accountRef }),
     clock: fx.clock,
     ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+    ...(options.devicePublicKey === undefined ? {} : { deviceKeyThumbprint: await deviceKeyThumbprint(options.devicePublicKey) }),
   });
   const encryptedRequest = options.claims
     ? await sealRaw({ payload: options.claims(claims), signingKey: fx.issuer.privateJwk, encryptionKey: fx.serviceEncryptionKey })

@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprintPan, luhnValid } from '@pushprov/protocol';
 import { computeTokenExpiry, createTokenNumber, createVaultCipher, deriveFingerprintKey, readBodyWithLimit, runWithTimeout } from '../src/index.js';
+import { DEFAULT_TOKEN_CAPACITY, TOKEN_RANGE_HEADROOM, randomDigitsNeeded, randomDigitsOf } from '../src/issuance/create-token-number.js';
 import { PAN, seededRandom } from './helpers.js';
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);
@@ -109,6 +110,33 @@ describe('token numbers', () => {
     expect(() => createTokenNumber({ bin: '48953', length: 16 })).toThrow(RangeError);
     expect(() => createTokenNumber({ bin: '489537000000', length: 15 })).toThrow(RangeError);
     expect(() => createTokenNumber({ bin: '489537', length: 20 })).toThrow(RangeError);
+  });
+
+  it('counts the random digits of a range and the digits a capacity needs (1000 × the capacity)', () => {
+    expect(randomDigitsOf({ bin: '489537', length: 16 })).toBe(9);
+    expect(randomDigitsOf({ bin: '489537000000', length: 16 })).toBe(3);
+    expect(TOKEN_RANGE_HEADROOM).toBe(1000);
+    expect(DEFAULT_TOKEN_CAPACITY).toBe(1_000_000);
+    expect([1, 2, 10, 1000, 1001, 1_000_000, 10_000_000, 1_000_000_000].map(randomDigitsNeeded)).toEqual([3, 4, 4, 6, 7, 9, 10, 12]);
+  });
+
+  it('runs out with 3 random digits after a few hundred tokens, with the 8 draws an issuance makes', () => {
+    // What the service does: draw, and draw again on a collision, 8 times at most (MAX_COMMIT_ATTEMPTS).
+    const random = seededRandom('crowded');
+    const range = { bin: '489537000000', length: 16 };
+    const issued = new Set<string>();
+    let firstFailure: number | undefined;
+    while (firstFailure === undefined) {
+      let number: string | undefined;
+      for (let attempt = 0; attempt < 8 && number === undefined; attempt++) {
+        const drawn = createTokenNumber(range, random);
+        if (!issued.has(drawn)) number = drawn;
+      }
+      if (number === undefined) firstFailure = issued.size;
+      else issued.add(number);
+    }
+    expect(firstFailure).toBeGreaterThan(200);
+    expect(firstFailure).toBeLessThan(1000);
   });
 
   it('computes token expiry months in UTC', () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type BinRange, InternalError, type Jwks, type KeyJwk, parseStrictJson } from '@pushprov/protocol';
 import type * as z from 'zod';
+import { TOKEN_RANGE_HEADROOM, randomDigitsNeeded, randomDigitsOf } from '../issuance/create-token-number.js';
 import {
   API_KEY_HASH,
   type KeySet,
@@ -21,6 +22,8 @@ export interface IssuerConfig {
   /** Public signing keys (ES256 / EdDSA), found by `kid`. */
   jwks: Jwks;
   binRanges: BinRange[];
+  /** The wallet providers that may receive tokens for this issuer's cards (ids of `walletProviders[]`). */
+  walletProviders: string[];
   network?: 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'unionpay' | 'other' | undefined;
   /** Sandbox decision rules, used when no decision hook is given. */
   decision: { default: Decision; byLast4: Record<string, Decision> };
@@ -57,7 +60,8 @@ export interface TokenServiceConfig {
   keys: { encryptionKeys: Jwks; vault: VaultKeysConfig };
   issuers: IssuerConfig[];
   walletProviders: WalletProviderConfig[];
-  tokenRange: { bin: string; length: number };
+  /** Where token numbers come from; `capacity` is the most tokens the range is meant to hold. */
+  tokenRange: { bin: string; length: number; capacity: number };
   lifetimes: { clockSkewSeconds: number; maxRequestSeconds: number; tokenMonths: number; idempotencySeconds: number };
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
 }
@@ -89,7 +93,10 @@ export class ConfigError extends InternalError {
 export interface ParseConfigOptions {
   /** The directory relative file paths are resolved against. Default: the working directory. */
   baseDir?: string;
-  /** The environment to read `TOKEN_SERVICE_KEK` (and `TOKEN_SERVICE_FINGERPRINT_KEY`) from. Default: `process.env`. */
+  /**
+   * The environment to read `TOKEN_SERVICE_KEK`, `TOKEN_SERVICE_FINGERPRINT_KEY`
+   * and `TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE` from. Default: `process.env`.
+   */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -112,6 +119,17 @@ export const KEK_ENV = 'TOKEN_SERVICE_KEK';
  * ```
  */
 export const FINGERPRINT_KEY_ENV = 'TOKEN_SERVICE_FINGERPRINT_KEY';
+/**
+ * The environment variable that lets a key set file be readable or writable
+ * by group or others (`1`). Without it such a file is refused: for a
+ * container whose mounted secret cannot be given mode 600.
+ *
+ * @example
+ * ```ts
+ * parseConfig(input, { env: { [ALLOW_LOOSE_KEY_FILE_ENV]: '1' } });
+ * ```
+ */
+export const ALLOW_LOOSE_KEY_FILE_ENV = 'TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE';
 
 const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
@@ -141,11 +159,29 @@ const zodIssues = (error: z.ZodError, prefix: string): string[] =>
     return `${where}: ${message}`;
   });
 
-function readJson(path: string, baseDir: string, where: string, issues: string[]): unknown {
+/**
+ * Reads and parses a JSON file. With `secret`, a file that group or others
+ * may read or write (mode & 0o077) is refused, unless `allowLoose`: the mode
+ * is read from the opened file, so it is the mode of what is read.
+ */
+function readJson(path: string, baseDir: string, where: string, issues: string[], secret?: { allowLoose: boolean }): unknown {
   const file = resolve(baseDir, path);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const fd = openSync(file, 'r');
+    try {
+      const mode = fstatSync(fd).mode & 0o777;
+      if (secret && !secret.allowLoose && process.platform !== 'win32' && (mode & 0o077) !== 0) {
+        issues.push(
+          `${where}: the key file ${JSON.stringify(path)} is readable or writable by group or others (mode ${mode.toString(8).padStart(3, '0')}); ` +
+            `restrict it with \`chmod 600 ${path}\` (or, for a mounted secret that cannot be restricted, set ${ALLOW_LOOSE_KEY_FILE_ENV}=1)`,
+        );
+        return undefined;
+      }
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
     issues.push(`${where}: cannot read file ${JSON.stringify(path)}${typeof code === 'string' ? ` (${code})` : ''}`);
@@ -207,11 +243,14 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
   const parsed = zTokenServiceConfigInput.safeParse(input, { reportInput: false });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, ''));
   const c = parsed.data;
+  const allowLooseEnv = env[ALLOW_LOOSE_KEY_FILE_ENV];
+  if (allowLooseEnv !== undefined && allowLooseEnv !== '' && allowLooseEnv !== '1') issues.push(`${ALLOW_LOOSE_KEY_FILE_ENV}: must be 1 or unset`);
+  const allowLoose = allowLooseEnv === '1';
 
   // The key set (private encryption keys and vault keys).
   let keySet: KeySet | undefined;
   if (typeof c.keys === 'string') {
-    const raw = readJson(c.keys, baseDir, 'keys', issues);
+    const raw = readJson(c.keys, baseDir, 'keys', issues, { allowLoose });
     if (raw !== undefined) {
       const result = zKeySet.safeParse(raw, { reportInput: false });
       if (result.success) keySet = result.data;
@@ -253,7 +292,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       jwks = issuer.jwks as Jwks;
     }
     const decision = issuer.decision === undefined ? { default: 'approve' as const, byLast4: {} } : typeof issuer.decision === 'string' ? { default: issuer.decision, byLast4: {} } : issuer.decision;
-    return { id: issuer.id, jwks, binRanges: issuer.binRanges, network: issuer.network, decision };
+    return { id: issuer.id, jwks, binRanges: issuer.binRanges, walletProviders: [...issuer.walletProviders], network: issuer.network, decision };
   });
 
   // Wallet providers.
@@ -283,6 +322,26 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       keyOwners.set(k, i);
     }),
   );
+  // Each issuer accepts only registered wallet providers, each once.
+  const providerIds = new Set(walletProviders.map((p) => p.id));
+  issuers.forEach((issuer, i) =>
+    issuer.walletProviders.forEach((id, j) => {
+      if (!providerIds.has(id)) issues.push(`issuers[${i}].walletProviders[${j}]: ${JSON.stringify(id)} is not a registered wallet provider (an id of walletProviders[])`);
+      else if (issuer.walletProviders.indexOf(id) !== j) issues.push(`issuers[${i}].walletProviders[${j}]: ${JSON.stringify(id)} is listed twice`);
+    }),
+  );
+  // Room for the capacity: see randomDigitsNeeded.
+  const digits = randomDigitsOf(c.tokenRange);
+  const needed = randomDigitsNeeded(c.tokenRange.capacity);
+  if (digits >= 3 && digits < needed) {
+    const length = c.tokenRange.bin.length + needed + 1;
+    issues.push(
+      `tokenRange: leaves ${digits} random digits (10^${digits} numbers), but a capacity of ${c.tokenRange.capacity} tokens needs at least ${needed} ` +
+        `(${TOKEN_RANGE_HEADROOM} × the capacity, so random token numbers stay unique within the issuance's retries): ` +
+        (length <= 19 ? `make length at least ${length} with this bin, ` : `use a shorter bin (length is at most 19), `) +
+        'or lower capacity',
+    );
+  }
   const tokenBin: BinRange = { start: c.tokenRange.bin, end: c.tokenRange.bin };
   issuers.forEach((issuer, i) =>
     issuer.binRanges.forEach((range, j) => {
@@ -312,7 +371,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     },
     issuers,
     walletProviders,
-    tokenRange: { bin: c.tokenRange.bin, length: c.tokenRange.length },
+    tokenRange: { bin: c.tokenRange.bin, length: c.tokenRange.length, capacity: c.tokenRange.capacity },
     lifetimes: { ...c.lifetimes },
     limits: { ...c.limits },
   };

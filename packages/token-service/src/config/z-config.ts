@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, type Jwks, zNetwork, zPublicJwk } from '@pushprov/protocol';
+import { DEFAULT_TOKEN_CAPACITY } from '../issuance/create-token-number.js';
 
 // The token service runs on Node only, so its configuration uses classic zod
 // for its readable messages; nothing here ships to apps.
@@ -132,6 +133,18 @@ export const zIssuerConfigInput = z.strictObject({
   /** The issuer's public signing keys: a JWK set, or a path to a file holding one. */
   jwks: z.union([zPath, zPublicSigningJwks], { error: 'must be a file path or a JWK set { keys: [...] }' }),
   binRanges: z.array(zBinRange).min(1, { message: 'must hold at least one BIN range' }),
+  /**
+   * The wallet providers that may receive tokens for this issuer's cards: ids
+   * of `walletProviders[]`. Required, so every issuer's list is explicit.
+   */
+  walletProviders: z
+    .array(zId, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: list the ids of the wallet providers this issuer accepts (from walletProviders[])'
+          : 'must be an array of wallet provider ids',
+    })
+    .min(1, { message: 'must list at least one wallet provider this issuer accepts' }),
   network: z.optional(zNetwork),
   decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
 });
@@ -167,6 +180,11 @@ export const zTokenRangeInput = z
   .strictObject({
     bin: z.string().regex(/^[0-9]{6,12}$/, { message: 'must be 6-12 ASCII digits' }),
     length: z.number().int().min(13).max(19).default(16),
+    /**
+     * The most tokens this range is meant to hold (default 1 000 000). The
+     * range must leave room for 1000 times as many numbers (see `parseConfig`).
+     */
+    capacity: z.number().int().min(1).max(1_000_000_000_000).default(DEFAULT_TOKEN_CAPACITY),
   })
   .superRefine((r, ctx) => {
     if (r.length - r.bin.length < 4) ctx.addIssue({ code: 'custom', message: 'must leave at least 3 random digits after the bin', path: ['length'] });

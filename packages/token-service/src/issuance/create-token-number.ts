@@ -8,6 +8,58 @@ export interface TokenRange {
   length: number;
 }
 
+/** The default `tokenRange.capacity`: the most tokens a range is expected to hold. */
+export const DEFAULT_TOKEN_CAPACITY = 1_000_000;
+
+/**
+ * How many times more numbers than tokens a range must have: at least
+ * `TOKEN_RANGE_HEADROOM × capacity` numbers (see {@link randomDigitsNeeded}).
+ */
+export const TOKEN_RANGE_HEADROOM = 1000;
+
+/**
+ * The random digits of a token number of `range`: its length less the bin
+ * and the Luhn check digit. The range holds `10 ** randomDigitsOf(range)`
+ * numbers.
+ *
+ * @example
+ * ```ts
+ * randomDigitsOf({ bin: '489537', length: 16 }); // 9
+ * ```
+ */
+export function randomDigitsOf(range: TokenRange): number {
+  return range.length - range.bin.length - 1;
+}
+
+/**
+ * The fewest random digits a token range needs to hold `capacity` tokens:
+ * the smallest `d` with `10 ** d >= TOKEN_RANGE_HEADROOM × capacity`.
+ *
+ * Why 1000 times: token numbers are drawn at random and a collision is drawn
+ * again (a unique index), a few times at most (the token service makes 8
+ * commit attempts). With `n` tokens issued out of `N` numbers, one draw
+ * collides with probability `n / N`, and issuance fails only when all 8 do:
+ * `(n / N) ** 8`. With 3 random digits (`N = 1000`), that is 0.4 % of
+ * issuances at 500 tokens and 43 % at 900: issuance starts failing after
+ * a few hundred tokens. With `N >= 1000 × capacity`, a full range makes a
+ * draw collide at most 0.1 % of the time and fails an issuance with
+ * probability at most 10^-24 (at most 10^-6 even with 2 attempts); over the
+ * range's life the birthday bound gives about `capacity² / 2N` collisions
+ * (drawn again, at most capacity / 2000), and a random number of the range is a
+ * live token at most 1 time in 1000.
+ *
+ * @example
+ * ```ts
+ * randomDigitsNeeded(1_000_000); // 9: a 16-digit token with a 6-digit bin
+ * randomDigitsNeeded(10_000_000); // 10
+ * ```
+ */
+export function randomDigitsNeeded(capacity: number): number {
+  let digits = 0;
+  while (10 ** digits < TOKEN_RANGE_HEADROOM * capacity) digits++;
+  return digits;
+}
+
 /**
  * Draws a token number: `range.bin`, then uniformly random digits, then the
  * Luhn check digit. Uniqueness is the store's job (a unique constraint; draw
