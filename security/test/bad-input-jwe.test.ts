@@ -201,18 +201,18 @@ describe('JWE: tampered segments', () => {
     });
   });
 
-  it('a sixth segment appended: invalid_message (the submission schema wants a compact JWE)', async () => {
-    await refuseEncrypted('invalid_message', ({ jwe }) => `${jwe}.${b64u('more')}`);
+  it('a sixth segment appended: jwe_header_rejected (step 4 wants a compact JWE)', async () => {
+    await refuseEncrypted('jwe_header_rejected', ({ jwe }) => `${jwe}.${b64u('more')}`);
   });
 
-  it('the header in padded standard base64: invalid_message', async () => {
-    await refuseEncrypted('invalid_message', ({ jwe }) => replaceSegment(jwe, 0, (s) => `${unb64u(s).toString('base64').replace(/=+$/, '')}==`));
+  it('the header in padded standard base64: jwe_header_rejected', async () => {
+    await refuseEncrypted('jwe_header_rejected', ({ jwe }) => replaceSegment(jwe, 0, (s) => `${unb64u(s).toString('base64').replace(/=+$/, '')}==`));
   });
 });
 
 describe('JWE: signed and encrypted, in that order, exactly once', () => {
-  it('signed but not encrypted (the JWS itself submitted): invalid_message', async () => {
-    await refuseEncrypted('invalid_message', ({ jws }) => jws);
+  it('signed but not encrypted (the JWS itself submitted): jwe_header_rejected', async () => {
+    await refuseEncrypted('jwe_header_rejected', ({ jws }) => jws);
   });
 
   it('encrypted but not signed (the claims JSON encrypted directly): jws_header_rejected', async () => {
@@ -223,14 +223,14 @@ describe('JWE: signed and encrypted, in that order, exactly once', () => {
     await refuseEncrypted('jws_header_rejected', ({ jwe }) => encryptCompact(VALID_JWE_HEADER(), jwe, sb.serviceKey));
   });
 
-  it('the JWE in flattened JSON serialisation: invalid_message', async () => {
-    await refuseEncrypted('invalid_message', ({ jwe }) => {
+  it('the JWE in flattened JSON serialisation: jwe_header_rejected', async () => {
+    await refuseEncrypted('jwe_header_rejected', ({ jwe }) => {
       const [protectedHeader, encrypted_key, iv, ciphertext, tag] = jwe.split('.');
       return JSON.stringify({ protected: protectedHeader, encrypted_key, iv, ciphertext, tag });
     });
   });
 
-  it('a JWE larger than 16 384 characters: invalid_message', async () => {
-    await refuseEncrypted('invalid_message', ({ jws }) => encryptCompact(VALID_JWE_HEADER(), `${jws}${' '.repeat(13_000)}`, sb.serviceKey));
+  it('a JWE larger than 16 384 characters: jwe_header_rejected', async () => {
+    await refuseEncrypted('jwe_header_rejected', ({ jws }) => encryptCompact(VALID_JWE_HEADER(), `${jws}${' '.repeat(13_000)}`, sb.serviceKey));
   });
 });

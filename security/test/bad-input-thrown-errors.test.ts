@@ -52,9 +52,9 @@ describe('the token service library, with the canary in the input', () => {
     await refuseInProcess('unsupported_version', { ...submission, version: CANARY_PAN });
   });
 
-  it('the canary as the encrypted request: invalid_message', async () => {
+  it('the canary as the encrypted request: jwe_header_rejected', async () => {
     const { submission } = await buildRequest(sb);
-    await refuseInProcess('invalid_message', { ...submission, encryptedRequest: CANARY_PAN });
+    await refuseInProcess('jwe_header_rejected', { ...submission, encryptedRequest: CANARY_PAN });
   });
 
   it('the canary card, expired: card_expired', async () => {

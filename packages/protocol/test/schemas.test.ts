@@ -8,6 +8,7 @@ import {
   parseIdentifiers,
   parseInvocation,
   parseProblemDetails,
+  parseProvisioningRequestMessage,
   parseProvisioningResponse,
   parseRequestClaims,
   parseResult,
@@ -27,6 +28,7 @@ import {
   sampleIdentifiersMessage,
   sampleInvocation,
   sampleProblem,
+  sampleRequestMessage,
   sampleResponse,
   sampleResult,
   sampleSubmission,
@@ -331,11 +333,19 @@ describe('identifiers and submission', () => {
     expect(codeOf(() => parseSubmission({ ...sampleSubmission(), walletProviderId: 'wallet-co' }))).toBe('invalid_message');
   });
 
-  it('refuses a JSON-serialised JWE, a JWS or an oversize JWE as the encrypted request', () => {
+  it('refuses a JSON-serialised JWE, a JWS or an oversize JWE as the encrypted request of a provisioning request message', () => {
     const json = JSON.stringify({ protected: 'e30', encrypted_key: 'a', iv: 'b', ciphertext: 'c', tag: 'd' });
     for (const encryptedRequest of [json, 'a.b.c', `${SAMPLE_JWE}.x`, SAMPLE_JWE.replace('.', '..'), `${SAMPLE_JWE} `, `a.b.c.d.${'e'.repeat(16_384)}`]) {
-      expect(codeOf(() => parseSubmission({ ...sampleSubmission(), encryptedRequest }))).toBe('invalid_message');
+      expect(codeOf(() => parseProvisioningRequestMessage({ ...sampleRequestMessage(), encryptedRequest }))).toBe('invalid_message');
     }
+  });
+
+  it('leaves the encrypted request of a submission to the token service step 4 (jwe_header_rejected), not the body schema', () => {
+    const json = JSON.stringify({ protected: 'e30', encrypted_key: 'a', iv: 'b', ciphertext: 'c', tag: 'd' });
+    for (const encryptedRequest of [json, 'a.b.c', '', `a.b.c.d.${'e'.repeat(16_384)}`]) {
+      expect(parseSubmission({ ...sampleSubmission(), encryptedRequest }).encryptedRequest).toBe(encryptedRequest);
+    }
+    expect(codeOf(() => parseSubmission({ ...sampleSubmission(), encryptedRequest: 42 }))).toBe('invalid_message');
   });
 });
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zCompactJwe, zOpaqueId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
+import { zOpaqueId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
 
 /**
  * Step 4, wallet to token service: `POST /v1/provisioning-requests`. The
@@ -14,7 +14,10 @@ export const zSubmission = /* @__PURE__ */ (() =>
     walletAccountId: zOpaqueId,
     deviceId: zOpaqueId,
     nonce: zRandomId,
-    encryptedRequest: zCompactJwe,
+    // Any string: its structure (a compact JWE of at most 16 384 characters)
+    // is step 4 of the token service's validation order (`jwe_header_rejected`),
+    // not the body schema of step 3; the message size bounds it here.
+    encryptedRequest: z.string(),
     devicePublicKey: z.optional(zPublicEcJwk),
   })
 )();
