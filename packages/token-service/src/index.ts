@@ -9,11 +9,15 @@
  */
 export {
   createTokenService,
+  DEFAULT_IDEMPOTENCY_LEASE_MS,
   type TokenService,
   type TokenServiceOptions,
+  type PublicTokenServiceConfig,
   type SubmitInput,
   type SubmitResult,
 } from './service/create-token-service.js';
+export { refusalSticks } from './provisioning/pipeline.js';
+export { PROVISIONING_STEPS, type ProvisioningStep } from './provisioning/steps.js';
 export {
   decideByRules,
   type DecisionHook,
@@ -57,8 +61,15 @@ export {
   type TokenRange,
 } from './issuance/create-token-number.js';
 export { computeTokenExpiry } from './issuance/token-expiry.js';
-export { createMemoryStore } from './store/memory-store.js';
-export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';
+export { createMemoryStore } from './store/memory/memory-store.js';
+export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export {
+  openPostgresStore,
+  migratePostgres,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresStoreOptions,
+  type MigratePostgresOptions,
+} from './store/postgres/postgres-store.js';
 export type {
   TokenServiceStore,
   TokenStore,
@@ -69,9 +80,12 @@ export type {
   VaultRecord,
   ReplayRecord,
   IdempotencyRecord,
+  IdempotencyBeginInput,
+  IdempotencyBeginOutcome,
   ProvisionedCardQuery,
   CommitInput,
   CommitOutcome,
+  RefusalInput,
   PurgeResult,
 } from './store/types.js';
 export { createJsonLogger, silentLogger, type Logger, type LogEvent, type LogValue } from './log/logger.js';

@@ -15,7 +15,7 @@ import { createTokenServiceApp } from './http/create-app.js';
 import { type Logger, createJsonLogger } from './log/logger.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
-import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite-store.js';
+import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
 
 /** Options of {@link startTokenServer}. */
@@ -39,13 +39,15 @@ export interface StartTokenServerOptions {
   resolveAccount?: AccountResolver;
   /** How often expired replay and idempotency records are purged, ms. Default 60 000; 0 disables. */
   purgeIntervalMs?: number;
+  /** How long a request holds its idempotency key while it runs, ms (default 30 000; see `TokenServiceOptions`). */
+  idempotencyLeaseMs?: number;
 }
 
 /** A running token server. */
 export interface RunningTokenServer {
   /** The base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
-  /** The service behind it (its store, config, clock). */
+  /** The service behind it (its store, its configuration without secrets, its clock). */
   service: TokenService;
   /** Stops accepting connections, lets in-flight requests finish (at most 5 s), then closes the store. */
   close(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       random: options.random,
       decide: options.decide,
       resolveAccount: options.resolveAccount,
+      idempotencyLeaseMs: options.idempotencyLeaseMs,
     });
   } catch (error) {
     await store.close();
@@ -133,4 +136,4 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   return { url, service, close };
 }
 
-export type { SqliteStoreOptions } from './store/sqlite-store.js';
+export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';

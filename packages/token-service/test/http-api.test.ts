@@ -285,7 +285,7 @@ describe('HTTP rules', () => {
     const { submission } = await buildSubmission(fx);
     const rows = countRows(dbPath);
     await expectCode(await postSubmission(url, submission, { idempotencyKey: null }), 'missing_idempotency_key');
-    await expectCode(await postSubmission(url, submission, { idempotencyKey: 'k'.repeat(256) }), 'missing_idempotency_key');
+    await expectCode(await postSubmission(url, submission, { idempotencyKey: 'k'.repeat(256) }), 'invalid_idempotency_key');
     expect(countRows(dbPath)).toEqual(rows);
     expect((await postSubmission(url, submission, { idempotencyKey: 'k'.repeat(255) })).status).toBe(201);
   });

@@ -375,12 +375,18 @@ describe('POST /v1/provisioning-requests over HTTP with SQLite', () => {
   });
 
   describe('each validation step refuses with its code and leaves the database unchanged', () => {
-    it.each(cases)('$step → $code', async ({ code, build }) => {
+    it.each(cases)('$step → $code', async ({ step, code, build }) => {
       const { body, apiKey } = await build();
       const before = countRows(dbPath);
       const response = await postSubmission(server.url, body, apiKey ? { apiKey } : {});
       await expectProblem(response, code);
-      expect(countRows(dbPath)).toEqual(before);
+      // The card (step 14) and the decision (step 15) stick: their refusal burns the jti and nothing else.
+      const sticks = step.startsWith('card:') || step.startsWith('issuer decision');
+      expect(countRows(dbPath)).toEqual(sticks ? { ...before, replay: before.replay + 1 } : before);
+      if (sticks) {
+        // The same request under a new idempotency key stays refused.
+        await expectProblem(await postSubmission(server.url, body, { ...(apiKey ? { apiKey } : {}), idempotencyKey: `again-${code}` }), 'replayed');
+      }
     });
 
     it('payload size: 413 before parsing, database unchanged', async () => {
@@ -417,7 +423,7 @@ describe('POST /v1/provisioning-requests over HTTP with SQLite', () => {
       expect(countRows(dbPath)).toEqual(before);
     });
 
-    it('a request refused after the jti step (binding, card, decision) does not burn its jti', async () => {
+    it('a request refused by its binding (step 13) does not burn its jti: tampering cannot use up someone else\'s request', async () => {
       const { submission } = await buildSubmission(fx);
       await expectProblem(await postSubmission(server.url, { ...submission, deviceId: 'device-evil' }), 'device_mismatch');
       await expectProblem(await postSubmission(server.url, submission, { apiKey: OTHER_API_KEY }), 'wallet_provider_mismatch');

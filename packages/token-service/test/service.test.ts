@@ -101,16 +101,17 @@ describe('createTokenService (in process)', () => {
     expect(JSON.stringify(rest)).not.toContain(PAN);
   });
 
-  it('refuses with declined when the hook declines, and with timeout when it does not answer, storing nothing', async () => {
-    for (const [decide, code] of [
-      [() => 'decline' as const, 'declined'],
-      [() => new Promise<never>(() => undefined), 'timeout'],
-      [() => 'maybe' as never, 'internal_error'],
+  it('refuses with declined when the hook declines (burning the jti: the decision sticks), and with timeout when it does not answer (storing nothing)', async () => {
+    for (const [decide, code, burnt] of [
+      [() => 'decline' as const, 'declined', 1],
+      [() => new Promise<never>(() => undefined), 'timeout', 0],
+      [() => 'maybe' as never, 'internal_error', 0],
       [
         () => {
           throw new Error(`database down for ${PAN}`);
         },
         'internal_error',
+        0,
       ],
     ] as const) {
       const { fx, service, store } = await setup({ decide });
@@ -119,7 +120,10 @@ describe('createTokenService (in process)', () => {
       await service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'k' }).catch((e: unknown) => (error = e));
       expect((error as { code: string }).code).toBe(code);
       expect(String((error as Error).message)).not.toContain(PAN);
-      expect(await counts(store)).toEqual([0, 0, 0, 0]);
+      expect(await counts(store)).toEqual([0, 0, burnt, 0]);
+      // The same key again: a declined request is refused as used; a retryable failure runs again.
+      const again = await service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'k' }).catch((e: unknown) => e as { code: string });
+      expect((again as { code?: string }).code).toBe(burnt ? 'replayed' : code);
     }
   });
 
@@ -148,8 +152,11 @@ describe('createTokenService (in process)', () => {
     ] as const) {
       const { submission } = await buildSubmission(fx, { accountRef: ref });
       expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: ref }))).toBe(code);
+      // Card refusals stick: the same request is used up.
+      expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: `${ref}-again` }))).toBe('replayed');
     }
-    expect(await counts(store)).toEqual(before);
+    // Only the three jtis were written; no token, vault entry or idempotency record.
+    expect(await counts(store)).toEqual([before[0], before[1], before[2]! + 3, before[3]]);
   });
 
   it('accepts a request until exp + skew, refuses it from that second on, and the purged replay record cannot revive it', async () => {
@@ -179,8 +186,8 @@ describe('createTokenService (in process)', () => {
     const { fx, service } = await setup();
     const { submission } = await buildSubmission(fx);
     expect(await codeOf(service.submit({ submission, walletProviderId: 'wallet-nope', idempotencyKey: 'k' }))).toBe('unauthenticated');
-    expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: ' padded' }))).toBe('missing_idempotency_key');
-    expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'é' }))).toBe('missing_idempotency_key');
+    expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: ' padded' }))).toBe('invalid_idempotency_key');
+    expect(await codeOf(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'é' }))).toBe('invalid_idempotency_key');
   });
 
   it('replaces the card\'s token on a wallet account and device once it has expired, then answers the new one', async () => {

@@ -1,7 +1,7 @@
 // The contract every TokenServiceStore must meet. `store.test.ts` runs it
 // against the memory store and the SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommitInput, IdempotencyRecord, TokenRecord, TokenServiceStore, VaultRecord } from '../src/index.js';
+import type { CommitInput, IdempotencyBeginInput, IdempotencyRecord, TokenRecord, TokenServiceStore, VaultRecord } from '../src/index.js';
 
 let sequence = 0;
 
@@ -39,9 +39,11 @@ export function makeVault(token: TokenRecord, overrides: Partial<VaultRecord> = 
   };
 }
 
-export function makeIdempotency(overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
+/** An idempotency record as a commit completes it: with the lease of the attempt that began it. */
+export function makeIdempotency(overrides: Partial<IdempotencyRecord & { leaseId: string }> = {}): IdempotencyRecord & { leaseId: string } {
   sequence++;
   return {
+    leaseId: `lease-${sequence}`,
     scope: 'wallet-co',
     key: `idem-${sequence}`,
     requestHash: 'a'.repeat(64),
@@ -72,10 +74,22 @@ async function counts(store: TokenServiceStore) {
   };
 }
 
+/** The record a commit stores: its idempotency input without the lease. */
+export function stored(record: IdempotencyRecord & { leaseId?: string }): IdempotencyRecord {
+  const { leaseId: _leaseId, ...rest } = record;
+  return rest;
+}
+
+/** Input of `idempotency.begin`, for the contract's tests. */
+export function makeBegin(overrides: Partial<IdempotencyBeginInput> = {}): IdempotencyBeginInput {
+  sequence++;
+  return { scope: 'wallet-co', key: `begin-${sequence}`, requestHash: 'b'.repeat(64), leaseId: `lease-${sequence}`, nowMs: 10_000, leaseMs: 30_000, ...overrides };
+}
+
 /** A store factory: `open` may be called again after `close` to reopen the same storage (when `durable`). */
 export interface StoreHarness {
-  open(): TokenServiceStore;
-  cleanup?(): void;
+  open(): TokenServiceStore | Promise<TokenServiceStore>;
+  cleanup?(): void | Promise<void>;
 }
 
 export function describeStoreContract(name: string, createHarness: () => StoreHarness, options: { durable: boolean }): void {
@@ -83,13 +97,13 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
     let harness: StoreHarness;
     let store: TokenServiceStore;
 
-    beforeEach(() => {
+    beforeEach(async () => {
       harness = createHarness();
-      store = harness.open();
+      store = await harness.open();
     });
     afterEach(async () => {
       await store.close();
-      harness.cleanup?.();
+      await harness.cleanup?.();
     });
 
     it('starts empty', async () => {
@@ -114,7 +128,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
         }),
       ).toEqual(vault);
       expect(await store.replay.has(input.replay[0]!.key)).toBe(true);
-      expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(input.idempotency);
+      expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(stored(input.idempotency));
       expect(await counts(store)).toEqual({ tokens: 1, vault: 1, replay: 1, idempotency: 1 });
     });
 
@@ -273,23 +287,138 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       expect(await counts(store)).toEqual({ tokens: 1, vault: 1, replay: 1, idempotency: 1 });
     });
 
+
+    it('begins a request once: started, then in flight for any body while the lease lives', async () => {
+      const first = makeBegin();
+      expect(await store.idempotency.begin(first)).toEqual({ state: 'started' });
+      expect(await store.idempotency.begin({ ...first, leaseId: 'other', nowMs: first.nowMs + 1 })).toEqual({ state: 'in_flight' });
+      expect(await store.idempotency.begin({ ...first, leaseId: 'other', requestHash: 'c'.repeat(64) })).toEqual({ state: 'in_flight' });
+      // Pending entries are not records.
+      expect(await store.idempotency.find(first.scope, first.key)).toBeUndefined();
+      expect(await store.idempotency.count()).toBe(0);
+      // Another scope is another key.
+      expect(await store.idempotency.begin({ ...first, scope: 'wallet-two', leaseId: 'x' })).toEqual({ state: 'started' });
+    });
+
+    it('lets another attempt take over a key whose lease ended, and then refuses the first attempt\'s commit', async () => {
+      const first = makeBegin({ leaseMs: 1_000 });
+      await store.idempotency.begin(first);
+      expect(await store.idempotency.begin({ ...first, leaseId: 'second', nowMs: first.nowMs + 999 })).toEqual({ state: 'in_flight' });
+      expect(await store.idempotency.begin({ ...first, leaseId: 'second', nowMs: first.nowMs + 1_000 })).toEqual({ state: 'started' });
+      const late = makeCommit({ idempotency: makeIdempotency({ scope: first.scope, key: first.key, leaseId: first.leaseId }) });
+      expect(await store.commit(late)).toEqual({ ok: false, conflict: 'idempotency' });
+      expect(await counts(store)).toEqual({ tokens: 0, vault: 0, replay: 0, idempotency: 0 });
+      const winner = makeCommit({ idempotency: makeIdempotency({ scope: first.scope, key: first.key, leaseId: 'second' }) });
+      expect(await store.commit(winner)).toEqual({ ok: true });
+    });
+
+    it('completes the pending entry in the commit: the same body is then stored, another body a mismatch', async () => {
+      const begin = makeBegin();
+      await store.idempotency.begin(begin);
+      const input = makeCommit({ idempotency: makeIdempotency({ scope: begin.scope, key: begin.key, leaseId: begin.leaseId, requestHash: begin.requestHash, expiresAt: 50_000 }) });
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'again', nowMs: 20_000 })).toEqual({ state: 'stored', record: stored(input.idempotency) });
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'again', requestHash: 'c'.repeat(64), nowMs: 20_000 })).toEqual({ state: 'mismatch' });
+      // Past its expiry the record counts as absent: a new attempt starts.
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'later', nowMs: 50_000 })).toEqual({ state: 'started' });
+    });
+
+    it('releases a pending entry only for the lease that holds it', async () => {
+      const begin = makeBegin();
+      await store.idempotency.begin(begin);
+      await store.idempotency.release(begin.scope, begin.key, 'not-mine');
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'other' })).toEqual({ state: 'in_flight' });
+      await store.idempotency.release(begin.scope, begin.key, begin.leaseId);
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'other' })).toEqual({ state: 'started' });
+      expect(await counts(store)).toEqual({ tokens: 0, vault: 0, replay: 0, idempotency: 0 });
+    });
+
+    it('refuses a commit while another lease holds its key, writing nothing', async () => {
+      const begin = makeBegin();
+      await store.idempotency.begin(begin);
+      const input = makeCommit({ idempotency: makeIdempotency({ scope: begin.scope, key: begin.key, leaseId: 'not-the-holder' }) });
+      expect(await store.commit(input)).toEqual({ ok: false, conflict: 'idempotency' });
+      expect(await counts(store)).toEqual({ tokens: 0, vault: 0, replay: 0, idempotency: 0 });
+    });
+
+    it('gives exactly one of many concurrent begins of one key the start', async () => {
+      const base = makeBegin();
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.idempotency.begin({ ...base, leaseId: `racer-${i}` })));
+      expect(outcomes.filter((o) => o.state === 'started')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.state === 'in_flight')).toHaveLength(19);
+    });
+
+    it('records a refusal that sticks: the jti burnt and the entry released together, existing keys kept', async () => {
+      const begin = makeBegin();
+      await store.idempotency.begin(begin);
+      await store.commit(makeCommit({ replay: [{ key: 'already', expiresAt: 7_000 }] }));
+      await store.refuse({ idempotency: { scope: begin.scope, key: begin.key, leaseId: begin.leaseId }, replay: [{ key: 'declined-jti', expiresAt: 9_000 }, { key: 'already', expiresAt: 99_000 }] });
+      expect(await store.replay.has('declined-jti')).toBe(true);
+      expect(await store.replay.count()).toBe(2);
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'retry' })).toEqual({ state: 'started' });
+      // The burnt key is a replay for any later commit.
+      expect(await store.commit(makeCommit({ replay: [{ key: 'declined-jti', expiresAt: 9_000 }] }))).toEqual({ ok: false, conflict: 'replay' });
+      // The kept key kept its own expiry: it is purged at 7 000, the burnt one at 9 000.
+      expect(await store.purgeExpired(7_000)).toMatchObject({ replay: 1 });
+      expect(await store.replay.has('declined-jti')).toBe(true);
+    });
+
+    it('claims a key once, also when many claim it at the same time', async () => {
+      expect(await store.replay.claim({ key: 'assertion-1', expiresAt: 9_000 })).toBe(true);
+      expect(await store.replay.claim({ key: 'assertion-1', expiresAt: 9_000 })).toBe(false);
+      expect(await store.replay.has('assertion-1')).toBe(true);
+      const claims = await Promise.all(Array.from({ length: 20 }, () => store.replay.claim({ key: 'assertion-2', expiresAt: 9_000 })));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      // A claimed key is a replay for a commit too.
+      expect(await store.commit(makeCommit({ replay: [{ key: 'assertion-2', expiresAt: 9_000 }] }))).toEqual({ ok: false, conflict: 'replay' });
+    });
+
+    it('purges pending entries whose lease ended', async () => {
+      await store.idempotency.begin(makeBegin({ nowMs: 1_000, leaseMs: 1_000 }));
+      const live = makeBegin({ nowMs: 1_000, leaseMs: 5_000 });
+      await store.idempotency.begin(live);
+      expect(await store.purgeExpired(2_000)).toEqual({ replay: 0, idempotency: 1 });
+      expect(await store.idempotency.begin({ ...live, leaseId: 'other', nowMs: 2_000 })).toEqual({ state: 'in_flight' });
+    });
+
+    it('keeps the device key thumbprint a token is bound to', async () => {
+      const token = makeToken({ deviceKeyThumbprint: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' });
+      await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }));
+      expect(await store.tokens.find(token.tokenReferenceId)).toEqual(token);
+    });
+
+    it('answers a ping while open', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
     it('fails every call after close', async () => {
       await store.close();
       await expect(store.tokens.count()).rejects.toMatchObject({ code: 'internal_error' });
       await expect(store.commit(makeCommit())).rejects.toMatchObject({ code: 'internal_error' });
-      store = harness.open();
+      await expect(store.ping()).rejects.toMatchObject({ code: expect.stringMatching(/^(internal_error|store_unavailable)$/) });
+      store = await harness.open();
     });
 
     if (options.durable) it('keeps everything after close and reopen', async () => {
       const input = makeCommit();
       await store.commit(input);
       await store.close();
-      store = harness.open();
+      store = await harness.open();
       expect(await store.tokens.find(input.issuance!.token.tokenReferenceId)).toEqual(input.issuance!.token);
       expect(await store.vault.find(input.issuance!.token.tokenReferenceId)).toEqual(input.issuance!.vault);
       expect(await store.replay.has(input.replay[0]!.key)).toBe(true);
-      expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(input.idempotency);
+      expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(stored(input.idempotency));
       expect(await store.commit(makeCommit({ replay: input.replay }))).toEqual({ ok: false, conflict: 'replay' });
+    });
+
+    if (options.durable) it('keeps pending entries and claimed keys after close and reopen', async () => {
+      const begin = makeBegin();
+      await store.idempotency.begin(begin);
+      await store.replay.claim({ key: 'claimed', expiresAt: 9_000 });
+      await store.close();
+      store = await harness.open();
+      expect(await store.idempotency.begin({ ...begin, leaseId: 'after-restart' })).toEqual({ state: 'in_flight' });
+      expect(await store.replay.claim({ key: 'claimed', expiresAt: 9_000 })).toBe(false);
     });
   });
 }

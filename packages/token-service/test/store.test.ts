@@ -1,9 +1,13 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, createMemoryStore, openSqliteStore } from '../src/index.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/sqlite-schema.js';
+import { SQLITE_WRITER } from '../src/store/sqlite/sqlite-store.js';
 import { createTempDir } from './helpers.js';
-import { describeStoreContract, makeCommit, makeIdempotency, makeToken, makeVault } from './store-contract.js';
+import { describeStoreContract, makeCommit, makeIdempotency, makeToken, makeVault, stored } from './store-contract.js';
 
 describeStoreContract('memory', () => ({ open: () => createMemoryStore() }), { durable: false });
 
@@ -71,6 +75,68 @@ describe('SQLite store specifics', () => {
     temp.remove();
   });
 
+  it('creates the database file readable by its owner only', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const store = openSqliteStore(path);
+    await store.commit(makeCommit());
+    await store.close();
+    for (const file of [path, `${path}-wal`]) {
+      if (existsSync(file)) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    }
+    temp.remove();
+  });
+
+  it('migrates a version 1 database forward, keeping its rows', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const db = new Database(path);
+    db.exec(SQLITE_MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.prepare(
+      "INSERT INTO tokens VALUES ('tok_v1', 'h', 's', '1234', 1, 2030, 'active', 'bank-a', 'wallet-co', 'user-1', 'device-1', NULL, 1, 1)",
+    ).run();
+    db.close();
+    const store = openSqliteStore(path);
+    expect(await store.tokens.find('tok_v1')).toMatchObject({ tokenReferenceId: 'tok_v1', status: 'active' });
+    expect((await store.tokens.find('tok_v1'))?.deviceKeyThumbprint).toBeUndefined();
+    expect(await store.idempotency.begin({ scope: 'w', key: 'k', requestHash: 'h', leaseId: 'l', nowMs: 1, leaseMs: 1000 })).toEqual({ state: 'started' });
+    await store.close();
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    reopened.close();
+    temp.remove();
+  });
+
+  it('shares in-progress requests and claimed assertions between two stores on one file (two processes)', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const a = openSqliteStore(path);
+    const b = openSqliteStore(path);
+    const begin = { scope: 'wallet-co', key: 'shared', requestHash: 'h', nowMs: 1_000, leaseMs: 30_000 };
+    const outcomes = await Promise.all([a.idempotency.begin({ ...begin, leaseId: 'a' }), b.idempotency.begin({ ...begin, leaseId: 'b' })]);
+    expect(outcomes.map((o) => o.state).sort()).toEqual(['in_flight', 'started']);
+    const claims = await Promise.all([a.replay.claim({ key: 'assertion', expiresAt: 9_000 }), b.replay.claim({ key: 'assertion', expiresAt: 9_000 })]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await a.close();
+    await b.close();
+    temp.remove();
+  });
+
+  it('is not ready once its writer thread is gone, and says so as store_unavailable', async () => {
+    const temp = createTempDir();
+    const store = openSqliteStore(join(temp.dir, 'tokens.db'));
+    await expect(store.ping()).resolves.toBeUndefined();
+    // Stop the writer thread, as a crash in it would.
+    const writer = (store as unknown as Record<symbol, Worker | undefined>)[SQLITE_WRITER];
+    expect(writer).toBeInstanceOf(Worker);
+    await writer!.terminate();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(store.commit(makeCommit())).rejects.toMatchObject({ code: 'store_unavailable' });
+    await store.close();
+    temp.remove();
+  });
+
   it('enforces the token number hash uniqueness in the database itself', async () => {
     const temp = createTempDir();
     const path = join(temp.dir, 'tokens.db');
@@ -81,8 +147,8 @@ describe('SQLite store specifics', () => {
     const db = new Database(path);
     const row = db.prepare('SELECT * FROM tokens').get() as Record<string, unknown>;
     expect(() =>
-      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n)').run({
-        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1,
+      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n, @o)').run({
+        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1, o: null,
       }),
     ).toThrow(/UNIQUE/);
     db.close();
@@ -116,7 +182,7 @@ describe('SQLite store specifics', () => {
     expect(await reopened.tokens.count()).toBe(3);
     expect(await reopened.idempotency.count()).toBe(3);
     expect(await reopened.replay.count()).toBe(3);
-    expect(await reopened.idempotency.find(sameKey.idempotency.scope, sameKey.idempotency.key)).toEqual(first.idempotency);
+    expect(await reopened.idempotency.find(sameKey.idempotency.scope, sameKey.idempotency.key)).toEqual(stored(first.idempotency));
     expect(await reopened.tokens.find(atClose.issuance!.token.tokenReferenceId)).toEqual(atClose.issuance!.token);
     await reopened.close();
     temp.remove();

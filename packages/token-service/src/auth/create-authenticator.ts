@@ -9,7 +9,7 @@ import {
 } from '@pushprov/protocol';
 import type { TokenServiceConfig } from '../config/parse-config.js';
 import { sha256Hex } from '../lib/hash.js';
-import type { ReplayCache, ReplayRecord } from '../store/types.js';
+import type { ReplayCache } from '../store/types.js';
 
 /**
  * A wallet provider, authenticated. Its id is the only source of `walletProviderId`.
@@ -22,8 +22,6 @@ import type { ReplayCache, ReplayRecord } from '../store/types.js';
 export interface AuthenticatedCaller {
   walletProviderId: string;
   method: 'api_key' | 'client_assertion';
-  /** The replay record of the client assertion, stored with a successful provisioning. */
-  assertionReplay?: ReplayRecord | undefined;
 }
 
 /** Authenticates the `Authorization` header of a request. */
@@ -51,9 +49,11 @@ export const assertionReplayKey = (walletProviderId: string, jti: string): strin
  * client assertion (a compact JWS, see `verifyClientAssertion`) signed by one
  * of the provider's keys, for this service's audience, used once.
  *
- * Used assertion `jti`s are kept in memory until they expire, and the
- * durable replay cache is consulted too (a successful provisioning stores
- * its assertion's `jti` with everything else). Every failure is
+ * An assertion is a credential, and presenting it is what uses it up: once
+ * verified, its `jti` is claimed in the store's replay cache, durably and
+ * atomically across every process sharing the store, before the request
+ * goes on, whatever happens to the request afterwards. There is no
+ * per-process memory of used assertions. Every failure is
  * `unauthenticated`, with no hint of which check failed.
  *
  * @example
@@ -67,17 +67,9 @@ export function createAuthenticator(config: TokenServiceConfig, options: { repla
   const skew = config.lifetimes.clockSkewSeconds;
   const providers = new Map(config.walletProviders.map((p) => [p.id, p]));
   const apiKeys = config.walletProviders.flatMap((p) => p.apiKeys.map((hash) => ({ hash, walletProviderId: p.id })));
-  const usedAssertions = new Map<string, number>();
-  let lastSweep = 0;
 
   const refuse = (message = 'The caller is not authenticated'): never => {
     throw new AuthError('unauthenticated', message);
-  };
-
-  const sweep = (now: number) => {
-    if (now - lastSweep < 30_000 && usedAssertions.size < 10_000) return;
-    lastSweep = now;
-    for (const [key, expiresAt] of usedAssertions) if (expiresAt <= now) usedAssertions.delete(key);
   };
 
   return async (authorization) => {
@@ -97,15 +89,10 @@ export function createAuthenticator(config: TokenServiceConfig, options: { repla
         clockSkewSeconds: skew,
       });
       const key = assertionReplayKey(provider.id, verified.jti);
-      const now = clock.now();
-      sweep(now);
-      if (usedAssertions.has(key)) return refuse('The client assertion was already used');
-      // Claim it before any await, so concurrent requests carrying the same
-      // assertion cannot all pass the durable check below.
-      const expiresAt = (verified.exp + skew) * 1000;
-      usedAssertions.set(key, expiresAt);
-      if (await options.replay.has(key)) return refuse('The client assertion was already used');
-      return { walletProviderId: provider.id, method: 'client_assertion', assertionReplay: { key, expiresAt } };
+      // Kept until it could no longer verify anyway.
+      const claimed = await options.replay.claim({ key, expiresAt: (verified.exp + skew) * 1000 });
+      if (!claimed) return refuse('The client assertion was already used');
+      return { walletProviderId: provider.id, method: 'client_assertion' };
     }
 
     const presented = `sha256:${sha256Hex(token)}`;

@@ -41,7 +41,8 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)
  *   `Idempotent-Replayed: true` on a replayed answer.
  * - `GET /v1/tokens/{tokenReferenceId}`: the token's status, for its wallet provider only (else `404`).
  * - `GET /.well-known/jwks.json`: the public encryption keys.
- * - `GET /health`, `GET /openapi.json`.
+ * - `GET /health` (the process lives), `GET /health/ready` (the store
+ *   answers: `200`, else `503 store_unavailable`), `GET /openapi.json`.
  *
  * Every response carries `X-Request-Id`; every error is RFC 9457
  * `application/problem+json` with the protocol's code. One log line per
@@ -99,6 +100,15 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
   app.notFound((c) => fail(c, new HttpError('not_found', 'No such resource')));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/health/ready', async (c) => {
+    c.header('cache-control', 'no-store');
+    try {
+      await service.ready();
+      return c.json({ status: 'ready' });
+    } catch (error) {
+      return fail(c, error);
+    }
+  });
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.get('/.well-known/jwks.json', (c) => {
     c.header('cache-control', 'public, max-age=300');
@@ -117,13 +127,9 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     // On Node (startTokenServer), straight from the socket; elsewhere (app.fetch), from the Fetch body.
     const incoming = c.env?.incoming;
     const text = incoming ? await readIncomingBodyWithLimit(incoming, maxBodyBytes) : await readBodyWithLimit(c.req.raw, maxBodyBytes);
-    const result = await service.submit({
-      submission: text,
-      walletProviderId: caller.walletProviderId,
-      idempotencyKey,
-      assertionReplay: caller.assertionReplay,
-      signal: c.req.raw.signal,
-    });
+    // The client's disconnect is not passed on: a request it abandoned runs to its commit, so a retry
+    // with the same key gets the stored answer (and a server never answers `aborted`).
+    const result = await service.submit({ submission: text, walletProviderId: caller.walletProviderId, idempotencyKey });
     c.header('cache-control', 'no-store');
     c.header('location', `/v1/tokens/${encodeURIComponent(result.body.tokenReferenceId)}`);
     if (result.replayed) c.header('idempotent-replayed', 'true');
@@ -141,6 +147,7 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
   // A known path with a method it does not serve: 405 with `Allow` (HEAD goes to the GET routes).
   for (const [path, allow] of [
     ['/health', 'GET, HEAD'],
+    ['/health/ready', 'GET, HEAD'],
     ['/openapi.json', 'GET, HEAD'],
     ['/.well-known/jwks.json', 'GET, HEAD'],
     ['/v1/provisioning-requests', 'POST'],

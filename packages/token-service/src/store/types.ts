@@ -20,6 +20,12 @@ export interface TokenRecord {
   deviceId: string;
   /** Card network, when the issuer's configuration names one. */
   network?: string | undefined;
+  /**
+   * RFC 7638 thumbprint of the device key the token's access data was
+   * encrypted to (the signed `cnf.jkt`), when the wallet used one. An
+   * existing token is only ever handed to that same key.
+   */
+  deviceKeyThumbprint?: string | undefined;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Milliseconds since the epoch. */
@@ -52,28 +58,6 @@ export interface ReplayRecord {
   expiresAt: number;
 }
 
-/**
- * A completed idempotent request: the answer it got, replayed for the same
- * key and body. Scoped per wallet provider. The response body holds access
- * data, so it is stored sealed.
- */
-export interface IdempotencyRecord {
-  /** The wallet provider id: keys of different providers never meet. */
-  scope: string;
-  /** The `Idempotency-Key` header value. */
-  key: string;
-  /** SHA-256 (hex) of the canonical JSON of the request body. */
-  requestHash: string;
-  /** The HTTP status that was answered. */
-  status: number;
-  /** The response body, sealed by the vault cipher. */
-  sealedResponse: string;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-  /** Milliseconds since the epoch; the record may be purged from then on. */
-  expiresAt: number;
-}
-
 /** Reads tokens. Tokens are only written through {@link TokenServiceStore.commit}. */
 export interface TokenStore {
   /** The token with this reference id, or undefined. */
@@ -100,39 +84,116 @@ export interface VaultStore {
   count(): Promise<number>;
 }
 
-/** Reads the replay cache. Keys are only written through {@link TokenServiceStore.commit}. */
+/**
+ * The replay cache. Request `jti`s are written by {@link TokenServiceStore.commit}
+ * and {@link TokenServiceStore.refuse}; client assertions are claimed on their own.
+ */
 export interface ReplayCache {
   /** True when the key was recorded (expired but not yet purged records count too). */
   has(key: string): Promise<boolean>;
+  /**
+   * Records the key durably if it was never recorded: true when this call
+   * recorded it, false when it existed. Atomic across every process sharing
+   * the store: a client assertion is used up when it is presented.
+   */
+  claim(record: ReplayRecord): Promise<boolean>;
   /** How many records are stored. */
   count(): Promise<number>;
 }
 
-/** Reads idempotency records. They are only written through {@link TokenServiceStore.commit}. */
+/**
+ * A completed idempotent request: the answer it got, replayed for the same
+ * key and body. Scoped per wallet provider. The response body holds access
+ * data, so it is stored sealed.
+ */
+export interface IdempotencyRecord {
+  /** The wallet provider id: keys of different providers never meet. */
+  scope: string;
+  /** The `Idempotency-Key` header value. */
+  key: string;
+  /** SHA-256 (hex) of the canonical JSON of the request body. */
+  requestHash: string;
+  /** The HTTP status that was answered. */
+  status: number;
+  /** The response body, sealed by the vault cipher. */
+  sealedResponse: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch; the record may be purged from then on. */
+  expiresAt: number;
+}
+
+/** Input of {@link IdempotencyStore.begin}. */
+export interface IdempotencyBeginInput {
+  scope: string;
+  key: string;
+  /** SHA-256 (hex) of the canonical JSON of the request body. */
+  requestHash: string;
+  /** A fresh random id of this attempt: only it completes or releases the pending entry. */
+  leaseId: string;
+  /** Milliseconds since the epoch. */
+  nowMs: number;
+  /** The pending entry is this attempt's until `nowMs + leaseMs`; after that another attempt may take it over. */
+  leaseMs: number;
+}
+
+/**
+ * What {@link IdempotencyStore.begin} found, decided atomically:
+ *
+ * - `started`: no answer is stored and no live attempt holds the key; a
+ *   pending entry now holds it for this lease;
+ * - `stored`: a completed answer for the same body (replay it);
+ * - `in_flight`: another attempt holds the key and its lease is live
+ *   (whatever this body is: that attempt may still be refused and store nothing);
+ * - `mismatch`: a completed answer exists for another body.
+ *
+ * A completed record past its `expiresAt`, and a pending entry past its
+ * lease, count as absent.
+ */
+export type IdempotencyBeginOutcome =
+  | { state: 'started' }
+  | { state: 'stored'; record: IdempotencyRecord }
+  | { state: 'in_flight' }
+  | { state: 'mismatch' };
+
+/**
+ * Idempotency records. A request begins with {@link IdempotencyStore.begin};
+ * its pending entry is completed by {@link TokenServiceStore.commit} (in the
+ * same transaction as the token) or removed by {@link TokenServiceStore.refuse}
+ * or {@link IdempotencyStore.release}.
+ */
 export interface IdempotencyStore {
-  /** The record of this wallet provider and key, or undefined. */
+  /** Begins a request for (scope, key, request hash), atomically across every process sharing the store. */
+  begin(input: IdempotencyBeginInput): Promise<IdempotencyBeginOutcome>;
+  /** Removes the pending entry of this scope and key if `leaseId` still holds it; otherwise does nothing. */
+  release(scope: string, key: string, leaseId: string): Promise<void>;
+  /** The completed record of this wallet provider and key, or undefined (pending entries are not records). */
   find(scope: string, key: string): Promise<IdempotencyRecord | undefined>;
-  /** How many records are stored. */
+  /** How many completed records are stored. */
   count(): Promise<number>;
 }
 
 /** Everything one successful provisioning writes, committed together or not at all. */
 export interface CommitInput {
-  /** The idempotency record (written first, so a racing twin with the same key is told apart from a replay). */
-  idempotency: IdempotencyRecord;
-  /** Replay keys to record: the request's `jti`, and the client assertion's when there was one. */
+  /**
+   * The idempotency record, completing the pending entry held by `leaseId`
+   * (see {@link IdempotencyStore.begin}). Refused with the `idempotency`
+   * conflict when a completed record exists, or another lease holds the key.
+   */
+  idempotency: IdempotencyRecord & { leaseId: string };
+  /** Replay keys to record: the request's `jti`. */
   replay: readonly ReplayRecord[];
   /** A new token and its vault entry; absent when the answer is an already provisioned token. */
   issuance?: {
     token: TokenRecord;
     vault: VaultRecord;
     /**
-     * The token reference id of the card's expired token for this wallet
-     * account and device, which the new token replaces. In the same commit,
-     * that token's status becomes `deleted` and its vault entry (the sealed
-     * card) is removed. If another token holds the card for this wallet
-     * account and device by then, the commit is refused with
-     * `already_provisioned`, naming it.
+     * The token reference id of the card's token for this wallet account and
+     * device that the new token replaces (it expired, or was bound to
+     * another device key). In the same commit, that token's status becomes
+     * `deleted` and its vault entry (the sealed card) is removed. If another
+     * token holds the card for this wallet account and device by then, the
+     * commit is refused with `already_provisioned`, naming it.
      */
     replaces?: string;
   };
@@ -142,32 +203,50 @@ export interface CommitInput {
  * What {@link TokenServiceStore.commit} did. On any conflict nothing was
  * written.
  *
- * - `idempotency`: a record with this scope and key exists;
+ * - `idempotency`: a completed record with this scope and key exists, or
+ *   another attempt's lease holds it;
  * - `replay`: one of the replay keys exists;
  * - `token_number`: the token number (its hash) is taken; draw another;
  * - `already_provisioned`: the card is already provisioned to this wallet
- *   account and device (a concurrent request won), see `tokenReferenceId`.
+ *   account and device, see `tokenReferenceId`.
  */
 export type CommitOutcome =
   | { ok: true }
   | { ok: false; conflict: 'idempotency' | 'replay' | 'token_number' }
   | { ok: false; conflict: 'already_provisioned'; tokenReferenceId: string };
 
+/**
+ * A refusal that sticks (`declined`, and the card refusals of step 14): the
+ * request's `jti` is burnt and its idempotency entry released, together.
+ */
+export interface RefusalInput {
+  /** The pending idempotency entry to release (only if `leaseId` still holds it). */
+  idempotency: { scope: string; key: string; leaseId: string };
+  /** Replay keys to record; one that exists already is left as it is. */
+  replay: readonly ReplayRecord[];
+}
+
 /** What {@link TokenServiceStore.purgeExpired} removed. */
 export interface PurgeResult {
   replay: number;
+  /** Completed records past `expiresAt`, and pending entries past their lease. */
   idempotency: number;
 }
 
 /**
  * The token service's storage: four read interfaces and one atomic write.
  *
- * All writes of a provisioning go through {@link TokenServiceStore.commit}
- * in a single transaction, so a request that is refused at any step leaves
- * the store exactly as it was, and one that is acknowledged is stored whole.
- * Implementations: {@link createMemoryStore} (tests) and
- * {@link openSqliteStore} (the server's default). Both pass the same
- * contract test suite.
+ * Every piece of state that must hold across requests lives here, never in
+ * one process's memory, so any number of service processes may share one
+ * store: the idempotency entry a request begins with (with a lease), client
+ * assertions (claimed when presented), replay keys, tokens and the vault.
+ * The writes of a provisioning go through {@link TokenServiceStore.commit}
+ * in a single transaction, so a request that is refused before its decision
+ * leaves only its released idempotency entry, and one that is acknowledged
+ * is stored whole. Implementations: {@link createMemoryStore} (tests, one
+ * process), {@link openSqliteStore} (the server's default, one host) and
+ * {@link openPostgresStore} (several instances). All pass the same contract
+ * test suite.
  *
  * @example
  * ```ts
@@ -187,8 +266,18 @@ export interface TokenServiceStore {
    * Any unique conflict rolls everything back and is reported, never thrown.
    */
   commit(input: CommitInput): Promise<CommitOutcome>;
-  /** Removes replay and idempotency records whose `expiresAt` is at or before `nowMs`. */
+  /**
+   * Records a refusal that sticks, atomically: the replay keys (existing ones
+   * are kept) and the release of the request's pending idempotency entry.
+   */
+  refuse(input: RefusalInput): Promise<void>;
+  /** Removes replay and completed idempotency records whose `expiresAt` is at or before `nowMs`, and pending entries whose lease ended. */
   purgeExpired(nowMs: number): Promise<PurgeResult>;
+  /**
+   * Resolves when the store answers (a round trip to the database; for
+   * SQLite, its writer thread too); rejects with `store_unavailable` otherwise.
+   */
+  ping(): Promise<void>;
   /** Releases the store. Further calls fail. */
   close(): Promise<void>;
 }

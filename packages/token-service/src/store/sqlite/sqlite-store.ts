@@ -1,15 +1,21 @@
+import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InternalError } from '@pushprov/protocol';
 import type {
   CommitInput,
   CommitOutcome,
+  IdempotencyBeginInput,
+  IdempotencyBeginOutcome,
   IdempotencyRecord,
   PurgeResult,
+  RefusalInput,
+  ReplayRecord,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
-} from './types.js';
+} from '../types.js';
+import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 /**
  * The schema version this code writes (`PRAGMA user_version`). A database
@@ -20,53 +26,15 @@ import type {
  * db.pragma('user_version', { simple: true }) === SQLITE_SCHEMA_VERSION;
  * ```
  */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = SQLITE_LATEST_VERSION;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tokens (
-  token_reference_id TEXT PRIMARY KEY,
-  token_number_hash TEXT NOT NULL UNIQUE,
-  sealed_token_number TEXT NOT NULL,
-  token_last4 TEXT NOT NULL CHECK (length(token_last4) = 4),
-  expiry_month INTEGER NOT NULL CHECK (expiry_month BETWEEN 1 AND 12),
-  expiry_year INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('active', 'pending_activation', 'suspended', 'deleted')),
-  issuer_id TEXT NOT NULL,
-  wallet_provider_id TEXT NOT NULL,
-  wallet_account_id TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  network TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS vault (
-  token_reference_id TEXT PRIMARY KEY REFERENCES tokens (token_reference_id),
-  pan_fingerprint TEXT NOT NULL,
-  wallet_provider_id TEXT NOT NULL,
-  wallet_account_id TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  sealed_card TEXT NOT NULL,
-  pan_last4 TEXT NOT NULL CHECK (length(pan_last4) = 4),
-  created_at INTEGER NOT NULL,
-  UNIQUE (pan_fingerprint, wallet_provider_id, wallet_account_id, device_id)
-) STRICT;
-CREATE TABLE IF NOT EXISTS replay (
-  key TEXT PRIMARY KEY,
-  expires_at INTEGER NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS replay_expires_at ON replay (expires_at);
-CREATE TABLE IF NOT EXISTS idempotency (
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  sealed_response TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (scope, key)
-) STRICT;
-CREATE INDEX IF NOT EXISTS idempotency_expires_at ON idempotency (expires_at);
-`;
+/**
+ * The store's writer thread, under a symbol (not part of the API): for
+ * operators' diagnostics and for tests that stop it as a crash would.
+ *
+ * @internal
+ */
+export const SQLITE_WRITER: unique symbol = Symbol.for('pushprov.sqlite.writer');
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -93,6 +61,7 @@ interface TokenRow {
   wallet_account_id: string;
   device_id: string;
   network: string | null;
+  device_key_thumbprint: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -134,6 +103,7 @@ const toToken = (r: TokenRow): TokenRecord => {
     updatedAt: r.updated_at,
   };
   if (r.network !== null) token.network = r.network;
+  if (r.device_key_thumbprint !== null) token.deviceKeyThumbprint = r.device_key_thumbprint;
   return token;
 };
 
@@ -158,13 +128,21 @@ const toIdempotency = (r: IdempotencyRow): IdempotencyRecord => ({
   expiresAt: r.expires_at,
 });
 
-/** A commit's result as the writer thread sends it (see sqlite-writer.worker.mjs). */
-type WriterResult = { outcome: CommitOutcome } | { internal: string; causeName?: string; causeCode?: string };
+/** One write, as the writer thread runs it (see sqlite-writer.worker.mjs). */
+type WriterOp =
+  | { op: 'commit'; input: CommitInput }
+  | { op: 'begin'; input: IdempotencyBeginInput }
+  | { op: 'release'; scope: string; key: string; leaseId: string }
+  | { op: 'refuse'; input: RefusalInput }
+  | { op: 'claim'; record: ReplayRecord };
+/** A write's result as the writer thread sends it: its value, or a failure. */
+type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
 type WriterReply = {
   id: number;
   results?: WriterResult[];
   purged?: PurgeResult;
+  pong?: true;
   closed?: true;
   failed?: { causeName?: string; causeCode?: string };
 };
@@ -192,9 +170,13 @@ const writerCause = (failure: { causeName?: string; causeCode?: string }): Error
  * constraints (token number hash, card per wallet account and device, replay
  * key, idempotency key) are enforced by the database itself.
  *
- * Run one server process per database file: the in-flight idempotency guard
- * (409) lives in the process. Conflicting commits from several processes are
- * still refused by the constraints.
+ * Every cross-request guarantee (idempotency entries with their lease,
+ * claimed client assertions, replay keys) is held by the database, so
+ * several processes on one host may share the file (as `token-service
+ * start --cluster` does); for several hosts, use the PostgreSQL store.
+ * Writes that need no durability (beginning or releasing an idempotency
+ * entry: a lost one only ends its lease early) are batched without a sync
+ * when no durable write is in the same batch.
  *
  * @example
  * ```ts
@@ -210,6 +192,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   let db: Database.Database;
   try {
+    // Created readable by its owner only: it holds personal data and sealed card numbers.
+    // (SQLite gives the -wal and -shm files the database file's permissions.)
+    if (!path.startsWith('file:')) closeSync(openSync(path, 'a', 0o600));
     db = new Database(path);
   } catch (cause) {
     throw new InternalError('configuration_invalid', 'The database file could not be opened', { cause });
@@ -224,7 +209,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       throw new InternalError('configuration_invalid', `The database schema version ${version} is newer than this token service (${SQLITE_SCHEMA_VERSION})`);
     }
     db.transaction(() => {
-      db.exec(SCHEMA);
+      const current = db.pragma('user_version', { simple: true }) as number;
+      for (let v = current; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!);
       db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
     }).immediate();
   } catch (cause) {
@@ -244,6 +230,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     replayHas: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM replay WHERE key = ?'),
     replayCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM replay'),
     idemFind: db.prepare<[string, string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ? AND key = ?'),
+    ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     idemCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM idempotency'),
   };
 
@@ -262,7 +249,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   let nextId = 0;
   const calls = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: unknown) => void }>();
   let writerError: InternalError | undefined;
+  let writerAlive = true;
   const failAll = (error: InternalError) => {
+    writerAlive = false;
     writerError ??= error;
     for (const call of calls.values()) call.reject(writerError);
     calls.clear();
@@ -276,9 +265,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (calls.size === 0) writer.unref();
     call.resolve(reply);
   });
-  writer.on('error', (cause) => failAll(new InternalError('internal_error', 'The database writer failed', { cause })));
-  writer.on('exit', () => failAll(new InternalError('internal_error', 'The store is closed')));
-  const ask = (message: { type: 'commit'; batch: CommitInput[] } | { type: 'purge'; nowMs: number } | { type: 'close' }): Promise<WriterReply> =>
+  writer.on('error', (cause) => failAll(new InternalError('store_unavailable', 'The database writer failed', { cause })));
+  writer.on('exit', () => failAll(new InternalError(closed ? 'internal_error' : 'store_unavailable', closed ? 'The store is closed' : 'The database writer stopped')));
+  const ask = (
+    message: { type: 'batch'; ops: WriterOp[] } | { type: 'purge'; nowMs: number } | { type: 'ping' } | { type: 'close' },
+  ): Promise<WriterReply> =>
     new Promise<WriterReply>((resolve, reject) => {
       if (writerError) {
         reject(writerError);
@@ -290,16 +281,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       writer.postMessage({ ...message, id });
     });
 
-  // Group commit. Commits asked for while a batch is being written (or in one
+  // Group commit. Writes asked for while a batch is being written (or in one
   // turn of the event loop) go to the writer together, as one transaction
   // with one WAL sync (with synchronous = FULL, the sync is most of a
   // commit's cost); each runs in its own savepoint there, so a conflict or
-  // failure rolls back that commit alone, exactly as in a transaction of its
+  // failure rolls back that write alone, exactly as in a transaction of its
   // own. Every caller is answered only after the shared COMMIT has returned,
   // so an acknowledged commit is on disk; if the transaction is lost, nothing
-  // of the batch was written and every commit of it fails. One batch at a
-  // time: commits are written in the order they were asked for.
-  type Pending = { input: CommitInput; resolve: (outcome: CommitOutcome) => void; reject: (error: unknown) => void };
+  // of the batch was written and every write of it fails. One batch at a
+  // time: writes are applied in the order they were asked for.
+  type Pending = { op: WriterOp; resolve: (value: unknown) => void; reject: (error: unknown) => void };
   let pending: Pending[] = [];
   let writing: Promise<void> | undefined;
   let scheduled = false;
@@ -308,16 +299,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (writing || pending.length === 0) return;
     const batch = pending;
     pending = [];
-    writing = ask({ type: 'commit', batch: batch.map((p) => p.input) }).then(
+    writing = ask({ type: 'batch', ops: batch.map((p) => p.op) }).then(
       (reply) => {
         if (reply.failed || !reply.results) {
-          const failure = new InternalError('internal_error', 'The provisioning could not be stored', { cause: writerCause(reply.failed ?? {}) });
+          const failure = new InternalError('store_unavailable', 'The database write failed', { cause: writerCause(reply.failed ?? {}) });
           for (const p of batch) p.reject(failure);
           return;
         }
         batch.forEach((p, i) => {
           const result = reply.results![i]!;
-          if ('outcome' in result) p.resolve(result.outcome);
+          if ('value' in result) p.resolve(result.value);
           else p.reject(new InternalError('internal_error', result.internal, result.causeName ? { cause: writerCause(result) } : {}));
         });
       },
@@ -330,8 +321,23 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       flush();
     });
   };
+  const enqueue = async <T>(op: WriterOp): Promise<T> =>
+    guard(
+      () =>
+        new Promise<T>((resolve, reject) => {
+          if (writerError) {
+            reject(writerError);
+            return;
+          }
+          pending.push({ op, resolve: resolve as (value: unknown) => void, reject });
+          if (!writing && !scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+        }),
+    );
 
-  return {
+  const store: TokenServiceStore = {
     tokens: {
       async find(tokenReferenceId) {
         return guard(() => {
@@ -364,11 +370,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       async has(key) {
         return guard(() => q.replayHas.get(key) !== undefined);
       },
+      claim: (record) => enqueue<boolean>({ op: 'claim', record }),
       async count() {
         return guard(() => q.replayCount.get()!.n);
       },
     },
     idempotency: {
+      begin: (input) => enqueue<IdempotencyBeginOutcome>({ op: 'begin', input }),
+      release: (scope, key, leaseId) => enqueue<void>({ op: 'release', scope, key, leaseId }),
       async find(scope, key) {
         return guard(() => {
           const row = q.idemFind.get(scope, key);
@@ -379,33 +388,30 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         return guard(() => q.idemCount.get()!.n);
       },
     },
-    async commit(input) {
-      return guard(
-        () =>
-          new Promise<CommitOutcome>((resolve, reject) => {
-            if (writerError) {
-              reject(writerError);
-              return;
-            }
-            pending.push({ input, resolve, reject });
-            if (!writing && !scheduled) {
-              scheduled = true;
-              setImmediate(flush);
-            }
-          }),
-      );
-    },
+    commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),
+    refuse: (input) => enqueue<void>({ op: 'refuse', input }),
     async purgeExpired(nowMs) {
       guard(() => undefined);
       const reply = await ask({ type: 'purge', nowMs });
-      if (reply.failed || !reply.purged) throw new InternalError('internal_error', 'Expired records could not be purged', { cause: writerCause(reply.failed ?? {}) });
+      if (reply.failed || !reply.purged) throw new InternalError('store_unavailable', 'Expired records could not be purged', { cause: writerCause(reply.failed ?? {}) });
       return reply.purged;
+    },
+    async ping() {
+      if (closed || !db.open) throw new InternalError('store_unavailable', 'The store is closed');
+      if (!writerAlive || writerError) throw new InternalError('store_unavailable', 'The database writer is not running');
+      try {
+        q.ping.get();
+      } catch (cause) {
+        throw new InternalError('store_unavailable', 'The database does not answer', { cause });
+      }
+      const reply = await ask({ type: 'ping' });
+      if (!reply.pong) throw new InternalError('store_unavailable', 'The database writer does not answer', { cause: writerCause(reply.failed ?? {}) });
     },
     async close() {
       if (closed) return closing;
       closed = true;
       closing = (async () => {
-        // Commits already asked for are written, not dropped (each finished batch sends the next).
+        // Writes already asked for are applied, not dropped (each finished batch sends the next).
         flush();
         while (writing) await writing;
         if (!writerError) await ask({ type: 'close' }).catch(() => undefined);
@@ -415,4 +421,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return closing;
     },
   };
+  Object.defineProperty(store, SQLITE_WRITER, { value: writer, enumerable: false });
+  return store;
 }

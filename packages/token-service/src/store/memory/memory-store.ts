@@ -2,21 +2,29 @@ import { InternalError } from '@pushprov/protocol';
 import type {
   CommitInput,
   CommitOutcome,
+  IdempotencyBeginOutcome,
   IdempotencyRecord,
   ReplayRecord,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
-} from './types.js';
+} from '../types.js';
+
+/** A request in progress: which attempt holds the key, until when. */
+interface PendingEntry {
+  leaseId: string;
+  requestHash: string;
+  leaseExpiresAt: number;
+}
 
 const provisionedKey = (v: Pick<VaultRecord, 'panFingerprint' | 'walletProviderId' | 'walletAccountId' | 'deviceId'>): string =>
   JSON.stringify([v.panFingerprint, v.walletProviderId, v.walletAccountId, v.deviceId]);
 const idempotencyKey = (scope: string, key: string): string => JSON.stringify([scope, key]);
 
 /**
- * An in-memory {@link TokenServiceStore} for tests and demos. Commits are
- * atomic (checked fully before anything is written, with no `await` in
- * between); nothing survives the process. Records are copied in and out, so
+ * An in-memory {@link TokenServiceStore} for tests and demos, for one
+ * process. Every operation is atomic (checked fully before anything is
+ * written, with no `await` in between); nothing survives the process. Records are copied in and out, so
  * callers cannot alter stored state by mutating what they hold.
  *
  * @example
@@ -31,6 +39,7 @@ export function createMemoryStore(): TokenServiceStore {
   const provisioned = new Map<string, string>();
   const replay = new Map<string, ReplayRecord>();
   const idempotency = new Map<string, IdempotencyRecord>();
+  const pendingIdempotency = new Map<string, PendingEntry>();
   let closed = false;
 
   const open = (): void => {
@@ -73,12 +82,36 @@ export function createMemoryStore(): TokenServiceStore {
         open();
         return replay.has(key);
       },
+      async claim(record) {
+        open();
+        if (replay.has(record.key)) return false;
+        replay.set(record.key, copy(record)!);
+        return true;
+      },
       async count() {
         open();
         return replay.size;
       },
     },
     idempotency: {
+      async begin(input): Promise<IdempotencyBeginOutcome> {
+        open();
+        const slot = idempotencyKey(input.scope, input.key);
+        const done = idempotency.get(slot);
+        if (done && done.expiresAt > input.nowMs) {
+          return done.requestHash === input.requestHash ? { state: 'stored', record: copy(done)! } : { state: 'mismatch' };
+        }
+        const pending = pendingIdempotency.get(slot);
+        if (pending && pending.leaseExpiresAt > input.nowMs) return { state: 'in_flight' };
+        if (done) idempotency.delete(slot);
+        pendingIdempotency.set(slot, { leaseId: input.leaseId, requestHash: input.requestHash, leaseExpiresAt: input.nowMs + input.leaseMs });
+        return { state: 'started' };
+      },
+      async release(scope, key, leaseId) {
+        open();
+        const slot = idempotencyKey(scope, key);
+        if (pendingIdempotency.get(slot)?.leaseId === leaseId) pendingIdempotency.delete(slot);
+      },
       async find(scope, key) {
         open();
         return copy(idempotency.get(idempotencyKey(scope, key)));
@@ -91,7 +124,10 @@ export function createMemoryStore(): TokenServiceStore {
     async commit(input: CommitInput): Promise<CommitOutcome> {
       open();
       // Check every constraint first; write only when all pass.
-      if (idempotency.has(idempotencyKey(input.idempotency.scope, input.idempotency.key))) return { ok: false, conflict: 'idempotency' };
+      const slot = idempotencyKey(input.idempotency.scope, input.idempotency.key);
+      if (idempotency.has(slot)) return { ok: false, conflict: 'idempotency' };
+      const pending = pendingIdempotency.get(slot);
+      if (pending !== undefined && pending.leaseId !== input.idempotency.leaseId) return { ok: false, conflict: 'idempotency' };
       const replayKeys = new Set<string>();
       for (const r of input.replay) {
         if (replay.has(r.key) || replayKeys.has(r.key)) return { ok: false, conflict: 'replay' };
@@ -106,7 +142,9 @@ export function createMemoryStore(): TokenServiceStore {
         const existing = provisioned.get(provisionedKey(entry));
         if (existing !== undefined && existing !== issuance.replaces) return { ok: false, conflict: 'already_provisioned', tokenReferenceId: existing };
       }
-      idempotency.set(idempotencyKey(input.idempotency.scope, input.idempotency.key), copy(input.idempotency)!);
+      const { leaseId: _lease, ...record } = input.idempotency;
+      pendingIdempotency.delete(slot);
+      idempotency.set(slot, record);
       for (const r of input.replay) replay.set(r.key, copy(r)!);
       if (issuance) {
         const replaced = issuance.replaces === undefined ? undefined : tokens.get(issuance.replaces);
@@ -124,6 +162,15 @@ export function createMemoryStore(): TokenServiceStore {
       }
       return { ok: true };
     },
+    async refuse(input) {
+      open();
+      for (const r of input.replay) if (!replay.has(r.key)) replay.set(r.key, copy(r)!);
+      const slot = idempotencyKey(input.idempotency.scope, input.idempotency.key);
+      if (pendingIdempotency.get(slot)?.leaseId === input.idempotency.leaseId) pendingIdempotency.delete(slot);
+    },
+    async ping() {
+      open();
+    },
     async purgeExpired(nowMs) {
       open();
       let replayRemoved = 0;
@@ -137,6 +184,12 @@ export function createMemoryStore(): TokenServiceStore {
       for (const [key, r] of idempotency) {
         if (r.expiresAt <= nowMs) {
           idempotency.delete(key);
+          idempotencyRemoved++;
+        }
+      }
+      for (const [key, p] of pendingIdempotency) {
+        if (p.leaseExpiresAt <= nowMs) {
+          pendingIdempotency.delete(key);
           idempotencyRemoved++;
         }
       }

@@ -1,0 +1,70 @@
+// The SQLite store's schema, as forward-only migrations: migration N brings
+// a database from `PRAGMA user_version` N - 1 to N.
+//
+// Version 1: tokens, vault, replay, completed idempotency records.
+// Version 2: pending idempotency entries with a lease (so several processes
+// on one file share in-progress requests), and the device key thumbprint a
+// token is bound to.
+
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE IF NOT EXISTS tokens (
+  token_reference_id TEXT PRIMARY KEY,
+  token_number_hash TEXT NOT NULL UNIQUE,
+  sealed_token_number TEXT NOT NULL,
+  token_last4 TEXT NOT NULL CHECK (length(token_last4) = 4),
+  expiry_month INTEGER NOT NULL CHECK (expiry_month BETWEEN 1 AND 12),
+  expiry_year INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'pending_activation', 'suspended', 'deleted')),
+  issuer_id TEXT NOT NULL,
+  wallet_provider_id TEXT NOT NULL,
+  wallet_account_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  network TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS vault (
+  token_reference_id TEXT PRIMARY KEY REFERENCES tokens (token_reference_id),
+  pan_fingerprint TEXT NOT NULL,
+  wallet_provider_id TEXT NOT NULL,
+  wallet_account_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  sealed_card TEXT NOT NULL,
+  pan_last4 TEXT NOT NULL CHECK (length(pan_last4) = 4),
+  created_at INTEGER NOT NULL,
+  UNIQUE (pan_fingerprint, wallet_provider_id, wallet_account_id, device_id)
+) STRICT;
+CREATE TABLE IF NOT EXISTS replay (
+  key TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS replay_expires_at ON replay (expires_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  sealed_response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) STRICT;
+CREATE INDEX IF NOT EXISTS idempotency_expires_at ON idempotency (expires_at);
+`,
+  `
+CREATE TABLE idempotency_pending (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  lease_id TEXT NOT NULL,
+  lease_expires_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) STRICT;
+CREATE INDEX idempotency_pending_lease ON idempotency_pending (lease_expires_at);
+ALTER TABLE tokens ADD COLUMN device_key_thumbprint TEXT;
+`,
+];
+
+/** The schema version this code writes. */
+export const SQLITE_LATEST_VERSION = SQLITE_MIGRATIONS.length;

@@ -1,0 +1,234 @@
+// The SQLite store's writer: a worker thread with its own connection that
+// runs every write (group commits, purges), so the event loop keeps serving
+// requests while a transaction is written and synced (with synchronous =
+// FULL, the sync is most of a commit's time). The store (sqlite-store.ts)
+// creates the schema before starting it, reads through its own connection,
+// and acknowledges a commit only when this thread has answered that the
+// COMMIT returned.
+//
+// Plain JavaScript on purpose: a worker loads this file as it is, from the
+// sources in the repository and from dist in the package (tsup copies it).
+//
+// Messages in: { type: 'batch', id, ops } | { type: 'purge', id, nowMs } |
+// { type: 'ping', id } | { type: 'close', id }, where each op is
+// { op: 'commit', input } | { op: 'begin', input } |
+// { op: 'release', scope, key, leaseId } | { op: 'refuse', input } |
+// { op: 'claim', record }.
+// Messages out: { id, results } | { id, purged } | { id, pong: true } |
+// { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
+// result is { value } (the op's answer: a commit outcome, a begin outcome,
+// a claim's boolean) or { internal: message, causeName?, causeCode? }.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const { path, synchronous, busyTimeoutMs } = workerData;
+const durableMode = synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+const db = new Database(path);
+db.pragma('journal_mode = WAL');
+db.pragma(`synchronous = ${durableMode}`);
+let currentMode = durableMode;
+/** Batches of lease writes only (begin, release) skip the sync: a lost lease only ends early. */
+const setMode = (mode) => {
+  if (mode === currentMode) return;
+  db.pragma(`synchronous = ${mode}`);
+  currentMode = mode;
+};
+db.pragma('foreign_keys = ON');
+db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+
+const q = {
+  tokenHashExists: db.prepare('SELECT 1 AS one FROM tokens WHERE token_number_hash = ?'),
+  tokenInsert: db.prepare(
+    `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
+       issuer_id, wallet_provider_id, wallet_account_id, device_id, network, device_key_thumbprint, created_at, updated_at)
+     VALUES (@tokenReferenceId, @tokenNumberHash, @sealedTokenNumber, @tokenLast4, @expiryMonth, @expiryYear, @status,
+       @issuerId, @walletProviderId, @walletAccountId, @deviceId, @network, @deviceKeyThumbprint, @createdAt, @updatedAt)
+     ON CONFLICT DO NOTHING`,
+  ),
+  vaultFindProvisioned: db.prepare(
+    'SELECT token_reference_id FROM vault WHERE pan_fingerprint = ? AND wallet_provider_id = ? AND wallet_account_id = ? AND device_id = ?',
+  ),
+  // Replacing a card's expired token: the old one is deleted, its sealed card removed.
+  tokenDelete: db.prepare("UPDATE tokens SET status = 'deleted', updated_at = ? WHERE token_reference_id = ?"),
+  vaultRemove: db.prepare('DELETE FROM vault WHERE token_reference_id = ?'),
+  vaultInsert: db.prepare(
+    `INSERT INTO vault (token_reference_id, pan_fingerprint, wallet_provider_id, wallet_account_id, device_id, sealed_card, pan_last4, created_at)
+     VALUES (@tokenReferenceId, @panFingerprint, @walletProviderId, @walletAccountId, @deviceId, @sealedCard, @panLast4, @createdAt)`,
+  ),
+  replayInsert: db.prepare('INSERT INTO replay (key, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+  replayPurge: db.prepare('DELETE FROM replay WHERE expires_at <= ?'),
+  idemInsert: db.prepare(
+    `INSERT INTO idempotency (scope, key, request_hash, status, sealed_response, created_at, expires_at)
+     VALUES (@scope, @key, @requestHash, @status, @sealedResponse, @createdAt, @expiresAt)
+     ON CONFLICT DO NOTHING`,
+  ),
+  idemPurge: db.prepare('DELETE FROM idempotency WHERE expires_at <= ?'),
+  idemFindDone: db.prepare('SELECT request_hash, expires_at FROM idempotency WHERE scope = ? AND key = ?'),
+  idemFindFull: db.prepare('SELECT * FROM idempotency WHERE scope = ? AND key = ?'),
+  idemDeleteDone: db.prepare('DELETE FROM idempotency WHERE scope = ? AND key = ?'),
+  pendingFind: db.prepare('SELECT lease_id, lease_expires_at FROM idempotency_pending WHERE scope = ? AND key = ?'),
+  pendingUpsert: db.prepare(
+    `INSERT INTO idempotency_pending (scope, key, request_hash, lease_id, lease_expires_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, lease_id = excluded.lease_id, lease_expires_at = excluded.lease_expires_at`,
+  ),
+  pendingRelease: db.prepare('DELETE FROM idempotency_pending WHERE scope = ? AND key = ? AND lease_id = ?'),
+  pendingDelete: db.prepare('DELETE FROM idempotency_pending WHERE scope = ? AND key = ?'),
+  pendingPurge: db.prepare('DELETE FROM idempotency_pending WHERE lease_expires_at <= ?'),
+  ping: db.prepare('SELECT 1 AS one'),
+};
+
+const toIdempotency = (r) => ({
+  scope: r.scope,
+  key: r.key,
+  requestHash: r.request_hash,
+  status: r.status,
+  sealedResponse: r.sealed_response,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** Thrown inside a commit's savepoint to roll it back with an outcome. */
+class Conflict {
+  constructor(outcome) {
+    this.outcome = outcome;
+  }
+}
+
+/** Thrown inside a commit's savepoint for a failure the store reports as internal_error with this message. */
+class Failure {
+  constructor(message) {
+    this.message = message;
+  }
+}
+
+// One commit: all of it, or (a conflict or failure) none of it.
+const commit = db.transaction((input) => {
+  const idem = input.idempotency;
+  const lease = q.pendingFind.get(idem.scope, idem.key);
+  if (lease && lease.lease_id !== idem.leaseId) throw new Conflict({ ok: false, conflict: 'idempotency' });
+  const { leaseId, ...record } = idem;
+  if (q.idemInsert.run(record).changes === 0) throw new Conflict({ ok: false, conflict: 'idempotency' });
+  if (lease) q.pendingDelete.run(idem.scope, idem.key);
+  for (const r of input.replay) {
+    if (q.replayInsert.run(r.key, r.expiresAt).changes === 0) throw new Conflict({ ok: false, conflict: 'replay' });
+  }
+  const issuance = input.issuance;
+  if (issuance) {
+    const { token, vault } = issuance;
+    const row = {
+      ...token,
+      expiryMonth: token.tokenExpiry.month,
+      expiryYear: token.tokenExpiry.year,
+      network: token.network ?? null,
+      deviceKeyThumbprint: token.deviceKeyThumbprint ?? null,
+    };
+    if (q.tokenInsert.run(row).changes === 0) {
+      if (q.tokenHashExists.get(token.tokenNumberHash)) throw new Conflict({ ok: false, conflict: 'token_number' });
+      throw new Failure('Duplicate token reference id');
+    }
+    const existing = q.vaultFindProvisioned.get(vault.panFingerprint, vault.walletProviderId, vault.walletAccountId, vault.deviceId);
+    if (existing && existing.token_reference_id !== issuance.replaces) {
+      throw new Conflict({ ok: false, conflict: 'already_provisioned', tokenReferenceId: existing.token_reference_id });
+    }
+    if (issuance.replaces !== undefined) {
+      q.tokenDelete.run(token.createdAt, issuance.replaces);
+      q.vaultRemove.run(issuance.replaces);
+    }
+    q.vaultInsert.run(vault);
+  }
+  return { ok: true };
+});
+
+// Begins a request for (scope, key, request hash): see IdempotencyStore.begin.
+const begin = (input) => {
+  const done = q.idemFindDone.get(input.scope, input.key);
+  if (done && done.expires_at > input.nowMs) {
+    if (done.request_hash !== input.requestHash) return { state: 'mismatch' };
+    return { state: 'stored', record: toIdempotency(q.idemFindFull.get(input.scope, input.key)) };
+  }
+  const lease = q.pendingFind.get(input.scope, input.key);
+  if (lease && lease.lease_expires_at > input.nowMs) return { state: 'in_flight' };
+  if (done) q.idemDeleteDone.run(input.scope, input.key);
+  q.pendingUpsert.run(input.scope, input.key, input.requestHash, input.leaseId, input.nowMs + input.leaseMs);
+  return { state: 'started' };
+};
+
+// A refusal that sticks: burn the replay keys (existing ones stay), release the entry.
+const refuse = (input) => {
+  for (const r of input.replay) q.replayInsert.run(r.key, r.expiresAt);
+  q.pendingRelease.run(input.idempotency.scope, input.idempotency.key, input.idempotency.leaseId);
+};
+
+const apply = (op) => {
+  switch (op.op) {
+    case 'commit':
+      return commit(op.input);
+    case 'begin':
+      return begin(op.input);
+    case 'release':
+      q.pendingRelease.run(op.scope, op.key, op.leaseId);
+      return undefined;
+    case 'refuse':
+      refuse(op.input);
+      return undefined;
+    case 'claim':
+      return q.replayInsert.run(op.record.key, op.record.expiresAt).changes === 1;
+    default:
+      throw new Failure('Unknown store operation');
+  }
+};
+
+// The other ops, each in a savepoint of the batch's transaction.
+const savepoint = db.transaction((op) => apply(op));
+
+/** A failure as data (errors do not cross threads with their class): the name and code of its cause, never values. */
+const describe = (error) => ({
+  causeName: error instanceof Error ? error.name : typeof error,
+  causeCode: error && typeof error === 'object' && typeof error.code === 'string' ? error.code : undefined,
+});
+
+// Group commit: the batch is one BEGIN IMMEDIATE transaction, one sync; each
+// commit runs in its own savepoint (better-sqlite3 nests transactions that
+// way), so a conflict or failure rolls back that commit alone. If the
+// transaction itself is lost, the whole batch fails.
+const writeBatch = db.transaction((batch) =>
+  batch.map((op) => {
+    try {
+      // Each op in its own savepoint (commit is already a nested transaction).
+      return { value: op.op === 'commit' ? apply(op) : savepoint(op) };
+    } catch (error) {
+      if (!db.inTransaction) throw error;
+      if (error instanceof Conflict) return { value: error.outcome };
+      if (error instanceof Failure) return { internal: error.message };
+      return { internal: 'The provisioning could not be stored', ...describe(error) };
+    }
+  }),
+);
+
+const purge = db.transaction((nowMs) => ({
+  replay: q.replayPurge.run(nowMs).changes,
+  idempotency: q.idemPurge.run(nowMs).changes + q.pendingPurge.run(nowMs).changes,
+}));
+
+parentPort.on('message', (message) => {
+  const { id } = message;
+  try {
+    if (message.type === 'batch') {
+      const durable = message.ops.some((op) => op.op === 'commit' || op.op === 'refuse' || op.op === 'claim');
+      setMode(durable ? durableMode : 'OFF');
+      parentPort.postMessage({ id, results: writeBatch.immediate(message.ops) });
+    } else if (message.type === 'purge') {
+      setMode(durableMode);
+      parentPort.postMessage({ id, purged: purge.immediate(message.nowMs) });
+    } else if (message.type === 'ping') {
+      q.ping.get();
+      parentPort.postMessage({ id, pong: true });
+    } else if (message.type === 'close') {
+      db.close();
+      parentPort.postMessage({ id, closed: true });
+      parentPort.close();
+    }
+  } catch (error) {
+    parentPort.postMessage({ id, failed: describe(error) });
+  }
+});
