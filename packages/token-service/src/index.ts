@@ -70,6 +70,13 @@ export {
   type PostgresStoreOptions,
   type MigratePostgresOptions,
 } from './store/postgres/postgres-store.js';
+export {
+  openPostgresStore,
+  migratePostgres,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresStoreOptions,
+  type MigratePostgresOptions,
+} from './store/postgres/postgres-store.js';
 export type {
   TokenServiceStore,
   TokenStore,

@@ -1,0 +1,383 @@
+// The PostgreSQL store's schema, as forward-only migrations: migration N
+// brings a database from version N - 1 to N. `migratePostgres` applies them
+// in one transaction under an advisory lock, and records each version in
+// `pushprov_schema_migrations`. Never edit a released migration: add one.
+//
+// Version 1: the tables (tokens, vault, replay, completed idempotency
+// records, pending idempotency entries with their lease), mirroring the
+// SQLite schema: times are bigint milliseconds since the epoch, and the
+// unique constraints carry the guarantees (token number hash, card per
+// wallet account and device, replay key, idempotency key per scope).
+//
+// Version 2: the write functions. Each write of the store is one
+// parameterised `SELECT pushprov_…(…)`: one round trip, and one statement is
+// its own transaction. They report conflicts as a jsonb outcome, never by
+// raising, and use no EXCEPTION block (a subtransaction each):
+//
+// - every operation on one idempotency slot (scope, key) that decides on
+//   the completed record or the pending entry (`pushprov_begin`,
+//   `pushprov_commit`) first takes a transaction advisory lock on the slot,
+//   so they are serialised per slot; the reads that follow the lock see
+//   every transaction that held it before (READ COMMITTED: a fresh snapshot
+//   per statement);
+// - a commit checks everything it can before writing, then writes the rows
+//   that may conflict with other transactions first (replay keys in key
+//   order, the token, the vault entry), each with ON CONFLICT DO NOTHING;
+//   on a conflict it deletes the rows it inserted itself (nothing else was
+//   written yet) and returns the outcome, so a conflict writes nothing;
+// - the writes that cannot conflict (the replaced token, the idempotency
+//   record) come last.
+//
+// Programming errors (a vault entry for another token, a duplicate token
+// reference id) raise SQLSTATE PP001 / PP002, which roll everything back.
+import pg from 'pg';
+import { InternalError } from '@pushprov/protocol';
+import { connectionConfig, type ConnectionSettings } from './pg-connection.js';
+import { isConfigurationFailure, isUnavailable } from './pg-errors.js';
+
+/** One migration: the SQL that brings version N - 1 to N. */
+export interface PostgresMigration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** The advisory lock key (two int4) of the idempotency slots: 'pprv'. */
+export const SLOT_LOCK_CLASS = 0x70707276;
+/** The advisory lock key (two int4) taken by migrations: 'pprm', 1. */
+export const MIGRATION_LOCK: readonly [number, number] = [0x7070726d, 1];
+
+const TABLES = `
+CREATE TABLE tokens (
+  token_reference_id text PRIMARY KEY,
+  token_number_hash text NOT NULL UNIQUE,
+  sealed_token_number text NOT NULL,
+  token_last4 text NOT NULL CHECK (char_length(token_last4) = 4),
+  expiry_month integer NOT NULL CHECK (expiry_month BETWEEN 1 AND 12),
+  expiry_year integer NOT NULL,
+  status text NOT NULL CHECK (status IN ('active', 'pending_activation', 'suspended', 'deleted')),
+  issuer_id text NOT NULL,
+  wallet_provider_id text NOT NULL,
+  wallet_account_id text NOT NULL,
+  device_id text NOT NULL,
+  network text,
+  device_key_thumbprint text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE vault (
+  token_reference_id text PRIMARY KEY REFERENCES tokens (token_reference_id),
+  pan_fingerprint text NOT NULL,
+  wallet_provider_id text NOT NULL,
+  wallet_account_id text NOT NULL,
+  device_id text NOT NULL,
+  sealed_card text NOT NULL,
+  pan_last4 text NOT NULL CHECK (char_length(pan_last4) = 4),
+  created_at bigint NOT NULL,
+  CONSTRAINT vault_card_per_device UNIQUE (pan_fingerprint, wallet_provider_id, wallet_account_id, device_id)
+);
+CREATE TABLE replay (
+  key text PRIMARY KEY,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX replay_expires_at ON replay (expires_at);
+CREATE TABLE idempotency (
+  scope text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer NOT NULL CHECK (status BETWEEN 100 AND 599),
+  sealed_response text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_expires_at ON idempotency (expires_at);
+CREATE TABLE idempotency_pending (
+  scope text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  lease_id text NOT NULL,
+  lease_expires_at bigint NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_pending_lease ON idempotency_pending (lease_expires_at);
+`;
+
+const FUNCTIONS = `
+-- Begins a request for (scope, key, request hash): see IdempotencyStore.begin.
+CREATE FUNCTION pushprov_begin(p_scope text, p_key text, p_request_hash text, p_lease_id text, p_now_ms bigint, p_lease_ms bigint)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  done idempotency%ROWTYPE;
+  has_done boolean;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${SLOT_LOCK_CLASS}, hashtext(p_scope || E'\\n' || p_key));
+  SELECT * INTO done FROM idempotency WHERE scope = p_scope AND key = p_key;
+  has_done := FOUND;
+  IF has_done AND done.expires_at > p_now_ms THEN
+    IF done.request_hash <> p_request_hash THEN
+      RETURN '{"state":"mismatch"}'::jsonb;
+    END IF;
+    RETURN jsonb_build_object('state', 'stored', 'record', jsonb_build_object(
+      'scope', done.scope, 'key', done.key, 'requestHash', done.request_hash, 'status', done.status,
+      'sealedResponse', done.sealed_response, 'createdAt', done.created_at, 'expiresAt', done.expires_at));
+  END IF;
+  IF EXISTS (SELECT 1 FROM idempotency_pending WHERE scope = p_scope AND key = p_key AND lease_expires_at > p_now_ms) THEN
+    RETURN '{"state":"in_flight"}'::jsonb;
+  END IF;
+  -- A completed record past its expiry and a pending entry past its lease count as absent.
+  IF has_done THEN
+    DELETE FROM idempotency WHERE scope = p_scope AND key = p_key;
+  END IF;
+  INSERT INTO idempotency_pending (scope, key, request_hash, lease_id, lease_expires_at)
+  VALUES (p_scope, p_key, p_request_hash, p_lease_id, p_now_ms + p_lease_ms)
+  ON CONFLICT (scope, key) DO UPDATE
+    SET request_hash = EXCLUDED.request_hash, lease_id = EXCLUDED.lease_id, lease_expires_at = EXCLUDED.lease_expires_at;
+  RETURN '{"state":"started"}'::jsonb;
+END
+$fn$;
+
+-- Everything of one provisioning, all or nothing: see TokenServiceStore.commit.
+-- Input: { idempotency: IdempotencyRecord & { leaseId }, replay: ReplayRecord[],
+-- issuance?: { token: TokenRecord, vault: VaultRecord, replaces?: string } }.
+CREATE FUNCTION pushprov_commit(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  idem jsonb := p->'idempotency';
+  v_scope text := idem->>'scope';
+  v_key text := idem->>'key';
+  v_lease text := idem->>'leaseId';
+  iss jsonb := p->'issuance';
+  tok jsonb;
+  vlt jsonb;
+  v_token_ref text;
+  v_replaces text;
+  v_holder text;
+  v_replay_count integer;
+  v_distinct_count integer;
+  v_inserted text[];
+  v_rows integer;
+BEGIN
+  IF v_scope IS NULL OR v_key IS NULL OR v_lease IS NULL THEN
+    RAISE EXCEPTION 'pushprov_commit: no idempotency scope, key or lease' USING ERRCODE = 'PP003';
+  END IF;
+  PERFORM pg_advisory_xact_lock(${SLOT_LOCK_CLASS}, hashtext(v_scope || E'\\n' || v_key));
+
+  -- The slot: no completed record (even past its expiry, until purged) and no other attempt's lease.
+  IF EXISTS (SELECT 1 FROM idempotency WHERE scope = v_scope AND key = v_key)
+     OR EXISTS (SELECT 1 FROM idempotency_pending WHERE scope = v_scope AND key = v_key AND lease_id <> v_lease) THEN
+    RETURN '{"ok":false,"conflict":"idempotency"}'::jsonb;
+  END IF;
+
+  -- Replay keys: none twice, none recorded. Inserted in key order (the same
+  -- lock order in every commit), then counted.
+  SELECT count(*), count(DISTINCT r->>'key') INTO v_replay_count, v_distinct_count
+  FROM jsonb_array_elements(coalesce(p->'replay', '[]'::jsonb)) AS r;
+  IF v_replay_count <> v_distinct_count THEN
+    RETURN '{"ok":false,"conflict":"replay"}'::jsonb;
+  END IF;
+  WITH inserted AS (
+    INSERT INTO replay (key, expires_at)
+    SELECT r->>'key', (r->>'expiresAt')::bigint
+    FROM jsonb_array_elements(coalesce(p->'replay', '[]'::jsonb)) AS r
+    ORDER BY r->>'key'
+    ON CONFLICT DO NOTHING
+    RETURNING key
+  )
+  SELECT coalesce(array_agg(key), '{}') INTO v_inserted FROM inserted;
+  IF cardinality(v_inserted) <> v_replay_count THEN
+    DELETE FROM replay WHERE key = ANY (v_inserted);
+    RETURN '{"ok":false,"conflict":"replay"}'::jsonb;
+  END IF;
+
+  IF iss IS NOT NULL AND jsonb_typeof(iss) = 'object' THEN
+    tok := iss->'token';
+    vlt := iss->'vault';
+    v_token_ref := tok->>'tokenReferenceId';
+    v_replaces := iss->>'replaces';
+    IF vlt->>'tokenReferenceId' IS DISTINCT FROM v_token_ref THEN
+      RAISE EXCEPTION 'pushprov_commit: the vault entry and the token differ' USING ERRCODE = 'PP001';
+    END IF;
+
+    INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year,
+      status, issuer_id, wallet_provider_id, wallet_account_id, device_id, network, device_key_thumbprint, created_at, updated_at)
+    VALUES (v_token_ref, tok->>'tokenNumberHash', tok->>'sealedTokenNumber', tok->>'tokenLast4',
+      (tok->'tokenExpiry'->>'month')::integer, (tok->'tokenExpiry'->>'year')::integer, tok->>'status', tok->>'issuerId',
+      tok->>'walletProviderId', tok->>'walletAccountId', tok->>'deviceId', tok->>'network', tok->>'deviceKeyThumbprint',
+      (tok->>'createdAt')::bigint, (tok->>'updatedAt')::bigint)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows = 0 THEN
+      DELETE FROM replay WHERE key = ANY (v_inserted);
+      IF EXISTS (SELECT 1 FROM tokens WHERE token_number_hash = tok->>'tokenNumberHash') THEN
+        RETURN '{"ok":false,"conflict":"token_number"}'::jsonb;
+      END IF;
+      RAISE EXCEPTION 'pushprov_commit: duplicate token reference id' USING ERRCODE = 'PP002';
+    END IF;
+
+    -- The card on this wallet account and device: free, or held by the token this one replaces.
+    SELECT token_reference_id INTO v_holder FROM vault
+    WHERE pan_fingerprint = vlt->>'panFingerprint' AND wallet_provider_id = vlt->>'walletProviderId'
+      AND wallet_account_id = vlt->>'walletAccountId' AND device_id = vlt->>'deviceId'
+    FOR UPDATE;
+    IF v_holder IS NOT NULL AND v_holder IS DISTINCT FROM v_replaces THEN
+      DELETE FROM tokens WHERE token_reference_id = v_token_ref;
+      DELETE FROM replay WHERE key = ANY (v_inserted);
+      RETURN jsonb_build_object('ok', false, 'conflict', 'already_provisioned', 'tokenReferenceId', v_holder);
+    END IF;
+
+    IF v_holder IS NULL THEN
+      -- Free when we looked: another commit may take it first.
+      INSERT INTO vault (token_reference_id, pan_fingerprint, wallet_provider_id, wallet_account_id, device_id, sealed_card, pan_last4, created_at)
+      VALUES (v_token_ref, vlt->>'panFingerprint', vlt->>'walletProviderId', vlt->>'walletAccountId', vlt->>'deviceId',
+        vlt->>'sealedCard', vlt->>'panLast4', (vlt->>'createdAt')::bigint)
+      ON CONFLICT DO NOTHING;
+      GET DIAGNOSTICS v_rows = ROW_COUNT;
+      IF v_rows = 0 THEN
+        SELECT token_reference_id INTO v_holder FROM vault
+        WHERE pan_fingerprint = vlt->>'panFingerprint' AND wallet_provider_id = vlt->>'walletProviderId'
+          AND wallet_account_id = vlt->>'walletAccountId' AND device_id = vlt->>'deviceId';
+        IF v_holder IS NULL THEN
+          -- Taken and freed again meanwhile: the client runs the whole commit again.
+          RAISE EXCEPTION 'pushprov_commit: the card changed hands meanwhile' USING ERRCODE = '40001';
+        END IF;
+        DELETE FROM tokens WHERE token_reference_id = v_token_ref;
+        DELETE FROM replay WHERE key = ANY (v_inserted);
+        RETURN jsonb_build_object('ok', false, 'conflict', 'already_provisioned', 'tokenReferenceId', v_holder);
+      END IF;
+      IF v_replaces IS NOT NULL THEN
+        DELETE FROM vault WHERE token_reference_id = v_replaces;
+        UPDATE tokens SET status = 'deleted', updated_at = (tok->>'createdAt')::bigint WHERE token_reference_id = v_replaces;
+      END IF;
+    ELSE
+      -- Held by the replaced token (its row is locked): it leaves, the new entry takes its place.
+      DELETE FROM vault WHERE token_reference_id = v_replaces;
+      UPDATE tokens SET status = 'deleted', updated_at = (tok->>'createdAt')::bigint WHERE token_reference_id = v_replaces;
+      INSERT INTO vault (token_reference_id, pan_fingerprint, wallet_provider_id, wallet_account_id, device_id, sealed_card, pan_last4, created_at)
+      VALUES (v_token_ref, vlt->>'panFingerprint', vlt->>'walletProviderId', vlt->>'walletAccountId', vlt->>'deviceId',
+        vlt->>'sealedCard', vlt->>'panLast4', (vlt->>'createdAt')::bigint);
+    END IF;
+  END IF;
+
+  -- The slot is ours (locked and checked above): the pending entry becomes the completed record.
+  DELETE FROM idempotency_pending WHERE scope = v_scope AND key = v_key;
+  INSERT INTO idempotency (scope, key, request_hash, status, sealed_response, created_at, expires_at)
+  VALUES (v_scope, v_key, idem->>'requestHash', (idem->>'status')::integer, idem->>'sealedResponse',
+    (idem->>'createdAt')::bigint, (idem->>'expiresAt')::bigint);
+  RETURN '{"ok":true}'::jsonb;
+END
+$fn$;
+
+-- A refusal that sticks: the replay keys (existing ones kept) and the release
+-- of the pending entry if the lease still holds it. Input: { idempotency:
+-- { scope, key, leaseId }, replay: ReplayRecord[] }.
+CREATE FUNCTION pushprov_refuse(p jsonb)
+RETURNS void LANGUAGE plpgsql STRICT AS $fn$
+BEGIN
+  INSERT INTO replay (key, expires_at)
+  SELECT r->>'key', (r->>'expiresAt')::bigint
+  FROM jsonb_array_elements(coalesce(p->'replay', '[]'::jsonb)) AS r
+  ORDER BY r->>'key'
+  ON CONFLICT DO NOTHING;
+  DELETE FROM idempotency_pending
+  WHERE scope = p->'idempotency'->>'scope' AND key = p->'idempotency'->>'key' AND lease_id = p->'idempotency'->>'leaseId';
+END
+$fn$;
+`;
+
+/** The migrations, in order: `POSTGRES_MIGRATIONS[N - 1]` brings version N - 1 to N. */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  { version: 1, description: 'tokens, vault, replay, idempotency and idempotency_pending tables', sql: TABLES },
+  { version: 2, description: 'write functions: pushprov_begin, pushprov_commit, pushprov_refuse', sql: FUNCTIONS },
+];
+
+/** The schema version this code needs and writes. */
+export const POSTGRES_LATEST_VERSION = POSTGRES_MIGRATIONS.length;
+
+/** The table that records each applied version. */
+export const MIGRATIONS_TABLE = 'pushprov_schema_migrations';
+
+/** Options of {@link migratePostgres}. */
+export interface MigratePostgresOptions {
+  /** Bound on each statement of the migration, ms (default: none; waiting for another instance's migration counts too). */
+  statementTimeoutMs?: number;
+  /** Bound on connecting, ms. Default 5000. */
+  connectionTimeoutMillis?: number;
+  /** `application_name` of the connection. */
+  applicationName?: string;
+}
+
+/** The error of a connection that could not be made or was lost (`what`: what was being done). */
+function connectionError(error: unknown, what: string): InternalError {
+  if (error instanceof InternalError) return error;
+  if (isConfigurationFailure(error)) return new InternalError('configuration_invalid', `The PostgreSQL database refused the connection (${what}): check the URL, role and database`, { cause: error });
+  if (isUnavailable(error)) return new InternalError('store_unavailable', `The PostgreSQL database did not answer (${what})`, { cause: error });
+  return new InternalError('internal_error', `The PostgreSQL database failed (${what})`, { cause: error });
+}
+
+/** A message for a schema at another version than this code needs. */
+export function schemaVersionMessage(version: number): string {
+  return version > POSTGRES_LATEST_VERSION
+    ? `The PostgreSQL schema is at version ${version}, newer than this token service (${POSTGRES_LATEST_VERSION}): run a token service of that version or newer`
+    : `The PostgreSQL schema is at version ${version}; this token service needs ${POSTGRES_LATEST_VERSION}: run \`token-service migrate --store <url>\``;
+}
+
+/** Reads the schema version (0 when no migration was applied) through a client or a pool. */
+export async function readSchemaVersion(queryable: Pick<pg.ClientBase, 'query'>, onQuery: () => void = () => undefined): Promise<number> {
+  onQuery();
+  const present = await queryable.query<{ present: boolean }>(`SELECT to_regclass('${MIGRATIONS_TABLE}') IS NOT NULL AS present`);
+  if (!present.rows[0]?.present) return 0;
+  onQuery();
+  const found = await queryable.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${MIGRATIONS_TABLE}`);
+  return found.rows[0]?.version ?? 0;
+}
+
+/**
+ * Brings the PostgreSQL schema to {@link POSTGRES_LATEST_VERSION}: applies
+ * the migrations it lacks, in order, in one transaction, recording each
+ * version in `pushprov_schema_migrations`. A transaction advisory lock
+ * serialises concurrent calls (several instances starting at once): the
+ * second finds the schema migrated and applies nothing. A schema newer than
+ * this code is refused (`configuration_invalid`) and left as it is. Returns
+ * the version found and the version reached (equal when nothing was applied).
+ *
+ * @example
+ * ```ts
+ * const { from, to } = await migratePostgres(process.env.DATABASE_URL!);
+ * ```
+ */
+export async function migratePostgres(connection: string | pg.PoolConfig, options: MigratePostgresOptions = {}): Promise<{ from: number; to: number }> {
+  const settings: ConnectionSettings = options;
+  const client = new pg.Client(connectionConfig(connection, settings, { statementTimeoutMs: undefined, connectionTimeoutMillis: 5000 }));
+  // A connection lost mid-migration rejects the query in progress; the event must not crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, 'connecting to migrate');
+  }
+  let step = 'starting the migration';
+  try {
+    await client.query('BEGIN');
+    step = 'waiting for the migration lock';
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [MIGRATION_LOCK[0], MIGRATION_LOCK[1]]);
+    step = 'reading the schema version';
+    await client.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const from = await readSchemaVersion(client);
+    if (from > POSTGRES_LATEST_VERSION) throw new InternalError('configuration_invalid', schemaVersionMessage(from));
+    for (const migration of POSTGRES_MIGRATIONS.slice(from)) {
+      step = `applying migration ${migration.version}`;
+      await client.query(migration.sql);
+      await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, applied_at) VALUES ($1, now())`, [migration.version]);
+    }
+    step = 'committing the migration';
+    await client.query('COMMIT');
+    return { from, to: Math.max(from, POSTGRES_LATEST_VERSION) };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw connectionError(error, step);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

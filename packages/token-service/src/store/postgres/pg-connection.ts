@@ -1,0 +1,50 @@
+// The node-postgres settings the store and the migrations share.
+import pg from 'pg';
+
+/** OID of int8 (bigint): times in milliseconds and counts, read as numbers. */
+const INT8_OID = 20;
+
+/** Settings a caller may give besides the connection. */
+export interface ConnectionSettings {
+  statementTimeoutMs?: number | undefined;
+  connectionTimeoutMillis?: number | undefined;
+  applicationName?: string | undefined;
+}
+
+const parseInt8 = (value: string): number => Number(value);
+
+/**
+ * The type parsers of our clients: bigint as a JavaScript number (times in
+ * milliseconds and counts are far below 2^53), the rest as node-postgres (or
+ * the caller's `types`) parses it. Never the global `pg.types`: other users of
+ * node-postgres in the process keep theirs.
+ */
+export function storeTypes(types: pg.CustomTypesConfig | undefined): pg.CustomTypesConfig {
+  const fallback = types ?? pg.types;
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID && format !== 'binary' ? parseInt8 : fallback.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+/**
+ * A pool or client configuration: a connection string or a `PoolConfig`,
+ * with our settings on top (each given setting overrides the config's own).
+ * `statement_timeout` is a startup parameter: it costs no round trip.
+ */
+export function connectionConfig(connection: string | pg.PoolConfig, settings: ConnectionSettings, defaults: { statementTimeoutMs: number | undefined; connectionTimeoutMillis: number }): pg.PoolConfig {
+  const base: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+  const statementTimeout = settings.statementTimeoutMs ?? (typeof base.statement_timeout === 'number' ? base.statement_timeout : defaults.statementTimeoutMs);
+  const config: pg.PoolConfig = {
+    ...base,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis ?? base.connectionTimeoutMillis ?? defaults.connectionTimeoutMillis,
+    keepAlive: base.keepAlive ?? true,
+    types: storeTypes(base.types),
+  };
+  if (statementTimeout !== undefined && statementTimeout > 0) config.statement_timeout = Math.floor(statementTimeout);
+  else delete config.statement_timeout;
+  const applicationName = settings.applicationName ?? base.application_name;
+  if (applicationName !== undefined) config.application_name = applicationName;
+  else config.fallback_application_name = base.fallback_application_name ?? 'pushprov-token-service';
+  return config;
+}

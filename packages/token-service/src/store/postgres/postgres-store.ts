@@ -1,0 +1,385 @@
+import pg from 'pg';
+import { InternalError } from '@pushprov/protocol';
+import type {
+  CommitInput,
+  CommitOutcome,
+  IdempotencyBeginOutcome,
+  IdempotencyRecord,
+  PurgeResult,
+  TokenRecord,
+  TokenServiceStore,
+  VaultRecord,
+} from '../types.js';
+import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
+import { connectionConfig } from './pg-connection.js';
+import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
+
+export { migratePostgres, type MigratePostgresOptions };
+
+/**
+ * The schema version this code needs (the number of migrations). A database
+ * at another version is refused by {@link openPostgresStore}: older, run
+ * {@link migratePostgres} (`token-service migrate`); newer, run newer code.
+ *
+ * @example
+ * ```ts
+ * const { to } = await migratePostgres(url); // to === POSTGRES_SCHEMA_VERSION
+ * ```
+ */
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_LATEST_VERSION;
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Connections in the pool. Default 10 (or the config's `max`). */
+  max?: number;
+  /** Bound on each statement (PostgreSQL `statement_timeout`), ms; past it the operation fails with `store_unavailable`. Default 5000. */
+  statementTimeoutMs?: number;
+  /** Bound on getting a connection (from the pool or a new one), ms; past it `store_unavailable`. Default 5000. */
+  connectionTimeoutMillis?: number;
+  /** `application_name` of the connections (seen in `pg_stat_activity`). */
+  applicationName?: string;
+  /**
+   * Called once for each query sent to the database, with the store
+   * operation it belongs to (`begin`, `commit`, `tokens.find`, …): the
+   * round-trip count of the benchmark. Must not throw.
+   */
+  onRoundTrip?: (operation: string) => void;
+}
+
+interface TokenRow {
+  token_reference_id: string;
+  token_number_hash: string;
+  sealed_token_number: string;
+  token_last4: string;
+  expiry_month: number;
+  expiry_year: number;
+  status: TokenRecord['status'];
+  issuer_id: string;
+  wallet_provider_id: string;
+  wallet_account_id: string;
+  device_id: string;
+  network: string | null;
+  device_key_thumbprint: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface VaultRow {
+  token_reference_id: string;
+  pan_fingerprint: string;
+  wallet_provider_id: string;
+  wallet_account_id: string;
+  device_id: string;
+  sealed_card: string;
+  pan_last4: string;
+  created_at: number;
+}
+
+interface IdempotencyRow {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status: number;
+  sealed_response: string;
+  created_at: number;
+  expires_at: number;
+}
+
+const toToken = (r: TokenRow): TokenRecord => {
+  const token: TokenRecord = {
+    tokenReferenceId: r.token_reference_id,
+    tokenNumberHash: r.token_number_hash,
+    sealedTokenNumber: r.sealed_token_number,
+    tokenLast4: r.token_last4,
+    tokenExpiry: { month: r.expiry_month, year: r.expiry_year },
+    status: r.status,
+    issuerId: r.issuer_id,
+    walletProviderId: r.wallet_provider_id,
+    walletAccountId: r.wallet_account_id,
+    deviceId: r.device_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.network !== null) token.network = r.network;
+  if (r.device_key_thumbprint !== null) token.deviceKeyThumbprint = r.device_key_thumbprint;
+  return token;
+};
+
+const toVault = (r: VaultRow): VaultRecord => ({
+  tokenReferenceId: r.token_reference_id,
+  panFingerprint: r.pan_fingerprint,
+  walletProviderId: r.wallet_provider_id,
+  walletAccountId: r.wallet_account_id,
+  deviceId: r.device_id,
+  sealedCard: r.sealed_card,
+  panLast4: r.pan_last4,
+  createdAt: r.created_at,
+});
+
+const toIdempotency = (r: IdempotencyRow): IdempotencyRecord => ({
+  scope: r.scope,
+  key: r.key,
+  requestHash: r.request_hash,
+  status: r.status,
+  sealedResponse: r.sealed_response,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/** The commit as `pushprov_commit` reads it (only the fields it uses: no caller extras reach the database). */
+const commitJson = (input: CommitInput): string => {
+  const i = input.idempotency;
+  const body: Record<string, unknown> = {
+    idempotency: {
+      scope: i.scope,
+      key: i.key,
+      leaseId: i.leaseId,
+      requestHash: i.requestHash,
+      status: i.status,
+      sealedResponse: i.sealedResponse,
+      createdAt: i.createdAt,
+      expiresAt: i.expiresAt,
+    },
+    replay: input.replay.map((r) => ({ key: r.key, expiresAt: r.expiresAt })),
+  };
+  if (input.issuance) {
+    const { token: t, vault: v, replaces } = input.issuance;
+    body.issuance = {
+      token: {
+        tokenReferenceId: t.tokenReferenceId,
+        tokenNumberHash: t.tokenNumberHash,
+        sealedTokenNumber: t.sealedTokenNumber,
+        tokenLast4: t.tokenLast4,
+        tokenExpiry: { month: t.tokenExpiry.month, year: t.tokenExpiry.year },
+        status: t.status,
+        issuerId: t.issuerId,
+        walletProviderId: t.walletProviderId,
+        walletAccountId: t.walletAccountId,
+        deviceId: t.deviceId,
+        network: t.network,
+        deviceKeyThumbprint: t.deviceKeyThumbprint,
+        createdAt: t.createdAt,
+        updatedAt: t.updatedAt,
+      },
+      vault: {
+        tokenReferenceId: v.tokenReferenceId,
+        panFingerprint: v.panFingerprint,
+        walletProviderId: v.walletProviderId,
+        walletAccountId: v.walletAccountId,
+        deviceId: v.deviceId,
+        sealedCard: v.sealedCard,
+        panLast4: v.panLast4,
+        createdAt: v.createdAt,
+      },
+      replaces,
+    };
+  }
+  return JSON.stringify(body);
+};
+
+/** How many times a statement is sent again after a serialisation failure or deadlock (nothing of it was written). */
+const RETRIES_AT_ONCE = 2;
+
+// Statements by name: each connection prepares a statement once (Parse), then
+// only binds and executes it (the same single round trip, no planning).
+const Q = {
+  tokenFind: { name: 'pushprov_token_find', text: 'SELECT * FROM tokens WHERE token_reference_id = $1' },
+  tokenCount: { name: 'pushprov_token_count', text: 'SELECT count(*) AS n FROM tokens' },
+  vaultFind: { name: 'pushprov_vault_find', text: 'SELECT * FROM vault WHERE token_reference_id = $1' },
+  vaultFindProvisioned: {
+    name: 'pushprov_vault_find_provisioned',
+    text: 'SELECT * FROM vault WHERE pan_fingerprint = $1 AND wallet_provider_id = $2 AND wallet_account_id = $3 AND device_id = $4',
+  },
+  vaultCount: { name: 'pushprov_vault_count', text: 'SELECT count(*) AS n FROM vault' },
+  replayHas: { name: 'pushprov_replay_has', text: 'SELECT 1 AS one FROM replay WHERE key = $1' },
+  replayClaim: { name: 'pushprov_replay_claim', text: 'INSERT INTO replay (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING' },
+  replayCount: { name: 'pushprov_replay_count', text: 'SELECT count(*) AS n FROM replay' },
+  begin: { name: 'pushprov_begin', text: 'SELECT pushprov_begin($1, $2, $3, $4, $5, $6) AS outcome' },
+  release: { name: 'pushprov_release', text: 'DELETE FROM idempotency_pending WHERE scope = $1 AND key = $2 AND lease_id = $3' },
+  idemFind: { name: 'pushprov_idem_find', text: 'SELECT * FROM idempotency WHERE scope = $1 AND key = $2' },
+  idemCount: { name: 'pushprov_idem_count', text: 'SELECT count(*) AS n FROM idempotency' },
+  commit: { name: 'pushprov_commit', text: 'SELECT pushprov_commit($1::jsonb) AS outcome' },
+  refuse: { name: 'pushprov_refuse', text: 'SELECT pushprov_refuse($1::jsonb)' },
+  purge: {
+    name: 'pushprov_purge',
+    text: `WITH r AS (DELETE FROM replay WHERE expires_at <= $1 RETURNING 1),
+      i AS (DELETE FROM idempotency WHERE expires_at <= $1 RETURNING 1),
+      p AS (DELETE FROM idempotency_pending WHERE lease_expires_at <= $1 RETURNING 1)
+      SELECT (SELECT count(*) FROM r) AS replay, (SELECT count(*) FROM i) + (SELECT count(*) FROM p) AS idempotency`,
+  },
+  ping: { name: 'pushprov_ping', text: 'SELECT 1 AS one' },
+} as const;
+
+/**
+ * Opens a PostgreSQL {@link TokenServiceStore} over a node-postgres pool, for
+ * several token service instances sharing one database: every cross-request
+ * guarantee (idempotency entries with their lease, claimed client
+ * assertions, replay keys, the unique token number, one token per card on a
+ * wallet account and device) is held by the database.
+ *
+ * Each write is one round trip: `begin`, `commit` and `refuse` call the
+ * PL/pgSQL functions of the schema (`pushprov_begin`, `pushprov_commit`,
+ * `pushprov_refuse`), `release` and `replay.claim` are one statement; a
+ * single statement is its own transaction (committed with PostgreSQL's
+ * `synchronous_commit`, on by default: an acknowledged commit is durable).
+ * Conflicts are reported as outcomes, never thrown.
+ *
+ * The schema is not created here: the database must be at
+ * {@link POSTGRES_SCHEMA_VERSION} (run {@link migratePostgres}, or
+ * `token-service migrate`); any other version is refused with
+ * `configuration_invalid`. A database that cannot be reached, at open or
+ * later (refused or lost connection, shutdown, statement or connection
+ * timeout), gives `store_unavailable`, with the driver's error as `cause`
+ * only: a commit whose connection was lost may or may not have been
+ * written, as a whole, and is retried with the same idempotency key. The
+ * pool replaces connections that die (PostgreSQL restarted): the store
+ * recovers by itself. It never logs.
+ *
+ * @example
+ * ```ts
+ * await migratePostgres(process.env.DATABASE_URL!);
+ * const store = await openPostgresStore(process.env.DATABASE_URL!, { max: 20 });
+ * const service = createTokenService(config, store);
+ * ```
+ */
+export async function openPostgresStore(connection: string | pg.PoolConfig, options: PostgresStoreOptions = {}): Promise<TokenServiceStore> {
+  const config = connectionConfig(connection, options, { statementTimeoutMs: 5000, connectionTimeoutMillis: 5000 });
+  const max = options.max ?? (typeof connection === 'string' ? undefined : connection.max) ?? 10;
+  if (!Number.isInteger(max) || max < 1) throw new InternalError('configuration_invalid', 'The PostgreSQL pool size (max) must be a positive integer');
+  config.max = max;
+  const onRoundTrip = options.onRoundTrip;
+  let pool: pg.Pool;
+  try {
+    pool = new pg.Pool(config);
+  } catch (cause) {
+    throw new InternalError('configuration_invalid', 'The PostgreSQL connection settings are not valid', { cause });
+  }
+  // An idle connection that dies (PostgreSQL restarted, a network cut) is
+  // removed by the pool, which then emits `error`: without a listener that
+  // would crash the process. The next query gets a new connection.
+  pool.on('error', () => undefined);
+
+  // The schema must be at our version; this store never migrates it.
+  let version: number;
+  try {
+    version = await readSchemaVersion(pool, () => onRoundTrip?.('open'));
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    if (isConfigurationFailure(error)) {
+      throw new InternalError('configuration_invalid', 'The PostgreSQL database refused the connection: check the URL, role and database', { cause: error });
+    }
+    if (isUnavailable(error)) throw new InternalError('store_unavailable', 'The PostgreSQL database did not answer', { cause: error });
+    throw new InternalError('internal_error', 'The PostgreSQL schema version could not be read', { cause: error });
+  }
+  if (version !== POSTGRES_SCHEMA_VERSION) {
+    await pool.end().catch(() => undefined);
+    throw new InternalError('configuration_invalid', schemaVersionMessage(version));
+  }
+
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  /** One query, one round trip (again, at once, after a serialisation failure or deadlock). */
+  const query = async <R extends pg.QueryResultRow>(operation: string, statement: { name: string; text: string }, values: unknown[] = []): Promise<pg.QueryResult<R>> => {
+    if (closed) throw new InternalError('internal_error', 'The store is closed');
+    for (let attempt = 0; ; attempt++) {
+      onRoundTrip?.(operation);
+      try {
+        return await pool.query<R>({ name: statement.name, text: statement.text, values });
+      } catch (error) {
+        if (attempt < RETRIES_AT_ONCE && retryAtOnce(error) && !closed) continue;
+        throw storeError(error, operation);
+      }
+    }
+  };
+  const count = async (operation: string, statement: { name: string; text: string }): Promise<number> =>
+    (await query<{ n: number }>(operation, statement)).rows[0]!.n;
+  /** A function's jsonb answer; a missing one is our failure, never the caller's outcome. */
+  const outcomeOf = <T>(result: pg.QueryResult<{ outcome: T | null }>, operation: string): T => {
+    const outcome = result.rows[0]?.outcome;
+    if (outcome === null || outcome === undefined || typeof outcome !== 'object') {
+      throw new InternalError('internal_error', `The PostgreSQL store gave no outcome (${operation})`);
+    }
+    return outcome;
+  };
+
+  return {
+    tokens: {
+      async find(tokenReferenceId) {
+        const row = (await query<TokenRow>('tokens.find', Q.tokenFind, [tokenReferenceId])).rows[0];
+        return row ? toToken(row) : undefined;
+      },
+      count: () => count('tokens.count', Q.tokenCount),
+    },
+    vault: {
+      async findProvisioned(q) {
+        const row = (await query<VaultRow>('vault.findProvisioned', Q.vaultFindProvisioned, [q.panFingerprint, q.walletProviderId, q.walletAccountId, q.deviceId])).rows[0];
+        return row ? toVault(row) : undefined;
+      },
+      async find(tokenReferenceId) {
+        const row = (await query<VaultRow>('vault.find', Q.vaultFind, [tokenReferenceId])).rows[0];
+        return row ? toVault(row) : undefined;
+      },
+      count: () => count('vault.count', Q.vaultCount),
+    },
+    replay: {
+      async has(key) {
+        return (await query('replay.has', Q.replayHas, [key])).rows.length > 0;
+      },
+      async claim(record) {
+        return (await query('replay.claim', Q.replayClaim, [record.key, record.expiresAt])).rowCount === 1;
+      },
+      count: () => count('replay.count', Q.replayCount),
+    },
+    idempotency: {
+      async begin(input) {
+        const result = await query<{ outcome: IdempotencyBeginOutcome | null }>('begin', Q.begin, [
+          input.scope,
+          input.key,
+          input.requestHash,
+          input.leaseId,
+          input.nowMs,
+          input.leaseMs,
+        ]);
+        const outcome = outcomeOf(result, 'begin');
+        return outcome.state === 'stored' ? { state: 'stored', record: outcome.record } : outcome;
+      },
+      async release(scope, key, leaseId) {
+        await query('release', Q.release, [scope, key, leaseId]);
+      },
+      async find(scope, key) {
+        const row = (await query<IdempotencyRow>('idempotency.find', Q.idemFind, [scope, key])).rows[0];
+        return row ? toIdempotency(row) : undefined;
+      },
+      count: () => count('idempotency.count', Q.idemCount),
+    },
+    async commit(input) {
+      if (closed) throw new InternalError('internal_error', 'The store is closed');
+      if (input.issuance && input.issuance.vault.tokenReferenceId !== input.issuance.token.tokenReferenceId) {
+        throw new InternalError('internal_error', 'Vault entry and token differ');
+      }
+      return outcomeOf(await query<{ outcome: CommitOutcome | null }>('commit', Q.commit, [commitJson(input)]), 'commit');
+    },
+    async refuse(input) {
+      const body = {
+        idempotency: { scope: input.idempotency.scope, key: input.idempotency.key, leaseId: input.idempotency.leaseId },
+        replay: input.replay.map((r) => ({ key: r.key, expiresAt: r.expiresAt })),
+      };
+      await query('refuse', Q.refuse, [JSON.stringify(body)]);
+    },
+    async purgeExpired(nowMs): Promise<PurgeResult> {
+      const row = (await query<{ replay: number; idempotency: number }>('purgeExpired', Q.purge, [nowMs])).rows[0]!;
+      return { replay: row.replay, idempotency: row.idempotency };
+    },
+    async ping() {
+      if (closed) throw new InternalError('store_unavailable', 'The store is closed');
+      await query('ping', Q.ping);
+    },
+    close() {
+      closed = true;
+      // Queries already sent finish; then every connection is closed.
+      closing ??= pool.end().catch(() => undefined);
+      return closing;
+    },
+  };
+}
