@@ -3,7 +3,8 @@
  * The `token-service` command line:
  *
  * - `token-service keys generate --out FILE [--kid KID] [--force]`
- * - `token-service start --config FILE [--port N] [--host HOST] [--db PATH]`
+ * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]`
+ * - `token-service migrate --store PATH|URL` (or `--config FILE`)
  * - `token-service config check --config FILE`
  *
  * @packageDocumentation
@@ -16,14 +17,21 @@ import { generateKeySet } from './keys/generate-key-set.js';
 import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
 import { createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
+import { isPostgresUrl, migrateStore } from './store/open-store.js';
 
 const USAGE = `Usage:
   token-service keys generate --out FILE [--kid KID] [--force]
       Writes a new private key set (encryption key, vault KEK, fingerprint key) to FILE (mode 600)
       and prints its public JWK set, for issuers, on standard output.
-  token-service start --config FILE [--port N] [--host HOST] [--db PATH]
-      Runs the server (default 127.0.0.1:8080, database ./token-service.db).
+  token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]
+      Runs the server (default 127.0.0.1:8080). The store is a SQLite file
+      (default ./token-service.db) or a postgres:// URL, from --store, else the
+      environment's TOKEN_SERVICE_STORE, else the configuration's "store".
+      A PostgreSQL schema must be migrated first. --db PATH is --store PATH.
       The vault KEK may come from the environment: TOKEN_SERVICE_KEK.
+  token-service migrate --store PATH|URL | --config FILE
+      Brings the store's schema to this version (forward only) and says
+      from which version to which. Safe to run from several hosts at once.
   token-service config check --config FILE
       Validates a configuration and lists every mistake.
   token-service --help | --version
@@ -65,23 +73,64 @@ async function generateKeys(argv: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify({ keys: keySet.encryptionKeys.keys.map(toPublicJwk) }, null, 2)}\n`);
 }
 
+/** The store's location: --store (or --db), TOKEN_SERVICE_STORE, the configuration's `store`, the default file. */
+function storeLocation(values: Record<string, string | boolean | undefined>, configured: string | undefined): string {
+  if (typeof values.store === 'string' && typeof values.db === 'string') throw new UsageError('pass --store or --db, not both');
+  const flag = typeof values.store === 'string' ? values.store : typeof values.db === 'string' ? values.db : undefined;
+  if (flag === '') throw new UsageError('--store must not be empty');
+  const fromEnv = process.env.TOKEN_SERVICE_STORE;
+  return flag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? configured ?? 'token-service.db';
+}
+
+/** A store location as it may be printed: a URL's password masked. */
+function describeLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password !== '') url.password = '•••';
+    return url.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+async function migrate(argv: string[]): Promise<void> {
+  const values = parse(argv, { store: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' } });
+  const configured = typeof values.config === 'string' ? loadConfig(values.config).store : undefined;
+  if (values.store === undefined && values.db === undefined && values.config === undefined && !process.env.TOKEN_SERVICE_STORE) {
+    throw new UsageError('migrate needs --store PATH|URL (or --config FILE, or TOKEN_SERVICE_STORE)');
+  }
+  const location = storeLocation(values, configured);
+  const { from, to } = await migrateStore(location);
+  process.stdout.write(
+    from === to ? `The store at ${describeLocation(location)} is at schema version ${to}: nothing to do.\n` : `Migrated the store at ${describeLocation(location)} from schema version ${from} to ${to}.\n`,
+  );
+}
+
 async function start(argv: string[]): Promise<void> {
-  const values = parse(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' } });
+  const values = parse(argv, {
+    config: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    db: { type: 'string' },
+    store: { type: 'string' },
+  });
   const configFile = requireString(values, 'config');
   const portText = typeof values.port === 'string' ? values.port : '8080';
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65_535) throw new UsageError('--port must be a number from 0 to 65535');
   const config = loadConfig(configFile);
   const logger = createJsonLogger();
+  const location = storeLocation(values, config.store);
   const server = await startTokenServer({
     config,
-    dbPath: typeof values.db === 'string' ? values.db : 'token-service.db',
+    storeUrl: location,
     port: Number(portText),
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     logger,
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
   const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version, threadpoolSize });
+  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite' });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -118,6 +167,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (command === 'keys' && sub === 'generate') await generateKeys(rest);
     else if (command === 'start') await start(sub === undefined ? [] : [sub, ...rest]);
+    else if (command === 'migrate') await migrate(sub === undefined ? [] : [sub, ...rest]);
     else if (command === 'config' && sub === 'check') checkConfig(rest);
     else throw new UsageError(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
     return 0;

@@ -62,14 +62,8 @@ export {
 } from './issuance/create-token-number.js';
 export { computeTokenExpiry } from './issuance/token-expiry.js';
 export { createMemoryStore } from './store/memory/memory-store.js';
-export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
-export {
-  openPostgresStore,
-  migratePostgres,
-  POSTGRES_SCHEMA_VERSION,
-  type PostgresStoreOptions,
-  type MigratePostgresOptions,
-} from './store/postgres/postgres-store.js';
+export { openSqliteStore, readSqliteVersion, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { openStore, migrateStore, isPostgresUrl, type OpenStoreOptions } from './store/open-store.js';
 export {
   openPostgresStore,
   migratePostgres,

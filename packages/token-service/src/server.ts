@@ -15,6 +15,7 @@ import { createTokenServiceApp } from './http/create-app.js';
 import { type Logger, createJsonLogger } from './log/logger.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
+import { openStore } from './store/open-store.js';
 import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
 
@@ -22,9 +23,14 @@ import type { TokenServiceStore } from './store/types.js';
 export interface StartTokenServerOptions {
   /** The configuration (see `parseConfig`); relative paths resolve against the working directory. */
   config: TokenServiceConfigInput | TokenServiceConfig;
-  /** The SQLite database file (created if missing). Ignored when `store` is given. */
+  /** The SQLite database file (created if missing). Ignored when `store` or `storeUrl` is given. */
   dbPath?: string;
-  /** A store to use instead of opening `dbPath`. It is closed with the server. */
+  /**
+   * Where the store is: a `postgres://` URL (the schema must be migrated:
+   * `token-service migrate`) or a SQLite file path. Ignored when `store` is given.
+   */
+  storeUrl?: string;
+  /** A store to use instead of opening one. It is closed with the server. */
   store?: TokenServiceStore;
   /** SQLite options (durability). */
   sqlite?: SqliteStoreOptions;
@@ -66,8 +72,8 @@ export interface RunningTokenServer {
  * ```
  */
 export async function startTokenServer(options: StartTokenServerOptions): Promise<RunningTokenServer> {
-  if (!options.store && !options.dbPath) throw new TypeError('startTokenServer needs dbPath or store');
-  const store = options.store ?? openSqliteStore(options.dbPath!, options.sqlite);
+  if (!options.store && !options.dbPath && !options.storeUrl) throw new TypeError('startTokenServer needs storeUrl, dbPath or store');
+  const store = options.store ?? (options.storeUrl ? await openStore(options.storeUrl, { sqlite: options.sqlite }) : openSqliteStore(options.dbPath!, options.sqlite));
   let service: TokenService;
   try {
     service = createTokenService(options.config, store, {

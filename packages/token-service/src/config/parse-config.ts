@@ -62,8 +62,10 @@ export interface TokenServiceConfig {
   walletProviders: WalletProviderConfig[];
   /** Where token numbers come from; `capacity` is the most tokens the range is meant to hold. */
   tokenRange: { bin: string; length: number; capacity: number };
-  lifetimes: { clockSkewSeconds: number; maxRequestSeconds: number; tokenMonths: number; idempotencySeconds: number };
+  lifetimes: { clockSkewSeconds: number; maxRequestSeconds: number; tokenMonths: number; idempotencySeconds: number; idempotencyLeaseSeconds: number };
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
+  /** The configured store (a SQLite path or a `postgres://` URL), if any. */
+  store?: string | undefined;
 }
 
 /**
@@ -374,6 +376,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     tokenRange: { bin: c.tokenRange.bin, length: c.tokenRange.length, capacity: c.tokenRange.capacity },
     lifetimes: { ...c.lifetimes },
     limits: { ...c.limits },
+    ...(c.store === undefined ? {} : { store: /^postgres(ql)?:\/\//i.test(c.store) ? c.store : resolve(baseDir, c.store) }),
   };
 }
 

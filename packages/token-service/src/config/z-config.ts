@@ -196,6 +196,12 @@ export const zLifetimesInput = z.strictObject({
   maxRequestSeconds: z.number().int().min(1).max(DEFAULT_MAX_LIFETIME_SECONDS).default(DEFAULT_MAX_LIFETIME_SECONDS),
   tokenMonths: z.number().int().min(1).max(120).default(36),
   idempotencySeconds: z.number().int().min(60).max(7 * 86_400).default(86_400),
+  /**
+   * How long a request holds its idempotency key while it runs (default 30):
+   * an instance that dies mid-request blocks the key no longer than this.
+   * It must exceed the longest a request takes, hooks included.
+   */
+  idempotencyLeaseSeconds: z.number().int().min(1).max(600).default(30),
 }).superRefine((l, ctx) => {
   // A lost answer must stay recoverable for as long as its request could be
   // replayed: otherwise a retry with the same key would meet `replayed`
@@ -232,6 +238,13 @@ export const zTokenServiceConfigInput = z.strictObject({
   tokenRange: zTokenRangeInput,
   lifetimes: zLifetimesInput.prefault({}),
   limits: zLimitsInput.prefault({}),
+  /**
+   * Where tokens are stored: a SQLite file path (the default,
+   * `token-service.db`), or a `postgres://` URL for several instances on one
+   * database. `token-service start --store` overrides it; so does the
+   * environment variable `TOKEN_SERVICE_STORE` (keeps a password out of the file).
+   */
+  store: z.optional(z.string().min(1).max(4096)),
 });
 
 /** The configuration as written: file paths allowed, defaults not yet applied. */

@@ -34,8 +34,8 @@ export interface TokenServiceOptions {
   /** How configuration file paths and the environment are read (see `parseConfig`). */
   configOptions?: ParseConfigOptions | undefined;
   /**
-   * How long a request holds its idempotency key while it runs, ms (default
-   * 30 000). An instance that dies mid-request blocks its key no longer than
+   * How long a request holds its idempotency key while it runs, ms (default:
+   * the configuration's `lifetimes.idempotencyLeaseSeconds`, 30 s). An instance that dies mid-request blocks its key no longer than
    * this; it must exceed the longest a request can take (the hooks' timeouts
    * included).
    */
@@ -47,7 +47,10 @@ export interface TokenServiceOptions {
  * encryption keys are their public halves; of the vault keys only their ids.
  */
 export type PublicTokenServiceConfig = Readonly<
-  Omit<TokenServiceConfig, 'keys'> & { keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean } } }
+  Omit<TokenServiceConfig, 'keys' | 'store'> & {
+    keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean } };
+    storeConfigured: boolean;
+  }
 >;
 
 /**
@@ -88,7 +91,7 @@ export interface TokenService {
   close(): Promise<void>;
 }
 
-/** The default idempotency lease, ms. */
+/** The default idempotency lease, ms (`lifetimes.idempotencyLeaseSeconds` × 1000 unless configured). */
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
 
 function createCipher(config: TokenServiceConfig): VaultCipher {
@@ -99,10 +102,12 @@ function createCipher(config: TokenServiceConfig): VaultCipher {
 }
 
 function publicView(config: TokenServiceConfig, publicJwks: Jwks): PublicTokenServiceConfig {
-  const { keys, ...rest } = structuredClone(config);
+  const { keys, store: _store, ...rest } = structuredClone(config);
   return Object.freeze({
     ...rest,
     keys: { encryptionKeys: publicJwks, vault: { keyIds: keys.vault.keks.map((k) => k.id), fingerprintKeyConfigured: keys.vault.fingerprintKey !== undefined } },
+    // A store URL may carry a password: only whether one is configured.
+    storeConfigured: config.store !== undefined,
   });
 }
 
@@ -133,7 +138,7 @@ export function createTokenService(
   const random = options.random ?? secureRandom;
   const decryptionKeys: Jwks = resolved.keys.encryptionKeys;
   const publicJwks: Jwks = { keys: decryptionKeys.keys.map(toPublicJwk) };
-  const leaseMs = Math.floor(options.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS);
+  const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
   const context: ProvisioningContext = {
     config: resolved,

@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InternalError } from '@pushprov/protocol';
@@ -35,6 +35,25 @@ export const SQLITE_SCHEMA_VERSION = SQLITE_LATEST_VERSION;
  * @internal
  */
 export const SQLITE_WRITER: unique symbol = Symbol.for('pushprov.sqlite.writer');
+
+/**
+ * The schema version of a SQLite database file (`PRAGMA user_version`; 0 for
+ * a file that does not exist yet), read without changing it.
+ *
+ * @example
+ * ```ts
+ * readSqliteVersion('tokens.db') === SQLITE_SCHEMA_VERSION;
+ * ```
+ */
+export function readSqliteVersion(path: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -172,8 +191,8 @@ const writerCause = (failure: { causeName?: string; causeCode?: string }): Error
  *
  * Every cross-request guarantee (idempotency entries with their lease,
  * claimed client assertions, replay keys) is held by the database, so
- * several processes on one host may share the file (as `token-service
- * start --cluster` does); for several hosts, use the PostgreSQL store.
+ * several processes on one host may share the file (a `node:cluster` of
+ * servers, for instance); for several hosts, use the PostgreSQL store.
  * Writes that need no durability (beginning or releasing an idempotency
  * entry: a lost one only ends its lease early) are batched without a sync
  * when no durable write is in the same batch.
