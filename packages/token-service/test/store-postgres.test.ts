@@ -84,6 +84,58 @@ async function holdLock(url: string, statement: string, values: unknown[] = []):
   };
 }
 
+/**
+ * A TCP proxy to the database. Once armed, at the first query that calls
+ * pushprov_commit, it either drops the connection instead of passing the
+ * answer on (`drop`), or passes nothing back any more (`swallow`).
+ */
+async function startProxy(databaseUrl: string, mode: 'drop' | 'swallow') {
+  const target = new URL(databaseUrl);
+  let armed = false;
+  let commitSeen = false;
+  let tripped = false;
+  const sockets = new Set<Socket>();
+  const proxy: Server = createServer((client) => {
+    const server = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(server);
+    let silent = false;
+    const close = () => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on('error', close).on('close', close);
+    server.on('error', close).on('close', close);
+    client.on('data', (chunk: Buffer) => {
+      if (armed && !tripped && chunk.includes('pushprov_commit')) commitSeen = true;
+      server.write(chunk);
+    });
+    server.on('data', (chunk: Buffer) => {
+      if (silent) return;
+      if (commitSeen && !tripped) {
+        tripped = true;
+        if (mode === 'drop') close();
+        else silent = true;
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(databaseUrl);
+  proxied.port = String((proxy.address() as { port: number }).port);
+  return {
+    url: proxied.toString(),
+    arm: () => {
+      armed = true;
+    },
+    tripped: () => tripped,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------
 // The contract, on one migrated database per file: each harness empties it
 // when it first opens (a reopen of the same harness keeps everything).
@@ -442,44 +494,15 @@ describe('PostgreSQL store: failures', () => {
 
   it('answers store_unavailable for a commit whose answer is lost on the way back, and leaves all of it', async () => {
     const url = await migratedDatabase();
-    const target = new URL(url);
-    // A TCP proxy that drops the connection instead of passing on the answer to the commit.
-    let armed = false;
-    let dropped = false;
-    const sockets = new Set<Socket>();
-    const proxy: Server = createServer((client) => {
-      const server = connect(Number(target.port), target.hostname);
-      sockets.add(client).add(server);
-      const close = () => {
-        client.destroy();
-        server.destroy();
-      };
-      client.on('error', close).on('close', close);
-      server.on('error', close).on('close', close);
-      client.on('data', (chunk: Buffer) => {
-        if (!dropped && chunk.includes('pushprov_commit')) armed = true;
-        server.write(chunk);
-      });
-      server.on('data', (chunk: Buffer) => {
-        if (armed && !dropped) {
-          dropped = true;
-          close();
-          return;
-        }
-        client.write(chunk);
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const address = proxy.address() as { port: number };
-    const proxied = new URL(url);
-    proxied.port = String(address.port);
-    const store = await openPostgresStore(proxied.toString());
+    const proxy = await startProxy(url, 'drop');
+    const store = await openPostgresStore(proxy.url);
     try {
       const begin = makeBegin();
       await store.idempotency.begin(begin);
       const input = makeCommit({ idempotency: makeIdempotency({ scope: begin.scope, key: begin.key, leaseId: begin.leaseId, requestHash: begin.requestHash }) });
+      proxy.arm();
       await expectStoreError(store.commit(input), 'store_unavailable');
-      expect(dropped).toBe(true);
+      expect(proxy.tripped()).toBe(true);
       // Committed whole: the retry with the same key finds the stored answer.
       expect(await store.tokens.find(input.issuance!.token.tokenReferenceId)).toEqual(input.issuance!.token);
       expect(await store.vault.find(input.issuance!.token.tokenReferenceId)).toEqual(input.issuance!.vault);
@@ -488,9 +511,40 @@ describe('PostgreSQL store: failures', () => {
       expect(await store.commit(input)).toEqual({ ok: false, conflict: 'idempotency' });
     } finally {
       await store.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
+  });
+
+  it('answers store_unavailable when the database stops answering (a network black hole), and drops that connection', async () => {
+    const url = await migratedDatabase();
+    const proxy = await startProxy(url, 'swallow');
+    const store = await openPostgresStore(proxy.url, { statementTimeoutMs: 300, max: 1 });
+    try {
+      proxy.arm();
+      const started = Date.now();
+      const error = await expectStoreError(store.commit(makeCommit()), 'store_unavailable');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(error.cause).toBeInstanceOf(Error);
+      // The pool's only connection was the silent one: the next operation gets a new one.
+      expect(await store.tokens.count()).toBe(1);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('answers internal_error, not store_unavailable, for a failure of the database that is not about reaching it, and writes nothing', async () => {
+    const url = await migratedDatabase();
+    const store = await openPostgresStore(url);
+    const token = makeToken({ status: 'bogus' as never });
+    const input = makeCommit({ issuance: { token, vault: makeVault(token) } });
+    const error = await expectStoreError(store.commit(input), 'internal_error');
+    expect(error.cause).toMatchObject({ code: '23514' });
+    expect(await counts(store)).toEqual({ tokens: 0, vault: 0, replay: 0, idempotency: 0 });
+    const mismatched = makeCommit();
+    mismatched.issuance!.vault.tokenReferenceId = 'tok_someone_else';
+    await expectStoreError(store.commit(mismatched), 'internal_error');
+    await store.close();
   });
 });
 

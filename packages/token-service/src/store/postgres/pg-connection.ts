@@ -11,6 +11,9 @@ export interface ConnectionSettings {
   applicationName?: string | undefined;
 }
 
+/** How much longer than statement_timeout the client waits for an answer before it gives up on the connection. */
+const QUERY_TIMEOUT_MARGIN_MS = 1000;
+
 const parseInt8 = (value: string): number => Number(value);
 
 /**
@@ -41,8 +44,15 @@ export function connectionConfig(connection: string | pg.PoolConfig, settings: C
     keepAlive: base.keepAlive ?? true,
     types: storeTypes(base.types),
   };
-  if (statementTimeout !== undefined && statementTimeout > 0) config.statement_timeout = Math.floor(statementTimeout);
-  else delete config.statement_timeout;
+  if (statementTimeout !== undefined && statementTimeout > 0) {
+    config.statement_timeout = Math.floor(statementTimeout);
+    // The server ends a statement at statement_timeout; a server that cannot
+    // answer at all (a network black hole) is given up on a second later,
+    // client side: the connection is then dropped, never reused.
+    config.query_timeout = base.query_timeout ?? Math.floor(statementTimeout) + QUERY_TIMEOUT_MARGIN_MS;
+  } else delete config.statement_timeout;
+  // A connection whose peer vanished without a word is found out by TCP keepalive, not hours later.
+  config.keepAliveInitialDelayMillis = base.keepAliveInitialDelayMillis ?? 10_000;
   const applicationName = settings.applicationName ?? base.application_name;
   if (applicationName !== undefined) config.application_name = applicationName;
   else config.fallback_application_name = base.fallback_application_name ?? 'pushprov-token-service';

@@ -25,9 +25,22 @@ const OWN_FAILURES: Record<string, string> = {
   PP003: 'The commit has no idempotency scope, key or lease',
 };
 
+/**
+ * The SQLSTATE of an error the server sent (an ErrorResponse), or undefined
+ * for any other failure. Duck-typed as well as by class, so that a second
+ * copy of node-postgres in the process is still understood.
+ */
+export function sqlState(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  return error instanceof pg.DatabaseError || typeof severity === 'string' ? code : undefined;
+}
+
 /** True for a failure after which running the same statement again may succeed (serialisation, deadlock). */
 export function retryAtOnce(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && error.code !== undefined && RETRY_AT_ONCE.has(error.code);
+  const code = sqlState(error);
+  return code !== undefined && RETRY_AT_ONCE.has(code);
 }
 
 /**
@@ -38,15 +51,14 @@ export function retryAtOnce(error: unknown): boolean {
  * that lost its connection ("Connection terminated unexpectedly").
  */
 export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof pg.DatabaseError)) return true;
-  const code = error.code ?? '';
+  const code = sqlState(error);
+  if (code === undefined) return true;
   return UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2));
 }
 
 /** SQLSTATEs that, when opening the store, mean the connection settings are wrong (authentication, no such database or role). */
 export function isConfigurationFailure(error: unknown): boolean {
-  if (!(error instanceof pg.DatabaseError)) return false;
-  const code = error.code ?? '';
+  const code = sqlState(error) ?? '';
   return code.startsWith('28') || code === '3D000' || code === '42501';
 }
 
@@ -57,9 +69,9 @@ export function isConfigurationFailure(error: unknown): boolean {
  */
 export function storeError(error: unknown, what: string): InternalError {
   if (error instanceof InternalError) return error;
-  if (error instanceof pg.DatabaseError && error.code !== undefined && OWN_FAILURES[error.code] !== undefined) {
-    return new InternalError('internal_error', OWN_FAILURES[error.code], { cause: error });
-  }
+  const code = sqlState(error);
+  const own = code === undefined ? undefined : OWN_FAILURES[code];
+  if (own !== undefined) return new InternalError('internal_error', own, { cause: error });
   if (isUnavailable(error)) return new InternalError('store_unavailable', `The PostgreSQL store did not answer (${what})`, { cause: error });
   return new InternalError('internal_error', `The PostgreSQL store failed (${what})`, { cause: error });
 }

@@ -247,7 +247,17 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
   const max = options.max ?? (typeof connection === 'string' ? undefined : connection.max) ?? 10;
   if (!Number.isInteger(max) || max < 1) throw new InternalError('configuration_invalid', 'The PostgreSQL pool size (max) must be a positive integer');
   config.max = max;
-  const onRoundTrip = options.onRoundTrip;
+  const hook = options.onRoundTrip;
+  // The caller's counter never breaks an operation.
+  const onRoundTrip = hook
+    ? (operation: string): void => {
+        try {
+          hook(operation);
+        } catch {
+          // ignored
+        }
+      }
+    : undefined;
   let pool: pg.Pool;
   try {
     pool = new pg.Pool(config);
