@@ -24,14 +24,13 @@ interface Run {
 }
 
 /** Runs the demo with its own TMPDIR, so whatever it leaves behind can be seen. */
-function runDemo(args: string[]): Promise<Run> {
-  const tmp = mkdtempSync(join(scratch, 'run-'));
+function runDemo(args: string[], tmp = mkdtempSync(join(scratch, 'run-'))): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--conditions=source', DEMO, ...args], {
       cwd: root,
       env: { ...process.env, TMPDIR: tmp, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 45_000,
+      timeout: args.includes('postgres') ? 85_000 : 45_000,
     });
     let stdout = '';
     let stderr = '';
@@ -147,6 +146,21 @@ describe('pnpm demo', () => {
     for (const step of summary.steps) expect(step.stepMs).toBeGreaterThanOrEqual(0);
     expect(run.leftBehind).toEqual([]);
   });
+
+  it('--store postgres runs the same flow on a throwaway PostgreSQL cluster, scans its tables, and removes it', async () => {
+    const tmp = mkdtempSync(join(scratch, 'pg-'));
+    const run = await runDemo(['--json', '--store', 'postgres'], tmp);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(DIGIT_RUN);
+    const summary = JSON.parse(run.stdout) as { ok: boolean; token: { status: string }; refusals: Array<{ code: string }>; checks: { panInDatabase: boolean } };
+    expect(summary.ok).toBe(true);
+    expect(summary.token.status).toBe('active');
+    expect(summary.refusals.map((r) => r.code)).toEqual(['replayed', 'device_mismatch']);
+    expect(summary.checks.panInDatabase).toBe(false);
+    // Nothing left: neither the demo's folder nor the cluster's.
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 90_000);
 
   it('refuses an unknown option with exit code 2 and the usage', async () => {
     const run = await runDemo(['--bogus']);

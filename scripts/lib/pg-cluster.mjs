@@ -17,9 +17,9 @@
 // restart their own server).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { findPgBinDir, hasPostgresUser, isRoot } from './system-packages.mjs';
 import { freePort, isAlive, logTail, processesWorkingIn, sleep, waitForExit } from './processes.mjs';
@@ -183,6 +183,17 @@ export async function startPgCluster(options = {}) {
  * @param {PgClusterOptions} options
  * @returns {Promise<LocalPgCluster>}
  */
+/** True when every folder from `/` down to `path` can be traversed by other users (mode o+x). */
+function traversableByOthers(/** @type {string} */ path) {
+  let current = realpathSync(path);
+  for (;;) {
+    if ((statSync(current).mode & 0o001) === 0) return false;
+    const parent = dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
 async function startLocalCluster(options) {
   const bin = findPgBinDir();
   if (!bin) throw new Error('startPgCluster: no PostgreSQL server binaries (initdb and postgres in /usr/lib/postgresql/*/bin or PUSHPROV_PG_BIN). Run `node scripts/ensure-postgres.mjs`, or set TEST_DATABASE_URL.');
@@ -190,8 +201,11 @@ async function startLocalCluster(options) {
   if (asRoot && !hasPostgresUser()) throw new Error('startPgCluster: running as root, PostgreSQL must run as the `postgres` user, which does not exist (install Debian postgresql: `node scripts/ensure-postgres.mjs`).');
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
 
-  // The temp folder belongs to the user the server runs as (0700).
-  const dir = realpathSync(mkdtempSync(join(options.tmpDir ?? tmpdir(), 'pushprov-pg-')));
+  // The temp folder belongs to the user the server runs as (0700). As root,
+  // that user must be able to reach it: a base folder whose ancestors it
+  // cannot traverse (a 0700 TMPDIR of root's) is replaced by /tmp.
+  const base = options.tmpDir ?? tmpdir();
+  const dir = realpathSync(mkdtempSync(join(asRoot && !traversableByOthers(base) ? '/tmp' : base, 'pushprov-pg-')));
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'socket');
   const logFile = join(dir, 'postgres.log');

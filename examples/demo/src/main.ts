@@ -7,7 +7,7 @@ import { isProvisioningError, redactPans } from '@pushprov/protocol';
 import { createStyles, formatBanner, formatStep, formatSummary } from './format-text.js';
 import { DemoError, runDemo } from './run-demo.js';
 
-const USAGE = `Usage: pnpm demo [--json] [--timeout MS]
+const USAGE = `Usage: pnpm demo [--json] [--timeout MS] [--store sqlite|postgres]
 
 Starts a token service (SQLite, fresh keys, temporary folder) and an issuer
 backend on 127.0.0.1, plays the bank's app and the wallet app, provisions a
@@ -16,13 +16,20 @@ device being refused, then stops everything and removes the folder.
 
   --json          print only a machine-readable summary (JSON) on stdout
   --timeout MS    give up after MS milliseconds (default 30000)
+  --store KIND    sqlite (default: a file in the temporary folder) or postgres
+                  (a throwaway PostgreSQL cluster from the machine's binaries,
+                  or a database on TEST_DATABASE_URL's server)
   --help          this text
 `;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { json?: boolean; help?: boolean; timeout?: string };
+  let values: { json?: boolean; help?: boolean; timeout?: string; store?: string };
   try {
-    values = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean' }, timeout: { type: 'string' } }, strict: true }).values;
+    values = parseArgs({
+      args: argv.filter((a) => a !== '--'),
+      options: { json: { type: 'boolean' }, help: { type: 'boolean' }, timeout: { type: 'string' }, store: { type: 'string' } },
+      strict: true,
+    }).values;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -37,6 +44,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'postgres') {
+    process.stderr.write('--store must be sqlite or postgres\n');
+    return 2;
+  }
+  const store = values.store === 'postgres' ? 'postgres' : 'sqlite';
   const json = values.json === true;
   const s = createStyles(!json && process.stdout.isTTY === true && !process.env.NO_COLOR);
   const controller = new AbortController();
@@ -49,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     const summary = await runDemo({
       signal: controller.signal,
       timeoutMs,
+      store,
       onStep: json ? undefined : (step) => process.stdout.write(`${formatStep(step, index++, s)}\n`),
     });
     process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, s));

@@ -114,6 +114,8 @@ export interface RunDemoOptions {
   signal?: AbortSignal;
   /** The whole run's time limit. Default 30 000 ms. */
   timeoutMs?: number;
+  /** The token service's store (see `startSandbox`). Default `sqlite`. */
+  store?: 'sqlite' | 'postgres';
 }
 
 const short = (id: string) => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
@@ -176,6 +178,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
   let signMs: number | undefined;
   let request: DemoSummary['request'] | undefined;
   const sandbox: Sandbox = await startSandbox({
+    ...(options.store === undefined ? {} : { store: options.store }),
     onBackendCall(call) {
       if (call.type === 'sign-invocation') signMs = call.ms;
       if (call.type !== 'build-request' || call.status !== 200 || phase !== 'provisioning') return;
@@ -385,12 +388,14 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
     // ── Where the card number is (and is not).
     const panInAppMessages = wire.some((text) => text.includes(card.pan) || redactPans(text) !== text);
     await sandbox.tokenService.close();
-    const panInDatabase = sandbox.databaseContains(card.pan);
+    const panInDatabase = await sandbox.databaseContains(card.pan);
     if (panInAppMessages) throw new DemoError('A card number crossed the app channel');
     if (panInDatabase) throw new DemoError('The card number is in the token service database in the clear');
     emit('vault_checked', 'demo', 'card number checks', [
       `${wire.length} app-channel messages: no card or token number in any of them`,
-      'token service SQLite file scanned byte by byte: the card number is not there in the clear (AES-GCM vault)',
+      sandbox.store === 'postgres'
+        ? 'every row of the token service PostgreSQL tables scanned: the card number is not there in the clear (AES-GCM vault)'
+        : 'token service SQLite file scanned byte by byte: the card number is not there in the clear (AES-GCM vault)',
     ]);
 
     return {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
 import { type JwkPair, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
-import { type LogEvent, generateKeySet, loadConfig } from '@pushprov/token-service';
+import { type LogEvent, generateKeySet, loadConfig, migrateStore } from '@pushprov/token-service';
 import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
 import { ACCOUNT_REF, DEMO_USER, ISSUER_BIN, ISSUER_ID, SERVICE_ID, TOKEN_BIN, WALLET_PROVIDER_ID, createTestCard } from './test-card.js';
 
@@ -34,8 +34,13 @@ export interface Sandbox {
   serviceLog: LogEvent[];
   /** Errors the issuer backend answered with (safe to log: no card data). */
   backendErrors: ProvisioningError[];
-  /** Looks for `needle` in the SQLite files as raw bytes (the vault must hold the PAN only encrypted). */
-  databaseContains(needle: string): boolean;
+  /** Which store the token service runs on. */
+  store: 'sqlite' | 'postgres';
+  /**
+   * Looks for `needle` in the store: the SQLite files as raw bytes, or every
+   * row of every table in PostgreSQL as text (the vault must hold the PAN only encrypted).
+   */
+  databaseContains(needle: string): Promise<boolean>;
   /** Stops both servers, closes the database and removes the folder. Idempotent. */
   close(): Promise<void>;
 }
@@ -46,7 +51,17 @@ export interface SandboxOptions {
   onServiceLog?: (event: LogEvent) => void;
   /** Called with each request the issuer backend serves and how long it took. */
   onBackendCall?: (call: { type: string; status: number; ms: number; body: string }) => void;
+  /**
+   * `sqlite` (default): a database file in the folder. `postgres`: a
+   * throwaway PostgreSQL cluster from the machine's binaries (or a database
+   * on the server of `TEST_DATABASE_URL`), migrated with the token
+   * service's migrations, removed at the end.
+   */
+  store?: 'sqlite' | 'postgres';
 }
+
+/** The PostgreSQL tables of the token service, scanned for a needle. */
+const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending'];
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -116,9 +131,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       options.onServiceLog?.(event);
     };
     const dbPath = join(dir, 'token-service.db');
+    const storeKind = options.store ?? 'sqlite';
+    let storeUrl = dbPath;
+    if (storeKind === 'postgres') {
+      const { startPgCluster } = await import('../../../scripts/lib/pg-cluster.mjs');
+      const cluster = await startPgCluster();
+      cleanups.push(() => cluster.destroy());
+      storeUrl = await cluster.createDatabase();
+      await migrateStore(storeUrl);
+    }
     const tokenService = await startTokenServer({
       config: loadConfig(join(dir, 'token-service.json'), { env: {} }),
-      dbPath,
+      storeUrl,
       logger: { info: record, error: record },
       purgeIntervalMs: 0,
     });
@@ -165,7 +189,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       walletProviderKey,
       serviceLog,
       backendErrors,
-      databaseContains(needle) {
+      store: storeKind,
+      async databaseContains(needle) {
+        if (storeKind === 'postgres') {
+          const { default: pg } = await import('pg');
+          const client = new pg.Client({ connectionString: storeUrl });
+          await client.connect();
+          try {
+            for (const table of PG_TABLES) {
+              const found = await client.query(`SELECT 1 FROM ${table} t WHERE strpos(row_to_json(t)::text, $1) > 0 LIMIT 1`, [needle]);
+              if (found.rowCount) return true;
+            }
+            return false;
+          } finally {
+            await client.end();
+          }
+        }
         const bytes = Buffer.from(needle, 'utf8');
         return ['', '-wal'].some((suffix) => {
           try {
