@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type KeyJwk, generateSigningKey, parseProvisioningResponse, parsePublicJwks, parseTokenStatusResponse } from '@pushprov/protocol';
-import { zKeySet } from '../src/index.js';
+import { generateKeySet, zKeySet } from '../src/index.js';
+import { testDatabaseUrl } from '../../../test/support/postgres.js';
 import { API_KEY, PAN, SERVICE_ID, WALLET, buildSubmission, createFixture, createTempDir, postSubmission } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -230,5 +231,57 @@ describe('token-service CLI', () => {
     second.child.kill('SIGTERM');
     expect(await withTimeout(second.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
     expect(keySet.encryptionKeys.keys[0]!.kid).toBe('svc-cli');
+  });
+
+  it('start --store postgres:// refuses a schema that is not migrated, migrate brings it forward once, then start serves from it', async () => {
+    const url = await testDatabaseUrl();
+    const keySet = await generateKeySet({ kid: 'svc-pg' });
+    writeFileSync(join(temp.dir, 'pg-keys.json'), JSON.stringify(keySet), { mode: 0o600 });
+    const issuer = await generateSigningKey({ kid: 'issuer-pg' });
+    const config = {
+      serviceId: SERVICE_ID,
+      keys: './pg-keys.json',
+      issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET], network: 'visa' }],
+      walletProviders: [{ id: WALLET, apiKeys: [API_KEY] }],
+      tokenRange: { bin: '489537' },
+    };
+    writeFileSync(join(temp.dir, 'pg-config.json'), JSON.stringify(config));
+
+    const refused = spawnCli(['start', '--config', 'pg-config.json', '--port', '0', '--store', url]);
+    expect((await withTimeout(refused.exit, 20_000, 'start refused')).code).not.toBe(0);
+    expect(refused.stderr()).toMatch(/token-service migrate/);
+    expect(refused.stderr()).not.toContain('postgres://');
+
+    const migrated = spawnCli(['migrate', '--store', url]);
+    expect((await withTimeout(migrated.exit, 20_000, 'migrate')).code).toBe(0);
+    expect(migrated.stdout()).toMatch(/from schema version 0 to [1-9]/);
+    const again = spawnCli(['migrate'], { TOKEN_SERVICE_STORE: url });
+    expect((await withTimeout(again.exit, 20_000, 'migrate again')).code).toBe(0);
+    expect(again.stdout()).toMatch(/nothing to do/);
+
+    // The store from the environment, as an operator keeps a password out of the file.
+    const server = spawnCli(['start', '--config', 'pg-config.json', '--port', '0'], { TOKEN_SERVICE_STORE: url });
+    const base = await waitForListening(server);
+    expect(listeningLine(server)).toMatchObject({ store: 'postgres' });
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    const fx = await createFixture();
+    fx.clock.set(Date.now());
+    const publicKey = { ...keySet.encryptionKeys.keys[0]! } as KeyJwk & { d?: string };
+    delete publicKey.d;
+    const { submission } = await buildSubmission({ ...fx, issuer, serviceEncryptionKey: publicKey });
+    const created = await postSubmission(base, submission, { idempotencyKey: 'pg-1' });
+    expect(created.status).toBe(201);
+    server.child.kill('SIGTERM');
+    expect(await withTimeout(server.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('migrate brings a SQLite file forward (it also migrates itself when opened) and needs a store to act on', async () => {
+    const sqlite = spawnCli(['migrate', '--store', 'migrated.db']);
+    expect((await withTimeout(sqlite.exit, 20_000, 'migrate sqlite')).code).toBe(0);
+    expect(sqlite.stdout()).toMatch(/migrated\.db from schema version 0 to [1-9]/);
+    expect(statSync(join(temp.dir, 'migrated.db')).mode & 0o777).toBe(0o600);
+    const none = spawnCli(['migrate']);
+    expect((await withTimeout(none.exit, 20_000, 'migrate without a store')).code).toBe(2);
+    expect(none.stderr()).toMatch(/--store/);
   });
 });
