@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ERROR_CATALOG,
   type ErrorCode,
   type ProvisioningResponse,
   type Submission,
@@ -52,7 +53,7 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 });
 const problemReply = (status: number, code: ErrorCode, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Reply => ({
   status,
-  body: JSON.stringify({ type: `https://pushprov.dev/problems/${code}`, title: 'Problem', status, code, retryable: status >= 500, ...extra }),
+  body: JSON.stringify({ type: `https://pushprov.dev/problems/${code}`, title: 'Problem', status, code, retryable: ERROR_CATALOG[code].retryable, ...extra }),
   headers: { 'content-type': 'application/problem+json', ...headers },
 });
 
@@ -198,6 +199,66 @@ describe('createHttpTokenServiceClient: retries', () => {
     expect(error).toMatchObject({ code, status, requestId: 'req_abc', retryable: false });
     expect(seen).toHaveLength(1);
     expect(delays).toEqual([]);
+  });
+
+  it.each([
+    [500, 'configuration_invalid'],
+    [502, 'server_error'],
+    [503, 'store_unavailable'],
+    [429, 'rate_limited'],
+  ] as const)('follows the problem document: %i %s with retryable false is not retried, whatever its status', async (status, code) => {
+    const { client: c, seen, delays } = client([problemReply(status, code, { retryable: false }, { 'retry-after': '1' }), json(201, RESPONSE)]);
+    expect(await failure(c.submit(SUBMISSION))).toMatchObject({ code, status, retryable: false });
+    expect(seen).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('a 500 configuration_invalid from the token service (catalog: not retryable) fails at once', async () => {
+    const { client: c, seen } = client([problemReply(500, 'configuration_invalid'), json(201, RESPONSE)]);
+    expect(await failure(c.submit(SUBMISSION))).toMatchObject({ code: 'configuration_invalid', status: 500, retryable: false });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('follows the problem document: retryable true is retried, with the same Idempotency-Key, after its Retry-After', async () => {
+    const { client: c, seen, delays } = client([
+      problemReply(503, 'store_unavailable', {}, { 'retry-after': '2' }),
+      problemReply(422, 'expired', { retryable: true }),
+      json(201, RESPONSE),
+    ]);
+    expect(await c.submit(SUBMISSION, { idempotencyKey: 'idem_given_key_1' })).toEqual(RESPONSE);
+    expect(seen.map((s) => s.headers['Idempotency-Key'])).toEqual(['idem_given_key_1', 'idem_given_key_1', 'idem_given_key_1']);
+    expect(delays[0]).toBe(2_000);
+    expect(delays).toHaveLength(2);
+  });
+
+  it.each([
+    [408, true],
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true],
+    [501, false],
+    [505, false],
+    [400, false],
+    [409, false],
+    [404, false],
+  ])('without parseable problem details, status %i is retried: %s', async (status, retried) => {
+    const replies = [
+      { status, body: '<html>gateway</html>', headers: { 'content-type': 'text/html', 'retry-after': '4' } },
+      { status, body: JSON.stringify({ code: 'not-a-code', retryable: false }), headers: { 'content-type': 'application/problem+json' } },
+      json(201, RESPONSE),
+    ];
+    const { client: c, seen, delays } = client(replies);
+    if (retried) {
+      expect(await c.submit(SUBMISSION)).toEqual(RESPONSE);
+      expect(seen).toHaveLength(3);
+      expect(delays[0]).toBe(4_000);
+    } else {
+      expect(await failure(c.submit(SUBMISSION))).toMatchObject({ status, retryable: false });
+      expect(seen).toHaveLength(1);
+      expect(delays).toEqual([]);
+    }
   });
 
   it('gives up after maxRetries with the last error, retryable', async () => {

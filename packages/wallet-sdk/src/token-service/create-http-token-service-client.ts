@@ -12,6 +12,7 @@ import {
   createId,
   isProvisioningError,
   errorFromHttpResponse,
+  parseProblemDetails,
   parseProvisioningResponse,
   parseSubmission,
   parseTokenStatusResponse,
@@ -67,7 +68,10 @@ export interface ApiKeyAuth {
 
 /**
  * Authenticates as the wallet provider with a signed client assertion
- * (`createClientAssertion`), a fresh one for every attempt.
+ * (`createClientAssertion`), a fresh one for every attempt. It needs the
+ * provider's private key, so it is for a wallet that submits from its own
+ * server: an app or a page uses {@link BearerTokenAuth} with assertions its
+ * backend mints, and never holds the provider key.
  *
  * @example
  * ```ts
@@ -84,14 +88,22 @@ export interface ClientAssertionAuth {
 }
 
 /**
- * Authenticates with a bearer token the host obtains for every attempt, for
- * example a short-lived client assertion minted by the wallet provider's
- * backend, so no long-lived secret or private key lives in the app.
+ * Authenticates with a bearer token the host obtains for every attempt: in an
+ * app or a page, a short-lived client assertion minted by the wallet
+ * provider's backend (`createClientAssertion` there, for the signed-in user),
+ * so no long-lived secret or private key lives in the app. Each attempt asks
+ * again, since the token service accepts an assertion once. A `getToken`
+ * that throws, or returns something that is not a header-safe string, fails
+ * the call with `unauthenticated` (a `ProvisioningError` it throws is kept).
  *
  * @example
  * ```ts
  * const auth: BearerTokenAuth = {
- *   getToken: async () => (await fetch('/api/token-service-assertion', { method: 'POST' })).text(),
+ *   getToken: async () => {
+ *     const answer = await fetch('/api/token-service-assertion', { method: 'POST', credentials: 'include' });
+ *     if (!answer.ok) throw new Error(`assertion endpoint answered ${answer.status}`);
+ *     return ((await answer.json()) as { assertion: string }).assertion;
+ *   },
  * };
  * ```
  */
@@ -189,7 +201,22 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 /** The largest body the client reads (the protocol's messages are far smaller). */
 const MAX_BODY_BYTES = 65_536;
+/**
+ * The statuses retried when the answer carries no problem document (a proxy,
+ * a load balancer, a server that failed before it could answer properly).
+ */
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
+/** True when the answer is problem details of this protocol, as `errorFromHttpResponse` reads them. */
+function hasProblemDetails(contentType: string | null, body: string): boolean {
+  if (!/^application\/(problem\+)?json\b/i.test(contentType ?? '')) return false;
+  try {
+    parseProblemDetails(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Creates the HTTP client of the token service API:
@@ -197,9 +224,14 @@ const MAX_BODY_BYTES = 65_536;
  *
  * - Authenticates with an API key or a fresh client assertion per attempt.
  * - Sends an `Idempotency-Key`, the same for every retry of one submission.
- * - Retries only what can succeed later: network errors, attempt timeouts,
- *   5xx, 429 (honouring `Retry-After`) and 409 `idempotency_in_flight`, with
- *   exponential backoff and full jitter, up to `maxRetries`.
+ * - Retries only what can succeed later, up to `maxRetries`, with exponential
+ *   backoff and full jitter, or after the `Retry-After` the answer asks for:
+ *   - network errors and attempt timeouts;
+ *   - an answer with problem details when, and only when, its `retryable`
+ *     is true (`idempotency_in_flight`, `rate_limited`, `store_unavailable`,
+ *     …; a 500 `configuration_invalid` is not retried);
+ *   - an answer without parseable problem details when its status is 408,
+ *     429, 500, 502, 503 or 504.
  * - Honours a timeout per attempt and an `AbortSignal` over the whole call.
  * - Maps RFC 9457 problem details to `ProvisioningError`s with the same code,
  *   status and request id; checks every success body against its schema.
@@ -208,7 +240,8 @@ const MAX_BODY_BYTES = 65_536;
  * ```ts
  * const tokenService = createHttpTokenServiceClient({
  *   baseUrl: 'https://tokens.example',
- *   auth: { walletProviderId: 'wallet-co', audience: 'token-service', signingKey: providerPrivateJwk },
+ *   // In an app: a client assertion minted by the wallet provider's backend for every attempt.
+ *   auth: { getToken: () => walletBackend.mintTokenServiceAssertion() },
  *   timeoutMs: 10_000,
  *   maxRetries: 3,
  * });
@@ -300,16 +333,12 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
         }
         return { ok: true, value: parse(text) };
       }
-      const carried = errorFromHttpResponse({
-        status,
-        contentType: response.headers.get('content-type'),
-        body: text,
-        requestId,
-        peer: 'The token service',
-      });
-      const retry = status >= 500 || status === 429 || (status === 409 && carried.code === 'idempotency_in_flight');
+      const contentType = response.headers.get('content-type');
+      const carried = errorFromHttpResponse({ status, contentType, body: text, requestId, peer: 'The token service' });
+      // A problem document says itself whether the same request may succeed later; without one, the status decides.
+      const retry = hasProblemDetails(contentType, text) ? carried.retryable : RETRYABLE_STATUS.has(status);
       const error = createError(carried.code, carried.message, { status, requestId: carried.requestId, retryable: retry });
-      return { ok: false, error, retry, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), clock) };
+      return { ok: false, error, retry, retryAfterMs: retry ? parseRetryAfter(response.headers.get('retry-after'), clock) : undefined };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
