@@ -82,6 +82,7 @@ async function startIssuer(): Promise<IssuerWorld> {
   const channel = createPopupWalletChannel({ walletUrl: `${WALLET_ORIGIN}/push`, allowedWalletOrigins: [WALLET_ORIGIN], window: bank });
   channel.open();
   const builder = createLocalRequestBuilder({
+    sandbox: true,
     issuerId: ISSUER_ID,
     signingKey: sb.issuer.privateJwk,
     tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } },

@@ -78,6 +78,7 @@ async function runFlow(options: FlowOptions) {
     issuerId: ISSUER_ID,
     clock: sb.clock,
     requestSource: createLocalRequestBuilder({
+      sandbox: true,
       issuerId: ISSUER_ID,
       signingKey: sb.issuer.privateJwk,
       tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } },

@@ -65,7 +65,7 @@ function startApps(spy: (link: string) => void, options: { buildDelayMs?: number
     tokenStore: tokens,
     clock: sb.clock,
   });
-  const builder = createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: sb.issuer.privateJwk, tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } }, clock: sb.clock });
+  const builder = createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: sb.issuer.privateJwk, tokenService: { audience: SERVICE_ID, jwks: { keys: [sb.serviceKey] } }, clock: sb.clock });
   const client = createIssuerClient({
     issuerId: ISSUER_ID,
     clock: sb.clock,

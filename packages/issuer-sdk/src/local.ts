@@ -1,8 +1,9 @@
 /**
- * Building the request in the app, for issuers whose app may hold card data
- * and an issuer key. It pulls in JOSE signing and encryption (about 9.5 kB
- * gzipped more), so it lives apart from the main entry; apps that use the
- * issuer backend never load it.
+ * Building the request in the app, for sandboxes, tests and demos only: it
+ * holds card data and the issuer's private key in the app, so each function
+ * refuses to run without `sandbox: true`. It pulls in JOSE signing and
+ * encryption (about 9.5 kB gzipped more), so it lives apart from the main
+ * entry; apps that use the issuer backend never load it.
  *
  * @packageDocumentation
  * @module @pushprov/issuer-sdk/local
@@ -12,4 +13,4 @@ export {
   type LocalRequestBuilderOptions,
   type LocalTokenServiceOptions,
 } from './local/create-local-request-builder.js';
-export { createInvocationSigner } from './local/create-invocation-signer.js';
+export { createInvocationSigner, type InvocationSignerOptions } from './local/create-invocation-signer.js';

@@ -1,5 +1,6 @@
 import {
   type ProvisioningError,
+  createError,
   createSessionId,
   manualClock,
   parseProblemDetails,
@@ -96,6 +97,77 @@ describe('createIssuerBackendHandler', () => {
     const result = await call({ headers: JSON_TYPE, body: 'x'.repeat(100_000) });
     await expectProblem(result, 401, 'unauthenticated');
     expect(errors.map((e) => e.code)).toEqual(['unauthenticated']);
+  });
+
+  it('a 401 carries WWW-Authenticate (default Bearer, or the configured challenge); no other answer does', async () => {
+    const { call } = await makeHandler();
+    const denied = await call({ headers: JSON_TYPE, body: '{}' });
+    await expectProblem(denied, 401, 'unauthenticated');
+    expect(denied.response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(denied.response.headers.get('retry-after')).toBeNull();
+    const notFound = await call({ headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(buildBody({ accountRef: 'acc_2' })) });
+    await expectProblem(notFound, 404, 'not_found');
+    expect(notFound.response.headers.get('www-authenticate')).toBeNull();
+
+    const cookie = await makeHandler({ wwwAuthenticate: 'Cookie realm="bank"' });
+    const result = await cookie.call({ headers: JSON_TYPE, body: '{}' });
+    expect(result.response.headers.get('www-authenticate')).toBe('Cookie realm="bank"');
+  });
+
+  it.each(['', 'Bearer\nX-Injected: 1', 'x'.repeat(600)])('refuses wwwAuthenticate %j (configuration_invalid)', async (wwwAuthenticate) => {
+    await expect(makeHandler({ wwwAuthenticate })).rejects.toMatchObject({ code: 'configuration_invalid' });
+  });
+
+  it('the token service keys out of reach: 503 network_error, retryable, with Retry-After', async () => {
+    const k = await keys();
+    const down = await startJwksServer(k.servicePublic);
+    const url = down.url;
+    await down.close();
+    const builder = createProvisioningRequestBuilder<User>({
+      issuerId: ISSUER_ID,
+      signingKey: k.issuer.privateJwk,
+      tokenService: { audience: AUDIENCE, jwksUrl: url },
+      walletProviders: ['wallet-co'],
+      lookupCard: () => CARD,
+      clock: manualClock(NOW),
+    });
+    const handler = createIssuerBackendHandler<User>({ builder, authenticate: () => ({ id: 'alice' }) });
+    const response = await handler(new Request(URL_, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(buildBody()) }));
+    const text = await response.text();
+    answered.push(text);
+    const problem = await expectProblem({ response, text }, 503, 'network_error');
+    expect(problem.retryable).toBe(true);
+    expect(response.headers.get('retry-after')).toBe('1');
+  });
+
+  it.each([
+    ['rate_limited', 429, '1'],
+    ['network_error', 503, '1'],
+    ['idempotency_in_flight', 409, '1'],
+    ['server_error', 502, null],
+    ['timeout', 504, null],
+    ['forbidden', 403, null],
+    ['configuration_invalid', 500, null],
+  ] as const)('a %s answer (%i) carries Retry-After: %s', async (code, status, retryAfter) => {
+    const { call } = await makeHandler({
+      authenticate: () => {
+        throw createError(code);
+      },
+    });
+    const result = await call({ headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(buildBody()) });
+    await expectProblem(result, status, code);
+    expect(result.response.headers.get('retry-after')).toBe(retryAfter);
+  });
+
+  it('a 503 that is not retryable carries no Retry-After', async () => {
+    const { call } = await makeHandler({
+      authenticate: () => {
+        throw createError('network_error', 'The session store is in maintenance', { retryable: false });
+      },
+    });
+    const result = await call({ headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(buildBody()) });
+    expect((await expectProblem(result, 503, 'network_error')).retryable).toBe(false);
+    expect(result.response.headers.get('retry-after')).toBeNull();
   });
 
   it('authenticate throwing: 500 internal_error, its message not echoed', async () => {

@@ -84,7 +84,7 @@ describe('full flow with the request built in the app (local builder)', () => {
 
   it('signs the invocation when a signer is configured, and the wallet verifies it', async () => {
     const k = await keys();
-    const { issuer, pair, wallet } = await setup({ invocationSigner: createInvocationSigner(k.issuer.privateJwk) });
+    const { issuer, pair, wallet } = await setup({ invocationSigner: createInvocationSigner(k.issuer.privateJwk, { sandbox: true }) });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
     await Promise.all([wallet.runHappyPath(), session.completed]);
     expect(wallet.invocationVerified).toBe(true);

@@ -82,7 +82,7 @@ describe('createPopupWalletChannel: opening and posting', () => {
     const wallet = createPopupWalletChannel({ walletUrl: WALLET_URL, allowedWalletOrigins: [WALLET_ORIGIN], window: win });
     const issuer = createIssuerClient({
       issuerId: ISSUER_ID,
-      requestSource: createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
+      requestSource: createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
     });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet });
     expect((await rejectionOf(session.completed)).code).toBe('popup_blocked');
@@ -240,7 +240,7 @@ describe('createPopupWalletChannel: closing', () => {
     const wallet = createPopupWalletChannel({ walletUrl: WALLET_URL, allowedWalletOrigins: [WALLET_ORIGIN], window: win });
     const issuer = createIssuerClient({
       issuerId: ISSUER_ID,
-      requestSource: createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
+      requestSource: createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
     });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet });
     while (win.popup!.posted.length === 0) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -319,7 +319,7 @@ describe('full flow over the popup channel', () => {
     const wallet: PopupWalletChannel = createPopupWalletChannel({ walletUrl: WALLET_URL, allowedWalletOrigins: [WALLET_ORIGIN], window: win });
     const issuer = createIssuerClient({
       issuerId: ISSUER_ID,
-      requestSource: createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
+      requestSource: createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
     });
     const double = new WalletDouble({ channel: new WalletPageChannel(win, popup), decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE });
     const events: Parameters<Parameters<ReturnType<typeof issuer.createSession>['subscribe']>[0]>[0][] = [];

@@ -90,6 +90,12 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
     });
   });
 
+  it('puts no card art in the encrypted request (the wallet cannot read it): cardArtUrl goes in the signed invocation', async () => {
+    const { k, clock, builder } = await makeBuilder({ cardArtUrl: 'https://cdn.bank.example/art/everyday-debit.png' });
+    const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
+    expect('cardArtUrl' in (await openWith(message.encryptedRequest, k.servicePrivate, clock)).claims).toBe(false);
+  });
+
   it('binds the wallet’s device key by its RFC 7638 thumbprint (cnf.jkt), and names none when the wallet sent none', async () => {
     const { k, clock, builder } = await makeBuilder();
     const device = await generateEncryptionKey({ kid: 'device-1' });
@@ -269,6 +275,20 @@ describe('signInvocation on the backend', () => {
     expect(ok.signature).toBeDefined();
     const error = await failure(builder.signInvocation({ accountRef: 'acc_1', invocation: invocation({ replyTo: 'https://evil.example/collect' }), user: ALICE }));
     expect(error.code).toBe('forbidden');
+  });
+
+  it('signs card art only when it is the configured cardArtUrl (forbidden otherwise); the art is covered by the signature', async () => {
+    const ART = 'https://cdn.bank.example/art/everyday-debit.png';
+    const { k, builder } = await makeBuilder({ cardArtUrl: ART });
+    const signed = await builder.signInvocation({ accountRef: 'acc_1', invocation: invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: ART } }), user: ALICE });
+    await expect(verifyInvocationSignature(signed, k.issuerPublic)).resolves.toBeUndefined();
+    await expect(verifyInvocationSignature({ ...signed, account: { ...signed.account, cardArtUrl: 'https://evil.example/art.png' } }, k.issuerPublic)).rejects.toMatchObject({
+      code: 'signature_invalid',
+    });
+    const other = invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: 'https://evil.example/art.png' } });
+    expect((await failure(builder.signInvocation({ accountRef: 'acc_1', invocation: other, user: ALICE }))).code).toBe('forbidden');
+    const { builder: plain } = await makeBuilder();
+    expect((await failure(plain.signInvocation({ accountRef: 'acc_1', invocation: invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: ART } }), user: ALICE }))).code).toBe('forbidden');
   });
 
   it.each([

@@ -180,6 +180,29 @@ describe('stray replies are typed events that end nothing', () => {
     expect(rejectedCodes(events)).toEqual(['unexpected_message', 'unexpected_message', 'unexpected_message']);
   });
 
+  it('refuses a success result while the request is being built (identified, nothing delivered yet), then completes', async () => {
+    const k = await keys();
+    const { createLocalRequestBuilder } = await import('../src/local.js');
+    const local = createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: 'token-service', jwks: k.servicePublic } });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const requestSource: ProvisioningRequestSource = { buildRequest: (input, context) => gate.then(() => local.buildRequest(input, context)) };
+    const { issuer, pair, wallet, events } = await setup({ requestSource });
+    const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
+    session.subscribe((e) => events.push(e));
+    await wallet.receiveInvocation();
+    await wallet.sendIdentifiers();
+    await expect.poll(() => session.state).toBe('identified');
+    await wallet.sendResult('provisioned');
+    await expect.poll(() => rejectedCodes(events)).toEqual(['unexpected_message']);
+    expect(session.state).toBe('identified');
+    release();
+    await wallet.receiveRequest();
+    await wallet.sendResult('provisioned');
+    await expect(session.completed).resolves.toMatchObject({ status: 'provisioned' });
+    expect(statesOf(events)).toEqual(['invoked', 'identified', 'request_built', 'delivered', 'completed']);
+  });
+
   it('reports junk on the channel as typed events, without echoing it', async () => {
     const { issuer, pair, wallet, events } = await setup();
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
@@ -260,6 +283,7 @@ describe('cancellation at every step', () => {
     const ctx = await setup();
     const { createLocalRequestBuilder } = await import('../src/local.js');
     const local = createLocalRequestBuilder({
+      sandbox: true,
       issuerId: ISSUER_ID,
       signingKey: k.issuer.privateJwk,
       tokenService: { audience: 'token-service', jwks: k.servicePublic },
@@ -392,7 +416,7 @@ describe('robustness', () => {
     const { issuer: _unused, ...ctx } = await setup();
     const { createLocalRequestBuilder } = await import('../src/local.js');
     const k = ctx.keys;
-    const requestSource = createLocalRequestBuilder({ issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: 'ts', jwks: k.servicePublic } });
+    const requestSource = createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: 'ts', jwks: k.servicePublic } });
     expect(() => createIssuerClient({ issuerId: ISSUER_ID, requestSource, ...bad })).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
   });
 

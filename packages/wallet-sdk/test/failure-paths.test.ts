@@ -213,6 +213,50 @@ describe('a session that fails after the invocation reports a typed result', () 
     expect(flow.service.calls).toHaveLength(1);
   });
 
+  it.each([
+    ['right behind the invocation (queued while the wallet checks it)', 'with-invocation'],
+    ['while the user is asked', 'during-consent'],
+  ] as const)('a request that arrives before the identifiers were sent (%s) is refused (unexpected_message) and never submitted', async (_name, when) => {
+    let consent: (yes: boolean) => void = () => {};
+    const asked: unknown[] = [];
+    const flow = await flowWith({
+      wallet: {
+        consent: (prompt) => {
+          asked.push(prompt);
+          return new Promise<boolean>((resolve) => (consent = resolve));
+        },
+      },
+    });
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const invocation = await flow.issuer.invocation();
+    // Sealed for identifiers the wallet never sent (the nonce cannot be known before they are).
+    const guessed: Identifiers = {
+      type: 'identifiers',
+      version: 1,
+      sessionId: invocation.sessionId,
+      walletProviderId: 'wallet-co',
+      walletAccountId: 'user-42',
+      deviceId: 'device-7',
+      nonce: 'CCCCCCCCCCCCCCCCCCCCCC',
+    };
+    const early = { type: 'provisioning-request', version: 1, sessionId: invocation.sessionId, encryptedRequest: await flow.issuer.seal(guessed) } as const;
+    const identifiersPromise = flow.issuer.waitForIdentifiers(flow.issuerEnd, invocation.sessionId);
+    await flow.issuerEnd.send(invocation);
+    if (when === 'with-invocation') await flow.issuerEnd.send(early);
+    await expect.poll(() => asked.length).toBe(1);
+    if (when === 'during-consent') await flow.issuerEnd.send(early);
+    await expect.poll(() => errorCodes(flow.events)).toEqual(['unexpected_message']);
+    expect(flow.events.find((e) => e.type === 'error')).toMatchObject({ sessionId: invocation.sessionId, error: { message: expect.stringContaining('before the wallet sent its identifiers') } });
+    consent(true);
+    const identifiers = await identifiersPromise;
+    const resultPromise = flow.issuer.waitForResult(flow.issuerEnd, invocation.sessionId);
+    await deliver(flow, identifiers);
+    expect((await outcome).status).toBe('provisioned');
+    expect((await resultPromise).status).toBe('provisioned');
+    expect(flow.service.calls).toHaveLength(1);
+    expect(errorCodes(flow.events)).toEqual(['unexpected_message']);
+  });
+
   it('only a request for another session → the session times out (timeout), and says so to the issuer', async () => {
     const flow = await flowWith({ wallet: { timeoutMs: 300 } });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);

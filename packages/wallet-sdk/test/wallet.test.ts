@@ -308,6 +308,30 @@ describe('wallet behaviour', () => {
     expect(flow.events.filter((e) => e.type === 'error').map((e) => e.type === 'error' && e.error.code)).toEqual(['unexpected_message']);
   });
 
+  it('card art signed by the issuer reaches the host: in the consent prompt, the invocation event and the outcome', async () => {
+    const ART = 'https://cdn.bank-a.example/art/everyday-debit.png';
+    const flow = await flowWith();
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const invocation = await flow.issuer.invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: ART } });
+    await flow.issuer.run(flow.issuerEnd, invocation);
+    const done = await outcome;
+    expect(done.status).toBe('provisioned');
+    expect(flow.consentPrompts).toEqual([expect.objectContaining({ verified: true, account: expect.objectContaining({ cardArtUrl: ART }) })]);
+    expect(flow.events.find((e) => e.type === 'invocation')).toMatchObject({ prompt: { account: { cardArtUrl: ART } } });
+    expect('token' in done && done.token.cardArtUrl).toBe(ART);
+  });
+
+  it('card art in an unsigned (unverified) invocation never reaches the host', async () => {
+    const flow = await flowWith({ wallet: { trustedIssuers: undefined, requireSignedInvocations: false } });
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    const invocation = await flow.issuer.invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: 'https://evil.example/art.png' } }, false);
+    await flow.issuer.run(flow.issuerEnd, invocation);
+    const done = await outcome;
+    expect(done.status).toBe('provisioned');
+    expect(flow.consentPrompts).toEqual([expect.objectContaining({ verified: false })]);
+    expect(JSON.stringify([flow.consentPrompts, flow.events, done])).not.toContain('evil.example');
+  });
+
   it('trusts only its own issuers: a second trusted issuer with its own keys', async () => {
     const flow = await flowWith({ wallet: { trustedIssuers: { 'bank-b': jwksOf(keys.otherIssuer), [ISSUER_ID]: jwksOf(keys.issuer) } } });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);

@@ -7,7 +7,6 @@ import {
   type RandomSource,
   createError,
   parsePublicJwks,
-  zHttpsUrl,
   zPartyId,
 } from '@pushprov/protocol';
 import { isPrivateSigningKey, requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
@@ -41,13 +40,24 @@ export interface LocalTokenServiceOptions {
  * @example
  * ```ts
  * const options: LocalRequestBuilderOptions = {
+ *   sandbox: true, // a test key against a sandbox token service, never a production issuer key
  *   issuerId: 'bank-a',
- *   signingKey: issuerPrivateJwk,
- *   tokenService: { audience: 'token-service.example', jwks: tokenServiceJwks, kid: 'ts-2026-11' },
+ *   signingKey: sandboxIssuerPrivateJwk,
+ *   tokenService: { audience: 'ts-sandbox', jwks: tokenServiceJwks, kid: 'ts-2026-11' },
  * };
  * ```
  */
 export interface LocalRequestBuilderOptions {
+  /**
+   * Required, and must be `true`: says that this runs against a sandbox, with
+   * a test issuer key and test cards. The builder holds the issuer's private
+   * signing key and the card number in the app, where anyone who has the app
+   * can take them; a production issuer builds requests on its backend
+   * (`createProvisioningRequestBuilder` from `@pushprov/issuer-sdk/server`,
+   * reached with `createBackendRequestSource`). Without it the builder is
+   * refused with `configuration_invalid`.
+   */
+  sandbox: true;
   /** The issuer id: the request's `iss`. */
   issuerId: string;
   /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
@@ -55,30 +65,32 @@ export interface LocalRequestBuilderOptions {
   tokenService: LocalTokenServiceOptions;
   /** Lifetime of each request, seconds. Default 300. */
   requestLifetimeSeconds?: number;
-  /** Card art the wallet may show (https URL). */
-  cardArtUrl?: string;
   clock?: Clock;
   random?: RandomSource;
 }
 
 /**
- * A {@link ProvisioningRequestSource} that builds the request in the app: it
- * binds the claims to the wallet's identifiers, signs them with the issuer
- * key and encrypts them to the token service key found by `kid`. Use it only
- * where the app may hold card data and an issuer key; otherwise use
- * `createBackendRequestSource`, which keeps both on the backend.
+ * A {@link ProvisioningRequestSource} that builds the request in the app, for
+ * sandboxes, tests and demos only: it binds the claims to the wallet's
+ * identifiers, signs them with the issuer key and encrypts them to the token
+ * service key found by `kid`. It puts the issuer's private key and the card
+ * number in the app, so it refuses to be created (`configuration_invalid`)
+ * unless the options say `sandbox: true`. A production app uses
+ * `createBackendRequestSource`, which keeps both on the issuer's backend.
  *
- * Codes: `unknown_key` (no such service key, or a JWK set that does not
- * parse), `invalid_claims` / `card_invalid` (bad card or ids).
+ * Codes: `configuration_invalid` (no `sandbox: true`, or bad options) when
+ * created; `unknown_key` (no such service key, or a JWK set that does not
+ * parse), `invalid_claims` / `card_invalid` (bad card or ids) when building.
  *
  * @example
  * ```ts
  * import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
  *
  * const requestSource = createLocalRequestBuilder({
+ *   sandbox: true,
  *   issuerId: 'bank-a',
- *   signingKey: issuerPrivateJwk,
- *   tokenService: { audience: 'token-service.example', jwks: tokenServiceJwks },
+ *   signingKey: sandboxIssuerPrivateJwk,
+ *   tokenService: { audience: 'ts-sandbox', jwks: tokenServiceJwks },
  * });
  * const issuer = createIssuerClient({ issuerId: 'bank-a', requestSource });
  * issuer.startProvisioning({ account: { last4: '1111', network: 'visa' }, card, wallet });
@@ -86,12 +98,15 @@ export interface LocalRequestBuilderOptions {
  */
 export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): ProvisioningRequestSource {
   const { tokenService } = options;
+  if (options?.sandbox !== true) {
+    throw createError(
+      'configuration_invalid',
+      'createLocalRequestBuilder holds the issuer signing key and card data in the app: it runs only against a sandbox (sandbox: true). In production, build requests on the issuer backend (createBackendRequestSource)',
+    );
+  }
   if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
   if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
   if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
-  if (options.cardArtUrl !== undefined && !zHttpsUrl.safeParse(options.cardArtUrl).success) {
-    throw createError('configuration_invalid', 'cardArtUrl must be an https URL');
-  }
   if ((tokenService.jwks === undefined) === (tokenService.jwksProvider === undefined)) {
     throw createError('configuration_invalid', 'Give exactly one of tokenService.jwks and tokenService.jwksProvider');
   }
@@ -131,7 +146,6 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
         identifiers: input.identifiers,
         card: input.card,
         accountRef: input.accountRef,
-        cardArtUrl: options.cardArtUrl,
         lifetimeSeconds: options.requestLifetimeSeconds,
         clock: options.clock,
         random: options.random,

@@ -34,8 +34,9 @@ export interface RequestContext {
 /**
  * Where the encrypted provisioning request comes from. Shipped
  * implementations: {@link createBackendRequestSource} (the issuer backend
- * builds it, so the PAN never touches the app) and `createLocalRequestBuilder`
- * from `@pushprov/issuer-sdk/local` (the app holds the card and an issuer key).
+ * builds it, so the PAN never touches the app) and, for sandboxes only,
+ * `createLocalRequestBuilder` from `@pushprov/issuer-sdk/local` (the app holds
+ * the card and an issuer key; it needs `sandbox: true`).
  *
  * @example
  * ```ts
@@ -77,12 +78,12 @@ export interface InvocationSigningContext {
  *
  * @example
  * ```ts
- * // In the app, with a key (rare):
- * import { createInvocationSigner } from '@pushprov/issuer-sdk/local';
- * const signer: InvocationSigner = createInvocationSigner(issuerSigningKey);
- * // Or through the issuer backend:
+ * // Through the issuer backend, which holds the key:
  * const backend = createBackendRequestSource({ url: '/api/push-provisioning' });
- * const signer2: InvocationSigner = backend.signInvocation;
+ * const signer: InvocationSigner = backend.signInvocation;
+ * // In a sandbox only, with a test key in the app:
+ * import { createInvocationSigner } from '@pushprov/issuer-sdk/local';
+ * const sandboxSigner: InvocationSigner = createInvocationSigner(sandboxIssuerKey, { sandbox: true });
  * ```
  */
 export type InvocationSigner = (invocation: Invocation, context: InvocationSigningContext) => Promise<Invocation>;

@@ -46,6 +46,12 @@ export interface IssuerBackendHandlerOptions<User> {
   onError?: (error: ProvisioningError, context: { requestId: string }) => void;
   /** The randomness of request ids. */
   random?: RandomSource;
+  /**
+   * The `WWW-Authenticate` challenge of `401 unauthenticated` answers (RFC 9110
+   * 11.6.1 requires one), naming how `authenticate` expects the app to sign
+   * in. Default `Bearer`.
+   */
+  wwwAuthenticate?: string;
 }
 
 /**
@@ -73,7 +79,11 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
  * In order: method (`405 method_not_allowed`), `authenticate` (`401 unauthenticated`), content
  * type (`415`), size (`413`), strict JSON and schema (`400`), then the
  * builder's checks. Every error is `application/problem+json` with the
- * protocol code; answers never hold card data and are `no-store`.
+ * protocol code; answers never hold card data and are `no-store`. As the
+ * token service does, a `401` carries `WWW-Authenticate` (`wwwAuthenticate`,
+ * default `Bearer`), and a retryable `409`, `429` or `503` (the token
+ * service's keys could not be fetched: `network_error`) carries
+ * `Retry-After: 1`.
  *
  * @example
  * ```ts
@@ -96,6 +106,17 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
   }
   const allowSigning = options.allowInvocationSigning ?? true;
   const random = options.random ?? secureRandom;
+  const challenge = options.wwwAuthenticate ?? 'Bearer';
+  if (typeof challenge !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,511}$/.test(challenge)) {
+    throw createError('configuration_invalid', 'wwwAuthenticate must be a printable ASCII challenge such as Bearer');
+  }
+  /** The headers the token service's problem answers carry too: a 401's challenge, and when to retry a retryable 409/429/503. */
+  const problemHeaders = (error: ProvisioningError): Record<string, string> => {
+    const status = error.status >= 400 && error.status <= 599 ? error.status : 500;
+    if (status === 401) return { 'www-authenticate': challenge };
+    if (error.retryable && (status === 409 || status === 429 || status === 503)) return { 'retry-after': '1' };
+    return {};
+  };
 
   return async (request) => {
     const requestId = createId('req', random);
@@ -128,7 +149,7 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
       } catch {
         // A logging hook must not change the answer.
       }
-      return createProblemResponse(error, requestId);
+      return createProblemResponse(error, requestId, problemHeaders(error));
     }
   };
 }

@@ -96,7 +96,13 @@ export interface ProvisioningRequestBuilderOptions<User> {
   lookupCard: CardLookup<User>;
   /** Lifetime of each request, seconds. Default 300 (at most 900). */
   requestLifetimeSeconds?: number;
-  /** Card art the wallet may show (https URL). */
+  /**
+   * The card art wallets may show (https URL). It travels in the invocation's
+   * account hint, covered by the invocation signature: `signInvocation` signs
+   * an invocation that shows card art only when it is this URL (otherwise
+   * `forbidden`). It is not put in the encrypted request, which the wallet
+   * cannot read.
+   */
   cardArtUrl?: string;
   /**
    * The only `replyTo` URLs an invocation may carry to be signed (your app's
@@ -160,7 +166,8 @@ export interface ProvisioningRequestBuilder<User> {
   /**
    * Signs an invocation for an account of this user, after checking that it
    * names this issuer, shows that account's last 4 digits, has a short,
-   * current lifetime and (with `allowedReplyTo`) an allowed `replyTo`.
+   * current lifetime, (with `allowedReplyTo`) an allowed `replyTo`, and no
+   * card art but the configured `cardArtUrl`.
    * Codes: `invalid_message`, `not_found`, `forbidden`, `lifetime_exceeded`,
    * `not_yet_valid`, `expired`.
    */
@@ -268,7 +275,6 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
         encryptionKey,
         identifiers,
         card,
-        cardArtUrl: options.cardArtUrl,
         lifetimeSeconds: lifetime,
         clock,
         random: options.random,
@@ -291,6 +297,9 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       const { card } = await findCard(input.accountRef, input.user);
       if (card.pan.slice(-4) !== invocation.account.last4) {
         throw new AuthError('forbidden', 'The invocation does not show this account');
+      }
+      if (invocation.account.cardArtUrl !== undefined && invocation.account.cardArtUrl !== options.cardArtUrl) {
+        throw new AuthError('forbidden', 'The invocation shows card art this backend does not sign');
       }
       return signInvocation(invocation, options.signingKey);
     },

@@ -71,6 +71,7 @@ export async function setup(overrides: Partial<IssuerClientOptions> = {}) {
   const clock = manualClock(NOW);
   const pair = createMemoryChannelPair();
   const requestSource = createLocalRequestBuilder({
+    sandbox: true,
     issuerId: ISSUER_ID,
     signingKey: k.issuer.privateJwk,
     tokenService: { audience: AUDIENCE, jwks: k.servicePublic },
@@ -83,8 +84,8 @@ export async function setup(overrides: Partial<IssuerClientOptions> = {}) {
     issuerKeys: k.issuerPublic,
     audience: AUDIENCE,
     clock,
-  });
     devicePublicKey: toPublicJwk(k.device.publicJwk) as PublicEcJwk,
+  });
   const events: ProvisioningSessionEvent[] = [];
   return { keys: k, clock, pair, issuer, wallet, events };
 }

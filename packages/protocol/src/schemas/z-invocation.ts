@@ -8,6 +8,8 @@ export const zAccountHint = /* @__PURE__ */ (() =>
     network: zNetwork,
     productName: z.optional(zDisplayText(64)),
     issuerName: z.optional(zDisplayText(64)),
+    /** Card art the wallet may show: covered by the invocation signature, shown only when it verified. */
+    cardArtUrl: z.optional(zHttpsUrl),
   })
 )();
 /** The account hint of an invocation. */

@@ -71,6 +71,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
   if (account.productName !== undefined) prompt.account.productName = account.productName;
   if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
+  // Card art reaches the host only when the issuer signed it: an unsigned invocation could point anywhere.
+  if (verified && account.cardArtUrl !== undefined) prompt.account.cardArtUrl = account.cardArtUrl;
   emit({ type: 'invocation', prompt });
 
   const sendResult = async (result: Result): Promise<boolean> => {
@@ -87,6 +89,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     }
   };
 
+  // Until the identifiers leave, no provisioning request can be this session's: refuse any that comes.
+  const stopRefusingRequests = refuseMessagesBeforeIdentifiers(channel, sessionId, emit);
   try {
     if (invocation.replyTo !== undefined && typeof (channel as { setPeerUrl?: unknown }).setPeerUrl === 'function') {
       (channel as unknown as { setPeerUrl(url: string): void }).setPeerUrl(invocation.replyTo);
@@ -120,6 +124,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
     }
     throwIfAborted(signal);
+    // From here a request may answer these identifiers, even before `send` resolves: it waits in the channel's queue.
+    stopRefusingRequests();
     await raceSignal(channel.send(identifiers), signal);
 
     setState('waiting_for_request', sessionId);
@@ -168,9 +174,11 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       panLast4: accessData.panLast4,
       tokenExpiry: { ...accessData.tokenExpiry },
       ...(accessData.network && { network: accessData.network }),
+      ...(prompt.account.cardArtUrl !== undefined && { cardArtUrl: prompt.account.cardArtUrl }),
     };
     return { status, sessionId, issuerId, token, resultSent };
   } catch (caught) {
+    stopRefusingRequests();
     const error = toProvisioningError(caught);
     const status = error.code === 'declined' ? 'declined' : error.code === 'consent_denied' || error.code === 'cancelled' ? 'cancelled' : 'failed';
     const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, errorCode: error.code });
@@ -191,6 +199,38 @@ function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<In
     onRejected: (m) => hooks.emit({ type: 'error', error: createError('unexpected_message', `A ${m.type} message arrived before any invocation`) }),
     onError: (error: ProvisioningError) => hooks.emit({ type: 'error', error }),
   });
+}
+
+/**
+ * Listens from the accepted invocation until the wallet sends its identifiers
+ * (spec 4.11: stray input never ends a session). In that window the issuer's
+ * app has nothing to send but its invocation again (the popup channel reposts
+ * it until the wallet answers: ignored silently). A `provisioning-request`,
+ * even for this session, cannot answer identifiers that were not sent: it is
+ * refused with `unexpected_message` and dropped, so it is never submitted, and
+ * the session goes on. Everything else, and refused input, is an `error`
+ * event too. Without this listener such a message would wait in the channel's
+ * queue and be taken as the answer once the identifiers were sent. Returns
+ * the function that stops listening (safe to call twice).
+ */
+function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string, emit: SessionHooks['emit']): () => void {
+  let unsubscribe: (() => void) | undefined = channel.subscribe(
+    (m) => {
+      if (m.type === 'invocation' && m.sessionId === sessionId) return;
+      const what =
+        m.type !== 'provisioning-request'
+          ? `A ${m.type} message was ignored`
+          : m.sessionId === sessionId
+            ? 'A provisioning request arrived before the wallet sent its identifiers; it was refused'
+            : 'A provisioning request for another session was ignored';
+      emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
+    },
+    (error) => emit({ type: 'error', error, sessionId }),
+  );
+  return () => {
+    unsubscribe?.();
+    unsubscribe = undefined;
+  };
 }
 
 /**

@@ -56,7 +56,14 @@ export interface ConsentPrompt {
   issuerName?: string;
   /** True when the invocation's signature verified against the trust list. */
   verified: boolean;
-  account: { last4: string; network: Network; productName?: string };
+  /**
+   * `cardArtUrl` (an https image URL) is the issuer's card art from the
+   * invocation's account hint. It is given only when `verified`: the issuer
+   * signed it. Load it as an image only (no credentials, no redirects to
+   * follow elsewhere if your platform allows), and show the last four digits
+   * with it.
+   */
+  account: { last4: string; network: Network; productName?: string; cardArtUrl?: string };
 }
 
 /**
@@ -107,6 +114,8 @@ export interface TokenSummary {
   panLast4: string;
   tokenExpiry: Expiry;
   network?: Network;
+  /** The issuer's card art, when its signed invocation carried one (as in the consent prompt). */
+  cardArtUrl?: string;
 }
 
 /**
