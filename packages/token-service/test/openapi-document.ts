@@ -78,7 +78,9 @@ const SUBMIT_CODES: ErrorCode[] = [
   'invalid_message',
   'unsupported_version',
   'missing_idempotency_key',
+  'invalid_idempotency_key',
   'unauthenticated',
+  'wallet_provider_not_allowed',
   'declined',
   'replayed',
   'idempotency_in_flight',
@@ -106,6 +108,7 @@ const SUBMIT_CODES: ErrorCode[] = [
   'card_not_eligible',
   'idempotency_key_reused',
   'internal_error',
+  'store_unavailable',
   'timeout',
 ];
 
@@ -141,7 +144,7 @@ export function createOpenApiDocument(): JsonObject {
           operationId: 'submitProvisioningRequest',
           summary: 'Submit an encrypted provisioning request and receive access data',
           description:
-            'Validation order: body size (413) and schema; idempotency; JWE header and kid; decrypt; JWS header; issuer key by iss + kid; signature; claims schema; aud, lifetime, iat, exp; jti never seen; binding (session, wallet provider from the authenticated caller, wallet account, device, nonce); card (Luhn, expiry, issuer BIN ranges); issuer decision; issuance. A refused request changes nothing on the server.',
+            'Validation order: body size (413), Idempotency-Key form, then schema; idempotency; JWE header and kid; decrypt; JWS header; issuer key by iss + kid; signature; claims schema; aud, lifetime, iat, exp; jti never used; binding (session, wallet provider from the authenticated caller, wallet account, device, nonce, device key), then the issuer accepts the wallet provider; card (Luhn, expiry, issuer BIN ranges); issuer decision; issuance. The client assertion is used up when presented. A request refused before its card checks stores nothing; a card refusal or declined burns its jti, so the same request is then replayed under any key. A request the client abandons still runs to its commit. 503 store_unavailable: the storage could not be reached, or was lost during the commit; retry with the same key.',
           security: [{ bearer: [] }],
           parameters: [
             {
@@ -149,7 +152,7 @@ export function createOpenApiDocument(): JsonObject {
               in: 'header',
               required: true,
               description:
-                'Same key and same body: the stored answer is returned again (header Idempotent-Replayed: true). Same key, other body: 422 idempotency_key_reused. Same key while the first is in progress: 409 idempotency_in_flight. Keys are scoped per wallet provider.',
+                'Same key and same body: the stored answer is returned again (header Idempotent-Replayed: true), on any instance sharing the store, also when the request was already used. Same key, other body: 422 idempotency_key_reused. Same key while another attempt holds it (until it ends, or its lease of lifetimes.idempotencyLeaseSeconds, default 30 s, runs out): 409 idempotency_in_flight. Missing: 400 missing_idempotency_key; malformed: 400 invalid_idempotency_key. Keys are scoped per wallet provider.',
               schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$' },
             },
           ],
@@ -189,7 +192,7 @@ export function createOpenApiDocument(): JsonObject {
               headers: { 'X-Request-Id': requestId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
             },
-            ...problemResponses(['unauthenticated', 'not_found', 'internal_error']),
+            ...problemResponses(['unauthenticated', 'not_found', 'internal_error', 'store_unavailable']),
           },
         },
       },
@@ -223,6 +226,24 @@ export function createOpenApiDocument(): JsonObject {
           },
         },
       },
+      '/health/ready': {
+        get: {
+          operationId: 'getReadiness',
+          summary: 'Readiness: the store answers',
+          responses: {
+            '200': {
+              description: 'The store answered (a round trip to the database; for SQLite, its writer thread too). Cache-Control: no-store.',
+              headers: { 'X-Request-Id': requestId },
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { status: { type: 'string', const: 'ready' } }, required: ['status'], additionalProperties: false },
+                },
+              },
+            },
+            ...problemResponses(['store_unavailable']),
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
@@ -247,7 +268,7 @@ export function createOpenApiDocument(): JsonObject {
           type: 'http',
           scheme: 'bearer',
           description:
-            'A wallet provider API key, or a client assertion: a compact JWS (typ pushprov-client+jwt, ES256 or EdDSA, kid of a key in the provider JWK set) over { iss, sub, aud, iat, exp, jti }, iss = sub = the wallet provider id, aud = the service id, at most 300 s, single use.',
+            'A wallet provider API key, or a client assertion: a compact JWS (typ pushprov-client+jwt, ES256 or EdDSA, kid of a key in the provider JWK set) over { iss, sub, aud, iat, exp, jti }, iss = sub = the wallet provider id, aud = the service id, at most 300 s, used up when presented (also by a request that is then refused): a fresh one for every request, retries included.',
         },
       },
     },
