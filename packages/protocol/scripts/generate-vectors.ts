@@ -174,6 +174,7 @@ async function build(keys: Keys): Promise<VectorCase[]> {
             { start: '411111', end: '411112' },
             { start: '4000000', end: '4000000' },
           ],
+          walletProviders: [PROVIDER],
         },
       },
       seenJtis: [],
@@ -647,6 +648,38 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     description: 'cnf.jkt is the SHA-256 of the sorted JSON of every member of the public JWK, not of the RFC 7638 required members (crv, kty, x, y) only.',
     claims: claims({ cnf: { jkt: wrongJkt } }),
     input: { context: keyedContext },
+    expected: fails('device_key_mismatch'),
+  });
+  await request({
+    id: 'pr-wallet-provider-not-allowed',
+    title: 'A request for a wallet provider the issuer does not accept is refused',
+    description: 'Everything is bound and valid, and the caller is the wallet provider the claims name, but the issuer lists only another wallet provider (trustedIssuers[iss].walletProviders): the issuer never agreed to its cards reaching this wallet.',
+    input: {
+      trustedIssuers: {
+        [ISSUER]: {
+          keys: [keys.issuer.publicJwk, keys.issuerEd.publicJwk],
+          binRanges: [{ start: '411111', end: '411112' }],
+          walletProviders: ['wallet-other'],
+        },
+      },
+    },
+    expected: fails('wallet_provider_not_allowed'),
+  });
+  await request({
+    id: 'pr-wallet-provider-not-allowed-after-device-key',
+    title: 'The issuer accepts the wallet provider is checked after the device key',
+    description: 'Both the device key and the accepted wallet providers are wrong: the device key is compared first (device_key_mismatch).',
+    claims: claims({ cnf }),
+    input: {
+      context: { ...keyedContext, devicePublicKey: otherDevicePublicKey },
+      trustedIssuers: {
+        [ISSUER]: {
+          keys: [keys.issuer.publicJwk, keys.issuerEd.publicJwk],
+          binRanges: [{ start: '411111', end: '411112' }],
+          walletProviders: ['wallet-other'],
+        },
+      },
+    },
     expected: fails('device_key_mismatch'),
   });
   await request({

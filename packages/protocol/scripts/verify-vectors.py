@@ -105,6 +105,7 @@ def check_request(case: dict) -> None:
     jws_header = json.loads(b64d(jws.split(".")[0]))
     assert jws_header == exp["jwsHeader"] and jws_header["typ"] == "pushprov-request+jwt", "JWS header"
     issuer = exp["claims"]["iss"]
+    assert inp["context"]["walletProviderId"] in inp["trustedIssuers"][issuer]["walletProviders"], "the issuer accepts the wallet provider"
     issuer_key = next(k for k in inp["trustedIssuers"][issuer]["keys"] if k["kid"] == jws_header["kid"])
     _, claims = verify_jws(jws, issuer_key)
     assert claims == exp["claims"], "claims"

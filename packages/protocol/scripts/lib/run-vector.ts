@@ -5,6 +5,7 @@
  */
 import { compactDecrypt, importJWK } from 'jose';
 import {
+  AuthError,
   CardError,
   DecisionError,
   ProvisioningError,
@@ -56,7 +57,8 @@ const own = <T>(record: Record<string, T>, key: string): T | undefined =>
  * The token service's validation of a submitted request, in the order of
  * `docs/protocol.md`: open (JWE header → decrypt → JWS header → issuer key →
  * signature → claims schema → aud / lifetime / iat / exp), replay against
- * `seenJtis`, binding against the submission context (its device key last), the card (an
+ * `seenJtis`, binding against the submission context (its device key, then
+ * the issuer's accepted wallet providers, last), the card (an
  * `accountRef` is resolved through `accounts`), the issuer decision.
  */
 async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<Expected> {
@@ -75,6 +77,9 @@ async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<
   const { devicePublicKey, ...context } = input.context;
   checkBinding(claims, context);
   await checkDeviceKeyBinding(claims, devicePublicKey);
+  if (!own(input.trustedIssuers, claims.iss)?.walletProviders.includes(context.walletProviderId)) {
+    throw new AuthError('wallet_provider_not_allowed', 'The issuer does not accept this wallet provider');
+  }
   const card = claims.card ?? (claims.accountRef === undefined ? undefined : own(input.accounts, claims.accountRef));
   if (card === undefined) throw new CardError('card_invalid', 'The account reference is not known');
   checkCard(card, { nowMs: input.now * 1000, binRanges: own(input.trustedIssuers, claims.iss)?.binRanges ?? [] });

@@ -21,6 +21,8 @@ export interface JweRandom {
 export interface TrustedIssuer {
   keys: KeyJwk[];
   binRanges: BinRange[];
+  /** The wallet providers this issuer accepts (checked after the device key, the end of step 13). */
+  walletProviders: string[];
 }
 
 export interface ProvisioningRequestInput {
