@@ -47,12 +47,14 @@ export function expectProblem(result: HttpResult, code: ErrorCode): ProblemDetai
  * every table's row count unchanged (read through a separate connection),
  * one log line with that code, and no canary in the response or the logs.
  */
-export async function expectRefused(h: Harness, act: () => Promise<HttpResult>, code: ErrorCode): Promise<ProblemDetails> {
+export async function expectRefused(h: Harness, act: () => Promise<HttpResult>, code: ErrorCode, options: { replayAdded?: number } = {}): Promise<ProblemDetails> {
   const before = countRows(h.dbPath);
   const mark = h.logs.length;
   const result = await act();
   const problem = expectProblem(result, code);
-  expect(countRows(h.dbPath)).toEqual(before);
+  // Nothing stored, but the replay keys a refusal adds on purpose: a client assertion presented
+  // (used up), or the jti of a refusal that sticks (the card checks, the decision).
+  expect(countRows(h.dbPath)).toEqual({ ...before, replay: before.replay + (options.replayAdded ?? 0) });
   const lines = h.logs.slice(mark);
   expect(lines.filter((l) => l.msg === 'request' && l.code === code && l.requestId === problem.requestId)).toHaveLength(1);
   expectNoCanary(JSON.stringify(lines), 'the logs');

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import {
   type Card,
+  deviceKeyThumbprint,
   type Identifiers,
   type JwkPair,
   type KeyJwk,
@@ -179,6 +180,8 @@ export async function buildRequest(sb: Sandbox, options: BuildRequestOptions = {
     card: options.card ?? CANARY_CARD,
     clock: options.clock ?? sb.clock,
     ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+    // The issuer binds the device key the wallet sent (cnf.jkt).
+    ...(options.devicePublicKey === undefined ? {} : { deviceKeyThumbprint: await deviceKeyThumbprint(options.devicePublicKey) }),
   });
   const bent = options.claims ?? options.claimsText ?? options.jwsHeader ?? options.signingKey ?? options.jweHeader;
   let encryptedRequest: string;

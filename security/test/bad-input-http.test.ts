@@ -159,14 +159,14 @@ describe('idempotency keys', () => {
     expect(countRows(h.dbPath)).toEqual(before);
   });
 
-  it('a key of 256 characters: missing_idempotency_key', async () => {
+  it('a key of 256 characters: invalid_idempotency_key', async () => {
     const { body } = await buildRequest(sb);
-    await expectRefused(h, () => postSubmission(h.url, body, { idempotencyKey: 'k'.repeat(256) }), 'missing_idempotency_key');
+    await expectRefused(h, () => postSubmission(h.url, body, { idempotencyKey: 'k'.repeat(256) }), 'invalid_idempotency_key');
   });
 
-  it('a key with a Latin-1 byte: missing_idempotency_key', async () => {
+  it('a key with a Latin-1 byte: invalid_idempotency_key', async () => {
     const { body } = await buildRequest(sb);
-    await expectRefused(h, () => postSubmission(h.url, body, { idempotencyKey: 'clé-1' }), 'missing_idempotency_key');
+    await expectRefused(h, () => postSubmission(h.url, body, { idempotencyKey: 'clé-1' }), 'invalid_idempotency_key');
   });
 });
 
@@ -241,7 +241,8 @@ describe('authentication', () => {
   it('a client assertion used for a refused request cannot be used again: unauthenticated', async () => {
     const assertion = await createClientAssertion({ walletProviderId: WALLET, audience: SERVICE_ID, signingKey: sb.walletSigning.privateJwk, clock: sb.clock });
     const bad = await buildRequest(sb, { submission: (s) => ({ ...s, deviceId: 'device-elsewhere' }) });
-    await expectRefused(h, () => postSubmission(h.url, bad.body, { authorization: `Bearer ${assertion}` }), 'device_mismatch');
+    // Presented, the assertion is used up, whatever happens to the request: the refusal stores its claim and nothing else.
+    await expectRefused(h, () => postSubmission(h.url, bad.body, { authorization: `Bearer ${assertion}` }), 'device_mismatch', { replayAdded: 1 });
     const good = await buildRequest(sb);
     await expectRefused(h, () => postSubmission(h.url, good.body, { authorization: `Bearer ${assertion}` }), 'unauthenticated');
   });
@@ -295,7 +296,8 @@ describe('issuer hooks that fail', () => {
   it('an account resolver returning a card with an impossible expiry: card_invalid, the PAN nowhere', async () => {
     resolver = async () => ({ pan: CANARY_PAN, expiry: { month: 14, year: 2031 } });
     const { body } = await accountRefRequest();
-    await expectRefused(hh, () => postSubmission(hh.url, body), 'card_invalid');
+    // A card refusal sticks: the request's jti is burnt, nothing else is stored.
+    await expectRefused(hh, () => postSubmission(hh.url, body), 'card_invalid', { replayAdded: 1 });
   });
 
   it('a decision hook that never answers: timeout, nothing stored', async () => {

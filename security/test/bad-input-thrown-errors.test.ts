@@ -2,7 +2,8 @@
 // `submit` (the library, not the HTTP layer) and the wallet's HTTP client
 // throw typed errors with exactly their code, and the canary is in none of
 // them: not in the message, the JSON form, the details, the inspected form
-// (what console.log prints) or the cause chain. Nothing is stored.
+// (what console.log prints) or the cause chain. Nothing is stored, but for
+// the refusals that stick (the card checks, the decision): their jti.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorCode, createSessionId } from '@pushprov/protocol';
 import { type TokenService, createMemoryStore, createTokenService } from '@pushprov/token-service';
@@ -19,9 +20,12 @@ beforeAll(async () => {
   service = createTokenService(sb.config, createMemoryStore(), { clock: sb.clock });
 });
 
+/** How many requests a refusal that sticks has burnt so far (their jti, and nothing else). */
+let burnt = 0;
+
 afterEach(async () => {
   expect(await service.store.tokens.count()).toBe(0);
-  expect(await service.store.replay.count()).toBe(0);
+  expect(await service.store.replay.count()).toBe(burnt);
   expect(await service.store.idempotency.count()).toBe(0);
 });
 
@@ -60,6 +64,7 @@ describe('the token service library, with the canary in the input', () => {
   it('the canary card, expired: card_expired', async () => {
     const { body } = await buildRequest(sb, { card: { ...CANARY_CARD, expiry: { month: 1, year: 2027 } } });
     await refuseInProcess('card_expired', body);
+    burnt++;
   });
 
   it('the canary as a number in the signed claims: invalid_claims', async () => {
@@ -82,9 +87,9 @@ describe('the token service library, with the canary in the input', () => {
     await expectTypedRejection(service.submit({ submission, walletProviderId: CANARY_PAN, idempotencyKey: 'k-1' }), 'unauthenticated');
   });
 
-  it('the canary as the idempotency key, with a non-printable byte: missing_idempotency_key', async () => {
+  it('the canary as the idempotency key, with a non-printable byte: invalid_idempotency_key', async () => {
     const { submission } = await buildRequest(sb);
-    await expectTypedRejection(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: `${CANARY_PAN}\u0001` }), 'missing_idempotency_key');
+    await expectTypedRejection(service.submit({ submission, walletProviderId: WALLET, idempotencyKey: `${CANARY_PAN}\u0001` }), 'invalid_idempotency_key');
   });
 });
 

@@ -129,6 +129,9 @@ function checkAnswer(shape: RequestShape, result: HttpResult): boolean {
   return true;
 }
 
+/** The refusals that burn their request's jti. */
+const STICKY = new Set(['card_invalid', 'card_expired', 'card_not_eligible', 'declined']);
+
 describe('every endpoint over loopback HTTP', () => {
   it('random and mutated requests: never 5xx, only problem details with a catalog code, nothing stored by a refusal', async () => {
     let successes = 0;
@@ -143,7 +146,16 @@ describe('every endpoint over loopback HTTP', () => {
         const ok = checkAnswer(shape, result);
         if (ok) successes++;
         else refusals++;
-        if (before && !ok) expect(countRows(h.dbPath)).toEqual(before);
+        if (before && !ok) {
+          // A refusal stores nothing but, on purpose: the claim of a client assertion it presented
+          // (used up when presented), and the jti of a refusal that sticks (the card checks, the decision).
+          const after = countRows(h.dbPath);
+          const code = shape.method === 'HEAD' ? undefined : (JSON.parse(result.text) as { code?: string }).code;
+          const allowed = (shape.auth.kind === 'assertion' ? 1 : 0) + (code !== undefined && STICKY.has(code) ? 1 : 0);
+          expect({ ...after, replay: before.replay }).toEqual(before);
+          expect(after.replay - before.replay).toBeGreaterThanOrEqual(0);
+          expect(after.replay - before.replay).toBeLessThanOrEqual(allowed);
+        }
       }),
       fuzzParameters(400, 10_000),
     );

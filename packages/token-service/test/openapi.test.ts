@@ -26,7 +26,7 @@ describe('openapi.json', () => {
         expect([200, 401]).toContain(response.status);
       }
     }
-    expect(Object.keys(doc.paths).sort()).toEqual(['/.well-known/jwks.json', '/health', '/openapi.json', '/v1/provisioning-requests', '/v1/tokens/{tokenReferenceId}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/.well-known/jwks.json', '/health', '/health/ready', '/openapi.json', '/v1/provisioning-requests', '/v1/tokens/{tokenReferenceId}']);
   });
 
   it('lists every protocol error code in the problem schema', () => {

@@ -1,5 +1,5 @@
 // Step 3 of docs/protocol.md section 6: the body. (The idempotency half of
-// step 3 is ../../idempotency/begin.ts.)
+// step 3 is beginIdempotent in ../../idempotency/idempotency.ts.)
 import { type Submission, canonicalJson, parseSubmission } from '@pushprov/protocol';
 import { checkDevicePublicKey } from '../../lib/check-device-key.js';
 import { sha256Hex } from '../../lib/hash.js';
