@@ -182,6 +182,7 @@ describe('three token service instances on one PostgreSQL behind nginx', () => {
   const runUnderFault = async (prefix: string, fault: () => Promise<void>) => {
     const attempts = await Promise.all(Array.from({ length: PER_FAULT }, (_, i) => buildAttempt(sb, i, prefix)));
     const seen: { status: number; code?: string }[] = [];
+    const replayBefore = await count('SELECT count(*) AS n FROM replay');
     let acknowledged = 0;
     let faulted: Promise<void> | undefined;
     await runPool(PER_FAULT, IN_FLIGHT, async (i) => {
@@ -189,6 +190,8 @@ describe('three token service instances on one PostgreSQL behind nginx', () => {
       if (attempts[i]!.state === 'answered' && ++acknowledged === FAULT_AFTER) faulted = fault();
     });
     await faulted;
+    // One replay record per request: each jti used exactly once, whatever the retries.
+    expect(await count('SELECT count(*) AS n FROM replay')).toBe(replayBefore + attempts.length);
     return { attempts, seen };
   };
 
