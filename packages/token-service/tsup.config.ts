@@ -17,6 +17,6 @@ export default defineConfig({
   platform: 'node',
   shims: true,
   onSuccess: async () => {
-    copyFileSync('src/store/sqlite-writer.worker.mjs', 'dist/sqlite-writer.worker.mjs');
+    copyFileSync('src/store/sqlite/sqlite-writer.worker.mjs', 'dist/sqlite-writer.worker.mjs');
   },
 });
