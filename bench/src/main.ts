@@ -1,6 +1,7 @@
 /**
  * The benchmark: one run measures the crypto floor, the SDKs, the token
- * service in process and over HTTP, cold start, growth, memory and bundle
+ * service in process and over HTTP (SQLite; PostgreSQL with 1 and 2
+ * instances behind nginx), cold start, growth, memory and bundle
  * size, prints a table and writes JSON.
  *
  * Usage (from the repository root): `pnpm bench [-- --quick] [-- --out FILE] [-- --only a,b]`
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { PACKAGES_FROM } from './lib/child.js';
 import { createFixture } from './lib/fixture.js';
 import { FULL, QUICK } from './lib/params.js';
-import { type BenchReport, type BenchRow, type MemorySample, type Section, SECTIONS, applyFloors, formatTable, formatTargets } from './lib/report.js';
+import { type BenchReport, type BenchRow, type MemorySample, type Section, SECTIONS, applyFloors, formatRoundTrips, formatTable, formatTargets } from './lib/report.js';
 import { round } from './lib/stats.js';
 import { checkTargets } from './lib/targets.js';
 import { createTempDir } from './lib/temp.js';
@@ -23,6 +24,7 @@ import { createFloorTasks, runFloor } from './sections/floor.js';
 import { runGrowth } from './sections/growth.js';
 import { runHttp } from './sections/http.js';
 import { runMemory } from './sections/memory.js';
+import { runPostgres } from './sections/postgres.js';
 import { runSdk } from './sections/sdk.js';
 import { runService } from './sections/service.js';
 import { runSize } from './sections/size.js';
@@ -68,6 +70,7 @@ const plan: [Section, () => Promise<void>][] = [
   ['sdk', async () => void rows.push(...(await runSdk(fx, params, floor)))],
   ['service', async () => void rows.push(...(await runService(fx, params, floor.service, temp.path)))],
   ['http', async () => void rows.push(...(await runHttp(fx, params, floor.service, temp.path)))],
+  ['postgres', async () => void rows.push(...(await runPostgres(fx, params, floor.service, temp.path, log)))],
   ['cold-start', async () => void rows.push(...(await runColdStart(fx, params, temp.path)))],
   [
     'memory',
@@ -137,7 +140,10 @@ mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 
 const notes = rows.filter((r) => r.note !== undefined).map((r) => `${r.id}: ${r.note}`);
-process.stdout.write(`\n${formatTable(rows)}\n${notes.length > 0 ? `\nNotes\n${notes.join('\n')}\n` : ''}\nTargets\n${formatTargets(targets)}\n\n`);
+const trips = formatRoundTrips(rows);
+process.stdout.write(
+  `\n${formatTable(rows)}\n${trips ? `\nDatabase round trips per provisioning (PostgreSQL lines)\n${trips}\n` : ''}${notes.length > 0 ? `\nNotes\n${notes.join('\n')}\n` : ''}\nTargets\n${formatTargets(targets)}\n\n`,
+);
 if (failed) process.exitCode = 1;
 process.stdout.write(
   `load average before ${report.machine.loadAverageBefore.join(' ')}, after ${report.machine.loadAverageAfter.join(' ')}; ${report.durationSeconds} s; JSON: ${outFile}\n`,

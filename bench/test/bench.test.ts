@@ -26,7 +26,8 @@ describe('pnpm bench --quick', () => {
     });
     stdout = result.stdout;
     report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
-  }, 180_000);
+    // 50-75 s on a busy 2-core machine (the PostgreSQL lines add about 20 s); the cluster start is bounded at 60 s (initdb apart).
+  }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes a report of this run', () => {
@@ -51,6 +52,8 @@ describe('pnpm bench --quick', () => {
     for (const store of ['memory', 'sqlite-full', 'sqlite-normal']) for (const c of [1, 64]) expect(ids).toContain(`service.${store}.c${c}`);
     for (const c of [1, 16, 64]) expect(ids).toContain(`http.sqlite-full.c${c}`);
     expect(ids).toContain('http.sqlite-full.c64.cluster2');
+    // PostgreSQL (a throwaway cluster, bounded start): 1 instance and 2 instances behind nginx, at 64 in flight.
+    for (const id of ['postgres.c64', 'postgres.c64.instances2']) expect(ids).toContain(id);
     for (const pkg of ['jose', 'protocol', 'issuer-sdk', 'issuer-sdk-server', 'wallet-sdk', 'token-service', 'token-service-server']) {
       expect(ids).toContain(`cold-start.import.${pkg}`);
     }
@@ -72,7 +75,16 @@ describe('pnpm bench --quick', () => {
       expect(row.count, row.id).toBeGreaterThan(0);
       expect(row.p99Ms!, row.id).toBeGreaterThanOrEqual(row.p50Ms!);
     }
-    for (const row of report.rows.filter((r) => r.section === 'http')) expect(row.peakRssMb, row.id).toBeGreaterThan(0);
+    for (const row of report.rows.filter((r) => r.section === 'http' || r.section === 'postgres')) expect(row.peakRssMb, row.id).toBeGreaterThan(0);
+    // Every PostgreSQL line counted its database round trips over the requests it measured, in every server process.
+    for (const row of report.rows.filter((r) => r.section === 'postgres')) {
+      const trips = row.roundTrips!;
+      expect(trips, row.id).toBeDefined();
+      expect(trips.provisionings, row.id).toBe(row.count);
+      expect(trips.total, row.id).toBeGreaterThanOrEqual(trips.provisionings);
+      expect(trips.byOperation.commit, row.id).toBeGreaterThan(0);
+      expect(trips.perProvisioning, row.id).toBeCloseTo(trips.total / trips.provisionings, 2);
+    }
     if (process.platform === 'linux') {
       // The main thread's CPU (read from /proc), for the floors and every line measured against one; over HTTP, the server's.
       for (const row of throughput.filter((r) => r.floor !== undefined || r.isFloor)) {
@@ -121,11 +133,15 @@ describe('pnpm bench --quick', () => {
     expect(report.targets.some((t) => t.name.startsWith('size:'))).toBe(true);
     expect(report.targets.some((t) => t.name.startsWith('growth:'))).toBe(true);
     expect(report.targets.some((t) => t.name.startsWith('memory:'))).toBe(true);
+    expect(report.targets.some((t) => t.name.startsWith('PostgreSQL lines: database round trips per provisioning'))).toBe(true);
+    expect(report.targets.some((t) => t.name.includes('2 instances behind nginx') && t.name.includes(' vs '))).toBe(true);
   });
 
   it('prints the table and the targets', () => {
     expect(stdout).toMatch(/^line\s+value\s+p50 ms\s+p99 ms\s+peak RSS\s+CPU ms\/op\s+main ms\/op\s+ratio\s+CPU ratio\s+vs floor$/m);
     expect(stdout).toContain('-- http');
+    expect(stdout).toContain('-- postgres');
+    expect(stdout).toContain('Database round trips per provisioning');
     expect(stdout).toContain('Targets');
     expect(stdout).toContain(out);
   });

@@ -2,7 +2,7 @@
 // take to meet the target. Pure arithmetic, no measuring.
 import { describe, expect, it } from 'vitest';
 import type { BenchRow } from '../src/lib/report.js';
-import { checkTargets, cpuBudgetNote } from '../src/lib/targets.js';
+import { SQLITE_HTTP_BASELINE, checkPostgresTargets, checkTargets, cpuBudgetNote } from '../src/lib/targets.js';
 
 const row = (over: Partial<BenchRow> & Pick<BenchRow, 'id' | 'section'>): BenchRow => ({ label: over.id, value: 1000, unit: 'ops/s', ...over });
 
@@ -76,5 +76,55 @@ describe('checkTargets', () => {
   it('reports errors rather than a CPU budget when a line had failures', () => {
     const rows = [row({ id: 'sdk.wallet.c1', section: 'sdk', ratio: 0.95, errors: 3, extra: { cpuMsPerOp: 0.5, floorCpuMsPerOp: 0.48 } })];
     expect(checkTargets(rows, [], 2)[0]).toMatchObject({ met: false, note: '3 errors' });
+  });
+});
+
+describe('PostgreSQL targets', () => {
+  const trips = (perProvisioning: number, commits: number) => ({
+    provisionings: 100,
+    total: perProvisioning * 100,
+    perProvisioning,
+    commitsPerProvisioning: commits,
+    byOperation: { begin: 1, commit: commits },
+  });
+  const pg = (id: string, over: Partial<BenchRow>): BenchRow =>
+    row({ id, section: 'postgres', concurrency: 64, p50Ms: 10, p99Ms: 20, errors: 0, roundTrips: trips(3, 1), ...over });
+  const rows: BenchRow[] = [
+    row({ id: 'http.sqlite-full.c64', section: 'http', concurrency: 64, value: 2000, ratio: 0.5, p50Ms: 10, p99Ms: 15, extra: { cpuMsPerOp: 0.7, loadGeneratorCpuMsPerOp: 0.05 } }),
+    row({ id: 'http.sqlite-full.c64.cluster2', section: 'http', concurrency: 64, value: 1800, ratio: 0.4, p50Ms: 10, p99Ms: 15 }),
+    pg('postgres.c64', { value: 1700, ratio: 0.42, extra: { instances: 1, balancer: 'none', cpuMsPerOp: 0.6, databaseCpuMsPerOp: 0.2, loadGeneratorCpuMsPerOp: 0.05 } }),
+    pg('postgres.c64.instances2', { value: 1600, ratio: 0.4, p99Ms: 60, roundTrips: trips(3.5, 1), extra: { instances: 2, balancer: 'nginx', processes: 2 } }),
+  ];
+
+  it('compares shares of the floor: PostgreSQL with SQLite, 2 instances with 1', () => {
+    const targets = checkPostgresTargets(rows);
+    const vsSqlite = targets.find((t) => t.name.startsWith('postgres.c64 vs http.sqlite-full.c64'))!;
+    // 0.42 / 0.5 = 0.84 >= 0.8; raw 1700 / 2000 = 0.85.
+    expect(vsSqlite).toMatchObject({ measured: 0.84, target: '>= 0.8', met: true });
+    expect(vsSqlite.note).toContain('(raw 0.85)');
+    expect(vsSqlite.note).toContain('0.850 ms CPU per request (server 0.600 + PostgreSQL 0.200 + load generator 0.050)');
+    const twoVsOne = targets.find((t) => t.name.startsWith('postgres.c64.instances2 vs postgres.c64'))!;
+    expect(twoVsOne).toMatchObject({ measured: 0.952, target: '>= 1', met: false });
+  });
+
+  it('takes the worst line for round trips, commits and p99 / p50', () => {
+    const targets = checkPostgresTargets(rows);
+    const byName = (part: string) => targets.find((t) => t.name.includes(part))!;
+    expect(byName('round trips')).toMatchObject({ measured: 3.5, target: '<= 3', met: false });
+    expect(byName('round trips').note).toBe('postgres.c64 3, postgres.c64.instances2 3.5');
+    expect(byName('commits')).toMatchObject({ measured: 1, target: '<= 1', met: true });
+    expect(byName('p99 / p50')).toMatchObject({ measured: 6, target: '<= 5', met: false });
+  });
+
+  it('checks the SQLite HTTP lines against 0.9 of the ratios recorded before the store change', () => {
+    const targets = checkTargets(rows, [], 2).filter((t) => t.name.includes('recorded before the PostgreSQL store'));
+    expect(targets).toHaveLength(Object.keys(SQLITE_HTTP_BASELINE).length);
+    // 0.5 >= 0.9 x 0.5; 0.4 < 0.9 x 0.46 = 0.414.
+    expect(targets[0]).toMatchObject({ measured: 0.5, target: '>= 0.45 (0.9 x 0.5)', met: true });
+    expect(targets[1]).toMatchObject({ measured: 0.4, target: '>= 0.414 (0.9 x 0.46)', met: false });
+  });
+
+  it('says nothing without the PostgreSQL lines', () => {
+    expect(checkPostgresTargets(rows.filter((r) => r.section !== 'postgres'))).toEqual([]);
   });
 });

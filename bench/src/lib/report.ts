@@ -1,7 +1,7 @@
 import { round } from './stats.js';
 
 /** The sections of a run, in print order. */
-export const SECTIONS = ['floor', 'sdk', 'service', 'http', 'cold-start', 'growth', 'memory', 'size'] as const;
+export const SECTIONS = ['floor', 'sdk', 'service', 'http', 'postgres', 'cold-start', 'growth', 'memory', 'size'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** One line of the report. */
@@ -32,6 +32,22 @@ export interface BenchRow {
   isFloor?: boolean;
   /** Section-specific figures. */
   extra?: Record<string, number | string | boolean | null>;
+  /** Database round trips over the measured requests, counted in the server process(es) (PostgreSQL lines). */
+  roundTrips?: RoundTrips;
+}
+
+/** Database round trips of a line, counted by the store's `onRoundTrip` in every server process, warm-up excluded. */
+export interface RoundTrips {
+  /** Requests measured (each one provisioning). */
+  provisionings: number;
+  /** Queries sent to the database. */
+  total: number;
+  /** total / provisionings. */
+  perProvisioning: number;
+  /** `commit` queries / provisionings: each commit is one database transaction (one WAL flush). */
+  commitsPerProvisioning: number;
+  /** Queries per provisioning, by store operation (`begin`, `commit`, …). */
+  byOperation: Record<string, number>;
 }
 
 /** A target of the issue, checked against this run's figures. */
@@ -135,6 +151,29 @@ export function formatTable(rows: BenchRow[]): string {
       ]);
     }
   }
+  return formatColumns(header, body).join('\n');
+}
+
+/** The lines with database round trips, as a plain-text table: per provisioning, in all and by operation, and the other processes' CPU. */
+export function formatRoundTrips(rows: BenchRow[]): string | undefined {
+  const withTrips = rows.filter((r) => r.roundTrips !== undefined);
+  if (withTrips.length === 0) return undefined;
+  const cpu = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : '');
+  const header = ['line', 'round trips', 'commits', 'by operation', 'db CPU ms/op', 'nginx CPU ms/op', 'load gen ms/op'];
+  const body = withTrips.map((r) => {
+    const t = r.roundTrips!;
+    return [
+      r.label,
+      t.perProvisioning.toFixed(2),
+      t.commitsPerProvisioning.toFixed(2),
+      Object.entries(t.byOperation)
+        .map(([operation, n]) => `${operation} ${n.toFixed(2)}`)
+        .join(', '),
+      cpu(r.extra?.databaseCpuMsPerOp),
+      cpu(r.extra?.balancerCpuMsPerOp),
+      cpu(r.extra?.loadGeneratorCpuMsPerOp),
+    ];
+  });
   return formatColumns(header, body).join('\n');
 }
 

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { forkWorker, stopChild, waitForChildMessage } from '../lib/child.js';
 import { API_KEY, type Fixture, prepareRequests } from '../lib/fixture.js';
 import type { LoadResult } from '../lib/load.js';
-import { type Task, measurePaired } from '../lib/paired.js';
+import { type PairedResult, type Task, measurePaired } from '../lib/paired.js';
 import type { BenchParams } from '../lib/params.js';
 import type { BenchRow } from '../lib/report.js';
 import { round } from '../lib/stats.js';
@@ -16,12 +16,32 @@ export interface BenchServer {
   /** Milliseconds from the process start to listening. */
   readyMs: number;
   /** Peak RSS (MB) and CPU time so far (ms) of the server process(es), summed over processes; and of the servers' main threads (Linux). */
-  stats(): Promise<{ peakRssMb: number; cpuMs: number; mainThreadCpuMs?: number }>;
+  stats(): Promise<ServerStats>;
   stop(): Promise<void>;
 }
 
+/** What {@link BenchServer.stats} returns. */
+export interface ServerStats {
+  peakRssMb: number;
+  cpuMs: number;
+  mainThreadCpuMs?: number;
+  /** Database round trips so far by store operation (PostgreSQL servers only). */
+  roundTrips?: Record<string, number>;
+}
+
+/** Options of {@link startBenchServer}: SQLite at `dbPath` (`workers` > 1: a node:cluster), or PostgreSQL at `storeUrl` (one process). */
+export interface BenchServerOptions {
+  configPath: string;
+  dbPath?: string;
+  storeUrl?: string;
+  /** PostgreSQL pool size (default: the store's). */
+  poolMax?: number;
+  workers: number;
+  synchronous: 'FULL' | 'NORMAL';
+}
+
 /** Starts the token server in a child process (`workers` > 1: a node:cluster of that many). */
-export async function startBenchServer(options: { configPath: string; dbPath: string; workers: number; synchronous: 'FULL' | 'NORMAL' }): Promise<BenchServer> {
+export async function startBenchServer(options: BenchServerOptions): Promise<BenchServer> {
   // The server inherits the run's UV_THREADPOOL_SIZE (main.ts sets it as the token-service command does).
   const child = forkWorker('http-server', { PUSHPROV_BENCH_SERVER: JSON.stringify(options) });
   try {
@@ -31,10 +51,19 @@ export async function startBenchServer(options: { configPath: string; dbPath: st
       url: ready.url,
       readyMs: ready.readyMs,
       async stats() {
-        const reply = waitForChildMessage<{ type: 'stats'; maxRssKb: number; cpuMs: number; mainThreadCpuMs?: number }>(child, 'stats', 10_000);
+        const reply = waitForChildMessage<{ type: 'stats'; maxRssKb: number; cpuMs: number; mainThreadCpuMs?: number; roundTrips?: Record<string, number> }>(
+          child,
+          'stats',
+          10_000,
+        );
         child.send({ type: 'stats' });
-        const { maxRssKb, cpuMs, mainThreadCpuMs } = await reply;
-        return { peakRssMb: round(maxRssKb / 1024, 1), cpuMs, ...(typeof mainThreadCpuMs === 'number' && { mainThreadCpuMs }) };
+        const { maxRssKb, cpuMs, mainThreadCpuMs, roundTrips } = await reply;
+        return {
+          peakRssMb: round(maxRssKb / 1024, 1),
+          cpuMs,
+          ...(typeof mainThreadCpuMs === 'number' && { mainThreadCpuMs }),
+          ...(options.storeUrl !== undefined && { roundTrips: roundTrips ?? {} }),
+        };
       },
       stop: () => stopChild(child),
     };
@@ -87,51 +116,85 @@ export async function runHttp(fx: Fixture, params: BenchParams, floor: Task, tem
   return rows;
 
   async function runCase(c: HttpCase, index: number): Promise<BenchRow> {
-    const warmup = await prepareRequests(fx, Math.max(params.warmup, c.concurrency * 2));
-    const requests = await prepareRequests(fx, params.rounds * Math.ceil(c.count / params.rounds));
     const server = await startBenchServer({ configPath, dbPath: tempPath(`http-${index}.db`), workers: c.workers, synchronous: c.synchronous });
     try {
-      const send = async (batch: typeof requests, concurrency = c.concurrency): Promise<LoadResult> => {
-        const done = waitForChildMessage<{ type: 'result'; result: LoadResult }>(generator, 'result', 600_000);
-        generator.send({ type: 'run', url: server.url, apiKey: API_KEY, concurrency, requests: batch });
-        return (await done).result;
-      };
-      // Warm the server up with many in flight, whatever the case's concurrency: it is faster, and V8 optimises the same code.
-      await send(warmup, many);
-      const before = await server.stats();
-      let offset = 0;
-      const paired = await measurePaired({
-        floorTask: floor,
-        runSubject: (n) => send(requests.slice(offset, (offset += n))),
-        count: c.count,
+      const { row } = await measureHttpLine({
+        fx,
+        params,
+        floor,
+        generator,
+        url: server.url,
+        stats: () => server.stats(),
         concurrency: c.concurrency,
-        floorConcurrency: c.concurrency === 1 ? 1 : many,
-        rounds: params.rounds,
+        count: c.count,
+        base: { id: `http.${c.key}`, section: 'http', label: c.label },
       });
-      const after = await server.stats();
-      const row = pairedRow({ id: `http.${c.key}`, section: 'http', label: c.label, floor: `floor.service.c${c.concurrency === 1 ? 1 : many}` }, paired);
-      row.peakRssMb = after.peakRssMb;
-      // The line's own CPU is the server's; the load generator's is reported apart.
-      const serverCpu = (after.cpuMs - before.cpuMs) / paired.subject.count;
-      const floorCpu = paired.floor.cpuMs / paired.floor.count;
-      row.extra = {
-        ...row.extra,
-        cpuMsPerOp: round(serverCpu, 3),
-        cpuRatio: round(floorCpu / serverCpu, 3),
-        loadGeneratorCpuMsPerOp: round(paired.subject.cpuMs / paired.subject.count, 3),
-        processes: c.workers,
-        threadpoolSize: Number(process.env.UV_THREADPOOL_SIZE),
-        synchronous: c.synchronous,
-        p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2),
-      };
-      // pairedRow took the load generator's main thread; the line's is the servers'.
-      delete row.extra.mainThreadCpuMsPerOp;
-      if (after.mainThreadCpuMs !== undefined && before.mainThreadCpuMs !== undefined) {
-        row.extra.mainThreadCpuMsPerOp = round((after.mainThreadCpuMs - before.mainThreadCpuMs) / paired.subject.count, 3);
-      }
+      row.extra = { ...row.extra, processes: c.workers, synchronous: c.synchronous };
       return row;
     } finally {
       await server.stop();
     }
   }
+}
+
+/**
+ * One HTTP line: warms the server(s) up, then measures `count` requests from
+ * the load generator in rounds interleaved with the service floor (the
+ * paired-floor method), and returns the row with the servers' CPU (their
+ * main threads' on Linux) and the load generator's apart. `stats` reads the
+ * servers' counters; the row's figures are the difference over the measured
+ * rounds, warm-up excluded.
+ */
+export async function measureHttpLine(options: {
+  fx: Fixture;
+  params: BenchParams;
+  floor: Task;
+  generator: ChildProcess;
+  url: string;
+  stats: () => Promise<ServerStats>;
+  concurrency: number;
+  count: number;
+  base: Pick<BenchRow, 'id' | 'section' | 'label'>;
+}): Promise<{ row: BenchRow; paired: PairedResult; before: ServerStats; after: ServerStats }> {
+  const { fx, params, floor, generator, url, concurrency, count } = options;
+  const many = params.manyInFlight;
+  const warmup = await prepareRequests(fx, Math.max(params.warmup, concurrency * 2));
+  const requests = await prepareRequests(fx, params.rounds * Math.ceil(count / params.rounds));
+  const send = async (batch: typeof requests, inFlight = concurrency): Promise<LoadResult> => {
+    const done = waitForChildMessage<{ type: 'result'; result: LoadResult }>(generator, 'result', 600_000);
+    generator.send({ type: 'run', url, apiKey: API_KEY, concurrency: inFlight, requests: batch });
+    return (await done).result;
+  };
+  // Warm the server up with many in flight, whatever the case's concurrency: it is faster, and V8 optimises the same code.
+  await send(warmup, many);
+  const before = await options.stats();
+  let offset = 0;
+  const paired = await measurePaired({
+    floorTask: floor,
+    runSubject: (n) => send(requests.slice(offset, (offset += n))),
+    count,
+    concurrency,
+    floorConcurrency: concurrency === 1 ? 1 : many,
+    rounds: params.rounds,
+  });
+  const after = await options.stats();
+  const row = pairedRow({ ...options.base, floor: `floor.service.c${concurrency === 1 ? 1 : many}` }, paired);
+  row.peakRssMb = after.peakRssMb;
+  // The line's own CPU is the server's; the load generator's is reported apart.
+  const serverCpu = (after.cpuMs - before.cpuMs) / paired.subject.count;
+  const floorCpu = paired.floor.cpuMs / paired.floor.count;
+  row.extra = {
+    ...row.extra,
+    cpuMsPerOp: round(serverCpu, 3),
+    cpuRatio: round(floorCpu / serverCpu, 3),
+    loadGeneratorCpuMsPerOp: round(paired.subject.cpuMs / paired.subject.count, 3),
+    threadpoolSize: Number(process.env.UV_THREADPOOL_SIZE),
+    p99OverP50: round(paired.subject.p99Ms / paired.subject.p50Ms, 2),
+  };
+  // pairedRow took the load generator's main thread; the line's is the servers'.
+  delete row.extra.mainThreadCpuMsPerOp;
+  if (after.mainThreadCpuMs !== undefined && before.mainThreadCpuMs !== undefined) {
+    row.extra.mainThreadCpuMsPerOp = round((after.mainThreadCpuMs - before.mainThreadCpuMs) / paired.subject.count, 3);
+  }
+  return { row, paired, before, after };
 }

@@ -1,20 +1,27 @@
 /**
  * A token server for the HTTP benchmark, in its own process: one process,
  * or a node:cluster primary with N workers sharing the port and the SQLite
- * file (WAL). Options come in PUSHPROV_BENCH_SERVER (JSON). Talks to its
+ * file (WAL); or, with `storeUrl`, one process on a PostgreSQL database
+ * (its own pool; every query counted by store operation through
+ * `onRoundTrip`). Options come in PUSHPROV_BENCH_SERVER (JSON). Talks to its
  * parent over IPC: `ready` (url, ms since process start), `stats` (peak RSS
- * and CPU time of every process, summed, and of the servers' main threads),
- * `stop`.
+ * and CPU time of every process, summed, of the servers' main threads, and
+ * the database round trips so far by operation), `stop`.
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { openSqliteStore, silentLogger } from '@pushprov/token-service';
+import { openPostgresStore, openSqliteStore, silentLogger } from '@pushprov/token-service';
 import { startTokenServer } from '@pushprov/token-service/server';
 import { mainThreadCpuMs } from '../lib/thread-cpu.js';
 
 interface ServerOptions {
   configPath: string;
-  dbPath: string;
+  /** SQLite: the database file. */
+  dbPath?: string;
+  /** PostgreSQL: the (migrated) database's URL; then `workers` must be 1. */
+  storeUrl?: string;
+  /** PostgreSQL: connections in the pool (default: the store's). */
+  poolMax?: number;
   workers: number;
   synchronous: 'FULL' | 'NORMAL';
 }
@@ -33,7 +40,11 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 
+/** Database round trips so far, by store operation (PostgreSQL only). */
+const roundTrips: Record<string, number> = {};
+
 async function runPrimary(): Promise<void> {
+  if (options.dbPath === undefined) throw new Error('a cluster of workers needs dbPath (SQLite)');
   // Create the schema once, before the workers open the file.
   await openSqliteStore(options.dbPath, { synchronous: options.synchronous }).close();
   const workers = Array.from({ length: options.workers }, () => cluster.fork());
@@ -91,16 +102,25 @@ async function runPrimary(): Promise<void> {
 }
 
 async function runServer(): Promise<void> {
+  const store =
+    options.storeUrl === undefined
+      ? undefined
+      : await openPostgresStore(options.storeUrl, {
+          ...(options.poolMax !== undefined && { max: options.poolMax }),
+          applicationName: 'pushprov-bench',
+          onRoundTrip: (operation) => void (roundTrips[operation] = (roundTrips[operation] ?? 0) + 1),
+        });
   const server = await startTokenServer({
     config: JSON.parse(readFileSync(options.configPath, 'utf8')),
-    dbPath: options.dbPath,
-    sqlite: { synchronous: options.synchronous },
+    ...(store ? { store } : { dbPath: options.dbPath, sqlite: { synchronous: options.synchronous } }),
     logger: silentLogger,
     purgeIntervalMs: 0,
   });
   send({ type: cluster.isWorker ? 'listening' : 'ready', url: server.url, readyMs: performance.now() });
   process.on('message', async (m: Message) => {
-    if (m.type === 'stats') send({ type: 'stats', maxRssKb: maxRssKb(), cpuMs: cpuMs(), mainThreadCpuMs: mainThreadCpuMs(), servers: 1, processes: 1 });
+    if (m.type === 'stats') {
+      send({ type: 'stats', maxRssKb: maxRssKb(), cpuMs: cpuMs(), mainThreadCpuMs: mainThreadCpuMs(), servers: 1, processes: 1, roundTrips: { ...roundTrips } });
+    }
     else if (m.type === 'stop') {
       await server.close();
       process.exit(0);
