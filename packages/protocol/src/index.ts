@@ -18,6 +18,20 @@ export * from './hash.js';
 export * from './card/luhn.js';
 export * from './card/check-card.js';
 export * from './crypto/keys.js';
+export {
+  type DecryptionKeyHandle,
+  type DecryptionKeyInput,
+  type JoseKey,
+  type SigningKeyHandle,
+  type SigningKeyInput,
+  decryptionKeyFromCryptoKey,
+  decryptionKeyFromJwk,
+  isKeyHandle,
+  signingKeyFromCryptoKey,
+  signingKeyFromJwk,
+  toDecryptionKeyHandle,
+  toSigningKeyHandle,
+} from './crypto/key-handles.js';
 export * from './crypto/headers.js';
 export * from './crypto/claims.js';
 export * from './crypto/seal-provisioning-request.js';

@@ -6,18 +6,27 @@
  * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]`
  * - `token-service migrate --store PATH|URL` (or `--config FILE`)
  * - `token-service config check --config FILE`
+ * - `token-service vault status --config FILE [--store PATH|URL] [--json]`
+ * - `token-service vault rotate --config FILE [--store PATH|URL] [--to KID] [--batch-size N] [--json]`
+ * - `token-service vault pin-fingerprint-key --config FILE --out FILE [--force] [--store PATH|URL]`
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isProvisioningError, redactPans, toPublicJwk } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
-import { ConfigError, loadConfig } from './config/parse-config.js';
+import { ConfigError, KEK_ENV, type TokenServiceConfig, loadConfig } from './config/parse-config.js';
+import { zKeySet } from './config/z-config.js';
 import { generateKeySet } from './keys/generate-key-set.js';
 import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
 import { createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
-import { isPostgresUrl, migrateStore } from './store/open-store.js';
+import { isPostgresUrl, migrateStore, openStore } from './store/open-store.js';
+import type { TokenServiceStore } from './store/types.js';
+import { type RotateVaultResult, type VaultKeyCounts, countVaultKeys, rotateVault } from './vault/rotate-vault.js';
+import { FINGERPRINT_CHECK_META } from './vault/store-keys.js';
+import { type VaultCipher, createVaultCipherFromConfig, effectiveFingerprintKey } from './vault/vault-cipher.js';
 
 const USAGE = `Usage:
   token-service keys generate --out FILE [--kid KID] [--force]
@@ -34,6 +43,21 @@ const USAGE = `Usage:
       from which version to which. Safe to run from several hosts at once.
   token-service config check --config FILE
       Validates a configuration and lists every mistake.
+  token-service vault status --config FILE [--store PATH|URL] [--json]
+      Prints, per vault key id, how many vault entries, token numbers and
+      stored answers it seals, and whether the configuration's fingerprint
+      key is the one the store was built with. Changes nothing.
+  token-service vault rotate --config FILE [--store PATH|URL] [--to KID] [--batch-size N] [--json]
+      Seals every vault entry, token number and stored answer again under
+      the first configured vault key (or KID), in batches of N (default 500),
+      each one transaction; safe while the service runs, and resumable: what
+      is already under the key is skipped. Then prints what vault status prints.
+      A vault key may leave the configuration once it holds nothing.
+  token-service vault pin-fingerprint-key --config FILE --out FILE [--force] [--store PATH|URL]
+      Writes the configuration's key set to FILE (mode 600, atomically; --force
+      replaces an existing file) with the fingerprint key it derives from the
+      first vault key made explicit as vault.fingerprintKey, so the vault keys
+      can change. Checks it against the store when there is one. Prints no key.
   token-service --help | --version
 `;
 
@@ -107,6 +131,162 @@ async function migrate(argv: string[]): Promise<void> {
   );
 }
 
+/** Opens the store a command acts on; a SQLite file must exist (a command that only reads never creates one). */
+async function openExistingStore(location: string): Promise<TokenServiceStore> {
+  if (!isPostgresUrl(location) && !existsSync(location)) throw new UsageError(`no store at ${location}: pass --store PATH|URL`);
+  return openStore(location);
+}
+
+/** What the store says of the configuration's fingerprint key. */
+async function fingerprintState(store: TokenServiceStore, cipher: VaultCipher): Promise<'matches' | 'differs' | 'unrecorded'> {
+  const recorded = await store.meta.get(FINGERPRINT_CHECK_META);
+  return recorded === undefined ? 'unrecorded' : recorded === cipher.fingerprintKeyCheck ? 'matches' : 'differs';
+}
+
+/** The key ids to report: the configured ones (in order), then any other the store holds values under. */
+function keyRows(config: TokenServiceConfig, counts: VaultKeyCounts) {
+  const configured = config.keys.vault.keks.map((k) => k.id);
+  const found = new Set<string>();
+  for (const table of Object.values(counts)) for (const id of Object.keys(table)) found.add(id);
+  const ids = [...configured, ...[...found].filter((id) => !configured.includes(id)).sort()];
+  return ids.map((id, i) => ({
+    id,
+    configured: configured.includes(id),
+    active: i === 0,
+    vault: counts.vault[id] ?? 0,
+    tokens: counts.tokens[id] ?? 0,
+    idempotency: counts.idempotency[id] ?? 0,
+  }));
+}
+
+async function printVaultStatus(
+  store: TokenServiceStore,
+  config: TokenServiceConfig,
+  cipher: VaultCipher,
+  json: boolean,
+  rotated?: RotateVaultResult,
+): Promise<boolean> {
+  const keys = keyRows(config, await countVaultKeys(store));
+  const fingerprintKey = await fingerprintState(store, cipher);
+  const held = keys.some((k) => !k.configured && k.vault + k.tokens + k.idempotency > 0);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...(rotated ? { rotated } : {}), keys, fingerprintKey }, null, 2)}\n`);
+    return !held;
+  }
+  const label = (id: string) => (id === '' ? '(unreadable format)' : id);
+  const width = Math.max(6, ...keys.map((k) => label(k.id).length));
+  const lines = [`${'key id'.padEnd(width)}  ${'vault'.padStart(8)}  ${'tokens'.padStart(8)}  ${'idempotency'.padStart(11)}`];
+  for (const k of keys) {
+    const total = k.vault + k.tokens + k.idempotency;
+    const note = !k.configured ? '  not configured: put it back to open these' : k.active ? '  (seals)' : total === 0 ? '  holds nothing: may be removed' : '';
+    lines.push(`${label(k.id).padEnd(width)}  ${String(k.vault).padStart(8)}  ${String(k.tokens).padStart(8)}  ${String(k.idempotency).padStart(11)}${note}`);
+  }
+  lines.push(
+    fingerprintKey === 'matches'
+      ? 'Fingerprint key: the one this store was built with.'
+      : fingerprintKey === 'unrecorded'
+        ? 'Fingerprint key: not recorded yet (the service records it when it first starts on this store).'
+        : 'Fingerprint key: DIFFERS from the one this store was built with; the service refuses to start (see "Keys and rotation" in the guide).',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return !held;
+}
+
+async function vaultCommand(sub: string | undefined, argv: string[]): Promise<number> {
+  if (sub === 'status' || sub === 'rotate') {
+    const values = parse(argv, {
+      config: { type: 'string' },
+      store: { type: 'string' },
+      db: { type: 'string' },
+      json: { type: 'boolean' },
+      ...(sub === 'rotate' ? { to: { type: 'string' }, 'batch-size': { type: 'string' } } : {}),
+    });
+    const config = loadConfig(requireString(values, 'config'));
+    const cipher = createVaultCipherFromConfig(config.keys.vault);
+    let batchSize: number | undefined;
+    if (typeof values['batch-size'] === 'string') {
+      if (!/^[0-9]{1,5}$/.test(values['batch-size']) || Number(values['batch-size']) < 1 || Number(values['batch-size']) > 10_000) {
+        throw new UsageError('--batch-size must be a number from 1 to 10000');
+      }
+      batchSize = Number(values['batch-size']);
+    }
+    const to = typeof values.to === 'string' ? values.to : undefined;
+    if (to !== undefined && !cipher.keyIds.includes(to)) throw new UsageError(`--to ${to}: no vault key with this id is configured`);
+    const json = values.json === true;
+    const store = await openExistingStore(storeLocation(values, config.store));
+    try {
+      let rotated: RotateVaultResult | undefined;
+      if (sub === 'rotate') {
+        rotated = await rotateVault(store, cipher, { toKeyId: to, batchSize });
+        if (!json) {
+          const r = rotated;
+          process.stdout.write(
+            `Sealed again under ${r.keyId}: ${r.resealed.vault} vault entries, ${r.resealed.tokens} token numbers, ${r.resealed.idempotency} stored answers.\n` +
+              `Changed meanwhile by the service (left as they were): ${r.changedMeanwhile.vault + r.changedMeanwhile.tokens + r.changedMeanwhile.idempotency}.\n`,
+          );
+        }
+      }
+      const ok = await printVaultStatus(store, config, cipher, json, rotated);
+      const unreadable = rotated ? rotated.unreadable.vault + rotated.unreadable.tokens + rotated.unreadable.idempotency : 0;
+      if (unreadable > 0) process.stderr.write(`token-service: ${unreadable} value(s) could not be opened with the configured vault keys and were left as they were.\n`);
+      if (!ok) process.stderr.write('token-service: the store holds values under vault key ids the configuration does not have; the service refuses to start until they are back.\n');
+      return unreadable > 0 || !ok ? 1 : 0;
+    } finally {
+      await store.close();
+    }
+  }
+  if (sub === 'pin-fingerprint-key') {
+    const values = parse(argv, { config: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, store: { type: 'string' }, db: { type: 'string' } });
+    const config = loadConfig(requireString(values, 'config'));
+    const out = requireString(values, 'out');
+    const vault = config.keys.vault;
+    if (vault.fingerprintKey !== undefined) {
+      process.stdout.write('The fingerprint key is already configured explicitly (keys.vault.fingerprintKey or TOKEN_SERVICE_FINGERPRINT_KEY): nothing to pin.\n');
+      return 0;
+    }
+    const { key } = effectiveFingerprintKey(vault);
+    const cipher = createVaultCipherFromConfig(vault);
+    const location = storeLocation(values, config.store);
+    if (isPostgresUrl(location) || existsSync(location)) {
+      const store = await openStore(location);
+      try {
+        if ((await fingerprintState(store, cipher)) === 'differs') {
+          process.stderr.write(
+            `token-service: the fingerprint key derived from the first vault key (${vault.keks[0]!.id}) is not the one the store at ${describeLocation(location)} was built with; ` +
+              'pinning it would not help. Configure the first vault key the store was built with, then run this again. Nothing was written.\n',
+          );
+          return 1;
+        }
+      } finally {
+        await store.close();
+      }
+    } else {
+      process.stderr.write(`No store at ${location}: the fingerprint key was not checked against one (pass --store PATH|URL to check).\n`);
+    }
+    const keySet = zKeySet.safeParse({
+      type: 'pushprov-token-service-keys',
+      version: 1,
+      encryptionKeys: config.keys.encryptionKeys,
+      vault: { keks: vault.keks, fingerprintKey: Buffer.from(key).toString('base64url') },
+    });
+    if (!keySet.success) throw new UsageError('the configuration\'s key set cannot be written back as a key set file');
+    try {
+      writeKeyFile(out, `${JSON.stringify(keySet.data, null, 2)}\n`, { force: values.force === true });
+    } catch (error) {
+      if (error instanceof KeyFileError) throw new UsageError(error.message);
+      const code = (error as { code?: string }).code;
+      throw new UsageError(`cannot write ${out} (${code ?? 'error'})`);
+    }
+    const fromEnv = process.env[KEK_ENV] !== undefined && process.env[KEK_ENV] !== '';
+    process.stderr.write(
+      `Wrote the key set to ${out} (mode 600) with vault.fingerprintKey pinned: the fingerprint key derived from vault key ${vault.keks[0]!.id}.` +
+        `${fromEnv ? ` It holds the vault keys from ${KEK_ENV} too.` : ''} Point the configuration's "keys" at it; then a new vault key may be added first.\n`,
+    );
+    return 0;
+  }
+  throw new UsageError(`Unknown command: ${['vault', sub].filter(Boolean).join(' ')}`);
+}
+
 async function start(argv: string[]): Promise<void> {
   const values = parse(argv, {
     config: { type: 'string' },
@@ -169,6 +349,7 @@ export async function runCli(argv: string[]): Promise<number> {
     else if (command === 'start') await start(sub === undefined ? [] : [sub, ...rest]);
     else if (command === 'migrate') await migrate(sub === undefined ? [] : [sub, ...rest]);
     else if (command === 'config' && sub === 'check') checkConfig(rest);
+    else if (command === 'vault') return await vaultCommand(sub, rest);
     else throw new UsageError(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
     return 0;
   } catch (error) {

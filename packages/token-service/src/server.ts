@@ -62,7 +62,11 @@ export interface RunningTokenServer {
 /**
  * Starts the token service over HTTP: a Hono app on `@hono/node-server`,
  * bound to `127.0.0.1` by default, with the SQLite store at `dbPath` (WAL,
- * synchronous FULL).
+ * synchronous FULL). Before listening it checks the store (`service.ready()`):
+ * it must answer and belong to the configuration's vault keys (the same
+ * fingerprint key it was built with, no value sealed under a key id the
+ * configuration lacks); otherwise it rejects with `configuration_invalid`
+ * (or `store_unavailable`) and closes the store.
  *
  * @example
  * ```ts
@@ -83,6 +87,8 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       resolveAccount: options.resolveAccount,
       idempotencyLeaseMs: options.idempotencyLeaseMs,
     });
+    // Refuses to start on a store that does not answer, or that belongs to other vault keys (see TokenService.ready).
+    await service.ready();
   } catch (error) {
     await store.close();
     throw error;

@@ -2,6 +2,7 @@
 // against the memory store and the SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommitInput, IdempotencyBeginInput, IdempotencyRecord, TokenRecord, TokenServiceStore, VaultRecord } from '../src/index.js';
+import type { SealedValue } from '../src/store/types.js';
 
 let sequence = 0;
 
@@ -409,6 +410,123 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       expect(await store.replay.has(input.replay[0]!.key)).toBe(true);
       expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(stored(input.idempotency));
       expect(await store.commit(makeCommit({ replay: input.replay }))).toEqual({ ok: false, conflict: 'replay' });
+    });
+
+    describe('metadata and sealed values (vault key rotation)', () => {
+      /** A value in the vault cipher's format under key id `kid` (not a real ciphertext: stores never open values). */
+      const sealedUnder = (kid: string, n: string) => `v1.${kid}.AAAAAAAAAAAAAAAA.${n}.BBBBBBBBBBBBBBBBBBBBBB`;
+      /** Commits `n` tokens whose sealed values are under the key ids `kids` (in turn); returns their commits. */
+      async function commitUnder(kids: readonly string[], n: number): Promise<CommitInput[]> {
+        const inputs: CommitInput[] = [];
+        for (let i = 0; i < n; i++) {
+          const kid = kids[i % kids.length]!;
+          const token = makeToken({ sealedTokenNumber: sealedUnder(kid, `t${i}`) });
+          const input = makeCommit({
+            idempotency: makeIdempotency({ sealedResponse: sealedUnder(kid, `r${i}`), scope: i % 2 === 0 ? 'wallet-co' : 'wallet-two' }),
+            issuance: { token, vault: makeVault(token, { sealedCard: sealedUnder(kid, `c${i}`) }) },
+          });
+          expect(await store.commit(input)).toEqual({ ok: true });
+          inputs.push(input);
+        }
+        return inputs;
+      }
+
+      it('meta: get is undefined until claimed; claim stores once and returns the stored value ever after', async () => {
+        expect(await store.meta.get('check')).toBeUndefined();
+        expect(await store.meta.claim('check', 'first')).toBe('first');
+        expect(await store.meta.claim('check', 'second')).toBe('first');
+        expect(await store.meta.claim('check', 'first')).toBe('first');
+        expect(await store.meta.get('check')).toBe('first');
+        expect(await store.meta.get('other')).toBeUndefined();
+      });
+
+      it('meta: concurrent claims of one name all get the one value that was stored', async () => {
+        const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => store.meta.claim('race', `value-${i}`)));
+        expect(new Set(answers).size).toBe(1);
+        expect(answers[0]).toMatch(/^value-\d$/);
+        expect(await store.meta.get('race')).toBe(answers[0]);
+      });
+
+      if (options.durable) it('meta: a claimed value survives close and reopen', async () => {
+        await store.meta.claim('kept', 'value');
+        await store.close();
+        store = await harness.open();
+        expect(await store.meta.claim('kept', 'other')).toBe('value');
+      });
+
+      it('lists every sealed value of each table once, in pages after a cursor, leaving out a key id when asked', async () => {
+        const inputs = await commitUnder(['kek-a', 'kek-b'], 7);
+        const expected: Record<'vault' | 'tokens' | 'idempotency', SealedValue[]> = {
+          vault: inputs.map((c) => ({ key: [c.issuance!.vault.tokenReferenceId], sealed: c.issuance!.vault.sealedCard })),
+          tokens: inputs.map((c) => ({ key: [c.issuance!.token.tokenReferenceId], sealed: c.issuance!.token.sealedTokenNumber })),
+          idempotency: inputs.map((c) => ({ key: [c.idempotency.scope, c.idempotency.key], sealed: c.idempotency.sealedResponse })),
+        };
+        const bySealed = (values: SealedValue[]) => [...values].sort((x, y) => (x.sealed < y.sealed ? -1 : x.sealed > y.sealed ? 1 : 0));
+        for (const table of ['vault', 'tokens', 'idempotency'] as const) {
+          const seen: SealedValue[] = [];
+          let after: string[] | undefined;
+          for (let pages = 0; ; pages++) {
+            expect(pages).toBeLessThan(10);
+            const page = await store.sealed.list(table, { after, limit: 3 });
+            expect(page.length).toBeLessThanOrEqual(3);
+            seen.push(...page);
+            if (page.length < 3) break;
+            after = page[page.length - 1]!.key;
+          }
+          expect(bySealed(seen)).toEqual(bySealed(expected[table]));
+          // The pages follow one order: the same as one page of everything.
+          expect(seen).toEqual(await store.sealed.list(table, { limit: 100 }));
+          const notA = await store.sealed.list(table, { limit: 100, excludeKeyId: 'kek-a' });
+          expect(bySealed(notA)).toEqual(bySealed(expected[table].filter((v) => v.sealed.includes('.kek-b.'))));
+        }
+        await expect(store.sealed.list('vault', { limit: 0 })).rejects.toThrow(RangeError);
+        await expect(store.sealed.list('idempotency', { limit: 1, after: ['only-one-column'] })).rejects.toThrow(RangeError);
+      });
+
+      it('replaces a sealed value only if the row still holds the value read (compare-and-set), writing nothing else', async () => {
+        const [a, b, c] = await commitUnder(['kek-a'], 3);
+        const [tokenA, tokenB, tokenC] = [a!, b!, c!].map((x) => x.issuance!.token);
+        const written = await store.sealed.replace('tokens', [
+          { key: [tokenA!.tokenReferenceId], from: tokenA!.sealedTokenNumber, to: sealedUnder('kek-b', 'new-a') },
+          { key: [tokenB!.tokenReferenceId], from: 'v1.kek-a.stale', to: sealedUnder('kek-b', 'new-b') },
+          { key: ['tok_nope'], from: 'x', to: sealedUnder('kek-b', 'new-x') },
+        ]);
+        expect(written).toBe(1);
+        expect(await store.tokens.find(tokenA!.tokenReferenceId)).toEqual({ ...tokenA, sealedTokenNumber: sealedUnder('kek-b', 'new-a') });
+        expect(await store.tokens.find(tokenB!.tokenReferenceId)).toEqual(tokenB);
+        expect(await store.tokens.find(tokenC!.tokenReferenceId)).toEqual(tokenC);
+        expect(await store.tokens.count()).toBe(3);
+
+        const vaultA = a!.issuance!.vault;
+        expect(await store.sealed.replace('vault', [{ key: [vaultA.tokenReferenceId], from: vaultA.sealedCard, to: sealedUnder('kek-b', 'card') }])).toBe(1);
+        expect(await store.vault.find(vaultA.tokenReferenceId)).toEqual({ ...vaultA, sealedCard: sealedUnder('kek-b', 'card') });
+        // The same update again: the row no longer holds its `from`.
+        expect(await store.sealed.replace('vault', [{ key: [vaultA.tokenReferenceId], from: vaultA.sealedCard, to: sealedUnder('kek-c', 'card') }])).toBe(0);
+        expect((await store.vault.find(vaultA.tokenReferenceId))!.sealedCard).toBe(sealedUnder('kek-b', 'card'));
+
+        const idem = b!.idempotency;
+        expect(await store.sealed.replace('idempotency', [{ key: [idem.scope, idem.key], from: idem.sealedResponse, to: sealedUnder('kek-b', 'answer') }])).toBe(1);
+        expect(await store.idempotency.find(idem.scope, idem.key)).toEqual({ ...stored(idem), sealedResponse: sealedUnder('kek-b', 'answer') });
+        expect(await store.sealed.replace('idempotency', [{ key: ['other-scope', idem.key], from: sealedUnder('kek-b', 'answer'), to: 'v1.x.y' }])).toBe(0);
+        expect(await store.sealed.replace('tokens', [])).toBe(0);
+      });
+
+      it('counts values per key id and lists the key ids in use (values in no known format under "")', async () => {
+        for (const table of ['vault', 'tokens', 'idempotency'] as const) {
+          expect(await store.sealed.countByKeyId(table)).toEqual({});
+          expect(await store.sealed.keyIds(table)).toEqual([]);
+        }
+        await commitUnder(['kek-a', 'kek-b', 'kek-a'], 6);
+        await store.commit(makeCommit()); // the fixtures' plain "sealed-…" values
+        for (const table of ['vault', 'tokens', 'idempotency'] as const) {
+          expect(await store.sealed.countByKeyId(table)).toEqual({ 'kek-a': 4, 'kek-b': 2, '': 1 });
+          expect((await store.sealed.keyIds(table)).sort()).toEqual(['', 'kek-a', 'kek-b']);
+        }
+        const [one] = await store.sealed.list('tokens', { limit: 1, excludeKeyId: '' });
+        await store.sealed.replace('tokens', [{ key: one!.key, from: one!.sealed, to: sealedUnder('kek-c', 'moved') }]);
+        expect(await store.sealed.countByKeyId('tokens')).toEqual({ ...(one!.sealed.includes('.kek-a.') ? { 'kek-a': 3, 'kek-b': 2 } : { 'kek-a': 4, 'kek-b': 1 }), 'kek-c': 1, '': 1 });
+        expect((await store.sealed.keyIds('tokens')).sort()).toEqual(['', 'kek-a', 'kek-b', 'kek-c']);
+      });
     });
 
     if (options.durable) it('keeps pending entries and claimed keys after close and reopen', async () => {

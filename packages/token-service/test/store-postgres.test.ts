@@ -169,7 +169,7 @@ describe('PostgreSQL store: migrations', () => {
     const versions = await sql<{ version: number; applied: boolean }>(url, 'SELECT version, applied_at IS NOT NULL AS applied FROM pushprov_schema_migrations ORDER BY version');
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, applied: true })));
     const tables = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1");
-    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'pushprov_schema_migrations', 'replay', 'tokens', 'vault']);
+    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'replay', 'tokens', 'vault']);
     const functions = await sql<{ f: string }>(url, "SELECT proname AS f FROM pg_proc WHERE proname LIKE 'pushprov\\_%' ORDER BY 1");
     expect(functions.map((r) => r.f)).toEqual(['pushprov_begin', 'pushprov_commit', 'pushprov_refuse']);
     expect(await migratePostgres(url)).toEqual({ from: POSTGRES_SCHEMA_VERSION, to: POSTGRES_SCHEMA_VERSION });

@@ -1,5 +1,4 @@
-import { type KeyJwk, createError, signInvocation } from '@pushprov/protocol';
-import { isPrivateSigningKey } from '../lib/seal-bound-request.js';
+import { type SigningKeyHandle, type SigningKeyInput, createError, signInvocation, toSigningKeyHandle } from '@pushprov/protocol';
 import type { InvocationSigner } from '../request/provisioning-request-source.js';
 
 /**
@@ -33,13 +32,18 @@ export interface InvocationSignerOptions {
  * const issuer = createIssuerClient({ issuerId: 'bank-a', requestSource, invocationSigner });
  * ```
  */
-export function createInvocationSigner(signingKey: KeyJwk, options: InvocationSignerOptions): InvocationSigner {
+export function createInvocationSigner(signingKey: SigningKeyInput, options: InvocationSignerOptions): InvocationSigner {
   if (options?.sandbox !== true) {
     throw createError(
       'configuration_invalid',
       'createInvocationSigner holds the issuer signing key in the app: it runs only against a sandbox ({ sandbox: true }). In production, sign on the issuer backend',
     );
   }
-  if (!isPrivateSigningKey(signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
-  return (invocation) => signInvocation(invocation, signingKey);
+  let handle: SigningKeyHandle;
+  try {
+    handle = toSigningKeyHandle(signingKey);
+  } catch (cause) {
+    throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid, or a signing key handle', { cause });
+  }
+  return (invocation) => signInvocation(invocation, handle);
 }

@@ -2,14 +2,16 @@ import {
   type Clock,
   CryptoError,
   type Jwks,
-  type KeyJwk,
   type ProvisioningError,
   type RandomSource,
+  type SigningKeyHandle,
+  type SigningKeyInput,
   createError,
   parsePublicJwks,
+  toSigningKeyHandle,
   zPartyId,
 } from '@pushprov/protocol';
-import { isPrivateSigningKey, requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
+import { requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
 import type { ProvisioningRequestSource, RequestContext } from '../request/provisioning-request-source.js';
 
 /**
@@ -60,8 +62,12 @@ export interface LocalRequestBuilderOptions {
   sandbox: true;
   /** The issuer id: the request's `iss`. */
   issuerId: string;
-  /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
-  signingKey: KeyJwk;
+  /**
+   * The issuer's signing key (a sandbox key): a private JWK (ES256 or EdDSA)
+   * with its `kid`, or a {@link SigningKeyHandle} (for example a
+   * non-extractable `CryptoKey`, `signingKeyFromCryptoKey`).
+   */
+  signingKey: SigningKeyInput;
   tokenService: LocalTokenServiceOptions;
   /** Lifetime of each request, seconds. Default 300. */
   requestLifetimeSeconds?: number;
@@ -105,7 +111,12 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
     );
   }
   if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
-  if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
+  let signingKey: SigningKeyHandle;
+  try {
+    signingKey = toSigningKeyHandle(options.signingKey);
+  } catch (cause) {
+    throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid, or a signing key handle', { cause });
+  }
   if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
   if ((tokenService.jwks === undefined) === (tokenService.jwksProvider === undefined)) {
     throw createError('configuration_invalid', 'Give exactly one of tokenService.jwks and tokenService.jwksProvider');
@@ -140,7 +151,7 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
       const encryptionKey = requireEncryptionKey(await keys(context), tokenService.kid);
       return sealBoundRequest({
         issuerId: options.issuerId,
-        signingKey: options.signingKey,
+        signingKey,
         audience: tokenService.audience,
         encryptionKey,
         identifiers: input.identifiers,

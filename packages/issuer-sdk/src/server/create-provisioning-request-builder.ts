@@ -7,10 +7,11 @@ import {
   type Identifiers,
   InternalError,
   type Invocation,
-  type KeyJwk,
   type ProvisioningRequestMessage,
   type RandomSource,
   SchemaError,
+  type SigningKeyHandle,
+  type SigningKeyInput,
   checkCard,
   createError,
   epochSeconds,
@@ -20,12 +21,13 @@ import {
   parseWith,
   signInvocation,
   systemClock,
+  toSigningKeyHandle,
   zCard,
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
 } from '@pushprov/protocol';
-import { isPrivateSigningKey, sealBoundRequest } from '../lib/seal-bound-request.js';
+import { sealBoundRequest } from '../lib/seal-bound-request.js';
 import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
 
 /**
@@ -89,8 +91,15 @@ export interface ProvisioningRequestBuilderOptions<User> {
    * backend would sign for any wallet the app (or whoever calls it) names.
    */
   walletProviders: readonly string[];
-  /** The issuer's private signing JWK (ES256 or EdDSA) with its `kid`. */
-  signingKey: KeyJwk;
+  /**
+   * The issuer's signing key: a private JWK (ES256 or EdDSA) with its `kid`
+   * (the default, what a JWK file or secret gives), or a
+   * {@link SigningKeyHandle} whose private key stays where it is held: a
+   * non-extractable WebCrypto `CryptoKey` (`signingKeyFromCryptoKey`), or a
+   * `CryptoKey` or `KeyObject` an HSM or KMS provider yields. See
+   * docs/issuer-guide.md, "Key custody".
+   */
+  signingKey: SigningKeyInput;
   tokenService: TokenServiceOptions;
   /** Finds the card for an account reference, for this user only. */
   lookupCard: CardLookup<User>;
@@ -203,7 +212,12 @@ const CLOCK_SKEW_SECONDS = 60;
 export function createProvisioningRequestBuilder<User>(options: ProvisioningRequestBuilderOptions<User>): ProvisioningRequestBuilder<User> {
   const { tokenService } = options;
   if (!zPartyId.safeParse(options.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
-  if (!isPrivateSigningKey(options.signingKey)) throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid');
+  let signingKey: SigningKeyHandle;
+  try {
+    signingKey = toSigningKeyHandle(options.signingKey);
+  } catch (cause) {
+    throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid, or a signing key handle', { cause });
+  }
   if (!zPartyId.safeParse(tokenService?.audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
   const walletProviders = options.walletProviders;
   if (!Array.isArray(walletProviders) || walletProviders.length === 0 || !walletProviders.every((id) => zPartyId.safeParse(id).success)) {
@@ -270,7 +284,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       const encryptionKey = await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
       return sealBoundRequest({
         issuerId: options.issuerId,
-        signingKey: options.signingKey,
+        signingKey,
         audience: tokenService.audience,
         encryptionKey,
         identifiers,
@@ -301,7 +315,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       if (invocation.account.cardArtUrl !== undefined && invocation.account.cardArtUrl !== options.cardArtUrl) {
         throw new AuthError('forbidden', 'The invocation shows card art this backend does not sign');
       }
-      return signInvocation(invocation, options.signingKey);
+      return signInvocation(invocation, signingKey);
     },
   };
 }

@@ -5,6 +5,7 @@ import { parseAccessData } from '../schemas/index.js';
 import type { PublicEcJwk } from '../schemas/primitives.js';
 import { ACCESS_DATA_CTY, type AccessData } from '../schemas/z-access-data.js';
 import { checkEpk, checkHeader, decodeHeaderStrict } from './headers.js';
+import { type DecryptionKeyHandle, isKeyHandle } from './key-handles.js';
 import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk, importKeyCached } from './keys.js';
 
 /**
@@ -27,7 +28,8 @@ export async function encryptAccessData(accessData: AccessData, devicePublicKey:
 }
 
 /**
- * Decrypts access data with the device's private key, with the same header
+ * Decrypts access data with the device's private key (a private JWK, or a
+ * {@link DecryptionKeyHandle} such as a non-extractable `CryptoKey`), with the same header
  * allow-list as requests. A header `kid`, when present, must be the device
  * key's. Codes: `jwe_header_rejected`, `unknown_key`,
  * `decryption_failed`, `invalid_message`.
@@ -37,7 +39,7 @@ export async function encryptAccessData(accessData: AccessData, devicePublicKey:
  * const accessData = await decryptAccessData(response.encryptedAccessData, devicePrivateJwk);
  * ```
  */
-export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk): Promise<AccessData> {
+export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk | DecryptionKeyHandle): Promise<AccessData> {
   const header = decodeHeaderStrict(jwe, 'jwe_header_rejected');
   checkHeader(
     header,
@@ -55,7 +57,7 @@ export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk): 
   }
   let text: string;
   try {
-    const key = await importKeyCached(devicePrivateKey, KEY_MANAGEMENT_ALGORITHM);
+    const key = await (isKeyHandle(devicePrivateKey) ? devicePrivateKey.key() : importKeyCached(devicePrivateKey, KEY_MANAGEMENT_ALGORITHM));
     const { plaintext } = await compactDecrypt(jwe, key, {
       keyManagementAlgorithms: [KEY_MANAGEMENT_ALGORITHM],
       contentEncryptionAlgorithms: [CONTENT_ENCRYPTION_ALGORITHM],

@@ -1,4 +1,4 @@
-import { CompactSign, compactVerify } from 'jose';
+import { compactVerify } from 'jose';
 import { type Clock, epochSeconds, systemClock } from '../clock.js';
 import { AuthError } from '../errors.js';
 import { fromBase64Url, fromUtf8, utf8 } from '../lib/base64url.js';
@@ -6,7 +6,8 @@ import { parseStrictJson } from '../lib/strict-json.js';
 import { type RandomSource, createJti, secureRandom } from '../random.js';
 import { zPartyId, zRandomId } from '../schemas/primitives.js';
 import { checkHeader, decodeHeaderStrict } from './headers.js';
-import { type Jwks, type KeyJwk, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
+import { type SigningKeyInput, signCompact } from './key-handles.js';
+import { type Jwks, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
 
 /** The JWS `typ` of a wallet provider's client assertion. */
 export const CLIENT_ASSERTION_TYP = 'pushprov-client+jwt';
@@ -19,8 +20,11 @@ export interface CreateClientAssertionInput {
   walletProviderId: string;
   /** The token service id: `aud`. */
   audience: string;
-  /** The wallet provider's private signing key (ES256 or EdDSA) with its `kid`. */
-  signingKey: KeyJwk;
+  /**
+   * The wallet provider's signing key: a private JWK (ES256 or EdDSA) with its
+   * `kid`, or a {@link SigningKeyHandle} (for example a non-extractable `CryptoKey`).
+   */
+  signingKey: SigningKeyInput;
   /** Lifetime in seconds, at most 300. Default 60. */
   lifetimeSeconds?: number;
   clock?: Clock;
@@ -49,10 +53,7 @@ export async function createClientAssertion(input: CreateClientAssertionInput): 
     exp: iat + lifetime,
     jti: createJti(input.random ?? secureRandom),
   };
-  const key = await importKeyCached(input.signingKey, input.signingKey.alg);
-  return new CompactSign(utf8(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: input.signingKey.alg, kid: input.signingKey.kid, typ: CLIENT_ASSERTION_TYP })
-    .sign(key);
+  return signCompact(input.signingKey, utf8(JSON.stringify(claims)), CLIENT_ASSERTION_TYP);
 }
 
 /** A verified client assertion. */

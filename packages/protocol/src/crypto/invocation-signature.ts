@@ -1,10 +1,11 @@
-import { CompactSign, compactVerify } from 'jose';
+import { compactVerify } from 'jose';
 import { CryptoError } from '../errors.js';
 import { fromUtf8, utf8 } from '../lib/base64url.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import type { Invocation } from '../schemas/z-invocation.js';
 import { checkHeader, decodeHeaderStrict } from './headers.js';
-import { type Jwks, type KeyJwk, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
+import { type SigningKeyInput, signCompact } from './key-handles.js';
+import { type Jwks, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
 
 /** The JWS `typ` of a signed invocation. */
 export const INVOCATION_JWS_TYP = 'pushprov-invocation+jwt';
@@ -15,20 +16,18 @@ const unsigned = (invocation: Invocation): Omit<Invocation, 'signature'> => {
 };
 
 /**
- * Signs an invocation with the issuer's key: `signature` becomes a compact
- * JWS over the canonical JSON of every other field, so a wallet can show
- * "Bank X wants to add card •••• 1234" knowing Bank X sent it.
+ * Signs an invocation with the issuer's key (a private JWK or a
+ * {@link SigningKeyHandle}): `signature` becomes a compact JWS over the
+ * canonical JSON of every other field, so a wallet can show "Bank X wants to
+ * add card •••• 1234" knowing Bank X sent it. Code: `unknown_key`.
  *
  * @example
  * ```ts
  * const signed = await signInvocation(invocation, issuerSigningKey);
  * ```
  */
-export async function signInvocation(invocation: Invocation, signingKey: KeyJwk): Promise<Invocation> {
-  const key = await importKeyCached(signingKey, signingKey.alg);
-  const signature = await new CompactSign(utf8(canonicalJson(unsigned(invocation))))
-    .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: INVOCATION_JWS_TYP })
-    .sign(key);
+export async function signInvocation(invocation: Invocation, signingKey: SigningKeyInput): Promise<Invocation> {
+  const signature = await signCompact(signingKey, utf8(canonicalJson(unsigned(invocation))), INVOCATION_JWS_TYP);
   return { ...invocation, signature };
 }
 

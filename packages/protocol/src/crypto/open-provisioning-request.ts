@@ -1,6 +1,6 @@
 import { compactDecrypt, compactVerify } from 'jose';
 import type { Clock } from '../clock.js';
-import { CryptoError, ProvisioningError } from '../errors.js';
+import { CryptoError, InternalError, ProvisioningError } from '../errors.js';
 import { fromBase64Url, fromUtf8 } from '../lib/base64url.js';
 import { parseStrictJson } from '../lib/strict-json.js';
 import { parseRequestClaims } from '../schemas/index.js';
@@ -8,6 +8,7 @@ import { zCompactJws, zPartyId } from '../schemas/primitives.js';
 import { REQUEST_JWS_TYP, type RequestClaims } from '../schemas/z-request-claims.js';
 import { checkTimeClaims } from './claims.js';
 import { checkEpk, checkHeader, decodeHeaderStrict } from './headers.js';
+import { type DecryptionKeyHandle, type JoseKey, toDecryptionKeyHandle } from './key-handles.js';
 import {
   CONTENT_ENCRYPTION_ALGORITHM,
   KEY_MANAGEMENT_ALGORITHM,
@@ -23,8 +24,13 @@ export type IssuerKeyResolver = (issuerId: string, kid: string) => KeyJwk | unde
 
 /** Options of {@link openProvisioningRequest}. */
 export interface OpenProvisioningRequestOptions {
-  /** The token service's private decryption keys; the JWE's `kid` picks one. */
-  decryptionKeys: Jwks;
+  /**
+   * The token service's decryption keys; the JWE's `kid` picks one: private
+   * JWKs (a JWK set, as its key set file holds them), or
+   * {@link DecryptionKeyHandle}s (for example non-extractable `CryptoKey`s, or
+   * keys a KMS or HSM provider yields).
+   */
+  decryptionKeys: Jwks | readonly DecryptionKeyHandle[];
   /** Finds the issuer's public key by `iss` and the JWS `kid`. */
   issuerKeys: IssuerKeyResolver;
   /** This token service's id: `aud` must equal it. */
@@ -73,6 +79,8 @@ const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9
  * Replay, binding, card and decision checks follow in the caller (see
  * `checkBinding`, `checkCard`), since they need state or the submission.
  * Keys embedded in headers (`jwk`, `jku`, `x5u`, `x5c`) are refused, never used.
+ * A decryption key handle whose `key()` fails (an HSM or KMS that does not
+ * answer) is `internal_error`: the service's fault, not the request's.
  *
  * @example
  * ```ts
@@ -92,13 +100,31 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
   checkHeader(jweHeader, JWE_RULES, 'jwe_header_rejected');
   checkEpk(jweHeader.epk, 'jwe_header_rejected');
   const encryptionKid = jweHeader.kid as string;
-  const decryptionJwk = selectKey(options.decryptionKeys, encryptionKid, { alg: KEY_MANAGEMENT_ALGORITHM });
+  const keys = options.decryptionKeys;
+  let key: () => JoseKey | Promise<JoseKey | Uint8Array>;
+  if (Array.isArray(keys)) {
+    const found = keys.find((k) => k?.kid === encryptionKid);
+    if (!found) throw new CryptoError('unknown_key', 'No key with that kid for this algorithm');
+    const handle = toDecryptionKeyHandle(found);
+    key = () => handle.key();
+  } else {
+    const decryptionJwk = selectKey(keys as Jwks, encryptionKid, { alg: KEY_MANAGEMENT_ALGORITHM });
+    key = () => importKeyCached(decryptionJwk, KEY_MANAGEMENT_ALGORITHM);
+  }
 
   // 2. decrypt
+  let resolved: JoseKey | Uint8Array;
+  try {
+    resolved = await key();
+  } catch (cause) {
+    // The JWK's import fails only for a key that cannot decrypt: as before, `decryption_failed`. A
+    // handle that gives no key (an HSM or KMS that does not answer) is the service's fault, not the request's.
+    if (!Array.isArray(keys)) throw new CryptoError('decryption_failed', 'The request could not be decrypted', { cause });
+    throw new InternalError('internal_error', 'The decryption key is not available', { cause });
+  }
   let plaintext: Uint8Array;
   try {
-    const key = await importKeyCached(decryptionJwk, KEY_MANAGEMENT_ALGORITHM);
-    const result = await compactDecrypt(jwe, key, {
+    const result = await compactDecrypt(jwe, resolved, {
       keyManagementAlgorithms: [KEY_MANAGEMENT_ALGORITHM],
       contentEncryptionAlgorithms: [CONTENT_ENCRYPTION_ALGORITHM],
     });

@@ -8,8 +8,10 @@ import {
   API_KEY_HASH,
   type KeySet,
   zKeySet,
+  zKeySetOfPublicKeys,
   zPublicSigningJwks,
   zTokenServiceConfigInput,
+  zTokenServiceConfigInputOfPublicKeys,
   zVaultKey,
 } from './z-config.js';
 
@@ -100,6 +102,13 @@ export interface ParseConfigOptions {
    * and `TOKEN_SERVICE_ALLOW_LOOSE_KEY_FILE` from. Default: `process.env`.
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The key set's encryption keys are public JWKs (no `d`): their private
+   * halves are held elsewhere and given to `createTokenService` as
+   * `decryptionKeys`, which sets this. A private member is then refused. Default
+   * false: every encryption key must be private (`d`).
+   */
+  publicEncryptionKeys?: boolean;
 }
 
 /**
@@ -242,7 +251,8 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
   const baseDir = options.baseDir ?? process.cwd();
   const env = options.env ?? process.env;
   const issues: string[] = [];
-  const parsed = zTokenServiceConfigInput.safeParse(input, { reportInput: false });
+  const publicKeys = options.publicEncryptionKeys === true;
+  const parsed = (publicKeys ? zTokenServiceConfigInputOfPublicKeys : zTokenServiceConfigInput).safeParse(input, { reportInput: false });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error, ''));
   const c = parsed.data;
   const allowLooseEnv = env[ALLOW_LOOSE_KEY_FILE_ENV];
@@ -250,11 +260,11 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
   const allowLoose = allowLooseEnv === '1';
 
   // The key set (private encryption keys and vault keys).
-  let keySet: KeySet | undefined;
+  let keySet: KeySet | z.output<typeof zKeySetOfPublicKeys> | undefined;
   if (typeof c.keys === 'string') {
     const raw = readJson(c.keys, baseDir, 'keys', issues, { allowLoose });
     if (raw !== undefined) {
-      const result = zKeySet.safeParse(raw, { reportInput: false });
+      const result = (publicKeys ? zKeySetOfPublicKeys : zKeySet).safeParse(raw, { reportInput: false });
       if (result.success) keySet = result.data;
       else issues.push(...zodIssues(result.error, `keys (file ${JSON.stringify(c.keys)})`));
     }

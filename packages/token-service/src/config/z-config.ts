@@ -58,10 +58,26 @@ export const zPrivateEncryptionJwk = z.strictObject({
   crv: z.literal('P-256'),
   x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  d: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be the private key (d) of a P-256 key' }),
+  d: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: the private key (d) of a P-256 key (unless the private key is held elsewhere: createTokenService decryptionKeys)'
+          : 'must be the private key (d) of a P-256 key',
+    })
+    .regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be the private key (d) of a P-256 key' }),
   kid: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'must be 1-128 characters of [A-Za-z0-9._:-]' }),
   alg: z.literal('ECDH-ES+A256KW'),
   use: z.optional(z.literal('enc')),
+});
+
+/**
+ * An encryption JWK of a key set whose private halves are held elsewhere (an
+ * HSM, a KMS, non-extractable keys) and given to `createTokenService` as
+ * `decryptionKeys`: the public key only; a `d` is refused.
+ */
+export const zPublicEncryptionJwkOfKeySet = zPrivateEncryptionJwk.extend({
+  d: z.optional(z.never({ error: 'must not be in the configuration: the decryption key handles given to createTokenService hold the private key' })),
 });
 
 /** A key-encryption key of the vault. */
@@ -91,33 +107,40 @@ export const zVaultKeys = z
     }
   });
 
+function keySetSchema<K extends typeof zPrivateEncryptionJwk | typeof zPublicEncryptionJwkOfKeySet>(encryptionJwk: K) {
+  return z.strictObject({
+    type: z.optional(z.literal('pushprov-token-service-keys')),
+    version: z.optional(z.literal(1)),
+    encryptionKeys: z.strictObject({
+      keys: z
+        .array(encryptionJwk)
+        .min(1, { message: 'must hold at least one private encryption key' })
+        .max(8, { message: 'must hold at most 8 keys' })
+        .superRefine((keys, ctx) => {
+          const seen = new Set<string>();
+          keys.forEach((k, i) => {
+            if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', message: 'kid must be unique in the set', path: [i, 'kid'] });
+            seen.add(k.kid);
+          });
+        }),
+    }),
+    vault: z.optional(zVaultKeys),
+  });
+}
 /**
  * The key set file `token-service keys generate` writes: private encryption
- * keys (JWK, ECDH-ES+A256KW on P-256) and the vault keys.
+ * keys (JWK, ECDH-ES+A256KW on P-256) and the vault keys. With decryption key
+ * handles (`createTokenService`'s `decryptionKeys`), its encryption keys are
+ * the public halves only.
  *
  * @example
  * ```ts
  * const keySet = zKeySet.parse(JSON.parse(readFileSync('keys.json', 'utf8')));
  * ```
  */
-export const zKeySet = z.strictObject({
-  type: z.optional(z.literal('pushprov-token-service-keys')),
-  version: z.optional(z.literal(1)),
-  encryptionKeys: z.strictObject({
-    keys: z
-      .array(zPrivateEncryptionJwk)
-      .min(1, { message: 'must hold at least one private encryption key' })
-      .max(8, { message: 'must hold at most 8 keys' })
-      .superRefine((keys, ctx) => {
-        const seen = new Set<string>();
-        keys.forEach((k, i) => {
-          if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', message: 'kid must be unique in the set', path: [i, 'kid'] });
-          seen.add(k.kid);
-        });
-      }),
-  }),
-  vault: z.optional(zVaultKeys),
-});
+export const zKeySet = keySetSchema(zPrivateEncryptionJwk);
+/** A key set whose encryption keys are public (see {@link zPublicEncryptionJwkOfKeySet}). */
+export const zKeySetOfPublicKeys = keySetSchema(zPublicEncryptionJwkOfKeySet);
 /** A key set (private). */
 export type KeySet = z.output<typeof zKeySet>;
 
@@ -218,6 +241,27 @@ export const zLimitsInput = z.strictObject({
   hookTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
 });
 
+function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(keySet: S) {
+  return z.strictObject({
+    $schema: z.optional(z.string()),
+    /** This token service's id: the `aud` of requests and client assertions. */
+    serviceId: zId,
+    /** The private key set: a path to the file `token-service keys generate` wrote, or the set inline. */
+    keys: z.union([zPath, keySet], { error: 'must be the path of a key set file or the key set itself' }),
+    issuers: z.array(zIssuerConfigInput).min(1, { message: 'must list at least one trusted issuer' }),
+    walletProviders: z.array(zWalletProviderConfigInput).min(1, { message: 'must list at least one wallet provider' }),
+    tokenRange: zTokenRangeInput,
+    lifetimes: zLifetimesInput.prefault({}),
+    limits: zLimitsInput.prefault({}),
+    /**
+     * Where tokens are stored: a SQLite file path (the default,
+     * `token-service.db`), or a `postgres://` URL for several instances on one
+     * database. `token-service start --store` overrides it; so does the
+     * environment variable `TOKEN_SERVICE_STORE` (keeps a password out of the file).
+     */
+    store: z.optional(z.string().min(1).max(4096)),
+  });
+}
 /**
  * The configuration file of the token service, as written (see the README).
  * Prefer {@link parseConfig}, which also reads files and checks across fields.
@@ -227,25 +271,9 @@ export const zLimitsInput = z.strictObject({
  * const result = zTokenServiceConfigInput.safeParse(json);
  * ```
  */
-export const zTokenServiceConfigInput = z.strictObject({
-  $schema: z.optional(z.string()),
-  /** This token service's id: the `aud` of requests and client assertions. */
-  serviceId: zId,
-  /** The private key set: a path to the file `token-service keys generate` wrote, or the set inline. */
-  keys: z.union([zPath, zKeySet], { error: 'must be the path of a key set file or the key set itself' }),
-  issuers: z.array(zIssuerConfigInput).min(1, { message: 'must list at least one trusted issuer' }),
-  walletProviders: z.array(zWalletProviderConfigInput).min(1, { message: 'must list at least one wallet provider' }),
-  tokenRange: zTokenRangeInput,
-  lifetimes: zLifetimesInput.prefault({}),
-  limits: zLimitsInput.prefault({}),
-  /**
-   * Where tokens are stored: a SQLite file path (the default,
-   * `token-service.db`), or a `postgres://` URL for several instances on one
-   * database. `token-service start --store` overrides it; so does the
-   * environment variable `TOKEN_SERVICE_STORE` (keeps a password out of the file).
-   */
-  store: z.optional(z.string().min(1).max(4096)),
-});
+export const zTokenServiceConfigInput = configSchema(zKeySet);
+/** The configuration when its key set holds public encryption keys only (`parseConfig`'s `publicEncryptionKeys`). */
+export const zTokenServiceConfigInputOfPublicKeys = configSchema(zKeySetOfPublicKeys);
 
 /** The configuration as written: file paths allowed, defaults not yet applied. */
 export type TokenServiceConfigInput = z.input<typeof zTokenServiceConfigInput>;

@@ -1,4 +1,4 @@
-import type { Clock, Jwks, RandomSource } from '@pushprov/protocol';
+import type { Clock, DecryptionKeyHandle, Jwks, RandomSource } from '@pushprov/protocol';
 import type { IssuerConfig, TokenServiceConfig } from '../config/parse-config.js';
 import type { AccountResolver, DecisionHook } from '../service/hooks.js';
 import type { TokenServiceStore } from '../store/types.js';
@@ -17,8 +17,11 @@ export interface ProvisioningContext {
   readonly random: RandomSource;
   readonly cipher: VaultCipher;
   readonly issuers: ReadonlyMap<string, IssuerConfig>;
-  /** The service's private decryption keys (step 4-5). */
-  readonly decryptionKeys: Jwks;
+  /**
+   * The service's decryption keys (steps 4-5): the key set's private JWKs, or
+   * the handles given to `createTokenService` (`decryptionKeys`).
+   */
+  readonly decryptionKeys: Jwks | readonly DecryptionKeyHandle[];
   /** How long an idempotency entry is held by the attempt that began it, ms. */
   readonly idempotencyLeaseMs: number;
   readonly decide?: DecisionHook | undefined;

@@ -1,6 +1,7 @@
 import {
   type Clock,
   HttpError,
+  InternalError,
   type Jwks,
   type RandomSource,
   type TokenStatusResponse,
@@ -18,7 +19,8 @@ import { createProvisioningPipeline } from '../provisioning/pipeline.js';
 import type { SubmitInput, SubmitResult } from '../provisioning/types.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { PurgeResult, TokenServiceStore } from '../store/types.js';
-import { type VaultCipher, createVaultCipher, deriveFingerprintKey } from '../vault/vault-cipher.js';
+import { checkStoreKeys } from '../vault/store-keys.js';
+import { type VaultCipher, createVaultCipherFromConfig } from '../vault/vault-cipher.js';
 import type { AccountResolver, DecisionHook } from './hooks.js';
 
 export type { SubmitInput, SubmitResult } from '../provisioning/types.js';
@@ -83,7 +85,16 @@ export interface TokenService {
   submit(input: SubmitInput): Promise<SubmitResult>;
   /** The status of a token, for the wallet provider that owns it; anything else is `not_found`. */
   getTokenStatus(input: { tokenReferenceId: string; walletProviderId: string }): Promise<TokenStatusResponse>;
-  /** Whether the store answers (`GET /health/ready`); rejects with `store_unavailable`. */
+  /**
+   * Whether the store answers (`GET /health/ready`) and belongs to this
+   * configuration's vault keys; rejects with `store_unavailable`, or
+   * `configuration_invalid` when the store was built with another
+   * fingerprint key or holds values sealed under a vault key id the
+   * configuration lacks (see `checkStoreKeys`). `startTokenServer` calls it
+   * before listening. The key check runs once (again after a store failure):
+   * `authenticate`, `submit` and `getTokenStatus` wait for it too, so a
+   * service that skips `ready()` still never serves a store of other keys.
+   */
   ready(): Promise<void>;
   /** Removes expired replay and idempotency records, and idempotency entries whose lease ended. */
   purgeExpired(): Promise<PurgeResult>;
@@ -94,11 +105,9 @@ export interface TokenService {
 /** The default idempotency lease, ms (`lifetimes.idempotencyLeaseSeconds` × 1000 unless configured). */
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
 
+/** The vault cipher of a configuration: its KEKs, and its fingerprint key (derived from the first KEK when none is configured). */
 function createCipher(config: TokenServiceConfig): VaultCipher {
-  const keks = config.keys.vault.keks.map((k) => ({ id: k.id, key: new Uint8Array(Buffer.from(k.key, 'base64url')) }));
-  const fingerprintKey =
-    config.keys.vault.fingerprintKey === undefined ? deriveFingerprintKey(keks[0]!.key) : new Uint8Array(Buffer.from(config.keys.vault.fingerprintKey, 'base64url'));
-  return createVaultCipher({ keys: keks, fingerprintKey });
+  return createVaultCipherFromConfig(config.keys.vault);
 }
 
 function publicView(config: TokenServiceConfig, publicJwks: Jwks): PublicTokenServiceConfig {
@@ -140,20 +149,51 @@ export function createTokenService(
   const publicJwks: Jwks = { keys: decryptionKeys.keys.map(toPublicJwk) };
   const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
+  const cipher = createCipher(resolved);
   const context: ProvisioningContext = {
     config: resolved,
     store,
     clock,
     random,
-    cipher: createCipher(resolved),
+    cipher,
     issuers: new Map(resolved.issuers.map((i) => [i.id, i])),
     decryptionKeys,
     idempotencyLeaseMs: leaseMs,
     decide: options.decide,
     resolveAccount: options.resolveAccount,
   };
-  const submit = createProvisioningPipeline(context);
-  const authenticate = createAuthenticator(resolved, { replay: store.replay, clock });
+  const runSubmit = createProvisioningPipeline(context);
+  const runAuthenticate = createAuthenticator(resolved, { replay: store.replay, clock });
+
+  // The store's key check (see checkStoreKeys), once: a refusal stays, a store that did not answer is asked again.
+  let keysChecked = false;
+  let keyCheck: Promise<void> | undefined;
+  const checkKeys = (): Promise<void> =>
+    (keyCheck ??= checkStoreKeys(store, cipher, { fingerprintKeyConfigured: resolved.keys.vault.fingerprintKey !== undefined }).then(
+      () => {
+        keysChecked = true;
+      },
+      (error: unknown) => {
+        if (!(error instanceof InternalError && error.code === 'configuration_invalid')) keyCheck = undefined;
+        throw error;
+      },
+    ));
+  const keysReady = async (): Promise<void> => {
+    if (keysChecked) return;
+    try {
+      await checkKeys();
+    } catch (error) {
+      throw toProvisioningError(error);
+    }
+  };
+  const submit = async (input: SubmitInput): Promise<SubmitResult> => {
+    await keysReady();
+    return runSubmit(input);
+  };
+  const authenticate = async (authorization: string | null | undefined): Promise<AuthenticatedCaller> => {
+    await keysReady();
+    return runAuthenticate(authorization);
+  };
 
   return {
     config: publicView(resolved, publicJwks),
@@ -164,6 +204,7 @@ export function createTokenService(
     authenticate,
     submit,
     async getTokenStatus({ tokenReferenceId, walletProviderId }) {
+      await keysReady();
       try {
         if (!zOpaqueId.safeParse(tokenReferenceId).success) throw new HttpError('not_found', 'No such token');
         const token = await store.tokens.find(tokenReferenceId);
@@ -181,7 +222,10 @@ export function createTokenService(
         throw toProvisioningError(error);
       }
     },
-    ready: () => store.ping(),
+    async ready() {
+      await store.ping();
+      await keysReady();
+    },
     purgeExpired: () => store.purgeExpired(clock.now()),
     close: () => store.close(),
   };

@@ -226,6 +226,80 @@ export interface RefusalInput {
   replay: readonly ReplayRecord[];
 }
 
+/**
+ * Small named values the service keeps about the store itself (the
+ * fingerprint key's check value, see `checkStoreKeys`). Names and values are
+ * short text; never a secret.
+ */
+export interface StoreMetadata {
+  /** The value stored under `name`, or undefined. */
+  get(name: string): Promise<string | undefined>;
+  /**
+   * Stores `value` under `name` if nothing is stored there yet, atomically
+   * across every process sharing the store, durably. Returns the value
+   * stored: `value` when this call stored it (or the same was there), the
+   * earlier one otherwise. Never overwrites.
+   */
+  claim(name: string, value: string): Promise<string>;
+}
+
+/**
+ * The tables that hold sealed values, and their sealed column: `vault`
+ * (`sealedCard`), `tokens` (`sealedTokenNumber`), `idempotency`
+ * (`sealedResponse`).
+ */
+export type SealedTable = 'vault' | 'tokens' | 'idempotency';
+
+/** The sealed tables, in the order rotation goes through them. */
+export const SEALED_TABLES: readonly SealedTable[] = ['vault', 'tokens', 'idempotency'];
+
+/** One sealed value and the row that holds it. */
+export interface SealedValue {
+  /** The row's primary key: `[tokenReferenceId]` (vault, tokens) or `[scope, key]` (idempotency). */
+  key: string[];
+  /** The sealed value (`v1.<keyId>.…`). */
+  sealed: string;
+}
+
+/** A compare-and-set of one sealed value: written only if the row still holds `from`. */
+export interface SealedValueUpdate {
+  /** The row's primary key, as {@link SealedValue.key}. */
+  key: readonly string[];
+  from: string;
+  to: string;
+}
+
+/** Options of {@link SealedValueStore.list}. */
+export interface SealedListOptions {
+  /** Only rows whose key sorts after this one (a key from the previous page); absent: from the first row. */
+  after?: readonly string[] | undefined;
+  /** At most this many rows (1 to 10 000). */
+  limit: number;
+  /** Leave out values sealed under this key id (what rotation already did). */
+  excludeKeyId?: string | undefined;
+}
+
+/**
+ * The sealed values of the store, for key rotation (`token-service vault
+ * rotate`) and its status. Key ids are read from the sealed values' format
+ * (`sealedKeyId`: `''` for a value in no known format). Rows are listed in
+ * the order of their primary key as the database sorts it.
+ */
+export interface SealedValueStore {
+  /** A page of a table's sealed values, in primary key order. */
+  list(table: SealedTable, options: SealedListOptions): Promise<SealedValue[]>;
+  /**
+   * Writes each update whose row still holds its `from` value (a row changed
+   * or removed meanwhile is left as it is), all in one transaction. Only the
+   * sealed column is written. Returns how many rows were written.
+   */
+  replace(table: SealedTable, updates: readonly SealedValueUpdate[]): Promise<number>;
+  /** How many of a table's values each key id seals (key ids holding none are absent). Reads every row. */
+  countByKeyId(table: SealedTable): Promise<Record<string, number>>;
+  /** The key ids a table's values are sealed under, distinct. Cheap: an index on the key id (no full read). */
+  keyIds(table: SealedTable): Promise<string[]>;
+}
+
 /** What {@link TokenServiceStore.purgeExpired} removed. */
 export interface PurgeResult {
   replay: number;
@@ -260,6 +334,10 @@ export interface TokenServiceStore {
   readonly vault: VaultStore;
   readonly replay: ReplayCache;
   readonly idempotency: IdempotencyStore;
+  /** Small named values about the store itself (the fingerprint key's check value). */
+  readonly meta: StoreMetadata;
+  /** The sealed values, for vault key rotation. */
+  readonly sealed: SealedValueStore;
   /**
    * Writes everything of one provisioning atomically and durably: the
    * idempotency record, the replay keys, then the token and its vault entry.

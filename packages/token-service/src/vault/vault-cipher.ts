@@ -26,10 +26,25 @@ export type SealPurpose = 'card' | 'token-number' | 'idempotency-response';
 export interface VaultCipher {
   /** The id of the key that seals (the first configured). */
   readonly activeKeyId: string;
+  /** The ids of every key that opens, the active one first. */
+  readonly keyIds: readonly string[];
+  /**
+   * A check value of the fingerprint key: HMAC-SHA-256 of a fixed label
+   * under it (base64url). It reveals nothing of the key, yet two different
+   * keys give different values: the store records it to refuse a changed key.
+   */
+  readonly fingerprintKeyCheck: string;
   /** Seals `plaintext` for `purpose`, bound to `context` (e.g. the token reference id). */
   seal(plaintext: string, purpose: SealPurpose, context: string): string;
   /** Opens a sealed value; fails with `internal_error` on any mismatch. */
   open(sealed: string, purpose: SealPurpose, context: string): string;
+  /**
+   * Opens a sealed value and seals it again under `keyId` (default: the
+   * active key), for the same purpose and context: key rotation. The clear
+   * value never leaves the cipher. Fails with `internal_error` as `open` does,
+   * or with `configuration_invalid` for a key id it does not have.
+   */
+  reseal(sealed: string, purpose: SealPurpose, context: string, keyId?: string): string;
   /** `fingerprintPan(pan, fingerprintKey)`: finds an already provisioned card. */
   fingerprintPan(pan: string): string;
   /** A keyed hash of a token number: carries its uniqueness without storing it. */
@@ -38,6 +53,59 @@ export interface VaultCipher {
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION = 'v1';
+
+/**
+ * The id of the key a sealed value names (`v1.<keyId>.…`), read without
+ * opening it; `''` for a value in no format this version seals. The stores
+ * count and index sealed values by this (the same expression in SQL).
+ *
+ * @example
+ * ```ts
+ * sealedKeyId(vault.sealedCard) === 'kek-2026';
+ * ```
+ */
+export function sealedKeyId(sealed: string): string {
+  if (!sealed.startsWith(`${VERSION}.`)) return '';
+  const end = sealed.indexOf('.', VERSION.length + 1);
+  return end < 0 ? sealed.slice(VERSION.length + 1) : sealed.slice(VERSION.length + 1, end);
+}
+
+/** The label the fingerprint key's check value is the HMAC of. */
+const FINGERPRINT_CHECK_LABEL = 'pushprov/token-service/fingerprint-key-check/v1';
+
+/**
+ * The fingerprint key a vault key configuration gives: the configured
+ * `fingerprintKey`, or else the one derived from the first KEK
+ * ({@link deriveFingerprintKey}). `derived` says which.
+ *
+ * @example
+ * ```ts
+ * const { key, derived } = effectiveFingerprintKey(config.keys.vault);
+ * ```
+ */
+export function effectiveFingerprintKey(vault: { keks: readonly { id: string; key: string }[]; fingerprintKey?: string | undefined }): {
+  key: Uint8Array;
+  derived: boolean;
+} {
+  if (vault.fingerprintKey !== undefined) return { key: new Uint8Array(Buffer.from(vault.fingerprintKey, 'base64url')), derived: false };
+  const first = vault.keks[0];
+  if (!first) throw new InternalError('configuration_invalid', 'At least one vault key is required');
+  return { key: deriveFingerprintKey(new Uint8Array(Buffer.from(first.key, 'base64url'))), derived: true };
+}
+
+/**
+ * The vault cipher of a vault key configuration (`config.keys.vault`: KEKs
+ * as base64url, the optional fingerprint key).
+ *
+ * @example
+ * ```ts
+ * const cipher = createVaultCipherFromConfig(loadConfig('token-service.json').keys.vault);
+ * ```
+ */
+export function createVaultCipherFromConfig(vault: { keks: readonly { id: string; key: string }[]; fingerprintKey?: string | undefined }): VaultCipher {
+  const keys = vault.keks.map((k) => ({ id: k.id, key: new Uint8Array(Buffer.from(k.key, 'base64url')) }));
+  return createVaultCipher({ keys, fingerprintKey: effectiveFingerprintKey(vault).key });
+}
 
 /**
  * Derives the PAN fingerprint key from a key-encryption key (HKDF-SHA-256),
@@ -84,24 +152,34 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
   const fingerprintHmacKey = createSecretKey(fingerprintKey);
   const tokenHashKey = createSecretKey(new Uint8Array(hkdfSync('sha256', fingerprintKey, new Uint8Array(0), 'pushprov/token-service/token-number/v1', 32)));
   const activeKeyId = options.keys[0]!.id;
+  const fingerprintKeyCheck = createHmac('sha256', fingerprintHmacKey).update(FINGERPRINT_CHECK_LABEL, 'utf8').digest('base64url');
   const aad = (keyId: string, purpose: SealPurpose, context: string) =>
     Buffer.from(`pushprov/vault/${VERSION}\u0000${keyId}\u0000${purpose}\u0000${context}`, 'utf8');
   const fail = (cause?: unknown): never => {
     throw new InternalError('internal_error', 'A vault record could not be opened', cause === undefined ? {} : { cause });
   };
+  const sealWith = (keyId: string, plaintext: string, purpose: SealPurpose, context: string): string => {
+    const key = keys.get(keyId);
+    if (!key) throw new InternalError('configuration_invalid', `No vault key with id ${keyId} is configured`);
+    const iv = random.bytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad(keyId, purpose, context));
+    // GCM is a stream mode: final() adds no bytes, so update's output is the whole ciphertext.
+    const ciphertext = cipher.update(plaintext, 'utf8');
+    cipher.final();
+    const tag = cipher.getAuthTag();
+    // Node's native base64url (unpadded, the protocol's alphabet): the vault never runs in a browser.
+    return `${VERSION}.${keyId}.${base64url(iv)}.${ciphertext.toString('base64url')}.${tag.toString('base64url')}`;
+  };
 
-  return {
+  const cipher: VaultCipher = {
     activeKeyId,
-    seal(plaintext, purpose, context) {
-      const iv = random.bytes(12);
-      const cipher = createCipheriv('aes-256-gcm', keys.get(activeKeyId)!, iv);
-      cipher.setAAD(aad(activeKeyId, purpose, context));
-      // GCM is a stream mode: final() adds no bytes, so update's output is the whole ciphertext.
-      const ciphertext = cipher.update(plaintext, 'utf8');
-      cipher.final();
-      const tag = cipher.getAuthTag();
-      // Node's native base64url (unpadded, the protocol's alphabet): the vault never runs in a browser.
-      return `${VERSION}.${activeKeyId}.${base64url(iv)}.${ciphertext.toString('base64url')}.${tag.toString('base64url')}`;
+    keyIds: Object.freeze([...keys.keys()]),
+    fingerprintKeyCheck,
+    seal: (plaintext, purpose, context) => sealWith(activeKeyId, plaintext, purpose, context),
+    reseal(sealed, purpose, context, keyId = activeKeyId) {
+      if (!keys.has(keyId)) throw new InternalError('configuration_invalid', `No vault key with id ${keyId} is configured`);
+      return sealWith(keyId, cipher.open(sealed, purpose, context), purpose, context);
     },
     open(sealed, purpose, context) {
       const parts = sealed.split('.');
@@ -126,4 +204,5 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
       return createHmac('sha256', tokenHashKey).update(`pushprov/token-number/v1\u0000${tokenNumber}`, 'utf8').digest('base64url');
     },
   };
+  return cipher;
 }

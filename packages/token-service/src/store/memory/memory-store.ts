@@ -1,10 +1,14 @@
 import { InternalError } from '@pushprov/protocol';
+import { sealedKeyId } from '../../vault/vault-cipher.js';
+import { checkKey, checkListLimit } from '../sealed.js';
 import type {
   CommitInput,
   CommitOutcome,
   IdempotencyBeginOutcome,
   IdempotencyRecord,
   ReplayRecord,
+  SealedTable,
+  SealedValue,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
@@ -20,6 +24,16 @@ interface PendingEntry {
 const provisionedKey = (v: Pick<VaultRecord, 'panFingerprint' | 'walletProviderId' | 'walletAccountId' | 'deviceId'>): string =>
   JSON.stringify([v.panFingerprint, v.walletProviderId, v.walletAccountId, v.deviceId]);
 const idempotencyKey = (scope: string, key: string): string => JSON.stringify([scope, key]);
+
+/** Lexicographic order of primary keys (as SQLite's binary collation orders ASCII keys). */
+const compareKeys = (a: readonly string[], b: readonly string[]): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+};
 
 /**
  * An in-memory {@link TokenServiceStore} for tests and demos, for one
@@ -40,7 +54,15 @@ export function createMemoryStore(): TokenServiceStore {
   const replay = new Map<string, ReplayRecord>();
   const idempotency = new Map<string, IdempotencyRecord>();
   const pendingIdempotency = new Map<string, PendingEntry>();
+  const meta = new Map<string, string>();
   let closed = false;
+
+  /** A sealed table's rows as (primary key, sealed value, setter). */
+  const sealedRows = (table: SealedTable): { key: string[]; sealed: string; set: (to: string) => void }[] => {
+    if (table === 'vault') return [...vault.values()].map((v) => ({ key: [v.tokenReferenceId], sealed: v.sealedCard, set: (to) => (v.sealedCard = to) }));
+    if (table === 'tokens') return [...tokens.values()].map((t) => ({ key: [t.tokenReferenceId], sealed: t.sealedTokenNumber, set: (to) => (t.sealedTokenNumber = to) }));
+    return [...idempotency.values()].map((r) => ({ key: [r.scope, r.key], sealed: r.sealedResponse, set: (to) => (r.sealedResponse = to) }));
+  };
 
   const open = (): void => {
     if (closed) throw new InternalError('internal_error', 'The store is closed');
@@ -119,6 +141,57 @@ export function createMemoryStore(): TokenServiceStore {
       async count() {
         open();
         return idempotency.size;
+      },
+    },
+    meta: {
+      async get(name) {
+        open();
+        return meta.get(name);
+      },
+      async claim(name, value) {
+        open();
+        if (!meta.has(name)) meta.set(name, value);
+        return meta.get(name)!;
+      },
+    },
+    sealed: {
+      async list(table, options): Promise<SealedValue[]> {
+        open();
+        const limit = checkListLimit(options.limit);
+        const after = options.after === undefined ? undefined : checkKey(table, options.after);
+        return sealedRows(table)
+          .filter((r) => (after === undefined || compareKeys(r.key, after) > 0) && (options.excludeKeyId === undefined || sealedKeyId(r.sealed) !== options.excludeKeyId))
+          .sort((a, b) => compareKeys(a.key, b.key))
+          .slice(0, limit)
+          .map(({ key, sealed }) => ({ key, sealed }));
+      },
+      async replace(table, updates) {
+        open();
+        for (const u of updates) checkKey(table, u.key);
+        const rows = new Map(sealedRows(table).map((r) => [JSON.stringify(r.key), r]));
+        let written = 0;
+        for (const u of updates) {
+          const row = rows.get(JSON.stringify(u.key));
+          if (row && row.sealed === u.from) {
+            row.set(u.to);
+            row.sealed = u.to;
+            written++;
+          }
+        }
+        return written;
+      },
+      async countByKeyId(table) {
+        open();
+        const counts: Record<string, number> = {};
+        for (const r of sealedRows(table)) {
+          const id = sealedKeyId(r.sealed);
+          counts[id] = (counts[id] ?? 0) + 1;
+        }
+        return counts;
+      },
+      async keyIds(table) {
+        open();
+        return [...new Set(sealedRows(table).map((r) => sealedKeyId(r.sealed)))].sort();
       },
     },
     async commit(input: CommitInput): Promise<CommitOutcome> {

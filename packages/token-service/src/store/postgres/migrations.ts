@@ -30,6 +30,14 @@
 //
 // Programming errors (a vault entry for another token, a duplicate token
 // reference id) raise SQLSTATE PP001 / PP002, which roll everything back.
+//
+// Version 3: the `meta` table (named values about the store: the
+// fingerprint key's check value), and an index on each sealed column's key
+// id (see ../sealed.ts: the expressions must stay identical to
+// postgresKeyIdExpression), so the key ids in use are found without reading
+// every row. Building them reads each table once and blocks writes to it
+// meanwhile (minutes for tens of millions of rows): migrate before a quiet
+// hour on a large database.
 import pg from 'pg';
 import { InternalError } from '@pushprov/protocol';
 import { connectionConfig, type ConnectionSettings } from './pg-connection.js';
@@ -285,10 +293,21 @@ END
 $fn$;
 `;
 
+const META_AND_KEY_ID_INDEXES = `
+CREATE TABLE meta (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE INDEX vault_sealed_key_id ON vault ((CASE WHEN left(sealed_card, 3) = 'v1.' THEN split_part(sealed_card, '.', 2) ELSE '' END));
+CREATE INDEX tokens_sealed_key_id ON tokens ((CASE WHEN left(sealed_token_number, 3) = 'v1.' THEN split_part(sealed_token_number, '.', 2) ELSE '' END));
+CREATE INDEX idempotency_sealed_key_id ON idempotency ((CASE WHEN left(sealed_response, 3) = 'v1.' THEN split_part(sealed_response, '.', 2) ELSE '' END));
+`;
+
 /** The migrations, in order: `POSTGRES_MIGRATIONS[N - 1]` brings version N - 1 to N. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   { version: 1, description: 'tokens, vault, replay, idempotency and idempotency_pending tables', sql: TABLES },
   { version: 2, description: 'write functions: pushprov_begin, pushprov_commit, pushprov_refuse', sql: FUNCTIONS },
+  { version: 3, description: 'meta table; indexes on the key id of each sealed column', sql: META_AND_KEY_ID_INDEXES },
 ];
 
 /** The schema version this code needs and writes. */

@@ -6,11 +6,13 @@ import type {
   IdempotencyBeginOutcome,
   IdempotencyRecord,
   PurgeResult,
+  SealedTable,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
 } from '../types.js';
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
+import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
 import { connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
 
@@ -208,7 +210,53 @@ const Q = {
       SELECT (SELECT count(*) FROM r) AS replay, (SELECT count(*) FROM i) + (SELECT count(*) FROM p) AS idempotency`,
   },
   ping: { name: 'pushprov_ping', text: 'SELECT 1 AS one' },
+  metaGet: { name: 'pushprov_meta_get', text: 'SELECT value FROM meta WHERE name = $1' },
+  // Under READ COMMITTED the SELECT half cannot see a row a concurrent
+  // transaction inserted (the INSERT waited for it, then did nothing): no row
+  // then, and the client reads again with metaGet (a new snapshot).
+  metaClaim: {
+    name: 'pushprov_meta_claim',
+    text: `WITH ins AS (INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+      SELECT value FROM ins UNION ALL SELECT value FROM meta WHERE name = $1 LIMIT 1`,
+  },
 } as const;
+
+/**
+ * The statements of a sealed table: pages in primary key order (after a
+ * cursor: a range of the primary key's index), compare-and-set updates in one
+ * statement (one transaction), counts and key ids by the indexed key id
+ * expression (the key ids: a skip over that index, one probe per key id).
+ */
+const sealedStatements = (table: SealedTable) => {
+  const { table: name, column, key } = SEALED_COLUMNS[table];
+  const keyId = postgresKeyIdExpression(column);
+  const keys = key.join(', ');
+  const n = key.length;
+  const cursor = n === 1 ? `${key[0]} > $1` : `(${keys}) > (${key.map((_, i) => `$${i + 1}`).join(', ')})`;
+  const select = `SELECT ${keys}, ${column} AS sealed FROM ${name}`;
+  const unnestArgs = [...key.map((_, i) => `$${i + 1}::text[]`), `$${n + 1}::text[]`, `$${n + 2}::text[]`].join(', ');
+  return {
+    key,
+    first: { name: `pushprov_sealed_first_${table}`, text: `${select} WHERE ${keyId} IS DISTINCT FROM $1 ORDER BY ${keys} LIMIT $2` },
+    after: { name: `pushprov_sealed_after_${table}`, text: `${select} WHERE ${cursor} AND ${keyId} IS DISTINCT FROM $${n + 1} ORDER BY ${keys} LIMIT $${n + 2}` },
+    replace: {
+      name: `pushprov_sealed_replace_${table}`,
+      text: `UPDATE ${name} AS t SET ${column} = u.new_value
+        FROM unnest(${unnestArgs}) AS u(${key.map((k) => `k_${k}`).join(', ')}, old_value, new_value)
+        WHERE ${key.map((k) => `t.${k} = u.k_${k}`).join(' AND ')} AND t.${column} = u.old_value`,
+    },
+    counts: { name: `pushprov_sealed_counts_${table}`, text: `SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} GROUP BY 1` },
+    keyIds: {
+      name: `pushprov_sealed_key_ids_${table}`,
+      text: `WITH RECURSIVE k(id) AS (
+          SELECT (SELECT ${keyId} FROM ${name} ORDER BY ${keyId} LIMIT 1)
+          UNION ALL
+          SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
+        ) SELECT id AS key_id FROM k WHERE id IS NOT NULL`,
+    },
+  };
+};
+const SQ = { vault: sealedStatements('vault'), tokens: sealedStatements('tokens'), idempotency: sealedStatements('idempotency') };
 
 /**
  * Opens a PostgreSQL {@link TokenServiceStore} over a node-postgres pool, for
@@ -362,6 +410,51 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
         return row ? toIdempotency(row) : undefined;
       },
       count: () => count('idempotency.count', Q.idemCount),
+    },
+    meta: {
+      async get(name) {
+        return (await query<{ value: string }>('meta.get', Q.metaGet, [name])).rows[0]?.value;
+      },
+      async claim(name, value) {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const found = (await query<{ value: string }>('meta.claim', Q.metaClaim, [name, value])).rows[0]?.value;
+          if (found !== undefined) return found;
+          const committed = (await query<{ value: string }>('meta.get', Q.metaGet, [name])).rows[0]?.value;
+          if (committed !== undefined) return committed;
+        }
+        throw new InternalError('internal_error', 'The PostgreSQL store could not claim a metadata value');
+      },
+    },
+    sealed: {
+      async list(table, options) {
+        const limit = checkListLimit(options.limit);
+        const after = options.after === undefined ? undefined : checkKey(table, options.after);
+        const s = SQ[table];
+        const exclude = options.excludeKeyId ?? null;
+        const result =
+          after === undefined
+            ? await query<Record<string, string>>('sealed.list', s.first, [exclude, limit])
+            : await query<Record<string, string>>('sealed.list', s.after, [...after, exclude, limit]);
+        return result.rows.map((r) => ({ key: s.key.map((k) => r[k]!), sealed: r.sealed! }));
+      },
+      async replace(table, updates) {
+        for (const u of updates) checkKey(table, u.key);
+        if (updates.length === 0) {
+          if (closed) throw new InternalError('internal_error', 'The store is closed');
+          return 0;
+        }
+        const s = SQ[table];
+        const columns = s.key.map((_, i) => updates.map((u) => u.key[i]!));
+        const result = await query('sealed.replace', s.replace, [...columns, updates.map((u) => u.from), updates.map((u) => u.to)]);
+        return result.rowCount ?? 0;
+      },
+      async countByKeyId(table) {
+        const rows = (await query<{ key_id: string; n: number }>('sealed.countByKeyId', SQ[table].counts)).rows;
+        return Object.fromEntries(rows.map((r) => [r.key_id, r.n]));
+      },
+      async keyIds(table) {
+        return (await query<{ key_id: string }>('sealed.keyIds', SQ[table].keyIds)).rows.map((r) => r.key_id);
+      },
     },
     async commit(input) {
       if (closed) throw new InternalError('internal_error', 'The store is closed');

@@ -5,6 +5,10 @@
 // Version 2: pending idempotency entries with a lease (so several processes
 // on one file share in-progress requests), and the device key thumbprint a
 // token is bound to.
+// Version 3: the `meta` table (named values about the store: the fingerprint
+// key's check value), and an index on each sealed column's key id (see
+// ../sealed.ts), so the key ids in use are found without reading every row.
+// The indexed expressions must stay identical to sqliteKeyIdExpression.
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -63,6 +67,15 @@ CREATE TABLE idempotency_pending (
 ) STRICT;
 CREATE INDEX idempotency_pending_lease ON idempotency_pending (lease_expires_at);
 ALTER TABLE tokens ADD COLUMN device_key_thumbprint TEXT;
+`,
+  `
+CREATE TABLE meta (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+CREATE INDEX vault_sealed_key_id ON vault ((CASE WHEN substr(sealed_card, 1, 3) = 'v1.' THEN substr(sealed_card, 4, instr(substr(sealed_card, 4) || '.', '.') - 1) ELSE '' END));
+CREATE INDEX tokens_sealed_key_id ON tokens ((CASE WHEN substr(sealed_token_number, 1, 3) = 'v1.' THEN substr(sealed_token_number, 4, instr(substr(sealed_token_number, 4) || '.', '.') - 1) ELSE '' END));
+CREATE INDEX idempotency_sealed_key_id ON idempotency ((CASE WHEN substr(sealed_response, 1, 3) = 'v1.' THEN substr(sealed_response, 4, instr(substr(sealed_response, 4) || '.', '.') - 1) ELSE '' END));
 `,
 ];
 

@@ -11,10 +11,13 @@ import type {
   PurgeResult,
   RefusalInput,
   ReplayRecord,
+  SealedTable,
+  SealedValueUpdate,
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
 } from '../types.js';
+import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 /**
@@ -153,7 +156,9 @@ type WriterOp =
   | { op: 'begin'; input: IdempotencyBeginInput }
   | { op: 'release'; scope: string; key: string; leaseId: string }
   | { op: 'refuse'; input: RefusalInput }
-  | { op: 'claim'; record: ReplayRecord };
+  | { op: 'claim'; record: ReplayRecord }
+  | { op: 'metaClaim'; name: string; value: string }
+  | { op: 'reseal'; table: SealedTable; updates: readonly SealedValueUpdate[] };
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -251,7 +256,33 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     idemFind: db.prepare<[string, string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ? AND key = ?'),
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     idemCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM idempotency'),
+    metaGet: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
   };
+  // The sealed values of each table: pages in primary key order (after a
+  // cursor: a range of the primary key's index), counts and key ids by the
+  // indexed key id expression (the key ids: a skip over that index, one
+  // probe per key id in use).
+  const sealedQueries = (table: SealedTable) => {
+    const { table: name, column, key } = SEALED_COLUMNS[table];
+    const keyId = sqliteKeyIdExpression(column);
+    const keys = key.join(', ');
+    const cursor = key.length === 1 ? `${key[0]} > ?` : `(${keys}) > (${key.map(() => '?').join(', ')})`;
+    const select = `SELECT ${keys}, ${column} AS sealed FROM ${name}`;
+    return {
+      first: db.prepare<[string | null, number], Record<string, string>>(`${select} WHERE ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
+      after: db.prepare<unknown[], Record<string, string>>(`${select} WHERE ${cursor} AND ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
+      counts: db.prepare<[], { key_id: string; n: number }>(`SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} GROUP BY ${keyId}`),
+      keyIds: db.prepare<[], { key_id: string }>(
+        `WITH RECURSIVE k(id) AS (
+           SELECT (SELECT ${keyId} FROM ${name} ORDER BY ${keyId} LIMIT 1)
+           UNION ALL
+           SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
+         ) SELECT id AS key_id FROM k WHERE id IS NOT NULL`,
+      ),
+      key,
+    };
+  };
+  const sq = { vault: sealedQueries('vault'), tokens: sealedQueries('tokens'), idempotency: sealedQueries('idempotency') };
 
   let closed = false;
   let closing: Promise<void> = Promise.resolve();
@@ -405,6 +436,36 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       },
       async count() {
         return guard(() => q.idemCount.get()!.n);
+      },
+    },
+    meta: {
+      async get(name) {
+        return guard(() => q.metaGet.get(name)?.value);
+      },
+      claim: (name, value) => enqueue<string>({ op: 'metaClaim', name, value }),
+    },
+    sealed: {
+      async list(table, options) {
+        const limit = checkListLimit(options.limit);
+        const after = options.after === undefined ? undefined : checkKey(table, options.after);
+        return guard(() => {
+          const s = sq[table];
+          const exclude = options.excludeKeyId ?? null;
+          const rows = after === undefined ? s.first.all(exclude, limit) : s.after.all(...after, exclude, limit);
+          return rows.map((r) => ({ key: s.key.map((k) => r[k]!), sealed: r.sealed! }));
+        });
+      },
+      async replace(table, updates) {
+        for (const u of updates) checkKey(table, u.key);
+        if (updates.length === 0) return guard(() => 0);
+        const plain = updates.map((u) => ({ key: [...u.key], from: u.from, to: u.to }));
+        return enqueue<number>({ op: 'reseal', table, updates: plain });
+      },
+      async countByKeyId(table) {
+        return guard(() => Object.fromEntries(sq[table].counts.all().map((r) => [r.key_id, r.n])));
+      },
+      async keyIds(table) {
+        return guard(() => sq[table].keyIds.all().map((r) => r.key_id));
       },
     },
     commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),

@@ -13,7 +13,8 @@
 // { type: 'ping', id } | { type: 'close', id }, where each op is
 // { op: 'commit', input } | { op: 'begin', input } |
 // { op: 'release', scope, key, leaseId } | { op: 'refuse', input } |
-// { op: 'claim', record }.
+// { op: 'claim', record } | { op: 'metaClaim', name, value } |
+// { op: 'reseal', table, updates }.
 // Messages out: { id, results } | { id, purged } | { id, pong: true } |
 // { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
 // result is { value } (the op's answer: a commit outcome, a begin outcome,
@@ -75,6 +76,15 @@ const q = {
   pendingDelete: db.prepare('DELETE FROM idempotency_pending WHERE scope = ? AND key = ?'),
   pendingPurge: db.prepare('DELETE FROM idempotency_pending WHERE lease_expires_at <= ?'),
   ping: db.prepare('SELECT 1 AS one'),
+  metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+  metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
+};
+
+// Compare-and-set of sealed values (vault key rotation): a row is written only if it still holds the value read.
+const reseal = {
+  vault: db.prepare('UPDATE vault SET sealed_card = ? WHERE token_reference_id = ? AND sealed_card = ?'),
+  tokens: db.prepare('UPDATE tokens SET sealed_token_number = ? WHERE token_reference_id = ? AND sealed_token_number = ?'),
+  idempotency: db.prepare('UPDATE idempotency SET sealed_response = ? WHERE scope = ? AND key = ? AND sealed_response = ?'),
 };
 
 const toIdempotency = (r) => ({
@@ -173,6 +183,16 @@ const apply = (op) => {
       return undefined;
     case 'claim':
       return q.replayInsert.run(op.record.key, op.record.expiresAt).changes === 1;
+    case 'metaClaim':
+      q.metaInsert.run(op.name, op.value);
+      return q.metaGet.get(op.name).value;
+    case 'reseal': {
+      const statement = Object.hasOwn(reseal, op.table) ? reseal[op.table] : undefined;
+      if (!statement) throw new Failure('Unknown sealed table');
+      let written = 0;
+      for (const u of op.updates) written += statement.run(u.to, ...u.key, u.from).changes;
+      return written;
+    }
     default:
       throw new Failure('Unknown store operation');
   }
@@ -214,7 +234,7 @@ parentPort.on('message', (message) => {
   const { id } = message;
   try {
     if (message.type === 'batch') {
-      const durable = message.ops.some((op) => op.op === 'commit' || op.op === 'refuse' || op.op === 'claim');
+      const durable = message.ops.some((op) => op.op !== 'begin' && op.op !== 'release');
       setMode(durable ? durableMode : 'OFF');
       parentPort.postMessage({ id, results: writeBatch.immediate(message.ops) });
     } else if (message.type === 'purge') {
