@@ -5,7 +5,7 @@ import { parseAccessData } from '../schemas/index.js';
 import type { PublicEcJwk } from '../schemas/primitives.js';
 import { ACCESS_DATA_CTY, type AccessData } from '../schemas/z-access-data.js';
 import { checkEpk, checkHeader, decodeHeaderStrict } from './headers.js';
-import { type DecryptionKeyHandle, isKeyHandle } from './key-handles.js';
+import type { DecryptionKeyHandle } from './key-handles.js';
 import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk, importKeyCached } from './keys.js';
 
 /**
@@ -57,7 +57,8 @@ export async function decryptAccessData(jwe: string, devicePrivateKey: KeyJwk | 
   }
   let text: string;
   try {
-    const key = await (isKeyHandle(devicePrivateKey) ? devicePrivateKey.key() : importKeyCached(devicePrivateKey, KEY_MANAGEMENT_ALGORITHM));
+    // A handle has a key function; a JWK has no `key` member.
+    const key = await ((devicePrivateKey as Partial<DecryptionKeyHandle>).key?.() ?? importKeyCached(devicePrivateKey as KeyJwk, KEY_MANAGEMENT_ALGORITHM));
     const { plaintext } = await compactDecrypt(jwe, key, {
       keyManagementAlgorithms: [KEY_MANAGEMENT_ALGORITHM],
       contentEncryptionAlgorithms: [CONTENT_ENCRYPTION_ALGORITHM],
