@@ -1,5 +1,6 @@
 import {
   type Clock,
+  type DecryptionKeyHandle,
   HttpError,
   InternalError,
   type Jwks,
@@ -7,12 +8,13 @@ import {
   type TokenStatusResponse,
   secureRandom,
   systemClock,
+  toDecryptionKeyHandle,
   toProvisioningError,
   toPublicJwk,
   zOpaqueId,
 } from '@pushprov/protocol';
 import { type AuthenticatedCaller, createAuthenticator } from '../auth/create-authenticator.js';
-import { type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
+import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
 import type { TokenServiceConfigInput } from '../config/z-config.js';
 import type { ProvisioningContext } from '../provisioning/context.js';
 import { createProvisioningPipeline } from '../provisioning/pipeline.js';
@@ -42,6 +44,16 @@ export interface TokenServiceOptions {
    * included).
    */
   idempotencyLeaseMs?: number | undefined;
+  /**
+   * The service's decryption keys as handles (`decryptionKeyFromCryptoKey`, or
+   * any `DecryptionKeyHandle` an HSM or KMS provider gives), instead of the
+   * private JWKs of the key set file. The key set then holds only the public
+   * halves (what `/.well-known/jwks.json` publishes, in its order; a `d` is
+   * refused), and every configured key must have exactly one handle with its
+   * `kid` and public key, and every handle a configured key: otherwise
+   * `ConfigError`. Default: the key set's private JWKs.
+   */
+  decryptionKeys?: readonly DecryptionKeyHandle[] | undefined;
 }
 
 /**
@@ -121,6 +133,36 @@ function publicView(config: TokenServiceConfig, publicJwks: Jwks): PublicTokenSe
 }
 
 /**
+ * Checks decryption key handles against the configured public encryption keys:
+ * one handle per configured key, with its `kid` and public key, and no other.
+ * Names kids only, never key material.
+ */
+function checkDecryptionKeys(input: readonly DecryptionKeyHandle[], configured: Jwks): readonly DecryptionKeyHandle[] {
+  if (!Array.isArray(input) || input.length === 0) throw new ConfigError(['decryptionKeys: must hold at least one decryption key handle']);
+  const issues: string[] = [];
+  const handles: DecryptionKeyHandle[] = [];
+  input.forEach((candidate, i) => {
+    try {
+      const handle = toDecryptionKeyHandle(candidate);
+      if (handles.some((h) => h.kid === handle.kid)) issues.push(`decryptionKeys[${i}]: kid ${JSON.stringify(handle.kid)} is given twice`);
+      handles.push(handle);
+      const key = configured.keys.find((k) => k.kid === handle.kid);
+      if (!key) issues.push(`decryptionKeys[${i}]: kid ${JSON.stringify(handle.kid)} is not an encryption key of the configuration (keys.encryptionKeys)`);
+      else if (key.x !== handle.publicJwk.x || key.y !== handle.publicJwk.y || key.crv !== handle.publicJwk.crv) {
+        issues.push(`decryptionKeys[${i}]: its public key is not the configured key ${JSON.stringify(handle.kid)}`);
+      }
+    } catch {
+      issues.push(`decryptionKeys[${i}]: must be a decryption key handle (kid, alg ECDH-ES+A256KW, publicJwk, key())`);
+    }
+  });
+  for (const key of configured.keys) {
+    if (!handles.some((h) => h.kid === key.kid)) issues.push(`decryptionKeys: no handle for the configured encryption key ${JSON.stringify(key.kid)}`);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return Object.freeze(handles);
+}
+
+/**
  * Creates the token service from a configuration (validated with
  * {@link parseConfig}) and a store (default: in memory, one process).
  *
@@ -142,11 +184,14 @@ export function createTokenService(
   store: TokenServiceStore = createMemoryStore(),
   options: TokenServiceOptions = {},
 ): TokenService {
-  const resolved = parseConfig(config, options.configOptions);
+  const resolved = parseConfig(
+    config,
+    options.decryptionKeys === undefined ? options.configOptions : { ...options.configOptions, publicEncryptionKeys: true },
+  );
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
-  const decryptionKeys: Jwks = resolved.keys.encryptionKeys;
-  const publicJwks: Jwks = { keys: decryptionKeys.keys.map(toPublicJwk) };
+  const publicJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
+  const decryptionKeys = options.decryptionKeys === undefined ? resolved.keys.encryptionKeys : checkDecryptionKeys(options.decryptionKeys, publicJwks);
   const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
   const cipher = createCipher(resolved);
