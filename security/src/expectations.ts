@@ -54,7 +54,7 @@ export async function expectRefused(h: Harness, act: () => Promise<HttpResult>, 
   const problem = expectProblem(result, code);
   // Nothing stored, but the replay keys a refusal adds on purpose: a client assertion presented
   // (used up), or the jti of a refusal that sticks (the card checks, the decision).
-  expect(countRows(h.dbPath)).toEqual({ ...before, replay: before.replay + (options.replayAdded ?? 0) });
+  expect(countRows(h.dbPath)).toEqual({ ...before, replay: (before.replay ?? 0) + (options.replayAdded ?? 0) });
   const lines = h.logs.slice(mark);
   expect(lines.filter((l) => l.msg === 'request' && l.code === code && l.requestId === problem.requestId)).toHaveLength(1);
   expectNoCanary(JSON.stringify(lines), 'the logs');
