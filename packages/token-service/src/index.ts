@@ -51,6 +51,9 @@ export {
 export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet } from './config/z-config.js';
 export { issuerAccepts, checkIssuerAccepts } from './config/issuer-accepts.js';
 export { generateKeySet, type GenerateKeySetOptions } from './keys/generate-key-set.js';
+export { checkStoreKeys, FINGERPRINT_CHECK_META } from './vault/store-keys.js';
+export { rotateVault, countVaultKeys, type RotateVaultResult, type VaultKeyCounts } from './vault/rotate-vault.js';
+export { createVaultCipherFromConfig, effectiveFingerprintKey, sealedKeyId } from './vault/vault-cipher.js';
 export { createVaultCipher, deriveFingerprintKey, type VaultCipher, type VaultKey, type SealPurpose } from './vault/vault-cipher.js';
 export {
   createTokenNumber,
@@ -88,7 +91,14 @@ export type {
   CommitOutcome,
   RefusalInput,
   PurgeResult,
+  StoreMetadata,
+  SealedTable,
+  SealedValue,
+  SealedValueUpdate,
+  SealedListOptions,
+  SealedValueStore,
 } from './store/types.js';
+export { SEALED_TABLES } from './store/types.js';
 export { createJsonLogger, silentLogger, type Logger, type LogEvent, type LogValue } from './log/logger.js';
 export { runWithTimeout } from './lib/run-with-timeout.js';
 export { checkIdempotencyKey } from './lib/idempotency-key.js';
