@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = join(here, '..', '..', '..');
 const TSX = pathToFileURL(require.resolve('tsx')).href;
 /** The token service CLI source (run through tsx). Only ever spawned: the runner has no dependency on its code. */
-const TOKEN_SERVICE_CLI = join(REPO_ROOT, 'packages', 'token-service', 'src', 'cli.ts');
+export const TOKEN_SERVICE_CLI = join(REPO_ROOT, 'packages', 'token-service', 'src', 'cli.ts');
 /** The runner's CLI and reference adapter, from source. */
 export const RUNNER_CLI = join(here, '..', 'src', 'cli.ts');
 export const ADAPTER_JS = join(here, '..', 'src', 'adapter-js.ts');
@@ -56,7 +56,7 @@ export function killChildren(): void {
  * client assertion key; a second provider the issuer does not accept; a card
  * the issuer declines) and starts `token-service start` on port 0.
  */
-export async function startReferenceService(dir: string): Promise<ReferenceService> {
+export async function startReferenceService(dir: string, options: { store?: string } = {}): Promise<ReferenceService> {
   const [serviceKey, issuerKey, providerKey] = await Promise.all([
     generateEncryptionKey({ kid: 'ts-conformance-1' }),
     generateSigningKey({ alg: 'ES256', kid: 'bank-c-sig-1' }),
@@ -89,7 +89,7 @@ export async function startReferenceService(dir: string): Promise<ReferenceServi
   };
   const configPath = join(dir, 'token-service.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
-  const child = spawn(...spawnArgs([TOKEN_SERVICE_CLI, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--store', join(dir, 'token-service.db')]), {
+  const child = spawn(...spawnArgs([TOKEN_SERVICE_CLI, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--store', options.store ?? join(dir, 'token-service.db')]), {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,7 +138,7 @@ export async function startReferenceService(dir: string): Promise<ReferenceServi
   };
 }
 
-function spawnArgs(args: string[]): [string, string[]] {
+export function spawnArgs(args: string[]): [string, string[]] {
   return [NODE_TS[0]!, [...NODE_TS.slice(1), ...args]];
 }
 
