@@ -201,6 +201,10 @@ function sanitizeDetails(details: ProvisioningErrorOptions['details']): Provisio
   return Object.freeze(out);
 }
 
+// The brand of every ProvisioningError, the same symbol in every copy of this
+// module (see ProvisioningError[Symbol.hasInstance]).
+const BRAND = Symbol.for('pushprov.ProvisioningError');
+
 /**
  * The base class of every error the SDKs and the token service throw.
  *
@@ -238,6 +242,33 @@ export class ProvisioningError extends Error {
     this.status = options.status ?? info.status;
     this.requestId = options.requestId;
     this.details = sanitizeDetails(options.details);
+  }
+
+  /**
+   * `instanceof` that also recognises errors made by another copy of this
+   * module: an app may load our ESM and our CommonJS build side by side (or
+   * two versions), and each copy has its own classes. Every error carries a
+   * `Symbol.for('pushprov.ProvisioningError')` brand naming the family class
+   * it was made with, so `error instanceof ProvisioningError` holds for any
+   * copy's error and `error instanceof BindingError` for any copy's
+   * BindingError (or subclass of it). An app's own subclasses keep the
+   * ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const kind = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
+    if (this === ProvisioningError) return kind !== undefined;
+    return FAMILY_CLASS[kind as ErrorFamily] === this || this.prototype.isPrototypeOf(value as object);
+  }
+
+  /**
+   * The brand: the family of this error's family class when it is an instance
+   * of that class (as every error from {@link createError} is), else ''.
+   *
+   * @internal
+   */
+  get [BRAND](): string {
+    // Not `instanceof`: that asks for the brand again.
+    return FAMILY_CLASS[this.family]?.prototype.isPrototypeOf(this) ? this.family : '';
   }
 
   /** A safe JSON form: no cause, no stack, no secret. */
@@ -331,7 +362,11 @@ export function createError(code: ErrorCode, message?: string, options?: Provisi
   return new Class(code, message, options);
 }
 
-/** True when `error` is a {@link ProvisioningError}, optionally with the given code. */
+/**
+ * True when `error` is a {@link ProvisioningError}, optionally with the given
+ * code: also for an error made by another copy of this package (its ESM and
+ * CommonJS builds loaded together, or two versions).
+ */
 export function isProvisioningError(error: unknown, code?: ErrorCode): error is ProvisioningError {
   return error instanceof ProvisioningError && (code === undefined || error.code === code);
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
@@ -229,4 +232,93 @@ describe('redactPans and maskPan', () => {
     expect(maskPan('٤١١١١١١١١١١١١١١١')).toBe('••••');
     expect(maskPan(4111111111111111 as unknown as string)).toBe('••••');
   });
+});
+
+// An app can load two copies of this module at once: our ESM and our CommonJS
+// build (one dependency imports, another requires), or two versions. Each
+// copy has its own classes; the Symbol.for brand lets either recognise the
+// other's errors.
+type ErrorsModule = typeof import('../src/errors.js');
+
+function checkAcrossCopies(a: ErrorsModule, b: ErrorsModule): void {
+  expect(a.ProvisioningError).not.toBe(b.ProvisioningError);
+  const fromB = b.createError('device_mismatch');
+  expect(fromB instanceof a.ProvisioningError).toBe(true);
+  expect(fromB instanceof a.BindingError).toBe(true);
+  expect(fromB instanceof a.ReplayError).toBe(false);
+  expect(a.isProvisioningError(fromB)).toBe(true);
+  expect(a.isProvisioningError(fromB, 'device_mismatch')).toBe(true);
+  expect(a.isProvisioningError(fromB, 'replayed')).toBe(false);
+  expect(a.toProvisioningError(fromB)).toBe(fromB);
+  // Every family class, both ways.
+  for (const code of a.ERROR_CODES) {
+    const family = a.ERROR_CATALOG[code].family;
+    const [A, B] = [a.createError(code), b.createError(code)];
+    for (const [error, other] of [[A, b], [B, a]] as const) {
+      expect(error instanceof other.ProvisioningError, code).toBe(true);
+      for (const [name, Class] of Object.entries({ schema: other.SchemaError, binding: other.BindingError, internal: other.InternalError, transport: other.TransportError })) {
+        expect(error instanceof Class, `${code} instanceof ${name}`).toBe(name === family);
+      }
+    }
+  }
+  // An error of the base class is no family's.
+  const base = new b.ProvisioningError('device_mismatch');
+  expect(base instanceof a.ProvisioningError).toBe(true);
+  expect(base instanceof a.BindingError).toBe(false);
+  // A subclass of ours made by an app: recognised as ours by the other copy;
+  // its own check stays the ordinary one.
+  class AppBindingError extends b.BindingError {}
+  const app = new AppBindingError('nonce_mismatch');
+  expect(app instanceof a.BindingError).toBe(true);
+  expect(app instanceof a.ProvisioningError).toBe(true);
+  expect(a.createError('nonce_mismatch') instanceof AppBindingError).toBe(false);
+  expect(b.createError('nonce_mismatch') instanceof AppBindingError).toBe(false);
+  expect(app instanceof AppBindingError).toBe(true);
+  // Not ours, whatever it looks like.
+  for (const value of [new Error('x'), { code: 'device_mismatch', family: 'binding' }, null, undefined, 5, 'device_mismatch', Object.create(null)]) {
+    expect(value instanceof a.ProvisioningError).toBe(false);
+    expect(value instanceof a.BindingError).toBe(false);
+    expect(a.isProvisioningError(value)).toBe(false);
+  }
+  expect(a.toProvisioningError(new Error('secret 4111111111111111')).code).toBe('internal_error');
+}
+
+describe('errors from another copy of the module', () => {
+  it('are recognised by instanceof, isProvisioningError and toProvisioningError (two instances of the source)', async () => {
+    const specifier = '../src/errors.js?copy=2';
+    const copy = (await import(/* @vite-ignore */ specifier)) as ErrorsModule;
+    checkAcrossCopies(
+      { ...(await import('../src/errors.js')) },
+      copy,
+    );
+    checkAcrossCopies(copy, { ...(await import('../src/errors.js')) });
+  });
+
+  it('carry the brand as a symbol that is neither enumerable nor serialised', () => {
+    const error = createError('device_mismatch');
+    const brand = Symbol.for('pushprov.ProvisioningError');
+    expect((error as unknown as Record<symbol, unknown>)[brand]).toBe('binding');
+    expect((new ProvisioningError('device_mismatch') as unknown as Record<symbol, unknown>)[brand]).toBe('');
+    expect(Object.getOwnPropertySymbols(error)).not.toContain(brand);
+    expect(Object.getOwnPropertySymbols({ ...error })).not.toContain(brand);
+    expect(JSON.stringify(error)).not.toContain('binding"');
+    // A family class given another family's code is still that class here.
+    const odd = new BindingError('replayed');
+    expect(odd instanceof BindingError).toBe(true);
+    expect(odd instanceof ReplayError).toBe(false);
+    expect(odd instanceof ProvisioningError).toBe(true);
+  });
+
+  const dist = new URL('../dist/', import.meta.url);
+  it.skipIf(!existsSync(new URL('index.cjs', dist)) || !existsSync(new URL('index.js', dist)))(
+    'are recognised between the built ESM and CommonJS files loaded together (needs `pnpm build`)',
+    async () => {
+      const esm = (await import(/* @vite-ignore */ new URL('index.js', dist).href)) as ErrorsModule;
+      const cjs = createRequire(import.meta.url)(fileURLToPath(new URL('index.cjs', dist))) as ErrorsModule;
+      checkAcrossCopies(esm, cjs);
+      checkAcrossCopies(cjs, esm);
+      const errorsEsm = (await import(/* @vite-ignore */ new URL('errors.js', dist).href)) as ErrorsModule;
+      expect(cjs.createError('expired') instanceof errorsEsm.ExpiryError).toBe(true);
+    },
+  );
 });
