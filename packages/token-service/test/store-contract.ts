@@ -268,8 +268,8 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
     it('purges replay and idempotency records at their expiry, not before, and never tokens', async () => {
       await store.commit(makeCommit({ replay: [{ key: 'r-early', expiresAt: 5_000 }], idempotency: makeIdempotency({ expiresAt: 5_000 }) }));
       await store.commit(makeCommit({ replay: [{ key: 'r-late', expiresAt: 9_000 }], idempotency: makeIdempotency({ expiresAt: 9_000 }) }));
-      expect(await store.purgeExpired(4_999)).toEqual({ replay: 0, idempotency: 0 });
-      expect(await store.purgeExpired(5_000)).toEqual({ replay: 1, idempotency: 1 });
+      expect(await store.purgeExpired(4_999)).toEqual({ replay: 0, idempotency: 0, limits: 0 });
+      expect(await store.purgeExpired(5_000)).toEqual({ replay: 1, idempotency: 1, limits: 0 });
       expect(await store.replay.has('r-early')).toBe(false);
       expect(await store.replay.has('r-late')).toBe(true);
       expect(await counts(store)).toEqual({ tokens: 2, vault: 2, replay: 1, idempotency: 1 });
@@ -378,7 +378,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       await store.idempotency.begin(makeBegin({ nowMs: 1_000, leaseMs: 1_000 }));
       const live = makeBegin({ nowMs: 1_000, leaseMs: 5_000 });
       await store.idempotency.begin(live);
-      expect(await store.purgeExpired(2_000)).toEqual({ replay: 0, idempotency: 1 });
+      expect(await store.purgeExpired(2_000)).toEqual({ replay: 0, idempotency: 1, limits: 0 });
       expect(await store.idempotency.begin({ ...live, leaseId: 'other', nowMs: 2_000 })).toEqual({ state: 'in_flight' });
     });
 
@@ -410,6 +410,87 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       expect(await store.replay.has(input.replay[0]!.key)).toBe(true);
       expect(await store.idempotency.find(input.idempotency.scope, input.idempotency.key)).toEqual(stored(input.idempotency));
       expect(await store.commit(makeCommit({ replay: input.replay }))).toEqual({ ok: false, conflict: 'replay' });
+    });
+
+    describe('rate limits (limits.hit)', () => {
+      const MINUTE = 60_000;
+      /** A time inside the window [start, start + MINUTE): 10 s after the minute 1 000 started. */
+      const T = 1_000 * MINUTE + 10_000;
+
+      it('allows `limit` hits in a window, then refuses until the window ends; the next window starts again', async () => {
+        const hit = (nowMs: number) => store.limits.hit({ key: 'wp:wallet-co', windowMs: MINUTE, limit: 3, nowMs });
+        expect(await hit(T)).toEqual({ allowed: true, count: 1, retryAfterMs: 0 });
+        expect(await hit(T + 1)).toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
+        expect(await hit(T + 2)).toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+        // Refused: 50 s are left of the window (it started 10 s before T).
+        expect(await hit(T + 3)).toEqual({ allowed: false, count: 4, retryAfterMs: 50_000 - 3 });
+        expect(await hit(T + 49_999)).toEqual({ allowed: false, count: 4, retryAfterMs: 1 });
+        // The next minute: counted from 1 again.
+        expect(await hit(T + 50_000)).toEqual({ allowed: true, count: 1, retryAfterMs: 0 });
+      });
+
+      it('counts each key on its own', async () => {
+        expect((await store.limits.hit({ key: 'issuer:bank-a', windowMs: MINUTE, limit: 1, nowMs: T })).allowed).toBe(true);
+        expect((await store.limits.hit({ key: 'issuer:bank-a', windowMs: MINUTE, limit: 1, nowMs: T })).allowed).toBe(false);
+        expect((await store.limits.hit({ key: 'issuer:bank-b', windowMs: MINUTE, limit: 1, nowMs: T })).allowed).toBe(true);
+        expect((await store.limits.hit({ key: 'wp:bank-a', windowMs: MINUTE, limit: 1, nowMs: T })).allowed).toBe(true);
+      });
+
+      it('allows exactly `limit` of many concurrent hits on one key', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 40 }, () => store.limits.hit({ key: 'race', windowMs: MINUTE, limit: 15, nowMs: T })));
+        expect(outcomes.filter((o) => o.allowed)).toHaveLength(15);
+        expect(outcomes.filter((o) => !o.allowed).every((o) => o.retryAfterMs === 50_000 && o.count === 16)).toBe(true);
+        expect([...outcomes.filter((o) => o.allowed).map((o) => o.count)].sort((a, b) => a - b)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      });
+
+      it('counts a hit from a clock behind the stored window in that window, never starting it again', async () => {
+        expect((await store.limits.hit({ key: 'skew', windowMs: MINUTE, limit: 2, nowMs: T + MINUTE })).count).toBe(1);
+        expect(await store.limits.hit({ key: 'skew', windowMs: MINUTE, limit: 2, nowMs: T })).toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
+        const late = await store.limits.hit({ key: 'skew', windowMs: MINUTE, limit: 2, nowMs: T });
+        expect(late).toMatchObject({ allowed: false, count: 3 });
+        // Until the end of the stored window, as this clock reads it.
+        expect(late.retryAfterMs).toBe(MINUTE + 50_000);
+      });
+
+      it('uses day windows that start at 00:00 UTC (per card per day)', async () => {
+        const DAY = 86_400_000;
+        const noon = Date.UTC(2026, 10, 28, 12, 0, 0);
+        const key = 'card:0123456789abcdef';
+        expect((await store.limits.hit({ key, windowMs: DAY, limit: 1, nowMs: noon })).allowed).toBe(true);
+        expect(await store.limits.hit({ key, windowMs: DAY, limit: 1, nowMs: noon })).toEqual({ allowed: false, count: 2, retryAfterMs: 12 * 3_600_000 });
+        expect((await store.limits.hit({ key, windowMs: DAY, limit: 1, nowMs: Date.UTC(2026, 10, 29, 0, 0, 0) })).allowed).toBe(true);
+      });
+
+      it('purges counters whose window ended, not before', async () => {
+        await store.limits.hit({ key: 'ends-early', windowMs: MINUTE, limit: 5, nowMs: T });
+        await store.limits.hit({ key: 'ends-late', windowMs: MINUTE, limit: 5, nowMs: T + MINUTE });
+        expect(await store.purgeExpired(T + 49_999)).toEqual({ replay: 0, idempotency: 0, limits: 0 });
+        expect(await store.purgeExpired(T + 50_000)).toEqual({ replay: 0, idempotency: 0, limits: 1 });
+        // The live counter is kept: its second hit is its count 2.
+        expect((await store.limits.hit({ key: 'ends-late', windowMs: MINUTE, limit: 5, nowMs: T + MINUTE })).count).toBe(2);
+        expect((await store.limits.hit({ key: 'ends-early', windowMs: MINUTE, limit: 5, nowMs: T + MINUTE })).count).toBe(1);
+      });
+
+      it('refuses a malformed hit with a RangeError, counting nothing', async () => {
+        for (const bad of [
+          { key: '', windowMs: MINUTE, limit: 1, nowMs: T },
+          { key: 'has space', windowMs: MINUTE, limit: 1, nowMs: T },
+          { key: 'x'.repeat(257), windowMs: MINUTE, limit: 1, nowMs: T },
+          { key: 'k', windowMs: 0, limit: 1, nowMs: T },
+          { key: 'k', windowMs: 1.5, limit: 1, nowMs: T },
+          { key: 'k', windowMs: MINUTE, limit: 0, nowMs: T },
+          { key: 'k', windowMs: MINUTE, limit: 1, nowMs: -1 },
+        ]) {
+          await expect(store.limits.hit(bad)).rejects.toThrow(RangeError);
+        }
+        expect((await store.limits.hit({ key: 'k', windowMs: MINUTE, limit: 1, nowMs: T })).count).toBe(1);
+      });
+
+      it('fails after close', async () => {
+        await store.close();
+        await expect(store.limits.hit({ key: 'k', windowMs: MINUTE, limit: 1, nowMs: T })).rejects.toMatchObject({ code: 'internal_error' });
+        store = await harness.open();
+      });
     });
 
     describe('metadata and sealed values (vault key rotation)', () => {

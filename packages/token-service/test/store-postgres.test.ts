@@ -150,7 +150,7 @@ describeStoreContract(
         contractDatabase ??= migratedDatabase();
         const url = await contractDatabase;
         if (!emptied) {
-          await sql(url, 'TRUNCATE tokens, vault, replay, idempotency, idempotency_pending');
+          await sql(url, 'TRUNCATE tokens, vault, replay, idempotency, idempotency_pending, rate_limits');
           emptied = true;
         }
         return openPostgresStore(url, { max: 4 });
@@ -169,7 +169,7 @@ describe('PostgreSQL store: migrations', () => {
     const versions = await sql<{ version: number; applied: boolean }>(url, 'SELECT version, applied_at IS NOT NULL AS applied FROM pushprov_schema_migrations ORDER BY version');
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, applied: true })));
     const tables = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1");
-    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'replay', 'tokens', 'vault']);
+    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'rate_limits', 'replay', 'tokens', 'vault']);
     const functions = await sql<{ f: string }>(url, "SELECT proname AS f FROM pg_proc WHERE proname LIKE 'pushprov\\_%' ORDER BY 1");
     expect(functions.map((r) => r.f)).toEqual(['pushprov_begin', 'pushprov_commit', 'pushprov_refuse']);
     expect(await migratePostgres(url)).toEqual({ from: POSTGRES_SCHEMA_VERSION, to: POSTGRES_SCHEMA_VERSION });
@@ -391,6 +391,7 @@ describe('PostgreSQL store: round trips and transactions', () => {
     expect(await measure(() => store.tokens.find(input.issuance!.token.tokenReferenceId))).toEqual(['tokens.find']);
     expect(await measure(() => store.vault.findProvisioned(input.issuance!.vault))).toEqual(['vault.findProvisioned']);
     expect(await measure(() => store.purgeExpired(0))).toEqual(['purgeExpired']);
+    expect(await measure(() => store.limits.hit({ key: 'wp:wallet-co', windowMs: 60_000, limit: 5, nowMs: 1_000 }))).toEqual(['limits.hit']);
     expect(await measure(() => store.ping())).toEqual(['ping']);
     await store.close();
   });

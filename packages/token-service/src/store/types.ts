@@ -300,11 +300,59 @@ export interface SealedValueStore {
   keyIds(table: SealedTable): Promise<string[]>;
 }
 
+/** Input of {@link RateLimitStore.hit}. */
+export interface RateLimitHitInput {
+  /**
+   * What is counted: 1 to 256 printable ASCII characters. A key that would
+   * name a card is a hash (see `src/ratelimit`), never a PAN.
+   */
+  key: string;
+  /**
+   * The window's length, ms (1 to 31 days). Windows are fixed and aligned to
+   * multiples of it since the epoch: a minute window starts on the minute, a
+   * day window at 00:00 UTC.
+   */
+  windowMs: number;
+  /** How many hits one window allows (1 to 1 000 000 000). */
+  limit: number;
+  /** Milliseconds since the epoch. */
+  nowMs: number;
+}
+
+/** What {@link RateLimitStore.hit} decided. */
+export interface RateLimitHitOutcome {
+  /** True when this hit is within the window's limit (and was counted). */
+  allowed: boolean;
+  /** Hits counted in the window, this one included; a refused hit counts as `limit + 1` at most. */
+  count: number;
+  /** 0 when allowed; otherwise how long until the window ends, ms (at least 1). */
+  retryAfterMs: number;
+}
+
+/**
+ * Rate limit counters (fixed windows), shared by every process on the store:
+ * the wallet provider, issuer and per-card limits hold in total across
+ * instances. Counters are not secrets and need no durability: one lost to a
+ * crash only loosens a limit until its window ends.
+ */
+export interface RateLimitStore {
+  /**
+   * Counts one hit on `key` in the window that holds `nowMs`, atomically
+   * across every process sharing the store: of any number of concurrent hits
+   * on a key, exactly `limit` per window are allowed. A window that started
+   * later than the stored one starts the count again; a hit from a clock
+   * behind the stored window counts in the stored window.
+   */
+  hit(input: RateLimitHitInput): Promise<RateLimitHitOutcome>;
+}
+
 /** What {@link TokenServiceStore.purgeExpired} removed. */
 export interface PurgeResult {
   replay: number;
   /** Completed records past `expiresAt`, and pending entries past their lease. */
   idempotency: number;
+  /** Rate limit counters whose window ended. */
+  limits: number;
 }
 
 /**
@@ -338,6 +386,8 @@ export interface TokenServiceStore {
   readonly meta: StoreMetadata;
   /** The sealed values, for vault key rotation. */
   readonly sealed: SealedValueStore;
+  /** Rate limit counters (wallet provider, issuer, card). */
+  readonly limits: RateLimitStore;
   /**
    * Writes everything of one provisioning atomically and durably: the
    * idempotency record, the replay keys, then the token and its vault entry.
@@ -349,7 +399,7 @@ export interface TokenServiceStore {
    * are kept) and the release of the request's pending idempotency entry.
    */
   refuse(input: RefusalInput): Promise<void>;
-  /** Removes replay and completed idempotency records whose `expiresAt` is at or before `nowMs`, and pending entries whose lease ended. */
+  /** Removes replay and completed idempotency records whose `expiresAt` is at or before `nowMs`, pending entries whose lease ended, and rate limit counters whose window ended. */
   purgeExpired(nowMs: number): Promise<PurgeResult>;
   /**
    * Resolves when the store answers (a round trip to the database; for

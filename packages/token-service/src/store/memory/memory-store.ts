@@ -1,5 +1,6 @@
 import { InternalError } from '@pushprov/protocol';
 import { sealedKeyId } from '../../vault/vault-cipher.js';
+import { checkHit, hitOutcome } from '../rate-limits.js';
 import { checkKey, checkListLimit } from '../sealed.js';
 import type {
   CommitInput,
@@ -55,6 +56,7 @@ export function createMemoryStore(): TokenServiceStore {
   const idempotency = new Map<string, IdempotencyRecord>();
   const pendingIdempotency = new Map<string, PendingEntry>();
   const meta = new Map<string, string>();
+  const limits = new Map<string, { windowStart: number; count: number; expiresAt: number }>();
   let closed = false;
 
   /** A sealed table's rows as (primary key, sealed value, setter). */
@@ -194,6 +196,20 @@ export function createMemoryStore(): TokenServiceStore {
         return [...new Set(sealedRows(table).map((r) => sealedKeyId(r.sealed)))].sort();
       },
     },
+    limits: {
+      async hit(input) {
+        open();
+        const hit = checkHit(input);
+        const row = limits.get(hit.key);
+        if (row === undefined || row.windowStart < hit.windowStart) {
+          limits.set(hit.key, { windowStart: hit.windowStart, count: 1, expiresAt: hit.windowEnd });
+          return hitOutcome(hit, 1, hit.windowStart);
+        }
+        row.count = Math.min(row.count + 1, hit.limit + 1);
+        row.expiresAt = Math.max(row.expiresAt, hit.windowEnd);
+        return hitOutcome(hit, row.count, row.windowStart);
+      },
+    },
     async commit(input: CommitInput): Promise<CommitOutcome> {
       open();
       // Check every constraint first; write only when all pass.
@@ -266,7 +282,14 @@ export function createMemoryStore(): TokenServiceStore {
           idempotencyRemoved++;
         }
       }
-      return { replay: replayRemoved, idempotency: idempotencyRemoved };
+      let limitsRemoved = 0;
+      for (const [key, row] of limits) {
+        if (row.expiresAt <= nowMs) {
+          limits.delete(key);
+          limitsRemoved++;
+        }
+      }
+      return { replay: replayRemoved, idempotency: idempotencyRemoved, limits: limitsRemoved };
     },
     async close() {
       closed = true;

@@ -38,6 +38,10 @@
 // every row. Building them reads each table once and blocks writes to it
 // meanwhile (minutes for tens of millions of rows): migrate before a quiet
 // hour on a large database.
+//
+// Version 4: rate limit counters (one fixed window per key). A hit is one
+// `INSERT … ON CONFLICT DO UPDATE … RETURNING`: one round trip, atomic
+// under concurrent hits on a key (the conflicting row is locked).
 import pg from 'pg';
 import { InternalError } from '@pushprov/protocol';
 import { connectionConfig, type ConnectionSettings } from './pg-connection.js';
@@ -303,11 +307,22 @@ CREATE INDEX tokens_sealed_key_id ON tokens ((CASE WHEN left(sealed_token_number
 CREATE INDEX idempotency_sealed_key_id ON idempotency ((CASE WHEN left(sealed_response, 3) = 'v1.' THEN split_part(sealed_response, '.', 2) ELSE '' END));
 `;
 
+const RATE_LIMITS = `
+CREATE TABLE rate_limits (
+  key text PRIMARY KEY,
+  window_start bigint NOT NULL,
+  count integer NOT NULL CHECK (count >= 1),
+  expires_at bigint NOT NULL
+);
+CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+`;
+
 /** The migrations, in order: `POSTGRES_MIGRATIONS[N - 1]` brings version N - 1 to N. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   { version: 1, description: 'tokens, vault, replay, idempotency and idempotency_pending tables', sql: TABLES },
   { version: 2, description: 'write functions: pushprov_begin, pushprov_commit, pushprov_refuse', sql: FUNCTIONS },
   { version: 3, description: 'meta table; indexes on the key id of each sealed column', sql: META_AND_KEY_ID_INDEXES },
+  { version: 4, description: 'rate_limits table (fixed-window counters)', sql: RATE_LIMITS },
 ];
 
 /** The schema version this code needs and writes. */

@@ -12,6 +12,7 @@ import type {
   VaultRecord,
 } from '../types.js';
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
+import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
 import { connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
@@ -206,10 +207,23 @@ const Q = {
     name: 'pushprov_purge',
     text: `WITH r AS (DELETE FROM replay WHERE expires_at <= $1 RETURNING 1),
       i AS (DELETE FROM idempotency WHERE expires_at <= $1 RETURNING 1),
-      p AS (DELETE FROM idempotency_pending WHERE lease_expires_at <= $1 RETURNING 1)
-      SELECT (SELECT count(*) FROM r) AS replay, (SELECT count(*) FROM i) + (SELECT count(*) FROM p) AS idempotency`,
+      p AS (DELETE FROM idempotency_pending WHERE lease_expires_at <= $1 RETURNING 1),
+      l AS (DELETE FROM rate_limits WHERE expires_at <= $1 RETURNING 1)
+      SELECT (SELECT count(*) FROM r) AS replay, (SELECT count(*) FROM i) + (SELECT count(*) FROM p) AS idempotency, (SELECT count(*) FROM l) AS limits`,
   },
   ping: { name: 'pushprov_ping', text: 'SELECT 1 AS one' },
+  // One fixed-window count (see RateLimitStore.hit), one statement: a later window starts
+  // again at 1; the same or an earlier one (a clock behind) counts in the stored window, at
+  // most limit + 1. Concurrent hits on a key wait for each other's row lock.
+  limitHit: {
+    name: 'pushprov_limit_hit',
+    text: `INSERT INTO rate_limits AS l (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN EXCLUDED.window_start > l.window_start THEN 1 ELSE least(l.count + 1, $4::integer + 1) END,
+        window_start = greatest(l.window_start, EXCLUDED.window_start),
+        expires_at = greatest(l.expires_at, EXCLUDED.expires_at)
+      RETURNING count, window_start`,
+  },
   metaGet: { name: 'pushprov_meta_get', text: 'SELECT value FROM meta WHERE name = $1' },
   // Under READ COMMITTED the SELECT half cannot see a row a concurrent
   // transaction inserted (the INSERT waited for it, then did nothing): no row
@@ -267,7 +281,7 @@ const SQ = { vault: sealedStatements('vault'), tokens: sealedStatements('tokens'
  *
  * Each write is one round trip: `begin`, `commit` and `refuse` call the
  * PL/pgSQL functions of the schema (`pushprov_begin`, `pushprov_commit`,
- * `pushprov_refuse`), `release` and `replay.claim` are one statement; a
+ * `pushprov_refuse`), `release`, `replay.claim` and `limits.hit` are one statement; a
  * single statement is its own transaction (committed with PostgreSQL's
  * `synchronous_commit`, on by default: an acknowledged commit is durable).
  * Conflicts are reported as outcomes, never thrown.
@@ -456,6 +470,14 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
         return (await query<{ key_id: string }>('sealed.keyIds', SQ[table].keyIds)).rows.map((r) => r.key_id);
       },
     },
+    limits: {
+      async hit(input) {
+        const hit = checkHit(input);
+        const row = (await query<{ count: number; window_start: number }>('limits.hit', Q.limitHit, [hit.key, hit.windowStart, hit.windowEnd, hit.limit])).rows[0];
+        if (!row) throw new InternalError('internal_error', 'The PostgreSQL store gave no rate limit count');
+        return hitOutcome(hit, Number(row.count), Number(row.window_start));
+      },
+    },
     async commit(input) {
       if (closed) throw new InternalError('internal_error', 'The store is closed');
       if (input.issuance && input.issuance.vault.tokenReferenceId !== input.issuance.token.tokenReferenceId) {
@@ -471,8 +493,8 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
       await query('refuse', Q.refuse, [JSON.stringify(body)]);
     },
     async purgeExpired(nowMs): Promise<PurgeResult> {
-      const row = (await query<{ replay: number; idempotency: number }>('purgeExpired', Q.purge, [nowMs])).rows[0]!;
-      return { replay: row.replay, idempotency: row.idempotency };
+      const row = (await query<{ replay: number; idempotency: number; limits: number }>('purgeExpired', Q.purge, [nowMs])).rows[0]!;
+      return { replay: row.replay, idempotency: row.idempotency, limits: row.limits };
     },
     async ping() {
       if (closed) throw new InternalError('store_unavailable', 'The store is closed');

@@ -9,6 +9,8 @@
 // key's check value), and an index on each sealed column's key id (see
 // ../sealed.ts), so the key ids in use are found without reading every row.
 // The indexed expressions must stay identical to sqliteKeyIdExpression.
+// Version 4: rate limit counters (one fixed window per key), purged once
+// their window ended.
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -76,6 +78,15 @@ CREATE TABLE meta (
 CREATE INDEX vault_sealed_key_id ON vault ((CASE WHEN substr(sealed_card, 1, 3) = 'v1.' THEN substr(sealed_card, 4, instr(substr(sealed_card, 4) || '.', '.') - 1) ELSE '' END));
 CREATE INDEX tokens_sealed_key_id ON tokens ((CASE WHEN substr(sealed_token_number, 1, 3) = 'v1.' THEN substr(sealed_token_number, 4, instr(substr(sealed_token_number, 4) || '.', '.') - 1) ELSE '' END));
 CREATE INDEX idempotency_sealed_key_id ON idempotency ((CASE WHEN substr(sealed_response, 1, 3) = 'v1.' THEN substr(sealed_response, 4, instr(substr(sealed_response, 4) || '.', '.') - 1) ELSE '' END));
+`,
+  `
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
 `,
 ];
 

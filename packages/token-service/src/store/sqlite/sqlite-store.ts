@@ -17,6 +17,7 @@ import type {
   TokenServiceStore,
   VaultRecord,
 } from '../types.js';
+import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
@@ -158,7 +159,8 @@ type WriterOp =
   | { op: 'refuse'; input: RefusalInput }
   | { op: 'claim'; record: ReplayRecord }
   | { op: 'metaClaim'; name: string; value: string }
-  | { op: 'reseal'; table: SealedTable; updates: readonly SealedValueUpdate[] };
+  | { op: 'reseal'; table: SealedTable; updates: readonly SealedValueUpdate[] }
+  | { op: 'limitHit'; hit: { key: string; windowStart: number; windowEnd: number; limit: number } };
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -199,8 +201,9 @@ const writerCause = (failure: { causeName?: string; causeCode?: string }): Error
  * several processes on one host may share the file (a `node:cluster` of
  * servers, for instance); for several hosts, use the PostgreSQL store.
  * Writes that need no durability (beginning or releasing an idempotency
- * entry: a lost one only ends its lease early) are batched without a sync
- * when no durable write is in the same batch.
+ * entry: a lost one only ends its lease early; a rate limit hit: a lost
+ * count only loosens a limit) are batched without a sync when no durable
+ * write is in the same batch.
  *
  * @example
  * ```ts
@@ -466,6 +469,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       },
       async keyIds(table) {
         return guard(() => sq[table].keyIds.all().map((r) => r.key_id));
+      },
+    },
+    limits: {
+      async hit(input) {
+        const hit = checkHit(input);
+        const row = await enqueue<{ count: number; windowStart: number }>({
+          op: 'limitHit',
+          hit: { key: hit.key, windowStart: hit.windowStart, windowEnd: hit.windowEnd, limit: hit.limit },
+        });
+        return hitOutcome(hit, row.count, row.windowStart);
       },
     },
     commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),

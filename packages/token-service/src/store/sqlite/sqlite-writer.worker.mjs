@@ -14,11 +14,12 @@
 // { op: 'commit', input } | { op: 'begin', input } |
 // { op: 'release', scope, key, leaseId } | { op: 'refuse', input } |
 // { op: 'claim', record } | { op: 'metaClaim', name, value } |
-// { op: 'reseal', table, updates }.
+// { op: 'reseal', table, updates } | { op: 'limitHit', hit }.
 // Messages out: { id, results } | { id, purged } | { id, pong: true } |
 // { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
 // result is { value } (the op's answer: a commit outcome, a begin outcome,
-// a claim's boolean) or { internal: message, causeName?, causeCode? }.
+// a claim's boolean, a hit's { count, windowStart }) or
+// { internal: message, causeName?, causeCode? }.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -28,7 +29,11 @@ const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${durableMode}`);
 let currentMode = durableMode;
-/** Batches of lease writes only (begin, release) skip the sync: a lost lease only ends early. */
+/**
+ * Batches of lease writes and rate limit hits only (begin, release,
+ * limitHit) skip the sync: a lost lease only ends early, a lost count only
+ * loosens a limit until its window ends.
+ */
 const setMode = (mode) => {
   if (mode === currentMode) return;
   db.pragma(`synchronous = ${mode}`);
@@ -76,6 +81,17 @@ const q = {
   pendingDelete: db.prepare('DELETE FROM idempotency_pending WHERE scope = ? AND key = ?'),
   pendingPurge: db.prepare('DELETE FROM idempotency_pending WHERE lease_expires_at <= ?'),
   ping: db.prepare('SELECT 1 AS one'),
+  // One fixed-window count (see RateLimitStore.hit): a later window starts again at 1; the
+  // same or an earlier one (a clock behind) counts in the stored window, at most limit + 1.
+  limitHit: db.prepare(
+    `INSERT INTO rate_limits AS l (key, window_start, count, expires_at) VALUES (@key, @windowStart, 1, @windowEnd)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN excluded.window_start > l.window_start THEN 1 ELSE min(l.count + 1, @limit + 1) END,
+       window_start = max(l.window_start, excluded.window_start),
+       expires_at = max(l.expires_at, excluded.expires_at)
+     RETURNING count, window_start`,
+  ),
+  limitPurge: db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?'),
   metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING'),
   metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
 };
@@ -186,6 +202,10 @@ const apply = (op) => {
     case 'metaClaim':
       q.metaInsert.run(op.name, op.value);
       return q.metaGet.get(op.name).value;
+    case 'limitHit': {
+      const row = q.limitHit.get(op.hit);
+      return { count: row.count, windowStart: row.window_start };
+    }
     case 'reseal': {
       const statement = Object.hasOwn(reseal, op.table) ? reseal[op.table] : undefined;
       if (!statement) throw new Failure('Unknown sealed table');
@@ -228,13 +248,14 @@ const writeBatch = db.transaction((batch) =>
 const purge = db.transaction((nowMs) => ({
   replay: q.replayPurge.run(nowMs).changes,
   idempotency: q.idemPurge.run(nowMs).changes + q.pendingPurge.run(nowMs).changes,
+  limits: q.limitPurge.run(nowMs).changes,
 }));
 
 parentPort.on('message', (message) => {
   const { id } = message;
   try {
     if (message.type === 'batch') {
-      const durable = message.ops.some((op) => op.op !== 'begin' && op.op !== 'release');
+      const durable = message.ops.some((op) => op.op !== 'begin' && op.op !== 'release' && op.op !== 'limitHit');
       setMode(durable ? durableMode : 'OFF');
       parentPort.postMessage({ id, results: writeBatch.immediate(message.ops) });
     } else if (message.type === 'purge') {
