@@ -103,7 +103,7 @@ describe.each(published.map(({ dir, manifest }) => [manifest.name, dir] as const
     expect(Object.entries(deps).filter(([, range]) => EXACT.test(range) || range.startsWith('workspace:'))).toEqual([]);
   }, 180_000);
 
-  it.skipIf(!existsSync(join(root, 'packages', dir, 'dist')))('holds every file its exports name (after `pnpm build`)', () => {
+  it('holds every file its exports name (after `pnpm build`)', () => {
     const { targets } = walkExports(manifest().exports);
     const missing = targets.filter((t) => !t.includes('*') && !existsSync(join(packed(), t)));
     expect(missing).toEqual([]);
@@ -116,8 +116,18 @@ describe('the published packages', () => {
   });
 
   // pnpm 10.34.8's `pnpm -r pack` packs every project with a name and a
-  // version, private or not; changesets' `linked: ["@pushprov/*"]` needs the
-  // private ones to keep their version. Until that is settled, pack the
-  // published packages with `pnpm -r --filter "./packages/*" pack`.
-  it.todo('`pnpm -r pack` skips the private workspace packages');
+  // version, private or not: the private workspace packages have no version
+  // (changesets links the published ones by name in .changeset/config.json).
+  it('`pnpm -r pack` packs exactly the published packages, none of the private ones', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pushprov-rpack-'));
+    try {
+      const run = spawnSync('npx', [...PNPM, '-r', 'pack', '--pack-destination', out], { cwd: root, encoding: 'utf8', timeout: 170_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const tarballs = readdirSync(out).sort();
+      expect(tarballs).toEqual(published.map(({ manifest: m }) => `${m.name.replace("@", "").replace("/", "-")}-${(m as { version?: string }).version}.tgz`).sort());
+      expect(tarballs.some((t) => /example|bench|security/.test(t))).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
