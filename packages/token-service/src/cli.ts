@@ -3,7 +3,7 @@
  * The `token-service` command line:
  *
  * - `token-service keys generate --out FILE [--kid KID] [--force]`
- * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]`
+ * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL] [--log-level LEVEL] [--metrics-port N]`
  * - `token-service migrate --store PATH|URL` (or `--config FILE`)
  * - `token-service config check --config FILE`
  * - `token-service vault status --config FILE [--store PATH|URL] [--json]`
@@ -20,7 +20,7 @@ import { ConfigError, KEK_ENV, type TokenServiceConfig, loadConfig } from './con
 import { zKeySet } from './config/z-config.js';
 import { generateKeySet } from './keys/generate-key-set.js';
 import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
-import { createJsonLogger } from './log/logger.js';
+import { LOG_LEVELS, type LogLevel, createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
 import { isPostgresUrl, migrateStore, openStore } from './store/open-store.js';
 import type { TokenServiceStore } from './store/types.js';
@@ -33,11 +33,16 @@ const USAGE = `Usage:
       Writes a new private key set (encryption key, vault KEK, fingerprint key) to FILE (mode 600)
       and prints its public JWK set, for issuers, on standard output.
   token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]
+                      [--log-level debug|info|warn|error|silent] [--metrics-port N]
       Runs the server (default 127.0.0.1:8080). The store is a SQLite file
       (default ./token-service.db) or a postgres:// URL, from --store, else the
       environment's TOKEN_SERVICE_STORE, else the configuration's "store".
       A PostgreSQL schema must be migrated first. --db PATH is --store PATH.
       The vault KEK may come from the environment: TOKEN_SERVICE_KEK.
+      Logs are JSON lines on standard output, at --log-level or the
+      configuration's log.level (default info). --metrics-port N serves
+      Prometheus metrics on 127.0.0.1:N at /metrics (over the configuration's
+      "metrics": { port, host, path }; metrics are off unless one sets them).
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
       from which version to which. Safe to run from several hosts at once.
@@ -294,12 +299,20 @@ async function start(argv: string[]): Promise<void> {
     host: { type: 'string' },
     db: { type: 'string' },
     store: { type: 'string' },
+    'log-level': { type: 'string' },
+    'metrics-port': { type: 'string' },
   });
   const configFile = requireString(values, 'config');
+  const levelFlag = values['log-level'];
+  if (levelFlag !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(levelFlag)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const metricsPortText = values['metrics-port'];
+  if (metricsPortText !== undefined && (typeof metricsPortText !== 'string' || !/^[0-9]{1,5}$/.test(metricsPortText) || Number(metricsPortText) > 65_535)) {
+    throw new UsageError('--metrics-port must be a number from 0 to 65535');
+  }
   const portText = typeof values.port === 'string' ? values.port : '8080';
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65_535) throw new UsageError('--port must be a number from 0 to 65535');
   const config = loadConfig(configFile);
-  const logger = createJsonLogger();
+  const logger = createJsonLogger({ level: (levelFlag as LogLevel | undefined) ?? config.log.level });
   const location = storeLocation(values, config.store);
   const server = await startTokenServer({
     config,
@@ -307,10 +320,11 @@ async function start(argv: string[]): Promise<void> {
     port: Number(portText),
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     logger,
+    ...(metricsPortText === undefined ? {} : { metrics: { port: Number(metricsPortText) } }),
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
   const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  logger.info({ msg: 'listening', url: server.url, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite' });
+  logger.info({ msg: 'listening', url: server.url, metricsUrl: server.metricsUrl, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite' });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

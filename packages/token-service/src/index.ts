@@ -99,6 +99,29 @@ export type {
   SealedValueStore,
 } from './store/types.js';
 export { SEALED_TABLES } from './store/types.js';
-export { createJsonLogger, silentLogger, type Logger, type LogEvent, type LogValue } from './log/logger.js';
+export {
+  createJsonLogger,
+  createPinoLogger,
+  silentLogger,
+  LOG_LEVELS,
+  REDACTED_LOG_FIELDS,
+  type Logger,
+  type LogEvent,
+  type LogValue,
+  type LogLevel,
+  type PinoLoggerOptions,
+  type TokenServiceLogger,
+} from './log/logger.js';
+export {
+  createTokenServiceMetrics,
+  METRICS_PREFIX,
+  type TokenServiceMetrics,
+  type TokenServiceMetricsOptions,
+  type ProvisioningOutcomeKind,
+} from './observability/metrics.js';
+export { startMetricsListener, type MetricsListener, type MetricsSetting } from './observability/metrics-server.js';
+export { instrumentStore } from './observability/instrument.js';
+export { TRACER_NAME } from './observability/tracing.js';
+export { acceptCorrelationId, CORRELATION_ID_HEADER } from './observability/http.js';
 export { runWithTimeout } from './lib/run-with-timeout.js';
 export { checkIdempotencyKey } from './lib/idempotency-key.js';

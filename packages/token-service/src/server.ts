@@ -12,7 +12,9 @@ import type { TokenServiceConfig } from './config/parse-config.js';
 import type { TokenServiceConfigInput } from './config/z-config.js';
 import { answerClientError } from './http/answer-client-error.js';
 import { createTokenServiceApp } from './http/create-app.js';
-import { type Logger, createJsonLogger } from './log/logger.js';
+import { type LogLevel, type Logger, createJsonLogger } from './log/logger.js';
+import { createTokenServiceMetrics } from './observability/metrics.js';
+import { type MetricsListener, type MetricsSetting, resolveMetricsSetting, startMetricsListener } from './observability/metrics-server.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
 import { openStore } from './store/open-store.js';
@@ -47,12 +49,23 @@ export interface StartTokenServerOptions {
   purgeIntervalMs?: number;
   /** How long a request holds its idempotency key while it runs, ms (default 30 000; see `TokenServiceOptions`). */
   idempotencyLeaseMs?: number;
+  /** The lowest level the default logger writes (default: the configuration's `log.level`, `info`). Ignored with `logger`. */
+  logLevel?: LogLevel | undefined;
+  /**
+   * Prometheus metrics, over the configuration's `metrics` (field by field):
+   * with `port`, a separate listener on `host` (default 127.0.0.1) at `path`
+   * (default `/metrics`); with only `path`, that path on the main listener.
+   * Metrics are off when neither this nor the configuration sets them.
+   */
+  metrics?: MetricsSetting | undefined;
 }
 
 /** A running token server. */
 export interface RunningTokenServer {
   /** The base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** Where the metrics are served, when they are (e.g. `http://127.0.0.1:9464/metrics`, or a path of `url`). */
+  metricsUrl?: string | undefined;
   /** The service behind it (its store, its configuration without secrets, its clock). */
   service: TokenService;
   /** Stops accepting connections, lets in-flight requests finish (at most 5 s), then closes the store. */
@@ -78,6 +91,9 @@ export interface RunningTokenServer {
 export async function startTokenServer(options: StartTokenServerOptions): Promise<RunningTokenServer> {
   if (!options.store && !options.dbPath && !options.storeUrl) throw new TypeError('startTokenServer needs storeUrl, dbPath or store');
   const store = options.store ?? (options.storeUrl ? await openStore(options.storeUrl, { sqlite: options.sqlite }) : openSqliteStore(options.dbPath!, options.sqlite));
+  // One registry per server.
+  const metrics = (options.metrics ?? options.config.metrics) === undefined ? undefined : createTokenServiceMetrics();
+  let metricsAt: ReturnType<typeof resolveMetricsSetting>;
   let service: TokenService;
   try {
     service = createTokenService(options.config, store, {
@@ -86,15 +102,18 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       decide: options.decide,
       resolveAccount: options.resolveAccount,
       idempotencyLeaseMs: options.idempotencyLeaseMs,
+      metrics,
     });
+    metricsAt = resolveMetricsSetting(options.metrics, service.config.metrics);
     // Refuses to start on a store that does not answer, or that belongs to other vault keys (see TokenService.ready).
     await service.ready();
   } catch (error) {
     await store.close();
     throw error;
   }
-  const logger = options.logger ?? createJsonLogger({ clock: service.clock });
-  const app = createTokenServiceApp(service, { logger });
+  const logger = options.logger ?? createJsonLogger({ clock: service.clock, level: options.logLevel ?? service.config.log.level });
+  const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined };
+  const app = createTokenServiceApp(service, appOptions);
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
   // Requests Node's HTTP parser refuses get problem details too, not Node's bare 400/431.
@@ -117,6 +136,18 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  // The separate metrics listener, when a port is set.
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && metricsAt?.port !== undefined) {
+    try {
+      metricsListener = await startMetricsListener(metrics, { port: metricsAt.port, host: metricsAt.host, path: metricsAt.path });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      throw error;
+    }
+  }
+  const metricsUrl = metricsListener?.url ?? (appOptions.metricsPath === undefined || !metrics ? undefined : `${url}${appOptions.metricsPath}`);
 
   const purgeEvery = options.purgeIntervalMs ?? 60_000;
   const purgeTimer =
@@ -131,6 +162,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   const close = () =>
     (closing ??= (async () => {
       if (purgeTimer) clearInterval(purgeTimer);
+      await metricsListener?.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           if ('closeAllConnections' in server) server.closeAllConnections();
@@ -145,7 +177,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       await service.close();
     })());
 
-  return { url, service, close };
+  return { url, metricsUrl, service, close };
 }
 
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { type BinRange, InternalError, type Jwks, type KeyJwk, parseStrictJson } from '@pushprov/protocol';
 import type * as z from 'zod';
 import { TOKEN_RANGE_HEADROOM, randomDigitsNeeded, randomDigitsOf } from '../issuance/create-token-number.js';
+import type { LogLevel } from '../log/logger.js';
 import {
   API_KEY_HASH,
   type KeySet,
@@ -68,6 +69,10 @@ export interface TokenServiceConfig {
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
   /** The configured store (a SQLite path or a `postgres://` URL), if any. */
   store?: string | undefined;
+  /** Logs: the lowest level written. */
+  log: { level: LogLevel };
+  /** Prometheus metrics, when configured: a separate listener (`port`, `host`), else `path` on the main one. */
+  metrics?: { port?: number | undefined; host?: string | undefined; path: string } | undefined;
 }
 
 /**
@@ -387,6 +392,8 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     lifetimes: { ...c.lifetimes },
     limits: { ...c.limits },
     ...(c.store === undefined ? {} : { store: /^postgres(ql)?:\/\//i.test(c.store) ? c.store : resolve(baseDir, c.store) }),
+    log: { level: c.log.level },
+    ...(c.metrics === undefined ? {} : { metrics: { ...c.metrics, path: c.metrics.path ?? '/metrics' } }),
   };
 }
 

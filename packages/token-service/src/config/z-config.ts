@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, type Jwks, zNetwork, zPublicJwk } from '@pushprov/protocol';
 import { DEFAULT_TOKEN_CAPACITY } from '../issuance/create-token-number.js';
+import { LOG_LEVELS } from '../log/logger.js';
 
 // The token service runs on Node only, so its configuration uses classic zod
 // for its readable messages; nothing here ships to apps.
@@ -241,6 +242,33 @@ export const zLimitsInput = z.strictObject({
   hookTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
 });
 
+/** Logs: the lowest level written (`debug`, `info`, `warn`, `error`, `silent`). */
+export const zLogInput = z.strictObject({
+  level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+/** Paths of the API a metrics path on the main listener must stay clear of. */
+const API_PATHS = /^\/(?:v1|\.well-known|health)(?:\/|$)|^\/openapi\.json$/;
+
+/**
+ * Prometheus metrics (off unless this is present). With `port`, a separate
+ * listener on `host` (default `127.0.0.1`) serves them at `path` (default
+ * `/metrics`); with only `path`, the main listener serves them there.
+ */
+export const zMetricsInput = z
+  .strictObject({
+    port: z.optional(z.number().int().min(0).max(65_535)),
+    host: z.optional(z.string().min(1).max(255)),
+    path: z.optional(z.string().regex(/^\/[A-Za-z0-9._~\/-]{0,255}$/, { message: 'must be an absolute URL path of [A-Za-z0-9._~/-]' })),
+  })
+  .superRefine((m, ctx) => {
+    if (m.port === undefined && m.path === undefined) ctx.addIssue({ code: 'custom', message: 'needs port (a separate listener) or path (on the main listener), or both' });
+    if (m.port === undefined && m.host !== undefined) ctx.addIssue({ code: 'custom', message: 'is for the separate listener: give port too', path: ['host'] });
+    if (m.port === undefined && m.path !== undefined && (m.path === '/' || API_PATHS.test(m.path))) {
+      ctx.addIssue({ code: 'custom', message: 'must not be a path of the API (/, /v1/…, /health…, /.well-known/…, /openapi.json) on the main listener', path: ['path'] });
+    }
+  });
+
 function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(keySet: S) {
   return z.strictObject({
     $schema: z.optional(z.string()),
@@ -260,6 +288,10 @@ function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(key
      * environment variable `TOKEN_SERVICE_STORE` (keeps a password out of the file).
      */
     store: z.optional(z.string().min(1).max(4096)),
+    /** Logs (default level `info`); `token-service start --log-level` overrides it. */
+    log: zLogInput.prefault({}),
+    /** Prometheus metrics, off unless configured; `token-service start --metrics-port` sets the port. */
+    metrics: z.optional(zMetricsInput),
   });
 }
 /**

@@ -4,13 +4,19 @@ import { HttpError, type ProvisioningError, createId, isProvisioningError, redac
 import openApiDocument from '../../openapi.json' with { type: 'json' };
 import type { TokenService } from '../service/create-token-service.js';
 import { type Logger, createJsonLogger } from '../log/logger.js';
-import { toProblemResponse } from './problem-response.js';
+import { CORRELATION_ID_HEADER, acceptCorrelationId, routeLabel, startRequestSpan } from '../observability/http.js';
+import type { TokenServiceMetrics } from '../observability/metrics.js';
+import { toProblemDetails, toProblemResponse } from './problem-response.js';
 import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
   /** Where the one-line-per-request logs go. Default: JSON lines on standard output. */
   logger?: Logger;
+  /** Counts every request (`http_requests_total`, `http_request_duration_seconds`); see `createTokenServiceMetrics`. Default: none. */
+  metrics?: TokenServiceMetrics | undefined;
+  /** Serves `metrics` at this path of the app too (`GET`), e.g. `/metrics`. Default: not served here. */
+  metricsPath?: string | undefined;
 }
 
 /** `method_not_allowed`, carrying the `Allow` header's value. */
@@ -21,7 +27,14 @@ class MethodNotAllowed extends HttpError {
 }
 
 type Env = {
-  Variables: { requestId: string; errorCode: string | undefined; walletProviderId: string | undefined };
+  Variables: {
+    requestId: string;
+    correlationId: string;
+    /** The correlation id when the caller sent it (valid), else undefined. */
+    callerCorrelationId: string | undefined;
+    errorCode: string | undefined;
+    walletProviderId: string | undefined;
+  };
   /** Set by @hono/node-server under startTokenServer; absent when the app is called through `app.fetch`. */
   Bindings: { incoming?: IncomingMessage } | undefined;
 };
@@ -44,9 +57,13 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)
  * - `GET /health` (the process lives), `GET /health/ready` (the store
  *   answers: `200`, else `503 store_unavailable`), `GET /openapi.json`.
  *
- * Every response carries `X-Request-Id`; every error is RFC 9457
- * `application/problem+json` with the protocol's code. One log line per
- * request: method, path, status, code, duration, request id.
+ * Every response carries `X-Request-Id` and `X-Correlation-Id` (the
+ * caller's, when valid: 1-128 of `[A-Za-z0-9._-]`, else a new one); every
+ * error is RFC 9457 `application/problem+json` with the protocol's code, the
+ * request id and the caller's correlation id. One log line per request: method,
+ * path, route, status, code, duration, request and correlation ids. Each
+ * request is an OpenTelemetry server span continuing the caller's
+ * `traceparent`; with `metrics`, it is counted by route pattern.
  *
  * @example
  * ```ts
@@ -59,32 +76,60 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
   const maxBodyBytes = service.config.limits.maxBodyBytes;
   const app = new Hono<Env>();
 
-  const fail = (c: { set: (k: 'errorCode', v: string) => void; get: (k: 'requestId') => string }, error: unknown, headers?: Record<string, string>): Response => {
+  const fail = (
+    c: { set: (k: 'errorCode', v: string) => void; get: <K extends 'requestId' | 'correlationId' | 'callerCorrelationId'>(k: K) => Env['Variables'][K] },
+    error: unknown,
+    headers?: Record<string, string>,
+  ): Response => {
     const problem: ProvisioningError = toProvisioningError(error);
     c.set('errorCode', problem.code);
     if (problem.family === 'internal') {
       const cause = problem.cause instanceof Error ? problem.cause : undefined;
-      logger.error({ msg: 'internal error', requestId: c.get('requestId'), code: problem.code, errorName: cause?.name ?? problem.name });
+      logger.error({
+        msg: 'internal error',
+        requestId: c.get('requestId'),
+        correlationId: c.get('correlationId'),
+        code: problem.code,
+        errorName: cause?.name ?? problem.name,
+      });
     }
-    return toProblemResponse(problem, c.get('requestId'), headers);
+    // The problem schema allows extension members: the caller's correlation id rides along (a generated one is in the header only).
+    const response = toProblemResponse(problem, c.get('requestId'), headers);
+    const callerCorrelationId = c.get('callerCorrelationId');
+    const body = { ...toProblemDetails(problem, c.get('requestId')), ...(callerCorrelationId === undefined ? {} : { correlationId: callerCorrelationId }) };
+    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
   };
 
   app.use('*', async (c, next) => {
     const started = service.clock.now();
+    const startedAt = performance.now();
     const requestId = createId('req', service.random);
+    const supplied = c.req.header(CORRELATION_ID_HEADER);
+    const correlationId = acceptCorrelationId(supplied, service.random);
     c.set('requestId', requestId);
+    c.set('correlationId', correlationId);
+    c.set('callerCorrelationId', correlationId === supplied ? correlationId : undefined);
     c.set('errorCode', undefined);
     c.set('walletProviderId', undefined);
-    await next();
+    const span = startRequestSpan(c.req.raw.headers, c.req.method, { requestId, correlationId });
+    await span.run(next);
+    // The pattern of the route that answered (never the raw path), or `unmatched`.
+    const route = routeLabel(c.req.routePath);
     c.res.headers.set('x-request-id', requestId);
+    c.res.headers.set(CORRELATION_ID_HEADER, correlationId);
+    const code = c.get('errorCode');
+    span.end({ route, status: c.res.status, code, walletProviderId: c.get('walletProviderId') });
+    options.metrics?.observeRequest({ method: c.req.method, route, status: c.res.status, code, seconds: (performance.now() - startedAt) / 1000 });
     logger.info({
       msg: 'request',
       requestId,
+      correlationId,
       method: c.req.method,
       // The path is caller-chosen: mask digit runs before any logger sees it.
       path: redactPans(c.req.path.slice(0, 256)),
+      route,
       status: c.res.status,
-      code: c.get('errorCode'),
+      code,
       walletProviderId: c.get('walletProviderId'),
       durationMs: Math.max(0, service.clock.now() - started),
     });
@@ -110,6 +155,13 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
     }
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument));
+  const { metrics, metricsPath } = options;
+  if (metrics && metricsPath !== undefined) {
+    app.get(metricsPath, async (c) => {
+      c.header('cache-control', 'no-store');
+      return c.body(await metrics.scrape(), 200, { 'content-type': metrics.contentType });
+    });
+  }
   app.get('/.well-known/jwks.json', (c) => {
     c.header('cache-control', 'public, max-age=300');
     return c.json(service.publicJwks());

@@ -26,4 +26,24 @@ export interface ProvisioningContext {
   readonly idempotencyLeaseMs: number;
   readonly decide?: DecisionHook | undefined;
   readonly resolveAccount?: AccountResolver | undefined;
+  /** Watches the steps and outcomes (metrics, traces); see `src/observability`. */
+  readonly observer?: PipelineObserver | undefined;
+}
+
+/** What one provisioning request came to, as the pipeline reports it to its {@link PipelineObserver}. */
+export interface ProvisioningOutcome {
+  walletProviderId: string;
+  /** The issuer of the signed request, once steps 4-11 have opened it. */
+  issuerId?: string | undefined;
+  outcome: 'issued' | 'existing' | 'replayed' | 'refused';
+  /** The refusal. */
+  error?: unknown;
+}
+
+/** Watches the pipeline: metrics and traces hang here, the steps know nothing of them. */
+export interface PipelineObserver {
+  /** Runs step `step` (a step number of `PROVISIONING_STEPS`; 4 stands for 4-11) and passes its result or rejection on. */
+  step<T>(step: number, run: () => Promise<T>): Promise<T>;
+  /** Called once per submission, when its answer or refusal is settled. */
+  outcome(outcome: ProvisioningOutcome): void;
 }

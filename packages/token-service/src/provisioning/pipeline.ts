@@ -36,48 +36,63 @@ const STICKY_CODES: ReadonlySet<string> = new Set([...STEP_14_CODES, ...STEP_15_
 /** True when a refusal with this code burns the request (`declined` and the card refusals of step 14). */
 export const refusalSticks = (error: ProvisioningError): boolean => STICKY_CODES.has(error.code);
 
+/** What a submission revealed on its way, for its outcome: the issuer, once steps 4-11 named it. */
+interface Seen {
+  issuerId?: string;
+}
+
 /** Runs `submit` (see `TokenService.submit`) over a pipeline context. */
 export function createProvisioningPipeline(ctx: ProvisioningContext): (input: SubmitInput) => Promise<SubmitResult> {
   const providers = new Set(ctx.config.walletProviders.map((p) => p.id));
+  const observer = ctx.observer;
+  /** Runs validation step `n` under the observer (metrics, traces), when there is one. */
+  const step = <T>(n: number, fn: () => Promise<T>): Promise<T> => (observer ? observer.step(n, fn) : fn());
 
-  const run = async (input: SubmitInput, lease: IdempotencyLease, body: Awaited<ReturnType<typeof parseBody>>): Promise<SubmitResult> => {
+  const run = async (input: SubmitInput, lease: IdempotencyLease, body: Awaited<ReturnType<typeof parseBody>>, seen: Seen): Promise<SubmitResult> => {
     const { submission } = body;
     const { walletProviderId, signal } = input;
     let requestReplay: ReplayRecord | undefined;
     try {
       // Steps 4-11.
-      const claims = await openRequest(ctx, submission.encryptedRequest);
+      const claims = await step(4, () => openRequest(ctx, submission.encryptedRequest));
       const issuer = ctx.issuers.get(claims.iss);
       if (!issuer) throw new InternalError('internal_error', 'The issuer disappeared');
+      seen.issuerId = issuer.id;
       // Step 12.
-      const replay = await checkNotReplayed(ctx, claims);
+      const replay = await step(12, () => checkNotReplayed(ctx, claims));
       // Step 13.
-      await checkRequestBinding(claims, submission, walletProviderId);
-      checkIssuerAccepts(issuer, walletProviderId);
+      await step(13, async () => {
+        await checkRequestBinding(claims, submission, walletProviderId);
+        checkIssuerAccepts(issuer, walletProviderId);
+      });
       requestReplay = replay;
       // Step 14.
-      const card = await resolveAndCheckCard(ctx, issuer, claims, submission, walletProviderId, signal);
+      const card = await step(14, () => resolveAndCheckCard(ctx, issuer, claims, submission, walletProviderId, signal));
       // Step 15.
       const panFingerprint = ctx.cipher.fingerprintPan(card.pan);
-      const decision = await askDecision(
-        ctx,
-        issuer,
-        {
-          issuerId: issuer.id,
-          walletProviderId,
-          walletAccountId: submission.walletAccountId,
-          deviceId: submission.deviceId,
-          sessionId: submission.sessionId,
-          panLast4: card.pan.slice(-4),
-          panFingerprint,
-          cardExpiry: card.expiry,
-          accountRef: claims.accountRef,
-        },
-        signal,
+      const decision = await step(15, () =>
+        askDecision(
+          ctx,
+          issuer,
+          {
+            issuerId: issuer.id,
+            walletProviderId,
+            walletAccountId: submission.walletAccountId,
+            deviceId: submission.deviceId,
+            sessionId: submission.sessionId,
+            panLast4: card.pan.slice(-4),
+            panFingerprint,
+            cardExpiry: card.expiry,
+            accountRef: claims.accountRef,
+          },
+          signal,
+        ),
       );
       // Step 16.
       const jkt = submission.devicePublicKey === undefined ? undefined : await deviceKeyThumbprint(submission.devicePublicKey);
-      return await issue(ctx, { submission, walletProviderId, issuer, card, panFingerprint, decision, requestReplay: replay, lease, deviceKeyThumbprint: jkt, signal });
+      return await step(16, () =>
+        issue(ctx, { submission, walletProviderId, issuer, card, panFingerprint, decision, requestReplay: replay, lease, deviceKeyThumbprint: jkt, signal }),
+      );
     } catch (error) {
       const problem = toProvisioningError(error);
       if (problem.code === 'replayed') {
@@ -103,22 +118,40 @@ export function createProvisioningPipeline(ctx: ProvisioningContext): (input: Su
     }
   };
 
-  return async (input) => {
+  const submit = async (input: SubmitInput, seen: Seen): Promise<SubmitResult> => {
     try {
       if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
       const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
       // Step 3: the body, then idempotency.
-      const body = await parseBody(input.submission);
-      const begun = await beginIdempotent(
-        { store: ctx.store, cipher: ctx.cipher, random: ctx.random, nowMs: ctx.clock.now(), leaseMs: ctx.idempotencyLeaseMs },
-        input.walletProviderId,
-        idempotencyKey,
-        body.requestHash,
-      );
+      const { body, begun } = await step(3, async () => {
+        const body = await parseBody(input.submission);
+        const begun = await beginIdempotent(
+          { store: ctx.store, cipher: ctx.cipher, random: ctx.random, nowMs: ctx.clock.now(), leaseMs: ctx.idempotencyLeaseMs },
+          input.walletProviderId,
+          idempotencyKey,
+          body.requestHash,
+        );
+        return { body, begun };
+      });
       if ('stored' in begun) return begun.stored;
-      return await run(input, begun.lease, body);
+      return await run(input, begun.lease, body, seen);
     } catch (error) {
       throw toProvisioningError(error);
+    }
+  };
+
+  if (!observer) return (input) => submit(input, {});
+  // Each submission's outcome, once, with the issuer when steps 4-11 named it.
+  return async (input) => {
+    const seen: Seen = {};
+    try {
+      const result = await submit(input, seen);
+      const outcome = result.replayed ? 'replayed' : result.status === 201 ? 'issued' : 'existing';
+      observer.outcome({ walletProviderId: input.walletProviderId, issuerId: seen.issuerId, outcome });
+      return result;
+    } catch (error) {
+      observer.outcome({ walletProviderId: input.walletProviderId, issuerId: seen.issuerId, outcome: 'refused', error });
+      throw error;
     }
   };
 }

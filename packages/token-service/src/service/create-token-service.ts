@@ -18,6 +18,8 @@ import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseCon
 import type { TokenServiceConfigInput } from '../config/z-config.js';
 import type { ProvisioningContext } from '../provisioning/context.js';
 import { createProvisioningPipeline } from '../provisioning/pipeline.js';
+import { createPipelineObserver, instrumentHooks, instrumentStore } from '../observability/instrument.js';
+import type { TokenServiceMetrics } from '../observability/metrics.js';
 import type { SubmitInput, SubmitResult } from '../provisioning/types.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { PurgeResult, TokenServiceStore } from '../store/types.js';
@@ -54,6 +56,13 @@ export interface TokenServiceOptions {
    * `ConfigError`. Default: the key set's private JWKs.
    */
   decryptionKeys?: readonly DecryptionKeyHandle[] | undefined;
+  /**
+   * Where the service's metrics go (`createTokenServiceMetrics`): the time of
+   * each validation step and store call, the outcome of each provisioning.
+   * Default: none. Spans (OpenTelemetry) are made either way, through the
+   * global tracer provider: a no-op until the host registers one.
+   */
+  metrics?: TokenServiceMetrics | undefined;
 }
 
 /**
@@ -181,9 +190,12 @@ function checkDecryptionKeys(input: readonly DecryptionKeyHandle[], configured: 
  */
 export function createTokenService(
   config: TokenServiceConfigInput | TokenServiceConfig,
-  store: TokenServiceStore = createMemoryStore(),
+  storeToWrap: TokenServiceStore = createMemoryStore(),
   options: TokenServiceOptions = {},
 ): TokenService {
+  // Every store call timed (metrics) and traced; the hooks traced.
+  const store = instrumentStore(storeToWrap, options.metrics);
+  const hooks = instrumentHooks(options);
   const resolved = parseConfig(
     config,
     options.decryptionKeys === undefined ? options.configOptions : { ...options.configOptions, publicEncryptionKeys: true },
@@ -204,8 +216,9 @@ export function createTokenService(
     issuers: new Map(resolved.issuers.map((i) => [i.id, i])),
     decryptionKeys,
     idempotencyLeaseMs: leaseMs,
-    decide: options.decide,
-    resolveAccount: options.resolveAccount,
+    decide: hooks.decide,
+    resolveAccount: hooks.resolveAccount,
+    observer: createPipelineObserver(resolved, options.metrics),
   };
   const runSubmit = createProvisioningPipeline(context);
   const runAuthenticate = createAuthenticator(resolved, { replay: store.replay, clock });
