@@ -34,8 +34,12 @@ async function realTemplate(fx: Fixture): Promise<RowTemplate> {
  * do), sealed values of real size. Batched transactions without fsync, then
  * one fsync of the file before anything is measured.
  */
-export async function prefillVault(dbPath: string, count: number, template: RowTemplate): Promise<void> {
-  await openSqliteStore(dbPath).close();
+export async function prefillVault(dbPath: string, count: number, template: RowTemplate, fx: Fixture): Promise<void> {
+  // The schema, and the store's record of the vault keys it is built with (the
+  // service's startup check claims it), before the synthetic rows go in.
+  const starter = createTokenService(fx.config, openSqliteStore(dbPath));
+  await starter.ready();
+  await starter.close();
   const db = new Database(dbPath);
   try {
     db.pragma('synchronous = OFF');
@@ -95,7 +99,7 @@ export async function runGrowth(
     const name = size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`;
     const dbPath = tempPath(`growth-${name}.db`);
     const t0 = performance.now();
-    await prefillVault(dbPath, size, template);
+    await prefillVault(dbPath, size, template, fx);
     const prefillSeconds = (performance.now() - t0) / 1000;
     log(`  prefilled ${size} tokens in ${prefillSeconds.toFixed(1)} s`);
     const service = createTokenService(fx.config, openSqliteStore(dbPath, { synchronous: 'NORMAL' }));
