@@ -7,16 +7,14 @@ import type {
   CommitOutcome,
   IdempotencyBeginInput,
   IdempotencyBeginOutcome,
-  IdempotencyRecord,
   PurgeResult,
   RefusalInput,
   ReplayRecord,
   SealedTable,
   SealedValueUpdate,
-  TokenRecord,
   TokenServiceStore,
-  VaultRecord,
 } from '../types.js';
+import { type IdempotencyRow, type TokenRow, type VaultRow, toIdempotency, toToken, toVault } from '../rows.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
@@ -70,86 +68,6 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock, ms. Default 5000. */
   busyTimeoutMs?: number;
 }
-
-interface TokenRow {
-  token_reference_id: string;
-  token_number_hash: string;
-  sealed_token_number: string;
-  token_last4: string;
-  expiry_month: number;
-  expiry_year: number;
-  status: TokenRecord['status'];
-  issuer_id: string;
-  wallet_provider_id: string;
-  wallet_account_id: string;
-  device_id: string;
-  network: string | null;
-  device_key_thumbprint: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface VaultRow {
-  token_reference_id: string;
-  pan_fingerprint: string;
-  wallet_provider_id: string;
-  wallet_account_id: string;
-  device_id: string;
-  sealed_card: string;
-  pan_last4: string;
-  created_at: number;
-}
-
-interface IdempotencyRow {
-  scope: string;
-  key: string;
-  request_hash: string;
-  status: number;
-  sealed_response: string;
-  created_at: number;
-  expires_at: number;
-}
-
-const toToken = (r: TokenRow): TokenRecord => {
-  const token: TokenRecord = {
-    tokenReferenceId: r.token_reference_id,
-    tokenNumberHash: r.token_number_hash,
-    sealedTokenNumber: r.sealed_token_number,
-    tokenLast4: r.token_last4,
-    tokenExpiry: { month: r.expiry_month, year: r.expiry_year },
-    status: r.status,
-    issuerId: r.issuer_id,
-    walletProviderId: r.wallet_provider_id,
-    walletAccountId: r.wallet_account_id,
-    deviceId: r.device_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.network !== null) token.network = r.network;
-  if (r.device_key_thumbprint !== null) token.deviceKeyThumbprint = r.device_key_thumbprint;
-  return token;
-};
-
-const toVault = (r: VaultRow): VaultRecord => ({
-  tokenReferenceId: r.token_reference_id,
-  panFingerprint: r.pan_fingerprint,
-  walletProviderId: r.wallet_provider_id,
-  walletAccountId: r.wallet_account_id,
-  deviceId: r.device_id,
-  sealedCard: r.sealed_card,
-  panLast4: r.pan_last4,
-  createdAt: r.created_at,
-});
-
-const toIdempotency = (r: IdempotencyRow): IdempotencyRecord => ({
-  scope: r.scope,
-  key: r.key,
-  requestHash: r.request_hash,
-  status: r.status,
-  sealedResponse: r.sealed_response,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
 
 /** One write, as the writer thread runs it (see sqlite-writer.worker.mjs). */
 type WriterOp =
