@@ -14,7 +14,7 @@
 // sent again under a new key, every one is `replayed`; one token per request,
 // no number twice. The canary PAN is in no log line, answer, column or raw
 // byte, the killed process's WAL included.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,7 +99,11 @@ describe.each(SCENARIOS)('SIGKILL in the middle of a load: $name', (scenario) =>
     sb = await createSandbox({ now: Date.now() });
     dir = mkdtempSync(join(tmpdir(), 'pushprov-crash-'));
     dbPath = join(dir, 'tokens.db');
-    writeServiceFiles(sb, dir);
+    const configFile = writeServiceFiles(sb, dir);
+    // A short lease: after the kill, the dead process's pending keys free up within the test.
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { lifetimes?: Record<string, number> };
+    config.lifetimes = { ...config.lifetimes, idempotencyLeaseSeconds: 2 };
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
     server = await scenario.start(dir, true);
   });
 
@@ -169,7 +173,14 @@ describe.each(SCENARIOS)('SIGKILL in the middle of a load: $name', (scenario) =>
       return { original: a, retry };
     });
     await runPool(retries.length, IN_FLIGHT, async (i) => {
-      await sendAttempt(server.url, retries[i]!.retry);
+      // A key the killed process held answers 409 idempotency_in_flight until its lease ends; a client retries it.
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const retry = await sendAttempt(server.url, { ...retries[i]!.retry, state: 'built' });
+        retries[i]!.retry = retry;
+        if (!(retry.status === 409 && retry.text?.includes('"idempotency_in_flight"')) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     });
     for (const { original, retry } of retries) {
       expect(retry.status, retry.text?.slice(0, 200)).toBe(201);
