@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/errors.ts'],
+  entry: ['src/index.ts', 'src/errors.ts', 'src/messages.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -15,13 +15,22 @@ import { createMemoryStore, createTokenService, createTokenServiceApp, generateK
 import { bundlePages } from './bundle-pages.js';
 import { type FetchHandler, withCors } from './with-cors.js';
 
+/** One of the customer's cards, as the bank's page knows it: a reference and the last 4 digits, never the number. */
+export interface IssuerPageCard {
+  accountRef: string;
+  account: AccountHint;
+  /** A sandbox note for the developer trying the example, e.g. that the issuer declines this card. */
+  testNote?: string;
+}
+
 /** What the issuer page gets from `/config.json`: nothing secret, no card number. */
 export interface IssuerPageConfig {
   issuerId: string;
   walletUrl: string;
   walletOrigin: string;
-  accountRef: string;
-  account: AccountHint;
+  /** The wallet's name, as the customer knows it. */
+  walletName: string;
+  cards: IssuerPageCard[];
   cardholderName: string;
 }
 
@@ -32,6 +41,10 @@ export interface WalletPageConfig {
   serviceId: string;
   walletProviderId: string;
   walletAccountId: string;
+  /** The name the wallet greets its user with (the account id is for developers). */
+  walletUserName: string;
+  /** How long the wallet shows its ending before it closes its window, ms. */
+  closeDelayMs: number;
   /**
    * Where the page gets a short-lived client assertion for the token service,
    * minted by the wallet's own server: the wallet provider's signing key never
@@ -46,6 +59,8 @@ export interface WalletPageConfig {
 export interface BrowserExampleOptions {
   /** Ports of the three servers. 0 (default) picks free ones. */
   ports?: { issuer?: number; wallet?: number; tokenService?: number };
+  /** How long the wallet window shows its ending before it closes itself, ms. Default 2500. */
+  walletCloseDelayMs?: number;
 }
 
 /** The running example. */
@@ -64,14 +79,30 @@ export interface BrowserExample {
 const ISSUER_ID = 'bank-a';
 const SERVICE_ID = 'ts-browser-example';
 const WALLET_PROVIDER_ID = 'wallet-co';
-const ACCOUNT_REF = 'acc_everyday_1001';
 const CUSTOMER = 'customer-1001';
+const CARDHOLDER = 'Ada Lovelace';
 const SESSION_COOKIE = 'bank_session';
 
-/** The card only the bank's backend holds (a test number of the issuer's range 411111). */
-function testCard(): Card {
-  return { pan: '4111111111111111', expiry: { month: 12, year: new Date().getUTCFullYear() + 3 }, cardholderName: 'Ada Lovelace' };
+/**
+ * The customer's two cards, which only the bank's backend holds: test numbers
+ * of the issuer's range 411111. The token service's sandbox decision rules
+ * (`decision.byLast4`) approve the first and decline the second.
+ */
+function testCards(): { accountRef: string; card: Card; productName: string; testNote?: string }[] {
+  const expiry = { month: 12, year: new Date().getUTCFullYear() + 3 };
+  return [
+    { accountRef: 'acc_everyday_1001', productName: 'Everyday Debit', card: { pan: '4111111111111111', expiry, cardholderName: CARDHOLDER } },
+    {
+      accountRef: 'acc_travel_1002',
+      productName: 'Travel Debit',
+      card: { pan: '4111111111150002', expiry, cardholderName: CARDHOLDER },
+      testNote: 'Test card: the sandbox bank declines it',
+    },
+  ];
 }
+
+/** The sandbox decision rules of the example's issuer: approve, except the card ending 0002. */
+export const DECISION_RULES = { default: 'approve', byLast4: { '0002': 'decline' } } as const;
 
 const PAGES_DIR = new URL('./pages/', import.meta.url);
 const readPage = (name: string) => readFileSync(new URL(name, PAGES_DIR), 'utf8');
@@ -166,7 +197,16 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       {
         serviceId: SERVICE_ID,
         keys: keySet,
-        issuers: [{ id: ISSUER_ID, jwks: { keys: [issuerKey.publicJwk] }, binRanges: [{ start: '411111', end: '411111' }], walletProviders: [WALLET_PROVIDER_ID], network: 'visa' }],
+        issuers: [
+          {
+            id: ISSUER_ID,
+            jwks: { keys: [issuerKey.publicJwk] },
+            binRanges: [{ start: '411111', end: '411111' }],
+            walletProviders: [WALLET_PROVIDER_ID],
+            network: 'visa',
+            decision: { default: DECISION_RULES.default, byLast4: { ...DECISION_RULES.byLast4 } },
+          },
+        ],
         walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: { keys: [providerKey.publicJwk] } }],
         tokenRange: { bin: '489537', length: 16 },
       },
@@ -179,13 +219,13 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
 
     // ── The bank: page, config, and the issuer backend behind a cookie session.
     const sessions = new Set<string>();
-    const card = testCard();
+    const cards = testCards();
     const builder = createProvisioningRequestBuilder<{ id: string }>({
       issuerId: ISSUER_ID,
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenServiceUrl}/.well-known/jwks.json` },
       walletProviders: [WALLET_PROVIDER_ID],
-      lookupCard: (accountRef, user) => (user.id === CUSTOMER && accountRef === ACCOUNT_REF ? card : null),
+      lookupCard: (accountRef, user) => (user.id === CUSTOMER ? (cards.find((c) => c.accountRef === accountRef)?.card ?? null) : null),
     });
     const backend = createIssuerBackendHandler({
       builder,
@@ -200,9 +240,13 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       issuerId: ISSUER_ID,
       walletUrl: `${walletOrigin}/push`,
       walletOrigin,
-      accountRef: ACCOUNT_REF,
-      account: { last4: card.pan.slice(-4), network: 'visa', productName: 'Everyday Debit', issuerName: 'Bank A' },
-      cardholderName: card.cardholderName ?? '',
+      walletName: 'Wallet Co',
+      cards: cards.map(({ accountRef, card, productName, testNote }) => ({
+        accountRef,
+        account: { last4: card.pan.slice(-4), network: 'visa', productName, issuerName: 'Bank A' },
+        ...(testNote !== undefined && { testNote }),
+      })),
+      cardholderName: CARDHOLDER,
     };
     const issuerHtml = readPage('issuer.html');
     const issuerCsp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -235,6 +279,8 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       serviceId: SERVICE_ID,
       walletProviderId: WALLET_PROVIDER_ID,
       walletAccountId: 'wallet-user-42',
+      walletUserName: 'Ada',
+      closeDelayMs: options.walletCloseDelayMs ?? 2500,
       assertionPath: '/api/token-service-assertion',
       trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] } },
     };

@@ -10,6 +10,10 @@
  * defence, every message and detail string passes through {@link redactPans},
  * which masks any run of 12 to 19 digits to its last four.
  *
+ * Messages and titles are for developers. What to tell the customer, for
+ * each code, is in `@pushprov/protocol/messages` (`USER_MESSAGES`,
+ * `userMessage`): a separate entry, so only the UIs that show it bundle it.
+ *
  * @packageDocumentation
  */
 

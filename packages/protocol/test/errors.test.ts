@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
@@ -28,6 +28,7 @@ import {
   toProvisioningError,
 } from '../src/errors.js';
 import * as root from '../src/index.js';
+import { USER_MESSAGES, type UserMessageAudience, userMessage } from '../src/messages.js';
 import { PAN, exposedText } from './helpers/fixture.js';
 
 const FAMILY_CLASSES: Record<ErrorFamily, typeof ProvisioningError> = {
@@ -322,4 +323,75 @@ describe('errors from another copy of the module', () => {
       expect(cjs.createError('expired') instanceof errorsEsm.ExpiryError).toBe(true);
     },
   );
+});
+
+describe('words for end users (@pushprov/protocol/messages)', () => {
+  const AUDIENCES: UserMessageAudience[] = ['issuerApp', 'wallet'];
+  const all = () => ERROR_CODES.flatMap((code) => AUDIENCES.map((audience) => ({ code, audience, text: USER_MESSAGES[code][audience] })));
+  /** Words a customer should never read: protocol, crypto and HTTP terms. */
+  const DEVELOPER_WORDS =
+    /\b(jti|jwe|jws|jwk|jwks|jose|kid|nonce|iss|aud|claims?|schema|payload|json|https?|api|url|header|endpoint|idempotency|idempotent|config(uration)?|token|issuer|provider|session|origin|status|request id|null|undefined|decrypt\w*|encrypt\w*|signature|bin|pan|cors|popup|postmessage|sdk)\b/i;
+  /** Words that blame the user or alarm without helping. */
+  const BLAME_WORDS = /\b(invalid|illegal|error|fail(ed|ure|s)?|rejected|denied|refused|forbidden|not allowed|unauthori[sz]ed|your fault|you entered)\b/i;
+
+  it('has both messages for every code of the catalog, and nothing else', () => {
+    expect(Object.keys(USER_MESSAGES).sort()).toEqual([...ERROR_CODES].sort());
+    for (const { code, audience, text } of all()) {
+      expect(typeof text, `${code}.${audience}`).toBe('string');
+      expect(text.trim().length, `${code}.${audience}`).toBeGreaterThan(10);
+    }
+  });
+
+  it('is short, plain sentences: a capital first, a full stop last, at most 140 characters', () => {
+    for (const { code, audience, text } of all()) {
+      expect(text, `${code}.${audience}`).toMatch(/^[A-Z].*\.$/);
+      expect(text.length, `${code}.${audience}: ${text}`).toBeLessThanOrEqual(140);
+      expect(text, `${code}.${audience}: typographic apostrophes`).not.toContain("'");
+    }
+  });
+
+  it('never holds a code, a digit or a developer word', () => {
+    for (const { code, audience, text } of all()) {
+      const where = `${code}.${audience}: ${text}`;
+      for (const other of ERROR_CODES) expect(text.toLowerCase(), `${where} names ${other}`).not.toContain(other);
+      expect(text, where).not.toMatch(/[_`{}[\]<>#=]/);
+      expect(text, where).not.toMatch(/\p{Nd}/u);
+      expect(text, where).not.toMatch(DEVELOPER_WORDS);
+      expect(text, where).not.toMatch(BLAME_WORDS);
+    }
+  });
+
+  it('says "Try again" exactly where the catalog marks the code retryable', () => {
+    for (const { code, audience, text } of all()) {
+      expect(/\btry again\b/i.test(text), `${code}.${audience}: ${text}`).toBe(ERROR_CATALOG[code].retryable);
+    }
+  });
+
+  it('treats the user’s own choice as an ending, not a failure', () => {
+    for (const code of ['consent_denied', 'cancelled'] as const) {
+      for (const audience of AUDIENCES) expect(USER_MESSAGES[code][audience]).toMatch(/whenever you like/);
+    }
+  });
+
+  it('is listed in docs/troubleshooting.md, both messages in each code’s entry', () => {
+    const text = readFileSync(new URL('../../../docs/troubleshooting.md', import.meta.url), 'utf8');
+    const sections = new Map(text.split(/^### /m).slice(1).map((part) => [/^`([a-z_]+)`/.exec(part)?.[1] ?? '', part]));
+    for (const code of ERROR_CODES) {
+      const section = sections.get(code) ?? '';
+      expect(section, `${code}: issuerApp`).toContain(`- Bank’s app: “${USER_MESSAGES[code].issuerApp}”`);
+      expect(section, `${code}: wallet`).toContain(`- Wallet: “${USER_MESSAGES[code].wallet}”`);
+    }
+  });
+
+  it('userMessage: by code and audience, the internal_error message for a code it does not know', () => {
+    expect(userMessage('declined', 'issuerApp')).toBe(USER_MESSAGES.declined.issuerApp);
+    expect(userMessage('declined', 'wallet')).toBe(USER_MESSAGES.declined.wallet);
+    expect(userMessage('no_such_code', 'wallet')).toBe(USER_MESSAGES.internal_error.wallet);
+    expect(userMessage('toString', 'issuerApp')).toBe(USER_MESSAGES.internal_error.issuerApp);
+  });
+
+  it('stays out of the root entry: only UIs that import the messages entry carry it', () => {
+    expect(root).not.toHaveProperty('USER_MESSAGES');
+    expect(root).not.toHaveProperty('userMessage');
+  });
 });

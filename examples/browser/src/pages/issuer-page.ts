@@ -1,59 +1,141 @@
-// The bank's page. It holds an account reference and the card's last 4
-// digits, never the card number: the issuer backend (same origin,
+// The bank's page. It holds account references and the cards' last 4
+// digits, never a card number: the issuer backend (same origin,
 // `/api/push-provisioning`) signs the invocation and builds the encrypted
 // request. The wallet opens in a popup on another origin.
+//
+// What the customer reads comes from ./flow-view.ts (the error wording from
+// `@pushprov/protocol/messages`). Ids and codes are for developers: they sit
+// in the "Details" toggle.
 import {
+  type PopupWalletChannel,
   type ProvisioningSession,
   type ProvisioningSessionEvent,
-  type SessionState,
   createBackendRequestSource,
   createIssuerClient,
   createPopupWalletChannel,
 } from '@pushprov/issuer-sdk';
-import type { IssuerPageConfig } from '../start-browser-example.js';
+import type { IssuerPageCard, IssuerPageConfig } from '../start-browser-example.js';
+import { type BankView, type Names, bankCompleted, bankEnded, bankRunning, cardName } from './flow-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const STEP_ORDER: SessionState[] = ['invoked', 'identified', 'request_built', 'delivered', 'completed'];
+const TERMINAL = ['completed', 'failed', 'declined', 'cancelled', 'expired'];
+/** A wallet window that does not close itself after its ending is closed by the bank after this long, ms. */
+const WALLET_WINDOW_GRACE_MS = 15_000;
 
 const config = (await (await fetch('/config.json')).json()) as IssuerPageConfig;
-const { account } = config;
 $('who').textContent = `Signed in as ${config.cardholderName}`;
-$('card-product').textContent = account.productName ?? 'Card';
-$('card-number').textContent = `•••• •••• •••• ${account.last4}`;
 $('card-holder').textContent = config.cardholderName;
-$('card-network').textContent = account.network.toUpperCase();
-$('origin').textContent = location.origin;
 
 // The backend is same-origin: the session cookie authenticates the customer.
 const backend = createBackendRequestSource({ url: '/api/push-provisioning', credentials: 'same-origin' });
-const issuer = createIssuerClient({ issuerId: config.issuerId, requestSource: backend, invocationSigner: backend.signInvocation });
+// The bank closes the wallet window itself, after the wallet has shown its own ending (see `end`).
+const issuer = createIssuerClient({ issuerId: config.issuerId, requestSource: backend, invocationSigner: backend.signInvocation, closeChannelOnEnd: false });
 
-const button = $<HTMLButtonElement>('add');
-button.disabled = false;
-document.body.dataset.state = 'ready';
+let selected: IssuerPageCard = config.cards[0]!;
 let session: ProvisioningSession | undefined;
+let wallet: PopupWalletChannel | undefined;
+let graceTimer: ReturnType<typeof setTimeout> | undefined;
+const names = (): Names => ({ bank: selected.account.issuerName ?? 'your bank', wallet: config.walletName, card: cardName(selected.account) });
 
-let reached = -1;
+// ── The card picker and the card visual.
+function selectCard(card: IssuerPageCard): void {
+  selected = card;
+  const { account } = card;
+  $('card-product').textContent = account.productName ?? 'Card';
+  $('card-number').textContent = `•••• •••• •••• ${account.last4}`;
+  $('card-network').textContent = account.network.toUpperCase();
+  for (const option of $('card-picker').querySelectorAll<HTMLButtonElement>('button')) {
+    option.setAttribute('aria-checked', String(option.dataset.accountRef === card.accountRef));
+  }
+  document.body.dataset.card = account.last4;
+}
+for (const card of config.cards) {
+  const option = document.createElement('button');
+  option.type = 'button';
+  option.className = 'card-option';
+  option.setAttribute('role', 'radio');
+  option.dataset.accountRef = card.accountRef;
+  option.dataset.last4 = card.account.last4;
+  const name = document.createElement('strong');
+  name.textContent = card.account.productName ?? 'Card';
+  const number = document.createElement('span');
+  number.textContent = `•••• ${card.account.last4}`;
+  option.append(name, number);
+  if (card.testNote) {
+    const note = document.createElement('small');
+    note.textContent = card.testNote;
+    option.append(note);
+  }
+  option.addEventListener('click', () => {
+    if (session && !TERMINAL.includes(session.state)) return; // one card at a time
+    selectCard(card);
+  });
+  $('card-picker').append(option);
+}
+selectCard(selected);
 
-/** Marks the steps: done up to the last state reached, then the next one active (or failed). */
-function renderSteps(mode: 'running' | 'failed' | 'done'): void {
-  $('steps')
-    .querySelectorAll<HTMLLIElement>('li')
-    .forEach((li, i) => {
-      li.className = i <= reached ? 'done' : i === reached + 1 && mode !== 'done' ? (mode === 'failed' ? 'failed' : 'active') : '';
-    });
+// ── Rendering a view of ./flow-view.ts.
+function render(view: BankView): void {
+  const steps = $('steps');
+  steps.replaceChildren(
+    ...view.steps.map((step) => {
+      const li = document.createElement('li');
+      li.className = step.mark;
+      li.dataset.mark = step.mark;
+      const dot = document.createElement('span');
+      dot.className = 'dot';
+      const text = document.createElement('div');
+      const title = document.createElement('strong');
+      title.textContent = step.title;
+      text.append(title);
+      if (step.note) {
+        const note = document.createElement('small');
+        note.textContent = step.note;
+        text.append(note);
+      }
+      li.append(dot, text);
+      return li;
+    }),
+  );
+  $('status-line').textContent = view.status;
+  $('status-line').hidden = view.status === '';
+  const result = $('result');
+  result.hidden = !view.result;
+  if (view.result) {
+    result.className = `result ${view.result.tone}`;
+    const title = document.createElement('strong');
+    title.textContent = view.result.title;
+    const message = document.createElement('span');
+    message.textContent = view.result.message;
+    result.replaceChildren(title, message);
+  }
+  const label = $('add-label');
+  if (view.button === `Add to ${config.walletName}`) {
+    const strong = document.createElement('strong');
+    strong.textContent = config.walletName;
+    label.replaceChildren('Add to ', strong);
+  } else {
+    label.textContent = view.button;
+  }
+  if (view.outcome) document.body.dataset.outcome = view.outcome;
+  // On a phone the progress sits below the card: bring it into view.
+  $('status-panel').scrollIntoView({ block: 'nearest' });
 }
 
-function showResult(kind: 'ok' | 'bad', title: string, detail: string): void {
-  const result = $('result');
-  result.hidden = false;
-  result.className = `result ${kind}`;
-  result.replaceChildren();
-  const strong = document.createElement('strong');
-  strong.textContent = title;
-  const span = document.createElement('span');
-  span.textContent = detail;
-  result.append(strong, span);
+// ── The developer details: every id and code, out of the customer's way.
+const facts = new Map<string, string>();
+function fact(label: string, value: string | undefined): void {
+  if (value === undefined) facts.delete(label);
+  else facts.set(label, value);
+  $('facts').replaceChildren(
+    ...[...facts].flatMap(([term, text]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = text;
+      return [dt, dd];
+    }),
+  );
 }
 
 function refused(code: string, message: string): void {
@@ -62,63 +144,99 @@ function refused(code: string, message: string): void {
   li.textContent = `${code}: ${message}`;
   li.dataset.code = code;
   $('refused').append(li);
+  const count = $('refused').children.length;
+  $('details-summary').textContent = `Details (${count} refused ${count === 1 ? 'message' : 'messages'})`;
 }
 
-function onEvent(event: ProvisioningSessionEvent): void {
-  if (event.type === 'message_rejected') {
-    refused(event.error.code, event.error.message);
-    return;
-  }
-  document.body.dataset.state = event.state;
-  const index = STEP_ORDER.indexOf(event.state);
-  if (index >= 0) {
-    reached = index;
-    renderSteps(event.state === 'completed' ? 'done' : 'running');
-  }
+/**
+ * The token references this browser was told were added, per card. A real
+ * bank knows its cards' tokens from the token service; the example's page
+ * remembers the ones it heard of, so it can tell an add from a card that was
+ * already there (the token service answers such a request with the same token).
+ */
+function seenBefore(last4: string, tokenReferenceId: string | undefined): boolean {
+  if (!tokenReferenceId) return false;
+  const key = `bank-a.tokens.${last4}`;
+  const known = (JSON.parse(localStorage.getItem(key) ?? '[]') as string[]).filter((id) => typeof id === 'string');
+  if (known.includes(tokenReferenceId)) return true;
+  localStorage.setItem(key, JSON.stringify([...known, tokenReferenceId]));
+  return false;
 }
+
+const HINT = $('hint').textContent ?? '';
+const button = $<HTMLButtonElement>('add');
+button.disabled = false;
+document.body.dataset.state = 'ready';
 
 button.addEventListener('click', () => {
-  if (session && !['completed', 'failed', 'declined', 'cancelled', 'expired'].includes(session.state)) return;
-  $('result').hidden = true;
-  const wallet = createPopupWalletChannel({ walletUrl: config.walletUrl, allowedWalletOrigins: [config.walletOrigin] });
+  if (session && !TERMINAL.includes(session.state)) return;
+  // A wallet window still showing the last ending gives way to the new one.
+  clearTimeout(graceTimer);
+  wallet?.close();
+  const card = selected;
+  const channel = createPopupWalletChannel({ walletUrl: config.walletUrl, allowedWalletOrigins: [config.walletOrigin] });
+  wallet = channel;
+  $('status-panel').hidden = false;
+  $('hint').textContent = HINT;
+  $('status-heading').textContent = `Adding ${cardName(card.account)}`;
+  facts.clear();
+  fact('Bank (issuer id)', config.issuerId);
+  fact('Account reference', card.accountRef);
+  fact('Bank origin', location.origin);
+  fact('Wallet origin', config.walletOrigin);
+  delete document.body.dataset.outcome;
+  delete document.body.dataset.errorCode;
+  delete document.body.dataset.tokenReferenceId;
   try {
-    wallet.open(); // now, inside the click: popup blockers allow window.open only here
+    channel.open(); // now, inside the click: popup blockers allow window.open only here
   } catch (error) {
-    showResult('bad', 'The wallet could not be opened', `${(error as { code?: string }).code ?? 'error'}: allow pop-ups for this page and try again.`);
+    const code = (error as { code?: string }).code ?? 'popup_blocked';
+    fact('Error', code);
+    document.body.dataset.errorCode = code;
+    render(bankEnded(names(), code, false, 'created'));
     return;
   }
   button.disabled = true;
-  reached = -1;
-  renderSteps('running');
-  const current = issuer.startProvisioning({ account, accountRef: config.accountRef, wallet });
+  let lastLive = 'created';
+  render(bankRunning(names(), lastLive));
+  const current = issuer.startProvisioning({ account: card.account, accountRef: card.accountRef, wallet: channel });
   session = current;
   document.body.dataset.sessionId = current.id;
-  $('session').textContent = `Session ${current.id}`;
-  current.subscribe(onEvent);
+  document.body.dataset.state = current.state;
+  fact('Session', current.id);
+  current.subscribe((event: ProvisioningSessionEvent) => {
+    if (event.type === 'message_rejected') {
+      refused(event.error.code, event.error.message);
+      return;
+    }
+    document.body.dataset.state = event.state;
+    fact('State', event.state);
+    if (TERMINAL.includes(event.state)) return;
+    lastLive = event.state;
+    render(bankRunning(names(), event.state));
+  });
+  const end = () => {
+    button.disabled = false;
+    // The wallet shows its own ending, then closes its window; if it does not, the bank closes it.
+    graceTimer = setTimeout(() => channel.close(), WALLET_WINDOW_GRACE_MS);
+  };
   current.completed.then(
     (outcome) => {
-      renderSteps('done');
+      const already = seenBefore(card.account.last4, outcome.tokenReferenceId);
+      fact('Token reference', outcome.tokenReferenceId ?? '—');
+      fact('Result', `${outcome.status}${already ? ' (a token this page saw before)' : ''}`);
       document.body.dataset.tokenReferenceId = outcome.tokenReferenceId ?? '';
-      showResult(
-        'ok',
-        `${account.network === 'visa' ? 'Visa' : account.network} •••• ${account.last4} is in Wallet Co`,
-        outcome.status === 'pending_activation' ? 'It needs activation before first use.' : `Ready to pay. Token reference ${outcome.tokenReferenceId ?? '—'}.`,
-      );
-      button.disabled = false;
-      $('hint').textContent = 'Done. You can add it to another wallet or device the same way.';
+      render(bankCompleted(names(), outcome.status === 'pending_activation' ? 'pending_activation' : 'provisioned', already));
+      $('hint').textContent = `You can add it to ${config.walletName} on another device the same way.`;
+      end();
     },
-    (error: { code?: string; message?: string }) => {
-      renderSteps('failed');
+    (error: { code?: string; message?: string; retryable?: boolean }) => {
+      const code = error.code ?? 'internal_error';
       document.body.dataset.state = current.state;
-      document.body.dataset.errorCode = error.code ?? 'internal_error';
-      const titles: Record<string, string> = {
-        consent_denied: 'You chose not to add the card',
-        channel_closed: 'The wallet window was closed',
-        declined: 'The card could not be added',
-        expired: 'The request timed out',
-      };
-      showResult('bad', titles[error.code ?? ''] ?? 'The card was not added', `${error.code ?? 'error'}: ${error.message ?? ''}`);
-      button.disabled = false;
+      document.body.dataset.errorCode = code;
+      fact('Error', `${code}: ${error.message ?? ''}`);
+      render(bankEnded(names(), code, error.retryable === true, lastLive));
+      end();
     },
   );
 });

@@ -1,0 +1,170 @@
+// What the two pages show the customer, as plain functions of the flow's
+// state and outcome (no DOM: test/flow-view.test.ts checks them directly).
+// The words for errors come from the protocol's catalogue of user messages
+// (`@pushprov/protocol/messages`); the titles around them name the bank, the
+// wallet and the card.
+import { type UserMessageAudience, userMessage } from '@pushprov/protocol/messages';
+
+/** How a step is drawn: done (tick), active (spinner), failed (red), stopped (grey: the user's choice), or still to come. */
+export type StepMark = 'done' | 'active' | 'failed' | 'stopped' | 'pending';
+
+/** How an ending is drawn: a success, a calm ending (the user's choice), or a failure. */
+export type Tone = 'ok' | 'calm' | 'bad';
+
+/** The bank's session states this view knows (the issuer SDK's `SessionState`). */
+export type BankState = 'created' | 'invoked' | 'identified' | 'request_built' | 'delivered' | 'completed' | 'declined' | 'failed' | 'cancelled' | 'expired';
+
+/** The names the bank's page uses. */
+export interface Names {
+  /** The bank, e.g. `Bank A`. */
+  bank: string;
+  /** The wallet, e.g. `Wallet Co`. */
+  wallet: string;
+  /** The card as the customer knows it, e.g. `Visa •••• 1111`. */
+  card: string;
+}
+
+/** One step of the bank's progress list. */
+export interface StepView {
+  title: string;
+  mark: StepMark;
+  /** A line under the title, or '' for none. */
+  note: string;
+}
+
+/** What the bank's page shows. */
+export interface BankView {
+  /** The line under the panel's heading, while the flow runs; '' once it ended. */
+  status: string;
+  steps: StepView[];
+  /** The ending, once there is one. */
+  result?: { tone: Tone; title: string; message: string };
+  /** What the add button says. */
+  button: string;
+  /** A stable name of the ending, for tests and analytics. */
+  outcome?: 'added' | 'already_added' | 'pending_activation' | 'declined' | 'not_now' | 'window_closed' | 'stopped' | 'failed';
+}
+
+/** Codes that end the flow by the user's own choice (or the app's): a calm ending, never red. */
+const USER_CHOICES = new Set(['consent_denied', 'cancelled', 'channel_closed', 'aborted']);
+
+/** How many of the four steps are done in each live state. */
+const DONE: Record<string, number> = { created: 0, invoked: 1, identified: 2, request_built: 2, delivered: 3, completed: 4 };
+
+/** Steps done when the flow was last in `state` (0 for a state that is not live). */
+export const stepsDone = (state: string): number => DONE[state] ?? 0;
+
+/** How the customer names a card: `Visa •••• 1111`. */
+export function cardName(account: { network: string; last4: string }): string {
+  const network = account.network === 'visa' ? 'Visa' : account.network === 'mastercard' ? 'Mastercard' : account.network;
+  return `${network} •••• ${account.last4}`;
+}
+
+function steps(names: Names, done: number, end?: { mark: 'failed' | 'stopped'; note: string }): StepView[] {
+  const list = [
+    { title: `${names.wallet} opened`, active: `Opening ${names.wallet}…` },
+    { title: `Confirmed in ${names.wallet}`, active: `${names.wallet} is asking you` },
+    { title: 'Card details sent securely', active: `${names.wallet} never sees your card number` },
+    { title: `Approved by ${names.bank}`, active: `${names.bank} is checking your card` },
+  ];
+  return list.map((step, i): StepView => {
+    if (i < done) return { title: step.title, mark: 'done', note: '' };
+    if (i === done && end) return { title: step.title, mark: end.mark, note: end.note };
+    if (i === done && !end) return { title: step.title, mark: 'active', note: step.active };
+    return { title: step.title, mark: 'pending', note: '' };
+  });
+}
+
+/** The bank's page while the flow runs, in `state`. */
+export function bankRunning(names: Names, state: string): BankView {
+  const done = stepsDone(state);
+  const status = done === 0 ? `Opening ${names.wallet}…` : done === 1 ? `Confirm in the ${names.wallet} window` : 'Adding your card…';
+  return { status, steps: steps(names, done), button: `Add to ${names.wallet}` };
+}
+
+/** The bank's page once the card is in the wallet. `alreadyAdded`: the wallet already had this token. */
+export function bankCompleted(names: Names, status: 'provisioned' | 'pending_activation', alreadyAdded: boolean): BankView {
+  const base = { status: '', steps: steps(names, 4), button: `Add to ${names.wallet}` };
+  if (alreadyAdded) {
+    return { ...base, outcome: 'already_added', result: { tone: 'ok', title: `${names.card} is already in ${names.wallet}`, message: 'It was added before, so nothing changed. You can pay with it.' } };
+  }
+  if (status === 'pending_activation') {
+    return {
+      ...base,
+      outcome: 'pending_activation',
+      result: { tone: 'ok', title: `${names.card} is in ${names.wallet}`, message: `${names.bank} needs to finish a check before you can pay with it.` },
+    };
+  }
+  return { ...base, outcome: 'added', result: { tone: 'ok', title: `${names.card} is in ${names.wallet}`, message: 'You can pay with it now.' } };
+}
+
+/**
+ * The bank's page once the flow ended without a card: `code` is the error's
+ * code, `retryable` whether trying again may work, `lastState` the live state
+ * the flow was in when it ended (so the step that did not happen is the one
+ * marked).
+ */
+export function bankEnded(names: Names, code: string, retryable: boolean, lastState: string): BankView {
+  const done = Math.min(stepsDone(lastState), 3);
+  const message = userMessage(code, 'issuerApp');
+  const button = retryable ? 'Try again' : `Add to ${names.wallet}`;
+  const calm = USER_CHOICES.has(code) || (code === 'expired' && done <= 1);
+  if (calm) {
+    const [outcome, note, title] =
+      code === 'consent_denied'
+        ? (['not_now', 'You chose “Not now”', 'You chose “Not now”'] as const)
+        : code === 'channel_closed'
+          ? (['window_closed', 'The window was closed', `${names.card} wasn’t added`] as const)
+          : (['stopped', 'Stopped', 'Nothing was added'] as const);
+    return { status: '', steps: steps(names, done, { mark: 'stopped', note }), result: { tone: 'calm', title, message }, button, outcome };
+  }
+  if (code === 'declined') {
+    return {
+      status: '',
+      steps: steps(names, done, { mark: 'failed', note: `${names.bank} didn’t approve it` }),
+      result: { tone: 'bad', title: `${names.card} couldn’t be added`, message },
+      button,
+      outcome: 'declined',
+    };
+  }
+  return {
+    status: '',
+    steps: steps(names, done, { mark: 'failed', note: 'This step didn’t finish' }),
+    result: { tone: 'bad', title: `${names.card} wasn’t added`, message },
+    button,
+    outcome: 'failed',
+  };
+}
+
+/** What the wallet shows when its session ended. */
+export interface WalletEnding {
+  tone: Tone;
+  title: string;
+  message: string;
+  /** Whether the progress steps stay on screen (not for a "Not now": nothing started). */
+  showSteps: boolean;
+  outcome: 'added' | 'already_added' | 'pending_activation' | 'declined' | 'not_now' | 'stopped' | 'failed';
+}
+
+/** The wallet's ending: `card` names the card (`Visa •••• 1111`), `bank` the issuer. */
+export function walletEnding(
+  names: { card: string; bank: string; wallet: string },
+  outcome: { status: string; code?: string; alreadyAdded?: boolean },
+): WalletEnding {
+  const audience: UserMessageAudience = 'wallet';
+  if (outcome.status === 'provisioned' || outcome.status === 'pending_activation') {
+    if (outcome.alreadyAdded) {
+      return { tone: 'ok', title: `Already in ${names.wallet}`, message: `${names.card} was already on this device, so nothing changed.`, showSteps: true, outcome: 'already_added' };
+    }
+    if (outcome.status === 'pending_activation') {
+      return { tone: 'ok', title: 'Card added', message: `${names.bank} needs to finish a check before you can pay with ${names.card}.`, showSteps: true, outcome: 'pending_activation' };
+    }
+    return { tone: 'ok', title: 'Card added', message: `${names.card} is ready to use.`, showSteps: true, outcome: 'added' };
+  }
+  const code = outcome.code ?? 'internal_error';
+  const message = userMessage(code, audience);
+  if (code === 'consent_denied') return { tone: 'calm', title: 'Not added', message, showSteps: false, outcome: 'not_now' };
+  if (USER_CHOICES.has(code)) return { tone: 'calm', title: 'Stopped', message, showSteps: true, outcome: 'stopped' };
+  if (code === 'declined') return { tone: 'bad', title: 'Card not added', message, showSteps: true, outcome: 'declined' };
+  return { tone: 'bad', title: 'Card not added', message, showSteps: true, outcome: 'failed' };
+}
