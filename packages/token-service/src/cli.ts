@@ -22,6 +22,7 @@ import { generateKeySet } from './keys/generate-key-set.js';
 import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
 import { LOG_LEVELS, type LogLevel, createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
+import { describeReloadFailure } from './service/reload.js';
 import { isPostgresUrl, migrateStore, openStore } from './store/open-store.js';
 import type { TokenServiceStore } from './store/types.js';
 import { type RotateVaultResult, type VaultKeyCounts, countVaultKeys, rotateVault } from './vault/rotate-vault.js';
@@ -43,6 +44,9 @@ const USAGE = `Usage:
       configuration's log.level (default info). --metrics-port N serves
       Prometheus metrics on 127.0.0.1:N at /metrics (over the configuration's
       "metrics": { port, host, path }; metrics are off unless one sets them).
+      SIGHUP reads FILE again and applies it without a restart (issuers, wallet
+      providers, rate limits, keys; not the store, host or port); a bad one is
+      logged ("reload refused") and the running configuration stays.
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
       from which version to which. Safe to run from several hosts at once.
@@ -337,6 +341,19 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Reload: the file read again, checked, then applied by the server (which logs the outcome either way).
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ msg: 'reloading', signal: 'SIGHUP' });
+    let next: TokenServiceConfig;
+    try {
+      next = loadConfig(configFile);
+    } catch (error) {
+      logger.error({ msg: 'reload refused', ...describeReloadFailure(error) });
+      return;
+    }
+    server.reload(next).catch(() => undefined);
+  });
 }
 
 function checkConfig(argv: string[]): void {

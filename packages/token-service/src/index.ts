@@ -17,6 +17,14 @@ export {
   type SubmitResult,
 } from './service/create-token-service.js';
 export { refusalSticks } from './provisioning/pipeline.js';
+export {
+  RateLimitedError,
+  walletProviderLimitKey,
+  issuerLimitKey,
+  cardLimitKey,
+  MINUTE_MS,
+  DAY_MS,
+} from './ratelimit/rate-limits.js';
 export { PROVISIONING_STEPS, type ProvisioningStep } from './provisioning/steps.js';
 export {
   decideByRules,
@@ -97,6 +105,9 @@ export type {
   SealedValueUpdate,
   SealedListOptions,
   SealedValueStore,
+  RateLimitStore,
+  RateLimitHitInput,
+  RateLimitHitOutcome,
 } from './store/types.js';
 export { SEALED_TABLES } from './store/types.js';
 export {

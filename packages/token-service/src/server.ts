@@ -7,8 +7,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { Clock, RandomSource } from '@pushprov/protocol';
-import type { TokenServiceConfig } from './config/parse-config.js';
+import { type Clock, InternalError, type RandomSource, systemClock } from '@pushprov/protocol';
+import { type TokenServiceConfig, parseConfig } from './config/parse-config.js';
 import type { TokenServiceConfigInput } from './config/z-config.js';
 import { answerClientError } from './http/answer-client-error.js';
 import { createTokenServiceApp } from './http/create-app.js';
@@ -17,6 +17,7 @@ import { createTokenServiceMetrics } from './observability/metrics.js';
 import { type MetricsListener, type MetricsSetting, resolveMetricsSetting, startMetricsListener } from './observability/metrics-server.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
+import { type GraceKey, describeReloadFailure, planGraceKeys } from './service/reload.js';
 import { openStore } from './store/open-store.js';
 import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
@@ -60,14 +61,39 @@ export interface StartTokenServerOptions {
   metrics?: MetricsSetting | undefined;
 }
 
+/** What {@link RunningTokenServer.reload} applied. */
+export interface ReloadResult {
+  /** The encryption key ids of the new configuration (published, accepted). */
+  encryptionKeyIds: string[];
+  /** Key ids of earlier configurations still accepted (never published), each until its time (ms since the epoch). */
+  graceKeys: { kid: string; untilMs: number }[];
+  issuers: number;
+  walletProviders: number;
+}
+
 /** A running token server. */
 export interface RunningTokenServer {
   /** The base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
   /** Where the metrics are served, when they are (e.g. `http://127.0.0.1:9464/metrics`, or a path of `url`). */
   metricsUrl?: string | undefined;
-  /** The service behind it (its store, its configuration without secrets, its clock). */
-  service: TokenService;
+  /** The service of the configuration in force (its store, its configuration without secrets, its clock). */
+  readonly service: TokenService;
+  /**
+   * Applies a new configuration without a restart: issuers, wallet
+   * providers, rate limits, lifetimes and limits, keys. It is checked first
+   * (`parseConfig`, then the store's key check: the same fingerprint key,
+   * every vault key id the store holds still configured); a refused one
+   * leaves the running configuration in place, is logged as one line
+   * (`reload refused`, with the code and the reason, no secret) and rejects.
+   * Otherwise a new service over the same store takes the next requests;
+   * requests in flight finish on the configuration they started with. An
+   * encryption key the new configuration drops still decrypts for
+   * `lifetimes.keyGraceSeconds` (default 900), unpublished, then is
+   * `unknown_key`. The store, host and port are not reloaded. Reloads run
+   * one at a time.
+   */
+  reload(config: TokenServiceConfigInput | TokenServiceConfig): Promise<ReloadResult>;
   /** Stops accepting connections, lets in-flight requests finish (at most 5 s), then closes the store. */
   close(): Promise<void>;
 }
@@ -79,7 +105,8 @@ export interface RunningTokenServer {
  * it must answer and belong to the configuration's vault keys (the same
  * fingerprint key it was built with, no value sealed under a key id the
  * configuration lacks); otherwise it rejects with `configuration_invalid`
- * (or `store_unavailable`) and closes the store.
+ * (or `store_unavailable`) and closes the store. `reload` applies a new
+ * configuration without a restart (`token-service start` does on SIGHUP).
  *
  * @example
  * ```ts
@@ -91,20 +118,22 @@ export interface RunningTokenServer {
 export async function startTokenServer(options: StartTokenServerOptions): Promise<RunningTokenServer> {
   if (!options.store && !options.dbPath && !options.storeUrl) throw new TypeError('startTokenServer needs storeUrl, dbPath or store');
   const store = options.store ?? (options.storeUrl ? await openStore(options.storeUrl, { sqlite: options.sqlite }) : openSqliteStore(options.dbPath!, options.sqlite));
-  // One registry per server.
-  const metrics = (options.metrics ?? options.config.metrics) === undefined ? undefined : createTokenServiceMetrics();
+  const serviceOptions = {
+    clock: options.clock,
+    random: options.random,
+    decide: options.decide,
+    resolveAccount: options.resolveAccount,
+    idempotencyLeaseMs: options.idempotencyLeaseMs,
+    // One registry per server, kept across reloads.
+    metrics: (options.metrics ?? options.config.metrics) === undefined ? undefined : createTokenServiceMetrics(),
+  };
   let metricsAt: ReturnType<typeof resolveMetricsSetting>;
   let service: TokenService;
+  let config: TokenServiceConfig;
   try {
-    service = createTokenService(options.config, store, {
-      clock: options.clock,
-      random: options.random,
-      decide: options.decide,
-      resolveAccount: options.resolveAccount,
-      idempotencyLeaseMs: options.idempotencyLeaseMs,
-      metrics,
-    });
-    metricsAt = resolveMetricsSetting(options.metrics, service.config.metrics);
+    config = parseConfig(options.config);
+    metricsAt = resolveMetricsSetting(options.metrics, config.metrics);
+    service = createTokenService(config, store, serviceOptions);
     // Refuses to start on a store that does not answer, or that belongs to other vault keys (see TokenService.ready).
     await service.ready();
   } catch (error) {
@@ -112,10 +141,13 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
     throw error;
   }
   const logger = options.logger ?? createJsonLogger({ clock: service.clock, level: options.logLevel ?? service.config.log.level });
+  const { metrics } = serviceOptions;
+  // The configuration in force: its service and app. A reload swaps it whole; each request is
+  // handed to the app of its arrival, so it runs to its end on that configuration.
   const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined };
-  const app = createTokenServiceApp(service, appOptions);
+  let current = { config, service, app: createTokenServiceApp(service, appOptions), graceKeys: [] as GraceKey[] };
   const host = options.host ?? '127.0.0.1';
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
+  const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => current.app.fetch(request, env as never), hostname: host });
   // Requests Node's HTTP parser refuses get problem details too, not Node's bare 400/431.
   server.on('clientError', answerClientError(service, logger));
   await new Promise<void>((resolve, reject) => {
@@ -153,7 +185,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   const purgeTimer =
     purgeEvery > 0
       ? setInterval(() => {
-          service.purgeExpired().catch(() => logger.error({ msg: 'purge failed', code: 'internal_error' }));
+          current.service.purgeExpired().catch(() => logger.error({ msg: 'purge failed', code: 'internal_error' }));
         }, purgeEvery)
       : undefined;
   purgeTimer?.unref();
@@ -174,10 +206,57 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
         });
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
-      await service.close();
+      await current.service.close();
     })());
 
-  return { url, metricsUrl, service, close };
+  const clock = options.clock ?? systemClock;
+  const applyReload = async (input: TokenServiceConfigInput | TokenServiceConfig): Promise<ReloadResult> => {
+    try {
+      if (closing) throw new InternalError('internal_error', 'The server is closing');
+      const next = parseConfig(input);
+      const nextKids = new Set(next.keys.encryptionKeys.keys.map((k) => k.kid));
+      const graceKeys = planGraceKeys(current.graceKeys, current.config.keys.encryptionKeys.keys, nextKids, clock.now(), next.lifetimes.keyGraceSeconds * 1000);
+      const nextService = createTokenService(next, store, { ...serviceOptions, graceDecryptionKeys: graceKeys });
+      // The store answers and belongs to these vault keys (checkStoreKeys), before any request sees them.
+      await nextService.ready();
+      if (closing) throw new InternalError('internal_error', 'The server is closing');
+      current = { config: next, service: nextService, app: createTokenServiceApp(nextService, appOptions), graceKeys };
+      const result: ReloadResult = {
+        encryptionKeyIds: [...nextKids],
+        graceKeys: graceKeys.map((g) => ({ kid: g.key.kid, untilMs: g.untilMs })),
+        issuers: next.issuers.length,
+        walletProviders: next.walletProviders.length,
+      };
+      logger.info({
+        msg: 'configuration reloaded',
+        serviceId: next.serviceId,
+        issuers: result.issuers,
+        walletProviders: result.walletProviders,
+        encryptionKeyIds: result.encryptionKeyIds.join(','),
+        graceKeyIds: result.graceKeys.map((g) => g.kid).join(','),
+      });
+      return result;
+    } catch (error) {
+      logger.error({ msg: 'reload refused', ...describeReloadFailure(error) });
+      throw error;
+    }
+  };
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (input: TokenServiceConfigInput | TokenServiceConfig): Promise<ReloadResult> => {
+    const run = reloading.then(() => applyReload(input));
+    reloading = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    url,
+    metricsUrl,
+    get service() {
+      return current.service;
+    },
+    reload,
+    close,
+  };
 }
 
 export type { SqliteStoreOptions } from './store/sqlite/sqlite-store.js';

@@ -44,7 +44,7 @@ function issuesOf(fn: () => unknown): readonly string[] {
 describe('parseConfig', () => {
   it('applies defaults, hashes API keys, and parses its own output to the same value', () => {
     const config = parseConfig(baseConfig(), noEnv);
-    expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400, idempotencyLeaseSeconds: 30 });
+    expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400, idempotencyLeaseSeconds: 30, keyGraceSeconds: 900 });
     expect(config.limits).toEqual({ maxBodyBytes: 32_768, hookTimeoutMs: 5_000 });
     expect(config.tokenRange).toEqual({ bin: '489537', length: 16, capacity: 1_000_000 });
     expect(config.issuers[0]!.walletProviders).toEqual(['wallet-co']);

@@ -30,6 +30,8 @@ export interface IssuerConfig {
   network?: 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'unionpay' | 'other' | undefined;
   /** Sandbox decision rules, used when no decision hook is given. */
   decision: { default: Decision; byLast4: Record<string, Decision> };
+  /** Rate limits of its requests and per card (absent: none). */
+  rateLimit?: { perMinute?: number | undefined; perCardPerDay?: number | undefined } | undefined;
 }
 
 /** A wallet provider, resolved. */
@@ -39,6 +41,8 @@ export interface WalletProviderConfig {
   apiKeys: string[];
   /** Public keys of its client assertions. */
   jwks?: Jwks | undefined;
+  /** Its rate limit (absent: none). */
+  rateLimit?: { perMinute?: number | undefined } | undefined;
 }
 
 /** The vault's keys, resolved (base64url strings). */
@@ -65,7 +69,15 @@ export interface TokenServiceConfig {
   walletProviders: WalletProviderConfig[];
   /** Where token numbers come from; `capacity` is the most tokens the range is meant to hold. */
   tokenRange: { bin: string; length: number; capacity: number };
-  lifetimes: { clockSkewSeconds: number; maxRequestSeconds: number; tokenMonths: number; idempotencySeconds: number; idempotencyLeaseSeconds: number };
+  lifetimes: {
+    clockSkewSeconds: number;
+    maxRequestSeconds: number;
+    tokenMonths: number;
+    idempotencySeconds: number;
+    idempotencyLeaseSeconds: number;
+    /** After a reload, how long the previous configuration's encryption keys still decrypt, seconds. */
+    keyGraceSeconds: number;
+  };
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
   /** The configured store (a SQLite path or a `postgres://` URL), if any. */
   store?: string | undefined;
@@ -309,7 +321,15 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       jwks = issuer.jwks as Jwks;
     }
     const decision = issuer.decision === undefined ? { default: 'approve' as const, byLast4: {} } : typeof issuer.decision === 'string' ? { default: issuer.decision, byLast4: {} } : issuer.decision;
-    return { id: issuer.id, jwks, binRanges: issuer.binRanges, walletProviders: [...issuer.walletProviders], network: issuer.network, decision };
+    return {
+      id: issuer.id,
+      jwks,
+      binRanges: issuer.binRanges,
+      walletProviders: [...issuer.walletProviders],
+      network: issuer.network,
+      decision,
+      ...(issuer.rateLimit === undefined ? {} : { rateLimit: { ...issuer.rateLimit } }),
+    };
   });
 
   // Wallet providers.
@@ -325,7 +345,12 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     } else if (provider.jwks !== undefined) {
       jwks = provider.jwks as Jwks;
     }
-    return { id: provider.id, apiKeys: (provider.apiKeys ?? []).map(hashApiKey), jwks };
+    return {
+      id: provider.id,
+      apiKeys: (provider.apiKeys ?? []).map(hashApiKey),
+      jwks,
+      ...(provider.rateLimit === undefined ? {} : { rateLimit: { ...provider.rateLimit } }),
+    };
   });
 
   // Cross checks.

@@ -151,6 +151,23 @@ export const zDecisionRules = z.strictObject({
   byLast4: z.record(z.string().regex(/^[0-9]{4}$/, { message: 'keys must be 4 ASCII digits' }), zDecision).default({}),
 });
 
+const zPerMinute = z.number().int().min(1).max(1_000_000);
+
+/** A wallet provider's rate limit (default: none): provisioning requests per minute, across every instance. */
+export const zWalletProviderRateLimit = z.strictObject({
+  perMinute: z.optional(zPerMinute),
+});
+
+/**
+ * An issuer's rate limits (default: none), across every instance:
+ * provisioning requests per minute for its cards, and provisioning attempts
+ * per card per UTC day (a velocity check, by the card's fingerprint).
+ */
+export const zIssuerRateLimit = z.strictObject({
+  perMinute: z.optional(zPerMinute),
+  perCardPerDay: z.optional(z.number().int().min(1).max(10_000)),
+});
+
 /** A trusted issuer. */
 export const zIssuerConfigInput = z.strictObject({
   id: zId,
@@ -171,6 +188,7 @@ export const zIssuerConfigInput = z.strictObject({
     .min(1, { message: 'must list at least one wallet provider this issuer accepts' }),
   network: z.optional(zNetwork),
   decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
+  rateLimit: z.optional(zIssuerRateLimit),
 });
 
 /** A pre-hashed API key in the configuration: `sha256:` and 64 lower-case hex digits. */
@@ -192,6 +210,7 @@ export const zWalletProviderConfigInput = z
       .optional(),
     /** Public keys of its client assertions: a JWK set, or a path to a file holding one. */
     jwks: z.optional(z.union([zPath, zPublicSigningJwks], { error: 'must be a file path or a JWK set { keys: [...] }' })),
+    rateLimit: z.optional(zWalletProviderRateLimit),
   })
   .superRefine((p, ctx) => {
     if ((p.apiKeys === undefined || p.apiKeys.length === 0) && p.jwks === undefined) {
@@ -226,6 +245,12 @@ export const zLifetimesInput = z.strictObject({
    * It must exceed the longest a request takes, hooks included.
    */
   idempotencyLeaseSeconds: z.number().int().min(1).max(600).default(30),
+  /**
+   * After a configuration reload, how long the previous configuration's
+   * encryption keys still decrypt requests (default 900, the longest request
+   * lifetime); never published.
+   */
+  keyGraceSeconds: z.number().int().min(0).max(86_400).default(900),
 }).superRefine((l, ctx) => {
   // A lost answer must stay recoverable for as long as its request could be
   // replayed: otherwise a retry with the same key would meet `replayed`

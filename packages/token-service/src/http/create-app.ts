@@ -46,7 +46,7 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)
  * handler anywhere, or `startTokenServer` on Node):
  *
  * - `POST /v1/provisioning-requests`: authenticate the wallet provider
- *   (`401`), `Content-Type: application/json` (`415`), `Idempotency-Key`
+ *   (`401`) and count it against its rate limit (`429`), `Content-Type: application/json` (`415`), `Idempotency-Key`
  *   (`400`), body size before parsing (`413`), then the pipeline of
  *   {@link createTokenService}; `201` with a `ProvisioningResponse` (`200` when
  *   the card was already provisioned to this wallet account and device and
@@ -170,6 +170,8 @@ export function createTokenServiceApp(service: TokenService, options: TokenServi
   app.post('/v1/provisioning-requests', async (c) => {
     const caller = await service.authenticate(c.req.header('authorization'));
     c.set('walletProviderId', caller.walletProviderId);
+    // The wallet provider's rate limit, right after authentication (429 rate_limited, Retry-After).
+    await service.checkWalletProviderLimit(caller.walletProviderId);
     const contentType = c.req.header('content-type');
     if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType.trim())) {
       throw new HttpError('unsupported_media_type', 'The body must be application/json');

@@ -4,21 +4,26 @@
 //
 //   3      steps/03-body.ts             the body; then ../idempotency (begin)
 //   4-11   steps/04-11-open-request.ts  JWE, decrypt, JWS, issuer key, signature, claims, audience, time
-//   12     steps/12-replay.ts           the jti was never used
+//   12     steps/12-replay.ts           the jti was never used; then the issuer's rate limit (../ratelimit)
 //   13     steps/13-binding.ts          session, wallet provider, account, device, nonce, device key;
 //                                       then the issuer accepts this wallet provider
-//   14     steps/14-card.ts             account resolution, Luhn, expiry, BIN ranges   (refusal sticks)
+//   14     steps/14-card.ts             account resolution, Luhn, expiry, BIN ranges   (refusal sticks);
+//                                       then the per-card rate limit                   (rate_limited does not stick)
 //   15     steps/15-decision.ts         the issuer's decision                          (refusal sticks)
 //   16     steps/16-issuance.ts         one atomic commit
 //
 // Refusals of steps 4 to 13 store nothing but the release of the request's
 // idempotency entry, so nobody can burn someone else's request by tampering
 // with it. Refusals of steps 14 and 15 burn the request's jti, atomically
-// with the release: a declined request stays declined.
+// with the release: a declined request stays declined. A rate limit's
+// refusal (`rate_limited`, at any step) is never a decision: it stores
+// nothing but the release. (The wallet provider's limit runs before step 2,
+// in the HTTP layer: TokenService.checkWalletProviderLimit.)
 import { AuthError, InternalError, type ProvisioningError, deviceKeyThumbprint, toProvisioningError } from '@pushprov/protocol';
 import { type IdempotencyLease, beginIdempotent, findStoredAnswer } from '../idempotency/idempotency.js';
 import { checkIssuerAccepts } from '../config/issuer-accepts.js';
 import { checkIdempotencyKey } from '../lib/idempotency-key.js';
+import { checkCardLimit, checkIssuerLimit } from '../ratelimit/rate-limits.js';
 import type { ReplayRecord } from '../store/types.js';
 import type { ProvisioningContext } from './context.js';
 import { parseBody } from './steps/03-body.js';
@@ -60,6 +65,7 @@ export function createProvisioningPipeline(ctx: ProvisioningContext): (input: Su
       seen.issuerId = issuer.id;
       // Step 12.
       const replay = await step(12, () => checkNotReplayed(ctx, claims));
+      await checkIssuerLimit(ctx.store, ctx.clock, issuer);
       // Step 13.
       await step(13, async () => {
         await checkRequestBinding(claims, submission, walletProviderId);
@@ -68,8 +74,9 @@ export function createProvisioningPipeline(ctx: ProvisioningContext): (input: Su
       requestReplay = replay;
       // Step 14.
       const card = await step(14, () => resolveAndCheckCard(ctx, issuer, claims, submission, walletProviderId, signal));
-      // Step 15.
       const panFingerprint = ctx.cipher.fingerprintPan(card.pan);
+      await checkCardLimit(ctx.store, ctx.clock, issuer, panFingerprint);
+      // Step 15.
       const decision = await step(15, () =>
         askDecision(
           ctx,

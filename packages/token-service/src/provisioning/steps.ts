@@ -9,6 +9,7 @@ import { STEP_13_CODES } from './steps/13-binding.js';
 import { STEP_14_CODES } from './steps/14-card.js';
 import { STEP_15_CODES } from './steps/15-decision.js';
 import { STEP_16_CODES } from './steps/16-issuance.js';
+import { RATE_LIMIT_CODES } from '../ratelimit/rate-limits.js';
 
 /** One step of the token service's validation order. */
 export interface ProvisioningStep {
@@ -33,7 +34,8 @@ export interface ProvisioningStep {
  * ```
  */
 export const PROVISIONING_STEPS: readonly ProvisioningStep[] = [
-  { steps: [1], name: 'authenticate', module: 'auth/create-authenticator.ts', codes: ['unauthenticated'], refusalSticks: false },
+  // Each rate limit answers at the end of the step it belongs to (ratelimit/rate-limits.ts); its refusal never sticks.
+  { steps: [1], name: 'authenticate', module: 'auth/create-authenticator.ts', codes: ['unauthenticated', ...RATE_LIMIT_CODES], refusalSticks: false },
   {
     steps: [2],
     name: 'HTTP rules',
@@ -49,9 +51,9 @@ export const PROVISIONING_STEPS: readonly ProvisioningStep[] = [
     codes: STEPS_4_TO_11_CODES,
     refusalSticks: false,
   },
-  { steps: [12], name: 'replay', module: 'provisioning/steps/12-replay.ts', codes: STEP_12_CODES, refusalSticks: false },
+  { steps: [12], name: 'replay', module: 'provisioning/steps/12-replay.ts', codes: [...STEP_12_CODES, ...RATE_LIMIT_CODES], refusalSticks: false },
   { steps: [13], name: 'binding', module: 'provisioning/steps/13-binding.ts', codes: STEP_13_CODES, refusalSticks: false },
-  { steps: [14], name: 'card', module: 'provisioning/steps/14-card.ts', codes: STEP_14_CODES, refusalSticks: true },
+  { steps: [14], name: 'card', module: 'provisioning/steps/14-card.ts', codes: [...STEP_14_CODES, ...RATE_LIMIT_CODES], refusalSticks: true },
   { steps: [15], name: 'issuer decision', module: 'provisioning/steps/15-decision.ts', codes: STEP_15_CODES, refusalSticks: true },
   { steps: [16], name: 'issue', module: 'provisioning/steps/16-issuance.ts', codes: STEP_16_CODES, refusalSticks: false },
 ];

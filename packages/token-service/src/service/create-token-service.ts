@@ -1,6 +1,7 @@
 import {
   type Clock,
   type DecryptionKeyHandle,
+  type DecryptionKeyInput,
   HttpError,
   InternalError,
   type Jwks,
@@ -20,6 +21,7 @@ import type { ProvisioningContext } from '../provisioning/context.js';
 import { createProvisioningPipeline } from '../provisioning/pipeline.js';
 import { createPipelineObserver, instrumentHooks, instrumentStore } from '../observability/instrument.js';
 import type { TokenServiceMetrics } from '../observability/metrics.js';
+import { checkWalletProviderLimit } from '../ratelimit/rate-limits.js';
 import type { SubmitInput, SubmitResult } from '../provisioning/types.js';
 import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { PurgeResult, TokenServiceStore } from '../store/types.js';
@@ -63,6 +65,15 @@ export interface TokenServiceOptions {
    * global tracer provider: a no-op until the host registers one.
    */
   metrics?: TokenServiceMetrics | undefined;
+  /**
+   * Decryption keys of an earlier configuration, each still accepted until
+   * its `untilMs` (milliseconds since the epoch, on the service's clock) and
+   * then refused (`unknown_key`); never published. What a reload keeps of
+   * the configuration it replaces (`RunningTokenServer.reload`, for
+   * `lifetimes.keyGraceSeconds`). A key whose `kid` the configuration has
+   * is left out: the configured key wins.
+   */
+  graceDecryptionKeys?: readonly { key: DecryptionKeyInput; untilMs: number }[] | undefined;
 }
 
 /**
@@ -102,6 +113,15 @@ export interface TokenService {
    * checked: presented once, it is used up, whatever happens to the request.
    */
   authenticate(authorization: string | null | undefined): Promise<AuthenticatedCaller>;
+  /**
+   * The wallet provider's rate limit (`walletProviders[].rateLimit.perMinute`),
+   * counted in the store across every instance: resolves when this request
+   * is within it (or none is configured), rejects with `429 rate_limited`
+   * (a `RateLimitedError`, carrying `retryAfterSeconds`) otherwise. The HTTP
+   * app calls it for each `POST /v1/provisioning-requests` right after
+   * `authenticate`; a caller of `submit` without the app calls it the same way.
+   */
+  checkWalletProviderLimit(walletProviderId: string): Promise<void>;
   /** Validates a submission and issues (or finds) its token: the steps of `docs/protocol.md` section 6 (see `src/provisioning/pipeline.ts`). */
   submit(input: SubmitInput): Promise<SubmitResult>;
   /** The status of a token, for the wallet provider that owns it; anything else is `not_found`. */
@@ -207,6 +227,19 @@ export function createTokenService(
   const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
   const cipher = createCipher(resolved);
+  // Keys of an earlier configuration, as handles beside the configured ones until each one's time is up.
+  const configuredKids = new Set(publicJwks.keys.map((k) => k.kid));
+  const grace = (options.graceDecryptionKeys ?? [])
+    .map((g) => ({ handle: toDecryptionKeyHandle(g.key), untilMs: g.untilMs }))
+    .filter((g) => !configuredKids.has(g.handle.kid) && Number.isFinite(g.untilMs));
+  const configuredHandles: readonly DecryptionKeyHandle[] =
+    grace.length === 0 ? [] : Array.isArray(decryptionKeys) ? decryptionKeys : (decryptionKeys as Jwks).keys.map((k) => toDecryptionKeyHandle(k));
+  const currentDecryptionKeys = (): Jwks | readonly DecryptionKeyHandle[] => {
+    if (grace.length === 0) return decryptionKeys;
+    const now = clock.now();
+    const live = grace.filter((g) => now < g.untilMs);
+    return live.length === 0 ? decryptionKeys : [...configuredHandles, ...live.map((g) => g.handle)];
+  };
   const context: ProvisioningContext = {
     config: resolved,
     store,
@@ -214,7 +247,9 @@ export function createTokenService(
     random,
     cipher,
     issuers: new Map(resolved.issuers.map((i) => [i.id, i])),
-    decryptionKeys,
+    get decryptionKeys() {
+      return currentDecryptionKeys();
+    },
     idempotencyLeaseMs: leaseMs,
     decide: hooks.decide,
     resolveAccount: hooks.resolveAccount,
@@ -222,6 +257,7 @@ export function createTokenService(
   };
   const runSubmit = createProvisioningPipeline(context);
   const runAuthenticate = createAuthenticator(resolved, { replay: store.replay, clock });
+  const providers = new Map(resolved.walletProviders.map((p) => [p.id, p]));
 
   // The store's key check (see checkStoreKeys), once: a refusal stays, a store that did not answer is asked again.
   let keysChecked = false;
@@ -260,6 +296,13 @@ export function createTokenService(
     random,
     publicJwks: () => structuredClone(publicJwks),
     authenticate,
+    async checkWalletProviderLimit(walletProviderId) {
+      try {
+        await checkWalletProviderLimit(store, clock, providers.get(walletProviderId));
+      } catch (error) {
+        throw toProvisioningError(error);
+      }
+    },
     submit,
     async getTokenStatus({ tokenReferenceId, walletProviderId }) {
       await keysReady();
