@@ -104,8 +104,8 @@ export class ConfigError extends InternalError {
   /** One line per mistake. */
   readonly issues: readonly string[];
 
-  constructor(issues: readonly string[]) {
-    super('configuration_invalid', `Invalid token service configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  constructor(issues: readonly string[], options?: { cause?: unknown }) {
+    super('configuration_invalid', `Invalid token service configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`, options);
     this.issues = Object.freeze([...issues]);
   }
 }
