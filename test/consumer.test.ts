@@ -273,7 +273,7 @@ describe('the packed packages in a new app', () => {
     expect(reports.join('\n'), reports.join('\n')).toBe('');
   }, 180_000);
 
-  it('require() every CommonJS entry (and import every ESM one) from the app', () => {
+  it('require() every CommonJS entry (and import every ESM one) from the app', { timeout: 60_000 }, () => {
     const entries = installedManifests.flatMap(entriesOf);
     expect(entries.filter((e) => !e.require)).toEqual([]);
     const script = `
@@ -293,7 +293,7 @@ describe('the packed packages in a new app', () => {
     expect(run(join(app, 'node_modules/.bin/token-service'), ['--version'], { env }).stdout.trim()).toBe(installedManifests.find((m) => m.name === '@pushprov/token-service')!.version);
   });
 
-  it('the token service needs neither storage driver until a store of its kind is opened, then names the package to install', () => {
+  it('the token service needs neither storage driver until a store of its kind is opened, then names the package to install', { timeout: 60_000 }, () => {
     const ts = installedManifests.find((m) => m.name === '@pushprov/token-service')!;
     for (const driver of ['better-sqlite3', 'pg']) {
       expect(ts.dependencies?.[driver], `${driver} is not a dependency`).toBeUndefined();

@@ -99,7 +99,7 @@ export interface RunningTokenServer {
 }
 
 /**
- * Starts the token service over HTTP: a Hono app on `@hono/node-server`,
+ * Starts the token service over HTTP: its app on `@hono/node-server`,
  * bound to `127.0.0.1` by default, with the SQLite store at `dbPath` (WAL,
  * synchronous FULL). Before listening it checks the store (`service.ready()`):
  * it must answer and belong to the configuration's vault keys (the same
