@@ -277,7 +277,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
   const allowLoose = allowLooseEnv === '1';
 
   // The key set (private encryption keys and vault keys).
-  let keySet: KeySet | z.output<typeof zKeySetOfPublicKeys> | undefined;
+  let keySet: z.output<typeof zKeySet> | z.output<typeof zKeySetOfPublicKeys> | undefined;
   if (typeof c.keys === 'string') {
     const raw = readJson(c.keys, baseDir, 'keys', issues, { allowLoose });
     if (raw !== undefined) {

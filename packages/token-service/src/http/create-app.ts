@@ -36,7 +36,7 @@ type Env = {
     walletProviderId: string | undefined;
   };
   /** Set by @hono/node-server under startTokenServer; absent when the app is called through `app.fetch`. */
-  Bindings: { incoming?: IncomingMessage } | undefined;
+  Bindings: { incoming?: IncomingMessage | undefined };
 };
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
