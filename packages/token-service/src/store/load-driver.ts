@@ -6,7 +6,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { ConfigError } from '../config/parse-config.js';
 
-/** The packages the stores load when they are opened. */
+/**
+ * The packages the stores load when they are opened: `better-sqlite3` (SQLite), `pg` (PostgreSQL).
+ *
+ * @example
+ * ```ts
+ * const driver: StoreDriverPackage = isPostgresUrl(location) ? 'pg' : 'better-sqlite3';
+ * ```
+ */
 export type StoreDriverPackage = 'better-sqlite3' | 'pg';
 
 const STORE_OF: Record<StoreDriverPackage, string> = { 'better-sqlite3': 'SQLite', pg: 'PostgreSQL' };
