@@ -144,7 +144,8 @@ async function freePort(): Promise<number> {
 
 /** Starts a long-running command of the guide; resolves once its output matches `ready`. */
 function startInBackground(command: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn('sh', ['-c', `exec ${command}`], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: npx starts the command as a child, which the group's end stops too.
+  const child = spawn('sh', ['-c', `exec ${command}`], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.push(child);
   let output = '';
   return new Promise((resolveStart, reject) => {
@@ -214,11 +215,27 @@ beforeAll(() => {
   installedManifests = published.map((m) => readJson<Manifest>(join(app, 'node_modules', m.name, 'package.json')));
 }, 300_000);
 
+/** True while any process of the group `pid` lives. */
+const groupAlive = (pid: number): boolean => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 afterAll(async () => {
-  for (const child of running) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(running.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)));
+  // Every process the flow started (npx, the token service, tsx and its node), then the folder.
+  const groups = running.map((child) => child.pid).filter((pid): pid is number => pid !== undefined && groupAlive(pid));
+  for (const pid of groups) process.kill(-pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (groups.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of groups.filter(groupAlive)) process.kill(-pid, 'SIGKILL');
+  while (groups.some(groupAlive) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
+  expect(groups.filter(groupAlive), 'no process of the flow is left').toEqual([]);
   rmSync(work, { recursive: true, force: true });
-});
+}, 15_000);
 
 describe('the packed packages in a new app', () => {
   it('are installed from the tarballs, sharing the app\'s own jose and zod (one copy each)', () => {
