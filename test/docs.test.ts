@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { GUIDES, type Snippet, extractSnippets, snippetFileName } from './support/snippets.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -31,28 +32,7 @@ async function importWorkspacePackage<T>(name: string): Promise<T> {
 }
 
 const { ERROR_CODES } = await importWorkspacePackage<{ ERROR_CODES: readonly string[] }>('@pushprov/protocol');
-const SKIP = new Set(['protocol.md', 'conformance.md']);
-const GUIDES = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md') && !SKIP.has(f)).map((f) => `docs/${f}`)];
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
-
-interface Snippet {
-  file: string;
-  line: number;
-  code: string;
-  context: string;
-}
-
-/** The ```ts blocks of a markdown file, each with the `ts-context` comment right before it. */
-function extractSnippets(file: string): Snippet[] {
-  const text = read(file);
-  const snippets: Snippet[] = [];
-  const fence = /(?:<!--\s*ts-context\n([\s\S]*?)-->\s*\n)?^```(?:ts|typescript)\n([\s\S]*?)^```$/gm;
-  for (const match of text.matchAll(fence)) {
-    const line = text.slice(0, match.index + match[0].indexOf('```')).split('\n').length;
-    snippets.push({ file, line, context: match[1] ?? '', code: match[2]! });
-  }
-  return snippets;
-}
 
 describe('the code in the guides', () => {
   const snippets = GUIDES.flatMap(extractSnippets);
@@ -65,13 +45,13 @@ describe('the code in the guides', () => {
   });
 
   it('type-checks every ts block against the packages (strict)', () => {
-    // examples/demo depends on every package (and @hono/node-server), so files
+    // examples/demo depends on every package (and @hono/node-server, Express, Fastify, Hono), so files
     // placed there resolve imports exactly as an app that installed them would.
     const dir = mkdtempSync(join(root, 'examples/demo/.docs-snippets-'));
     try {
       const names = new Map<string, Snippet>();
       snippets.forEach((snippet, i) => {
-        const name = `${snippet.file.replace(/[/.]/g, '_')}_${snippet.line}_${i}.ts`;
+        const name = snippetFileName(snippet, i);
         names.set(name, snippet);
         writeFileSync(join(dir, name), `// ${snippet.file}:${snippet.line}\n${snippet.context}\n${snippet.code}\nexport {};\n`);
       });

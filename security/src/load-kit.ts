@@ -56,9 +56,9 @@ export interface Attempt {
   submission: Submission;
   /** `sent` once the request left; then `answered` with the answer, or `failed` (no answer: connection error, timeout). */
   state: 'built' | 'sent' | 'answered' | 'failed';
-  status?: number;
-  text?: string;
-  replayed?: boolean;
+  status?: number | undefined;
+  text?: string | undefined;
+  replayed?: boolean | undefined;
 }
 
 /** Builds a fresh request (real time, a device of its own, the canary card) for load index `index`. */

@@ -89,7 +89,7 @@ export async function runPostgres(
       for (let i = 0; i < c.instances; i++) servers.push(await startBenchServer({ configPath, storeUrl: url, poolMax: POOL_MAX, workers: 1, synchronous: 'FULL' }));
       if (c.balancer) balancer = await startBalancer({ upstreams: servers.map((s) => s.url), startTimeoutMs: NGINX_START_TIMEOUT_MS });
       // CPU of PostgreSQL's and nginx's processes, read with each reading of the servers' counters (before and after the measured rounds).
-      const others: { database?: number; balancer?: number }[] = [];
+      const others: { database?: number | undefined; balancer?: number | undefined }[] = [];
       const stats = async (): Promise<ServerStats> => {
         others.push({ database: processTreeCpuMs(cluster.pid), balancer: balancer ? processTreeCpuMs(balancer.pid) : undefined });
         // The servers' figures summed: each has its own process and pool.

@@ -112,7 +112,7 @@ async function runServer(): Promise<void> {
         });
   const server = await startTokenServer({
     config: JSON.parse(readFileSync(options.configPath, 'utf8')),
-    ...(store ? { store } : { dbPath: options.dbPath, sqlite: { synchronous: options.synchronous } }),
+    ...(store ? { store } : { ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }), sqlite: { synchronous: options.synchronous } }),
     logger: silentLogger,
     purgeIntervalMs: 0,
   });

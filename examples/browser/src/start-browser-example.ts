@@ -192,7 +192,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     const walletOrigin = `http://localhost:${walletPort}`;
     const tokenServiceUrl = `http://127.0.0.1:${tokenPort}`;
 
-    // ── Token service: its Hono app, with CORS for the wallet page.
+    // ── Token service: its Fetch handler, with CORS for the wallet page.
     const service = createTokenService(
       {
         serviceId: SERVICE_ID,

@@ -109,7 +109,7 @@ export class DemoError extends Error {
 /** Options of {@link runDemo}. */
 export interface RunDemoOptions {
   /** Receives each step as it happens. */
-  onStep?: (step: DemoStep) => void;
+  onStep?: ((step: DemoStep) => void) | undefined;
   /** Aborts the demo (servers are still closed and the folder removed). */
   signal?: AbortSignal;
   /** The whole run's time limit. Default 30 000 ms. */

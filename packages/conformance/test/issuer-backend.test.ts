@@ -64,7 +64,7 @@ async function startBackend(jwksUrl: string, options: { wrap?: (builder: Provisi
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks);
-      const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, ...(body ? { body } : {}) }));
+      const response = await handler(new Request(`http://127.0.0.1${req.url}`, { ...(req.method === undefined ? {} : { method: req.method }), headers, ...(body ? { body } : {}) }));
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
     });

@@ -133,7 +133,7 @@ describe('full flow through the issuer backend (PAN stays on the backend)', () =
 
   async function runThrough(fetchForBackend: Parameters<typeof createBackendRequestSource>[0]['fetch'], url: string, clock: ReturnType<typeof manualClock>) {
     const k = await keys();
-    const source = createBackendRequestSource({ url, fetch: fetchForBackend, headers: { authorization: 'Bearer alice-token' } });
+    const source = createBackendRequestSource({ url, ...(fetchForBackend ? { fetch: fetchForBackend } : {}), headers: { authorization: 'Bearer alice-token' } });
     const issuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: source, invocationSigner: source.signInvocation, clock });
     const pair = createMemoryChannelPair();
     const wallet = new WalletDouble({ channel: pair.wallet, decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE, clock, devicePublicKey: toPublicJwk(k.device.publicJwk) as PublicEcJwk });

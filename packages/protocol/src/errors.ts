@@ -174,13 +174,13 @@ export interface ProvisioningErrorOptions {
   /** The underlying error. Never serialised, never part of the message. */
   cause?: unknown;
   /** Non-secret structured details (for example schema issue paths). */
-  details?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+  details?: Readonly<Record<string, string | number | boolean | readonly string[]>> | undefined;
   /** The request id the server gave, when there was one. */
-  requestId?: string;
+  requestId?: string | undefined;
   /** Overrides the HTTP status of the catalog (for example a 5xx seen by a client). */
-  status?: number;
+  status?: number | undefined;
   /** Overrides the catalog's retryability. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
 }
 
 /** The JSON form of a {@link ProvisioningError}: safe to log. */

@@ -1,8 +1,11 @@
 /**
  * The reference token service of device push provisioning: the validation
- * pipeline, issuance, the PAN vault, storage (memory and SQLite), the HTTP
- * API as a Hono app, configuration and key generation. Node only. The
- * runnable server is in the `./server` subpath; the CLI is `token-service`.
+ * pipeline, issuance, the PAN vault, storage (memory, SQLite and
+ * PostgreSQL), the HTTP API as a Fetch handler, configuration and key
+ * generation. Node only. The runnable server is in the `./server` subpath;
+ * the CLI is `token-service`. The SQLite and PostgreSQL drivers
+ * (`better-sqlite3`, `pg`) are optional peer dependencies, loaded when their
+ * store is opened: install the one you use.
  *
  * @packageDocumentation
  * @module @pushprov/token-service
@@ -33,7 +36,7 @@ export {
   type AccountResolver,
   type AccountResolutionContext,
 } from './service/hooks.js';
-export { createTokenServiceApp, type TokenServiceAppOptions } from './http/create-app.js';
+export { createTokenServiceApp, type TokenServiceApp, type TokenServiceAppOptions } from './http/create-app.js';
 export { toProblemDetails, toProblemResponse } from './http/problem-response.js';
 export { readBodyWithLimit } from './http/read-body.js';
 export {
@@ -56,7 +59,7 @@ export {
   type Decision,
   type ParseConfigOptions,
 } from './config/parse-config.js';
-export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet } from './config/z-config.js';
+export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet, type PrivateEncryptionJwk } from './config/z-config.js';
 export { issuerAccepts, checkIssuerAccepts } from './config/issuer-accepts.js';
 export { generateKeySet, type GenerateKeySetOptions } from './keys/generate-key-set.js';
 export { checkStoreKeys, FINGERPRINT_CHECK_META } from './vault/store-keys.js';
@@ -82,6 +85,8 @@ export {
   type PostgresStoreOptions,
   type MigratePostgresOptions,
 } from './store/postgres/postgres-store.js';
+export type { PostgresConnectionConfig } from './store/postgres/pg-connection.js';
+export { StoreDriverMissingError, type StoreDriverPackage } from './store/load-driver.js';
 export type {
   TokenServiceStore,
   TokenStore,

@@ -11,7 +11,7 @@ import { type Clock, InternalError, type RandomSource, systemClock } from '@push
 import { type TokenServiceConfig, parseConfig } from './config/parse-config.js';
 import type { TokenServiceConfigInput } from './config/z-config.js';
 import { answerClientError } from './http/answer-client-error.js';
-import { createTokenServiceApp } from './http/create-app.js';
+import { createTokenServiceHonoApp } from './http/create-app.js';
 import { type LogLevel, type Logger, createJsonLogger } from './log/logger.js';
 import { createTokenServiceMetrics } from './observability/metrics.js';
 import { type MetricsListener, type MetricsSetting, resolveMetricsSetting, startMetricsListener } from './observability/metrics-server.js';
@@ -99,7 +99,7 @@ export interface RunningTokenServer {
 }
 
 /**
- * Starts the token service over HTTP: a Hono app on `@hono/node-server`,
+ * Starts the token service over HTTP: its app on `@hono/node-server`,
  * bound to `127.0.0.1` by default, with the SQLite store at `dbPath` (WAL,
  * synchronous FULL). Before listening it checks the store (`service.ready()`):
  * it must answer and belong to the configuration's vault keys (the same
@@ -145,7 +145,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   // The configuration in force: its service and app. A reload swaps it whole; each request is
   // handed to the app of its arrival, so it runs to its end on that configuration.
   const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined };
-  let current = { config, service, app: createTokenServiceApp(service, appOptions), graceKeys: [] as GraceKey[] };
+  let current = { config, service, app: createTokenServiceHonoApp(service, appOptions), graceKeys: [] as GraceKey[] };
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => current.app.fetch(request, env as never), hostname: host });
   // Requests Node's HTTP parser refuses get problem details too, not Node's bare 400/431.
@@ -220,7 +220,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       // The store answers and belongs to these vault keys (checkStoreKeys), before any request sees them.
       await nextService.ready();
       if (closing) throw new InternalError('internal_error', 'The server is closing');
-      current = { config: next, service: nextService, app: createTokenServiceApp(nextService, appOptions), graceKeys };
+      current = { config: next, service: nextService, app: createTokenServiceHonoApp(nextService, appOptions), graceKeys };
       const result: ReloadResult = {
         encryptionKeyIds: [...nextKids],
         graceKeys: graceKeys.map((g) => ({ kid: g.key.kid, untilMs: g.untilMs })),

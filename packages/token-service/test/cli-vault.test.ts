@@ -261,7 +261,7 @@ describe('token-service vault', () => {
     expect(pin.code).toBe(0);
     const file = join(temp.dir, 'pinned.keys.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const pinned = zKeySet.parse(JSON.parse(readFileSync(file, 'utf8')));
+    const pinned = zKeySet.parse(JSON.parse(readFileSync(file, 'utf8'))) as KeySet;
     expect(pinned.vault).toEqual({ keks: generated.vault!.keks, fingerprintKey: toBase64Url(deriveFingerprintKey(Buffer.from(generated.vault!.keks[0]!.key, 'base64url'))) });
     expect(pinned.encryptionKeys).toEqual(generated.encryptionKeys);
     expect(pin.stdout + pin.stderr).not.toContain(pinned.vault!.fingerprintKey);

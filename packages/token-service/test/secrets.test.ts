@@ -9,7 +9,7 @@ import { startTokenServer } from '../src/server.js';
 import { createFixture, createTempDir } from './helpers.js';
 
 /** Every secret of a fixture's key set, as the strings that must never appear. */
-function secretsOf(keySet: { encryptionKeys: { keys: Array<{ d?: string }> }; vault?: { keks: Array<{ key: string }>; fingerprintKey?: string } }): string[] {
+function secretsOf(keySet: { encryptionKeys: { keys: Array<{ d?: string | undefined }> }; vault?: { keks: Array<{ key: string }>; fingerprintKey?: string | undefined } | undefined }): string[] {
   const secrets = keySet.encryptionKeys.keys.map((k) => k.d).filter((d): d is string => typeof d === 'string');
   for (const kek of keySet.vault?.keks ?? []) secrets.push(kek.key);
   if (keySet.vault?.fingerprintKey) secrets.push(keySet.vault.fingerprintKey);

@@ -176,7 +176,7 @@ function buildCases(profile: IssuerBackendProfile, decryptionKeys: KeyJwk[], cal
     try {
       const opened = await openProvisioningRequest(built.encryptedRequest, {
         decryptionKeys: { keys: decryptionKeys },
-        issuerKeys: (iss, kid) => (iss === profile.issuer.id ? (profile.issuer.keys.keys as KeyJwk[]).find((k) => k.kid === kid) : undefined),
+        issuerKeys: (iss, kid) => (iss === profile.issuer.id ? (profile.issuer.keys.keys as unknown as KeyJwk[]).find((k) => k.kid === kid) : undefined),
         audience: profile.serviceId,
         clock: manualClock(Date.now()),
         clockSkewSeconds: profile.clockSkewSeconds,
@@ -229,7 +229,7 @@ function buildCases(profile: IssuerBackendProfile, decryptionKeys: KeyJwk[], cal
       let signed: Invocation;
       try {
         signed = parseInvocation(answer.text);
-        await verifyInvocationSignature(signed, profile.issuer.keys as { keys: KeyJwk[] });
+        await verifyInvocationSignature(signed, profile.issuer.keys as unknown as { keys: KeyJwk[] });
       } catch (error) {
         throw new CheckFailure('an invocation signed with a key of the issuer (section 5.5)', `${(error as Error).message}`, isProvisioningError(error) ? error.code : 'signature_invalid');
       }

@@ -122,7 +122,7 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
   if (!isDuration(lifetimeSeconds, MAX_SESSION_LIFETIME_SECONDS)) invalid(`sessionLifetimeSeconds must be an integer from 1 to ${MAX_SESSION_LIFETIME_SECONDS}`);
   const t = options.timeouts ?? {};
   const timeouts: SessionConfig['timeouts'] = {
-    identifiersMs: t.identifiersMs,
+    ...(t.identifiersMs === undefined ? {} : { identifiersMs: t.identifiersMs }),
     requestMs: t.requestMs ?? 30_000,
     sendMs: t.sendMs ?? 10_000,
     resultMs: t.resultMs ?? 300_000,

@@ -55,17 +55,17 @@ export interface RemoteJwksOptions {
   /** Where the token service publishes its public keys: https (http only on loopback). */
   url: string;
   /** The `fetch` to use. Default `globalThis.fetch`. */
-  fetch?: JwksFetch;
+  fetch?: JwksFetch | undefined;
   /** How long a fetched set is used before it is fetched again, ms. Default 300 000 (5 minutes). */
-  cacheTtlMs?: number;
+  cacheTtlMs?: number | undefined;
   /** Least time between two fetches when a key is missing or a fetch failed, ms. Default 30 000. */
-  minRefreshIntervalMs?: number;
+  minRefreshIntervalMs?: number | undefined;
   /** Timeout of one fetch, ms. Default 5 000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Largest key set accepted, characters. Default 65 536. */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /** The clock the cache runs on. Default the system clock. */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface UrlCodecOptions {
    */
   allowedUrls: readonly string[];
   /** Maximum length of the whole URL. Default 16 384. */
-  maxLength?: number;
+  maxLength?: number | undefined;
 }
 
 function originAndPath(url: URL): string {

@@ -20,7 +20,7 @@ import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk, im
  */
 export async function encryptAccessData(accessData: AccessData, devicePublicKey: PublicEcJwk): Promise<string> {
   const data = parseAccessData(accessData);
-  const jwk = { ...devicePublicKey, alg: KEY_MANAGEMENT_ALGORITHM };
+  const jwk = { ...devicePublicKey, alg: KEY_MANAGEMENT_ALGORITHM } as KeyJwk;
   const key = await importKeyCached(jwk, KEY_MANAGEMENT_ALGORITHM);
   const header: { alg: string; enc: string; cty: string; kid?: string } = { alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, cty: ACCESS_DATA_CTY };
   if (devicePublicKey.kid !== undefined) header.kid = devicePublicKey.kid;

@@ -17,9 +17,9 @@ export const DEFAULT_REQUEST_LIFETIME_SECONDS = 300;
 /** Options of {@link checkTimeClaims}. */
 export interface TimeClaimOptions {
   audience: string;
-  clock?: Clock;
-  clockSkewSeconds?: number;
-  maxLifetimeSeconds?: number;
+  clock?: Clock | undefined;
+  clockSkewSeconds?: number | undefined;
+  maxLifetimeSeconds?: number | undefined;
 }
 
 /**
@@ -129,12 +129,12 @@ export interface CreateRequestClaimsInput {
    * refused for a submission that carries a device key.
    */
   deviceKeyThumbprint?: string | undefined;
-  card?: Card;
-  accountRef?: string;
-  cardArtUrl?: string;
-  lifetimeSeconds?: number;
-  clock?: Clock;
-  random?: RandomSource;
+  card?: Card | undefined;
+  accountRef?: string | undefined;
+  cardArtUrl?: string | undefined;
+  lifetimeSeconds?: number | undefined;
+  clock?: Clock | undefined;
+  random?: RandomSource | undefined;
 }
 
 /**

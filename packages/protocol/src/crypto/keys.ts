@@ -80,7 +80,7 @@ export const zPublicJwks = /* @__PURE__ */ z.strictObject({
  */
 export async function generateSigningKey(options: { alg?: SigningAlgorithm; kid?: string } = {}): Promise<JwkPair> {
   const alg = options.alg ?? 'ES256';
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const { privateKey, publicKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true });
   return finishPair(await exportJWK(privateKey), await exportJWK(publicKey), alg, 'sig', options.kid);
 }
 
@@ -114,7 +114,7 @@ async function finishPair(priv: JWK, pub: JWK, alg: string, use: 'sig' | 'enc', 
  * ```
  */
 export function toPublicJwk(jwk: KeyJwk): KeyJwk {
-  const out: KeyJwk = { kty: jwk.kty, kid: jwk.kid, alg: jwk.alg };
+  const out: KeyJwk = { ...(jwk.kty === undefined ? {} : { kty: jwk.kty }), kid: jwk.kid, alg: jwk.alg };
   if (jwk.crv !== undefined) out.crv = jwk.crv;
   if (jwk.x !== undefined) out.x = jwk.x;
   if (jwk.y !== undefined) out.y = jwk.y;

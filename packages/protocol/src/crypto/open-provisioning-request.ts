@@ -35,9 +35,9 @@ export interface OpenProvisioningRequestOptions {
   issuerKeys: IssuerKeyResolver;
   /** This token service's id: `aud` must equal it. */
   audience: string;
-  clock?: Clock;
-  clockSkewSeconds?: number;
-  maxLifetimeSeconds?: number;
+  clock?: Clock | undefined;
+  clockSkewSeconds?: number | undefined;
+  maxLifetimeSeconds?: number | undefined;
 }
 
 /** What {@link openProvisioningRequest} returns. */

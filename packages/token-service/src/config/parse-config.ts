@@ -104,8 +104,8 @@ export class ConfigError extends InternalError {
   /** One line per mistake. */
   readonly issues: readonly string[];
 
-  constructor(issues: readonly string[]) {
-    super('configuration_invalid', `Invalid token service configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  constructor(issues: readonly string[], options?: { cause?: unknown }) {
+    super('configuration_invalid', `Invalid token service configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`, options);
     this.issues = Object.freeze([...issues]);
   }
 }
@@ -277,7 +277,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
   const allowLoose = allowLooseEnv === '1';
 
   // The key set (private encryption keys and vault keys).
-  let keySet: KeySet | z.output<typeof zKeySetOfPublicKeys> | undefined;
+  let keySet: z.output<typeof zKeySet> | z.output<typeof zKeySetOfPublicKeys> | undefined;
   if (typeof c.keys === 'string') {
     const raw = readJson(c.keys, baseDir, 'keys', issues, { allowLoose });
     if (raw !== undefined) {

@@ -142,8 +142,30 @@ function keySetSchema<K extends typeof zPrivateEncryptionJwk | typeof zPublicEnc
 export const zKeySet = keySetSchema(zPrivateEncryptionJwk);
 /** A key set whose encryption keys are public (see {@link zPublicEncryptionJwkOfKeySet}). */
 export const zKeySetOfPublicKeys = keySetSchema(zPublicEncryptionJwkOfKeySet);
-/** A key set (private). */
-export type KeySet = z.output<typeof zKeySet>;
+/**
+ * A private encryption key of a {@link KeySet}: a `KeyJwk` of
+ * `@pushprov/protocol` (its optional `use` is absent or `'enc'`, never an
+ * explicit `undefined`, so it passes where a `KeyJwk` is expected under
+ * `exactOptionalPropertyTypes`).
+ *
+ * @example
+ * ```ts
+ * const publicJwks = { keys: keySet.encryptionKeys.keys.map((jwk: PrivateEncryptionJwk) => toPublicJwk(jwk)) };
+ * ```
+ */
+export interface PrivateEncryptionJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+  kid: string;
+  alg: 'ECDH-ES+A256KW';
+  use?: 'enc';
+}
+
+/** A key set (private), as {@link zKeySet} reads it. */
+export type KeySet = Omit<z.output<typeof zKeySet>, 'encryptionKeys'> & { encryptionKeys: { keys: PrivateEncryptionJwk[] } };
 
 /** Sandbox decision rules of an issuer: a default, and overrides by the PAN's last four digits. */
 export const zDecisionRules = z.strictObject({

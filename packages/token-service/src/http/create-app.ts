@@ -36,14 +36,33 @@ type Env = {
     walletProviderId: string | undefined;
   };
   /** Set by @hono/node-server under startTokenServer; absent when the app is called through `app.fetch`. */
-  Bindings: { incoming?: IncomingMessage } | undefined;
+  Bindings: { incoming?: IncomingMessage | undefined };
 };
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /**
- * The token service's HTTP API as a Hono app (use `app.fetch` as a Fetch
- * handler anywhere, or `startTokenServer` on Node):
+ * The token service's HTTP API, as {@link createTokenServiceApp} returns it:
+ * an object with a Fetch handler (`export default app` serves it on
+ * platforms that take one, such as Bun, Deno and workers).
+ *
+ * @example
+ * ```ts
+ * const app: TokenServiceApp = createTokenServiceApp(service);
+ * const response = await app.fetch(new Request('http://localhost/.well-known/jwks.json'));
+ * ```
+ */
+export interface TokenServiceApp {
+  /** Answers one request. Never rejects: every failure is a problem details response. Safe to pass on unbound (`getRequestListener(app.fetch)`). */
+  readonly fetch: (request: Request) => Promise<Response>;
+}
+
+/**
+ * The token service's HTTP API as a Fetch handler: `app.fetch(request)`
+ * answers a `Request` with a `Response`, so it runs on any server or
+ * platform that speaks the Fetch API (Node through `@hono/node-server`'s
+ * `getRequestListener`, Express, Fastify, Bun, Deno, workers; see the token
+ * service guide), and `startTokenServer` runs it on Node:
  *
  * - `POST /v1/provisioning-requests`: authenticate the wallet provider
  *   (`401`) and count it against its rate limit (`429`), `Content-Type: application/json` (`415`), `Idempotency-Key`
@@ -69,9 +88,23 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)
  * ```ts
  * const app = createTokenServiceApp(createTokenService(config, store));
  * const response = await app.fetch(new Request('http://localhost/health'));
+ * createServer(getRequestListener(app.fetch)).listen(8080, '127.0.0.1'); // node:http and @hono/node-server
  * ```
  */
-export function createTokenServiceApp(service: TokenService, options: TokenServiceAppOptions = {}): Hono<Env> {
+export function createTokenServiceApp(service: TokenService, options: TokenServiceAppOptions = {}): TokenServiceApp {
+  const app = createTokenServiceHonoApp(service, options);
+  return Object.freeze({ fetch: async (request: Request): Promise<Response> => app.fetch(request) });
+}
+
+/**
+ * The app of {@link createTokenServiceApp} as Hono builds it, for
+ * `startTokenServer`, which hands it the Node request (`c.env.incoming`) so
+ * that bodies are read from the socket with their limit. Internal: the
+ * public type is {@link TokenServiceApp}, Hono stays inside.
+ *
+ * @internal
+ */
+export function createTokenServiceHonoApp(service: TokenService, options: TokenServiceAppOptions = {}): Hono<Env> {
   const logger = options.logger ?? createJsonLogger({ clock: service.clock });
   const maxBodyBytes = service.config.limits.maxBodyBytes;
   const app = new Hono<Env>();

@@ -108,7 +108,7 @@ export function createPinoLogger(options: PinoLoggerOptions = {}): TokenServiceL
   const base = pino(
     {
       level: options.level ?? 'info',
-      base: undefined,
+      base: null, // no pid or hostname
       messageKey: 'msg',
       timestamp: () => `,"time":"${new Date(clock.now()).toISOString()}"`,
       formatters: {

@@ -205,7 +205,7 @@ export interface WalletOptions {
    * `{ 'bank-a': { keys: [...] } }`. Invocations from others are refused
    * (`unknown_issuer`). Without it, any issuer is accepted, unverified.
    */
-  trustedIssuers?: Readonly<Record<string, Jwks>>;
+  trustedIssuers?: Readonly<Record<string, Jwks>> | undefined;
   /**
    * Refuse invocations without a valid issuer signature (`signature_invalid`).
    * Default `true` when `trustedIssuers` is given; needs `trustedIssuers`.

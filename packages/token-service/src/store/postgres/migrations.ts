@@ -42,9 +42,10 @@
 // Version 4: rate limit counters (one fixed window per key). A hit is one
 // `INSERT … ON CONFLICT DO UPDATE … RETURNING`: one round trip, atomic
 // under concurrent hits on a key (the conflicting row is locked).
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../load-driver.js';
 import { InternalError } from '@pushprov/protocol';
-import { connectionConfig, type ConnectionSettings } from './pg-connection.js';
+import { connectionConfig, type ConnectionSettings, type PostgresConnectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable } from './pg-errors.js';
 
 /** One migration: the SQL that brings version N - 1 to N. */
@@ -380,9 +381,10 @@ export async function readSchemaVersion(queryable: Pick<pg.ClientBase, 'query'>,
  * const { from, to } = await migratePostgres(process.env.DATABASE_URL!);
  * ```
  */
-export async function migratePostgres(connection: string | pg.PoolConfig, options: MigratePostgresOptions = {}): Promise<{ from: number; to: number }> {
+export async function migratePostgres(connection: string | PostgresConnectionConfig, options: MigratePostgresOptions = {}): Promise<{ from: number; to: number }> {
   const settings: ConnectionSettings = options;
-  const client = new pg.Client(connectionConfig(connection, settings, { statementTimeoutMs: undefined, connectionTimeoutMillis: 5000 }));
+  const { Client } = loadPg();
+  const client = new Client(connectionConfig(connection, settings, { statementTimeoutMs: undefined, connectionTimeoutMillis: 5000 }));
   // A connection lost mid-migration rejects the query in progress; the event must not crash the process.
   client.on('error', () => undefined);
   try {

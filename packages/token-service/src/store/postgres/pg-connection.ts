@@ -1,5 +1,6 @@
 // The node-postgres settings the store and the migrations share.
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../load-driver.js';
 
 /** OID of int8 (bigint): times in milliseconds and counts, read as numbers. */
 const INT8_OID = 20;
@@ -23,7 +24,7 @@ const parseInt8 = (value: string): number => Number(value);
  * node-postgres in the process keep theirs.
  */
 export function storeTypes(types: pg.CustomTypesConfig | undefined): pg.CustomTypesConfig {
-  const fallback = types ?? pg.types;
+  const fallback = types ?? loadPg().types;
   return {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID && format !== 'binary' ? parseInt8 : fallback.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
@@ -31,12 +32,43 @@ export function storeTypes(types: pg.CustomTypesConfig | undefined): pg.CustomTy
 }
 
 /**
+ * A PostgreSQL connection given as an object: the node-postgres `PoolConfig`
+ * settings the store reads, declared here so that our public types need no
+ * `@types/pg` (a `pg.PoolConfig` is accepted as it is; every setting it
+ * holds is passed to node-postgres unchanged).
+ *
+ * @example
+ * ```ts
+ * const store = await openPostgresStore({ host: 'db.internal', database: 'tokens', user: 'tokens', ssl: true, max: 20 });
+ * ```
+ */
+export interface PostgresConnectionConfig {
+  connectionString?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  user?: string | undefined;
+  password?: string | (() => string | Promise<string>) | undefined;
+  database?: string | undefined;
+  /** `true`, or node's TLS connection options. */
+  ssl?: boolean | object | undefined;
+  /** Connections in the pool (the store's `max` option wins). */
+  max?: number | undefined;
+  idleTimeoutMillis?: number | undefined;
+  connectionTimeoutMillis?: number | undefined;
+  statement_timeout?: false | number | undefined;
+  query_timeout?: number | undefined;
+  application_name?: string | undefined;
+  keepAlive?: boolean | undefined;
+  keepAliveInitialDelayMillis?: number | undefined;
+}
+
+/**
  * A pool or client configuration: a connection string or a `PoolConfig`,
  * with our settings on top (each given setting overrides the config's own).
  * `statement_timeout` is a startup parameter: it costs no round trip.
  */
-export function connectionConfig(connection: string | pg.PoolConfig, settings: ConnectionSettings, defaults: { statementTimeoutMs: number | undefined; connectionTimeoutMillis: number }): pg.PoolConfig {
-  const base: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+export function connectionConfig(connection: string | PostgresConnectionConfig, settings: ConnectionSettings, defaults: { statementTimeoutMs: number | undefined; connectionTimeoutMillis: number }): pg.PoolConfig {
+  const base: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : { ...(connection as pg.PoolConfig) };
   const statementTimeout = settings.statementTimeoutMs ?? (typeof base.statement_timeout === 'number' ? base.statement_timeout : defaults.statementTimeoutMs);
   const config: pg.PoolConfig = {
     ...base,

@@ -1,7 +1,7 @@
 // How the PostgreSQL store reports node-postgres failures: an InternalError
 // of ours, with the driver's error only as `cause` (its message may hold
 // values, so none of it goes into ours).
-import pg from 'pg';
+import { loadPg } from '../load-driver.js';
 import { InternalError } from '@pushprov/protocol';
 
 /** SQLSTATEs after which running the same statement again may succeed at once. */
@@ -34,7 +34,8 @@ export function sqlState(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, severity } = error as { code?: unknown; severity?: unknown };
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
-  return error instanceof pg.DatabaseError || typeof severity === 'string' ? code : undefined;
+  // Only errors of the store reach here, so node-postgres is loaded already.
+  return typeof severity === 'string' || error instanceof loadPg().DatabaseError ? code : undefined;
 }
 
 /** True for a failure after which running the same statement again may succeed (serialisation, deadlock). */

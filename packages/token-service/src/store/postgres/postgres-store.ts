@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { InternalError } from '@pushprov/protocol';
 import type {
   CommitInput,
@@ -12,7 +12,8 @@ import { type IdempotencyRow, type TokenRow, type VaultRow, toIdempotency, toTok
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
-import { connectionConfig } from './pg-connection.js';
+import { loadPg } from '../load-driver.js';
+import { type PostgresConnectionConfig, connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
 
 export { migratePostgres, type MigratePostgresOptions };
@@ -222,7 +223,9 @@ const SQ = { vault: sealedStatements('vault'), tokens: sealedStatements('tokens'
  * const service = createTokenService(config, store);
  * ```
  */
-export async function openPostgresStore(connection: string | pg.PoolConfig, options: PostgresStoreOptions = {}): Promise<TokenServiceStore> {
+export async function openPostgresStore(connection: string | PostgresConnectionConfig, options: PostgresStoreOptions = {}): Promise<TokenServiceStore> {
+  // Loaded first (an optional peer dependency): StoreDriverMissingError when it is not installed.
+  const { Pool } = loadPg();
   const config = connectionConfig(connection, options, { statementTimeoutMs: 5000, connectionTimeoutMillis: 5000 });
   const max = options.max ?? (typeof connection === 'string' ? undefined : connection.max) ?? 10;
   if (!Number.isInteger(max) || max < 1) throw new InternalError('configuration_invalid', 'The PostgreSQL pool size (max) must be a positive integer');
@@ -240,7 +243,7 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
     : undefined;
   let pool: pg.Pool;
   try {
-    pool = new pg.Pool(config);
+    pool = new Pool(config);
   } catch (cause) {
     throw new InternalError('configuration_invalid', 'The PostgreSQL connection settings are not valid', { cause });
   }

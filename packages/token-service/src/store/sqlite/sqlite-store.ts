@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { InternalError } from '@pushprov/protocol';
 import type {
   CommitInput,
@@ -17,6 +17,7 @@ import type {
 import { type IdempotencyRow, type TokenRow, type VaultRow, toIdempotency, toToken, toVault } from '../rows.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
+import { loadBetterSqlite3 } from '../load-driver.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 /**
@@ -49,7 +50,8 @@ export const SQLITE_WRITER: unique symbol = Symbol.for('pushprov.sqlite.writer')
  */
 export function readSqliteVersion(path: string): number {
   if (!existsSync(path)) return 0;
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const Sqlite = loadBetterSqlite3();
+  const db = new Sqlite(path, { readonly: true, fileMustExist: true });
   try {
     return db.pragma('user_version', { simple: true }) as number;
   } finally {
@@ -133,6 +135,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) {
     throw new InternalError('configuration_invalid', 'The SQLite store needs a database file; use createMemoryStore() for a store in memory');
   }
+  // Loaded first (an optional peer dependency): when it is missing, no file is created.
+  const Sqlite = loadBetterSqlite3();
   const synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
   const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   let db: Database.Database;
@@ -140,7 +144,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     // Created readable by its owner only: it holds personal data and sealed card numbers.
     // (SQLite gives the -wal and -shm files the database file's permissions.)
     if (!path.startsWith('file:')) closeSync(openSync(path, 'a', 0o600));
-    db = new Database(path);
+    db = new Sqlite(path);
   } catch (cause) {
     throw new InternalError('configuration_invalid', 'The database file could not be opened', { cause });
   }
