@@ -45,7 +45,8 @@ const USAGE = `Usage:
       Prometheus metrics on 127.0.0.1:N at /metrics (over the configuration's
       "metrics": { port, host, path }; metrics are off unless one sets them).
       SIGHUP reads FILE again and applies it without a restart (issuers, wallet
-      providers, rate limits, keys; not the store, host or port); a bad one is
+      providers, rate limits, keys, log.level unless --log-level is given; not
+      the store, host, port or metrics, which need a restart); a bad one is
       logged ("reload refused") and the running configuration stays.
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
@@ -324,6 +325,8 @@ async function start(argv: string[]): Promise<void> {
     port: Number(portText),
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     logger,
+    // A reload applies the file's log.level, unless --log-level pinned it.
+    followConfigLogLevel: levelFlag === undefined,
     ...(metricsPortText === undefined ? {} : { metrics: { port: Number(metricsPortText) } }),
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
