@@ -193,7 +193,14 @@ describe('a session that fails after the invocation reports a typed result', () 
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     await flow.issuerEnd.send(invocation);
     expectTyped(flow, await outcome, 'cancelled', 'consent_denied');
-    expect(await resultPromise).toEqual({ type: 'result', version: 1, sessionId: invocation.sessionId, status: 'cancelled', errorCode: 'consent_denied' });
+    expect(await resultPromise).toEqual({
+      type: 'result',
+      version: 1,
+      sessionId: invocation.sessionId,
+      status: 'cancelled',
+      errorCode: 'consent_denied',
+      correlationId: expect.stringMatching(/^cor_/),
+    });
     expect(flow.sent.map((m) => m.type)).toEqual(['result']);
     expect(flow.service.calls).toEqual([]);
   });
