@@ -19,6 +19,7 @@ import { type TokenService, createTokenService } from './service/create-token-se
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
 import { type GraceKey, describeReloadFailure, planGraceKeys } from './service/reload.js';
 import { openStore } from './store/open-store.js';
+import { RecentRequests } from './inspector/recent-requests.js';
 import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
 
@@ -171,7 +172,9 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   const { metrics } = serviceOptions;
   // The configuration in force: its service and app. A reload swaps it whole; each request is
   // handed to the app of its arrival, so it runs to its end on that configuration.
-  const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined };
+  // Sandbox mode: the request inspector's recent requests, kept across reloads (forgotten when a reload leaves sandbox mode).
+  const recentRequests = new RecentRequests();
+  const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined, recentRequests };
   let current = { config, service, app: createTokenServiceApp(service, appOptions), graceKeys: [] as GraceKey[] };
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => current.app.fetch(request, env as never), hostname: host });
@@ -251,6 +254,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       if (JSON.stringify(next.metrics ?? null) !== JSON.stringify(current.config.metrics ?? null)) notApplied.push('metrics');
       if (next.store !== current.config.store) notApplied.push('store');
       current = { config: next, service: nextService, app: createTokenServiceApp(nextService, appOptions), graceKeys };
+      if (next.sandbox !== true) recentRequests.clear();
       // The reload's own line is written at the more verbose of the two levels, then the new one applies.
       if (levelled) {
         const { values } = levelled.pino.levels;
