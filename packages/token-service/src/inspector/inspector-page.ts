@@ -13,6 +13,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Request inspector · token service sandbox</title>
 <link rel="stylesheet" href="/sandbox/inspector/app.css">
+<link rel="icon" href="/sandbox/inspector/icon.svg" type="image/svg+xml">
 <script src="/sandbox/inspector/app.js" defer></script>
 </head>
 <body>
@@ -62,6 +63,8 @@ export const INSPECTOR_PAGE = `<!doctype html>
 </body>
 </html>
 `;
+
+export const INSPECTOR_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="7" cy="7" r="5" fill="none" stroke="#2b59c3" stroke-width="2"/><path d="M11 11l4 4" stroke="#2b59c3" stroke-width="2"/></svg>';
 
 export const INSPECTOR_STYLE = `
 :root { color-scheme: light; font: 15px/1.45 system-ui, sans-serif; color: #1d2430; background: #f6f7f9; }

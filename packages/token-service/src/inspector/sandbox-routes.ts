@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 import { HttpError, SchemaError, parseStrictJson } from '@pushprov/protocol';
 import type { TokenService } from '../service/create-token-service.js';
 import type { InspectionReport } from './inspect-submission.js';
-import { INSPECTOR_PAGE, INSPECTOR_SCRIPT, INSPECTOR_STYLE } from './inspector-page.js';
+import { INSPECTOR_ICON, INSPECTOR_PAGE, INSPECTOR_SCRIPT, INSPECTOR_STYLE } from './inspector-page.js';
 import { type RecentRequests, mergeRecordedAnswer } from './recent-requests.js';
 
 /** Where the inspector page lives. */
@@ -74,6 +74,7 @@ export function mountInspector(app: Hono<never>, service: TokenService, recent: 
   app.get(INSPECTOR_PATH, () => new Response(INSPECTOR_PAGE, { headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' } }));
   app.get(`${INSPECTOR_PATH}/app.js`, () => new Response(INSPECTOR_SCRIPT, { headers: { ...PAGE_HEADERS, 'content-type': 'text/javascript; charset=utf-8' } }));
   app.get(`${INSPECTOR_PATH}/app.css`, () => new Response(INSPECTOR_STYLE, { headers: { ...PAGE_HEADERS, 'content-type': 'text/css; charset=utf-8' } }));
+  app.get(`${INSPECTOR_PATH}/icon.svg`, () => new Response(INSPECTOR_ICON, { headers: { ...PAGE_HEADERS, 'content-type': 'image/svg+xml' } }));
   app.get(`${INSPECTOR_PATH}/requests`, () => json({ requests: recent.list(), walletProviders: service.config.walletProviders.map((p) => p.id) }));
   app.get(`${INSPECTOR_PATH}/requests/:id`, (c) => {
     const found = recent.find(c.req.param('id'));
