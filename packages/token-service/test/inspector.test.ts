@@ -6,13 +6,17 @@
 // key still usable); recent requests by request id and correlation id,
 // with the service's own answer (steps 1 and 2 included); the ring buffer
 // is bounded.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '@pushprov/protocol';
 import { type InspectionReport, RecentRequests, createTokenService, createTokenServiceApp, mergeRecordedAnswer, silentLogger } from '../src/index.js';
 import { type RunningTokenServer, startTokenServer } from '../src/server.js';
 import { API_KEY, CARD, type Fixture, PAN, buildSubmission, countRows, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
 import { failingCases } from './inspector-cases.js';
+
+const TROUBLESHOOTING = readFileSync(fileURLToPath(new URL('../../../docs/troubleshooting.md', import.meta.url)), 'utf8');
 
 let fx: Fixture;
 let temp: ReturnType<typeof createTempDir>;
@@ -87,6 +91,8 @@ describe('the request inspector in sandbox mode', () => {
       const failed = report.steps.filter((s) => s.status === 'failed');
       expect(failed).toEqual([expect.objectContaining({ step: c.step, code: c.code, troubleshooting: `docs/troubleshooting.md#${c.code}` })]);
       expect(ERROR_CODES).toContain(c.code);
+      // The link lands on an entry of docs/troubleshooting.md.
+      expect(TROUBLESHOOTING).toContain(`### \`${c.code}\``);
       for (const s of report.steps) {
         if (s.step < 3) expect(s.status).toBe('not_checked');
         else if (s.step > 3 && s.step < c.step) expect(s.status, `step ${s.step} before ${c.step}`).toBe('passed');
