@@ -167,8 +167,15 @@ describe('the request inspector in sandbox mode', () => {
       expect(JSON.stringify(report)).not.toContain(tokenNumber);
       expect(JSON.stringify(report)).not.toContain(PAN);
     }
+    // The same key and body again: the stored answer, shown at step 3 (the dry run found its jti used).
+    const again = await post(submission, { authorization: `Bearer ${API_KEY}`, 'idempotency-key': 'r-3', 'x-correlation-id': 'case-again' });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const againReport = await byId('case-again');
+    expect(againReport.outcome).toEqual({ status: 'passed' });
+    expect(againReport.steps.find((s) => s.step === 3)!.note).toContain('stored answer');
+    expect(againReport.steps.filter((s) => s.step > 3).every((s) => s.status === 'not_reached')).toBe(true);
     const list = (await (await fetch(`${server.url}/sandbox/inspector/requests`)).json()) as { requests: { requestId: string; correlationId: string }[]; walletProviders: string[] };
-    expect(list.requests.slice(0, 4).map((r) => r.correlationId)).toEqual(['case-issued', 'case-moved', 'case-no-key', 'case-unauth']);
+    expect(list.requests.slice(0, 5).map((r) => r.correlationId)).toEqual(['case-again', 'case-issued', 'case-moved', 'case-no-key', 'case-unauth']);
     expect(list.walletProviders).toEqual(['wallet-co', 'wallet-two']);
     expect((await fetch(`${server.url}/sandbox/inspector/requests/nothing-like-this`)).status).toBe(404);
     // The page is served with a strict CSP.

@@ -27,7 +27,8 @@ function stepsOfCode(code: string): number[] {
  * when it found the same code, else the last step that answers with it and
  * is not after the dry run's failing step (a rate limit, the store, a hook
  * the dry run does not call); the steps after it are not reached. A 2xx
- * answer marks step 16 as passed.
+ * answer marks step 16 as passed; a 2xx answer to a request the dry run
+ * refused is a stored answer (idempotency, step 3).
  *
  * @example
  * ```ts
@@ -48,6 +49,20 @@ export function mergeRecordedAnswer(dryRun: InspectionReport | undefined, reques
     steps[i] = { step: n, name: INSPECTION_STEP_NAMES[n]!, ...step } as InspectionStep;
   };
   const bodyRead = dryRun !== undefined;
+  if (request.status < 400 && report.outcome.status === 'failed') {
+    // Answered although its steps refuse it now: the stored answer of an earlier request with this key and body (step 3).
+    for (const s of steps) {
+      if (s.step <= 3) s.status = 'passed';
+      else s.status = 'not_reached';
+      delete s.code;
+      delete s.message;
+      delete s.troubleshooting;
+      if (s.step !== 3) delete s.note;
+    }
+    set(3, { status: 'passed', note: `Idempotency: the stored answer of an earlier request with this key and body was returned (${request.status}); the later steps did not run.` });
+    report.outcome = { status: 'passed' };
+    return report;
+  }
   if (request.status < 400) {
     set(1, { status: 'passed' });
     set(2, { status: 'passed' });

@@ -57,7 +57,7 @@ const RESULT_SEND_TIMEOUT_MS = 5_000;
  */
 export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks): Promise<WalletOutcome> {
   const { signal, emit, setState } = hooks;
-  let invocation: Invocation;
+  let invocation: Invocation | undefined;
   let verified: boolean;
   try {
     invocation = await waitForInvocation(channel, hooks);
@@ -65,7 +65,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     throwIfAborted(signal);
     ({ verified } = await raceSignal(checkInvocation(invocation, context.policy), signal));
   } catch (error) {
-    return { status: 'rejected', error: toProvisioningError(error) };
+    // A refused invocation's own correlation id, when it had one: the bank's app logs the same.
+    return { status: 'rejected', error: withCorrelationId(toProvisioningError(error), invocation?.correlationId) };
   }
 
   const { sessionId, issuerId, account } = invocation;
