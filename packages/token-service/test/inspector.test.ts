@@ -178,6 +178,13 @@ describe('the request inspector in sandbox mode', () => {
     expect(list.requests.slice(0, 5).map((r) => r.correlationId)).toEqual(['case-again', 'case-issued', 'case-moved', 'case-no-key', 'case-unauth']);
     expect(list.walletProviders).toEqual(['wallet-co', 'wallet-two']);
     expect((await fetch(`${server.url}/sandbox/inspector/requests/nothing-like-this`)).status).toBe(404);
+    // Its own input is bounded and typed like the API's.
+    const tooLarge = await fetch(`${server.url}/sandbox/inspector/inspect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ submission: 'x'.repeat(70_000) }) });
+    expect(tooLarge.status).toBe(413);
+    const notJson = await fetch(`${server.url}/sandbox/inspector/inspect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    expect(notJson.status).toBe(415);
+    const noSubmission = await fetch(`${server.url}/sandbox/inspector/inspect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"other":1}' });
+    expect(((await noSubmission.json()) as { code: string }).code).toBe('invalid_message');
     // The page is served with a strict CSP.
     const page = await fetch(`${server.url}/sandbox/inspector`);
     expect(page.status).toBe(200);

@@ -8,6 +8,7 @@
 //   POST /sandbox/inspector/inspect       { submission, walletProviderId? } -> the dry run's report
 import type { Hono } from 'hono';
 import { HttpError, SchemaError, parseStrictJson } from '@pushprov/protocol';
+import { readBodyWithLimit } from '../http/read-body.js';
 import type { TokenService } from '../service/create-token-service.js';
 import type { InspectionReport } from './inspect-submission.js';
 import { INSPECTOR_ICON, INSPECTOR_PAGE, INSPECTOR_SCRIPT, INSPECTOR_STYLE } from './inspector-page.js';
@@ -83,8 +84,8 @@ export function mountInspector(app: Hono<never>, service: TokenService, recent: 
   });
   app.post(`${INSPECTOR_PATH}/inspect`, async (c) => {
     if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) throw new HttpError('unsupported_media_type', 'The body must be application/json');
-    const text = await c.req.text();
-    if (text.length > maxBodyBytes * 2) throw new SchemaError('payload_too_large', 'The body is larger than allowed');
+    // Bounded as the API's bodies are (twice: the submission may come as a JSON string inside it).
+    const text = await readBodyWithLimit(c.req.raw, maxBodyBytes * 2);
     const body = parseStrictJson(text, { maxLength: maxBodyBytes * 2 }) as { submission?: unknown; walletProviderId?: unknown } | null;
     if (body === null || typeof body !== 'object' || !('submission' in body)) throw new SchemaError('invalid_message', 'Send { "submission": …, "walletProviderId"?: "…" }');
     const walletProviderId = typeof body.walletProviderId === 'string' && body.walletProviderId !== '' ? body.walletProviderId : undefined;
