@@ -26,7 +26,9 @@ export const ENTRIES = [
   // less than createWallet's session code, the errors and strict JSON take. Ratchet: rounded up to the next half kB.
   // Raised 24.5 -> 25.0 kB the same day: the pooled CSPRNG (one getRandomValues per 2 KiB instead of per id,
   // about 2 us saved per id) added 46 bytes, 7 past 24.5 after strict JSON's escapes shrank by 9.
-  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 25_000 },
+  // Raised 25.0 -> 25.5 kB on 2026-12-02 (issue 19, one correlation id): zCorrelationId in the four app messages and
+  // problem details, withCorrelationId on every error, the X-Correlation-Id header: about 110 bytes, at 25.1 kB.
+  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 25_500 },
   { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: BUDGET_BYTES },
 ];
 

@@ -7,8 +7,9 @@
 /** A Fetch API handler. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
-const ALLOW_HEADERS = 'authorization, content-type, idempotency-key';
-const EXPOSE_HEADERS = 'x-request-id, idempotent-replayed, retry-after, location';
+// x-correlation-id: the wallet SDK sends the attempt's correlation id with each submission.
+const ALLOW_HEADERS = 'authorization, content-type, idempotency-key, x-correlation-id';
+const EXPOSE_HEADERS = 'x-request-id, x-correlation-id, idempotent-replayed, retry-after, location';
 
 /** Wraps `handler` so that `allowedOrigins` (exact origins) may call it from a browser. */
 export function withCors(handler: FetchHandler, allowedOrigins: readonly string[]): FetchHandler {

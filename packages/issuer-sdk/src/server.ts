@@ -19,6 +19,7 @@ export {
   createIssuerBackendHandler,
   type FetchHandler,
   type IssuerBackendHandlerOptions,
+  type IssuerBackendLogEvent,
 } from './server/create-issuer-backend-handler.js';
 export {
   createRemoteJwks,

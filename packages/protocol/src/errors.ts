@@ -177,6 +177,8 @@ export interface ProvisioningErrorOptions {
   details?: Readonly<Record<string, string | number | boolean | readonly string[]>> | undefined;
   /** The request id the server gave, when there was one. */
   requestId?: string | undefined;
+  /** The provisioning attempt's correlation id, when known (see `zCorrelationId`). */
+  correlationId?: string | undefined;
   /** Overrides the HTTP status of the catalog (for example a 5xx seen by a client). */
   status?: number | undefined;
   /** Overrides the catalog's retryability. */
@@ -191,6 +193,7 @@ export interface ProvisioningErrorJson {
   retryable: boolean;
   status: number;
   requestId?: string;
+  correlationId?: string;
   details?: ProvisioningErrorOptions['details'];
 }
 
@@ -233,6 +236,12 @@ export class ProvisioningError extends Error {
   readonly status: number;
   /** The server's request id, when known. */
   readonly requestId: string | undefined;
+  /**
+   * The provisioning attempt's correlation id, when known: the same in the
+   * issuer app's, the issuer backend's, the wallet's and the token
+   * service's errors and logs of one attempt (see {@link withCorrelationId}).
+   */
+  readonly correlationId: string | undefined;
   /** Non-secret details. */
   readonly details: ProvisioningErrorOptions['details'];
 
@@ -245,6 +254,7 @@ export class ProvisioningError extends Error {
     this.retryable = options.retryable ?? info.retryable;
     this.status = options.status ?? info.status;
     this.requestId = options.requestId;
+    this.correlationId = options.correlationId;
     this.details = sanitizeDetails(options.details);
   }
 
@@ -285,6 +295,7 @@ export class ProvisioningError extends Error {
       status: this.status,
     };
     if (this.requestId !== undefined) json.requestId = this.requestId;
+    if (this.correlationId !== undefined) json.correlationId = this.correlationId;
     if (this.details !== undefined) json.details = this.details;
     return json;
   }
@@ -383,4 +394,20 @@ export function isProvisioningError(error: unknown, code?: ErrorCode): error is 
 export function toProvisioningError(error: unknown, fallback: ErrorCode = 'internal_error'): ProvisioningError {
   if (error instanceof ProvisioningError) return error;
   return createError(fallback, undefined, { cause: error });
+}
+
+/**
+ * Gives `error` the provisioning attempt's correlation id, unless it already
+ * has one, and returns it: what the SDKs do to every error of a session, so
+ * the party that sees it can quote the id that is in every log.
+ *
+ * @example
+ * ```ts
+ * const error = withCorrelationId(createError('declined'), session.correlationId);
+ * error.correlationId; // 'cor_…'
+ * ```
+ */
+export function withCorrelationId<E extends ProvisioningError>(error: E, correlationId: string | undefined): E {
+  if (error.correlationId === undefined && correlationId !== undefined) (error as { correlationId: string | undefined }).correlationId = correlationId;
+  return error;
 }

@@ -8,7 +8,7 @@ export type ProblemDetailsBody = ProblemDetails & { issues?: string[] };
 /**
  * The RFC 9457 problem details of an error: `type` is {@link PROBLEM_TYPE_BASE}
  * followed by the code; `title` comes from the catalog; `status`, `retryable`
- * and `code` from the error; `detail` is its (redacted) message, except for
+ * and `code` from the error; `correlationId` the error's, when it has one; `detail` is its (redacted) message, except for
  * internal errors, which say nothing beyond their title; schema errors add
  * their issues (paths and reasons, never values).
  *
@@ -28,6 +28,7 @@ export function toProblemDetails(error: ProvisioningError, requestId?: string): 
     retryable: error.retryable,
   };
   if (requestId !== undefined) problem.requestId = requestId;
+  if (error.correlationId !== undefined) problem.correlationId = error.correlationId;
   if (info.family !== 'internal') problem.detail = redactPans(error.message).slice(0, 1024);
   const issues = error.details?.issues;
   if (Array.isArray(issues) && info.family === 'schema') problem.issues = issues.slice(0, 8).map((i) => redactPans(String(i)).slice(0, 256));
@@ -54,6 +55,8 @@ export interface HttpErrorResponse {
   body: string;
   /** The `X-Request-Id` header, used when the body has none. */
   requestId?: string | undefined;
+  /** The `X-Correlation-Id` header, used when the body has none. */
+  correlationId?: string | undefined;
   /** Who answered, for the message: "the token service", "the issuer backend". */
   peer?: string;
 }
@@ -77,11 +80,12 @@ export function errorFromHttpResponse(response: HttpErrorResponse): Provisioning
         status,
         retryable: problem.retryable,
         requestId: problem.requestId ?? response.requestId,
+        correlationId: problem.correlationId ?? response.correlationId,
       });
     } catch {
       // Not problem details: fall back to the status.
     }
   }
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_message');
-  return createError(code, `${response.peer ?? 'The server'} answered ${status}`, { status, requestId: response.requestId });
+  return createError(code, `${response.peer ?? 'The server'} answered ${status}`, { status, requestId: response.requestId, correlationId: response.correlationId });
 }

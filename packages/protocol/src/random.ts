@@ -86,3 +86,16 @@ export function createJti(random: RandomSource = secureRandom): string {
 export function createId(prefix: string, random: RandomSource = secureRandom): string {
   return `${prefix}_${toBase64Url(random.bytes(ID_ENTROPY_BYTES))}`;
 }
+
+/**
+ * A new correlation id for one provisioning attempt: `cor_` and 128 random
+ * bits, base64url (see `zCorrelationId`).
+ *
+ * @example
+ * ```ts
+ * createCorrelationId(); // 'cor_3q2-7wEoXbVf0cS8dJ1kLA'
+ * ```
+ */
+export function createCorrelationId(random: RandomSource = secureRandom): string {
+  return createId('cor', random);
+}

@@ -9,6 +9,7 @@
  * - `token-service vault status --config FILE [--store PATH|URL] [--json]`
  * - `token-service vault rotate --config FILE [--store PATH|URL] [--to KID] [--batch-size N] [--json]`
  * - `token-service vault pin-fingerprint-key --config FILE --out FILE [--force] [--store PATH|URL]`
+ * - `token-service inspect (--config FILE [--store PATH|URL] | --url URL) (--submission FILE|- | --request ID) [--wallet-provider ID] [--json]`
  *
  * @packageDocumentation
  */
@@ -23,6 +24,7 @@ import { KeyFileError, writeKeyFile } from './keys/write-key-file.js';
 import { LOG_LEVELS, type LogLevel, createJsonLogger } from './log/logger.js';
 import { startTokenServer } from './server.js';
 import { describeReloadFailure } from './service/reload.js';
+import { InspectUsageError, runInspectCommand } from './inspector/inspect-command.js';
 import { isPostgresUrl, migrateStore, openStore } from './store/open-store.js';
 import type { TokenServiceStore } from './store/types.js';
 import { type RotateVaultResult, type VaultKeyCounts, countVaultKeys, rotateVault } from './vault/rotate-vault.js';
@@ -45,7 +47,8 @@ const USAGE = `Usage:
       Prometheus metrics on 127.0.0.1:N at /metrics (over the configuration's
       "metrics": { port, host, path }; metrics are off unless one sets them).
       SIGHUP reads FILE again and applies it without a restart (issuers, wallet
-      providers, rate limits, keys; not the store, host or port); a bad one is
+      providers, rate limits, keys, log.level unless --log-level is given; not
+      the store, host, port or metrics, which need a restart); a bad one is
       logged ("reload refused") and the running configuration stays.
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
@@ -67,6 +70,16 @@ const USAGE = `Usage:
       replaces an existing file) with the fingerprint key it derives from the
       first vault key made explicit as vault.fingerprintKey, so the vault keys
       can change. Checks it against the store when there is one. Prints no key.
+  token-service inspect --config FILE [--store PATH|URL] --submission FILE|- [--wallet-provider ID] [--json]
+  token-service inspect --url URL (--submission FILE|- [--wallet-provider ID] | --request ID) [--json]
+      The request inspector (sandbox mode only: "sandbox": true): each
+      validation step with its result, the decoded JWE and JWS headers, the
+      claims with the card number masked, the binding beside the submission,
+      and the failing step's troubleshooting entry. A dry run that changes
+      nothing. With --config, here (step 12 reads the store's replay records);
+      with --url, by a running sandbox service, which also knows its recent
+      requests (--request: a request id or correlation id). Exit 0 when no
+      step refused it, 1 when one did.
   token-service --help | --version
 `;
 
@@ -324,6 +337,8 @@ async function start(argv: string[]): Promise<void> {
     port: Number(portText),
     host: typeof values.host === 'string' ? values.host : '127.0.0.1',
     logger,
+    // A reload applies the file's log.level, unless --log-level pinned it.
+    followConfigLogLevel: levelFlag === undefined,
     ...(metricsPortText === undefined ? {} : { metrics: { port: Number(metricsPortText) } }),
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
@@ -356,6 +371,41 @@ async function start(argv: string[]): Promise<void> {
   });
 }
 
+async function inspectCommand(argv: string[]): Promise<number> {
+  const values = parse(argv, {
+    config: { type: 'string' },
+    store: { type: 'string' },
+    db: { type: 'string' },
+    url: { type: 'string' },
+    submission: { type: 'string' },
+    request: { type: 'string' },
+    'wallet-provider': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  try {
+    return await runInspectCommand({
+      config: str('config'),
+      store: (configured) => storeLocation(values, configured),
+      url: str('url'),
+      submission: str('submission'),
+      request: str('request'),
+      walletProvider: str('wallet-provider'),
+      json: values.json === true,
+      readStdin: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      },
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+  } catch (error) {
+    if (error instanceof InspectUsageError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function checkConfig(argv: string[]): void {
   const values = parse(argv, { config: { type: 'string' } });
   const config = loadConfig(requireString(values, 'config'));
@@ -381,6 +431,7 @@ export async function runCli(argv: string[]): Promise<number> {
     else if (command === 'migrate') await migrate(sub === undefined ? [] : [sub, ...rest]);
     else if (command === 'config' && sub === 'check') checkConfig(rest);
     else if (command === 'vault') return await vaultCommand(sub, rest);
+    else if (command === 'inspect') return await inspectCommand(sub === undefined ? [] : [sub, ...rest]);
     else throw new UsageError(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
     return 0;
   } catch (error) {

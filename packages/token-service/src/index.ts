@@ -30,6 +30,18 @@ export {
 } from './ratelimit/rate-limits.js';
 export { PROVISIONING_STEPS, type ProvisioningStep } from './provisioning/steps.js';
 export {
+  INSPECTION_STEP_NAMES,
+  type InspectionReport,
+  type InspectionStep,
+  type InspectionStepStatus,
+  type InspectSubmissionInput,
+  type BindingRow,
+  type RecordedRequestInfo,
+} from './inspector/inspect-submission.js';
+export { RecentRequests, RECENT_REQUESTS_CAPACITY, mergeRecordedAnswer, type RecentRequest } from './inspector/recent-requests.js';
+export { INSPECTOR_PATH } from './inspector/sandbox-routes.js';
+export { TROUBLESHOOTING_URL } from './inspector/inspector-page.js';
+export {
   decideByRules,
   type DecisionHook,
   type DecisionContext,

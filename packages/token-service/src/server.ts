@@ -12,13 +12,14 @@ import { type TokenServiceConfig, parseConfig } from './config/parse-config.js';
 import type { TokenServiceConfigInput } from './config/z-config.js';
 import { answerClientError } from './http/answer-client-error.js';
 import { createTokenServiceHonoApp } from './http/create-app.js';
-import { type LogLevel, type Logger, createJsonLogger } from './log/logger.js';
+import { type LogLevel, type Logger, type TokenServiceLogger, createJsonLogger } from './log/logger.js';
 import { createTokenServiceMetrics } from './observability/metrics.js';
 import { type MetricsListener, type MetricsSetting, resolveMetricsSetting, startMetricsListener } from './observability/metrics-server.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
 import type { AccountResolver, DecisionHook } from './service/hooks.js';
 import { type GraceKey, describeReloadFailure, planGraceKeys } from './service/reload.js';
 import { openStore } from './store/open-store.js';
+import { RecentRequests } from './inspector/recent-requests.js';
 import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
 
@@ -50,8 +51,20 @@ export interface StartTokenServerOptions {
   purgeIntervalMs?: number;
   /** How long a request holds its idempotency key while it runs, ms (default 30 000; see `TokenServiceOptions`). */
   idempotencyLeaseMs?: number;
-  /** The lowest level the default logger writes (default: the configuration's `log.level`, `info`). Ignored with `logger`. */
+  /**
+   * The lowest level the default logger writes (default: the configuration's
+   * `log.level`, `info`), kept across reloads. Ignored with `logger`.
+   */
   logLevel?: LogLevel | undefined;
+  /**
+   * Whether a reload applies the new configuration's `log.level` to the
+   * logger. Default: true for the default logger without `logLevel`, false
+   * for an injected `logger` (set it for a pino-backed one,
+   * `createPinoLogger`/`createJsonLogger`, whose level follows then;
+   * `token-service start` does unless `--log-level` is given). A logger that
+   * is not pino-backed keeps its own levels.
+   */
+  followConfigLogLevel?: boolean | undefined;
   /**
    * Prometheus metrics, over the configuration's `metrics` (field by field):
    * with `port`, a separate listener on `host` (default 127.0.0.1) at `path`
@@ -69,6 +82,14 @@ export interface ReloadResult {
   graceKeys: { kid: string; untilMs: number }[];
   issuers: number;
   walletProviders: number;
+  /** The level the logger writes at from now on, when the reload applied `log.level` (see `followConfigLogLevel`). */
+  logLevel?: LogLevel | undefined;
+  /**
+   * Settings of the new configuration that differ from those in force but
+   * need a restart, so were not applied: `metrics` (its port, host and path:
+   * the listener and route are made at start), `store`.
+   */
+  notApplied: ('metrics' | 'store')[];
 }
 
 /** A running token server. */
@@ -90,7 +111,10 @@ export interface RunningTokenServer {
    * requests in flight finish on the configuration they started with. An
    * encryption key the new configuration drops still decrypts for
    * `lifetimes.keyGraceSeconds` (default 900), unpublished, then is
-   * `unknown_key`. The store, host and port are not reloaded. Reloads run
+   * `unknown_key`. The log level follows `log.level` (see
+   * `followConfigLogLevel`). The store, host, port and the metrics setting
+   * (port, host, path) are not reloaded: a change to `store` or `metrics` is
+   * named in `notApplied` and the log line, and needs a restart. Reloads run
    * one at a time.
    */
   reload(config: TokenServiceConfigInput | TokenServiceConfig): Promise<ReloadResult>;
@@ -141,10 +165,16 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
     throw error;
   }
   const logger = options.logger ?? createJsonLogger({ clock: service.clock, level: options.logLevel ?? service.config.log.level });
+  // A reload applies `log.level` to a pino-backed logger that follows the configuration.
+  const follows = options.followConfigLogLevel ?? (options.logger === undefined && options.logLevel === undefined);
+  const levelled = follows && 'pino' in logger ? (logger as TokenServiceLogger) : undefined;
+  if (levelled && options.logger !== undefined) levelled.pino.level = config.log.level;
   const { metrics } = serviceOptions;
   // The configuration in force: its service and app. A reload swaps it whole; each request is
   // handed to the app of its arrival, so it runs to its end on that configuration.
-  const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined };
+  // Sandbox mode: the request inspector's recent requests, kept across reloads (forgotten when a reload leaves sandbox mode).
+  const recentRequests = new RecentRequests();
+  const appOptions = { logger, metrics, metricsPath: metricsAt?.port === undefined ? metricsAt?.path : undefined, recentRequests };
   let current = { config, service, app: createTokenServiceHonoApp(service, appOptions), graceKeys: [] as GraceKey[] };
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => current.app.fetch(request, env as never), hostname: host });
@@ -220,12 +250,23 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       // The store answers and belongs to these vault keys (checkStoreKeys), before any request sees them.
       await nextService.ready();
       if (closing) throw new InternalError('internal_error', 'The server is closing');
+      const notApplied: ReloadResult['notApplied'] = [];
+      if (JSON.stringify(next.metrics ?? null) !== JSON.stringify(current.config.metrics ?? null)) notApplied.push('metrics');
+      if (next.store !== current.config.store) notApplied.push('store');
       current = { config: next, service: nextService, app: createTokenServiceHonoApp(nextService, appOptions), graceKeys };
+      if (next.sandbox !== true) recentRequests.clear();
+      // The reload's own line is written at the more verbose of the two levels, then the new one applies.
+      if (levelled) {
+        const { values } = levelled.pino.levels;
+        if ((values[next.log.level] ?? Infinity) < (values[levelled.pino.level] ?? Infinity)) levelled.pino.level = next.log.level;
+      }
       const result: ReloadResult = {
         encryptionKeyIds: [...nextKids],
         graceKeys: graceKeys.map((g) => ({ kid: g.key.kid, untilMs: g.untilMs })),
         issuers: next.issuers.length,
         walletProviders: next.walletProviders.length,
+        ...(levelled ? { logLevel: next.log.level } : {}),
+        notApplied,
       };
       logger.info({
         msg: 'configuration reloaded',
@@ -234,7 +275,10 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
         walletProviders: result.walletProviders,
         encryptionKeyIds: result.encryptionKeyIds.join(','),
         graceKeyIds: result.graceKeys.map((g) => g.kid).join(','),
+        logLevel: result.logLevel,
+        notApplied: notApplied.length === 0 ? undefined : `${notApplied.join(',')} (needs a restart)`,
       });
+      if (levelled) levelled.pino.level = next.log.level;
       return result;
     } catch (error) {
       logger.error({ msg: 'reload refused', ...describeReloadFailure(error) });

@@ -34,7 +34,7 @@ async function waitForLine(out: () => string, msg: string, skip = 0, timeoutMs =
 }
 
 describe('token-service start: SIGHUP', () => {
-  it('reads the configuration file again: a new issuer is accepted; a broken file is refused and logged, the server goes on', async () => {
+  it('reads the configuration file again: a new issuer is accepted; a broken file is refused and logged, the server goes on; log.level follows, metrics need a restart', async () => {
     const fx = await createFixture();
     fx.clock.set(Date.now());
     const bankB = await generateSigningKey({ alg: 'ES256', kid: 'bank-b-1' });
@@ -76,6 +76,23 @@ describe('token-service start: SIGHUP', () => {
     expect(out).not.toContain(fx.keySet.encryptionKeys.keys[0]!.d);
     expect((await postSubmission(url, await forBankB())).status).toBe(201);
     expect(child.exitCode).toBeNull();
+
+    // log.level follows the file (no --log-level given): at `error`, a request writes no `request` line.
+    writeFileSync(file, JSON.stringify({ ...config, log: { level: 'error' } }));
+    child.kill('SIGHUP');
+    expect(await waitForLine(() => out, 'configuration reloaded', 1)).toMatchObject({ logLevel: 'error' });
+    const requestLines = () => out.split('\n').filter((l) => l.includes('"msg":"request"')).length;
+    const seen = requestLines();
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await postSubmission(url, await forBankB())).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(requestLines()).toBe(seen);
+    // Back to info: the lines are written again. A changed metrics setting is named as needing a restart.
+    writeFileSync(file, JSON.stringify({ ...config, log: { level: 'info' }, metrics: { port: 9 } }));
+    child.kill('SIGHUP');
+    expect(await waitForLine(() => out, 'configuration reloaded', 2)).toMatchObject({ logLevel: 'info', notApplied: 'metrics (needs a restart)' });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    await waitForLine(() => out, 'request', seen);
 
     child.kill('SIGTERM');
     await new Promise((resolve) => child!.once('exit', resolve));

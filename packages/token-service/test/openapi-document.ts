@@ -110,13 +110,22 @@ const SUBMIT_CODES: ErrorCode[] = [
   'internal_error',
   'store_unavailable',
   'timeout',
+  'rate_limited',
 ];
 
-const problemResponse = (status: number, codes: readonly ErrorCode[], note = ''): JsonObject => ({
-  description: `${note}Codes: ${codesOfStatus(status, codes)}.`,
-  headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
-  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
-});
+/** The statuses whose retryable answers carry `Retry-After` (toProblemResponse in src/http/problem-response.ts). */
+const RETRY_AFTER_STATUSES = new Set([409, 429, 503]);
+
+const problemResponse = (status: number, codes: readonly ErrorCode[], note = ''): JsonObject => {
+  const headers: JsonObject = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, 'X-Correlation-Id': { $ref: '#/components/headers/X-Correlation-Id' } };
+  const retryable = codes.some((code) => ERROR_CATALOG[code].status === status && ERROR_CATALOG[code].retryable);
+  if (retryable && RETRY_AFTER_STATUSES.has(status)) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+  return {
+    description: `${note}Codes: ${codesOfStatus(status, codes)}.`,
+    headers,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
+  };
+};
 
 const problemResponses = (codes: readonly ErrorCode[]): JsonObject => {
   const statuses = [...new Set(codes.map((code) => ERROR_CATALOG[code].status))].sort((a, b) => a - b);
@@ -126,6 +135,14 @@ const problemResponses = (codes: readonly ErrorCode[]): JsonObject => {
 /** The OpenAPI 3.1 document of the token service's HTTP API. */
 export function createOpenApiDocument(): JsonObject {
   const requestId = { $ref: '#/components/headers/X-Request-Id' };
+  const correlationId = { $ref: '#/components/headers/X-Correlation-Id' };
+  const correlationIdParameter = {
+    name: 'X-Correlation-Id',
+    in: 'header',
+    required: false,
+    description: 'The correlation id of the provisioning attempt (the wallet SDK sends the one of the invocation). Echoed in the X-Correlation-Id answer header.',
+    schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]{1,128}$' },
+  };
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -144,9 +161,10 @@ export function createOpenApiDocument(): JsonObject {
           operationId: 'submitProvisioningRequest',
           summary: 'Submit an encrypted provisioning request and receive access data',
           description:
-            'Validation order: body size (413), Idempotency-Key form, then schema; idempotency; JWE header and kid; decrypt; JWS header; issuer key by iss + kid; signature; claims schema; aud, lifetime, iat, exp; jti never used; binding (session, wallet provider from the authenticated caller, wallet account, device, nonce, device key), then the issuer accepts the wallet provider; card (Luhn, expiry, issuer BIN ranges); issuer decision; issuance. The client assertion is used up when presented. A request refused before its card checks stores nothing; a card refusal or declined burns its jti, so the same request is then replayed under any key. A request the client abandons still runs to its commit. 503 store_unavailable: the storage could not be reached, or was lost during the commit; retry with the same key.',
+            'Validation order: body size (413), Idempotency-Key form, then schema; idempotency; JWE header and kid; decrypt; JWS header; issuer key by iss + kid; signature; claims schema; aud, lifetime, iat, exp; jti never used; binding (session, wallet provider from the authenticated caller, wallet account, device, nonce, device key), then the issuer accepts the wallet provider; card (Luhn, expiry, issuer BIN ranges); issuer decision; issuance. The client assertion is used up when presented. A request refused before its card checks stores nothing; a card refusal or declined burns its jti, so the same request is then replayed under any key. A request the client abandons still runs to its commit. 429 rate_limited (with Retry-After, the seconds until the window ends): the wallet provider limit walletProviders[].rateLimit.perMinute right after authentication, the issuer limit issuers[].rateLimit.perMinute after the jti check, issuers[].rateLimit.perCardPerDay after the card checks; a limited request stores nothing (its jti and key stay usable). 503 store_unavailable: the storage could not be reached, or was lost during the commit; retry with the same key.',
           security: [{ bearer: [] }],
           parameters: [
+            correlationIdParameter,
             {
               name: 'Idempotency-Key',
               in: 'header',
@@ -165,7 +183,7 @@ export function createOpenApiDocument(): JsonObject {
             '201': {
               description: 'A token was issued (status active, or pending_activation after an issuer step-up).',
               headers: {
-                'X-Request-Id': requestId,
+                'X-Request-Id': requestId, 'X-Correlation-Id': correlationId,
                 Location: { description: 'The token status resource.', schema: { type: 'string' } },
                 'Idempotent-Replayed': { description: 'true when this is the stored answer of an earlier request.', schema: { type: 'string', enum: ['true'] } },
               },
@@ -173,7 +191,7 @@ export function createOpenApiDocument(): JsonObject {
             },
             '200': {
               description: 'The card is already provisioned to this wallet account and device: the existing token, while it has not expired (an expired one is replaced by a new token, 201).',
-              headers: { 'X-Request-Id': requestId },
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/ProvisioningResponse' } } },
             },
             ...problemResponses(SUBMIT_CODES),
@@ -185,11 +203,11 @@ export function createOpenApiDocument(): JsonObject {
           operationId: 'getTokenStatus',
           summary: 'The status of a token, for the wallet provider that owns it',
           security: [{ bearer: [] }],
-          parameters: [{ name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } }],
+          parameters: [{ name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } }, correlationIdParameter],
           responses: {
             '200': {
               description: 'The token status (never its number).',
-              headers: { 'X-Request-Id': requestId },
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
             },
             ...problemResponses(['unauthenticated', 'not_found', 'internal_error', 'store_unavailable']),
@@ -203,7 +221,7 @@ export function createOpenApiDocument(): JsonObject {
           responses: {
             '200': {
               description: 'A JWK set; the first key is the current one.',
-              headers: { 'X-Request-Id': requestId },
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Jwks' } } },
             },
           },
@@ -216,7 +234,7 @@ export function createOpenApiDocument(): JsonObject {
           responses: {
             '200': {
               description: 'The server is up.',
-              headers: { 'X-Request-Id': requestId },
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: {
                 'application/json': {
                   schema: { type: 'object', properties: { status: { type: 'string', const: 'ok' } }, required: ['status'], additionalProperties: false },
@@ -233,7 +251,7 @@ export function createOpenApiDocument(): JsonObject {
           responses: {
             '200': {
               description: 'The store answered (a round trip to the database; for SQLite, its writer thread too). Cache-Control: no-store.',
-              headers: { 'X-Request-Id': requestId },
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: {
                 'application/json': {
                   schema: { type: 'object', properties: { status: { type: 'string', const: 'ready' } }, required: ['status'], additionalProperties: false },
@@ -262,6 +280,16 @@ export function createOpenApiDocument(): JsonObject {
       },
       headers: {
         'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },
+        'X-Correlation-Id': {
+          description:
+            'The correlation id of the provisioning attempt: the caller\'s X-Correlation-Id when it is 1-128 characters of [A-Za-z0-9._-] without a run of 12 or more digits (then also the correlationId member of problem details), else a new one (cor_…). Logged on every line of the request.',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+        },
+        'Retry-After': {
+          description:
+            'Seconds to wait before retrying: 1 for a retryable 409 or 503; for 429 rate_limited, the seconds until the limit\'s window ends (a minute for the per-minute limits, the UTC day for perCardPerDay).',
+          schema: { type: 'integer', minimum: 1 },
+        },
       },
       securitySchemes: {
         bearer: {

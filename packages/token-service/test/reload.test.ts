@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Card, type JwkPair, type KeyJwk, generateSigningKey, luhnValid, parseProblemDetails, parseProvisioningResponse, parsePublicJwks, toPublicJwk } from '@pushprov/protocol';
-import { type LogEvent, type TokenServiceConfigInput, generateKeySet } from '../src/index.js';
+import { type LogEvent, type TokenServiceConfigInput, createPinoLogger, generateKeySet } from '../src/index.js';
 import { type RunningTokenServer, startTokenServer } from '../src/server.js';
 import { CARD, type Fixture, NOW, buildSubmission, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
 
@@ -197,5 +197,53 @@ describe('reload', () => {
     const refused = await postSubmission(server.url, await submissionFor(w, 'bank-a', oldKey));
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('60');
+  });
+
+  it('applies log.level to a pino-backed logger that follows the configuration, and names what needs a restart', async () => {
+    const w = await world();
+    const temp = createTempDir('reload-level-');
+    temps.push(temp);
+    const lines: string[] = [];
+    const logger = createPinoLogger({ level: 'silent', write: (line) => lines.push(line), clock: w.fx.clock });
+    const server = await startTokenServer({
+      config: { ...w.before, metrics: { path: '/metrics' } },
+      dbPath: join(temp.dir, 'tokens.db'),
+      clock: w.fx.clock,
+      purgeIntervalMs: 0,
+      logger,
+      followConfigLogLevel: true,
+    });
+    servers.push(server);
+    const requests = () => lines.filter((l) => l.includes('"msg":"request"')).length;
+    // Following the configuration from the start: its log.level (info), not the logger's own `silent`.
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(requests()).toBe(1);
+    const quiet = await server.reload({ ...w.before, metrics: { path: '/metrics' }, log: { level: 'error' } });
+    expect(quiet).toMatchObject({ logLevel: 'error', notApplied: [] });
+    expect(logger.pino.level).toBe('error');
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await postSubmission(server.url, await submissionFor(w, 'bank-a', w.fx.keySet.encryptionKeys.keys[0]! as KeyJwk))).status).toBe(201);
+    expect(requests()).toBe(1);
+    // The metrics setting cannot change without a restart: named, and the running one goes on.
+    const moved = await server.reload({ ...w.before, metrics: { path: '/other-metrics' }, log: { level: 'debug' } });
+    expect(moved).toMatchObject({ logLevel: 'debug', notApplied: ['metrics'] });
+    expect(server.metricsUrl).toBe(`${server.url}/metrics`);
+    expect((await fetch(server.metricsUrl!)).status).toBe(200);
+    expect(requests()).toBe(2);
+    // Each reload's own line is written at the more verbose of the two levels.
+    expect(lines.filter((l) => l.includes('"msg":"configuration reloaded"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 'info', logLevel: 'error' }),
+      expect.objectContaining({ level: 'info', logLevel: 'debug', notApplied: 'metrics (needs a restart)' }),
+    ]);
+
+    // An injected logger that does not follow (the default) keeps its level through a reload.
+    const own = createPinoLogger({ level: 'warn', write: () => undefined });
+    const temp2 = createTempDir('reload-level-');
+    temps.push(temp2);
+    const pinned = await startTokenServer({ config: w.before, dbPath: join(temp2.dir, 'tokens.db'), clock: w.fx.clock, purgeIntervalMs: 0, logger: own });
+    servers.push(pinned);
+    const result = await pinned.reload({ ...w.before, log: { level: 'debug' } });
+    expect(result.logLevel).toBeUndefined();
+    expect(own.pino.level).toBe('warn');
   });
 });

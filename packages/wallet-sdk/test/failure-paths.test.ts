@@ -128,6 +128,15 @@ describe('a refused invocation starts no session and sends nothing back', () => 
     expect(lax.consentPrompts).toEqual([expect.objectContaining({ verified: false })]);
   });
 
+  it('a refused invocation’s error carries its correlation id', async () => {
+    const flow = await flowWith();
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    await flow.issuerEnd.send(await flow.issuer.invocation({ issuerId: 'bank-z', correlationId: 'support-case-9' }));
+    const ended = await outcome;
+    expectTyped(flow, ended, 'rejected', 'unknown_issuer');
+    expect(ended.status === 'rejected' && ended.error.correlationId).toBe('support-case-9');
+  });
+
   it('unknown issuer → unknown_issuer, even when validly signed', async () => {
     const flow = await flowWith();
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
@@ -193,7 +202,14 @@ describe('a session that fails after the invocation reports a typed result', () 
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     await flow.issuerEnd.send(invocation);
     expectTyped(flow, await outcome, 'cancelled', 'consent_denied');
-    expect(await resultPromise).toEqual({ type: 'result', version: 1, sessionId: invocation.sessionId, status: 'cancelled', errorCode: 'consent_denied' });
+    expect(await resultPromise).toEqual({
+      type: 'result',
+      version: 1,
+      sessionId: invocation.sessionId,
+      status: 'cancelled',
+      errorCode: 'consent_denied',
+      correlationId: expect.stringMatching(/^cor_/),
+    });
     expect(flow.sent.map((m) => m.type)).toEqual(['result']);
     expect(flow.service.calls).toEqual([]);
   });

@@ -59,6 +59,8 @@ describe('full flow: issuer double → wallet → token service double over HTTP
       status: 'provisioned',
       sessionId: invocation.sessionId,
       issuerId: 'bank-a',
+      // The invocation had no correlation id: the wallet made one, and sent it in the result too.
+      correlationId: expect.stringMatching(/^cor_[A-Za-z0-9_-]{22}$/),
       resultSent: true,
       token: {
         tokenReferenceId: issued!.tokenReferenceId,
@@ -69,7 +71,14 @@ describe('full flow: issuer double → wallet → token service double over HTTP
         network: 'visa',
       },
     });
-    expect(parseResult(result)).toEqual({ type: 'result', version: 1, sessionId: invocation.sessionId, status: 'provisioned', tokenReferenceId: issued!.tokenReferenceId });
+    expect(parseResult(result)).toEqual({
+      type: 'result',
+      version: 1,
+      sessionId: invocation.sessionId,
+      status: 'provisioned',
+      tokenReferenceId: issued!.tokenReferenceId,
+      correlationId: outcome.status === 'provisioned' ? outcome.correlationId : 'none',
+    });
 
     // The token store holds the access data with the token number.
     const stored = await flow.tokenStore.get(issued!.tokenReferenceId);

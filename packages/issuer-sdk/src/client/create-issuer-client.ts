@@ -9,6 +9,7 @@ import {
   secureRandom,
   systemClock,
   zAccountHint,
+  zCorrelationId,
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
@@ -72,6 +73,13 @@ export interface StartProvisioningOptions {
   wallet: AppChannel;
   /** Aborting it cancels the session. */
   signal?: AbortSignal;
+  /**
+   * The provisioning attempt's correlation id (1-128 of `[A-Za-z0-9._-]`, no
+   * run of 12 digits), e.g. your app's own request id. Default: a fresh
+   * `cor_…`. It goes into the invocation and the request message, the
+   * `X-Correlation-Id` of the backend calls, and every error of the session.
+   */
+  correlationId?: string;
 }
 
 /**
@@ -145,7 +153,10 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
 
 function checkInput(options: StartProvisioningOptions): ConstructorParameters<typeof Session>[1] {
   const account = parseWith(zAccountHint, options.account, { name: 'account hint', code: 'configuration_invalid' });
-  const { wallet, accountRef, card, signal } = options;
+  const { wallet, accountRef, card, signal, correlationId } = options;
+  if (correlationId !== undefined && !zCorrelationId.safeParse(correlationId).success) {
+    invalid('correlationId must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits');
+  }
   if (typeof wallet?.send !== 'function' || typeof wallet.subscribe !== 'function' || typeof wallet.onClose !== 'function') {
     invalid('wallet must be an AppChannel');
   }
@@ -154,7 +165,7 @@ function checkInput(options: StartProvisioningOptions): ConstructorParameters<ty
   if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== account.last4)) {
     invalid('The account hint’s last4 does not match the card');
   }
-  return { account, accountRef, card, wallet, signal };
+  return { account, accountRef, card, wallet, signal, correlationId };
 }
 
 /**

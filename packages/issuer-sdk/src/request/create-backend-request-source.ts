@@ -106,7 +106,7 @@ export interface BackendRequestSource extends ProvisioningRequestSource {
  */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 15_000;
 
-const RESERVED_HEADERS = new Set(['content-type', 'accept', 'content-length']);
+const RESERVED_HEADERS = new Set(['content-type', 'accept', 'content-length', 'x-correlation-id']);
 
 function checkUrl(url: unknown): string {
   const relative = typeof url === 'string' && /^\/(?!\/)[\x21-\x7e]{0,2047}$/.test(url);
@@ -127,6 +127,7 @@ function errorFromResponse(response: FetchResponseLike, text: string): Provision
     contentType: response.headers.get('content-type'),
     body: text,
     requestId: safeRequestId(response.headers.get('x-request-id')),
+    correlationId: safeRequestId(response.headers.get('x-correlation-id')),
     peer: 'The issuer backend',
   });
 }
@@ -141,6 +142,7 @@ function errorFromResponse(response: FetchResponseLike, text: string): Provision
  * (`unauthenticated`, `card_expired`, `unknown_key`, …); a backend that
  * cannot be reached is `network_error`; a 5xx without problem details is
  * `server_error`; a slow one `timeout`; a cancelled session `cancelled`.
+ * Each call carries the session's correlation id as `X-Correlation-Id`.
  *
  * @example
  * ```ts
@@ -179,6 +181,8 @@ export function createBackendRequestSource(options: BackendRequestSourceOptions)
         }
         headers['content-type'] = 'application/json';
         headers.accept = 'application/json, application/problem+json';
+        // The session's correlation id: the backend logs it and puts it in its problem details.
+        if (context.correlationId !== undefined) headers['x-correlation-id'] = context.correlationId;
         let response: FetchResponseLike;
         let text: string;
         try {

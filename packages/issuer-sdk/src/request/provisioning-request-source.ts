@@ -29,6 +29,8 @@ export interface BuildRequestInput {
 export interface RequestContext {
   /** Aborts when the session is cancelled, fails, or the step times out. */
   signal: AbortSignal;
+  /** The session's correlation id: send it on (the backend source sends it as `X-Correlation-Id`). */
+  correlationId?: string | undefined;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface InvocationSigningContext {
   accountRef?: string | undefined;
   /** Aborts when the session ends or the step times out. */
   signal: AbortSignal;
+  /** The session's correlation id (also in the invocation). */
+  correlationId?: string | undefined;
 }
 
 /**

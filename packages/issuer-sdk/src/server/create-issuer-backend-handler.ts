@@ -4,6 +4,7 @@ import {
   type ProvisioningError,
   type RandomSource,
   readBodyWithLimit,
+  createCorrelationId,
   createError,
   createId,
   parseInvocation,
@@ -11,6 +12,7 @@ import {
   parseWith,
   secureRandom,
   toProvisioningError,
+  zCorrelationId,
 } from '@pushprov/protocol';
 import { zIssuerBackendRequest } from '../request/z-backend-request.js';
 import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
@@ -43,7 +45,13 @@ export interface IssuerBackendHandlerOptions<User> {
   /** Serve `sign-invocation` bodies. Default true. */
   allowInvocationSigning?: boolean;
   /** Called with every error answered, for logs. The error is safe to log: its message and details never hold card data. */
-  onError?: (error: ProvisioningError, context: { requestId: string }) => void;
+  onError?: (error: ProvisioningError, context: { requestId: string; correlationId: string }) => void;
+  /**
+   * Called once per request when it is answered, with one log event (see
+   * {@link IssuerBackendLogEvent}): hand it to your logger. It never holds
+   * card data, an account reference or a credential.
+   */
+  log?: (event: IssuerBackendLogEvent) => void;
   /** The randomness of request ids. */
   random?: RandomSource;
   /**
@@ -52,6 +60,30 @@ export interface IssuerBackendHandlerOptions<User> {
    * in. Default `Bearer`.
    */
   wwwAuthenticate?: string;
+}
+
+/**
+ * One request the issuer backend handler answered, for its `log` hook.
+ *
+ * @example
+ * ```ts
+ * const log = (event: IssuerBackendLogEvent) => logger.info(event);
+ * // { msg: 'request', requestId: 'req_…', correlationId: 'cor_…', type: 'build-request', status: 200, durationMs: 12 }
+ * ```
+ */
+export interface IssuerBackendLogEvent {
+  msg: 'request';
+  requestId: string;
+  /** The caller's `X-Correlation-Id` when valid (the issuer SDK's session sends it), else a new `cor_…`. */
+  correlationId: string;
+  /** The body's type, once it parsed. */
+  type?: 'build-request' | 'sign-invocation' | undefined;
+  /** The session the body is for, once it parsed. */
+  sessionId?: string | undefined;
+  status: number;
+  /** The protocol error code of an error answer. */
+  code?: string | undefined;
+  durationMs: number;
 }
 
 /**
@@ -84,6 +116,12 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
  * default `Bearer`), and a retryable `409`, `429` or `503` (the token
  * service's keys could not be fetched: `network_error`) carries
  * `Retry-After: 1`.
+ *
+ * The correlation id: a valid `X-Correlation-Id` of the caller (1-128 of
+ * `[A-Za-z0-9._-]`, no run of 12 digits; the issuer SDK's session sends
+ * one) is echoed in the answer's `X-Correlation-Id`, passed to `onError`
+ * and `log`, and put in problem details as `correlationId`; otherwise a
+ * new `cor_…` one is made for the header and the hooks.
  *
  * @example
  * ```ts
@@ -119,10 +157,25 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
   };
 
   return async (request) => {
+    const started = Date.now();
     const requestId = createId('req', random);
+    const supplied = request.headers.get('x-correlation-id') ?? undefined;
+    const callerCorrelationId = zCorrelationId.safeParse(supplied).success ? supplied : undefined;
+    const correlationId = callerCorrelationId ?? createCorrelationId(random);
+    const seen: Pick<IssuerBackendLogEvent, 'type' | 'sessionId'> = {};
+    const answer = (response: Response, code?: string): Response => {
+      response.headers.set('x-correlation-id', correlationId);
+      try {
+        options.log?.({ msg: 'request', requestId, correlationId, ...seen, status: response.status, code, durationMs: Math.max(0, Date.now() - started) });
+      } catch {
+        // A logging hook must not change the answer.
+      }
+      return response;
+    };
     try {
       if (request.method !== 'POST') {
-        return createProblemResponse(new HttpError('method_not_allowed', 'Only POST is served here'), requestId, { allow: 'POST' });
+        const error = new HttpError('method_not_allowed', 'Only POST is served here');
+        return answer(createProblemResponse(error, requestId, { allow: 'POST' }, callerCorrelationId), error.code);
       }
       let user: User | null | undefined;
       try {
@@ -135,21 +188,26 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
         throw new HttpError('unsupported_media_type', 'The body must be application/json');
       }
       const body = parseWith(zIssuerBackendRequest, await readBodyWithLimit(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
+      seen.type = body.type;
+      seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
       if (body.type === 'build-request') {
         const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
-        return createJsonResponse(parseProvisioningRequestMessage(message), requestId);
+        const parsed = parseProvisioningRequestMessage(message);
+        // The attempt's correlation id rides along in the message (the session sets it too).
+        return answer(createJsonResponse(callerCorrelationId === undefined ? parsed : { ...parsed, correlationId: callerCorrelationId }, requestId));
       }
       if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
       const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
-      return createJsonResponse(parseInvocation(signed), requestId);
+      return answer(createJsonResponse(parseInvocation(signed), requestId));
     } catch (thrown) {
       const error = toProvisioningError(thrown);
       try {
-        options.onError?.(error, { requestId });
+        options.onError?.(error, { requestId, correlationId });
       } catch {
         // A logging hook must not change the answer.
       }
-      return createProblemResponse(error, requestId, problemHeaders(error));
+      // The caller's correlation id in the problem details (a generated one is in the header only, as the token service does).
+      return answer(createProblemResponse(error, requestId, problemHeaders(error), callerCorrelationId), error.code);
     }
   };
 }

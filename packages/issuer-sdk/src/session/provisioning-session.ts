@@ -16,10 +16,12 @@ import {
   TransportError,
   canonicalJson,
   createError,
+  createCorrelationId,
   createSessionId,
   parseInvocation,
   parseProvisioningRequestMessage,
   toProvisioningError,
+  withCorrelationId,
 } from '@pushprov/protocol';
 import { withDeadline } from '../lib/deadline.js';
 import type { InvocationSigner, ProvisioningRequestSource } from '../request/provisioning-request-source.js';
@@ -73,6 +75,13 @@ export interface SessionTimeouts {
 export interface ProvisioningSession {
   /** The session id (128 random bits, base64url): everything in the flow is bound to it. */
   readonly id: string;
+  /**
+   * The provisioning attempt's correlation id: the host's (`correlationId`
+   * option) or a fresh `cor_…`. It travels in the invocation, the request
+   * message and the backend calls' `X-Correlation-Id`; the wallet and the
+   * token service log it, and every error of the session carries it.
+   */
+  readonly correlationId: string;
   /** The current state. */
   readonly state: SessionState;
   /** When the invocation expires (epoch milliseconds): identifiers are accepted only before. */
@@ -115,6 +124,7 @@ export interface SessionInput {
   card: Card | undefined;
   wallet: AppChannel;
   signal: AbortSignal | undefined;
+  correlationId?: string | undefined;
 }
 
 const noop = () => {};
@@ -132,6 +142,7 @@ function checkSignedInvocation(original: Invocation, signed: Invocation): Invoca
 /** The session state machine. Not exported from the package: use {@link ProvisioningSession}. @internal */
 export class Session implements ProvisioningSession {
   readonly id: string;
+  readonly correlationId: string;
   readonly expiresAt: number;
   readonly completed: Promise<ProvisioningOutcome>;
   readonly #createdAt: number;
@@ -157,6 +168,7 @@ export class Session implements ProvisioningSession {
     this.#config = config;
     this.#input = input;
     this.id = createSessionId(config.random);
+    this.correlationId = input.correlationId ?? createCorrelationId(config.random);
     this.#createdAt = config.clock.now();
     this.#updatedAt = this.#createdAt;
     this.#iat = Math.floor(this.#createdAt / 1000);
@@ -206,6 +218,7 @@ export class Session implements ProvisioningSession {
   snapshot(): SessionSnapshot {
     const snapshot: SessionSnapshot = {
       sessionId: this.id,
+      correlationId: this.correlationId,
       state: this.#state,
       createdAt: this.#createdAt,
       updatedAt: this.#updatedAt,
@@ -246,7 +259,7 @@ export class Session implements ProvisioningSession {
     const signer = this.#config.invocationSigner;
     if (signer) {
       const unsigned = invocation;
-      const signed = await withDeadline((s) => signer(unsigned, { accountRef, signal: s }), {
+      const signed = await withDeadline((s) => signer(unsigned, { accountRef, signal: s, correlationId: this.correlationId }), {
         timeoutMs: timeouts.requestMs,
         signal,
         what: 'Signing the invocation',
@@ -268,12 +281,13 @@ export class Session implements ProvisioningSession {
     this.#transition('identified');
 
     // 3. Build
-    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card }, { signal: s }), {
+    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card }, { signal: s, correlationId: this.correlationId }), {
       timeoutMs: timeouts.requestMs,
       signal,
       what: 'Building the provisioning request',
     });
-    const message: ProvisioningRequestMessage = parseProvisioningRequestMessage(built);
+    // The session's correlation id rides along to the wallet (the request source may not have set it).
+    const message: ProvisioningRequestMessage = { ...parseProvisioningRequestMessage(built), correlationId: this.correlationId };
     if (message.sessionId !== this.id) throw createError('session_mismatch', 'The request source built a request for another session');
     this.#transition('request_built');
 
@@ -293,6 +307,7 @@ export class Session implements ProvisioningSession {
       account: { ...this.#input.account },
       iat: this.#iat,
       exp: this.#iat + this.#config.lifetimeSeconds,
+      correlationId: this.correlationId,
     };
     if (this.#config.replyTo !== undefined) invocation.replyTo = this.#config.replyTo;
     return invocation;
@@ -405,6 +420,8 @@ export class Session implements ProvisioningSession {
   /** Ends the session once: terminal state, event, cleanup, abort in-flight work, settle `completed`. */
   #end(state: 'completed' | 'declined' | 'failed' | 'cancelled' | 'expired', error?: ProvisioningError): void {
     if (isTerminalState(this.#state)) return;
+    // Every error the host sees carries the attempt's correlation id.
+    if (error) withCorrelationId(error, this.correlationId);
     this.#error = error;
     // Every live state may fail; any other ending not allowed from here is reported as `failed`.
     this.#transition(SESSION_TRANSITIONS[this.#state].includes(state) ? state : 'failed');
@@ -431,6 +448,7 @@ export class Session implements ProvisioningSession {
 
   #rejectMessage(error: ProvisioningError): void {
     if (isTerminalState(this.#state)) return;
+    withCorrelationId(error, this.correlationId);
     this.#emit({ type: 'message_rejected', sessionId: this.id, state: this.#state, at: this.#config.clock.now(), error: error.toJSON() });
   }
 

@@ -83,6 +83,8 @@ export type ProvisioningSessionListener = (event: ProvisioningSessionEvent) => v
  */
 export interface SessionSnapshot {
   sessionId: string;
+  /** The provisioning attempt's correlation id: quote it to find the attempt in every party's logs. */
+  correlationId: string;
   state: SessionState;
   createdAt: number;
   updatedAt: number;

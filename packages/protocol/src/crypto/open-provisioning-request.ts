@@ -38,7 +38,29 @@ export interface OpenProvisioningRequestOptions {
   clock?: Clock | undefined;
   clockSkewSeconds?: number | undefined;
   maxLifetimeSeconds?: number | undefined;
+  /**
+   * Sees each part as it is decoded, before it is checked: the JWE header,
+   * the JWS header, the not yet verified payload. For tools that explain a
+   * refusal (the token service's request inspector); the payload holds the
+   * card: mask it (`maskPan`) before it goes anywhere.
+   */
+  onPart?: ((part: OpenedRequestPart) => void) | undefined;
 }
+
+/**
+ * A part of a provisioning request as {@link openProvisioningRequest} decodes it (see its `onPart` option).
+ *
+ * @example
+ * ```ts
+ * const onPart = (part: OpenedRequestPart) => {
+ *   if (part.kind === 'jws-header') console.log(part.header.kid);
+ * };
+ * ```
+ */
+export type OpenedRequestPart =
+  | { kind: 'jwe-header'; header: Readonly<Record<string, unknown>> }
+  | { kind: 'jws-header'; header: Readonly<Record<string, unknown>> }
+  | { kind: 'payload'; payload: unknown };
 
 /** What {@link openProvisioningRequest} returns. */
 export interface OpenedProvisioningRequest {
@@ -97,6 +119,7 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
     throw new CryptoError('jwe_header_rejected', 'The request is not a compact JWE');
   }
   const jweHeader = decodeHeaderStrict(jwe, 'jwe_header_rejected');
+  options.onPart?.({ kind: 'jwe-header', header: jweHeader });
   checkHeader(jweHeader, JWE_RULES, 'jwe_header_rejected');
   checkEpk(jweHeader.epk, 'jwe_header_rejected');
   const encryptionKid = jweHeader.kid as string;
@@ -142,6 +165,7 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
   }
   if (!zCompactJws.safeParse(jws).success) throw new CryptoError('jws_header_rejected', 'The decrypted content is not a compact JWS');
   const jwsHeader = decodeHeaderStrict(jws, 'jws_header_rejected');
+  options.onPart?.({ kind: 'jws-header', header: jwsHeader });
   checkHeader(jwsHeader, JWS_RULES, 'jws_header_rejected');
   const signingKid = jwsHeader.kid as string;
   const alg = jwsHeader.alg as string;
@@ -152,6 +176,7 @@ export async function openProvisioningRequest(jwe: string, options: OpenProvisio
   try {
     payload = parseStrictJson(fromUtf8(fromBase64Url(jws.split('.')[1]!)), { maxLength: 8192, maxDepth: 16 });
     iss = (payload as { iss?: unknown } | null)?.iss;
+    options.onPart?.({ kind: 'payload', payload });
   } catch (cause) {
     throw new CryptoError('unknown_issuer', 'The request names no issuer', { cause });
   }

@@ -42,6 +42,18 @@ export const zDisplayText = (max: number) =>
 /** A base64url string of 22 to 128 characters: session ids, nonces, jtis. */
 export const zRandomId = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be 22-128 base64url characters')))();
 
+/**
+ * A correlation id: one id for one provisioning attempt, across the issuer
+ * app, the issuer backend, the wallet and the token service (the app
+ * messages' `correlationId`, the `X-Correlation-Id` header). 1-128
+ * characters of `[A-Za-z0-9._-]` with no run of 12 or more digits (which
+ * logs mask as a card number, so it could not be found again). Not a
+ * secret, and never a card or account number.
+ */
+export const zCorrelationId = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^(?![^]*[0-9]{12})[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits'))
+)();
+
 /** A party identifier (issuer id, wallet provider id, token service id): lower-case slug. */
 export const zPartyId = /* @__PURE__ */ (() =>
   z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a lower-case slug of 1-64 characters'))

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zCompactJws, zOpaqueId, zPartyId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
+import { zCompactJws, zCorrelationId, zOpaqueId, zPartyId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
 
 /**
  * Step 2, wallet to issuer app: who and where the card goes. The issuer binds
@@ -20,6 +20,8 @@ export const zIdentifiers = /* @__PURE__ */ (() =>
     devicePublicKey: z.optional(zPublicEcJwk),
     /** Optional wallet provider attestation over the fields above (compact JWS). */
     attestation: z.optional(zCompactJws),
+    /** The provisioning attempt's correlation id (see `zCorrelationId`). */
+    correlationId: z.optional(zCorrelationId),
   })
 )();
 /** Step 2 message. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zCompactJws, zDisplayText, zEpochSeconds, zHttpsUrl, zLast4, zNetwork, zPartyId, zRandomId, zVersion } from './primitives.js';
+import { zCompactJws, zCorrelationId, zDisplayText, zEpochSeconds, zHttpsUrl, zLast4, zNetwork, zPartyId, zRandomId, zVersion } from './primitives.js';
 
 /** The non-sensitive account hint the wallet may show: never more than the last 4 digits. */
 export const zAccountHint = /* @__PURE__ */ (() =>
@@ -32,6 +32,8 @@ export const zInvocation = /* @__PURE__ */ (() =>
     iat: zEpochSeconds,
     exp: zEpochSeconds,
     signature: z.optional(zCompactJws),
+    /** The provisioning attempt's correlation id (see `zCorrelationId`). */
+    correlationId: z.optional(zCorrelationId),
   })
 )();
 /** Step 1 message. */

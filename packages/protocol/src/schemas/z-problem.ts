@@ -16,6 +16,8 @@ export const zProblemDetails = /* @__PURE__ */ (() =>
     code: z.string().check(z.refine(isErrorCode, 'must be a protocol error code')),
     retryable: z.boolean(),
     requestId: z.optional(z.string().check(z.maxLength(128))),
+    /** The provisioning attempt's correlation id, when the caller sent one. */
+    correlationId: z.optional(z.string().check(z.maxLength(128))),
   })
 )();
 /** RFC 9457 problem details with the protocol's code. */

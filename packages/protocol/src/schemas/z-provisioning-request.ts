@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zCompactJwe, zRandomId, zVersion } from './primitives.js';
+import { zCompactJwe, zCorrelationId, zRandomId, zVersion } from './primitives.js';
 
 /**
  * Step 3, issuer app to wallet: the encrypted provisioning request (a compact
@@ -11,6 +11,8 @@ export const zProvisioningRequestMessage = /* @__PURE__ */ (() =>
     version: zVersion,
     sessionId: zRandomId,
     encryptedRequest: zCompactJwe,
+    /** The provisioning attempt's correlation id (see `zCorrelationId`). */
+    correlationId: z.optional(zCorrelationId),
   })
 )();
 /** Step 3 message. */

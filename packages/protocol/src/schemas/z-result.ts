@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { isErrorCode } from '../errors.js';
-import { zOpaqueId, zRandomId, zVersion } from './primitives.js';
+import { zCorrelationId, zOpaqueId, zRandomId, zVersion } from './primitives.js';
 
 /** How a provisioning ended, as the wallet reports it to the issuer app. */
 export const zResultStatus = /* @__PURE__ */ z.enum(['provisioned', 'pending_activation', 'declined', 'failed', 'cancelled']);
@@ -27,6 +27,8 @@ export const zResult = /* @__PURE__ */ (() =>
       tokenReferenceId: z.optional(zOpaqueId),
       /** The protocol error code, for declined, failed and cancelled. */
       errorCode: z.optional(z.string().check(z.refine(isErrorCode, 'must be a protocol error code'))),
+      /** The provisioning attempt's correlation id (see `zCorrelationId`). */
+      correlationId: z.optional(zCorrelationId),
     })
     .check(
       z.refine(

@@ -85,6 +85,8 @@ export interface TokenServiceConfig {
   log: { level: LogLevel };
   /** Prometheus metrics, when configured: a separate listener (`port`, `host`), else `path` on the main one. */
   metrics?: { port?: number | undefined; host?: string | undefined; path: string } | undefined;
+  /** Sandbox mode: the request inspector is served and the last requests are kept in memory for it. */
+  sandbox?: true | undefined;
 }
 
 /**
@@ -419,6 +421,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     ...(c.store === undefined ? {} : { store: /^postgres(ql)?:\/\//i.test(c.store) ? c.store : resolve(baseDir, c.store) }),
     log: { level: c.log.level },
     ...(c.metrics === undefined ? {} : { metrics: { ...c.metrics, path: c.metrics.path ?? '/metrics' } }),
+    ...(c.sandbox === true ? { sandbox: true } : {}),
   };
 }
 

@@ -339,6 +339,12 @@ function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(key
     log: zLogInput.prefault({}),
     /** Prometheus metrics, off unless configured; `token-service start --metrics-port` sets the port. */
     metrics: z.optional(zMetricsInput),
+    /**
+     * Sandbox mode (default false): test cards only. Serves the request
+     * inspector (`/sandbox/inspector`) and keeps the last requests in memory
+     * for it. Never on a service that sees real cards.
+     */
+    sandbox: z.optional(z.boolean()),
   });
 }
 /**

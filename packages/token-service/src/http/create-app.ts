@@ -8,6 +8,8 @@ import { CORRELATION_ID_HEADER, acceptCorrelationId, routeLabel, startRequestSpa
 import type { TokenServiceMetrics } from '../observability/metrics.js';
 import { toProblemDetails, toProblemResponse } from './problem-response.js';
 import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
+import { RecentRequests } from '../inspector/recent-requests.js';
+import { createRequestRecorder, mountInspector } from '../inspector/sandbox-routes.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
@@ -17,6 +19,12 @@ export interface TokenServiceAppOptions {
   metrics?: TokenServiceMetrics | undefined;
   /** Serves `metrics` at this path of the app too (`GET`), e.g. `/metrics`. Default: not served here. */
   metricsPath?: string | undefined;
+  /**
+   * Sandbox mode only (`sandbox: true`): where the request inspector keeps
+   * the recent provisioning requests (`startTokenServer` keeps one across
+   * reloads). Default: a new one. Ignored outside sandbox mode.
+   */
+  recentRequests?: RecentRequests | undefined;
 }
 
 /** `method_not_allowed`, carrying the `Allow` header's value. */
@@ -108,6 +116,8 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
   const logger = options.logger ?? createJsonLogger({ clock: service.clock });
   const maxBodyBytes = service.config.limits.maxBodyBytes;
   const app = new Hono<Env>();
+  // Sandbox mode only: the request inspector, and the recent provisioning requests it shows (see src/inspector).
+  const recorder = service.config.sandbox === true ? createRequestRecorder(service, options.recentRequests ?? new RecentRequests()) : undefined;
 
   const fail = (
     c: { set: (k: 'errorCode', v: string) => void; get: <K extends 'requestId' | 'correlationId' | 'callerCorrelationId'>(k: K) => Env['Variables'][K] },
@@ -153,6 +163,9 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     const code = c.get('errorCode');
     span.end({ route, status: c.res.status, code, walletProviderId: c.get('walletProviderId') });
     options.metrics?.observeRequest({ method: c.req.method, route, status: c.res.status, code, seconds: (performance.now() - startedAt) / 1000 });
+    if (recorder && route === '/v1/provisioning-requests' && c.req.method === 'POST') {
+      recorder.finish(c.req.raw, { requestId, correlationId, status: c.res.status, code, walletProviderId: c.get('walletProviderId') });
+    }
     logger.info({
       msg: 'request',
       requestId,
@@ -195,6 +208,7 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
       return c.body(await metrics.scrape(), 200, { 'content-type': metrics.contentType });
     });
   }
+  if (recorder) mountInspector(app as never, service, recorder.recent, maxBodyBytes);
   app.get('/.well-known/jwks.json', (c) => {
     c.header('cache-control', 'public, max-age=300');
     return c.json(service.publicJwks());
@@ -214,6 +228,7 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     // On Node (startTokenServer), straight from the socket; elsewhere (app.fetch), from the Fetch body.
     const incoming = c.env?.incoming;
     const text = incoming ? await readIncomingBodyWithLimit(incoming, maxBodyBytes) : await readBodyWithLimit(c.req.raw, maxBodyBytes);
+    await recorder?.before(c.req.raw, text, caller.walletProviderId);
     // The client's disconnect is not passed on: a request it abandoned runs to its commit, so a retry
     // with the same key gets the stored answer (and a server never answers `aborted`).
     const result = await service.submit({ submission: text, walletProviderId: caller.walletProviderId, idempotencyKey });

@@ -28,6 +28,7 @@ import type { PurgeResult, TokenServiceStore } from '../store/types.js';
 import { checkStoreKeys } from '../vault/store-keys.js';
 import { type VaultCipher, createVaultCipherFromConfig } from '../vault/vault-cipher.js';
 import type { AccountResolver, DecisionHook } from './hooks.js';
+import { type InspectSubmissionInput, type InspectionReport, inspectSubmission } from '../inspector/inspect-submission.js';
 
 export type { SubmitInput, SubmitResult } from '../provisioning/types.js';
 
@@ -137,6 +138,13 @@ export interface TokenService {
    * service that skips `ready()` still never serves a store of other keys.
    */
   ready(): Promise<void>;
+  /**
+   * The request inspector's dry run (sandbox mode only, `sandbox: true`;
+   * otherwise `not_found`): each validation step over a submission, with the
+   * decoded headers, the claims (PAN masked) and the binding beside the
+   * submission. Changes nothing (see `inspectSubmission`).
+   */
+  inspect(input: InspectSubmissionInput): Promise<InspectionReport>;
   /** Removes expired replay and idempotency records, and idempotency entries whose lease ended. */
   purgeExpired(): Promise<PurgeResult>;
   /** Closes the store. */
@@ -326,6 +334,11 @@ export function createTokenService(
     async ready() {
       await store.ping();
       await keysReady();
+    },
+    async inspect(input) {
+      if (resolved.sandbox !== true) throw new HttpError('not_found', 'The request inspector is served in sandbox mode only');
+      // No store key check: it may record the fingerprint key's check value, and the inspector writes nothing.
+      return inspectSubmission(context, input);
     },
     purgeExpired: () => store.purgeExpired(clock.now()),
     close: () => store.close(),

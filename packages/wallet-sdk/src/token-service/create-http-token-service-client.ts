@@ -21,6 +21,7 @@ import {
   secureRandom,
   systemClock,
   toProvisioningError,
+  withCorrelationId,
   zHttpsUrl,
   zOpaqueId,
 } from '@pushprov/protocol';
@@ -179,6 +180,8 @@ export interface HttpSubmitOptions {
   idempotencyKey?: string;
   /** Aborts the submission, retries included. */
   signal?: AbortSignal;
+  /** Sent as `X-Correlation-Id` (the wallet session passes the invocation's); every error of the call carries it. */
+  correlationId?: string | undefined;
 }
 
 /**
@@ -337,7 +340,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       const carried = errorFromHttpResponse({ status, contentType, body: text, requestId, peer: 'The token service' });
       // A problem document says itself whether the same request may succeed later; without one, the status decides.
       const retry = hasProblemDetails(contentType, text) ? carried.retryable : RETRYABLE_STATUS.has(status);
-      const error = createError(carried.code, carried.message, { status, requestId: carried.requestId, retryable: retry });
+      const error = createError(carried.code, carried.message, { status, requestId: carried.requestId, correlationId: carried.correlationId, retryable: retry });
       return { ok: false, error, retry, retryAfterMs: retry ? parseRetryAfter(response.headers.get('retry-after'), clock) : undefined };
     } finally {
       clearTimeout(timer);
@@ -380,8 +383,12 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       const idempotencyKey = submitOptions.idempotencyKey ?? createId('idem', random);
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
       const body = JSON.stringify(parseSubmission(submission));
-      const headers = { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
-      return call('POST', '/v1/provisioning-requests', body, headers, parseProvisioningResponse, submitOptions.signal);
+      const { correlationId } = submitOptions;
+      const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
+      if (correlationId) headers['X-Correlation-Id'] = correlationId;
+      return call('POST', '/v1/provisioning-requests', body, headers, parseProvisioningResponse, submitOptions.signal).catch((error: ProvisioningError) => {
+        throw withCorrelationId(error, correlationId);
+      });
     },
     async getTokenStatus(tokenReferenceId, statusOptions: GetTokenStatusOptions = {}) {
       if (!zOpaqueId.safeParse(tokenReferenceId).success || /^\.+$/.test(tokenReferenceId)) {

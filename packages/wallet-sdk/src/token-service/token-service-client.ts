@@ -13,6 +13,8 @@ export interface SubmitOptions {
   idempotencyKey: string;
   /** Aborts the submission, retries included. */
   signal?: AbortSignal;
+  /** The provisioning attempt's correlation id (the invocation's): send it on, e.g. as `X-Correlation-Id`. */
+  correlationId?: string | undefined;
 }
 
 /**

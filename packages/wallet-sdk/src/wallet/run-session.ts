@@ -20,6 +20,7 @@ import {
   toProvisioningError,
   toPublicJwk,
   waitForMessage,
+  withCorrelationId,
 } from '@pushprov/protocol';
 import { raceSignal, throwIfAborted } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
@@ -56,7 +57,7 @@ const RESULT_SEND_TIMEOUT_MS = 5_000;
  */
 export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks): Promise<WalletOutcome> {
   const { signal, emit, setState } = hooks;
-  let invocation: Invocation;
+  let invocation: Invocation | undefined;
   let verified: boolean;
   try {
     invocation = await waitForInvocation(channel, hooks);
@@ -64,10 +65,13 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     throwIfAborted(signal);
     ({ verified } = await raceSignal(checkInvocation(invocation, context.policy), signal));
   } catch (error) {
-    return { status: 'rejected', error: toProvisioningError(error) };
+    // A refused invocation's own correlation id, when it had one: the bank's app logs the same.
+    return { status: 'rejected', error: withCorrelationId(toProvisioningError(error), invocation?.correlationId) };
   }
 
   const { sessionId, issuerId, account } = invocation;
+  // One id for the attempt: the invocation's (the issuer app made it), else a fresh one.
+  const correlationId = invocation.correlationId ?? createId('cor', context.random);
   const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
   if (account.productName !== undefined) prompt.account.productName = account.productName;
   if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
@@ -119,6 +123,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         deviceId: who?.deviceId,
         nonce,
         ...(deviceKey && { devicePublicKey: toPublicJwk(deviceKey.publicJwk) }),
+        correlationId,
       });
     } catch (cause) {
       throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
@@ -157,7 +162,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     if (identifiers.devicePublicKey) submission.devicePublicKey = identifiers.devicePublicKey;
     const idempotencyKey = createId('idem', context.random);
     throwIfAborted(signal);
-    const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal }), signal);
+    const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal, correlationId }), signal);
 
     // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
     setState('storing', sessionId);
@@ -166,7 +171,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now() });
     const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
     setState('sending_result', sessionId);
-    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId });
+    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId, correlationId });
     const token = {
       tokenReferenceId: accessData.tokenReferenceId,
       status: accessData.status,
@@ -176,13 +181,13 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       ...(accessData.network && { network: accessData.network }),
       ...(prompt.account.cardArtUrl !== undefined && { cardArtUrl: prompt.account.cardArtUrl }),
     };
-    return { status, sessionId, issuerId, token, resultSent };
+    return { status, sessionId, issuerId, correlationId, token, resultSent };
   } catch (caught) {
     stopRefusingRequests();
-    const error = toProvisioningError(caught);
+    const error = withCorrelationId(toProvisioningError(caught), correlationId);
     const status = error.code === 'declined' ? 'declined' : error.code === 'consent_denied' || error.code === 'cancelled' ? 'cancelled' : 'failed';
-    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, errorCode: error.code });
-    return { status, sessionId, issuerId, error, resultSent };
+    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, errorCode: error.code, correlationId });
+    return { status, sessionId, issuerId, correlationId, error, resultSent };
   }
 }
 

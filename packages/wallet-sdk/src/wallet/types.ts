@@ -130,7 +130,10 @@ export interface TokenSummary {
  *   bad signature, expired, replayed): no session began and nothing was sent back.
  *
  * For every status but `rejected`, a `result` message was sent to the issuer
- * app when the channel allowed it (`resultSent`).
+ * app when the channel allowed it (`resultSent`), and `correlationId` is the
+ * attempt's (the invocation's, or a fresh `cor_…` when it had none): it was
+ * sent to the token service as `X-Correlation-Id`, and `error.correlationId`
+ * carries it too.
  *
  * @example
  * ```ts
@@ -145,8 +148,8 @@ export interface TokenSummary {
  * ```
  */
 export type WalletOutcome =
-  | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; token: TokenSummary; resultSent: boolean }
-  | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; error: ProvisioningError; resultSent: boolean }
+  | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; correlationId: string; error: ProvisioningError; resultSent: boolean }
   | { status: 'rejected'; error: ProvisioningError };
 
 /**
