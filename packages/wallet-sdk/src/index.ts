@@ -28,8 +28,18 @@ export type {
   WalletSession,
   WalletSessionState,
 } from './wallet/types.js';
-export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient } from './token-service/token-service-client.js';
-export { createMemoryTokenStore, type StoredToken, type TokenStore } from './token-store/token-store.js';
+export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient, VerificationCallOptions } from './token-service/token-service-client.js';
+export { createMemoryTokenStore, type StoredActivation, type StoredToken, type TokenStore } from './token-store/token-store.js';
+export type {
+  ActivationCallOptions,
+  ActivationEvent,
+  ActivationSnapshot,
+  ActivationState,
+  IssuerAppOpener,
+  PendingActivation,
+  SentCode,
+  WaitUntilActiveOptions,
+} from './activation/types.js';
 export {
   createMemorySeenSessionStore,
   type MemorySeenSessionStoreOptions,

@@ -1,4 +1,5 @@
-import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource } from '@pushprov/protocol';
+import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
+import type { ActivationEvent, IssuerAppOpener, PendingActivation } from '../activation/types.js';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
@@ -123,6 +124,9 @@ export interface TokenSummary {
  * in the {@link TokenStore}.
  *
  * - `provisioned`, `pending_activation`: the token is stored; `token` summarises it.
+ *   A `pending_activation` outcome carries `verification`: the methods the
+ *   issuer offers to confirm the cardholder (masked destinations) and when
+ *   the pending token expires; `wallet.resume(token.tokenReferenceId)` goes on.
  * - `declined`: the token service or issuer declined (`error.code` `declined`).
  * - `failed`: anything else went wrong after the invocation was accepted.
  * - `cancelled`: the user refused (`consent_denied`), or the host cancelled (`cancelled`).
@@ -145,7 +149,8 @@ export interface TokenSummary {
  * ```
  */
 export type WalletOutcome =
-  | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'provisioned'; sessionId: string; issuerId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'pending_activation'; sessionId: string; issuerId: string; token: TokenSummary; verification: Verification; resultSent: boolean }
   | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; error: ProvisioningError; resultSent: boolean }
   | { status: 'rejected'; error: ProvisioningError };
 
@@ -158,6 +163,7 @@ export type WalletOutcome =
  * - `error`: input was refused but the session goes on (a stray message, a
  *   wrong origin, a result that could not be delivered).
  * - `outcome`: the session ended.
+ * - `activation`: a step of a pending token's activation (see {@link ActivationEvent}).
  *
  * @example
  * ```ts
@@ -171,7 +177,8 @@ export type WalletEvent =
   | { type: 'state'; state: WalletSessionState; sessionId?: string }
   | { type: 'invocation'; prompt: ConsentPrompt }
   | { type: 'error'; error: ProvisioningError; sessionId?: string }
-  | { type: 'outcome'; outcome: WalletOutcome };
+  | { type: 'outcome'; outcome: WalletOutcome }
+  | ActivationEvent;
 
 /**
  * Receives {@link WalletEvent}s. Exceptions it throws are swallowed.
@@ -225,8 +232,14 @@ export interface WalletOptions {
   clockSkewSeconds?: number;
   /** The longest invocation lifetime (`exp - iat`) accepted, seconds. Default 900. */
   maxInvocationLifetimeSeconds?: number;
-  /** Receives every session's events. */
+  /** Receives every session's events, and every activation's. */
   onEvent?: WalletEventListener;
+  /**
+   * Opens the bank's app for an `issuer_app` verification method, with the
+   * token reference (`PendingActivation.chooseMethod`). Without it, choosing
+   * such a method is `configuration_invalid`.
+   */
+  openIssuerApp?: IssuerAppOpener;
   clock?: Clock;
   random?: RandomSource;
 }
@@ -292,4 +305,13 @@ export interface Wallet {
   handleInvocation(channel: AppChannel, options?: HandleInvocationOptions): Promise<WalletOutcome>;
   /** Like {@link Wallet.handleInvocation}, but returns the session at once, to observe or cancel it. */
   startSession(channel: AppChannel, options?: HandleInvocationOptions): WalletSession;
+  /**
+   * Picks up the activation of a stored token `pending_activation`, where it
+   * was left, also after an app restart (a new wallet on the same token
+   * store). `not_found` when the store has no such token; an active token
+   * gives an activation in state `active`.
+   */
+  resume(tokenReferenceId: string): Promise<PendingActivation>;
+  /** The stored tokens still `pending_activation`, each ready to go on. */
+  pendingActivations(): Promise<PendingActivation[]>;
 }
