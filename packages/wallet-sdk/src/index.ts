@@ -6,7 +6,9 @@
  *
  * Transports live in their own entries, so an app ships only what it uses:
  * `@pushprov/wallet-sdk/http` (the token service HTTP client) and
- * `@pushprov/wallet-sdk/browser` (the popup channel).
+ * `@pushprov/wallet-sdk/browser` (the popup channel); and so does the yellow
+ * path: `@pushprov/wallet-sdk/activation` (verify the cardholder of a token
+ * `pending_activation`).
  *
  * @packageDocumentation
  * @module @pushprov/wallet-sdk
@@ -30,16 +32,6 @@ export type {
 } from './wallet/types.js';
 export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient, VerificationCallOptions } from './token-service/token-service-client.js';
 export { createMemoryTokenStore, type StoredActivation, type StoredToken, type TokenStore } from './token-store/token-store.js';
-export type {
-  ActivationCallOptions,
-  ActivationEvent,
-  ActivationSnapshot,
-  ActivationState,
-  IssuerAppOpener,
-  PendingActivation,
-  SentCode,
-  WaitUntilActiveOptions,
-} from './activation/types.js';
 export {
   createMemorySeenSessionStore,
   type MemorySeenSessionStoreOptions,

@@ -1,20 +1,15 @@
 import {
-  AuthError,
   HttpError,
   type ProvisioningError,
   type RandomSource,
-  readBodyWithLimit,
   createError,
-  createId,
   parseInvocation,
   parseProvisioningRequestMessage,
   parseWith,
-  secureRandom,
-  toProvisioningError,
 } from '@pushprov/protocol';
 import { zIssuerBackendRequest } from '../request/z-backend-request.js';
 import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
-import { createJsonResponse, createProblemResponse } from './problem-response.js';
+import { serveJsonPost } from './serve-json-post.js';
 
 /**
  * Options of {@link createIssuerBackendHandler}.
@@ -65,7 +60,6 @@ export interface IssuerBackendHandlerOptions<User> {
  */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
 /**
  * The issuer backend endpoint the app's `createBackendRequestSource` calls,
  * as a Fetch API handler `(Request) => Promise<Response>`.
@@ -97,59 +91,18 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
  * ```
  */
 export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOptions<User>): FetchHandler {
-  const maxBytes = options.maxBodyBytes ?? 16_384;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > 1_048_576) {
-    throw createError('configuration_invalid', 'maxBodyBytes must be an integer from 1 024 to 1 048 576');
-  }
-  if (typeof options.builder?.buildRequest !== 'function' || typeof options.authenticate !== 'function') {
+  if (typeof options?.builder?.buildRequest !== 'function' || typeof options.authenticate !== 'function') {
     throw createError('configuration_invalid', 'builder and authenticate are required');
   }
   const allowSigning = options.allowInvocationSigning ?? true;
-  const random = options.random ?? secureRandom;
-  const challenge = options.wwwAuthenticate ?? 'Bearer';
-  if (typeof challenge !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,511}$/.test(challenge)) {
-    throw createError('configuration_invalid', 'wwwAuthenticate must be a printable ASCII challenge such as Bearer');
-  }
-  /** The headers the token service's problem answers carry too: a 401's challenge, and when to retry a retryable 409/429/503. */
-  const problemHeaders = (error: ProvisioningError): Record<string, string> => {
-    const status = error.status >= 400 && error.status <= 599 ? error.status : 500;
-    if (status === 401) return { 'www-authenticate': challenge };
-    if (error.retryable && (status === 409 || status === 429 || status === 503)) return { 'retry-after': '1' };
-    return {};
-  };
-
-  return async (request) => {
-    const requestId = createId('req', random);
-    try {
-      if (request.method !== 'POST') {
-        return createProblemResponse(new HttpError('method_not_allowed', 'Only POST is served here'), requestId, { allow: 'POST' });
-      }
-      let user: User | null | undefined;
-      try {
-        user = await options.authenticate(request);
-      } catch (cause) {
-        throw toProvisioningError(cause);
-      }
-      if (user === null || user === undefined) throw new AuthError('unauthenticated', 'Sign in to add a card to a wallet');
-      if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) {
-        throw new HttpError('unsupported_media_type', 'The body must be application/json');
-      }
-      const body = parseWith(zIssuerBackendRequest, await readBodyWithLimit(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
-      if (body.type === 'build-request') {
-        const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
-        return createJsonResponse(parseProvisioningRequestMessage(message), requestId);
-      }
-      if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
-      const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
-      return createJsonResponse(parseInvocation(signed), requestId);
-    } catch (thrown) {
-      const error = toProvisioningError(thrown);
-      try {
-        options.onError?.(error, { requestId });
-      } catch {
-        // A logging hook must not change the answer.
-      }
-      return createProblemResponse(error, requestId, problemHeaders(error));
+  return serveJsonPost({ ...options, signInMessage: 'Sign in to add a card to a wallet' }, async ({ text, maxBytes, user, request }) => {
+    const body = parseWith(zIssuerBackendRequest, text, { name: 'issuer backend request', maxLength: maxBytes });
+    if (body.type === 'build-request') {
+      const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
+      return parseProvisioningRequestMessage(message);
     }
-  };
+    if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
+    const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
+    return parseInvocation(signed);
+  });
 }

@@ -194,7 +194,7 @@ export function createPendingActivation(stored: StoredToken, context: Activation
 
   const open = async (method: VerificationMethod, signal: AbortSignal) => {
     const opener = context.openIssuerApp;
-    if (typeof opener !== 'function') throw createError('configuration_invalid', 'The wallet has no openIssuerApp to open the bank’s app with');
+    if (typeof opener !== 'function') throw createError('configuration_invalid', 'No openIssuerApp was given to open the bank’s app with');
     await raceSignal(
       Promise.resolve().then(() => opener({ issuerId, tokenReferenceId, methodId: method.id }, { signal })),
       signal,

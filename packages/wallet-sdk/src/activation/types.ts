@@ -72,7 +72,7 @@ export interface ActivationSnapshot {
  *
  * @example
  * ```ts
- * wallet.resume(id).then((activation) => activation.subscribe((event: ActivationEvent) => render(event.snapshot, event.error?.code)));
+ * activations.resume(id).then((activation) => activation.subscribe((event: ActivationEvent) => render(event.snapshot, event.error?.code)));
  * ```
  */
 export interface ActivationEvent {
@@ -133,7 +133,7 @@ export interface WaitUntilActiveOptions {
 
 /**
  * The activation of one token `pending_activation`, from
- * `wallet.resume(tokenReferenceId)`: choose a method, have a code sent, type
+ * `activations.resume(tokenReferenceId)`: choose a method, have a code sent, type
  * it, resend it, open the issuer's app, and learn that the token is active.
  * Its progress is saved in the wallet's token store after every step, so a
  * new wallet on the same store resumes it. One call at a time (another while
@@ -141,7 +141,7 @@ export interface WaitUntilActiveOptions {
  *
  * @example
  * ```ts
- * const activation = await wallet.resume(outcome.token.tokenReferenceId);
+ * const activation = await activations.resume(outcome.token.tokenReferenceId);
  * activation.subscribe((event) => render(event.snapshot));
  * await activation.chooseMethod('sms-1');        // a code goes to •••• 0199
  * try {
@@ -160,7 +160,7 @@ export interface PendingActivation {
   /**
    * Chooses a method. An OTP method (`otp_sms`, `otp_email`) has a code made
    * and sent (`awaiting_code`); `issuer_app` opens the bank's app through the
-   * wallet's `openIssuerApp` (`awaiting_issuer`); `customer_service`
+   * `openIssuerApp` of `createActivations` (`awaiting_issuer`); `customer_service`
    * records the choice (`awaiting_issuer`: show the method's `phoneNumber`).
    * Codes: `verification_method_unavailable`, `verification_attempts_exhausted`,
    * `verification_cooldown` (`error.details.retryAfterMs`), `token_not_pending`, `expired`,

@@ -2,7 +2,7 @@ import type { AccessData, Verification } from '@pushprov/protocol';
 
 /**
  * Where the activation of a token `pending_activation` stands, kept with the
- * token so that it survives an app restart (`wallet.resume`). Holds no code:
+ * token so that it survives an app restart (`createActivations(…).resume`). Holds no code:
  * the one-time code is typed by the user and sent, never stored.
  *
  * @example

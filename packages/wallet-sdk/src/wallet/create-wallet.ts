@@ -11,8 +11,6 @@ import {
 } from '@pushprov/protocol';
 import { createMemorySeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import { MAX_TIMER_MS } from '../lib/abort.js';
-import { createPendingActivation } from '../activation/create-pending-activation.js';
-import type { ActivationEvent } from '../activation/types.js';
 import { runSession } from './run-session.js';
 import type { HandleInvocationOptions, Wallet, WalletEvent, WalletOptions, WalletOutcome, WalletSession, WalletSessionState } from './types.js';
 
@@ -38,8 +36,8 @@ function trustMap(trusted: WalletOptions['trustedIssuers']): Map<string, Jwks> |
  * submits the issuer's encrypted request to the token service, stores the
  * access data, and sends the issuer app a result that holds nothing sensitive.
  * A token the issuer issued `pending_activation` (the yellow path) goes on
- * with {@link Wallet.resume}: choose a method, type the code, or let the bank
- * activate it, also after an app restart.
+ * with `createActivations` from `@pushprov/wallet-sdk/activation`: choose a
+ * method, type the code, or let the bank activate it, also after an app restart.
  *
  * Configuration errors throw `configuration_invalid` at once.
  *
@@ -91,28 +89,6 @@ export function createWallet(options: WalletOptions): Wallet {
     clock,
     random: options.random ?? secureRandom,
   };
-
-  if (options.openIssuerApp !== undefined && !isFunction(options.openIssuerApp)) throw createError('configuration_invalid', 'openIssuerApp must be a function');
-  const activationContext = {
-    tokenService: options.tokenService,
-    tokenStore: options.tokenStore,
-    openIssuerApp: options.openIssuerApp,
-    clock,
-    random: context.random,
-    emit: (event: ActivationEvent) => {
-      try {
-        options.onEvent?.(event);
-      } catch {
-        // A listener's failure must not change the activation.
-      }
-    },
-  };
-
-  async function resume(tokenReferenceId: string) {
-    const stored = typeof tokenReferenceId === 'string' ? await options.tokenStore.get(tokenReferenceId) : undefined;
-    if (stored === undefined) throw createError('not_found', 'No such token in the token store');
-    return createPendingActivation(stored, activationContext);
-  }
 
   function startSession(channel: AppChannel, sessionOptions: HandleInvocationOptions = {}): WalletSession {
     const timeoutMs = sessionOptions.timeoutMs ?? defaultTimeoutMs;
@@ -178,10 +154,5 @@ export function createWallet(options: WalletOptions): Wallet {
   return {
     startSession,
     handleInvocation: (channel, sessionOptions) => startSession(channel, sessionOptions).outcome,
-    resume,
-    async pendingActivations() {
-      const tokens = await options.tokenStore.list();
-      return tokens.filter((t) => t.activation !== undefined).map((t) => createPendingActivation(t, activationContext));
-    },
   };
 }

@@ -1,5 +1,4 @@
 import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
-import type { ActivationEvent, IssuerAppOpener, PendingActivation } from '../activation/types.js';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
@@ -126,7 +125,8 @@ export interface TokenSummary {
  * - `provisioned`, `pending_activation`: the token is stored; `token` summarises it.
  *   A `pending_activation` outcome carries `verification`: the methods the
  *   issuer offers to confirm the cardholder (masked destinations) and when
- *   the pending token expires; `wallet.resume(token.tokenReferenceId)` goes on.
+ *   the pending token expires; `createActivations(…).resume(token.tokenReferenceId)`
+ *   (from `@pushprov/wallet-sdk/activation`) goes on.
  * - `declined`: the token service or issuer declined (`error.code` `declined`).
  * - `failed`: anything else went wrong after the invocation was accepted.
  * - `cancelled`: the user refused (`consent_denied`), or the host cancelled (`cancelled`).
@@ -163,7 +163,6 @@ export type WalletOutcome =
  * - `error`: input was refused but the session goes on (a stray message, a
  *   wrong origin, a result that could not be delivered).
  * - `outcome`: the session ended.
- * - `activation`: a step of a pending token's activation (see {@link ActivationEvent}).
  *
  * @example
  * ```ts
@@ -177,8 +176,7 @@ export type WalletEvent =
   | { type: 'state'; state: WalletSessionState; sessionId?: string }
   | { type: 'invocation'; prompt: ConsentPrompt }
   | { type: 'error'; error: ProvisioningError; sessionId?: string }
-  | { type: 'outcome'; outcome: WalletOutcome }
-  | ActivationEvent;
+  | { type: 'outcome'; outcome: WalletOutcome };
 
 /**
  * Receives {@link WalletEvent}s. Exceptions it throws are swallowed.
@@ -232,14 +230,8 @@ export interface WalletOptions {
   clockSkewSeconds?: number;
   /** The longest invocation lifetime (`exp - iat`) accepted, seconds. Default 900. */
   maxInvocationLifetimeSeconds?: number;
-  /** Receives every session's events, and every activation's. */
+  /** Receives every session's events. */
   onEvent?: WalletEventListener;
-  /**
-   * Opens the bank's app for an `issuer_app` verification method, with the
-   * token reference (`PendingActivation.chooseMethod`). Without it, choosing
-   * such a method is `configuration_invalid`.
-   */
-  openIssuerApp?: IssuerAppOpener;
   clock?: Clock;
   random?: RandomSource;
 }
@@ -305,13 +297,4 @@ export interface Wallet {
   handleInvocation(channel: AppChannel, options?: HandleInvocationOptions): Promise<WalletOutcome>;
   /** Like {@link Wallet.handleInvocation}, but returns the session at once, to observe or cancel it. */
   startSession(channel: AppChannel, options?: HandleInvocationOptions): WalletSession;
-  /**
-   * Picks up the activation of a stored token `pending_activation`, where it
-   * was left, also after an app restart (a new wallet on the same token
-   * store). `not_found` when the store has no such token; an active token
-   * gives an activation in state `active`.
-   */
-  resume(tokenReferenceId: string): Promise<PendingActivation>;
-  /** The stored tokens still `pending_activation`, each ready to go on. */
-  pendingActivations(): Promise<PendingActivation[]>;
 }
