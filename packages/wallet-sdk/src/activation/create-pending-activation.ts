@@ -237,7 +237,7 @@ export function createPendingActivation(stored: StoredToken, context: Activation
             throw createError('verification_attempts_exhausted', 'No attempts are left for this method');
           }
           if (isOtp(method)) {
-            if (activation?.methodId === methodId && activation.code && epochSeconds(context.clock) < activation.code.resendAfter) {
+            if (activation?.methodId === methodId && activation.code && context.clock.now() < activation.code.resendAfter * 1000) {
               // Already sent moments ago: the same code entry again, no second code.
               state = 'awaiting_code';
               emit('state');
@@ -262,11 +262,9 @@ export function createPendingActivation(stored: StoredToken, context: Activation
           const method = chosen();
           if (method === undefined || !isOtp(method)) throw createError('session_state', 'Choose a code method first');
           const code = activation?.code;
-          const now = epochSeconds(context.clock);
-          if (code !== undefined && now < code.resendAfter) {
-            throw createError('verification_cooldown', 'A new code cannot be sent yet', {
-              details: { retryAfterMs: (code.resendAfter - now) * 1000 },
-            });
+          const waitMs = code === undefined ? 0 : code.resendAfter * 1000 - context.clock.now();
+          if (waitMs > 0) {
+            throw createError('verification_cooldown', 'A new code cannot be sent yet', { details: { retryAfterMs: Math.ceil(waitMs) } });
           }
           return sendCode(method, signal);
         },
