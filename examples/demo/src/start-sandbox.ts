@@ -96,7 +96,7 @@ export interface SandboxOptions {
 }
 
 /** The PostgreSQL tables of the token service, scanned for a needle. */
-const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending'];
+const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending', 'verification_codes'];
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
