@@ -88,7 +88,11 @@ describe('verification attempts racing on two instances sharing one PostgreSQL d
     const outcomes = await Promise.all(responses.map(async (r) => (r.status === 200 ? 'active' : ((await r.json()) as { code: string }).code)));
     const counted = outcomes.filter((o) => o === 'active' || o === 'verification_code_invalid');
     expect(counted).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 'verification_attempts_exhausted')).toHaveLength(15);
+    // the others: no attempt left, or (once the right code won) the token active and its code gone
+    const others = [...outcomes];
+    others.splice(outcomes.findIndex((o) => o === counted[0]), 1);
+    const allowed = counted[0] === 'active' ? ['verification_attempts_exhausted', 'token_not_pending', 'verification_method_unavailable'] : ['verification_attempts_exhausted'];
+    for (const o of others) expect(allowed).toContain(o);
     const token = await store.tokens.find(ref);
     expect(token?.status).toBe(counted[0] === 'active' ? 'active' : 'pending_activation');
     if (counted[0] !== 'active') expect((await store.verification.find(ref, 'sms'))?.attempts).toBe(MAX);
@@ -100,8 +104,8 @@ describe('verification attempts racing on two instances sharing one PostgreSQL d
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     const others = await Promise.all(responses.filter((r) => r.status !== 200).map(async (r) => ((await r.json()) as { code: string }).code));
-    // the others found the token active, or its code gone with the activation
-    for (const c of others) expect(['token_not_pending', 'verification_method_unavailable', 'verification_code_invalid']).toContain(c);
+    // the others found the token active, its code gone with the activation, or (10 racing, 5 allowed) no attempt left
+    for (const c of others) expect(['token_not_pending', 'verification_method_unavailable', 'verification_code_invalid', 'verification_attempts_exhausted']).toContain(c);
     expect((await store.tokens.find(ref))?.status).toBe('active');
   });
 });
