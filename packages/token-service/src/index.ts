@@ -29,6 +29,9 @@ export { PROVISIONING_STEPS, type ProvisioningStep } from './provisioning/steps.
 export {
   decideByRules,
   type DecisionHook,
+  type DecisionResult,
+  type VerificationCodeSender,
+  type VerificationCodeContext,
   type DecisionContext,
   type AccountResolver,
   type AccountResolutionContext,
@@ -36,6 +39,10 @@ export {
 export { createTokenServiceApp, type TokenServiceAppOptions } from './http/create-app.js';
 export { toProblemDetails, toProblemResponse } from './http/problem-response.js';
 export { readBodyWithLimit } from './http/read-body.js';
+export { SANDBOX_CARDS, ALWAYS_WRONG_METHOD_ID, createSandbox, type Sandbox, type SandboxCard, type SandboxInboxMessage } from './sandbox/sandbox.js';
+export { generateVerificationCode, VerificationCooldownError } from './activation/otp.js';
+export { type ActivationResult, type WalletActivationInput, type IssuerActivationInput, issuerIdempotencyScope } from './activation/activation.js';
+export { createIssuerAuthenticator, issuerAssertionReplayKey, type AuthenticatedIssuer, type IssuerAuthenticator } from './auth/issuer-authenticator.js';
 export {
   createAuthenticator,
   assertionReplayKey,
@@ -55,6 +62,7 @@ export {
   type VaultKeysConfig,
   type Decision,
   type ParseConfigOptions,
+  DEFAULT_VERIFICATION_METHODS,
 } from './config/parse-config.js';
 export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet } from './config/z-config.js';
 export { issuerAccepts, checkIssuerAccepts } from './config/issuer-accepts.js';
@@ -105,6 +113,13 @@ export type {
   SealedValueUpdate,
   SealedListOptions,
   SealedValueStore,
+  VerificationStore,
+  VerificationCodeRecord,
+  VerificationIssueInput,
+  VerificationIssueOutcome,
+  VerificationAttemptOutcome,
+  VerificationActivateInput,
+  VerificationActivateOutcome,
   RateLimitStore,
   RateLimitHitInput,
   RateLimitHitOutcome,

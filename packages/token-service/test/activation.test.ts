@@ -341,3 +341,47 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
     }
   });
 });
+
+describe('the wallet provider rate limit counts verification and activation requests', () => {
+  it('answers 429 rate_limited with Retry-After once the minute is used up, writing no code', async () => {
+    const fx = await createFixture();
+    const temp = createTempDir();
+    const outbox: VerificationCodeContext[] = [];
+    const config: TokenServiceConfigInput = {
+      ...fx.config,
+      walletProviders: fx.config.walletProviders.map((p) => (p.id === 'wallet-co' ? { ...p, rateLimit: { perMinute: 3 } } : p)),
+    };
+    const server = await startTokenServer({
+      config,
+      dbPath: join(temp.dir, 'tokens.db'),
+      clock: fx.clock,
+      purgeIntervalMs: 0,
+      logger: { info() {}, error() {} },
+      decide: () => ({ decision: 'step_up', methods: METHODS }),
+      sendVerificationCode: (c) => {
+        outbox.push(c);
+      },
+    });
+    try {
+      const { submission } = await buildSubmission(fx);
+      const ref = parseProvisioningResponse(await (await postSubmission(server.url, submission)).text()).tokenReferenceId;
+      const call = (path: string, body: unknown) =>
+        fetch(`${server.url}/v1/tokens/${ref}/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}`, 'idempotency-key': `k-${Math.random()}` },
+          body: JSON.stringify(body),
+        });
+      expect((await call('verification', { type: 'verification-request', version: 1, methodId: 'sms' })).status).toBe(200);
+      expect((await call('activation', { type: 'activation-request', version: 1, methodId: 'sms', code: '000000' })).status).not.toBe(429);
+      const limited = await call('activation', { type: 'activation-request', version: 1, methodId: 'sms', code: outbox[0]!.code });
+      await expectProblem(limited, 'rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await server.service.store.tokens.find(ref))?.status).toBe('pending_activation');
+      fx.clock.advance(60_000);
+      expect((await call('activation', { type: 'activation-request', version: 1, methodId: 'sms', code: outbox[0]!.code })).status).toBe(200);
+    } finally {
+      await server.close();
+      temp.remove();
+    }
+  });
+});
