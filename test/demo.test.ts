@@ -59,6 +59,10 @@ const STEPS_IN_ORDER = [
   'provisioning completed',
   'replayed request refused',
   'request moved to another device refused',
+  'step-up requested',
+  'code sent by SMS',
+  'code read from the sandbox inbox',
+  'token activated',
   'card number checks',
 ];
 
@@ -91,6 +95,17 @@ describe('pnpm demo', () => {
     expect(out).toContain('replayed request → 409 replayed · moved to another device → 422 device_mismatch');
     expect(out).toContain('✔ The card was provisioned, and both attacks were refused.');
 
+    // The yellow path: a step-up card, its method with the masked destination, the code from the sandbox inbox.
+    expect(out).toContain('Visa •••• 0028 (a sandbox test card)');
+    expect(out).toContain('status pending_activation');
+    expect(out).toContain('methods: otp_sms to •••• 0199');
+    expect(out).toMatch(/GET \/sandbox\/inbox\?tokenReferenceId=tok_[A-Za-z0-9_-]+ \(sandbox mode only\): 1 message, to •••• 0199/);
+    expect(out).toMatch(/token •••• \d{4} is active; the wallet’s store says active/);
+    expect(out).toContain('yellow path      •••• 0028: otp_sms to •••• 0199, code read from the sandbox inbox → active');
+    expect(out).toContain('✔ The yellow-path card was confirmed with a one-time code and is active.');
+    // The one-time code itself is never printed: no run of 6 digits appears after "code".
+    expect(out).not.toMatch(/code\D{0,20}\b\d{6}\b/);
+
     // No card or token number anywhere, and nothing left behind.
     expect(out).not.toContain('4111111111111111');
     expect(out).not.toMatch(DIGIT_RUN);
@@ -110,6 +125,7 @@ describe('pnpm demo', () => {
       request: { alg: string; enc: string; cty: string };
       issuerOutcome: { state: string; status: string };
       refusals: Array<{ attack: string; code: string; status: number }>;
+      yellow: { last4: string; tokenReferenceId: string; method: string; destination: string; codeLength: number; attemptsLeft: number; status: string };
       checks: { panInAppMessages: boolean; panInDatabase: boolean };
       steps: Array<{ id: string; elapsedMs: number; stepMs: number }>;
     };
@@ -126,6 +142,8 @@ describe('pnpm demo', () => {
       { attack: 'device_move', code: 'device_mismatch', status: 422 },
     ]);
     expect(summary.checks).toMatchObject({ panInAppMessages: false, panInDatabase: false });
+    expect(summary.yellow).toMatchObject({ last4: '0028', method: 'otp_sms', destination: '•••• 0199', codeLength: 6, attemptsLeft: 5, status: 'active' });
+    expect(summary.yellow.tokenReferenceId).toMatch(/^tok_/);
     expect(summary.steps.map((s) => s.id)).toEqual([
       'setup',
       'invocation',
@@ -141,6 +159,10 @@ describe('pnpm demo', () => {
       'completed',
       'replay_refused',
       'device_move_refused',
+      'step_up',
+      'code_sent',
+      'code_read',
+      'activated',
       'vault_checked',
     ]);
     for (const step of summary.steps) expect(step.stepMs).toBeGreaterThanOrEqual(0);
@@ -153,9 +175,16 @@ describe('pnpm demo', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).not.toMatch(DIGIT_RUN);
-    const summary = JSON.parse(run.stdout) as { ok: boolean; token: { status: string }; refusals: Array<{ code: string }>; checks: { panInDatabase: boolean } };
+    const summary = JSON.parse(run.stdout) as {
+      ok: boolean;
+      token: { status: string };
+      yellow: { status: string };
+      refusals: Array<{ code: string }>;
+      checks: { panInDatabase: boolean };
+    };
     expect(summary.ok).toBe(true);
     expect(summary.token.status).toBe('active');
+    expect(summary.yellow.status).toBe('active');
     expect(summary.refusals.map((r) => r.code)).toEqual(['replayed', 'device_mismatch']);
     expect(summary.checks.panInDatabase).toBe(false);
     // Nothing left: neither the demo's folder nor the cluster's.

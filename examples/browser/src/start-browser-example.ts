@@ -53,6 +53,12 @@ export interface WalletPageConfig {
   assertionPath: string;
   /** Issuers this wallet accepts, with their public keys (from onboarding). */
   trustedIssuers: Record<string, { keys: Record<string, unknown>[] }>;
+  /**
+   * The token service's sandbox inbox (`GET /sandbox/inbox`, sandbox mode
+   * only): where a developer reads the one-time codes the sandbox "sent".
+   * The wallet page shows it in a panel marked for developers.
+   */
+  sandboxInboxUrl: string;
 }
 
 /** Options of {@link startBrowserExample}. */
@@ -84,9 +90,11 @@ const CARDHOLDER = 'Ada Lovelace';
 const SESSION_COOKIE = 'bank_session';
 
 /**
- * The customer's two cards, which only the bank's backend holds: test numbers
- * of the issuer's range 411111. The token service's sandbox decision rules
- * (`decision.byLast4`) approve the first and decline the second.
+ * The customer's cards, which only the bank's backend holds: two test numbers
+ * of the issuer's range 411111, which the token service's decision rules
+ * (`decision.byLast4`) approve and decline, and two of the token service's
+ * sandbox test cards (range 400000), whose last four digits ask for step-up:
+ * `0069` offers every verification method, `0028` a code by SMS.
  */
 function testCards(): { accountRef: string; card: Card; productName: string; testNote?: string }[] {
   const expiry = { month: 12, year: new Date().getUTCFullYear() + 3 };
@@ -97,6 +105,18 @@ function testCards(): { accountRef: string; card: Card; productName: string; tes
       productName: 'Travel Debit',
       card: { pan: '4111111111150002', expiry, cardholderName: CARDHOLDER },
       testNote: 'Test card: the sandbox bank declines it',
+    },
+    {
+      accountRef: 'acc_sandbox_0069',
+      productName: 'Sandbox Debit',
+      card: { pan: '4000000000000069', expiry, cardholderName: CARDHOLDER },
+      testNote: 'Test card: the bank asks you to confirm it’s you',
+    },
+    {
+      accountRef: 'acc_sandbox_0028',
+      productName: 'Sandbox Credit',
+      card: { pan: '4000000000000028', expiry, cardholderName: CARDHOLDER },
+      testNote: 'Test card: a code by text message',
     },
   ];
 }
@@ -201,7 +221,11 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
           {
             id: ISSUER_ID,
             jwks: { keys: [issuerKey.publicJwk] },
-            binRanges: [{ start: '411111', end: '411111' }],
+            // The bank's range, and the token service's sandbox test cards.
+            binRanges: [
+              { start: '411111', end: '411111' },
+              { start: '400000', end: '400000' },
+            ],
             walletProviders: [WALLET_PROVIDER_ID],
             network: 'visa',
             decision: { default: DECISION_RULES.default, byLast4: { ...DECISION_RULES.byLast4 } },
@@ -211,7 +235,8 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
         tokenRange: { bin: '489537', length: 16 },
       },
       createMemoryStore(),
-      { configOptions: { env: {} } },
+      // Sandbox mode: the sandbox test cards pick their path, and one-time codes wait in GET /sandbox/inbox.
+      { configOptions: { env: {} }, sandbox: true },
     );
     const app = createTokenServiceApp(service, { logger: silentLogger });
     const tokenHandler = withCors((request) => app.fetch(request), [walletOrigin]);
@@ -283,6 +308,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       closeDelayMs: options.walletCloseDelayMs ?? 2500,
       assertionPath: '/api/token-service-assertion',
       trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] } },
+      sandboxInboxUrl: `${tokenServiceUrl}/sandbox/inbox`,
     };
     const walletHtml = readPage('wallet.html');
     const walletCsp = `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ${tokenServiceUrl}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;

@@ -204,7 +204,12 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       await openBank(bank);
       expect(await bank.locator('#status-panel').isHidden()).toBe(true);
       const options = await bank.locator('.card-option').allInnerTexts();
-      expect(options.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual(['Everyday Debit •••• 1111', 'Travel Debit •••• 0002 Test card: the sandbox bank declines it']);
+      expect(options.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
+        'Everyday Debit •••• 1111',
+        'Travel Debit •••• 0002 Test card: the sandbox bank declines it',
+        'Sandbox Debit •••• 0069 Test card: the bank asks you to confirm it’s you',
+        'Sandbox Credit •••• 0028 Test card: a code by text message',
+      ]);
       const number = await lines(bank, '#card-number');
       expect(number, 'the card number stays on one line').toMatchObject({ lines: 1, overflows: false });
       expect(number.height).toBeLessThan(30);
@@ -335,6 +340,67 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       expect(await redElements(bank)).toEqual([]);
       await shot(bank, file('8-window-closed'));
     }, 30_000);
+
+    it('the yellow path: a step-up card, choose how to confirm, a wrong code with the tries left, the code from the sandbox inbox, card added', async () => {
+      await bank.click('.card-option[data-last4="0069"]');
+      expect(await bank.locator('#card-number').textContent()).toBe('•••• •••• •••• 0069');
+      const popup = await clickAddToWallet(bank, popupSize);
+      expect(await popup.locator('#consent-title').textContent()).toBe('Add Visa •••• 0069?');
+      await popup.click('#accept');
+
+      // The bank's part is done: the card is in the wallet, the bank still has to confirm it's the customer.
+      await popup.waitForSelector('body[data-state="choosing_method"]');
+      await bankEnding('pending_activation');
+      expect(await bank.locator('#result').innerText()).toBe('Visa •••• 0069 is in Wallet Co\nBank A needs to finish a check before you can pay with it.');
+      expect(await redElements(bank)).toEqual([]);
+
+      // The wallet offers the ways this page can use, destinations masked by the bank.
+      expect(await popup.locator('#verify-text').textContent()).toBe('Bank A wants to make sure it’s you before you can pay with Visa •••• 0069.');
+      expect((await popup.locator('#methods label').allInnerTexts()).map((t) => t.trim())).toEqual(['Text message to •••• 0199', 'Email to a•••@example.com', 'Call Bank A']);
+      expect(await popup.locator('#sandbox-inbox').isHidden()).toBe(true);
+      await checkCustomerView(popup);
+      expect(await redElements(popup)).toEqual([]);
+      await shot(popup, file('9-wallet-confirm'));
+
+      await popup.click('label[data-method-id="sms"]');
+      await popup.click('#method-continue');
+      await popup.waitForSelector('body[data-state="awaiting_code"]');
+      expect(await popup.locator('#code-sent-to').textContent()).toBe('We sent a 6-digit code by text message to •••• 0199.');
+      expect(await popup.locator('#resend').isDisabled()).toBe(true);
+      expect(await popup.locator('#resend-note').textContent()).toMatch(/^You can ask for a new code in \d+ s\.$/);
+      // The developer's sandbox inbox, clearly marked, holds the code the sandbox "sent".
+      await popup.waitForSelector('#sandbox-inbox[data-count="1"]');
+      expect(await popup.locator('#sandbox-inbox h3').innerText()).toMatch(/Sandbox inbox\s+for developers · sandbox only/i);
+      const code = (await popup.locator('#inbox li code').last().textContent())!;
+      expect(code).toMatch(/^[0-9]{6}$/);
+      expect(await popup.locator('#inbox li').last().innerText()).toMatch(/^Text message to •••• 0199 at [0-9:]+: [0-9]{6}$/);
+      await checkCustomerView(popup);
+      await shot(popup, file('10-wallet-code'));
+
+      // A wrong code: the catalogue's words and the tries left, calm (nothing red).
+      const wrong = code.replace(/^./, (d) => String((Number(d) + 1) % 10));
+      await popup.fill('#code', wrong);
+      await popup.click('#code-submit');
+      await popup.waitForSelector('#code-error:not([hidden])');
+      expect(await popup.locator('#code-error').textContent()).toBe('That code doesn’t match. Check the latest code from your bank and enter it once more. 4 tries left.');
+      expect(await popup.getAttribute('body', 'data-attempts-left')).toBe('4');
+      expect(await redElements(popup)).toEqual([]);
+      await checkCustomerView(popup);
+      await shot(popup, file('11-wallet-wrong-code'));
+
+      // The right code: the card is ready, then the window closes.
+      const closed = popup.waitForEvent('close');
+      await popup.fill('#code', code);
+      await popup.click('#code-submit');
+      await popup.waitForSelector('body[data-outcome="activated"]');
+      expect(await popup.locator('#progress-title').textContent()).toBe('Card added');
+      expect(await popup.locator('#wallet-result').textContent()).toBe('Visa •••• 0069 is ready to use.');
+      expect(await popup.locator('#sandbox-inbox').isHidden()).toBe(true);
+      expect(await redElements(popup)).toEqual([]);
+      await checkCustomerView(popup);
+      await shot(popup, file('12-wallet-activated'));
+      await closed;
+    }, 45_000);
   });
 }
 

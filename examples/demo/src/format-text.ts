@@ -24,6 +24,7 @@ const SECTION_BEFORE: Partial<Record<DemoStep['id'], string>> = {
   setup: 'Setting up',
   invocation: 'Provisioning Visa •••• 1111 from the bank’s app into the wallet',
   replay_refused: 'An attacker with a captured request',
+  step_up: 'The yellow path: Visa •••• 0028, whose bank confirms the cardholder first',
   vault_checked: 'Where the card number is',
 };
 
@@ -62,10 +63,12 @@ export function formatSummary(summary: DemoSummary, s: Styles): string {
     row('request', `compact JWE ${request.alg} / ${request.enc}, ${request.length} characters, to kid ${request.kid}`),
     row('token', `•••• ${token.tokenLast4}, ${token.status}, expires ${token.expiry}, reference ${token.tokenReferenceId}`),
     row('refused', refusals),
+    row('yellow path', `•••• ${summary.yellow.last4}: ${summary.yellow.method} to ${summary.yellow.destination}, code read from the sandbox inbox → ${summary.yellow.status}`),
     row('card number', 'never in an app message, never in the database in the clear'),
     row('total', `${ms(summary.durationMs)}; servers stopped, temporary folder removed`),
     '',
     s.green(s.bold('✔ The card was provisioned, and both attacks were refused.')),
+    s.green(s.bold('✔ The yellow-path card was confirmed with a one-time code and is active.')),
     '',
   ].join('\n');
 }

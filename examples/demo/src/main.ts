@@ -12,7 +12,9 @@ const USAGE = `Usage: pnpm demo [--json] [--timeout MS] [--store sqlite|postgres
 Starts a token service (SQLite, fresh keys, temporary folder) and an issuer
 backend on 127.0.0.1, plays the bank's app and the wallet app, provisions a
 test card end to end, shows a replayed request and a request moved to another
-device being refused, then stops everything and removes the folder.
+device being refused, then a yellow-path card (a sandbox test card whose bank
+confirms the cardholder first) confirmed with a one-time code read from the
+sandbox inbox, then stops everything and removes the folder.
 
   --json          print only a machine-readable summary (JSON) on stdout
   --timeout MS    give up after MS milliseconds (default 30000)

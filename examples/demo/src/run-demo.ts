@@ -20,6 +20,8 @@ import {
   redactPans,
 } from '@pushprov/protocol';
 import { type ProvisioningOutcome, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
+import { createBackendActivationSource } from '@pushprov/issuer-sdk/activation';
+import { createActivations } from '@pushprov/wallet-sdk/activation';
 import { type TokenServiceClient, type TokenStore, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { networkName } from './format-text.js';
@@ -34,7 +36,9 @@ import {
   SERVICE_ID,
   WALLET_ACCOUNT_ID,
   WALLET_PROVIDER_ID,
+  createSandboxCard,
   createTestCard,
+  sandboxAccountHint,
 } from './test-card.js';
 
 /** The steps the demo reports, in the order they happen. */
@@ -53,6 +57,10 @@ export const STEP_IDS = [
   'completed',
   'replay_refused',
   'device_move_refused',
+  'step_up',
+  'code_sent',
+  'code_read',
+  'activated',
   'vault_checked',
 ] as const;
 export type StepId = (typeof STEP_IDS)[number];
@@ -91,6 +99,8 @@ export interface DemoSummary {
   token: { tokenReferenceId: string; tokenLast4: string; status: string; expiry: string; encryptedToDevice: boolean };
   issuerOutcome: { state: string; status: string };
   refusals: Refusal[];
+  /** The yellow path: a sandbox card whose issuer asks to confirm the cardholder, confirmed with a one-time code. */
+  yellow: { last4: string; tokenReferenceId: string; method: string; destination: string; codeLength: number; attemptsLeft: number; status: string };
   checks: { panInAppMessages: boolean; panInDatabase: boolean; messagesRefusedBySession: number };
   steps: DemoStep[];
 }
@@ -174,7 +184,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
   };
 
   const card = createTestCard();
-  let phase: 'provisioning' | 'attacks' = 'provisioning';
+  let phase: 'provisioning' | 'attacks' | 'yellow' = 'provisioning';
   let signMs: number | undefined;
   let request: DemoSummary['request'] | undefined;
   const sandbox: Sandbox = await startSandbox({
@@ -222,6 +232,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
     let captured: Submission | undefined;
     const tokenService: TokenServiceClient = {
       async submit(submission, submitOptions) {
+        if (phase !== 'provisioning') return httpClient.submit(submission, submitOptions);
         captured = submission;
         emit('submitted', 'wallet → token service', 'request submitted', [
           `POST /v1/provisioning-requests, authenticated as ${WALLET_PROVIDER_ID} (signed client assertion)`,
@@ -243,6 +254,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
     let tokenSummary: DemoSummary['token'] | undefined;
     const tokenStore: TokenStore = {
       async save(token) {
+        if (phase !== 'provisioning') return store.save(token);
         const { accessData } = token;
         const expiry = `${String(accessData.tokenExpiry.month).padStart(2, '0')}/${accessData.tokenExpiry.year}`;
         tokenSummary = {
@@ -265,6 +277,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
     const wallet = createWallet({
       identity: () => ({ walletProviderId: WALLET_PROVIDER_ID, walletAccountId: WALLET_ACCOUNT_ID, deviceId: DEVICE_ID }),
       consent: (prompt) => {
+        if (phase !== 'provisioning') return true;
         emit('consent', 'wallet', 'user consents', [
           `“${prompt.issuerName ?? prompt.issuerId} wants to add ${networkName(prompt.account.network)} •••• ${prompt.account.last4} (${prompt.account.productName ?? 'card'})”`,
           prompt.verified ? `issuer signature verified against ${ISSUER_ID}'s trusted key` : 'UNVERIFIED issuer',
@@ -385,10 +398,68 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       `→ HTTP ${move.status} ${move.code}: the device id sealed inside ≠ the device id submitted`,
     ]);
 
+    // ── The yellow path: a sandbox test card whose issuer asks to confirm the cardholder before the token works.
+    phase = 'yellow';
+    const yellowRef = 'acc_sandbox_0028';
+    const yellowHint = sandboxAccountHint(yellowRef);
+    const bankActivation = createBackendActivationSource({ url: sandbox.activationUrl, headers: { authorization: `Bearer ${DEMO_USER.sessionToken}` } });
+    const yellowIssuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: backend, invocationSigner: backend.signInvocation, tokenStatusSource: bankActivation });
+    const yellowPair = createMemoryChannelPair();
+    cleanup.push(() => yellowPair.issuer.close());
+    const yellowWallet = wallet.handleInvocation(yellowPair.wallet, { signal, timeoutMs: options.timeoutMs ?? 30_000 });
+    const yellowSession = yellowIssuer.createSession({ account: yellowHint, accountRef: yellowRef, wallet: yellowPair.issuer, signal });
+    let yellowOutcome: ProvisioningOutcome;
+    try {
+      yellowOutcome = await yellowSession.run();
+    } catch (error) {
+      throw new DemoError(`The yellow-path provisioning failed: ${isProvisioningError(error) ? error.code : 'internal_error'}`, isProvisioningError(error) ? error.code : undefined);
+    }
+    const yw = await yellowWallet;
+    if (yw.status !== 'pending_activation') throw new DemoError(`The yellow-path card ended ${yw.status} in the wallet`, 'error' in yw ? yw.error.code : undefined);
+    const yellowId = yw.token.tokenReferenceId;
+    const describeMethod = (m: { type: string; destination?: string | undefined; phoneNumber?: string | undefined }) =>
+      `${m.type}${m.destination ? ` to ${m.destination}` : ''}${m.phoneNumber ? ` (${m.phoneNumber})` : ''}`;
+    emit('step_up', 'token service → wallet', 'step-up requested', [
+      `Visa •••• ${yellowHint.last4} (a sandbox test card): the issuer asks to confirm the cardholder before the token works`,
+      `token reference ${yellowId}, status ${yw.token.status}: stored in the wallet with its methods, unusable for payments until active`,
+      `methods: ${yw.verification.methods.map(describeMethod).join(', ')}; the bank’s app shows them too (${yellowOutcome.verification?.methods.length ?? 0} read through its backend)`,
+    ]);
+    const activations = createActivations({ tokenService: httpClient, tokenStore });
+    const activation = await activations.resume(yellowId);
+    const method = yw.verification.methods[0]!;
+    const sent = await activation.chooseMethod(method.id, { signal });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    emit('code_sent', 'wallet → token service', `code sent by ${method.type === 'otp_email' ? 'e-mail' : 'SMS'}`, [
+      `POST /v1/tokens/${yellowId}/verification (method ${method.id}): a ${sent.code?.length ?? '-'}-digit code from the CSPRNG, stored only as an HMAC`,
+      `the bank’s sender delivers it to ${method.destination ?? '-'}; it expires in ${(sent.code?.expiresAt ?? nowSeconds) - nowSeconds} s, a new one can be asked for in ${Math.max(0, (sent.code?.resendAfter ?? nowSeconds) - nowSeconds)} s, ${sent.code?.attemptsLeft ?? '-'} attempts`,
+    ]);
+    const inbox = await sandbox.readInbox(yellowId);
+    const code = inbox.at(-1)?.code;
+    if (code === undefined) throw new DemoError('The sandbox inbox holds no code for the yellow-path token');
+    emit('code_read', 'developer → token service', 'code read from the sandbox inbox', [
+      `GET /sandbox/inbox?tokenReferenceId=${yellowId} (sandbox mode only): ${inbox.length} message, to ${inbox.at(-1)?.destination ?? '-'}`,
+      'the user types the code into the wallet (the demo does not print it)',
+    ]);
+    const activated = await activation.submitCode(code, { signal });
+    const storedYellow = await tokenStore.get(yellowId);
+    emit('activated', 'wallet → token service', 'token activated', [
+      `POST /v1/tokens/${yellowId}/activation: the code matched (HMAC, compared in constant time), used once`,
+      `token •••• ${activated.tokenLast4} is ${activated.status}; the wallet’s store says ${storedYellow?.accessData.status ?? '-'}`,
+    ]);
+    const yellow: DemoSummary['yellow'] = {
+      last4: yellowHint.last4,
+      tokenReferenceId: yellowId,
+      method: method.type,
+      destination: method.destination ?? '',
+      codeLength: sent.code?.length ?? 0,
+      attemptsLeft: sent.code?.attemptsLeft ?? 0,
+      status: activated.status,
+    };
+
     // ── Where the card number is (and is not).
     const panInAppMessages = wire.some((text) => text.includes(card.pan) || redactPans(text) !== text);
     await sandbox.tokenService.close();
-    const panInDatabase = await sandbox.databaseContains(card.pan);
+    const panInDatabase = (await sandbox.databaseContains(card.pan)) || (await sandbox.databaseContains(createSandboxCard(yellowRef)!.pan));
     if (panInAppMessages) throw new DemoError('A card number crossed the app channel');
     if (panInDatabase) throw new DemoError('The card number is in the token service database in the clear');
     emit('vault_checked', 'demo', 'card number checks', [
@@ -408,6 +479,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       token: tokenSummary,
       issuerOutcome: { state: outcome.state, status: outcome.status },
       refusals,
+      yellow,
       checks: { panInAppMessages, panInDatabase, messagesRefusedBySession: refusedBySession },
       steps,
     };

@@ -7,14 +7,43 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
-import { type JwkPair, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
+import {
+  createActivationHandler,
+  createIssuerBackendHandler,
+  createIssuerTokenServiceClient,
+  createProvisioningRequestBuilder,
+} from '@pushprov/issuer-sdk/server';
+import { type JwkPair, type ProvisioningError, generateSigningKey, isProvisioningError } from '@pushprov/protocol';
 import { type LogEvent, generateKeySet, loadConfig, migrateStore } from '@pushprov/token-service';
 import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
-import { ACCOUNT_REF, DEMO_USER, ISSUER_BIN, ISSUER_ID, SERVICE_ID, TOKEN_BIN, WALLET_PROVIDER_ID, createTestCard } from './test-card.js';
+import {
+  ACCOUNT_REF,
+  DEMO_USER,
+  ISSUER_BIN,
+  ISSUER_ID,
+  OTHER_USER,
+  SANDBOX_BIN,
+  SERVICE_ID,
+  TOKEN_BIN,
+  WALLET_PROVIDER_ID,
+  createSandboxCard,
+  createTestCard,
+} from './test-card.js';
 
 /** The path the issuer backend serves. */
 export const BACKEND_PATH = '/api/push-provisioning';
+/** The path of the issuer backend's activation endpoint (app-to-app, the `issuer_app` method). */
+export const ACTIVATION_PATH = '/api/token-activation';
+
+/** One one-time code the sandbox token service "sent" (`GET /sandbox/inbox`). */
+export interface InboxMessage {
+  tokenReferenceId: string;
+  methodId: string;
+  type: string;
+  destination?: string;
+  code: string;
+  sentAt: number;
+}
 
 /** What {@link startSandbox} started. */
 export interface Sandbox {
@@ -26,6 +55,10 @@ export interface Sandbox {
   tokenServiceKid: string;
   /** The issuer backend's endpoint, e.g. `http://127.0.0.1:41235/api/push-provisioning`. */
   backendUrl: string;
+  /** The issuer backend's activation endpoint (`createActivationHandler`). */
+  activationUrl: string;
+  /** Reads the sandbox inbox of a token (`GET /sandbox/inbox?tokenReferenceId=…`): the codes the sandbox sent, oldest first. */
+  readInbox(tokenReferenceId: string): Promise<InboxMessage[]>;
   /** The issuer's signing key pair (the public half is trusted by the wallet and the token service). */
   issuerKey: JwkPair;
   /** The wallet provider's signing key pair (client assertions). */
@@ -58,10 +91,12 @@ export interface SandboxOptions {
    * service's migrations, removed at the end.
    */
   store?: 'sqlite' | 'postgres';
+  /** The token service's `verification` settings (e.g. a short resend cooldown for tests). */
+  verification?: { codeLength?: number; codeTtlSeconds?: number; resendCooldownSeconds?: number; maxAttempts?: number };
 }
 
 /** The PostgreSQL tables of the token service, scanned for a needle. */
-const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending'];
+const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending', 'verification_codes'];
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -118,9 +153,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const config = {
       serviceId: SERVICE_ID,
       keys: 'keys.json',
-      issuers: [{ id: ISSUER_ID, jwks: `${ISSUER_ID}.jwks.json`, binRanges: [{ start: ISSUER_BIN, end: ISSUER_BIN }], walletProviders: [WALLET_PROVIDER_ID], network: 'visa', decision: 'approve' }],
+      issuers: [
+        {
+          id: ISSUER_ID,
+          jwks: `${ISSUER_ID}.jwks.json`,
+          // The bank's own range, and the token service's sandbox test cards (their last four digits pick the path).
+          binRanges: [
+            { start: ISSUER_BIN, end: ISSUER_BIN },
+            { start: SANDBOX_BIN, end: SANDBOX_BIN },
+          ],
+          walletProviders: [WALLET_PROVIDER_ID],
+          network: 'visa',
+          decision: 'approve',
+        },
+      ],
       walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: `${WALLET_PROVIDER_ID}.jwks.json` }],
       tokenRange: { bin: TOKEN_BIN, length: 16 },
+      ...(options.verification && { verification: options.verification }),
     };
     writeFileSync(join(dir, 'token-service.json'), JSON.stringify(config, null, 2));
 
@@ -145,6 +194,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       storeUrl,
       logger: { info: record, error: record },
       purgeIntervalMs: 0,
+      // Sandbox mode: the test cards pick the path, and the one-time codes wait in GET /sandbox/inbox.
+      sandbox: true,
     });
     cleanups.push(() => tokenService.close());
 
@@ -157,20 +208,40 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenService.url}/.well-known/jwks.json` },
       walletProviders: [WALLET_PROVIDER_ID],
-      lookupCard: (accountRef, user) => (user.id === DEMO_USER.id && accountRef === ACCOUNT_REF ? card : null),
+      lookupCard: (accountRef, user) => (user.id !== DEMO_USER.id ? null : accountRef === ACCOUNT_REF ? card : createSandboxCard(accountRef)),
     });
-    const handler = createIssuerBackendHandler({
-      builder,
-      // A real backend reads its own session cookie or bearer token here.
-      authenticate: (request) => (request.headers.get('authorization') === `Bearer ${DEMO_USER.sessionToken}` ? { id: DEMO_USER.id } : null),
+    // A real backend reads its own session cookie or bearer token here.
+    const authenticate = (request: Request) =>
+      [DEMO_USER, OTHER_USER].map((u) => (request.headers.get('authorization') === `Bearer ${u.sessionToken}` ? { id: u.id } : null)).find(Boolean) ?? null;
+    const handler = createIssuerBackendHandler({ builder, authenticate, onError: (error) => backendErrors.push(error) });
+    // App-to-app activation: the bank's app, opened by the wallet and signed in, asks its backend to activate
+    // the token; the backend calls the token service's issuer API with an assertion signed by the issuer's key.
+    const issuerApi = createIssuerTokenServiceClient({
+      issuerId: ISSUER_ID,
+      signingKey: issuerKey.privateJwk,
+      tokenService: { baseUrl: tokenService.url, audience: SERVICE_ID },
+    });
+    const activation = createActivationHandler({
+      tokenService: issuerApi,
+      authenticate,
+      // Whose token is it? A real bank looks the token up in its own records of which card it was
+      // issued for. This sandbox bank has one customer holding every card: it checks the customer, and
+      // that the token service knows the token as one of this issuer's cards (`not_found` otherwise).
+      ownsToken: async ({ tokenReferenceId, user, signal }) =>
+        user.id === DEMO_USER.id &&
+        (await issuerApi.getTokenStatus(tokenReferenceId, { signal }).then(
+          () => true,
+          (error: unknown) => (isProvisioningError(error, 'not_found') ? false : Promise.reject(error)),
+        )),
       onError: (error) => backendErrors.push(error),
     });
     const backend = createAdaptorServer({
       fetch: async (request: Request) => {
-        if (new URL(request.url).pathname !== BACKEND_PATH) return new Response('Not found', { status: 404 });
+        const path = new URL(request.url).pathname;
+        if (path !== BACKEND_PATH && path !== ACTIVATION_PATH) return new Response('Not found', { status: 404 });
         const started = performance.now();
         const type = request.headers.get('content-type')?.startsWith('application/json') ? ((await request.clone().json().catch(() => ({}))) as { type?: string }).type : undefined;
-        const response = await handler(request);
+        const response = await (path === BACKEND_PATH ? handler(request) : activation(request));
         options.onBackendCall?.({ type: type ?? 'unknown', status: response.status, ms: performance.now() - started, body: await response.clone().text() });
         return response;
       },
@@ -185,6 +256,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       tokenService,
       tokenServiceKid,
       backendUrl: `${backendBase}${BACKEND_PATH}`,
+      activationUrl: `${backendBase}${ACTIVATION_PATH}`,
+      async readInbox(tokenReferenceId) {
+        const answer = await fetch(`${tokenService.url}/sandbox/inbox?tokenReferenceId=${encodeURIComponent(tokenReferenceId)}`);
+        if (!answer.ok) throw new Error(`The sandbox inbox answered ${answer.status}`);
+        return ((await answer.json()) as { messages: InboxMessage[] }).messages;
+      },
       issuerKey,
       walletProviderKey,
       serviceLog,

@@ -29,6 +29,7 @@ export type {
 export type {
   BuildRequestInput,
   InvocationSigner,
+  TokenStatusSource,
   InvocationSigningContext,
   ProvisioningRequestSource,
   RequestContext,

@@ -1,7 +1,10 @@
 /**
  * The issuer backend side of push provisioning: build the encrypted
  * provisioning request from an account reference (the card never leaves the
- * backend), and serve it to the app through a Fetch API handler.
+ * backend), and serve it to the app through a Fetch API handler; activate a
+ * token `pending_activation` once the bank has verified its customer (in its
+ * app, app-to-app, or through customer service) with the token service's
+ * issuer API.
  *
  * @packageDocumentation
  * @module @pushprov/issuer-sdk/server
@@ -29,6 +32,24 @@ export {
   type RemoteJwks,
   type RemoteJwksOptions,
 } from './server/create-remote-jwks.js';
+export {
+  activateToken,
+  createIssuerTokenServiceClient,
+  type ActivateTokenInput,
+  type IssuerActivateOptions,
+  type IssuerApiFetch,
+  type IssuerTokenServiceClient,
+  type IssuerTokenServiceClientOptions,
+} from './server/create-issuer-token-service-client.js';
+export { createActivationHandler, type ActivationHandlerOptions, type TokenOwnership } from './server/create-activation-handler.js';
+export {
+  zActivateTokenBody,
+  zActivationBackendRequest,
+  zTokenStatusBody,
+  type ActivateTokenBody,
+  type ActivationBackendRequest,
+  type TokenStatusBody,
+} from './request/z-backend-request.js';
 export {
   zBuildRequestBody,
   zIssuerBackendRequest,

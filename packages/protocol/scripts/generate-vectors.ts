@@ -759,6 +759,80 @@ async function build(keys: Keys): Promise<VectorCase[]> {
   message({ id: 'msg-identifiers-valid', title: 'Valid identifiers with a device key', description: 'Step 2, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(identifiers), expected: ok({ value: identifiers }) });
   message({ id: 'msg-submission-valid', title: 'A valid submission body', description: 'Step 4, wallet to token service.', schema: 'submission', json: JSON.stringify(submission), expected: ok({ value: submission }) });
   message({ id: 'msg-result-valid', title: 'A valid result', description: 'Step 6, wallet to issuer app.', schema: 'app-message', json: JSON.stringify(result), expected: ok({ value: result }) });
+  // ---------------------------------------------------------------- the yellow path (protocol section 11)
+  const methods = [
+    { id: 'sms', type: 'otp_sms', destination: '•••• 0199' },
+    { id: 'email', type: 'otp_email', destination: 'a•••@example.com' },
+    { id: 'app', type: 'issuer_app' },
+    { id: 'call', type: 'customer_service', phoneNumber: '+44 20 7946 0000' },
+  ];
+  const verification = { methods, expiresAt: NOW + 7 * 86_400 };
+  const pendingStatus = { type: 'token-status', version: PROTOCOL_VERSION, tokenReferenceId: 'tok_0001', status: 'pending_activation', tokenLast4: '4321', tokenExpiry: { month: 6, year: 2102 }, updatedAt: NOW, verification };
+  const verificationRequest = { type: 'verification-request', version: PROTOCOL_VERSION, methodId: 'sms' };
+  const verificationStarted = { type: 'verification-started', version: PROTOCOL_VERSION, tokenReferenceId: 'tok_0001', methodId: 'sms', codeLength: 6, codeExpiresAt: NOW + 600, resendAfter: NOW + 30, attemptsLeft: 5 };
+  const activationRequest = { type: 'activation-request', version: PROTOCOL_VERSION, methodId: 'sms', code: '480193' };
+  const issuerActivation = { type: 'issuer-activation', version: PROTOCOL_VERSION, method: 'issuer_app' };
+  message({ id: 'msg-token-status-pending', title: 'A pending token status with its verification methods', description: 'One method of each type; destinations masked.', schema: 'token-status', json: JSON.stringify(pendingStatus), expected: ok({ value: pendingStatus }) });
+  message({
+    id: 'msg-token-status-pending-without-methods',
+    title: 'A pending token status without verification is refused',
+    description: 'verification is required exactly when status is pending_activation.',
+    schema: 'token-status',
+    json: JSON.stringify({ ...pendingStatus, verification: undefined }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-token-status-active-with-methods',
+    title: 'An active token status with verification is refused',
+    description: 'verification is present only while pending.',
+    schema: 'token-status',
+    json: JSON.stringify({ ...pendingStatus, status: 'active' }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-verification-destination-in-clear',
+    title: 'An SMS destination in the clear is refused',
+    description: 'A masked destination contains U+2022 and at most 4 digits in a row (6 in all).',
+    schema: 'token-status',
+    json: JSON.stringify({ ...pendingStatus, verification: { ...verification, methods: [{ id: 'sms', type: 'otp_sms', destination: '+44 7700 900199' }] } }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-verification-duplicate-method-ids',
+    title: 'Two methods with one id are refused',
+    description: 'Method ids are distinct within a token.',
+    schema: 'token-status',
+    json: JSON.stringify({ ...pendingStatus, verification: { ...verification, methods: [methods[2], { ...methods[3], id: 'app' }] } }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-verification-request-valid', title: 'A valid verification request', description: 'POST /v1/tokens/{id}/verification.', schema: 'verification-request', json: JSON.stringify(verificationRequest), expected: ok({ value: verificationRequest }) });
+  message({ id: 'msg-verification-started-valid', title: 'A valid verification-started answer', description: 'The code itself is never in it.', schema: 'verification-started', json: JSON.stringify(verificationStarted), expected: ok({ value: verificationStarted }) });
+  message({
+    id: 'msg-verification-started-with-code',
+    title: 'A verification-started answer carrying a code is refused',
+    description: 'Closed object: no code member.',
+    schema: 'verification-started',
+    json: JSON.stringify({ ...verificationStarted, code: '480193' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-activation-request-valid', title: 'A valid activation request', description: 'POST /v1/tokens/{id}/activation: 6 to 8 ASCII digits.', schema: 'activation-request', json: JSON.stringify(activationRequest), expected: ok({ value: activationRequest }) });
+  message({
+    id: 'msg-activation-request-code-not-digits',
+    title: 'An activation code that is not 6 to 8 ASCII digits is refused',
+    description: 'Fullwidth digits: invalid_message (no attempt is counted for it).',
+    schema: 'activation-request',
+    json: JSON.stringify({ ...activationRequest, code: '４８０１９３' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-issuer-activation-valid', title: 'A valid issuer activation', description: 'POST /v1/issuer/tokens/{id}/activation.', schema: 'issuer-activation', json: JSON.stringify(issuerActivation), expected: ok({ value: issuerActivation }) });
+  message({
+    id: 'msg-issuer-activation-otp',
+    title: 'An issuer activation by an OTP method is refused',
+    description: 'The issuer activates only by issuer_app or customer_service.',
+    schema: 'issuer-activation',
+    json: JSON.stringify({ ...issuerActivation, method: 'otp_sms' }),
+    expected: fails('invalid_message'),
+  });
   message({
     id: 'msg-result-provisioned-without-token',
     title: 'A provisioned result without a token reference id is refused',

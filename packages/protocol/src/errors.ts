@@ -26,6 +26,7 @@ export type ErrorFamily =
   | 'binding'
   | 'card'
   | 'decision'
+  | 'verification'
   | 'auth'
   | 'http'
   | 'transport'
@@ -93,6 +94,13 @@ export const ERROR_CATALOG = {
   card_not_eligible: entry('card', 422, false, 'The card is outside the issuer’s registered ranges'),
   // decision
   declined: entry('decision', 403, false, 'The issuer declined the provisioning'),
+  // verification: step-up activation of a pending token (the yellow path)
+  verification_code_invalid: entry('verification', 422, false, 'The verification code is not correct'),
+  verification_code_expired: entry('verification', 422, false, 'The verification code has expired'),
+  verification_attempts_exhausted: entry('verification', 403, false, 'No attempts are left for this verification method'),
+  verification_method_unavailable: entry('verification', 422, false, 'The verification method is not available'),
+  verification_cooldown: entry('verification', 429, true, 'A new verification code cannot be sent yet'),
+  token_not_pending: entry('verification', 409, false, 'The token is not pending activation'),
   // auth
   unauthenticated: entry('auth', 401, false, 'The caller is not authenticated'),
   forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
@@ -337,6 +345,12 @@ export class BindingError extends ProvisioningError {}
 export class CardError extends ProvisioningError {}
 /** The issuer declined. */
 export class DecisionError extends ProvisioningError {}
+/**
+ * Step-up activation of a pending token was refused: a wrong or expired
+ * code, no attempts left, a method that is not available, a resend too soon,
+ * or a token that is not pending.
+ */
+export class VerificationError extends ProvisioningError {}
 /** Authentication or authorisation failed. */
 export class AuthError extends ProvisioningError {}
 /** An HTTP-level rule was broken (content type, idempotency, not found). */
@@ -356,6 +370,7 @@ const FAMILY_CLASS: Record<ErrorFamily, typeof ProvisioningError> = {
   binding: BindingError,
   card: CardError,
   decision: DecisionError,
+  verification: VerificationError,
   auth: AuthError,
   http: HttpError,
   transport: TransportError,

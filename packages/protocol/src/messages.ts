@@ -128,6 +128,31 @@ export const USER_MESSAGES: Readonly<Record<ErrorCode, UserMessages>> = {
     'We couldn’t add this card to your wallet. Please contact us if you need help.',
     'Your bank didn’t approve adding this card. Please contact your bank if you need help.',
   ),
+  // verification: confirming it is the cardholder before the card works
+  verification_code_invalid: m(
+    'That code doesn’t match. Check the latest code we sent you and enter it once more.',
+    'That code doesn’t match. Check the latest code from your bank and enter it once more.',
+  ),
+  verification_code_expired: m(
+    'That code has run out of time. Ask for a new code to finish adding your card.',
+    'That code has run out of time. Ask for a new code to finish adding this card.',
+  ),
+  verification_attempts_exhausted: m(
+    'This way of confirming it’s you can’t be used any more for this card. Choose another way or contact us.',
+    'This way of confirming it’s you can’t be used any more for this card. Choose another way or contact your bank.',
+  ),
+  verification_method_unavailable: m(
+    'That way of confirming it’s you isn’t available for this card. Please choose another way.',
+    'That way of confirming it’s you isn’t available for this card. Please choose another way.',
+  ),
+  verification_cooldown: m(
+    'We sent you a code a moment ago. Try again in a few seconds if it hasn’t arrived.',
+    'Your bank sent a code a moment ago. Try again in a few seconds if it hasn’t arrived.',
+  ),
+  token_not_pending: m(
+    'This card doesn’t need confirming any more. Check your wallet to see whether it’s ready.',
+    'This card doesn’t need confirming any more. Check your cards to see whether it’s ready.',
+  ),
   // auth
   unauthenticated: m('Please sign in again, then add your card.', 'Please sign in to your wallet again, then add the card from your bank’s app.'),
   forbidden: m(

@@ -10,7 +10,8 @@ export type ProblemDetailsBody = ProblemDetails & { issues?: string[] };
  * followed by the code; `title` comes from the catalog; `status`, `retryable`
  * and `code` from the error; `correlationId` the error's, when it has one; `detail` is its (redacted) message, except for
  * internal errors, which say nothing beyond their title; schema errors add
- * their issues (paths and reasons, never values).
+ * their issues (paths and reasons, never values); `verification_code_invalid`
+ * adds `attemptsLeft` from the error's details.
  *
  * @example
  * ```ts
@@ -32,6 +33,10 @@ export function toProblemDetails(error: ProvisioningError, requestId?: string): 
   if (info.family !== 'internal') problem.detail = redactPans(error.message).slice(0, 1024);
   const issues = error.details?.issues;
   if (Array.isArray(issues) && info.family === 'schema') problem.issues = issues.slice(0, 8).map((i) => redactPans(String(i)).slice(0, 256));
+  const attemptsLeft = error.details?.attemptsLeft;
+  if (error.code === 'verification_code_invalid' && typeof attemptsLeft === 'number' && Number.isInteger(attemptsLeft) && attemptsLeft >= 0 && attemptsLeft <= 100) {
+    problem.attemptsLeft = attemptsLeft;
+  }
   return problem;
 }
 
@@ -63,7 +68,8 @@ export interface HttpErrorResponse {
 
 /**
  * Turns a failed HTTP answer into the typed error it carries: problem details
- * keep their code, detail and request id; anything else gets a code by status
+ * keep their code, detail and request id (and `attemptsLeft`, as
+ * `error.details.attemptsLeft`); anything else gets a code by status
  * (5xx → `server_error`, retryable; an unknown 4xx → `invalid_message`).
  *
  * @example
@@ -81,6 +87,7 @@ export function errorFromHttpResponse(response: HttpErrorResponse): Provisioning
         retryable: problem.retryable,
         requestId: problem.requestId ?? response.requestId,
         correlationId: problem.correlationId ?? response.correlationId,
+        ...(problem.attemptsLeft === undefined ? {} : { details: { attemptsLeft: problem.attemptsLeft } }),
       });
     } catch {
       // Not problem details: fall back to the status.

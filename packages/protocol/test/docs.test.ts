@@ -25,6 +25,12 @@ const DOCUMENTED_SCHEMAS = [
   'zAccessData',
   'zTokenStatusResponse',
   'zProblemDetails',
+  'zVerification',
+  'zVerificationMethod',
+  'zVerificationRequest',
+  'zVerificationStarted',
+  'zActivationRequest',
+  'zIssuerActivation',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;

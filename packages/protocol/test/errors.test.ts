@@ -9,6 +9,7 @@ import {
   CardError,
   CryptoError,
   DecisionError,
+  VerificationError,
   ERROR_CATALOG,
   ERROR_CODES,
   type ErrorFamily,
@@ -39,6 +40,7 @@ const FAMILY_CLASSES: Record<ErrorFamily, typeof ProvisioningError> = {
   binding: BindingError,
   card: CardError,
   decision: DecisionError,
+  verification: VerificationError,
   auth: AuthError,
   http: HttpError,
   transport: TransportError,
@@ -88,7 +90,7 @@ describe('the error catalog', () => {
 
   it('marks exactly the transient failures as retryable', () => {
     const retryable = ERROR_CODES.filter((code) => ERROR_CATALOG[code].retryable).sort();
-    expect(retryable).toEqual(['idempotency_in_flight', 'internal_error', 'network_error', 'rate_limited', 'server_error', 'store_unavailable', 'timeout']);
+    expect(retryable).toEqual(['idempotency_in_flight', 'internal_error', 'network_error', 'rate_limited', 'server_error', 'store_unavailable', 'timeout', 'verification_cooldown']);
   });
 
   it('uses lower snake case codes', () => {

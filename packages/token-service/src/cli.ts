@@ -3,7 +3,7 @@
  * The `token-service` command line:
  *
  * - `token-service keys generate --out FILE [--kid KID] [--force]`
- * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL] [--log-level LEVEL] [--metrics-port N]`
+ * - `token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL] [--log-level LEVEL] [--metrics-port N] [--sandbox]`
  * - `token-service migrate --store PATH|URL` (or `--config FILE`)
  * - `token-service config check --config FILE`
  * - `token-service vault status --config FILE [--store PATH|URL] [--json]`
@@ -36,7 +36,7 @@ const USAGE = `Usage:
       Writes a new private key set (encryption key, vault KEK, fingerprint key) to FILE (mode 600)
       and prints its public JWK set, for issuers, on standard output.
   token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]
-                      [--log-level debug|info|warn|error|silent] [--metrics-port N]
+                      [--log-level debug|info|warn|error|silent] [--metrics-port N] [--sandbox]
       Runs the server (default 127.0.0.1:8080). The store is a SQLite file
       (default ./token-service.db) or a postgres:// URL, from --store, else the
       environment's TOKEN_SERVICE_STORE, else the configuration's "store".
@@ -50,6 +50,11 @@ const USAGE = `Usage:
       providers, rate limits, keys, log.level unless --log-level is given; not
       the store, host, port or metrics, which need a restart); a bad one is
       logged ("reload refused") and the running configuration stays.
+      --sandbox: the sandbox test cards decide by the PAN's last four digits
+      (approve 0010, decline 0002, step-up 0028 SMS, 0036 e-mail, 0044 issuer
+      app, 0051 customer service, 0069 every method, 0077 a code that is always
+      wrong, not eligible 0085), and one-time codes are kept in memory and
+      served at GET /sandbox/inbox?tokenReferenceId=… Never in production.
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
       from which version to which. Safe to run from several hosts at once.
@@ -318,6 +323,7 @@ async function start(argv: string[]): Promise<void> {
     store: { type: 'string' },
     'log-level': { type: 'string' },
     'metrics-port': { type: 'string' },
+    sandbox: { type: 'boolean' },
   });
   const configFile = requireString(values, 'config');
   const levelFlag = values['log-level'];
@@ -340,10 +346,11 @@ async function start(argv: string[]): Promise<void> {
     // A reload applies the file's log.level, unless --log-level pinned it.
     followConfigLogLevel: levelFlag === undefined,
     ...(metricsPortText === undefined ? {} : { metrics: { port: Number(metricsPortText) } }),
+    ...(values.sandbox === true ? { sandbox: true } : {}),
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
   const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  logger.info({ msg: 'listening', url: server.url, metricsUrl: server.metricsUrl, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite' });
+  logger.info({ msg: 'listening', url: server.url, metricsUrl: server.metricsUrl, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite', ...(values.sandbox === true ? { sandbox: true } : {}) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -44,6 +44,9 @@ export { TROUBLESHOOTING_URL } from './inspector/inspector-page.js';
 export {
   decideByRules,
   type DecisionHook,
+  type DecisionResult,
+  type VerificationCodeSender,
+  type VerificationCodeContext,
   type DecisionContext,
   type AccountResolver,
   type AccountResolutionContext,
@@ -51,6 +54,10 @@ export {
 export { createTokenServiceApp, type TokenServiceApp, type TokenServiceAppOptions } from './http/create-app.js';
 export { toProblemDetails, toProblemResponse } from './http/problem-response.js';
 export { readBodyWithLimit } from './http/read-body.js';
+export { SANDBOX_CARDS, ALWAYS_WRONG_METHOD_ID, createSandbox, type Sandbox, type SandboxCard, type SandboxInboxMessage } from './sandbox/sandbox.js';
+export { generateVerificationCode, VerificationCooldownError } from './activation/otp.js';
+export { type ActivationResult, type WalletActivationInput, type IssuerActivationInput, issuerIdempotencyScope } from './activation/activation.js';
+export { createIssuerAuthenticator, issuerAssertionReplayKey, type AuthenticatedIssuer, type IssuerAuthenticator } from './auth/issuer-authenticator.js';
 export {
   createAuthenticator,
   assertionReplayKey,
@@ -70,6 +77,7 @@ export {
   type VaultKeysConfig,
   type Decision,
   type ParseConfigOptions,
+  DEFAULT_VERIFICATION_METHODS,
 } from './config/parse-config.js';
 export { zTokenServiceConfigInput, zKeySet, type TokenServiceConfigInput, type KeySet, type PrivateEncryptionJwk } from './config/z-config.js';
 export { issuerAccepts, checkIssuerAccepts } from './config/issuer-accepts.js';
@@ -122,6 +130,13 @@ export type {
   SealedValueUpdate,
   SealedListOptions,
   SealedValueStore,
+  VerificationStore,
+  VerificationCodeRecord,
+  VerificationIssueInput,
+  VerificationIssueOutcome,
+  VerificationAttemptOutcome,
+  VerificationActivateInput,
+  VerificationActivateOutcome,
   RateLimitStore,
   RateLimitHitInput,
   RateLimitHitOutcome,

@@ -16,7 +16,7 @@ import { type LogLevel, type Logger, type TokenServiceLogger, createJsonLogger }
 import { createTokenServiceMetrics } from './observability/metrics.js';
 import { type MetricsListener, type MetricsSetting, resolveMetricsSetting, startMetricsListener } from './observability/metrics-server.js';
 import { type TokenService, createTokenService } from './service/create-token-service.js';
-import type { AccountResolver, DecisionHook } from './service/hooks.js';
+import type { AccountResolver, DecisionHook, VerificationCodeSender } from './service/hooks.js';
 import { type GraceKey, describeReloadFailure, planGraceKeys } from './service/reload.js';
 import { openStore } from './store/open-store.js';
 import { RecentRequests } from './inspector/recent-requests.js';
@@ -47,7 +47,14 @@ export interface StartTokenServerOptions {
   random?: RandomSource;
   decide?: DecisionHook;
   resolveAccount?: AccountResolver;
-  /** How often expired replay and idempotency records are purged, ms. Default 60 000; 0 disables. */
+  /** Delivers the one-time codes of step-up verification (see `TokenServiceOptions.sendVerificationCode`). */
+  sendVerificationCode?: VerificationCodeSender;
+  /**
+   * Sandbox mode (`token-service start --sandbox`): the sandbox test cards,
+   * an in-memory code sender and `GET /sandbox/inbox` (see `TokenServiceOptions.sandbox`). Never in production.
+   */
+  sandbox?: boolean;
+  /** How often expired replay and idempotency records are purged (and pending tokens past their time deleted), ms. Default 60 000; 0 disables. */
   purgeIntervalMs?: number;
   /** How long a request holds its idempotency key while it runs, ms (default 30 000; see `TokenServiceOptions`). */
   idempotencyLeaseMs?: number;
@@ -147,6 +154,8 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
     random: options.random,
     decide: options.decide,
     resolveAccount: options.resolveAccount,
+    sendVerificationCode: options.sendVerificationCode,
+    sandbox: options.sandbox,
     idempotencyLeaseMs: options.idempotencyLeaseMs,
     // One registry per server, kept across reloads.
     metrics: (options.metrics ?? options.config.metrics) === undefined ? undefined : createTokenServiceMetrics(),

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type KeyJwk, generateSigningKey, parseProvisioningResponse, parsePublicJwks, parseTokenStatusResponse } from '@pushprov/protocol';
+import { type KeyJwk, generateSigningKey, parseProvisioningResponse, parsePublicJwks, parseTokenStatusResponse, toPublicJwk } from '@pushprov/protocol';
 import { generateKeySet, zKeySet } from '../src/index.js';
 import { testDatabaseUrl } from '../../../test/support/postgres.js';
 import { API_KEY, PAN, SERVICE_ID, WALLET, buildSubmission, createFixture, createTempDir, postSubmission } from './helpers.js';
@@ -231,6 +231,50 @@ describe('token-service CLI', () => {
     second.child.kill('SIGTERM');
     expect(await withTimeout(second.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
     expect(keySet.encryptionKeys.keys[0]!.kid).toBe('svc-cli');
+  });
+
+  it('start --sandbox serves the sandbox inbox and steps the sandbox test cards up; without it the inbox is 404', async () => {
+    const keySet = await generateKeySet({ kid: 'svc-sandbox' });
+    writeFileSync(join(temp.dir, 'sandbox-keys.json'), JSON.stringify(keySet), { mode: 0o600 });
+    const issuer = await generateSigningKey({ kid: 'issuer-sandbox' });
+    const config = {
+      serviceId: SERVICE_ID,
+      keys: './sandbox-keys.json',
+      issuers: [{ id: 'bank-a', jwks: { keys: [issuer.publicJwk] }, binRanges: [{ start: '400000', end: '400000' }], walletProviders: [WALLET], network: 'visa' }],
+      walletProviders: [{ id: WALLET, apiKeys: [API_KEY] }],
+      tokenRange: { bin: '489537' },
+    };
+    writeFileSync(join(temp.dir, 'sandbox-config.json'), JSON.stringify(config));
+    const fx = await createFixture();
+    fx.clock.set(Date.now());
+    const cliFixture = { ...fx, issuer, serviceEncryptionKey: toPublicJwk(keySet.encryptionKeys.keys[0]!) };
+
+    const sandbox = spawnCli(['start', '--config', 'sandbox-config.json', '--port', '0', '--db', 'sandbox.db', '--sandbox']);
+    const url = await waitForListening(sandbox);
+    expect(listeningLine(sandbox)).toMatchObject({ sandbox: true });
+    const { submission } = await buildSubmission(cliFixture, { card: { pan: '4000000000000028', expiry: { month: 12, year: 2030 } } });
+    const pending = parseProvisioningResponse(await (await postSubmission(url, submission)).text());
+    expect(pending.verification?.methods).toEqual([{ id: 'sms', type: 'otp_sms', destination: '•••• 0199' }]);
+    const sent = await fetch(`${url}/v1/tokens/${pending.tokenReferenceId}/verification`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}`, 'idempotency-key': 'cli-v-1' },
+      body: JSON.stringify({ type: 'verification-request', version: 1, methodId: 'sms' }),
+    });
+    expect(sent.status).toBe(200);
+    const inbox = (await (await fetch(`${url}/sandbox/inbox?tokenReferenceId=${pending.tokenReferenceId}`)).json()) as { messages: { code: string }[] };
+    expect(inbox.messages).toHaveLength(1);
+    expect(inbox.messages[0]!.code).toMatch(/^[0-9]{6}$/);
+    // the code is in the inbox, never in the log
+    expect(sandbox.stdout()).not.toContain(inbox.messages[0]!.code);
+    sandbox.child.kill('SIGTERM');
+    expect(await withTimeout(sandbox.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
+
+    const plain = spawnCli(['start', '--config', 'sandbox-config.json', '--port', '0', '--db', 'sandbox.db']);
+    const plainUrl = await waitForListening(plain);
+    const absent = await fetch(`${plainUrl}/sandbox/inbox?tokenReferenceId=${pending.tokenReferenceId}`);
+    expect(absent.status).toBe(404);
+    plain.child.kill('SIGTERM');
+    expect(await withTimeout(plain.exit, 10_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
   it('start --store postgres:// refuses a schema that is not migrated, migrate brings it forward once, then start serves from it', async () => {

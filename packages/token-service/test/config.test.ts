@@ -44,7 +44,9 @@ function issuesOf(fn: () => unknown): readonly string[] {
 describe('parseConfig', () => {
   it('applies defaults, hashes API keys, and parses its own output to the same value', () => {
     const config = parseConfig(baseConfig(), noEnv);
-    expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400, idempotencyLeaseSeconds: 30, keyGraceSeconds: 900 });
+    expect(config.lifetimes).toEqual({ clockSkewSeconds: 60, maxRequestSeconds: 900, tokenMonths: 36, idempotencySeconds: 86_400, idempotencyLeaseSeconds: 30, keyGraceSeconds: 900, pendingActivationSeconds: 604_800 });
+    expect(config.verification).toEqual({ codeLength: 6, codeTtlSeconds: 600, resendCooldownSeconds: 30, maxAttempts: 5 });
+    expect(config.issuers[0]!.verificationMethods).toEqual([{ id: 'issuer-app', type: 'issuer_app' }, { id: 'customer-service', type: 'customer_service' }]);
     expect(config.limits).toEqual({ maxBodyBytes: 32_768, hookTimeoutMs: 5_000 });
     expect(config.tokenRange).toEqual({ bin: '489537', length: 16, capacity: 1_000_000 });
     expect(config.issuers[0]!.walletProviders).toEqual(['wallet-co']);

@@ -12,7 +12,11 @@ import {
   zProvisioningResponse,
   zPublicJwks,
   zSubmission,
+  zActivationRequest,
+  zIssuerActivation,
   zTokenStatusResponse,
+  zVerificationRequest,
+  zVerificationStarted,
 } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -112,6 +116,42 @@ const SUBMIT_CODES: ErrorCode[] = [
   'timeout',
   'rate_limited',
 ];
+
+const POST_RULE_CODES: ErrorCode[] = [
+  'unsupported_media_type',
+  'missing_idempotency_key',
+  'payload_too_large',
+  'invalid_idempotency_key',
+  'invalid_json',
+  'invalid_message',
+  'unsupported_version',
+  'idempotency_key_reused',
+  'idempotency_in_flight',
+  'not_found',
+  'token_not_pending',
+  'verification_method_unavailable',
+  'internal_error',
+  'store_unavailable',
+];
+const VERIFICATION_CODES: ErrorCode[] = ['unauthenticated', 'rate_limited', ...POST_RULE_CODES, 'verification_attempts_exhausted', 'verification_cooldown'];
+const ACTIVATION_CODES: ErrorCode[] = [
+  'unauthenticated',
+  'rate_limited',
+  ...POST_RULE_CODES,
+  'verification_attempts_exhausted',
+  'verification_code_expired',
+  'verification_code_invalid',
+];
+const ISSUER_ACTIVATION_CODES: ErrorCode[] = ['unauthenticated', ...POST_RULE_CODES];
+
+const TOKEN_REFERENCE_PARAMETER = { name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } };
+const idempotencyParameter = (scope: string): JsonObject => ({
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: true,
+  description: `As for POST /v1/provisioning-requests, scoped to the ${scope}; the stored answer is bound to the path and the canonical body.`,
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$' },
+});
 
 /** The statuses whose retryable answers carry `Retry-After` (toProblemResponse in src/http/problem-response.ts). */
 const RETRY_AFTER_STATUSES = new Set([409, 429, 503]);
@@ -214,6 +254,79 @@ export function createOpenApiDocument(): JsonObject {
           },
         },
       },
+      '/v1/tokens/{tokenReferenceId}/verification': {
+        post: {
+          operationId: 'startVerification',
+          summary: 'Send a one-time code by an OTP method of a pending token (a second call is a resend)',
+          description:
+            'Validation order (spec section 11.3): authentication and the wallet provider rate limit; HTTP rules; body; idempotency; the token (the wallet provider that owns it, else 404); pending (409 token_not_pending); the method (an otp_sms or otp_email method of the token, 422 verification_method_unavailable); attempts left (403 verification_attempts_exhausted); the resend cooldown (429 verification_cooldown with Retry-After); the code is made and its keyed hash stored; the issuer delivers it. The code is never in an answer.',
+          security: [{ bearer: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER, idempotencyParameter('wallet provider')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/VerificationRequest' } } } },
+          responses: {
+            '200': {
+              description: 'A new code was made (replacing any earlier one) and handed to the issuer to deliver.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/VerificationStarted' } } },
+            },
+            ...problemResponses(VERIFICATION_CODES),
+          },
+        },
+      },
+      '/v1/tokens/{tokenReferenceId}/activation': {
+        post: {
+          operationId: 'activateToken',
+          summary: 'Activate a pending token with the one-time code the user typed',
+          description:
+            'Validation order (spec section 11.4): as for the verification request up to the method, which must have a code; then the attempt is counted in the store (403 verification_attempts_exhausted when none are left, even with the right code); the code must not have expired (422 verification_code_expired) and must match (422 verification_code_invalid, with attemptsLeft); the code is consumed and the token activated in one commit.',
+          security: [{ bearer: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER, idempotencyParameter('wallet provider')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ActivationRequest' } } } },
+          responses: {
+            '200': {
+              description: 'The token is active.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
+            },
+            ...problemResponses(ACTIVATION_CODES),
+          },
+        },
+      },
+      '/v1/issuer/tokens/{tokenReferenceId}/activation': {
+        post: {
+          operationId: 'activateTokenByIssuer',
+          summary: 'The issuer verified the cardholder (its app or its customer service) and activates a pending token of its card',
+          description:
+            'Validation order (spec section 11.5): the issuer assertion; HTTP rules; body; idempotency; the token (a token of another issuer, or none: 404); pending (409); the token offers a method of this type (422); activation in one commit.',
+          security: [{ issuerAssertion: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER, idempotencyParameter('issuer')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuerActivation' } } } },
+          responses: {
+            '200': {
+              description: 'The token is active.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
+            },
+            ...problemResponses(ISSUER_ACTIVATION_CODES),
+          },
+        },
+      },
+      '/v1/issuer/tokens/{tokenReferenceId}': {
+        get: {
+          operationId: 'getIssuerTokenStatus',
+          summary: 'The status of a token of one of the issuer’s cards',
+          security: [{ issuerAssertion: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER],
+          responses: {
+            '200': {
+              description: 'The token status, with its verification methods while pending.',
+              headers: { 'X-Request-Id': requestId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
+            },
+            ...problemResponses(['unauthenticated', 'not_found', 'internal_error', 'store_unavailable']),
+          },
+        },
+      },
       '/.well-known/jwks.json': {
         get: {
           operationId: 'getJwks',
@@ -277,6 +390,10 @@ export function createOpenApiDocument(): JsonObject {
         TokenStatusResponse: tokenStatusSchema(),
         ProblemDetails: problemSchema(),
         Jwks: schemaOf(zPublicJwks),
+        VerificationRequest: schemaOf(zVerificationRequest),
+        VerificationStarted: schemaOf(zVerificationStarted),
+        ActivationRequest: schemaOf(zActivationRequest),
+        IssuerActivation: schemaOf(zIssuerActivation),
       },
       headers: {
         'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },
@@ -297,6 +414,12 @@ export function createOpenApiDocument(): JsonObject {
           scheme: 'bearer',
           description:
             'A wallet provider API key, or a client assertion: a compact JWS (typ pushprov-client+jwt, ES256 or EdDSA, kid of a key in the provider JWK set) over { iss, sub, aud, iat, exp, jti }, iss = sub = the wallet provider id, aud = the service id, at most 300 s, used up when presented (also by a request that is then refused): a fresh one for every request, retries included.',
+        },
+        issuerAssertion: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An issuer assertion: the client assertion format (typ pushprov-client+jwt) with iss = sub = the issuer id, signed by one of the keys registered for the issuer (the keys its provisioning requests are verified with), aud = the service id, at most 300 s, used up when presented. No API keys.',
         },
       },
     },

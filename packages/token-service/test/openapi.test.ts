@@ -28,7 +28,18 @@ describe('openapi.json', () => {
         expect([200, 401]).toContain(response.status);
       }
     }
-    expect(Object.keys(doc.paths).sort()).toEqual(['/.well-known/jwks.json', '/health', '/health/ready', '/openapi.json', '/v1/provisioning-requests', '/v1/tokens/{tokenReferenceId}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/.well-known/jwks.json',
+      '/health',
+      '/health/ready',
+      '/openapi.json',
+      '/v1/issuer/tokens/{tokenReferenceId}',
+      '/v1/issuer/tokens/{tokenReferenceId}/activation',
+      '/v1/provisioning-requests',
+      '/v1/tokens/{tokenReferenceId}',
+      '/v1/tokens/{tokenReferenceId}/activation',
+      '/v1/tokens/{tokenReferenceId}/verification',
+    ]);
   });
 
   it('lists every protocol error code in the problem schema', () => {

@@ -257,9 +257,9 @@ describe('createTokenService (in process)', () => {
     const { fx, service, store } = await setup();
     await service.submit({ submission: (await buildSubmission(fx)).submission, walletProviderId: WALLET, idempotencyKey: 'k' });
     fx.clock.advance(86_400_000 - 1);
-    expect(await service.purgeExpired()).toEqual({ replay: 1, idempotency: 0, limits: 0 });
+    expect(await service.purgeExpired()).toEqual({ replay: 1, idempotency: 0, limits: 0, pendingTokens: 0 });
     fx.clock.advance(1);
-    expect(await service.purgeExpired()).toEqual({ replay: 0, idempotency: 1, limits: 0 });
+    expect(await service.purgeExpired()).toEqual({ replay: 0, idempotency: 1, limits: 0, pendingTokens: 0 });
     expect(await store.tokens.count()).toBe(1);
   });
 });

@@ -610,6 +610,151 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       });
     });
 
+    describe('verification (step-up activation)', () => {
+      const METHODS = [
+        { id: 'sms', type: 'otp_sms' as const, destination: '•••• 0199' },
+        { id: 'app', type: 'issuer_app' as const },
+      ];
+      /** A pending token with its vault entry, committed; pending until `until`. */
+      const pendingToken = async (until = 500_000, overrides: Partial<TokenRecord> = {}) => {
+        const token = makeToken({ status: 'pending_activation', verification: { methods: METHODS, expiresAt: until }, ...overrides });
+        expect(await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }))).toEqual({ ok: true });
+        return token;
+      };
+      const issue = (tokenReferenceId: string, overrides: Partial<Parameters<TokenServiceStore['verification']['issue']>[0]> = {}) =>
+        store.verification.issue({ tokenReferenceId, methodId: 'sms', codeHash: 'hash-1', codeExpiresAt: 70_000, resendAfter: 40_000, nowMs: 10_000, maxAttempts: 3, ...overrides });
+      const attempt = (tokenReferenceId: string, maxAttempts = 3) => store.verification.attempt({ tokenReferenceId, methodId: 'sms', maxAttempts });
+
+      it('stores the verification methods and the pending time with the token', async () => {
+        const token = await pendingToken(600_000);
+        const found = await store.tokens.find(token.tokenReferenceId);
+        expect(found?.verification).toEqual({ methods: METHODS, expiresAt: 600_000 });
+        expect(found?.status).toBe('pending_activation');
+        const active = makeToken();
+        await store.commit(makeCommit({ issuance: { token: active, vault: makeVault(active) } }));
+        expect((await store.tokens.find(active.tokenReferenceId))?.verification).toBeUndefined();
+      });
+
+      it('issues a code only for a pending, unexpired token; a resend waits for the cooldown and keeps the attempts', async () => {
+        const token = await pendingToken();
+        expect(await issue(token.tokenReferenceId)).toEqual({ ok: true, attempts: 0 });
+        expect(await store.verification.find(token.tokenReferenceId, 'sms')).toEqual({
+          tokenReferenceId: token.tokenReferenceId, methodId: 'sms', codeHash: 'hash-1', codeExpiresAt: 70_000, resendAfter: 40_000, attempts: 0,
+        });
+        expect(await issue(token.tokenReferenceId, { codeHash: 'hash-2', nowMs: 39_999 })).toEqual({ ok: false, reason: 'cooldown', resendAfter: 40_000 });
+        expect((await store.verification.find(token.tokenReferenceId, 'sms'))?.codeHash).toBe('hash-1');
+        expect(await attempt(token.tokenReferenceId)).toMatchObject({ ok: true, attempts: 1 });
+        expect(await issue(token.tokenReferenceId, { codeHash: 'hash-2', nowMs: 40_000, resendAfter: 70_000, codeExpiresAt: 100_000 })).toEqual({ ok: true, attempts: 1 });
+        expect(await store.verification.find(token.tokenReferenceId, 'sms')).toMatchObject({ codeHash: 'hash-2', codeExpiresAt: 100_000, resendAfter: 70_000, attempts: 1 });
+        // other methods and tokens are counted apart
+        expect(await issue(token.tokenReferenceId, { methodId: 'app' })).toEqual({ ok: true, attempts: 0 });
+        expect(await store.verification.count()).toBe(2);
+        // not pending: unknown, active, or past its pending time
+        expect(await issue('tok_none')).toEqual({ ok: false, reason: 'not_pending' });
+        const active = makeToken();
+        await store.commit(makeCommit({ issuance: { token: active, vault: makeVault(active) } }));
+        expect(await issue(active.tokenReferenceId)).toEqual({ ok: false, reason: 'not_pending' });
+        const late = await pendingToken(20_000);
+        expect(await issue(late.tokenReferenceId, { nowMs: 20_000 })).toEqual({ ok: false, reason: 'not_pending' });
+        expect(await issue(late.tokenReferenceId, { nowMs: 19_999 })).toEqual({ ok: true, attempts: 0 });
+      });
+
+      it('counts attempts up to the maximum, then refuses them and any new code (locked)', async () => {
+        const token = await pendingToken();
+        expect(await attempt(token.tokenReferenceId)).toEqual({ ok: false, reason: 'no_code' });
+        await issue(token.tokenReferenceId);
+        for (const n of [1, 2, 3]) expect(await attempt(token.tokenReferenceId)).toEqual({ ok: true, attempts: n, codeHash: 'hash-1', codeExpiresAt: 70_000 });
+        expect(await attempt(token.tokenReferenceId)).toEqual({ ok: false, reason: 'locked' });
+        expect((await store.verification.find(token.tokenReferenceId, 'sms'))?.attempts).toBe(3);
+        expect(await issue(token.tokenReferenceId, { nowMs: 60_000 })).toEqual({ ok: false, reason: 'locked' });
+      });
+
+      it('counts exactly the maximum of many concurrent attempts', async () => {
+        const token = await pendingToken();
+        await issue(token.tokenReferenceId);
+        const outcomes = await Promise.all(Array.from({ length: 40 }, () => attempt(token.tokenReferenceId, 5)));
+        expect(outcomes.filter((o) => o.ok)).toHaveLength(5);
+        expect(outcomes.filter((o) => !o.ok && o.reason === 'locked')).toHaveLength(35);
+        expect(outcomes.flatMap((o) => (o.ok ? [o.attempts] : [])).sort()).toEqual([1, 2, 3, 4, 5]);
+        expect((await store.verification.find(token.tokenReferenceId, 'sms'))?.attempts).toBe(5);
+      });
+
+      it('activates with the current code once: the token becomes active, its codes go, the answer is stored', async () => {
+        const token = await pendingToken();
+        await issue(token.tokenReferenceId);
+        await issue(token.tokenReferenceId, { methodId: 'app' });
+        const begin = makeBegin({ nowMs: 10_000 });
+        expect(await store.idempotency.begin(begin)).toEqual({ state: 'started' });
+        const idempotency = makeIdempotency({ scope: begin.scope, key: begin.key, leaseId: begin.leaseId, status: 200 });
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 12_000, code: { methodId: 'sms', codeHash: 'other' }, idempotency })).toEqual({ ok: false, conflict: 'code' });
+        expect((await store.tokens.find(token.tokenReferenceId))?.status).toBe('pending_activation');
+        expect(await store.idempotency.find(begin.scope, begin.key)).toBeUndefined();
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 12_000, code: { methodId: 'sms', codeHash: 'hash-1' }, idempotency })).toEqual({ ok: true });
+        const active = await store.tokens.find(token.tokenReferenceId);
+        expect(active).toMatchObject({ status: 'active', updatedAt: 12_000, verification: { methods: METHODS, expiresAt: 500_000 } });
+        expect(await store.verification.find(token.tokenReferenceId, 'sms')).toBeUndefined();
+        expect(await store.verification.count()).toBe(0);
+        expect(await store.idempotency.find(begin.scope, begin.key)).toEqual(stored(idempotency));
+        // a second activation: not pending (and the stored answer is not overwritten)
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 13_000, code: { methodId: 'sms', codeHash: 'hash-1' } })).toEqual({ ok: false, conflict: 'not_pending' });
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 13_000, idempotency })).toEqual({ ok: false, conflict: 'idempotency' });
+        expect(await attempt(token.tokenReferenceId)).toEqual({ ok: false, reason: 'no_code' });
+      });
+
+      it('lets exactly one of concurrent activations win', async () => {
+        const token = await pendingToken();
+        await issue(token.tokenReferenceId);
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 12_000 + i, code: i % 2 === 0 ? { methodId: 'sms', codeHash: 'hash-1' } : undefined }),
+          ),
+        );
+        expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+      });
+
+      it('activates without a code (the issuer), only while pending and unexpired', async () => {
+        const token = await pendingToken(50_000);
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 50_000 })).toEqual({ ok: false, conflict: 'not_pending' });
+        expect(await store.verification.activate({ tokenReferenceId: token.tokenReferenceId, nowMs: 49_999 })).toEqual({ ok: true });
+        expect((await store.tokens.find(token.tokenReferenceId))?.status).toBe('active');
+        expect(await store.verification.activate({ tokenReferenceId: 'tok_none', nowMs: 1 })).toEqual({ ok: false, conflict: 'not_pending' });
+      });
+
+      it('deletes pending tokens past their pending time (one or all): status deleted, sealed card and codes gone', async () => {
+        const early = await pendingToken(20_000);
+        const late = await pendingToken(90_000);
+        const other = await pendingToken(20_000);
+        await issue(early.tokenReferenceId, { nowMs: 1_000 });
+        expect(await store.verification.expirePending({ nowMs: 19_999 })).toBe(0);
+        expect(await store.verification.expirePending({ nowMs: 20_000, tokenReferenceId: early.tokenReferenceId })).toBe(1);
+        expect(await store.tokens.find(early.tokenReferenceId)).toMatchObject({ status: 'deleted', updatedAt: 20_000 });
+        expect(await store.vault.find(early.tokenReferenceId)).toBeUndefined();
+        expect(await store.verification.find(early.tokenReferenceId, 'sms')).toBeUndefined();
+        expect((await store.tokens.find(other.tokenReferenceId))?.status).toBe('pending_activation');
+        expect(await store.verification.expirePending({ nowMs: 30_000 })).toBe(1);
+        expect((await store.tokens.find(other.tokenReferenceId))?.status).toBe('deleted');
+        expect((await store.tokens.find(late.tokenReferenceId))?.status).toBe('pending_activation');
+        // the card is free again for a new token of the same wallet account and device
+        const again = makeToken();
+        expect(await store.commit(makeCommit({ issuance: { token: again, vault: makeVault(again, { panFingerprint: `fp-${early.tokenReferenceId}` }) } }))).toEqual({ ok: true });
+        // an activated token is never deleted by its old pending time
+        const activated = await pendingToken(40_000);
+        await store.verification.activate({ tokenReferenceId: activated.tokenReferenceId, nowMs: 1_000 });
+        expect(await store.verification.expirePending({ nowMs: 100_000 })).toBe(1);
+        expect((await store.tokens.find(activated.tokenReferenceId))?.status).toBe('active');
+      });
+
+      it('drops the codes of a pending token that a new token replaces', async () => {
+        const token = await pendingToken();
+        await issue(token.tokenReferenceId);
+        const next = makeToken();
+        const outcome = await store.commit(makeCommit({ issuance: { token: next, vault: makeVault(next, { panFingerprint: `fp-${token.tokenReferenceId}` }), replaces: token.tokenReferenceId } }));
+        expect(outcome).toEqual({ ok: true });
+        expect((await store.tokens.find(token.tokenReferenceId))?.status).toBe('deleted');
+        expect(await store.verification.find(token.tokenReferenceId, 'sms')).toBeUndefined();
+      });
+    });
+
     if (options.durable) it('keeps pending entries and claimed keys after close and reopen', async () => {
       const begin = makeBegin();
       await store.idempotency.begin(begin);

@@ -150,7 +150,7 @@ describeStoreContract(
         contractDatabase ??= migratedDatabase();
         const url = await contractDatabase;
         if (!emptied) {
-          await sql(url, 'TRUNCATE tokens, vault, replay, idempotency, idempotency_pending, rate_limits');
+          await sql(url, 'TRUNCATE tokens, vault, replay, idempotency, idempotency_pending, rate_limits, verification_codes');
           emptied = true;
         }
         return openPostgresStore(url, { max: 4 });
@@ -169,9 +169,17 @@ describe('PostgreSQL store: migrations', () => {
     const versions = await sql<{ version: number; applied: boolean }>(url, 'SELECT version, applied_at IS NOT NULL AS applied FROM pushprov_schema_migrations ORDER BY version');
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, applied: true })));
     const tables = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1");
-    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'rate_limits', 'replay', 'tokens', 'vault']);
+    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'rate_limits', 'replay', 'tokens', 'vault', 'verification_codes']);
     const functions = await sql<{ f: string }>(url, "SELECT proname AS f FROM pg_proc WHERE proname LIKE 'pushprov\\_%' ORDER BY 1");
-    expect(functions.map((r) => r.f)).toEqual(['pushprov_begin', 'pushprov_commit', 'pushprov_refuse']);
+    expect(functions.map((r) => r.f)).toEqual([
+      'pushprov_begin',
+      'pushprov_commit',
+      'pushprov_refuse',
+      'pushprov_verification_activate',
+      'pushprov_verification_attempt',
+      'pushprov_verification_expire',
+      'pushprov_verification_issue',
+    ]);
     expect(await migratePostgres(url)).toEqual({ from: POSTGRES_SCHEMA_VERSION, to: POSTGRES_SCHEMA_VERSION });
     const store = await openPostgresStore(url);
     await store.ping();

@@ -147,8 +147,8 @@ describe('SQLite store specifics', () => {
     const db = new Database(path);
     const row = db.prepare('SELECT * FROM tokens').get() as Record<string, unknown>;
     expect(() =>
-      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n, @o)').run({
-        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1, o: null,
+      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n, @o, @p, @q)').run({
+        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1, o: null, p: null, q: null,
       }),
     ).toThrow(/UNIQUE/);
     db.close();

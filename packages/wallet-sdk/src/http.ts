@@ -16,6 +16,7 @@ export {
   type FetchLike,
   type FetchResponseLike,
   type HttpSubmitOptions,
+  type HttpVerificationOptions,
   type HttpTokenServiceClient,
   type HttpTokenServiceClientOptions,
   type RetryInfo,

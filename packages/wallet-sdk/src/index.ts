@@ -6,7 +6,9 @@
  *
  * Transports live in their own entries, so an app ships only what it uses:
  * `@pushprov/wallet-sdk/http` (the token service HTTP client) and
- * `@pushprov/wallet-sdk/browser` (the popup channel).
+ * `@pushprov/wallet-sdk/browser` (the popup channel); and so does the yellow
+ * path: `@pushprov/wallet-sdk/activation` (verify the cardholder of a token
+ * `pending_activation`).
  *
  * @packageDocumentation
  * @module @pushprov/wallet-sdk
@@ -28,8 +30,8 @@ export type {
   WalletSession,
   WalletSessionState,
 } from './wallet/types.js';
-export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient } from './token-service/token-service-client.js';
-export { createMemoryTokenStore, type StoredToken, type TokenStore } from './token-store/token-store.js';
+export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient, VerificationCallOptions } from './token-service/token-service-client.js';
+export { createMemoryTokenStore, type StoredActivation, type StoredToken, type TokenStore } from './token-store/token-store.js';
 export {
   createMemorySeenSessionStore,
   type MemorySeenSessionStoreOptions,

@@ -119,6 +119,9 @@ describe('full flow: issuer double → wallet → token service double over HTTP
     const [stored] = await flow.tokenStore.list();
     expect(stored!.accessData.tokenNumber).toBe(flow.service.issued[0]!.tokenNumber);
     expect(stored!.accessData.status).toBe('pending_activation');
+    // The methods travel in the outcome and stay with the stored token, for a resume after a restart.
+    expect(outcome).toMatchObject({ verification: { methods: [{ id: 'sms-1', type: 'otp_sms', destination: '•••• 0199' }] } });
+    expect(stored!.activation).toEqual({ verification: (outcome as { verification: unknown }).verification });
     expectNoSecrets(flow.service, outcome, flow.events, result);
   });
 

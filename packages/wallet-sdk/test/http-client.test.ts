@@ -491,3 +491,68 @@ describe('createHttpTokenServiceClient: redirects', () => {
     }
   });
 });
+
+describe('createHttpTokenServiceClient: the yellow path calls', () => {
+  const STARTED = { type: 'verification-started', version: 1, tokenReferenceId: 'tok_1', methodId: 'sms', codeLength: 6, codeExpiresAt: 2_000_000_600, resendAfter: 2_000_000_030, attemptsLeft: 5 };
+  const ACTIVE = { type: 'token-status', version: 1, tokenReferenceId: 'tok_1', status: 'active', tokenLast4: '0003', tokenExpiry: { month: 12, year: 2030 }, updatedAt: 1 };
+
+  it('startVerification POSTs the verification request with an idempotency key, the same for its retries, and a fresh assertion each attempt', async () => {
+    const { privateJwk } = await generateSigningKey({ kid: 'wp-1' });
+    const { client: c, seen } = client([problemReply(503, 'store_unavailable'), json(200, STARTED)], {
+      auth: { walletProviderId: 'wallet-co', audience: 'token-service', signingKey: privateJwk },
+      clock: manualClock(Date.UTC(2026, 10, 28)),
+    });
+    expect(await c.startVerification('tok_1', { methodId: 'sms' })).toEqual(STARTED);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'POST https://tokens.example/v1/tokens/tok_1/verification',
+      'POST https://tokens.example/v1/tokens/tok_1/verification',
+    ]);
+    expect(JSON.parse(seen[0]!.body!)).toEqual({ type: 'verification-request', version: 1, methodId: 'sms' });
+    expect(seen[0]!.headers['Idempotency-Key']).toMatch(/^idem_[A-Za-z0-9_-]{22}$/);
+    expect(seen[1]!.headers['Idempotency-Key']).toBe(seen[0]!.headers['Idempotency-Key']);
+    expect(seen[0]!.headers.Authorization).not.toBe(seen[1]!.headers.Authorization);
+  });
+
+  it('hands a verification_cooldown back at once, with the Retry-After as retryAfterMs, instead of waiting', async () => {
+    const { client: c, seen, delays } = client([problemReply(429, 'verification_cooldown', {}, { 'retry-after': '17' }), json(200, STARTED)]);
+    const error = await failure(c.startVerification('tok_1', { methodId: 'sms' }));
+    expect(error).toMatchObject({ code: 'verification_cooldown', status: 429, retryable: true, details: { retryAfterMs: 17_000 } });
+    expect(seen).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('activateToken sends the code, reads the status, and carries attemptsLeft of a wrong code', async () => {
+    const { client: c, seen } = client([problemReply(422, 'verification_code_invalid', { attemptsLeft: 3 }), json(200, ACTIVE)]);
+    const wrong = await failure(c.activateToken('tok_1', { methodId: 'sms', code: '123456' }, { idempotencyKey: 'idem_activation_1' }));
+    expect(wrong).toMatchObject({ code: 'verification_code_invalid', status: 422, retryable: false, details: { attemptsLeft: 3 } });
+    expect(seen).toHaveLength(1); // not retried
+    expect(JSON.stringify(wrong)).not.toContain('123456');
+    expect(await c.activateToken('tok_1', { methodId: 'sms', code: '654321' })).toEqual(ACTIVE);
+    expect(seen[0]!.url).toBe('https://tokens.example/v1/tokens/tok_1/activation');
+    expect(seen[0]!.headers['Idempotency-Key']).toBe('idem_activation_1');
+    expect(JSON.parse(seen[1]!.body!)).toEqual({ type: 'activation-request', version: 1, methodId: 'sms', code: '654321' });
+    expect(seen[1]!.headers['Idempotency-Key']).not.toBe('idem_activation_1');
+  });
+
+  it('refuses a malformed code, token id or key without calling the network, and answers for another token or method', async () => {
+    const { client: c, seen } = client([json(200, { ...STARTED, methodId: 'email' }), json(200, { ...ACTIVE, tokenReferenceId: 'tok_2' })]);
+    for (const code of ['12345', '123456789', '12 34 56', '١٢٣٤٥٦']) {
+      expect(await failure(c.activateToken('tok_1', { methodId: 'sms', code }))).toMatchObject({ code: 'invalid_message' });
+    }
+    expect(await failure(c.startVerification('..', { methodId: 'sms' }))).toMatchObject({ code: 'invalid_message' });
+    expect(await failure(c.startVerification('tok_1', { methodId: 'sms' }, { idempotencyKey: 'bad key' }))).toMatchObject({ code: 'invalid_message' });
+    expect(seen).toEqual([]);
+    expect(await failure(c.startVerification('tok_1', { methodId: 'sms' }))).toMatchObject({ code: 'invalid_message' });
+    expect(await failure(c.activateToken('tok_1', { methodId: 'sms', code: '123456' }))).toMatchObject({ code: 'invalid_message' });
+  });
+
+  it('times out and aborts like the submission', async () => {
+    const { client: c } = client(['hang', json(200, STARTED)], { timeoutMs: 50 });
+    expect(await c.startVerification('tok_1', { methodId: 'sms' })).toEqual(STARTED);
+    const { client: c2 } = client(['hang']);
+    const controller = new AbortController();
+    const pending = failure(c2.activateToken('tok_1', { methodId: 'sms', code: '123456' }, { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 20); // while the request hangs
+    expect(await pending).toMatchObject({ code: 'aborted' });
+  });
+});

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import * as activation from '../src/activation.js';
 import * as browser from '../src/browser.js';
 import * as http from '../src/http.js';
 import * as api from '../src/index.js';
 
-const ENTRIES = ['index', 'browser', 'http'] as const;
+const ENTRIES = ['index', 'activation', 'browser', 'http'] as const;
 
 type ExportedDoc = { entry: string; name: string; documented: boolean; example: boolean };
 let cached: ExportedDoc[] | undefined;
@@ -45,6 +46,7 @@ describe('public API', () => {
   it('exports exactly the documented runtime values from each entry', () => {
     expect(Object.keys(api).sort()).toEqual(['createMemorySeenSessionStore', 'createMemoryTokenStore', 'createWallet']);
     expect(Object.keys(http).sort()).toEqual(['createHttpTokenServiceClient']);
+    expect(Object.keys(activation).sort()).toEqual(['createActivations']);
     expect(Object.keys(browser).sort()).toEqual(['OpenerIssuerChannel', 'createOpenerIssuerChannel']);
   });
 

@@ -120,7 +120,7 @@ describe('wallet behaviour', () => {
     ],
     [
       'access data whose status is not the answer’s',
-      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'pending_activation', accessData: ACCESS }),
+      async (sessionId) => ({ type: 'provisioning-response', version: 1, sessionId, tokenReferenceId: 'tok_x', status: 'pending_activation', accessData: ACCESS, verification: { methods: [{ id: 'app-1', type: 'issuer_app' }], expiresAt: 2_000_000_000 } }),
       undefined,
       'access_data_mismatch',
     ],

@@ -168,3 +168,43 @@ export function walletEnding(
   if (code === 'declined') return { tone: 'bad', title: 'Card not added', message, showSteps: true, outcome: 'declined' };
   return { tone: 'bad', title: 'Card not added', message, showSteps: true, outcome: 'failed' };
 }
+
+/** A verification method as the wallet lists it (the token service's `VerificationMethod`). */
+export interface MethodView {
+  id: string;
+  type: string;
+  destination?: string | undefined;
+  phoneNumber?: string | undefined;
+}
+
+/** How the wallet names a way to confirm it's the cardholder: `Text message to •••• 0199`. */
+export function methodLabel(method: MethodView, bank: string): string {
+  switch (method.type) {
+    case 'otp_sms':
+      return `Text message to ${method.destination ?? 'your phone'}`;
+    case 'otp_email':
+      return `Email to ${method.destination ?? 'your email address'}`;
+    case 'customer_service':
+      return `Call ${bank}`;
+    default:
+      return `Open the ${bank} app`;
+  }
+}
+
+/** Where the code went, for the code entry: `We sent a 6-digit code by text message to •••• 0199.` */
+export function codeSentText(method: MethodView, length: number): string {
+  const how = method.type === 'otp_email' ? 'by email' : 'by text message';
+  return `We sent a ${length}-digit code ${how} to ${method.destination ?? 'you'}.`;
+}
+
+/** The attempts left after a wrong code, in words a customer reads calmly. */
+export function triesLeftText(attemptsLeft: number): string {
+  if (attemptsLeft <= 0) return 'No tries are left for this way of confirming.';
+  return attemptsLeft === 1 ? '1 try left.' : `${attemptsLeft} tries left.`;
+}
+
+/** The wallet's words for a refused verification step (the catalogue's, plus the tries left for a wrong code). */
+export function verificationProblem(code: string, attemptsLeft?: number): string {
+  const message = userMessage(code, 'wallet');
+  return code === 'verification_code_invalid' && attemptsLeft !== undefined ? `${message} ${triesLeftText(attemptsLeft)}` : message;
+}

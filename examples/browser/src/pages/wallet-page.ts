@@ -8,12 +8,13 @@
 import { type JwkPair, type Jwks, generateEncryptionKey } from '@pushprov/protocol';
 import { type ConsentPrompt, type WalletEvent, type WalletSessionState, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { type PendingActivation, createActivations } from '@pushprov/wallet-sdk/activation';
 import { type FetchLike, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
-import { type Tone, cardName, walletEnding } from './flow-view.js';
+import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletEnding } from './flow-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const VIEWS = ['waiting', 'consent', 'progress'] as const;
+const VIEWS = ['waiting', 'consent', 'progress', 'verify', 'code', 'call'] as const;
 const STEPS: WalletSessionState[] = ['sending_identifiers', 'waiting_for_request', 'submitting', 'storing', 'sending_result'];
 const WALLET_NAME = 'Wallet Co';
 
@@ -163,15 +164,16 @@ const watchSubmit: FetchLike = async (url, init) => {
 
 const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins });
 const tokenStore = createMemoryTokenStore();
+const tokenService = createHttpTokenServiceClient({
+  baseUrl: config.tokenServiceUrl,
+  // A fresh client assertion from the wallet's own server for every attempt.
+  auth: { getToken: async () => (await fetch(config.assertionPath, { method: 'POST' })).text() },
+  fetch: watchSubmit,
+});
 const wallet = createWallet({
   identity: () => ({ walletProviderId: config.walletProviderId, walletAccountId: config.walletAccountId, deviceId: deviceId() }),
   consent: (prompt, { signal }) => askUser(prompt, signal),
-  tokenService: createHttpTokenServiceClient({
-    baseUrl: config.tokenServiceUrl,
-    // A fresh client assertion from the wallet's own server for every attempt.
-    auth: { getToken: async () => (await fetch(config.assertionPath, { method: 'POST' })).text() },
-    fetch: watchSubmit,
-  }),
+  tokenService,
   tokenStore,
   trustedIssuers: config.trustedIssuers as Record<string, Jwks>,
   deviceKey: await deviceKey(),
@@ -193,8 +195,17 @@ if (outcome.status === 'rejected') {
   const account = prompted?.account ?? { network: 'card', last4: '····' };
   const names = { card: cardName(account), bank: bankName(), wallet: WALLET_NAME };
   const added = 'token' in outcome;
-  const ending = walletEnding(names, added ? { status: outcome.status, alreadyAdded: submitStatus === 200 } : { status: outcome.status, code: outcome.error.code });
-  document.body.dataset.outcome = ending.outcome;
+  // The yellow path: the bank wants its customer confirmed before the card works.
+  let activated = false;
+  if (outcome.status === 'pending_activation') {
+    fact('Token reference', outcome.token.tokenReferenceId);
+    activated = await confirmCard(outcome.token.tokenReferenceId, names);
+  }
+  const ending = walletEnding(
+    names,
+    activated ? { status: 'provisioned' } : added ? { status: outcome.status, alreadyAdded: submitStatus === 200 } : { status: outcome.status, code: outcome.error.code },
+  );
+  document.body.dataset.outcome = activated ? 'activated' : ending.outcome;
   if (added) {
     fact('Token reference', outcome.token.tokenReferenceId);
     fact('Token', `•••• ${outcome.token.tokenLast4}, ${outcome.token.status}`);
@@ -203,6 +214,7 @@ if (outcome.status === 'rejected') {
     document.body.dataset.errorCode = outcome.error.code;
     fact('Error', `${outcome.error.code}: ${outcome.error.message}`);
   }
+  $('sandbox-inbox').hidden = true;
   show('progress');
   finishSteps(ending.tone);
   $('wallet-steps').hidden = !ending.showSteps;
@@ -218,4 +230,185 @@ if (outcome.status === 'rejected') {
   $('closing').hidden = false;
   $('done').onclick = () => window.close();
   setTimeout(() => window.close(), config.closeDelayMs);
+}
+
+// ── The yellow path: choose how to confirm, type the code (or call the bank), until the token is active.
+
+/** Runs the activation of a pending token to its end. Resolves true once the card is ready to use. */
+async function confirmCard(tokenReferenceId: string, names: { card: string; bank: string }): Promise<boolean> {
+  const activations = createActivations({
+    tokenService,
+    tokenStore,
+    onEvent: (event) => {
+      document.body.dataset.activation = event.snapshot.state;
+      if (event.error) fact('Last refused step', `${event.error.code}: ${event.error.message}`);
+    },
+  });
+  const activation = await activations.resume(tokenReferenceId);
+  $('verify-from').textContent = `From ${names.bank}`;
+  $('verify-text').textContent = `${names.bank} wants to make sure it’s you before you can pay with ${names.card}.`;
+  for (;;) {
+    const method = await chooseMethod(activation, names.bank);
+    if (method.type === 'customer_service') {
+      $('call-title').textContent = `Call ${names.bank}`;
+      $('call-text').textContent = `Call ${names.bank} on ${method.phoneNumber ?? 'the number on your card'}. We’ll finish adding ${names.card} as soon as they’ve confirmed it’s you.`;
+      show('call');
+      document.body.dataset.state = 'awaiting_issuer';
+      await activation.waitUntilActive({ initialIntervalMs: 1_000, maxIntervalMs: 5_000 });
+      return true;
+    }
+    if ((await enterCode(activation, method)) === 'active') return true;
+  }
+}
+
+/** Shows the ways to confirm and resolves with the one chosen, once the wallet has acted on it (a code sent). */
+function chooseMethod(activation: PendingActivation, bank: string): Promise<MethodView> {
+  const snapshot = activation.snapshot();
+  const locked = new Set(snapshot.lockedMethodIds);
+  // This page cannot open a bank's app: it offers the other ways.
+  const methods = snapshot.methods.filter((m) => m.type !== 'issuer_app');
+  const fieldset = $('methods');
+  fieldset.querySelectorAll('label').forEach((label) => label.remove());
+  for (const [i, method] of methods.entries()) {
+    const label = document.createElement('label');
+    label.className = `method${locked.has(method.id) ? ' unavailable' : ''}`;
+    label.dataset.methodId = method.id;
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'method';
+    input.value = method.id;
+    input.disabled = locked.has(method.id);
+    input.checked = i === methods.findIndex((m) => !locked.has(m.id));
+    const text = document.createElement('span');
+    text.textContent = methodLabel(method, bank);
+    if (locked.has(method.id)) {
+      const note = document.createElement('small');
+      note.textContent = 'Not available any more for this card';
+      text.append(note);
+    }
+    label.append(input, text);
+    fieldset.append(label);
+  }
+  show('verify');
+  document.body.dataset.state = 'choosing_method';
+  const button = $<HTMLButtonElement>('method-continue');
+  button.disabled = false;
+  return new Promise((resolve) => {
+    button.onclick = async () => {
+      const picked = fieldset.querySelector<HTMLInputElement>('input:checked')?.value;
+      const method = methods.find((m) => m.id === picked);
+      if (!method) return;
+      button.disabled = true;
+      $('verify-error').hidden = true;
+      try {
+        await activation.chooseMethod(method.id);
+        button.onclick = null;
+        resolve(method);
+      } catch (error) {
+        showProblem('verify-error', error);
+        button.disabled = false;
+      }
+    };
+  });
+}
+
+/** The code entry for an OTP method: resolves 'active', or 'choose' to pick another way. */
+function enterCode(activation: PendingActivation, method: MethodView): Promise<'active' | 'choose'> {
+  const input = $<HTMLInputElement>('code');
+  const submit = $<HTMLButtonElement>('code-submit');
+  const resend = $<HTMLButtonElement>('resend');
+  const note = $('resend-note');
+  const length = activation.snapshot().code?.length ?? 6;
+  $('code-sent-to').textContent = codeSentText(method, length);
+  input.value = '';
+  input.maxLength = length;
+  $('code-error').hidden = true;
+  show('code');
+  document.body.dataset.state = 'awaiting_code';
+  showInbox(activation.tokenReferenceId);
+  input.focus();
+  // "Send a new code" works once the cooldown has passed.
+  const tick = () => {
+    const wait = Math.ceil(((activation.snapshot().code?.resendAfter ?? 0) * 1000 - Date.now()) / 1000);
+    resend.disabled = wait > 0;
+    note.textContent = wait > 0 ? `You can ask for a new code in ${wait} s.` : 'Didn’t get it? You can ask for a new code.';
+  };
+  tick();
+  const timer = setInterval(tick, 500);
+  return new Promise((resolve) => {
+    const done = (value: 'active' | 'choose') => {
+      clearInterval(timer);
+      submit.onclick = resend.onclick = $('other-way').onclick = null;
+      resolve(value);
+    };
+    submit.onclick = async () => {
+      submit.disabled = true;
+      $('code-error').hidden = true;
+      document.body.dataset.state = 'checking_code';
+      try {
+        await activation.submitCode(input.value.trim());
+        done('active');
+      } catch (error) {
+        document.body.dataset.state = 'awaiting_code';
+        showProblem('code-error', error);
+        const left = (error as { details?: { attemptsLeft?: unknown } }).details?.attemptsLeft;
+        if (typeof left === 'number') document.body.dataset.attemptsLeft = String(left);
+        if ((error as { code?: string }).code === 'verification_attempts_exhausted') {
+          done('choose');
+          showProblem('verify-error', error);
+        }
+        input.select();
+      } finally {
+        submit.disabled = false;
+      }
+    };
+    resend.onclick = async () => {
+      resend.disabled = true;
+      $('code-error').hidden = true;
+      try {
+        await activation.resendCode();
+        showInbox(activation.tokenReferenceId);
+        input.value = '';
+      } catch (error) {
+        showProblem('code-error', error);
+      }
+      tick();
+    };
+    $('other-way').onclick = () => done('choose');
+  });
+}
+
+/** Shows the customer's words for a refused step (from `@pushprov/protocol/messages`), the code under Details. */
+function showProblem(id: string, error: unknown): void {
+  const code = (error as { code?: string }).code ?? 'internal_error';
+  const left = (error as { details?: { attemptsLeft?: unknown } }).details?.attemptsLeft;
+  const box = $(id);
+  box.textContent = verificationProblem(code, typeof left === 'number' ? left : undefined);
+  box.hidden = false;
+  box.dataset.code = code;
+}
+
+/** The developer's sandbox inbox: the codes the sandbox token service "sent" for this token. */
+function showInbox(tokenReferenceId: string): void {
+  const panel = $('sandbox-inbox');
+  panel.hidden = false;
+  const load = async () => {
+    const answer = await fetch(`${config.sandboxInboxUrl}?tokenReferenceId=${encodeURIComponent(tokenReferenceId)}`);
+    if (!answer.ok) return;
+    const { messages } = (await answer.json()) as { messages: Array<{ type: string; destination?: string; code: string; sentAt: number }> };
+    $('inbox').replaceChildren(
+      ...messages.map((m) => {
+        const li = document.createElement('li');
+        const time = new Date(m.sentAt * 1000).toLocaleTimeString('en-GB');
+        li.append(`${m.type === 'otp_email' ? 'Email' : 'Text message'} to ${m.destination ?? '—'} at ${time}: `);
+        const code = document.createElement('code');
+        code.textContent = m.code;
+        li.append(code);
+        return li;
+      }),
+    );
+    panel.dataset.count = String(messages.length);
+  };
+  $('inbox-refresh').onclick = () => void load();
+  void load();
 }

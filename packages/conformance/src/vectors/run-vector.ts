@@ -36,6 +36,10 @@ import {
   parseProvisioningRequestMessage,
   parseProvisioningResponse,
   parseRequestClaims,
+  parseVerificationRequest,
+  parseVerificationStarted,
+  parseActivationRequest,
+  parseIssuerActivation,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -65,6 +69,10 @@ const PARSERS: Record<string, (input: unknown) => unknown> = {
   'token-status': parseTokenStatusResponse,
   'problem-details': parseProblemDetails,
   'request-claims': parseRequestClaims,
+  'verification-request': parseVerificationRequest,
+  'verification-started': parseVerificationStarted,
+  'activation-request': parseActivationRequest,
+  'issuer-activation': parseIssuerActivation,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);

@@ -15,7 +15,7 @@ import {
   zPartyId,
 } from '@pushprov/protocol';
 import { isDuration } from '../lib/deadline.js';
-import type { InvocationSigner, ProvisioningRequestSource } from '../request/provisioning-request-source.js';
+import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } from '../request/provisioning-request-source.js';
 import { type ProvisioningSession, Session, type SessionConfig, type SessionTimeouts } from '../session/provisioning-session.js';
 
 /**
@@ -36,6 +36,12 @@ export interface IssuerClientOptions {
   requestSource: ProvisioningRequestSource;
   /** Signs invocations so wallets can show the issuer's name authentically. Optional. */
   invocationSigner?: InvocationSigner;
+  /**
+   * Reads a pending token's verification methods through the backend
+   * (`createBackendActivationSource` from `@pushprov/issuer-sdk/activation`),
+   * so a session that ends `pending_activation` carries them in its outcome.
+   */
+  tokenStatusSource?: TokenStatusSource;
   /** Where the wallet sends replies (URL channels): an allow-listed https URL of the app. */
   replyTo?: string;
   /** Lifetime of an invocation, seconds: identifiers are accepted only within it. Default 300, at most 900. */
@@ -125,6 +131,9 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
   if (!zPartyId.safeParse(options.issuerId).success) invalid('issuerId must be a lower-case slug of 1-64 characters');
   if (typeof options.requestSource?.buildRequest !== 'function') invalid('requestSource must have a buildRequest function');
   if (options.invocationSigner !== undefined && typeof options.invocationSigner !== 'function') invalid('invocationSigner must be a function');
+  if (options.tokenStatusSource !== undefined && typeof options.tokenStatusSource?.getTokenStatus !== 'function') {
+    invalid('tokenStatusSource must have a getTokenStatus function');
+  }
   if (options.replyTo !== undefined && !zHttpsUrl.safeParse(options.replyTo).success) invalid('replyTo must be an https URL');
   const lifetimeSeconds = options.sessionLifetimeSeconds ?? DEFAULT_SESSION_LIFETIME_SECONDS;
   if (!isDuration(lifetimeSeconds, MAX_SESSION_LIFETIME_SECONDS)) invalid(`sessionLifetimeSeconds must be an integer from 1 to ${MAX_SESSION_LIFETIME_SECONDS}`);
@@ -142,6 +151,7 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
     issuerId: options.issuerId,
     requestSource: options.requestSource,
     invocationSigner: options.invocationSigner,
+    tokenStatusSource: options.tokenStatusSource,
     replyTo: options.replyTo,
     lifetimeSeconds,
     timeouts,

@@ -1,18 +1,12 @@
 import {
   type Invocation,
-  type ProvisioningError,
   type ProvisioningRequestMessage,
-  TransportError,
   createError,
   parseInvocation,
-  errorFromHttpResponse,
   parseProvisioningRequestMessage,
-  readResponseText,
   type ResponseBodyLike,
-  toProvisioningError,
-  zHttpsUrl,
 } from '@pushprov/protocol';
-import { isDuration, withDeadline } from '../lib/deadline.js';
+import { checkUrl, createBackendCaller } from './create-backend-caller.js';
 import type { InvocationSigner, ProvisioningRequestSource, RequestContext } from './provisioning-request-source.js';
 import type { BuildRequestBody, SignInvocationBody } from './z-backend-request.js';
 
@@ -96,41 +90,7 @@ export interface BackendRequestSource extends ProvisioningRequestSource {
   readonly signInvocation: InvocationSigner;
 }
 
-/**
- * Default per-call timeout of the backend source, milliseconds.
- *
- * @example
- * ```ts
- * createBackendRequestSource({ url: '/api/push-provisioning', timeoutMs: 2 * DEFAULT_BACKEND_TIMEOUT_MS });
- * ```
- */
-export const DEFAULT_BACKEND_TIMEOUT_MS = 15_000;
-
-const RESERVED_HEADERS = new Set(['content-type', 'accept', 'content-length', 'x-correlation-id']);
-
-function checkUrl(url: unknown): string {
-  const relative = typeof url === 'string' && /^\/(?!\/)[\x21-\x7e]{0,2047}$/.test(url);
-  if (!relative && !zHttpsUrl.safeParse(url).success) {
-    throw createError('configuration_invalid', 'The backend url must be an https URL (http only on loopback) or a same-origin path');
-  }
-  return url as string;
-}
-
-function safeRequestId(value: string | null): string | undefined {
-  return value !== null && /^[\x21-\x7e]{1,128}$/.test(value) ? value : undefined;
-}
-
-/** Turns a failed HTTP response into the typed error it carries (problem details) or one by status. */
-function errorFromResponse(response: FetchResponseLike, text: string): ProvisioningError {
-  return errorFromHttpResponse({
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    body: text,
-    requestId: safeRequestId(response.headers.get('x-request-id')),
-    correlationId: safeRequestId(response.headers.get('x-correlation-id')),
-    peer: 'The issuer backend',
-  });
-}
+export { DEFAULT_BACKEND_TIMEOUT_MS } from './create-backend-caller.js';
 
 /**
  * A {@link ProvisioningRequestSource} that asks the issuer backend to build
@@ -154,59 +114,8 @@ function errorFromResponse(response: FetchResponseLike, text: string): Provision
  * ```
  */
 export function createBackendRequestSource(options: BackendRequestSourceOptions): BackendRequestSource {
-  const url = checkUrl(options.url);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
-  const maxLength = options.maxResponseLength ?? 32_768;
-  if (!isDuration(timeoutMs) || !isDuration(maxLength)) {
-    throw createError('configuration_invalid', 'timeoutMs and maxResponseLength must be positive integers');
-  }
-  const fetchImpl: FetchLike =
-    options.fetch ?? ((input, init) => (globalThis.fetch as unknown as FetchLike)(input, init));
-  const extraHeaders = options.headers ?? {};
-
-  async function call<T>(body: BuildRequestBody | SignInvocationBody, context: RequestContext, parse: (text: string) => T): Promise<T> {
-    return withDeadline(
-      async (signal) => {
-        const headers: Record<string, string> = {};
-        let auth: Readonly<Record<string, string>> = {};
-        if (options.getAuthHeaders) {
-          try {
-            auth = await options.getAuthHeaders({ signal });
-          } catch (error) {
-            throw toProvisioningError(error, 'unauthenticated');
-          }
-        }
-        for (const [name, value] of Object.entries({ ...extraHeaders, ...auth })) {
-          if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name] = value;
-        }
-        headers['content-type'] = 'application/json';
-        headers.accept = 'application/json, application/problem+json';
-        // The session's correlation id: the backend logs it and puts it in its problem details.
-        if (context.correlationId !== undefined) headers['x-correlation-id'] = context.correlationId;
-        let response: FetchResponseLike;
-        let text: string;
-        try {
-          // Never follow a redirect: it would re-send the identifiers (and credentials) elsewhere.
-          const init: Parameters<FetchLike>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' };
-          if (options.credentials !== undefined) init.credentials = options.credentials;
-          response = await fetchImpl(url, init);
-          text = await readResponseText(response, maxLength * 4, () => new TransportError('server_error', 'The issuer backend answer is too large', { retryable: false }));
-        } catch (cause) {
-          if (cause instanceof TransportError) throw cause;
-          throw new TransportError('network_error', 'The issuer backend could not be reached', { cause });
-        }
-        if (text.length > maxLength) throw new TransportError('server_error', 'The issuer backend answer is too large', { retryable: false });
-        if (!response.ok) throw errorFromResponse(response, text);
-        try {
-          return parse(text);
-        } catch (cause) {
-          const details = (cause as Partial<ProvisioningError>).details;
-          throw new TransportError('server_error', 'The issuer backend answered with an invalid message', { cause, retryable: false, details });
-        }
-      },
-      { timeoutMs, signal: context.signal, what: 'The issuer backend call' },
-    );
-  }
+  checkUrl(options.url);
+  const call = createBackendCaller(options);
 
   return {
     async buildRequest(input, context): Promise<ProvisioningRequestMessage> {

@@ -1,4 +1,4 @@
-import type { Card, Identifiers, Invocation, ProvisioningRequestMessage } from '@pushprov/protocol';
+import type { Card, Identifiers, Invocation, ProvisioningRequestMessage, TokenStatusResponse } from '@pushprov/protocol';
 
 /**
  * What a {@link ProvisioningRequestSource} is given to build the request of one session.
@@ -91,3 +91,22 @@ export interface InvocationSigningContext {
  * ```
  */
 export type InvocationSigner = (invocation: Invocation, context: InvocationSigningContext) => Promise<Invocation>;
+
+/**
+ * Reads a token's status for the bank's app, through the issuer backend:
+ * `createBackendActivationSource` from `@pushprov/issuer-sdk/activation`
+ * is the shipped one. Given to `createIssuerClient` as `tokenStatusSource`,
+ * a session whose wallet reports `pending_activation` reads the token's
+ * verification methods before it completes (`outcome.verification`).
+ *
+ * @example
+ * ```ts
+ * const tokenStatusSource: TokenStatusSource = {
+ *   getTokenStatus: (tokenReferenceId, { signal }) => myApi.tokenStatus(tokenReferenceId, { signal }), // checked against zTokenStatusResponse
+ * };
+ * ```
+ */
+export interface TokenStatusSource {
+  /** The token's status, with its verification methods while pending. Must check the answer's schema. */
+  getTokenStatus(tokenReferenceId: string, context: RequestContext): Promise<TokenStatusResponse>;
+}

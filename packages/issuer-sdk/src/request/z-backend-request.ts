@@ -74,3 +74,72 @@ export const zIssuerBackendRequest = z.discriminatedUnion('type', [zBuildRequest
  * ```
  */
 export type IssuerBackendRequest = z.infer<typeof zIssuerBackendRequest>;
+
+/**
+ * Body of `POST` to the bank's activation endpoint (`createActivationHandler`):
+ * the bank's app, opened by the wallet for an `issuer_app` method and with
+ * its customer signed in, asks the backend to activate the token.
+ *
+ * @example
+ * ```ts
+ * const body: ActivateTokenBody = parseWith(zActivateTokenBody, json, { name: 'activate token request' });
+ * ```
+ */
+export const zActivateTokenBody = z.strictObject({
+  type: z.literal('activate-token'),
+  version: zVersion,
+  /** The pending token, as the wallet handed it to the bank's app. */
+  tokenReferenceId: zOpaqueId,
+});
+/**
+ * Body asking the bank's backend to activate a pending token (app-to-app).
+ *
+ * @example
+ * ```ts
+ * const body: ActivateTokenBody = { type: 'activate-token', version: 1, tokenReferenceId: 'tok_123' };
+ * ```
+ */
+export type ActivateTokenBody = z.infer<typeof zActivateTokenBody>;
+
+/**
+ * Body of `POST` to the bank's activation endpoint asking for a token's
+ * status: the verification methods of a pending token, for the bank's app.
+ *
+ * @example
+ * ```ts
+ * const body: TokenStatusBody = parseWith(zTokenStatusBody, json, { name: 'token status request' });
+ * ```
+ */
+export const zTokenStatusBody = z.strictObject({
+  type: z.literal('token-status'),
+  version: zVersion,
+  tokenReferenceId: zOpaqueId,
+});
+/**
+ * Body asking the bank's backend for a token's status.
+ *
+ * @example
+ * ```ts
+ * const body: TokenStatusBody = { type: 'token-status', version: 1, tokenReferenceId: 'tok_123' };
+ * ```
+ */
+export type TokenStatusBody = z.infer<typeof zTokenStatusBody>;
+
+/**
+ * Every body the bank's activation endpoint accepts.
+ *
+ * @example
+ * ```ts
+ * const body = parseWith(zActivationBackendRequest, await request.text(), { name: 'activation request' });
+ * ```
+ */
+export const zActivationBackendRequest = z.discriminatedUnion('type', [zActivateTokenBody, zTokenStatusBody]);
+/**
+ * Every body the bank's activation endpoint accepts.
+ *
+ * @example
+ * ```ts
+ * const route = (body: ActivationBackendRequest) => (body.type === 'activate-token' ? activate(body) : status(body));
+ * ```
+ */
+export type ActivationBackendRequest = z.infer<typeof zActivationBackendRequest>;

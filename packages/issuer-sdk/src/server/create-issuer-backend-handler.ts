@@ -1,22 +1,15 @@
 import {
-  AuthError,
   HttpError,
   type ProvisioningError,
   type RandomSource,
-  readBodyWithLimit,
-  createCorrelationId,
   createError,
-  createId,
   parseInvocation,
   parseProvisioningRequestMessage,
   parseWith,
-  secureRandom,
-  toProvisioningError,
-  zCorrelationId,
 } from '@pushprov/protocol';
 import { zIssuerBackendRequest } from '../request/z-backend-request.js';
 import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
-import { createJsonResponse, createProblemResponse } from './problem-response.js';
+import { serveJsonPost } from './serve-json-post.js';
 
 /**
  * Options of {@link createIssuerBackendHandler}.
@@ -97,7 +90,6 @@ export interface IssuerBackendLogEvent {
  */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
 /**
  * The issuer backend endpoint the app's `createBackendRequestSource` calls,
  * as a Fetch API handler `(Request) => Promise<Response>`.
@@ -135,79 +127,22 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i;
  * ```
  */
 export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOptions<User>): FetchHandler {
-  const maxBytes = options.maxBodyBytes ?? 16_384;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > 1_048_576) {
-    throw createError('configuration_invalid', 'maxBodyBytes must be an integer from 1 024 to 1 048 576');
-  }
-  if (typeof options.builder?.buildRequest !== 'function' || typeof options.authenticate !== 'function') {
+  if (typeof options?.builder?.buildRequest !== 'function' || typeof options.authenticate !== 'function') {
     throw createError('configuration_invalid', 'builder and authenticate are required');
   }
   const allowSigning = options.allowInvocationSigning ?? true;
-  const random = options.random ?? secureRandom;
-  const challenge = options.wwwAuthenticate ?? 'Bearer';
-  if (typeof challenge !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,511}$/.test(challenge)) {
-    throw createError('configuration_invalid', 'wwwAuthenticate must be a printable ASCII challenge such as Bearer');
-  }
-  /** The headers the token service's problem answers carry too: a 401's challenge, and when to retry a retryable 409/429/503. */
-  const problemHeaders = (error: ProvisioningError): Record<string, string> => {
-    const status = error.status >= 400 && error.status <= 599 ? error.status : 500;
-    if (status === 401) return { 'www-authenticate': challenge };
-    if (error.retryable && (status === 409 || status === 429 || status === 503)) return { 'retry-after': '1' };
-    return {};
-  };
-
-  return async (request) => {
-    const started = Date.now();
-    const requestId = createId('req', random);
-    const supplied = request.headers.get('x-correlation-id') ?? undefined;
-    const callerCorrelationId = zCorrelationId.safeParse(supplied).success ? supplied : undefined;
-    const correlationId = callerCorrelationId ?? createCorrelationId(random);
-    const seen: Pick<IssuerBackendLogEvent, 'type' | 'sessionId'> = {};
-    const answer = (response: Response, code?: string): Response => {
-      response.headers.set('x-correlation-id', correlationId);
-      try {
-        options.log?.({ msg: 'request', requestId, correlationId, ...seen, status: response.status, code, durationMs: Math.max(0, Date.now() - started) });
-      } catch {
-        // A logging hook must not change the answer.
-      }
-      return response;
-    };
-    try {
-      if (request.method !== 'POST') {
-        const error = new HttpError('method_not_allowed', 'Only POST is served here');
-        return answer(createProblemResponse(error, requestId, { allow: 'POST' }, callerCorrelationId), error.code);
-      }
-      let user: User | null | undefined;
-      try {
-        user = await options.authenticate(request);
-      } catch (cause) {
-        throw toProvisioningError(cause);
-      }
-      if (user === null || user === undefined) throw new AuthError('unauthenticated', 'Sign in to add a card to a wallet');
-      if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) {
-        throw new HttpError('unsupported_media_type', 'The body must be application/json');
-      }
-      const body = parseWith(zIssuerBackendRequest, await readBodyWithLimit(request, maxBytes), { name: 'issuer backend request', maxLength: maxBytes });
-      seen.type = body.type;
-      seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
-      if (body.type === 'build-request') {
-        const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
-        const parsed = parseProvisioningRequestMessage(message);
-        // The attempt's correlation id rides along in the message (the session sets it too).
-        return answer(createJsonResponse(callerCorrelationId === undefined ? parsed : { ...parsed, correlationId: callerCorrelationId }, requestId));
-      }
-      if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
-      const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
-      return answer(createJsonResponse(parseInvocation(signed), requestId));
-    } catch (thrown) {
-      const error = toProvisioningError(thrown);
-      try {
-        options.onError?.(error, { requestId, correlationId });
-      } catch {
-        // A logging hook must not change the answer.
-      }
-      // The caller's correlation id in the problem details (a generated one is in the header only, as the token service does).
-      return answer(createProblemResponse(error, requestId, problemHeaders(error), callerCorrelationId), error.code);
+  return serveJsonPost({ ...options, signInMessage: 'Sign in to add a card to a wallet' }, async ({ text, maxBytes, user, request, callerCorrelationId, seen }) => {
+    const body = parseWith(zIssuerBackendRequest, text, { name: 'issuer backend request', maxLength: maxBytes });
+    seen.type = body.type;
+    seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
+    if (body.type === 'build-request') {
+      const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
+      const parsed = parseProvisioningRequestMessage(message);
+      // The attempt's correlation id rides along in the message (the session sets it too).
+      return callerCorrelationId === undefined ? parsed : { ...parsed, correlationId: callerCorrelationId };
     }
-  };
+    if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
+    const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
+    return parseInvocation(signed);
+  });
 }

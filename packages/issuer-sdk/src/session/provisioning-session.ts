@@ -13,6 +13,7 @@ import {
   type RandomSource,
   type Result,
   SessionError,
+  type Verification,
   TransportError,
   canonicalJson,
   createError,
@@ -24,7 +25,7 @@ import {
   withCorrelationId,
 } from '@pushprov/protocol';
 import { withDeadline } from '../lib/deadline.js';
-import type { InvocationSigner, ProvisioningRequestSource } from '../request/provisioning-request-source.js';
+import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } from '../request/provisioning-request-source.js';
 import type {
   ProvisioningOutcome,
   ProvisioningSessionEvent,
@@ -109,6 +110,7 @@ export interface SessionConfig {
   issuerId: string;
   requestSource: ProvisioningRequestSource;
   invocationSigner: InvocationSigner | undefined;
+  tokenStatusSource: TokenStatusSource | undefined;
   replyTo: string | undefined;
   lifetimeSeconds: number;
   timeouts: Required<Omit<SessionTimeouts, 'identifiersMs'>> & Pick<SessionTimeouts, 'identifiersMs'>;
@@ -163,6 +165,8 @@ export class Session implements ProvisioningSession {
   #identifiers: Identifiers | undefined;
   #result: Result | undefined;
   #error: ProvisioningError | undefined;
+  #verification: Verification | undefined;
+  #verificationError: ProvisioningError | undefined;
 
   constructor(config: SessionConfig, input: SessionInput) {
     this.#config = config;
@@ -371,6 +375,12 @@ export class Session implements ProvisioningSession {
         this.#result = result;
         // A result proves delivery, even if it beat the send's acknowledgement.
         if (this.#state === 'request_built') this.#transition('delivered');
+        if (result.status === 'pending_activation' && this.#config.tokenStatusSource) {
+          // One result only: a repeat while the methods are read is refused as early.
+          this.#awaiting = undefined;
+          void this.#readVerification(result.tokenReferenceId!).then(() => this.#end('completed'));
+          return;
+        }
         this.#end('completed');
         return;
       case 'declined':
@@ -384,6 +394,22 @@ export class Session implements ProvisioningSession {
       default:
         this.#result = result;
         this.#end('failed', createError(code ?? 'internal_error', 'The wallet reported a failure', { details: { reportedBy: 'wallet' } }));
+    }
+  }
+
+  /** Reads the methods of a pending token for the outcome; a failure is kept as `verificationError`, never ends the session otherwise. */
+  async #readVerification(tokenReferenceId: string): Promise<void> {
+    const source = this.#config.tokenStatusSource!;
+    try {
+      const status = await withDeadline((signal) => source.getTokenStatus(tokenReferenceId, { signal }), {
+        timeoutMs: this.#config.timeouts.requestMs,
+        signal: this.#controller.signal,
+        what: 'Reading the verification methods',
+      });
+      if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token status is for another token');
+      this.#verification = status.verification;
+    } catch (error) {
+      this.#verificationError = toProvisioningError(error);
     }
   }
 
@@ -443,6 +469,8 @@ export class Session implements ProvisioningSession {
     const result = this.#result!;
     const outcome: ProvisioningOutcome = { sessionId: this.id, state: 'completed', status: result.status as ProvisioningOutcome['status'] };
     if (result.tokenReferenceId !== undefined) outcome.tokenReferenceId = result.tokenReferenceId;
+    if (this.#verification !== undefined) outcome.verification = this.#verification;
+    if (this.#verificationError !== undefined) outcome.verificationError = this.#verificationError.toJSON();
     this.#resolve(outcome);
   }
 

@@ -1,4 +1,4 @@
-import type { AccountHint, ProvisioningErrorJson, ResultStatus } from '@pushprov/protocol';
+import type { AccountHint, ProvisioningErrorJson, ResultStatus, Verification } from '@pushprov/protocol';
 import type { SessionState } from './session-state.js';
 
 /**
@@ -104,7 +104,10 @@ export interface SessionSnapshot {
  * @example
  * ```ts
  * const outcome = await session.completed;
- * if (outcome.status === 'pending_activation') showActivationHint();
+ * if (outcome.status === 'pending_activation') {
+ *   // e.g. "Confirm it's you: a code by SMS to •••• 0199, or in this app"
+ *   showActivationChoices(outcome.verification?.methods ?? []);
+ * }
  * ```
  */
 export interface ProvisioningOutcome {
@@ -112,4 +115,14 @@ export interface ProvisioningOutcome {
   state: 'completed';
   status: 'provisioned' | 'pending_activation';
   tokenReferenceId?: string;
+  /**
+   * For `pending_activation`, when the request source can read token status
+   * (`createBackendRequestSource` with `activationUrl`): the methods the
+   * customer can confirm the card with (masked destinations) and when the
+   * pending token expires. Absent when they could not be read (then
+   * `verificationError` says why) or the token was already active.
+   */
+  verification?: Verification;
+  /** Why `verification` could not be read (the session still completed: the card is in the wallet). */
+  verificationError?: ProvisioningErrorJson;
 }

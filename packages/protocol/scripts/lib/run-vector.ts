@@ -27,6 +27,10 @@ import {
   parseProvisioningRequestMessage,
   parseProvisioningResponse,
   parseRequestClaims,
+  parseVerificationRequest,
+  parseVerificationStarted,
+  parseActivationRequest,
+  parseIssuerActivation,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -48,6 +52,10 @@ const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   'token-status': parseTokenStatusResponse,
   'problem-details': parseProblemDetails,
   'request-claims': parseRequestClaims,
+  'verification-request': parseVerificationRequest,
+  'verification-started': parseVerificationStarted,
+  'activation-request': parseActivationRequest,
+  'issuer-activation': parseIssuerActivation,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined =>

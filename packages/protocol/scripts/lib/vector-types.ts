@@ -52,7 +52,11 @@ export type MessageSchemaName =
   | 'access-data'
   | 'token-status'
   | 'problem-details'
-  | 'request-claims';
+  | 'request-claims'
+  | 'verification-request'
+  | 'verification-started'
+  | 'activation-request'
+  | 'issuer-activation';
 
 export interface MessageInput {
   schema: MessageSchemaName;

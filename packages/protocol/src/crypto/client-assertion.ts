@@ -132,3 +132,65 @@ export function peekClientAssertionIssuer(assertion: string): string | undefined
     return undefined;
   }
 }
+
+/** Input of {@link createIssuerAssertion}. */
+export interface CreateIssuerAssertionInput {
+  /** The issuer id, as registered with the token service: `iss` and `sub`. */
+  issuerId: string;
+  /** The token service id: `aud`. */
+  audience: string;
+  /**
+   * One of the issuer's registered signing keys (the keys whose public halves
+   * the token service trusts for the issuer's provisioning requests): a
+   * private JWK (ES256 or EdDSA) with its `kid`, or a {@link SigningKeyHandle}.
+   */
+  signingKey: SigningKeyInput;
+  /** Lifetime in seconds, at most 300. Default 60. */
+  lifetimeSeconds?: number;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+/**
+ * Creates the client assertion with which an issuer backend authenticates to
+ * the token service's issuer API (`/v1/issuer/…`, spec section 7.9): the
+ * same format as a wallet provider's (section 5.6, `typ: pushprov-client+jwt`)
+ * with `iss` = `sub` = the issuer id, signed with one of the issuer's
+ * registered keys. Single use: mint one per HTTP request.
+ *
+ * @example
+ * ```ts
+ * const assertion = await createIssuerAssertion({ issuerId: 'bank-a', audience: 'ts', signingKey: issuerPrivateJwk });
+ * await fetch(`${base}/v1/issuer/tokens/${id}/activation`, { method: 'POST', headers: { authorization: `Bearer ${assertion}` }, body });
+ * ```
+ */
+export async function createIssuerAssertion(input: CreateIssuerAssertionInput): Promise<string> {
+  const { issuerId, ...rest } = input;
+  return createClientAssertion({ ...rest, walletProviderId: issuerId });
+}
+
+/** A verified issuer assertion. */
+export interface VerifiedIssuerAssertion {
+  issuerId: string;
+  jti: string;
+  exp: number;
+}
+
+/**
+ * Verifies an issuer's client assertion with the same checks as
+ * {@link verifyClientAssertion}, against the issuer's registered keys. The
+ * caller must also refuse a `jti` it has seen. Every failure is `unauthenticated`.
+ *
+ * @example
+ * ```ts
+ * const { issuerId, jti, exp } = await verifyIssuerAssertion(assertion, { issuerId: 'bank-a', keys: issuerJwks, audience: 'ts' });
+ * ```
+ */
+export async function verifyIssuerAssertion(
+  assertion: string,
+  options: { issuerId: string; keys: Jwks; audience: string; clock?: Clock; clockSkewSeconds?: number },
+): Promise<VerifiedIssuerAssertion> {
+  const { issuerId, ...rest } = options;
+  const verified = await verifyClientAssertion(assertion, { ...rest, walletProviderId: issuerId });
+  return { issuerId: verified.walletProviderId, jti: verified.jti, exp: verified.exp };
+}

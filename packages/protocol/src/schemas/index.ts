@@ -9,6 +9,7 @@ import { zProvisioningRequestMessage } from './z-provisioning-request.js';
 import { zRequestClaims } from './z-request-claims.js';
 import { zResult } from './z-result.js';
 import { zSubmission } from './z-submission.js';
+import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
 
 export * from './primitives.js';
 export * from './z-access-data.js';
@@ -19,6 +20,7 @@ export * from './z-provisioning-request.js';
 export * from './z-request-claims.js';
 export * from './z-result.js';
 export * from './z-submission.js';
+export * from './z-verification.js';
 export { parseWith, type ParseOptions } from './parse.js';
 
 /** Any message that travels between the issuer app and the wallet app. */
@@ -63,9 +65,50 @@ export const parseProvisioningResponse = (input: unknown) =>
 /** Parses access data. */
 export const parseAccessData = (input: unknown) => parseWith(zAccessData, input, { name: 'access data', maxLength: 4096 });
 /** Parses a token status body. */
-export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 4096 });
+export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 8192 });
 /** Parses RFC 9457 problem details. */
 export const parseProblemDetails = (input: unknown) => parseWith(zProblemDetails, input, { name: 'problem details', maxLength: 8192 });
 /** Parses the claims of a provisioning request (failures are `invalid_claims` or a card code). */
 export const parseRequestClaims = (input: unknown) =>
   parseWith(zRequestClaims, input, { name: 'request claims', code: 'invalid_claims', maxLength: 8192 });
+/**
+ * Parses a verification request body (`POST /v1/tokens/{id}/verification`).
+ *
+ * @example
+ * ```ts
+ * const request = parseVerificationRequest(bodyText); // { type: 'verification-request', version: 1, methodId }
+ * ```
+ */
+export const parseVerificationRequest = (input: unknown) =>
+  parseWith(zVerificationRequest, input, { name: 'verification-request', maxLength: 4096 });
+/**
+ * Parses the answer to a verification request (`verification-started`).
+ *
+ * @example
+ * ```ts
+ * const started = parseVerificationStarted(await response.text());
+ * started.resendAfter; // NumericDate before which a resend is refused
+ * ```
+ */
+export const parseVerificationStarted = (input: unknown) =>
+  parseWith(zVerificationStarted, input, { name: 'verification-started', maxLength: 4096 });
+/**
+ * Parses an activation request body (`POST /v1/tokens/{id}/activation`).
+ *
+ * @example
+ * ```ts
+ * const request = parseActivationRequest(bodyText); // { type: 'activation-request', version: 1, methodId, code }
+ * ```
+ */
+export const parseActivationRequest = (input: unknown) =>
+  parseWith(zActivationRequest, input, { name: 'activation-request', maxLength: 4096 });
+/**
+ * Parses an issuer activation body (`POST /v1/issuer/tokens/{id}/activation`).
+ *
+ * @example
+ * ```ts
+ * const request = parseIssuerActivation(bodyText); // { type: 'issuer-activation', version: 1, method: 'issuer_app' }
+ * ```
+ */
+export const parseIssuerActivation = (input: unknown) =>
+  parseWith(zIssuerActivation, input, { name: 'issuer-activation', maxLength: 4096 });

@@ -1,5 +1,9 @@
 import * as z from 'zod/mini';
 import { zCompactJwe, zEpochSeconds, zExpiry, zLast4, zNetwork, zOpaqueId, zPan, zPartyId, zRandomId, zVersion } from './primitives.js';
+import { zVerification } from './z-verification.js';
+
+/** `verification` is present exactly when `status` is `pending_activation`. */
+const verificationIffPending = (r: { status: string; verification?: unknown }) => (r.status === 'pending_activation') === (r.verification !== undefined);
 
 /** Token status values. */
 export const zTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
@@ -30,8 +34,10 @@ export type AccessData = z.infer<typeof zAccessData>;
 export const ACCESS_DATA_CTY = 'pushprov-access-data+json';
 
 /**
- * Step 5, token service to wallet: `201 Created`. Exactly one of `accessData`
- * (clear) and `encryptedAccessData` (JWE to the device key) is present.
+ * Step 5, token service to wallet: `201 Created` (or `200` for an existing or
+ * pending token). Exactly one of `accessData` (clear) and
+ * `encryptedAccessData` (JWE to the device key) is present; `verification`
+ * (the methods the issuer offers) exactly when `status` is `pending_activation`.
  */
 export const zProvisioningResponse = /* @__PURE__ */ (() =>
   z
@@ -43,28 +49,45 @@ export const zProvisioningResponse = /* @__PURE__ */ (() =>
       status: z.enum(['active', 'pending_activation']),
       accessData: z.optional(zAccessData),
       encryptedAccessData: z.optional(zCompactJwe),
+      verification: z.optional(zVerification),
     })
     .check(
       z.refine((r) => (r.accessData === undefined) !== (r.encryptedAccessData === undefined), {
         message: 'exactly one of accessData and encryptedAccessData is required',
         path: ['accessData'],
       }),
+      z.refine(verificationIffPending, {
+        message: 'verification is required exactly when status is pending_activation',
+        path: ['verification'],
+      }),
     )
 )();
 /** Step 5 response body. */
 export type ProvisioningResponse = z.infer<typeof zProvisioningResponse>;
 
-/** `GET /v1/tokens/{tokenReferenceId}`: the token's status, without its number. */
+/**
+ * `GET /v1/tokens/{tokenReferenceId}` (and the answer of an activation): the
+ * token's status, without its number. `verification` exactly when `status`
+ * is `pending_activation`, so a wallet can resume a pending token.
+ */
 export const zTokenStatusResponse = /* @__PURE__ */ (() =>
-  z.strictObject({
-    type: z.literal('token-status'),
-    version: zVersion,
-    tokenReferenceId: zOpaqueId,
-    status: zTokenStatus,
-    tokenLast4: zLast4,
-    tokenExpiry: zExpiry,
-    updatedAt: zEpochSeconds,
-  })
+  z
+    .strictObject({
+      type: z.literal('token-status'),
+      version: zVersion,
+      tokenReferenceId: zOpaqueId,
+      status: zTokenStatus,
+      tokenLast4: zLast4,
+      tokenExpiry: zExpiry,
+      updatedAt: zEpochSeconds,
+      verification: z.optional(zVerification),
+    })
+    .check(
+      z.refine(verificationIffPending, {
+        message: 'verification is required exactly when status is pending_activation',
+        path: ['verification'],
+      }),
+    )
 )();
 /** Token status body. */
 export type TokenStatusResponse = z.infer<typeof zTokenStatusResponse>;

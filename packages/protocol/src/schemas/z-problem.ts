@@ -18,6 +18,8 @@ export const zProblemDetails = /* @__PURE__ */ (() =>
     requestId: z.optional(z.string().check(z.maxLength(128))),
     /** The provisioning attempt's correlation id, when the caller sent one. */
     correlationId: z.optional(z.string().check(z.maxLength(128))),
+    /** `verification_code_invalid` only: how many attempts the method has left for this token. */
+    attemptsLeft: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100))),
   })
 )();
 /** RFC 9457 problem details with the protocol's code. */

@@ -9,6 +9,11 @@ import type {
   Result,
   Submission,
   TokenStatusResponse,
+  ActivationRequest,
+  IssuerActivation,
+  Verification,
+  VerificationRequest,
+  VerificationStarted,
 } from '../../src/index.js';
 import type * as z from 'zod/mini';
 import {
@@ -34,6 +39,14 @@ import {
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
+  zActivationRequest,
+  zIssuerActivation,
+  zVerificationRequest,
+  zVerificationStarted,
+  parseActivationRequest,
+  parseIssuerActivation,
+  parseVerificationRequest,
+  parseVerificationStarted,
 } from '../../src/index.js';
 import { NOW, PAN, fixedId } from './fixture.js';
 
@@ -121,6 +134,41 @@ export const sampleTokenStatus = (): TokenStatusResponse => ({
   updatedAt: NOW,
 });
 
+/** The methods of a pending token: one of each type. */
+export const sampleVerification = (): Verification => ({
+  methods: [
+    { id: 'm_sms', type: 'otp_sms', destination: '•••• 0199' },
+    { id: 'm_email', type: 'otp_email', destination: 'a•••@example.com' },
+    { id: 'm_app', type: 'issuer_app' },
+    { id: 'm_call', type: 'customer_service', phoneNumber: '+44 20 7946 0000' },
+  ],
+  expiresAt: NOW + 7 * 86_400,
+});
+
+export const samplePendingResponse = (): ProvisioningResponse => ({
+  ...sampleResponse(),
+  status: 'pending_activation',
+  accessData: { ...sampleAccessData(), status: 'pending_activation' },
+  verification: sampleVerification(),
+});
+
+export const sampleVerificationRequest = (): VerificationRequest => ({ type: 'verification-request', version: 1, methodId: 'm_sms' });
+
+export const sampleVerificationStarted = (): VerificationStarted => ({
+  type: 'verification-started',
+  version: 1,
+  tokenReferenceId: 'tok_1',
+  methodId: 'm_sms',
+  codeLength: 6,
+  codeExpiresAt: NOW + 600,
+  resendAfter: NOW + 30,
+  attemptsLeft: 5,
+});
+
+export const sampleActivationRequest = (): ActivationRequest => ({ type: 'activation-request', version: 1, methodId: 'm_sms', code: '123456' });
+
+export const sampleIssuerActivation = (): IssuerActivation => ({ type: 'issuer-activation', version: 1, method: 'issuer_app' });
+
 export const sampleProblem = (): ProblemDetails => ({
   type: 'https://pushprov.dev/problems/device_mismatch',
   title: 'The device does not match',
@@ -182,7 +230,11 @@ export const MESSAGE_CASES: MessageCase[] = [
   m('submission', zSubmission, parseSubmission, sampleSubmission, 20_000),
   m('provisioning-response', zProvisioningResponse, parseProvisioningResponse, sampleResponse, 20_000),
   m('access-data', zAccessData, parseAccessData, sampleAccessData, 4096, false),
-  m('token-status', zTokenStatusResponse, parseTokenStatusResponse, sampleTokenStatus, 4096),
+  m('token-status', zTokenStatusResponse, parseTokenStatusResponse, sampleTokenStatus, 8192),
+  m('verification-request', zVerificationRequest, parseVerificationRequest, sampleVerificationRequest, 4096),
+  m('verification-started', zVerificationStarted, parseVerificationStarted, sampleVerificationStarted, 4096),
+  m('activation-request', zActivationRequest, parseActivationRequest, sampleActivationRequest, 4096),
+  m('issuer-activation', zIssuerActivation, parseIssuerActivation, sampleIssuerActivation, 4096),
   m('problem-details', zProblemDetails, parseProblemDetails, sampleProblem, 8192, false),
   m('request-claims', zRequestClaims, parseRequestClaims, sampleClaims, 8192, false, 'invalid_claims'),
 ];

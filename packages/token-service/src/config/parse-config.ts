@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type BinRange, InternalError, type Jwks, type KeyJwk, parseStrictJson } from '@pushprov/protocol';
+import { type BinRange, InternalError, type Jwks, type KeyJwk, type VerificationMethod, parseStrictJson } from '@pushprov/protocol';
 import type * as z from 'zod';
 import { TOKEN_RANGE_HEADROOM, randomDigitsNeeded, randomDigitsOf } from '../issuance/create-token-number.js';
 import type { LogLevel } from '../log/logger.js';
@@ -32,7 +32,19 @@ export interface IssuerConfig {
   decision: { default: Decision; byLast4: Record<string, Decision> };
   /** Rate limits of its requests and per card (absent: none). */
   rateLimit?: { perMinute?: number | undefined; perCardPerDay?: number | undefined } | undefined;
+  /** The verification methods a bare `step_up` offers (default {@link DEFAULT_VERIFICATION_METHODS}). */
+  verificationMethods: VerificationMethod[];
 }
+
+/**
+ * The methods a bare `step_up` decision offers when the issuer configured
+ * none (`issuers[].verificationMethods`): its app, and its customer service.
+ * Neither needs a destination the token service does not know.
+ */
+export const DEFAULT_VERIFICATION_METHODS: readonly VerificationMethod[] = Object.freeze([
+  { id: 'issuer-app', type: 'issuer_app' },
+  { id: 'customer-service', type: 'customer_service' },
+]);
 
 /** A wallet provider, resolved. */
 export interface WalletProviderConfig {
@@ -77,7 +89,11 @@ export interface TokenServiceConfig {
     idempotencyLeaseSeconds: number;
     /** After a reload, how long the previous configuration's encryption keys still decrypt, seconds. */
     keyGraceSeconds: number;
+    /** How long a token pending activation lives before it is deleted, seconds. */
+    pendingActivationSeconds: number;
   };
+  /** One-time codes of step-up verification. */
+  verification: { codeLength: number; codeTtlSeconds: number; resendCooldownSeconds: number; maxAttempts: number };
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
   /** The configured store (a SQLite path or a `postgres://` URL), if any. */
   store?: string | undefined;
@@ -331,6 +347,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       network: issuer.network,
       decision,
       ...(issuer.rateLimit === undefined ? {} : { rateLimit: { ...issuer.rateLimit } }),
+      verificationMethods: structuredClone(issuer.verificationMethods ?? [...DEFAULT_VERIFICATION_METHODS]),
     };
   });
 
@@ -418,6 +435,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     tokenRange: { bin: c.tokenRange.bin, length: c.tokenRange.length, capacity: c.tokenRange.capacity },
     lifetimes: { ...c.lifetimes },
     limits: { ...c.limits },
+    verification: { ...c.verification },
     ...(c.store === undefined ? {} : { store: /^postgres(ql)?:\/\//i.test(c.store) ? c.store : resolve(baseDir, c.store) }),
     log: { level: c.log.level },
     ...(c.metrics === undefined ? {} : { metrics: { ...c.metrics, path: c.metrics.path ?? '/metrics' } }),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, type Jwks, zNetwork, zPublicJwk } from '@pushprov/protocol';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_LIFETIME_SECONDS, type Jwks, type VerificationMethod, zNetwork, zPublicJwk, zVerification } from '@pushprov/protocol';
 import { DEFAULT_TOKEN_CAPACITY } from '../issuance/create-token-number.js';
 import { LOG_LEVELS } from '../log/logger.js';
 
@@ -190,6 +190,18 @@ export const zIssuerRateLimit = z.strictObject({
   perCardPerDay: z.optional(z.number().int().min(1).max(10_000)),
 });
 
+/**
+ * The verification methods a bare `step_up` decision offers (1 to 8, as in
+ * the protocol's `verification.methods`: ids distinct, OTP destinations
+ * masked). Default: the issuer's app and its customer service.
+ */
+export const zVerificationMethodsInput = z.array(z.unknown()).superRefine((methods, ctx) => {
+  const result = zVerification.safeParse({ methods, expiresAt: 0 }, { reportInput: false });
+  if (!result.success) {
+    for (const issue of result.error.issues.slice(0, 8)) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.slice(1) as (string | number)[] });
+  }
+}) as unknown as z.ZodType<VerificationMethod[], unknown[]>;
+
 /** A trusted issuer. */
 export const zIssuerConfigInput = z.strictObject({
   id: zId,
@@ -211,6 +223,7 @@ export const zIssuerConfigInput = z.strictObject({
   network: z.optional(zNetwork),
   decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
   rateLimit: z.optional(zIssuerRateLimit),
+  verificationMethods: z.optional(zVerificationMethodsInput),
 });
 
 /** A pre-hashed API key in the configuration: `sha256:` and 64 lower-case hex digits. */
@@ -273,6 +286,8 @@ export const zLifetimesInput = z.strictObject({
    * lifetime); never published.
    */
   keyGraceSeconds: z.number().int().min(0).max(86_400).default(900),
+  /** How long a token issued `pending_activation` waits for its activation before it is deleted (default 7 days). */
+  pendingActivationSeconds: z.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
 }).superRefine((l, ctx) => {
   // A lost answer must stay recoverable for as long as its request could be
   // replayed: otherwise a retry with the same key would meet `replayed`
@@ -287,6 +302,18 @@ export const zLifetimesInput = z.strictObject({
 export const zLimitsInput = z.strictObject({
   maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(32_768),
   hookTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
+});
+
+/**
+ * One-time codes of the OTP verification methods (spec section 11.2): the
+ * number of digits, how long a code lives, how long a resend waits, and how
+ * many codes may be tried per token and method in all.
+ */
+export const zVerificationInput = z.strictObject({
+  codeLength: z.number().int().min(6).max(8).default(6),
+  codeTtlSeconds: z.number().int().min(60).max(3_600).default(600),
+  resendCooldownSeconds: z.number().int().min(0).max(3_600).default(30),
+  maxAttempts: z.number().int().min(1).max(20).default(5),
 });
 
 /** Logs: the lowest level written (`debug`, `info`, `warn`, `error`, `silent`). */
@@ -328,6 +355,8 @@ function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(key
     tokenRange: zTokenRangeInput,
     lifetimes: zLifetimesInput.prefault({}),
     limits: zLimitsInput.prefault({}),
+    /** One-time codes of step-up verification (defaults: 6 digits, 600 s, a 30 s resend cooldown, 5 attempts). */
+    verification: zVerificationInput.prefault({}),
     /**
      * Where tokens are stored: a SQLite file path (the default,
      * `token-service.db`), or a `postgres://` URL for several instances on one

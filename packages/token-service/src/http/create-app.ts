@@ -42,6 +42,7 @@ type Env = {
     callerCorrelationId: string | undefined;
     errorCode: string | undefined;
     walletProviderId: string | undefined;
+    issuerId: string | undefined;
   };
   /** Set by @hono/node-server under startTokenServer; absent when the app is called through `app.fetch`. */
   Bindings: { incoming?: IncomingMessage | undefined };
@@ -80,6 +81,14 @@ export interface TokenServiceApp {
  *   its token has not expired),
  *   `Idempotent-Replayed: true` on a replayed answer.
  * - `GET /v1/tokens/{tokenReferenceId}`: the token's status, for its wallet provider only (else `404`).
+ * - `POST /v1/tokens/{tokenReferenceId}/verification` and `…/activation`:
+ *   step-up verification of a pending token by one-time code (the wallet
+ *   provider that owns it; rate limited as provisioning requests are).
+ * - `POST /v1/issuer/tokens/{tokenReferenceId}/activation` and
+ *   `GET /v1/issuer/tokens/{tokenReferenceId}`: the issuer API, with an
+ *   issuer assertion, for tokens of the issuer's own cards.
+ * - `GET /sandbox/inbox?tokenReferenceId=…`: in sandbox mode only, the
+ *   one-time codes the sandbox sender kept (else `404`).
  * - `GET /.well-known/jwks.json`: the public encryption keys.
  * - `GET /health` (the process lives), `GET /health/ready` (the store
  *   answers: `200`, else `503 store_unavailable`), `GET /openapi.json`.
@@ -154,6 +163,7 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     c.set('callerCorrelationId', correlationId === supplied ? correlationId : undefined);
     c.set('errorCode', undefined);
     c.set('walletProviderId', undefined);
+    c.set('issuerId', undefined);
     const span = startRequestSpan(c.req.raw.headers, c.req.method, { requestId, correlationId });
     await span.run(next);
     // The pattern of the route that answered (never the raw path), or `unmatched`.
@@ -177,8 +187,13 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
       status: c.res.status,
       code,
       walletProviderId: c.get('walletProviderId'),
+      ...(c.get('issuerId') === undefined ? {} : { issuerId: c.get('issuerId') }),
       durationMs: Math.max(0, service.clock.now() - started),
     });
+    // A verification method locked for a token: worth an operator's attention (guessing, or a confused user).
+    if (code === 'verification_attempts_exhausted') {
+      logger.info({ msg: 'verification.locked', requestId, correlationId, route, walletProviderId: c.get('walletProviderId') });
+    }
   });
 
   app.onError((error, c) => {
@@ -214,11 +229,8 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     return c.json(service.publicJwks());
   });
 
-  app.post('/v1/provisioning-requests', async (c) => {
-    const caller = await service.authenticate(c.req.header('authorization'));
-    c.set('walletProviderId', caller.walletProviderId);
-    // The wallet provider's rate limit, right after authentication (429 rate_limited, Retry-After).
-    await service.checkWalletProviderLimit(caller.walletProviderId);
+  /** Step 2 of every POST: the media type, an Idempotency-Key, the body within its limit (before parsing). */
+  const readPost = async (c: { req: { header: (name: string) => string | undefined; raw: Request }; env: Env['Bindings'] }): Promise<{ text: string; idempotencyKey: string }> => {
     const contentType = c.req.header('content-type');
     if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType.trim())) {
       throw new HttpError('unsupported_media_type', 'The body must be application/json');
@@ -228,6 +240,16 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     // On Node (startTokenServer), straight from the socket; elsewhere (app.fetch), from the Fetch body.
     const incoming = c.env?.incoming;
     const text = incoming ? await readIncomingBodyWithLimit(incoming, maxBodyBytes) : await readBodyWithLimit(c.req.raw, maxBodyBytes);
+    return { text, idempotencyKey };
+  };
+
+  app.post('/v1/provisioning-requests', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    // The wallet provider's rate limit, right after authentication (429 rate_limited, Retry-After).
+    await service.checkWalletProviderLimit(caller.walletProviderId);
+    const { text, idempotencyKey } = await readPost(c);
+    // Sandbox mode: the request inspector keeps the recent request (a bounded ring buffer).
     await recorder?.before(c.req.raw, text, caller.walletProviderId);
     // The client's disconnect is not passed on: a request it abandoned runs to its commit, so a retry
     // with the same key gets the stored answer (and a server never answers `aborted`).
@@ -246,6 +268,52 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     return c.json(status);
   });
 
+  // Step-up verification (spec sections 7.7, 7.8 and 11): the wallet provider that owns the token.
+  for (const [action, run] of [
+    ['verification', (input: Parameters<TokenService['startVerification']>[0]) => service.startVerification(input)],
+    ['activation', (input: Parameters<TokenService['activate']>[0]) => service.activate(input)],
+  ] as const) {
+    app.post(`/v1/tokens/:tokenReferenceId/${action}`, async (c) => {
+      const caller = await service.authenticate(c.req.header('authorization'));
+      c.set('walletProviderId', caller.walletProviderId);
+      await service.checkWalletProviderLimit(caller.walletProviderId);
+      const { text, idempotencyKey } = await readPost(c);
+      const result = await run({ tokenReferenceId: c.req.param('tokenReferenceId'), walletProviderId: caller.walletProviderId, body: text, idempotencyKey });
+      c.header('cache-control', 'no-store');
+      if (result.replayed) c.header('idempotent-replayed', 'true');
+      return c.json(result.body, result.status);
+    });
+  }
+
+  // The issuer API (spec section 7.9): an issuer assertion, tokens of the issuer's own cards only.
+  app.post('/v1/issuer/tokens/:tokenReferenceId/activation', async (c) => {
+    const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+    c.set('issuerId', issuerId);
+    const { text, idempotencyKey } = await readPost(c);
+    const result = await service.activateByIssuer({ tokenReferenceId: c.req.param('tokenReferenceId'), issuerId, body: text, idempotencyKey });
+    c.header('cache-control', 'no-store');
+    if (result.replayed) c.header('idempotent-replayed', 'true');
+    return c.json(result.body, result.status);
+  });
+  app.get('/v1/issuer/tokens/:tokenReferenceId', async (c) => {
+    const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+    c.set('issuerId', issuerId);
+    const status = await service.getIssuerTokenStatus({ tokenReferenceId: c.req.param('tokenReferenceId'), issuerId });
+    c.header('cache-control', 'no-store');
+    return c.json(status);
+  });
+
+  // Sandbox mode only: the codes the sandbox sender kept. Absent (404) otherwise.
+  const sandbox = service.sandbox;
+  if (sandbox) {
+    app.get('/sandbox/inbox', (c) => {
+      const tokenReferenceId = c.req.query('tokenReferenceId') ?? '';
+      if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(tokenReferenceId)) throw new HttpError('invalid_message', 'tokenReferenceId (a token reference id) is required');
+      c.header('cache-control', 'no-store');
+      return c.json({ tokenReferenceId, messages: sandbox.inbox(tokenReferenceId) });
+    });
+  }
+
   // A known path with a method it does not serve: 405 with `Allow` (HEAD goes to the GET routes).
   for (const [path, allow] of [
     ['/health', 'GET, HEAD'],
@@ -254,6 +322,11 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     ['/.well-known/jwks.json', 'GET, HEAD'],
     ['/v1/provisioning-requests', 'POST'],
     ['/v1/tokens/:tokenReferenceId', 'GET, HEAD'],
+    ['/v1/tokens/:tokenReferenceId/verification', 'POST'],
+    ['/v1/tokens/:tokenReferenceId/activation', 'POST'],
+    ['/v1/issuer/tokens/:tokenReferenceId/activation', 'POST'],
+    ['/v1/issuer/tokens/:tokenReferenceId', 'GET, HEAD'],
+    ...(sandbox ? ([['/sandbox/inbox', 'GET, HEAD']] as const) : []),
   ] as const) {
     app.all(path, () => {
       throw new MethodNotAllowed(allow);

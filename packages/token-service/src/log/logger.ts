@@ -47,6 +47,7 @@ export const REDACTED_LOG_FIELDS: readonly string[] = [
   'accessData',
   'otp',
   'activationCode',
+  'verificationCode',
   'key',
   'apiKey',
   'privateKey',

@@ -1,6 +1,7 @@
 import type { Clock, DecryptionKeyHandle, Jwks, RandomSource } from '@pushprov/protocol';
 import type { IssuerConfig, TokenServiceConfig } from '../config/parse-config.js';
-import type { AccountResolver, DecisionHook } from '../service/hooks.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { AccountResolver, DecisionHook, VerificationCodeSender } from '../service/hooks.js';
 import type { TokenServiceStore } from '../store/types.js';
 import type { VaultCipher } from '../vault/vault-cipher.js';
 
@@ -26,6 +27,10 @@ export interface ProvisioningContext {
   readonly idempotencyLeaseMs: number;
   readonly decide?: DecisionHook | undefined;
   readonly resolveAccount?: AccountResolver | undefined;
+  /** Delivers one-time codes (step-up verification); without it the OTP methods are unavailable. */
+  readonly sendVerificationCode?: VerificationCodeSender | undefined;
+  /** Sandbox mode: the test cards and the in-memory code sender. */
+  readonly sandbox?: Sandbox | undefined;
   /** Watches the steps and outcomes (metrics, traces); see `src/observability`. */
   readonly observer?: PipelineObserver | undefined;
 }

@@ -2,18 +2,31 @@ import {
   type Clock,
   type DecryptionKeyHandle,
   type DecryptionKeyInput,
+  AuthError,
   HttpError,
   InternalError,
   type Jwks,
   type RandomSource,
   type TokenStatusResponse,
+  type VerificationStarted,
   secureRandom,
   systemClock,
   toDecryptionKeyHandle,
   toProvisioningError,
   toPublicJwk,
-  zOpaqueId,
 } from '@pushprov/protocol';
+import {
+  type ActivationResult,
+  type IssuerActivationInput,
+  type WalletActivationInput,
+  activateByIssuer,
+  activateWithCode,
+  findOwnedToken,
+  startVerification,
+  tokenStatusOf,
+} from '../activation/activation.js';
+import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
+import { type Sandbox, createSandbox } from '../sandbox/sandbox.js';
 import { type AuthenticatedCaller, createAuthenticator } from '../auth/create-authenticator.js';
 import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
 import type { TokenServiceConfigInput } from '../config/z-config.js';
@@ -27,7 +40,7 @@ import { createMemoryStore } from '../store/memory/memory-store.js';
 import type { PurgeResult, TokenServiceStore } from '../store/types.js';
 import { checkStoreKeys } from '../vault/store-keys.js';
 import { type VaultCipher, createVaultCipherFromConfig } from '../vault/vault-cipher.js';
-import type { AccountResolver, DecisionHook } from './hooks.js';
+import type { AccountResolver, DecisionHook, VerificationCodeSender } from './hooks.js';
 import { type InspectSubmissionInput, type InspectionReport, inspectSubmission } from '../inspector/inspect-submission.js';
 
 export type { SubmitInput, SubmitResult } from '../provisioning/types.js';
@@ -40,6 +53,20 @@ export interface TokenServiceOptions {
   decide?: DecisionHook | undefined;
   /** Resolves `accountRef` requests to a card. Without one, such requests are refused with `card_invalid`. */
   resolveAccount?: AccountResolver | undefined;
+  /**
+   * Delivers the one-time codes of the OTP verification methods (`otp_sms`,
+   * `otp_email`): the issuer sends each code to the cardholder. Without one
+   * (and outside sandbox mode), those methods are `verification_method_unavailable`.
+   */
+  sendVerificationCode?: VerificationCodeSender | undefined;
+  /**
+   * Sandbox mode: the sandbox test cards decide when no `decide` hook is
+   * given (`SANDBOX_CARDS`, by the PAN's last four digits; an issuer's own
+   * `decision.byLast4` wins), and without a `sendVerificationCode` hook the
+   * codes are kept in memory for `GET /sandbox/inbox`. Never in production.
+   * Default false.
+   */
+  sandbox?: boolean | undefined;
   /** How configuration file paths and the environment are read (see `parseConfig`). */
   configOptions?: ParseConfigOptions | undefined;
   /**
@@ -128,6 +155,27 @@ export interface TokenService {
   /** The status of a token, for the wallet provider that owns it; anything else is `not_found`. */
   getTokenStatus(input: { tokenReferenceId: string; walletProviderId: string }): Promise<TokenStatusResponse>;
   /**
+   * `POST /v1/tokens/{id}/verification` (spec section 11.3): a new one-time
+   * code for an OTP method of a pending token of this wallet provider,
+   * delivered by the `sendVerificationCode` hook. The HTTP app runs
+   * `authenticate` and `checkWalletProviderLimit` first.
+   */
+  startVerification(input: WalletActivationInput): Promise<ActivationResult<VerificationStarted>>;
+  /** `POST /v1/tokens/{id}/activation` (spec section 11.4): the code the user typed; the token becomes `active`. */
+  activate(input: WalletActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
+  /**
+   * Authenticates an issuer API request: `Authorization: Bearer` with an
+   * issuer assertion (`createIssuerAssertion`), claimed in the store as it is
+   * checked. Every failure is `unauthenticated`.
+   */
+  authenticateIssuer(authorization: string | null | undefined): Promise<AuthenticatedIssuer>;
+  /** `POST /v1/issuer/tokens/{id}/activation` (spec section 11.5): the issuer verified the cardholder itself. */
+  activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
+  /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
+  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenStatusResponse>;
+  /** Sandbox mode only: the codes the sandbox sender kept (see `GET /sandbox/inbox`). */
+  readonly sandbox?: Pick<Sandbox, 'inbox'> | undefined;
+  /**
    * Whether the store answers (`GET /health/ready`) and belongs to this
    * configuration's vault keys; rejects with `store_unavailable`, or
    * `configuration_invalid` when the store was built with another
@@ -145,8 +193,12 @@ export interface TokenService {
    * submission. Changes nothing (see `inspectSubmission`).
    */
   inspect(input: InspectSubmissionInput): Promise<InspectionReport>;
-  /** Removes expired replay and idempotency records, and idempotency entries whose lease ended. */
-  purgeExpired(): Promise<PurgeResult>;
+  /**
+   * Removes expired replay and idempotency records, idempotency entries
+   * whose lease ended, and rate limit counters whose window ended; and
+   * deletes pending tokens whose pending time is over (`pendingTokens`).
+   */
+  purgeExpired(): Promise<PurgeResult & { pendingTokens: number }>;
   /** Closes the store. */
   close(): Promise<void>;
 }
@@ -248,6 +300,7 @@ export function createTokenService(
     const live = grace.filter((g) => now < g.untilMs);
     return live.length === 0 ? decryptionKeys : [...configuredHandles, ...live.map((g) => g.handle)];
   };
+  const sandbox = options.sandbox === true ? createSandbox(clock) : undefined;
   const context: ProvisioningContext = {
     config: resolved,
     store,
@@ -261,10 +314,13 @@ export function createTokenService(
     idempotencyLeaseMs: leaseMs,
     decide: hooks.decide,
     resolveAccount: hooks.resolveAccount,
+    sendVerificationCode: options.sendVerificationCode ?? sandbox?.sendVerificationCode,
+    sandbox,
     observer: createPipelineObserver(resolved, options.metrics),
   };
   const runSubmit = createProvisioningPipeline(context);
   const runAuthenticate = createAuthenticator(resolved, { replay: store.replay, clock });
+  const runAuthenticateIssuer = createIssuerAuthenticator(resolved, { replay: store.replay, clock });
   const providers = new Map(resolved.walletProviders.map((p) => [p.id, p]));
 
   // The store's key check (see checkStoreKeys), once: a refusal stays, a store that did not answer is asked again.
@@ -315,22 +371,45 @@ export function createTokenService(
     async getTokenStatus({ tokenReferenceId, walletProviderId }) {
       await keysReady();
       try {
-        if (!zOpaqueId.safeParse(tokenReferenceId).success) throw new HttpError('not_found', 'No such token');
-        const token = await store.tokens.find(tokenReferenceId);
-        if (!token || token.walletProviderId !== walletProviderId) throw new HttpError('not_found', 'No such token');
-        return {
-          type: 'token-status',
-          version: 1,
-          tokenReferenceId: token.tokenReferenceId,
-          status: token.status,
-          tokenLast4: token.tokenLast4,
-          tokenExpiry: token.tokenExpiry,
-          updatedAt: Math.floor(token.updatedAt / 1000),
-        };
+        if (!providers.has(walletProviderId)) throw new HttpError('not_found', 'No such token');
+        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.walletProviderId === walletProviderId));
       } catch (error) {
         throw toProvisioningError(error);
       }
     },
+    async startVerification(input) {
+      await keysReady();
+      if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
+      return startVerification(context, input);
+    },
+    async activate(input) {
+      await keysReady();
+      if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
+      return activateWithCode(context, input);
+    },
+    async authenticateIssuer(authorization) {
+      await keysReady();
+      try {
+        return await runAuthenticateIssuer(authorization);
+      } catch (error) {
+        throw toProvisioningError(error);
+      }
+    },
+    async activateByIssuer(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return activateByIssuer(context, input);
+    },
+    async getIssuerTokenStatus({ tokenReferenceId, issuerId }) {
+      await keysReady();
+      try {
+        if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
+        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
+      } catch (error) {
+        throw toProvisioningError(error);
+      }
+    },
+    ...(sandbox === undefined ? {} : { sandbox: { inbox: (tokenReferenceId: string) => sandbox.inbox(tokenReferenceId) } }),
     async ready() {
       await store.ping();
       await keysReady();
@@ -340,7 +419,11 @@ export function createTokenService(
       // No store key check: it may record the fingerprint key's check value, and the inspector writes nothing.
       return inspectSubmission(context, input);
     },
-    purgeExpired: () => store.purgeExpired(clock.now()),
+    async purgeExpired() {
+      const now = clock.now();
+      const purged = await store.purgeExpired(now);
+      return { ...purged, pendingTokens: await store.verification.expirePending({ nowMs: now }) };
+    },
     close: () => store.close(),
   };
 }

@@ -1,4 +1,4 @@
-import type { Card, Expiry } from '@pushprov/protocol';
+import type { Card, Expiry, VerificationMethod } from '@pushprov/protocol';
 import type { Decision, IssuerConfig } from '../config/parse-config.js';
 
 /**
@@ -23,15 +23,58 @@ export interface DecisionContext {
 }
 
 /**
- * The issuer's decision: `approve` issues an active token, `step_up` issues
- * one pending activation, `decline` refuses with `declined`.
+ * A decision with its details: `step_up` with the identity-verification
+ * methods the issuer offers for this card (1 to 8, destinations masked by
+ * the issuer; absent: the issuer's configured `verificationMethods`).
  *
  * @example
  * ```ts
- * const decide: DecisionHook = async ({ issuerId, panLast4 }) => (panLast4 === '0002' ? 'decline' : 'approve');
+ * const result: DecisionResult = { decision: 'step_up', methods: [{ id: 'sms-1', type: 'otp_sms', destination: '•••• 0199' }] };
  * ```
  */
-export type DecisionHook = (context: DecisionContext) => Decision | Promise<Decision>;
+export type DecisionResult =
+  | { decision: 'approve' }
+  | { decision: 'decline' }
+  | { decision: 'step_up'; methods?: VerificationMethod[] | undefined };
+
+/**
+ * The issuer's decision: `approve` issues an active token, `step_up` issues
+ * one pending activation (with the verification methods of a
+ * {@link DecisionResult}, or the issuer's configured ones), `decline`
+ * refuses with `declined`.
+ *
+ * @example
+ * ```ts
+ * const decide: DecisionHook = async ({ panLast4 }) =>
+ *   panLast4 === '0002' ? 'decline' : panLast4 === '0028' ? { decision: 'step_up', methods: [{ id: 'sms', type: 'otp_sms', destination: '•••• 0199' }] } : 'approve';
+ * ```
+ */
+export type DecisionHook = (context: DecisionContext) => Decision | DecisionResult | Promise<Decision | DecisionResult>;
+
+/** What the issuer's code sender sees: never anything but the one code to deliver. */
+export interface VerificationCodeContext {
+  issuerId: string;
+  tokenReferenceId: string;
+  /** The method chosen (its masked destination: the issuer knows the real one). */
+  method: VerificationMethod;
+  /** The one-time code, in the clear: deliver it, never log or store it. */
+  code: string;
+  /** Aborted when the hook runs past `limits.hookTimeoutMs`. */
+  signal: AbortSignal;
+}
+
+/**
+ * Delivers a one-time code for an `otp_sms` or `otp_email` method: the
+ * issuer sends it to the cardholder's real phone or address. A throw (or no
+ * answer in time) answers the wallet `internal_error`.
+ *
+ * @example
+ * ```ts
+ * const sendVerificationCode: VerificationCodeSender = async ({ issuerId, method, code, signal }) =>
+ *   bankApi.sendOtp({ issuerId, methodId: method.id, code }, { signal });
+ * ```
+ */
+export type VerificationCodeSender = (context: VerificationCodeContext) => void | Promise<void>;
 
 /** What the account resolver sees. */
 export interface AccountResolutionContext {

@@ -1,6 +1,6 @@
 // The rows of the SQL stores (SQLite and PostgreSQL share one schema's
 // column names) and their mapping to the store contract's records.
-import type { IdempotencyRecord, TokenRecord, VaultRecord } from './types.js';
+import type { IdempotencyRecord, TokenRecord, VaultRecord, VerificationCodeRecord } from './types.js';
 
 /** A `tokens` row. */
 export interface TokenRow {
@@ -17,9 +17,38 @@ export interface TokenRow {
   device_id: string;
   network: string | null;
   device_key_thumbprint: string | null;
+  /** JSON of the verification methods of a token issued pending activation (schema 5). */
+  verification_methods: string | null;
+  /** When the pending time of a token issued pending activation ends, ms; null for tokens never pending (schema 5). */
+  pending_expires_at: number | string | null;
   created_at: number;
   updated_at: number;
 }
+
+/** A `verification_codes` row. */
+export interface VerificationCodeRow {
+  token_reference_id: string;
+  method_id: string;
+  code_hash: string;
+  code_expires_at: number | string;
+  resend_after: number | string;
+  attempts: number;
+}
+
+export const toVerificationCode = (r: VerificationCodeRow): VerificationCodeRecord => ({
+  tokenReferenceId: r.token_reference_id,
+  methodId: r.method_id,
+  codeHash: r.code_hash,
+  codeExpiresAt: Number(r.code_expires_at),
+  resendAfter: Number(r.resend_after),
+  attempts: Number(r.attempts),
+});
+
+/** The verification columns of a token, as the SQL stores write them. */
+export const verificationColumns = (token: Pick<TokenRecord, 'verification' | 'status'>): { verificationMethods: string | null; pendingExpiresAt: number | null } => ({
+  verificationMethods: token.verification === undefined ? null : JSON.stringify(token.verification.methods),
+  pendingExpiresAt: token.verification === undefined ? null : token.verification.expiresAt,
+});
 
 /** A `vault` row. */
 export interface VaultRow {
@@ -61,6 +90,9 @@ export const toToken = (r: TokenRow): TokenRecord => {
   };
   if (r.network !== null) token.network = r.network;
   if (r.device_key_thumbprint !== null) token.deviceKeyThumbprint = r.device_key_thumbprint;
+  if (r.verification_methods !== null && r.verification_methods !== undefined) {
+    token.verification = { methods: JSON.parse(r.verification_methods) as NonNullable<TokenRecord['verification']>['methods'], expiresAt: Number(r.pending_expires_at) };
+  }
   return token;
 };
 

@@ -1,4 +1,4 @@
-import type { Expiry, TokenStatus } from '@pushprov/protocol';
+import type { Expiry, TokenStatus, VerificationMethod } from '@pushprov/protocol';
 
 /**
  * A stored token. The token number itself is never stored in the clear: only
@@ -26,6 +26,13 @@ export interface TokenRecord {
    * existing token is only ever handed to that same key.
    */
   deviceKeyThumbprint?: string | undefined;
+  /**
+   * A token issued `pending_activation` (step-up): the verification methods
+   * the issuer offered, and when the pending token expires (milliseconds
+   * since the epoch; from then on it is deleted by
+   * {@link VerificationStore.expirePending}). Kept after activation.
+   */
+  verification?: { methods: VerificationMethod[]; expiresAt: number } | undefined;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Milliseconds since the epoch. */
@@ -191,7 +198,7 @@ export interface CommitInput {
      * The token reference id of the card's token for this wallet account and
      * device that the new token replaces (it expired, or was bound to
      * another device key). In the same commit, that token's status becomes
-     * `deleted` and its vault entry (the sealed card) is removed. If another
+     * `deleted`, its vault entry (the sealed card) and its verification codes are removed. If another
      * token holds the card for this wallet account and device by then, the
      * commit is refused with `already_provisioned`, naming it.
      */
@@ -346,6 +353,108 @@ export interface RateLimitStore {
   hit(input: RateLimitHitInput): Promise<RateLimitHitOutcome>;
 }
 
+/**
+ * The one-time code of one verification method of one pending token. Only
+ * its keyed hash is stored. `attempts` counts every code tried for this
+ * token and method, across resends (a resend replaces the code, never the
+ * count).
+ */
+export interface VerificationCodeRecord {
+  tokenReferenceId: string;
+  methodId: string;
+  /** HMAC-SHA-256 of the code (see `src/activation/otp.ts`); never the code. */
+  codeHash: string;
+  /** Milliseconds since the epoch: the code is refused from then on. */
+  codeExpiresAt: number;
+  /** Milliseconds since the epoch: no new code for this method before then. */
+  resendAfter: number;
+  /** Codes tried for this token and method, in all. */
+  attempts: number;
+}
+
+/** Input of {@link VerificationStore.issue}. */
+export interface VerificationIssueInput {
+  tokenReferenceId: string;
+  methodId: string;
+  codeHash: string;
+  codeExpiresAt: number;
+  resendAfter: number;
+  nowMs: number;
+  /** The method is locked once this many codes were tried. */
+  maxAttempts: number;
+}
+
+/**
+ * What {@link VerificationStore.issue} decided, atomically:
+ * `not_pending` (the token is not `pending_activation`, or its pending time
+ * is over), `locked` (no attempts left), `cooldown` (the last code is
+ * younger than its `resendAfter`), else the code was stored (replacing the
+ * previous one, attempts kept).
+ */
+export type VerificationIssueOutcome =
+  | { ok: true; attempts: number }
+  | { ok: false; reason: 'not_pending' }
+  | { ok: false; reason: 'locked' }
+  | { ok: false; reason: 'cooldown'; resendAfter: number };
+
+/**
+ * What {@link VerificationStore.attempt} decided, atomically: the attempt
+ * was counted (this is attempt number `attempts`) and here is the code to
+ * compare with; or no code was ever made for the method (`no_code`); or no
+ * attempts are left (`locked`: nothing was counted, nothing returned).
+ */
+export type VerificationAttemptOutcome =
+  | { ok: true; attempts: number; codeHash: string; codeExpiresAt: number }
+  | { ok: false; reason: 'no_code' }
+  | { ok: false; reason: 'locked' };
+
+/** Input of {@link VerificationStore.activate}. */
+export interface VerificationActivateInput {
+  tokenReferenceId: string;
+  nowMs: number;
+  /** The code this activation used up: consumed only if it is still the method's current code. Absent for an issuer activation. */
+  code?: { methodId: string; codeHash: string } | undefined;
+  /** The answer to store, completing the request's pending idempotency entry (as {@link CommitInput.idempotency}). */
+  idempotency?: (IdempotencyRecord & { leaseId: string }) | undefined;
+}
+
+/**
+ * What {@link VerificationStore.activate} did; on a conflict nothing was
+ * written: `not_pending` (not pending, or its pending time is over),
+ * `code` (the code was replaced or consumed meanwhile), `idempotency` (as
+ * for {@link CommitOutcome}).
+ */
+export type VerificationActivateOutcome = { ok: true } | { ok: false; conflict: 'not_pending' | 'code' | 'idempotency' };
+
+/**
+ * Step-up verification (the yellow path): one-time codes of pending tokens,
+ * their attempt counters, and activation. Every operation is atomic across
+ * every process sharing the store: of any number of concurrent attempts on
+ * one token and method, at most `maxAttempts` are ever counted.
+ */
+export interface VerificationStore {
+  /** Stores a new code for a method of a pending token (a resend replaces the old one), unless locked, in its cooldown, or not pending. */
+  issue(input: VerificationIssueInput): Promise<VerificationIssueOutcome>;
+  /** Counts one attempt while fewer than `maxAttempts` were counted, and returns the code to compare with. */
+  attempt(input: { tokenReferenceId: string; methodId: string; maxAttempts: number }): Promise<VerificationAttemptOutcome>;
+  /**
+   * In one transaction: consumes the code (if given, only if still current),
+   * sets the token `active` (only if still pending and unexpired), removes
+   * every code of the token, and completes the idempotency entry (if given).
+   */
+  activate(input: VerificationActivateInput): Promise<VerificationActivateOutcome>;
+  /** The code record of a token's method, or undefined. */
+  find(tokenReferenceId: string, methodId: string): Promise<VerificationCodeRecord | undefined>;
+  /**
+   * Deletes pending tokens whose pending time is over at `nowMs` (one token,
+   * or all when `tokenReferenceId` is absent): status `deleted`, the vault
+   * entry and every code removed. Returns how many were deleted.
+   */
+  expirePending(input: { nowMs: number; tokenReferenceId?: string | undefined }): Promise<number>;
+  /** How many code records are stored. */
+  count(): Promise<number>;
+}
+
 /** What {@link TokenServiceStore.purgeExpired} removed. */
 export interface PurgeResult {
   replay: number;
@@ -388,6 +497,8 @@ export interface TokenServiceStore {
   readonly sealed: SealedValueStore;
   /** Rate limit counters (wallet provider, issuer, card). */
   readonly limits: RateLimitStore;
+  /** One-time codes and activation of pending tokens (the yellow path). */
+  readonly verification: VerificationStore;
   /**
    * Writes everything of one provisioning atomically and durably: the
    * idempotency record, the replay keys, then the token and its vault entry.

@@ -49,6 +49,13 @@ export interface VaultCipher {
   fingerprintPan(pan: string): string;
   /** A keyed hash of a token number: carries its uniqueness without storing it. */
   hashTokenNumber(tokenNumber: string): string;
+  /**
+   * The keyed hash a one-time code is stored as: HMAC-SHA-256 of
+   * `"pushprov/otp/v1" ‖ 0 ‖ tokenReferenceId ‖ 0 ‖ methodId ‖ 0 ‖ code`
+   * (base64url) under a key derived from the fingerprint key, so a stored
+   * hash is bound to its token and method and reveals nothing without the key.
+   */
+  hashVerificationCode(tokenReferenceId: string, methodId: string, code: string): string;
 }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -151,6 +158,7 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
   // computed natively with the key imported once instead of in JavaScript with the pads rebuilt per call.
   const fingerprintHmacKey = createSecretKey(fingerprintKey);
   const tokenHashKey = createSecretKey(new Uint8Array(hkdfSync('sha256', fingerprintKey, new Uint8Array(0), 'pushprov/token-service/token-number/v1', 32)));
+  const otpHashKey = createSecretKey(new Uint8Array(hkdfSync('sha256', fingerprintKey, new Uint8Array(0), 'pushprov/token-service/otp/v1', 32)));
   const activeKeyId = options.keys[0]!.id;
   const fingerprintKeyCheck = createHmac('sha256', fingerprintHmacKey).update(FINGERPRINT_CHECK_LABEL, 'utf8').digest('base64url');
   const aad = (keyId: string, purpose: SealPurpose, context: string) =>
@@ -202,6 +210,9 @@ export function createVaultCipher(options: { keys: readonly VaultKey[]; fingerpr
     },
     hashTokenNumber(tokenNumber) {
       return createHmac('sha256', tokenHashKey).update(`pushprov/token-number/v1\u0000${tokenNumber}`, 'utf8').digest('base64url');
+    },
+    hashVerificationCode(tokenReferenceId, methodId, code) {
+      return createHmac('sha256', otpHashKey).update(`pushprov/otp/v1\u0000${tokenReferenceId}\u0000${methodId}\u0000${code}`, 'utf8').digest('base64url');
     },
   };
   return cipher;

@@ -6,6 +6,7 @@ import {
   type RandomSource,
   type Submission,
   type TokenStatusResponse,
+  type VerificationStarted,
   abortError,
   createClientAssertion,
   createError,
@@ -14,8 +15,11 @@ import {
   errorFromHttpResponse,
   parseProblemDetails,
   parseProvisioningResponse,
+  parseActivationRequest,
   parseSubmission,
   parseTokenStatusResponse,
+  parseVerificationRequest,
+  parseVerificationStarted,
   readResponseText,
   type ResponseBodyLike,
   secureRandom,
@@ -27,7 +31,7 @@ import {
 } from '@pushprov/protocol';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
-import type { GetTokenStatusOptions, TokenServiceClient } from './token-service-client.js';
+import type { GetTokenStatusOptions, TokenServiceClient, VerificationCallOptions } from './token-service-client.js';
 
 /**
  * The part of a Fetch `Response` the client reads.
@@ -185,7 +189,18 @@ export interface HttpSubmitOptions {
 }
 
 /**
- * The HTTP {@link TokenServiceClient}; its `submit` makes the idempotency key optional.
+ * Options of {@link HttpTokenServiceClient.startVerification} and
+ * {@link HttpTokenServiceClient.activateToken}: as {@link HttpSubmitOptions}.
+ *
+ * @example
+ * ```ts
+ * await client.startVerification('tok_123', { methodId: 'sms-1' }, { signal: AbortSignal.timeout(15_000) });
+ * ```
+ */
+export type HttpVerificationOptions = Partial<VerificationCallOptions>;
+
+/**
+ * The HTTP {@link TokenServiceClient}; its calls make the idempotency key optional.
  *
  * @example
  * ```ts
@@ -195,6 +210,8 @@ export interface HttpSubmitOptions {
  */
 export interface HttpTokenServiceClient extends TokenServiceClient {
   submit(submission: Submission, options?: HttpSubmitOptions): Promise<ProvisioningResponse>;
+  startVerification(tokenReferenceId: string, request: { methodId: string }, options?: HttpVerificationOptions): Promise<VerificationStarted>;
+  activateToken(tokenReferenceId: string, request: { methodId: string; code: string }, options?: HttpVerificationOptions): Promise<TokenStatusResponse>;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs: number | undefined };
@@ -209,6 +226,12 @@ const MAX_BODY_BYTES = 65_536;
  * a load balancer, a server that failed before it could answer properly).
  */
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+/**
+ * Retryable codes the client hands back at once instead of waiting: a resend
+ * before its cooldown (`verification_cooldown`) is retried when the user
+ * asks again, after `error.details.retryAfterMs`.
+ */
+const NOT_AUTO_RETRIED: ReadonlySet<string> = new Set(['verification_cooldown']);
 
 /** True when the answer is problem details of this protocol, as `errorFromHttpResponse` reads them. */
 function hasProblemDetails(contentType: string | null, body: string): boolean {
@@ -223,16 +246,21 @@ function hasProblemDetails(contentType: string | null, body: string): boolean {
 
 /**
  * Creates the HTTP client of the token service API:
- * `POST {baseUrl}/v1/provisioning-requests` and `GET {baseUrl}/v1/tokens/{id}`.
+ * `POST {baseUrl}/v1/provisioning-requests`, `GET {baseUrl}/v1/tokens/{id}`
+ * and, for a token `pending_activation` (the yellow path),
+ * `POST {baseUrl}/v1/tokens/{id}/verification` (`startVerification`) and
+ * `POST {baseUrl}/v1/tokens/{id}/activation` (`activateToken`).
  *
  * - Authenticates with an API key or a fresh client assertion per attempt.
- * - Sends an `Idempotency-Key`, the same for every retry of one submission.
+ * - Sends an `Idempotency-Key` on every POST, the same for every retry of one call.
  * - Retries only what can succeed later, up to `maxRetries`, with exponential
  *   backoff and full jitter, or after the `Retry-After` the answer asks for:
  *   - network errors and attempt timeouts;
  *   - an answer with problem details when, and only when, its `retryable`
  *     is true (`idempotency_in_flight`, `rate_limited`, `store_unavailable`,
- *     …; a 500 `configuration_invalid` is not retried);
+ *     …; a 500 `configuration_invalid` is not retried; `verification_cooldown`
+ *     is handed back at once with `error.details.retryAfterMs`, for the user
+ *     to ask again);
  *   - an answer without parseable problem details when its status is 408,
  *     429, 500, 502, 503 or 504.
  * - Honours a timeout per attempt and an `AbortSignal` over the whole call.
@@ -340,8 +368,19 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       const carried = errorFromHttpResponse({ status, contentType, body: text, requestId, peer: 'The token service' });
       // A problem document says itself whether the same request may succeed later; without one, the status decides.
       const retry = hasProblemDetails(contentType, text) ? carried.retryable : RETRYABLE_STATUS.has(status);
-      const error = createError(carried.code, carried.message, { status, requestId: carried.requestId, correlationId: carried.correlationId, retryable: retry });
-      return { ok: false, error, retry, retryAfterMs: retry ? parseRetryAfter(response.headers.get('retry-after'), clock) : undefined };
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock);
+      // `attemptsLeft` (a wrong code) and the server's Retry-After (a resend too soon) reach the host through `details`.
+      const details = { ...carried.details, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+      const error = createError(carried.code, carried.message, {
+        status,
+        requestId: carried.requestId,
+        correlationId: carried.correlationId,
+        retryable: retry,
+        ...(Object.keys(details).length > 0 && { details }),
+      });
+      // A resend before its cooldown is the user's to wait for (the host shows when), not the client's.
+      const autoRetry = retry && !NOT_AUTO_RETRIED.has(carried.code);
+      return { ok: false, error, retry: autoRetry, retryAfterMs: autoRetry ? retryAfterMs : undefined };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -378,28 +417,56 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     }
   }
 
+  const postHeaders = (idempotencyKey: string | undefined): Record<string, string> => {
+    const key = idempotencyKey ?? createId('idem', random);
+    if (!IDEMPOTENCY_KEY.test(key)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+    return { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': key };
+  };
+  const tokenPath = (tokenReferenceId: string, suffix = '') => {
+    if (typeof tokenReferenceId !== 'string' || !zOpaqueId.safeParse(tokenReferenceId).success || /^\.+$/.test(tokenReferenceId)) {
+      throw createError('invalid_message', 'The token reference id is malformed');
+    }
+    return `/v1/tokens/${encodeURIComponent(tokenReferenceId)}${suffix}`;
+  };
+  const forToken =
+    <T extends { tokenReferenceId: string }>(tokenReferenceId: string, parse: (text: string) => T) =>
+    (text: string): T => {
+      const value = parse(text);
+      if (value.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
+      return value;
+    };
+
   return {
     async submit(submission, submitOptions = {}) {
-      const idempotencyKey = submitOptions.idempotencyKey ?? createId('idem', random);
-      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+      const headers = postHeaders(submitOptions.idempotencyKey);
       const body = JSON.stringify(parseSubmission(submission));
       const { correlationId } = submitOptions;
-      const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey };
       if (correlationId) headers['X-Correlation-Id'] = correlationId;
       return call('POST', '/v1/provisioning-requests', body, headers, parseProvisioningResponse, submitOptions.signal).catch((error: ProvisioningError) => {
         throw withCorrelationId(error, correlationId);
       });
     },
     async getTokenStatus(tokenReferenceId, statusOptions: GetTokenStatusOptions = {}) {
-      if (!zOpaqueId.safeParse(tokenReferenceId).success || /^\.+$/.test(tokenReferenceId)) {
-        throw createError('invalid_message', 'The token reference id is malformed');
-      }
-      const parse = (text: string): TokenStatusResponse => {
-        const status = parseTokenStatusResponse(text);
-        if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
-        return status;
+      const path = tokenPath(tokenReferenceId);
+      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parseTokenStatusResponse), statusOptions.signal);
+    },
+    async startVerification(tokenReferenceId, request, callOptions: HttpVerificationOptions = {}) {
+      const path = tokenPath(tokenReferenceId, '/verification');
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const body = JSON.stringify(parseVerificationRequest({ type: 'verification-request', version: 1, methodId: request?.methodId }));
+      const parse = (text: string): VerificationStarted => {
+        const started = forToken(tokenReferenceId, parseVerificationStarted)(text);
+        if (started.methodId !== request.methodId) throw createError('invalid_message', 'The token service answered for another method');
+        return started;
       };
-      return call('GET', `/v1/tokens/${encodeURIComponent(tokenReferenceId)}`, undefined, { Accept: 'application/json' }, parse, statusOptions.signal);
+      return call('POST', path, body, headers, parse, callOptions.signal);
+    },
+    async activateToken(tokenReferenceId, request, callOptions: HttpVerificationOptions = {}) {
+      const path = tokenPath(tokenReferenceId, '/activation');
+      const headers = postHeaders(callOptions.idempotencyKey);
+      // The code is checked here too (6-8 ASCII digits): a malformed one never leaves the device and counts no attempt.
+      const body = JSON.stringify(parseActivationRequest({ type: 'activation-request', version: 1, methodId: request?.methodId, code: request?.code }));
+      return call('POST', path, body, headers, forToken(tokenReferenceId, parseTokenStatusResponse), callOptions.signal);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ProvisioningResponse, Submission, TokenStatusResponse } from '@pushprov/protocol';
+import type { ProvisioningResponse, Submission, TokenStatusResponse, VerificationStarted } from '@pushprov/protocol';
 
 /**
  * Options of {@link TokenServiceClient.submit}.
@@ -31,6 +31,21 @@ export interface GetTokenStatusOptions {
 }
 
 /**
+ * Options of {@link TokenServiceClient.startVerification} and {@link TokenServiceClient.activateToken}.
+ *
+ * @example
+ * ```ts
+ * await tokenService.activateToken('tok_123', { methodId: 'sms-1', code: '123456' }, { idempotencyKey: createId('idem'), signal });
+ * ```
+ */
+export interface VerificationCallOptions {
+  /** The idempotency key: the same for every retry of one call, fresh for each new one. */
+  idempotencyKey: string;
+  /** Aborts the call, retries included. */
+  signal?: AbortSignal;
+}
+
+/**
  * How the wallet talks to the token service. {@link "@pushprov/wallet-sdk/http"!createHttpTokenServiceClient}
  * (from `@pushprov/wallet-sdk/http`) is the shipped implementation; implement it yourself to go through your
  * own backend, or with a double in tests. Failures must be
@@ -50,4 +65,16 @@ export interface TokenServiceClient {
   submit(submission: Submission, options: SubmitOptions): Promise<ProvisioningResponse>;
   /** Reads a token's status, without its number. */
   getTokenStatus(tokenReferenceId: string, options?: GetTokenStatusOptions): Promise<TokenStatusResponse>;
+  /**
+   * Asks for a one-time code by an OTP method of a pending token
+   * (`POST /v1/tokens/{id}/verification`, spec section 7.7); a second call for
+   * the same method is a resend. Needed for the yellow path's OTP methods.
+   */
+  startVerification?(tokenReferenceId: string, request: { methodId: string }, options: VerificationCallOptions): Promise<VerificationStarted>;
+  /**
+   * Sends the code the user typed (`POST /v1/tokens/{id}/activation`, spec
+   * section 7.8) and returns the token's status, `active`. A wrong code is
+   * `verification_code_invalid` with `error.details.attemptsLeft`.
+   */
+  activateToken?(tokenReferenceId: string, request: { methodId: string; code: string }, options: VerificationCallOptions): Promise<TokenStatusResponse>;
 }

@@ -1,4 +1,26 @@
-import type { AccessData } from '@pushprov/protocol';
+import type { AccessData, Verification } from '@pushprov/protocol';
+
+/**
+ * Where the activation of a token `pending_activation` stands, kept with the
+ * token so that it survives an app restart (`createActivations(…).resume`). Holds no code:
+ * the one-time code is typed by the user and sent, never stored.
+ *
+ * @example
+ * ```ts
+ * const pending = (await tokenStore.list()).filter((t) => t.activation !== undefined);
+ * pending[0]?.activation?.verification.methods; // [{ id: 'sms-1', type: 'otp_sms', destination: '•••• 0199' }, …]
+ * ```
+ */
+export interface StoredActivation {
+  /** The methods the issuer offers and when the pending token expires (NumericDate), as the token service sent them. */
+  readonly verification: Verification;
+  /** The method the user chose, once chosen. */
+  readonly methodId?: string;
+  /** The last code sent by the chosen OTP method: its length and times (NumericDate), and the attempts left. */
+  readonly code?: { readonly length: number; readonly expiresAt: number; readonly resendAfter: number; readonly attemptsLeft: number };
+  /** Methods with no attempts left for this token (`verification_attempts_exhausted`). */
+  readonly lockedMethodIds?: readonly string[];
+}
 
 /**
  * A provisioned token as the wallet keeps it: the access data (with the token
@@ -20,6 +42,12 @@ export interface StoredToken {
   readonly sessionId: string;
   /** When the wallet stored it, epoch milliseconds. */
   readonly storedAt: number;
+  /**
+   * Present while the token is `pending_activation`: the methods and the
+   * user's progress. Removed, and `accessData.status` set to `active`, once
+   * the token is active.
+   */
+  readonly activation?: StoredActivation;
 }
 
 /**
@@ -50,10 +78,8 @@ export interface TokenStore {
   delete(tokenReferenceId: string): Promise<boolean>;
 }
 
-const copy = (token: StoredToken): StoredToken => ({
-  ...token,
-  accessData: { ...token.accessData, tokenExpiry: { ...token.accessData.tokenExpiry } },
-});
+// Records are plain JSON data: a deep copy through JSON keeps callers from changing what is stored.
+const copy = (token: StoredToken): StoredToken => JSON.parse(JSON.stringify(token)) as StoredToken;
 
 /**
  * An in-memory {@link TokenStore} for tests, demos and server-side wallets

@@ -35,6 +35,9 @@ function trustMap(trusted: WalletOptions['trustedIssuers']): Map<string, Jwks> |
  * and replayed sessions, asks the user, answers with the wallet's identifiers,
  * submits the issuer's encrypted request to the token service, stores the
  * access data, and sends the issuer app a result that holds nothing sensitive.
+ * A token the issuer issued `pending_activation` (the yellow path) goes on
+ * with `createActivations` from `@pushprov/wallet-sdk/activation`: choose a
+ * method, type the code, or let the bank activate it, also after an app restart.
  *
  * Configuration errors throw `configuration_invalid` at once.
  *

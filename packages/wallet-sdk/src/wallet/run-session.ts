@@ -10,6 +10,7 @@ import {
   type RandomSource,
   type Result,
   type Submission,
+  type Verification,
   checkAccessData,
   createError,
   createId,
@@ -167,8 +168,12 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
     setState('storing', sessionId);
     // Checked against the invocation the user agreed to before anything is stored (spec 4.8).
-    const accessData = await readAccessData(response, invocation, deviceKey);
-    await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now() });
+    const { accessData, verification } = await readAccessData(response, invocation, deviceKey);
+    // A pending token keeps its methods with it, so its activation survives an app restart.
+    // A second provisioning of a pending token (the resume, spec 11.1) keeps the user's progress with it.
+    const earlier = verification ? (await context.tokenStore.get(accessData.tokenReferenceId))?.activation : undefined;
+    const activation = verification && { ...earlier, verification };
+    await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now(), ...(activation && { activation }) });
     const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
     setState('sending_result', sessionId);
     const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId, correlationId });
@@ -181,6 +186,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       ...(accessData.network && { network: accessData.network }),
       ...(prompt.account.cardArtUrl !== undefined && { cardArtUrl: prompt.account.cardArtUrl }),
     };
+    if (status === 'pending_activation') return { status, sessionId, issuerId, correlationId, token, verification: verification!, resultSent };
     return { status, sessionId, issuerId, correlationId, token, resultSent };
   } catch (caught) {
     stopRefusingRequests();
@@ -244,7 +250,11 @@ function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string,
  * issuer and card (last 4 digits), and the answer's token
  * (`access_data_mismatch` otherwise).
  */
-async function readAccessData(input: ProvisioningResponse, invocation: Invocation, deviceKey: JwkPair | undefined): Promise<AccessData> {
+async function readAccessData(
+  input: ProvisioningResponse,
+  invocation: Invocation,
+  deviceKey: JwkPair | undefined,
+): Promise<{ accessData: AccessData; verification: Verification | undefined }> {
   const response = parseProvisioningResponse(input);
   if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The token service answered for another session');
   let accessData: AccessData;
@@ -263,5 +273,5 @@ async function readAccessData(input: ProvisioningResponse, invocation: Invocatio
     tokenReferenceId: response.tokenReferenceId,
     status: response.status,
   });
-  return accessData;
+  return { accessData, verification: response.verification };
 }

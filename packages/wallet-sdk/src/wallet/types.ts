@@ -1,4 +1,4 @@
-import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource } from '@pushprov/protocol';
+import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
@@ -123,6 +123,10 @@ export interface TokenSummary {
  * in the {@link TokenStore}.
  *
  * - `provisioned`, `pending_activation`: the token is stored; `token` summarises it.
+ *   A `pending_activation` outcome carries `verification`: the methods the
+ *   issuer offers to confirm the cardholder (masked destinations) and when
+ *   the pending token expires; `createActivations(…).resume(token.tokenReferenceId)`
+ *   (from `@pushprov/wallet-sdk/activation`) goes on.
  * - `declined`: the token service or issuer declined (`error.code` `declined`).
  * - `failed`: anything else went wrong after the invocation was accepted.
  * - `cancelled`: the user refused (`consent_denied`), or the host cancelled (`cancelled`).
@@ -148,7 +152,8 @@ export interface TokenSummary {
  * ```
  */
 export type WalletOutcome =
-  | { status: 'provisioned' | 'pending_activation'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'provisioned'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; resultSent: boolean }
+  | { status: 'pending_activation'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; verification: Verification; resultSent: boolean }
   | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; correlationId: string; error: ProvisioningError; resultSent: boolean }
   | { status: 'rejected'; error: ProvisioningError };
 

@@ -171,7 +171,15 @@ export async function startTokenServiceDouble(options: TokenServiceDoubleOptions
     };
     const accessData = options.alterAccessData ? options.alterAccessData(issuedAccessData) : issuedAccessData;
     tokens.set(tokenReferenceId, { accessData, walletProviderId });
-    const base = { type: 'provisioning-response' as const, version: 1 as const, sessionId: submission.sessionId, tokenReferenceId, status };
+    const verification = { methods: [{ id: 'sms-1', type: 'otp_sms' as const, destination: '\u2022\u2022\u2022\u2022 0199' }], expiresAt: epochSeconds(options.clock) + 604_800 };
+    const base = {
+      type: 'provisioning-response' as const,
+      version: 1 as const,
+      sessionId: submission.sessionId,
+      tokenReferenceId,
+      status,
+      ...(status === 'pending_activation' && { verification }),
+    };
     const encrypted = submission.devicePublicKey !== undefined;
     issued.push({ tokenReferenceId, tokenNumber, idempotencyKey, encrypted });
     log.push(`issued ${tokenReferenceId} for session ${submission.sessionId}`);

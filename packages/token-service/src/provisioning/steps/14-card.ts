@@ -23,6 +23,11 @@ export async function resolveAndCheckCard(
 ): Promise<Card> {
   const card = await resolveCard(ctx, claims, submission, walletProviderId, signal);
   checkCard(card, { nowMs: ctx.clock.now(), binRanges: issuer.binRanges });
+  // Sandbox mode: the not-eligible test card (unless the issuer's own rules name it).
+  const last4 = card.pan.slice(-4);
+  if (ctx.sandbox?.notEligible(last4) && !Object.prototype.hasOwnProperty.call(issuer.decision.byLast4, last4)) {
+    throw new CardError('card_not_eligible', 'The card is not eligible (sandbox test card)');
+  }
   return card;
 }
 

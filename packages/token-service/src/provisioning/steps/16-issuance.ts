@@ -1,13 +1,14 @@
 // Step 16 of docs/protocol.md section 6: issuance, in one atomic commit.
 import { type Card, HttpError, InternalError, ReplayError, type Submission, TransportError, createId, isExpired } from '@pushprov/protocol';
-import type { Decision, IssuerConfig } from '../../config/parse-config.js';
+import type { IssuerConfig } from '../../config/parse-config.js';
 import { type IdempotencyLease, findStoredAnswer, idempotencyContext } from '../../idempotency/idempotency.js';
 import { createTokenNumber } from '../../issuance/create-token-number.js';
 import { computeTokenExpiry } from '../../issuance/token-expiry.js';
 import type { CommitInput, IdempotencyRecord, ReplayRecord, TokenRecord, VaultRecord } from '../../store/types.js';
 import type { ProvisioningContext } from '../context.js';
-import { buildProvisioningResponse } from '../response.js';
+import { buildProvisioningResponse, pendingVerification } from '../response.js';
 import type { SubmitResult } from '../types.js';
+import type { IssuingDecision } from './15-decision.js';
 
 /** The codes step 16 answers with. */
 export const STEP_16_CODES = ['internal_error', 'store_unavailable'] as const;
@@ -22,7 +23,7 @@ export interface IssuanceInput {
   issuer: IssuerConfig;
   card: Card;
   panFingerprint: string;
-  decision: Exclude<Decision, 'decline'>;
+  decision: IssuingDecision;
   /** The request's replay record (step 12). */
   requestReplay: ReplayRecord;
   lease: IdempotencyLease;
@@ -31,9 +32,15 @@ export interface IssuanceInput {
   signal: AbortSignal | undefined;
 }
 
-/** True when an existing token may be answered as it is: unexpired, and bound to the same device key. */
+/**
+ * True when an existing token may be answered as it is: unexpired (a pending
+ * token also within its pending time: the resume), and bound to the same
+ * device key.
+ */
 const reusable = (token: TokenRecord, deviceKeyThumbprint: string | undefined, nowMs: number): boolean =>
-  !isExpired(token.tokenExpiry, nowMs) && token.deviceKeyThumbprint === deviceKeyThumbprint;
+  !isExpired(token.tokenExpiry, nowMs) &&
+  token.deviceKeyThumbprint === deviceKeyThumbprint &&
+  !(token.status === 'pending_activation' && token.verification !== undefined && token.verification.expiresAt <= nowMs);
 
 /**
  * Step 16: commits, in one transaction, the idempotency record (completing
@@ -58,7 +65,7 @@ export async function issue(ctx: ProvisioningContext, input: IssuanceInput): Pro
     if (known && reusable(known.token, input.deviceKeyThumbprint, now)) {
       const tokenNumber = ctx.cipher.open(known.token.sealedTokenNumber, 'token-number', known.token.tokenReferenceId);
       status = 200;
-      body = await buildProvisioningResponse(submission, known.token, tokenNumber, known.vault.panLast4);
+      body = await buildProvisioningResponse(submission, known.token, tokenNumber, known.vault.panLast4, pendingVerification(ctx, known.token));
     } else {
       const tokenReferenceId = createId('tok', ctx.random);
       const tokenNumber = createTokenNumber(ctx.config.tokenRange, ctx.random);
@@ -68,13 +75,16 @@ export async function issue(ctx: ProvisioningContext, input: IssuanceInput): Pro
         sealedTokenNumber: ctx.cipher.seal(tokenNumber, 'token-number', tokenReferenceId),
         tokenLast4: tokenNumber.slice(-4),
         tokenExpiry: computeTokenExpiry(now, ctx.config.lifetimes.tokenMonths),
-        status: input.decision === 'step_up' ? 'pending_activation' : 'active',
+        status: input.decision.decision === 'step_up' ? 'pending_activation' : 'active',
         issuerId: issuer.id,
         walletProviderId,
         walletAccountId: submission.walletAccountId,
         deviceId: submission.deviceId,
         network: issuer.network,
         deviceKeyThumbprint: input.deviceKeyThumbprint,
+        ...(input.decision.decision === 'step_up'
+          ? { verification: { methods: input.decision.methods, expiresAt: now + ctx.config.lifetimes.pendingActivationSeconds * 1000 } }
+          : {}),
         createdAt: now,
         updatedAt: now,
       };
@@ -82,7 +92,7 @@ export async function issue(ctx: ProvisioningContext, input: IssuanceInput): Pro
       issuance = { token, vault: { tokenReferenceId, ...provisioned, sealedCard, panLast4, createdAt: now } };
       if (known) issuance.replaces = known.token.tokenReferenceId;
       status = 201;
-      body = await buildProvisioningResponse(submission, token, tokenNumber, panLast4);
+      body = await buildProvisioningResponse(submission, token, tokenNumber, panLast4, pendingVerification(ctx, token));
     }
     if (input.signal?.aborted) throw new TransportError('aborted', 'The request was cancelled');
     const idempotency: IdempotencyRecord & { leaseId: string } = {

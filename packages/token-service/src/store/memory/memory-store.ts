@@ -13,6 +13,8 @@ import type {
   TokenRecord,
   TokenServiceStore,
   VaultRecord,
+  VerificationActivateOutcome,
+  VerificationCodeRecord,
 } from '../types.js';
 
 /** A request in progress: which attempt holds the key, until when. */
@@ -25,6 +27,7 @@ interface PendingEntry {
 const provisionedKey = (v: Pick<VaultRecord, 'panFingerprint' | 'walletProviderId' | 'walletAccountId' | 'deviceId'>): string =>
   JSON.stringify([v.panFingerprint, v.walletProviderId, v.walletAccountId, v.deviceId]);
 const idempotencyKey = (scope: string, key: string): string => JSON.stringify([scope, key]);
+const codeKey = (tokenReferenceId: string, methodId: string): string => JSON.stringify([tokenReferenceId, methodId]);
 
 /** Lexicographic order of primary keys (as SQLite's binary collation orders ASCII keys). */
 const compareKeys = (a: readonly string[], b: readonly string[]): number => {
@@ -57,7 +60,25 @@ export function createMemoryStore(): TokenServiceStore {
   const pendingIdempotency = new Map<string, PendingEntry>();
   const meta = new Map<string, string>();
   const limits = new Map<string, { windowStart: number; count: number; expiresAt: number }>();
+  const codes = new Map<string, VerificationCodeRecord>();
   let closed = false;
+
+  /** Removes every verification code of a token. */
+  const dropCodes = (tokenReferenceId: string): void => {
+    for (const [key, code] of codes) if (code.tokenReferenceId === tokenReferenceId) codes.delete(key);
+  };
+  /** True when the token is pending and its pending time is not over at `nowMs`. */
+  const isPending = (token: TokenRecord | undefined, nowMs: number): token is TokenRecord =>
+    token !== undefined && token.status === 'pending_activation' && (token.verification === undefined || token.verification.expiresAt > nowMs);
+  /** Deletes a pending token: status `deleted`, vault entry and codes removed. */
+  const deletePending = (token: TokenRecord, nowMs: number): void => {
+    token.status = 'deleted';
+    token.updatedAt = nowMs;
+    const entry = vault.get(token.tokenReferenceId);
+    if (entry && provisioned.get(provisionedKey(entry)) === token.tokenReferenceId) provisioned.delete(provisionedKey(entry));
+    vault.delete(token.tokenReferenceId);
+    dropCodes(token.tokenReferenceId);
+  };
 
   /** A sealed table's rows as (primary key, sealed value, setter). */
   const sealedRows = (table: SealedTable): { key: string[]; sealed: string; set: (to: string) => void }[] => {
@@ -73,7 +94,13 @@ export function createMemoryStore(): TokenServiceStore {
   // cheaper than a structured clone.
   const copy = <T extends object>(value: T | undefined): T | undefined => (value === undefined ? undefined : { ...value });
   const copyToken = (value: TokenRecord | undefined): TokenRecord | undefined =>
-    value === undefined ? undefined : { ...value, tokenExpiry: { ...value.tokenExpiry } };
+    value === undefined
+      ? undefined
+      : {
+          ...value,
+          tokenExpiry: { ...value.tokenExpiry },
+          ...(value.verification === undefined ? {} : { verification: structuredClone(value.verification) }),
+        };
 
   return {
     tokens: {
@@ -210,6 +237,80 @@ export function createMemoryStore(): TokenServiceStore {
         return hitOutcome(hit, row.count, row.windowStart);
       },
     },
+    verification: {
+      async issue(input) {
+        open();
+        const token = tokens.get(input.tokenReferenceId);
+        if (!isPending(token, input.nowMs)) return { ok: false, reason: 'not_pending' };
+        const slot = codeKey(input.tokenReferenceId, input.methodId);
+        const current = codes.get(slot);
+        if (current && current.attempts >= input.maxAttempts) return { ok: false, reason: 'locked' };
+        if (current && current.resendAfter > input.nowMs) return { ok: false, reason: 'cooldown', resendAfter: current.resendAfter };
+        const attempts = current?.attempts ?? 0;
+        codes.set(slot, {
+          tokenReferenceId: input.tokenReferenceId,
+          methodId: input.methodId,
+          codeHash: input.codeHash,
+          codeExpiresAt: input.codeExpiresAt,
+          resendAfter: input.resendAfter,
+          attempts,
+        });
+        return { ok: true, attempts };
+      },
+      async attempt(input) {
+        open();
+        const code = codes.get(codeKey(input.tokenReferenceId, input.methodId));
+        if (!code) return { ok: false, reason: 'no_code' };
+        if (code.attempts >= input.maxAttempts) return { ok: false, reason: 'locked' };
+        code.attempts++;
+        return { ok: true, attempts: code.attempts, codeHash: code.codeHash, codeExpiresAt: code.codeExpiresAt };
+      },
+      async activate(input): Promise<VerificationActivateOutcome> {
+        open();
+        const idem = input.idempotency;
+        const slot = idem === undefined ? undefined : idempotencyKey(idem.scope, idem.key);
+        if (idem && slot) {
+          if (idempotency.has(slot)) return { ok: false, conflict: 'idempotency' };
+          const pending = pendingIdempotency.get(slot);
+          if (pending !== undefined && pending.leaseId !== idem.leaseId) return { ok: false, conflict: 'idempotency' };
+        }
+        const token = tokens.get(input.tokenReferenceId);
+        if (!isPending(token, input.nowMs)) return { ok: false, conflict: 'not_pending' };
+        if (input.code) {
+          const code = codes.get(codeKey(input.tokenReferenceId, input.code.methodId));
+          if (!code || code.codeHash !== input.code.codeHash) return { ok: false, conflict: 'code' };
+        }
+        token.status = 'active';
+        token.updatedAt = input.nowMs;
+        dropCodes(input.tokenReferenceId);
+        if (idem && slot) {
+          const { leaseId: _lease, ...record } = idem;
+          pendingIdempotency.delete(slot);
+          idempotency.set(slot, record);
+        }
+        return { ok: true };
+      },
+      async find(tokenReferenceId, methodId) {
+        open();
+        return copy(codes.get(codeKey(tokenReferenceId, methodId)));
+      },
+      async expirePending(input) {
+        open();
+        const candidates = input.tokenReferenceId === undefined ? [...tokens.values()] : [tokens.get(input.tokenReferenceId)];
+        let deleted = 0;
+        for (const token of candidates) {
+          if (token && token.status === 'pending_activation' && token.verification !== undefined && token.verification.expiresAt <= input.nowMs) {
+            deletePending(token, input.nowMs);
+            deleted++;
+          }
+        }
+        return deleted;
+      },
+      async count() {
+        open();
+        return codes.size;
+      },
+    },
     async commit(input: CommitInput): Promise<CommitOutcome> {
       open();
       // Check every constraint first; write only when all pass.
@@ -243,6 +344,7 @@ export function createMemoryStore(): TokenServiceStore {
           const entry = vault.get(replaced.tokenReferenceId);
           if (entry && provisioned.get(provisionedKey(entry)) === replaced.tokenReferenceId) provisioned.delete(provisionedKey(entry));
           vault.delete(replaced.tokenReferenceId);
+          dropCodes(replaced.tokenReferenceId);
         }
         tokens.set(issuance.token.tokenReferenceId, copyToken(issuance.token)!);
         tokenHashes.add(issuance.token.tokenNumberHash);

@@ -42,6 +42,20 @@
 // Version 4: rate limit counters (one fixed window per key). A hit is one
 // `INSERT … ON CONFLICT DO UPDATE … RETURNING`: one round trip, atomic
 // under concurrent hits on a key (the conflicting row is locked).
+//
+// Version 5: step-up verification (the yellow path). A token's verification
+// methods and the end of its pending time (two columns of tokens), the
+// one-time codes of pending tokens (only their keyed hash) with their
+// attempt counters, and four functions, one round trip each:
+// `pushprov_verification_issue` and `pushprov_verification_activate` lock
+// the token's row first (every write of one token's verification is then
+// serialised), `pushprov_verification_attempt` is one conditional UPDATE
+// (`attempts < max`, re-checked on the latest row version under READ
+// COMMITTED, so concurrent attempts on any number of instances never count
+// more than the maximum), `pushprov_verification_expire` one statement.
+// `pushprov_commit` is replaced (derived from version 2's text, see
+// COMMIT_V5) to write the new token columns and drop the codes of a token
+// it replaces.
 import type pg from 'pg';
 import { loadPg } from '../load-driver.js';
 import { InternalError } from '@pushprov/protocol';
@@ -318,12 +332,170 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
 `;
 
+/** Applies `replacements` to `text`, each exactly once: a migration derived from another fails loudly when that one changes. */
+function derive(text: string, replacements: readonly [string, string][]): string {
+  let out = text;
+  for (const [from, to] of replacements) {
+    const parts = out.split(from);
+    if (parts.length < 2) throw new Error(`migration 5: the text to replace was not found: ${from.slice(0, 60)}`);
+    out = parts.join(to);
+  }
+  return out;
+}
+
+// Version 2's pushprov_commit, writing the verification columns, dropping the codes of a replaced token.
+const COMMIT_V2 = FUNCTIONS.slice(FUNCTIONS.indexOf('CREATE FUNCTION pushprov_commit'), FUNCTIONS.indexOf('-- A refusal that sticks'));
+const COMMIT_V5 = derive(COMMIT_V2, [
+  ['CREATE FUNCTION pushprov_commit', 'CREATE OR REPLACE FUNCTION pushprov_commit'],
+  ['network, device_key_thumbprint, created_at, updated_at)', 'network, device_key_thumbprint, verification_methods, pending_expires_at, created_at, updated_at)'],
+  [
+    "tok->>'deviceKeyThumbprint',\n      (tok->>'createdAt')::bigint",
+    "tok->>'deviceKeyThumbprint',\n      (tok->'verification'->'methods')::text, (tok->'verification'->>'expiresAt')::bigint, (tok->>'createdAt')::bigint",
+  ],
+  [
+    "UPDATE tokens SET status = 'deleted', updated_at = (tok->>'createdAt')::bigint WHERE token_reference_id = v_replaces;",
+    "UPDATE tokens SET status = 'deleted', updated_at = (tok->>'createdAt')::bigint WHERE token_reference_id = v_replaces;\n        DELETE FROM verification_codes WHERE token_reference_id = v_replaces;",
+  ],
+]);
+
+const VERIFICATION = `
+ALTER TABLE tokens ADD COLUMN verification_methods text, ADD COLUMN pending_expires_at bigint;
+CREATE INDEX tokens_pending_expires_at ON tokens (pending_expires_at) WHERE status = 'pending_activation';
+CREATE TABLE verification_codes (
+  token_reference_id text NOT NULL REFERENCES tokens (token_reference_id),
+  method_id text NOT NULL,
+  code_hash text NOT NULL,
+  code_expires_at bigint NOT NULL,
+  resend_after bigint NOT NULL,
+  attempts integer NOT NULL CHECK (attempts >= 0),
+  PRIMARY KEY (token_reference_id, method_id)
+);
+
+-- A new code for a method of a pending token: see VerificationStore.issue.
+-- Input: { tokenReferenceId, methodId, codeHash, codeExpiresAt, resendAfter, nowMs, maxAttempts }.
+CREATE FUNCTION pushprov_verification_issue(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  v_ref text := p->>'tokenReferenceId';
+  v_method text := p->>'methodId';
+  v_now bigint := (p->>'nowMs')::bigint;
+  v_status text;
+  v_pending_until bigint;
+  v_attempts integer;
+  v_resend_after bigint;
+BEGIN
+  SELECT status, pending_expires_at INTO v_status, v_pending_until FROM tokens WHERE token_reference_id = v_ref FOR UPDATE;
+  IF NOT FOUND OR v_status <> 'pending_activation' OR (v_pending_until IS NOT NULL AND v_pending_until <= v_now) THEN
+    RETURN '{"ok":false,"reason":"not_pending"}'::jsonb;
+  END IF;
+  SELECT attempts, resend_after INTO v_attempts, v_resend_after FROM verification_codes
+  WHERE token_reference_id = v_ref AND method_id = v_method FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO verification_codes (token_reference_id, method_id, code_hash, code_expires_at, resend_after, attempts)
+    VALUES (v_ref, v_method, p->>'codeHash', (p->>'codeExpiresAt')::bigint, (p->>'resendAfter')::bigint, 0);
+    RETURN '{"ok":true,"attempts":0}'::jsonb;
+  END IF;
+  IF v_attempts >= (p->>'maxAttempts')::integer THEN
+    RETURN '{"ok":false,"reason":"locked"}'::jsonb;
+  END IF;
+  IF v_resend_after > v_now THEN
+    RETURN jsonb_build_object('ok', false, 'reason', 'cooldown', 'resendAfter', v_resend_after);
+  END IF;
+  UPDATE verification_codes SET code_hash = p->>'codeHash', code_expires_at = (p->>'codeExpiresAt')::bigint, resend_after = (p->>'resendAfter')::bigint
+  WHERE token_reference_id = v_ref AND method_id = v_method;
+  RETURN jsonb_build_object('ok', true, 'attempts', v_attempts);
+END
+$fn$;
+
+-- One attempt, counted only while fewer than p_max were: see VerificationStore.attempt.
+CREATE FUNCTION pushprov_verification_attempt(p_ref text, p_method text, p_max integer)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  v_attempts integer;
+  v_hash text;
+  v_expires bigint;
+BEGIN
+  UPDATE verification_codes SET attempts = attempts + 1
+  WHERE token_reference_id = p_ref AND method_id = p_method AND attempts < p_max
+  RETURNING attempts, code_hash, code_expires_at INTO v_attempts, v_hash, v_expires;
+  IF FOUND THEN
+    RETURN jsonb_build_object('ok', true, 'attempts', v_attempts, 'codeHash', v_hash, 'codeExpiresAt', v_expires);
+  END IF;
+  IF EXISTS (SELECT 1 FROM verification_codes WHERE token_reference_id = p_ref AND method_id = p_method) THEN
+    RETURN '{"ok":false,"reason":"locked"}'::jsonb;
+  END IF;
+  RETURN '{"ok":false,"reason":"no_code"}'::jsonb;
+END
+$fn$;
+
+-- Activation, all or nothing: see VerificationStore.activate.
+-- Input: { tokenReferenceId, nowMs, code?: { methodId, codeHash }, idempotency?: IdempotencyRecord & { leaseId } }.
+CREATE FUNCTION pushprov_verification_activate(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  idem jsonb := p->'idempotency';
+  code jsonb := p->'code';
+  v_ref text := p->>'tokenReferenceId';
+  v_now bigint := (p->>'nowMs')::bigint;
+  v_status text;
+  v_pending_until bigint;
+BEGIN
+  IF idem IS NOT NULL AND jsonb_typeof(idem) = 'object' THEN
+    PERFORM pg_advisory_xact_lock(${SLOT_LOCK_CLASS}, hashtext((idem->>'scope') || E'\\n' || (idem->>'key')));
+    IF EXISTS (SELECT 1 FROM idempotency WHERE scope = idem->>'scope' AND key = idem->>'key')
+       OR EXISTS (SELECT 1 FROM idempotency_pending WHERE scope = idem->>'scope' AND key = idem->>'key' AND lease_id <> idem->>'leaseId') THEN
+      RETURN '{"ok":false,"conflict":"idempotency"}'::jsonb;
+    END IF;
+  END IF;
+  SELECT status, pending_expires_at INTO v_status, v_pending_until FROM tokens WHERE token_reference_id = v_ref FOR UPDATE;
+  IF NOT FOUND OR v_status <> 'pending_activation' OR (v_pending_until IS NOT NULL AND v_pending_until <= v_now) THEN
+    RETURN '{"ok":false,"conflict":"not_pending"}'::jsonb;
+  END IF;
+  IF code IS NOT NULL AND jsonb_typeof(code) = 'object' THEN
+    IF NOT EXISTS (SELECT 1 FROM verification_codes
+                   WHERE token_reference_id = v_ref AND method_id = code->>'methodId' AND code_hash = code->>'codeHash' FOR UPDATE) THEN
+      RETURN '{"ok":false,"conflict":"code"}'::jsonb;
+    END IF;
+  END IF;
+  UPDATE tokens SET status = 'active', updated_at = v_now WHERE token_reference_id = v_ref;
+  DELETE FROM verification_codes WHERE token_reference_id = v_ref;
+  IF idem IS NOT NULL AND jsonb_typeof(idem) = 'object' THEN
+    DELETE FROM idempotency_pending WHERE scope = idem->>'scope' AND key = idem->>'key';
+    INSERT INTO idempotency (scope, key, request_hash, status, sealed_response, created_at, expires_at)
+    VALUES (idem->>'scope', idem->>'key', idem->>'requestHash', (idem->>'status')::integer, idem->>'sealedResponse',
+      (idem->>'createdAt')::bigint, (idem->>'expiresAt')::bigint);
+  END IF;
+  RETURN '{"ok":true}'::jsonb;
+END
+$fn$;
+
+-- Deletes pending tokens whose pending time is over (one, or all when p_ref is null): see VerificationStore.expirePending.
+CREATE FUNCTION pushprov_verification_expire(p_now bigint, p_ref text)
+RETURNS integer LANGUAGE sql AS $fn$
+  WITH e AS (
+    UPDATE tokens SET status = 'deleted', updated_at = p_now
+    WHERE status = 'pending_activation' AND pending_expires_at <= p_now AND (p_ref IS NULL OR token_reference_id = p_ref)
+    RETURNING token_reference_id
+  ), v AS (
+    DELETE FROM vault WHERE token_reference_id IN (SELECT token_reference_id FROM e) RETURNING 1
+  ), c AS (
+    DELETE FROM verification_codes WHERE token_reference_id IN (SELECT token_reference_id FROM e) RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM e)::integer + 0 * ((SELECT count(*) FROM v) + (SELECT count(*) FROM c))::integer
+$fn$;
+${COMMIT_V5}`;
+
 /** The migrations, in order: `POSTGRES_MIGRATIONS[N - 1]` brings version N - 1 to N. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   { version: 1, description: 'tokens, vault, replay, idempotency and idempotency_pending tables', sql: TABLES },
   { version: 2, description: 'write functions: pushprov_begin, pushprov_commit, pushprov_refuse', sql: FUNCTIONS },
   { version: 3, description: 'meta table; indexes on the key id of each sealed column', sql: META_AND_KEY_ID_INDEXES },
   { version: 4, description: 'rate_limits table (fixed-window counters)', sql: RATE_LIMITS },
+  {
+    version: 5,
+    description: 'step-up verification: tokens.verification_methods and pending_expires_at, verification_codes, pushprov_verification_* functions, pushprov_commit writing them',
+    sql: VERIFICATION,
+  },
 ];
 
 /** The schema version this code needs and writes. */

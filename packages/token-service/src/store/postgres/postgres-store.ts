@@ -7,8 +7,11 @@ import type {
   PurgeResult,
   SealedTable,
   TokenServiceStore,
+  VerificationActivateOutcome,
+  VerificationAttemptOutcome,
+  VerificationIssueOutcome,
 } from '../types.js';
-import { type IdempotencyRow, type TokenRow, type VaultRow, toIdempotency, toToken, toVault } from '../rows.js';
+import { type IdempotencyRow, type TokenRow, type VaultRow, type VerificationCodeRow, toIdempotency, toToken, toVault, toVerificationCode } from '../rows.js';
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
@@ -80,6 +83,7 @@ const commitJson = (input: CommitInput): string => {
         deviceId: t.deviceId,
         network: t.network,
         deviceKeyThumbprint: t.deviceKeyThumbprint,
+        verification: t.verification === undefined ? undefined : { methods: t.verification.methods, expiresAt: t.verification.expiresAt },
         createdAt: t.createdAt,
         updatedAt: t.updatedAt,
       },
@@ -144,6 +148,12 @@ const Q = {
       RETURNING count, window_start`,
   },
   metaGet: { name: 'pushprov_meta_get', text: 'SELECT value FROM meta WHERE name = $1' },
+  verIssue: { name: 'pushprov_ver_issue', text: 'SELECT pushprov_verification_issue($1::jsonb) AS outcome' },
+  verAttempt: { name: 'pushprov_ver_attempt', text: 'SELECT pushprov_verification_attempt($1, $2, $3) AS outcome' },
+  verActivate: { name: 'pushprov_ver_activate', text: 'SELECT pushprov_verification_activate($1::jsonb) AS outcome' },
+  verExpire: { name: 'pushprov_ver_expire', text: 'SELECT pushprov_verification_expire($1, $2) AS n' },
+  verFind: { name: 'pushprov_ver_find', text: 'SELECT * FROM verification_codes WHERE token_reference_id = $1 AND method_id = $2' },
+  verCount: { name: 'pushprov_ver_count', text: 'SELECT count(*) AS n FROM verification_codes' },
   // Under READ COMMITTED the SELECT half cannot see a row a concurrent
   // transaction inserted (the INSERT waited for it, then did nothing): no row
   // then, and the client reads again with metaGet (a new snapshot).
@@ -398,6 +408,49 @@ export async function openPostgresStore(connection: string | PostgresConnectionC
         if (!row) throw new InternalError('internal_error', 'The PostgreSQL store gave no rate limit count');
         return hitOutcome(hit, Number(row.count), Number(row.window_start));
       },
+    },
+    verification: {
+      async issue(input) {
+        const body = {
+          tokenReferenceId: input.tokenReferenceId,
+          methodId: input.methodId,
+          codeHash: input.codeHash,
+          codeExpiresAt: input.codeExpiresAt,
+          resendAfter: input.resendAfter,
+          nowMs: input.nowMs,
+          maxAttempts: input.maxAttempts,
+        };
+        const outcome = outcomeOf(await query<{ outcome: VerificationIssueOutcome | null }>('verification.issue', Q.verIssue, [JSON.stringify(body)]), 'verification.issue');
+        return outcome.ok ? { ok: true, attempts: Number(outcome.attempts) } : outcome.reason === 'cooldown' ? { ...outcome, resendAfter: Number(outcome.resendAfter) } : outcome;
+      },
+      async attempt(input) {
+        const outcome = outcomeOf(
+          await query<{ outcome: VerificationAttemptOutcome | null }>('verification.attempt', Q.verAttempt, [input.tokenReferenceId, input.methodId, input.maxAttempts]),
+          'verification.attempt',
+        );
+        return outcome.ok ? { ok: true, attempts: Number(outcome.attempts), codeHash: outcome.codeHash, codeExpiresAt: Number(outcome.codeExpiresAt) } : outcome;
+      },
+      async activate(input) {
+        const i = input.idempotency;
+        const body = {
+          tokenReferenceId: input.tokenReferenceId,
+          nowMs: input.nowMs,
+          code: input.code === undefined ? undefined : { methodId: input.code.methodId, codeHash: input.code.codeHash },
+          idempotency:
+            i === undefined
+              ? undefined
+              : { scope: i.scope, key: i.key, leaseId: i.leaseId, requestHash: i.requestHash, status: i.status, sealedResponse: i.sealedResponse, createdAt: i.createdAt, expiresAt: i.expiresAt },
+        };
+        return outcomeOf(await query<{ outcome: VerificationActivateOutcome | null }>('verification.activate', Q.verActivate, [JSON.stringify(body)]), 'verification.activate');
+      },
+      async find(tokenReferenceId, methodId) {
+        const row = (await query<VerificationCodeRow>('verification.find', Q.verFind, [tokenReferenceId, methodId])).rows[0];
+        return row ? toVerificationCode(row) : undefined;
+      },
+      async expirePending(input) {
+        return Number((await query<{ n: number }>('verification.expirePending', Q.verExpire, [input.nowMs, input.tokenReferenceId ?? null])).rows[0]!.n);
+      },
+      count: () => count('verification.count', Q.verCount),
     },
     async commit(input) {
       if (closed) throw new InternalError('internal_error', 'The store is closed');

@@ -11,6 +11,9 @@
 // The indexed expressions must stay identical to sqliteKeyIdExpression.
 // Version 4: rate limit counters (one fixed window per key), purged once
 // their window ended.
+// Version 5: step-up verification (the yellow path): a token's verification
+// methods and the end of its pending time, and the one-time codes of
+// pending tokens (only their keyed hash), with their attempt counters.
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -87,6 +90,20 @@ CREATE TABLE rate_limits (
   expires_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
+`,
+  `
+ALTER TABLE tokens ADD COLUMN verification_methods TEXT;
+ALTER TABLE tokens ADD COLUMN pending_expires_at INTEGER;
+CREATE INDEX tokens_pending_expires_at ON tokens (pending_expires_at) WHERE status = 'pending_activation';
+CREATE TABLE verification_codes (
+  token_reference_id TEXT NOT NULL REFERENCES tokens (token_reference_id),
+  method_id TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  code_expires_at INTEGER NOT NULL,
+  resend_after INTEGER NOT NULL,
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  PRIMARY KEY (token_reference_id, method_id)
+) STRICT;
 `,
 ];
 

@@ -13,8 +13,13 @@ import type {
   SealedTable,
   SealedValueUpdate,
   TokenServiceStore,
+  VerificationActivateInput,
+  VerificationActivateOutcome,
+  VerificationAttemptOutcome,
+  VerificationIssueInput,
+  VerificationIssueOutcome,
 } from '../types.js';
-import { type IdempotencyRow, type TokenRow, type VaultRow, toIdempotency, toToken, toVault } from '../rows.js';
+import { type IdempotencyRow, type TokenRow, type VaultRow, type VerificationCodeRow, toIdempotency, toToken, toVault, toVerificationCode } from '../rows.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { loadBetterSqlite3 } from '../load-driver.js';
@@ -80,7 +85,11 @@ type WriterOp =
   | { op: 'claim'; record: ReplayRecord }
   | { op: 'metaClaim'; name: string; value: string }
   | { op: 'reseal'; table: SealedTable; updates: readonly SealedValueUpdate[] }
-  | { op: 'limitHit'; hit: { key: string; windowStart: number; windowEnd: number; limit: number } };
+  | { op: 'limitHit'; hit: { key: string; windowStart: number; windowEnd: number; limit: number } }
+  | { op: 'verIssue'; input: VerificationIssueInput }
+  | { op: 'verAttempt'; input: { tokenReferenceId: string; methodId: string; maxAttempts: number } }
+  | { op: 'verActivate'; input: VerificationActivateInput }
+  | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } };
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -182,6 +191,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ping: db.prepare<[], { one: number }>('SELECT 1 AS one'),
     idemCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM idempotency'),
     metaGet: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
+    codeFind: db.prepare<[string, string], VerificationCodeRow>('SELECT * FROM verification_codes WHERE token_reference_id = ? AND method_id = ?'),
+    codeCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM verification_codes'),
   };
   // The sealed values of each table: pages in primary key order (after a
   // cursor: a range of the primary key's index), counts and key ids by the
@@ -401,6 +412,22 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
           hit: { key: hit.key, windowStart: hit.windowStart, windowEnd: hit.windowEnd, limit: hit.limit },
         });
         return hitOutcome(hit, row.count, row.windowStart);
+      },
+    },
+    verification: {
+      issue: (input) => enqueue<VerificationIssueOutcome>({ op: 'verIssue', input: { ...input } }),
+      attempt: (input) =>
+        enqueue<VerificationAttemptOutcome>({ op: 'verAttempt', input: { tokenReferenceId: input.tokenReferenceId, methodId: input.methodId, maxAttempts: input.maxAttempts } }),
+      activate: (input) => enqueue<VerificationActivateOutcome>({ op: 'verActivate', input }),
+      async find(tokenReferenceId, methodId) {
+        return guard(() => {
+          const row = q.codeFind.get(tokenReferenceId, methodId);
+          return row ? toVerificationCode(row) : undefined;
+        });
+      },
+      expirePending: (input) => enqueue<number>({ op: 'verExpire', input: { nowMs: input.nowMs, tokenReferenceId: input.tokenReferenceId } }),
+      async count() {
+        return guard(() => q.codeCount.get()!.n);
       },
     },
     commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),

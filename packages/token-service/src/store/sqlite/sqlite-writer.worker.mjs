@@ -14,7 +14,9 @@
 // { op: 'commit', input } | { op: 'begin', input } |
 // { op: 'release', scope, key, leaseId } | { op: 'refuse', input } |
 // { op: 'claim', record } | { op: 'metaClaim', name, value } |
-// { op: 'reseal', table, updates } | { op: 'limitHit', hit }.
+// { op: 'reseal', table, updates } | { op: 'limitHit', hit } |
+// { op: 'verIssue', input } | { op: 'verAttempt', input } |
+// { op: 'verActivate', input } | { op: 'verExpire', input }.
 // Messages out: { id, results } | { id, purged } | { id, pong: true } |
 // { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
 // result is { value } (the op's answer: a commit outcome, a begin outcome,
@@ -46,10 +48,32 @@ const q = {
   tokenHashExists: db.prepare('SELECT 1 AS one FROM tokens WHERE token_number_hash = ?'),
   tokenInsert: db.prepare(
     `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
-       issuer_id, wallet_provider_id, wallet_account_id, device_id, network, device_key_thumbprint, created_at, updated_at)
+       issuer_id, wallet_provider_id, wallet_account_id, device_id, network, device_key_thumbprint, verification_methods, pending_expires_at,
+       created_at, updated_at)
      VALUES (@tokenReferenceId, @tokenNumberHash, @sealedTokenNumber, @tokenLast4, @expiryMonth, @expiryYear, @status,
-       @issuerId, @walletProviderId, @walletAccountId, @deviceId, @network, @deviceKeyThumbprint, @createdAt, @updatedAt)
+       @issuerId, @walletProviderId, @walletAccountId, @deviceId, @network, @deviceKeyThumbprint, @verificationMethods, @pendingExpiresAt,
+       @createdAt, @updatedAt)
      ON CONFLICT DO NOTHING`,
+  ),
+  // Step-up verification: the token's state, its codes.
+  tokenStatus: db.prepare('SELECT status, pending_expires_at FROM tokens WHERE token_reference_id = ?'),
+  tokenActivate: db.prepare("UPDATE tokens SET status = 'active', updated_at = ? WHERE token_reference_id = ? AND status = 'pending_activation'"),
+  codeFind: db.prepare('SELECT attempts, resend_after, code_hash FROM verification_codes WHERE token_reference_id = ? AND method_id = ?'),
+  codeUpsert: db.prepare(
+    `INSERT INTO verification_codes (token_reference_id, method_id, code_hash, code_expires_at, resend_after, attempts)
+     VALUES (@tokenReferenceId, @methodId, @codeHash, @codeExpiresAt, @resendAfter, 0)
+     ON CONFLICT (token_reference_id, method_id) DO UPDATE SET
+       code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, resend_after = excluded.resend_after`,
+  ),
+  // One attempt, counted only while attempts < max: the single writer makes it atomic.
+  codeAttempt: db.prepare(
+    `UPDATE verification_codes SET attempts = attempts + 1
+     WHERE token_reference_id = ? AND method_id = ? AND attempts < ?
+     RETURNING attempts, code_hash, code_expires_at`,
+  ),
+  codesDrop: db.prepare('DELETE FROM verification_codes WHERE token_reference_id = ?'),
+  pendingExpired: db.prepare(
+    "SELECT token_reference_id FROM tokens WHERE status = 'pending_activation' AND pending_expires_at <= ? AND (? IS NULL OR token_reference_id = ?)",
   ),
   vaultFindProvisioned: db.prepare(
     'SELECT token_reference_id FROM vault WHERE pan_fingerprint = ? AND wallet_provider_id = ? AND wallet_account_id = ? AND device_id = ?',
@@ -147,7 +171,10 @@ const commit = db.transaction((input) => {
       expiryYear: token.tokenExpiry.year,
       network: token.network ?? null,
       deviceKeyThumbprint: token.deviceKeyThumbprint ?? null,
+      verificationMethods: token.verification === undefined ? null : JSON.stringify(token.verification.methods),
+      pendingExpiresAt: token.verification === undefined ? null : token.verification.expiresAt,
     };
+    delete row.verification;
     if (q.tokenInsert.run(row).changes === 0) {
       if (q.tokenHashExists.get(token.tokenNumberHash)) throw new Conflict({ ok: false, conflict: 'token_number' });
       throw new Failure('Duplicate token reference id');
@@ -159,11 +186,74 @@ const commit = db.transaction((input) => {
     if (issuance.replaces !== undefined) {
       q.tokenDelete.run(token.createdAt, issuance.replaces);
       q.vaultRemove.run(issuance.replaces);
+      q.codesDrop.run(issuance.replaces);
     }
     q.vaultInsert.run(vault);
   }
   return { ok: true };
 });
+
+/** True when a token row is pending and its pending time is not over. */
+const isPending = (row, nowMs) => row !== undefined && row.status === 'pending_activation' && (row.pending_expires_at === null || row.pending_expires_at > nowMs);
+
+// A new code for a method of a pending token: see VerificationStore.issue.
+const verIssue = (input) => {
+  if (!isPending(q.tokenStatus.get(input.tokenReferenceId), input.nowMs)) return { ok: false, reason: 'not_pending' };
+  const current = q.codeFind.get(input.tokenReferenceId, input.methodId);
+  if (current && current.attempts >= input.maxAttempts) return { ok: false, reason: 'locked' };
+  if (current && current.resend_after > input.nowMs) return { ok: false, reason: 'cooldown', resendAfter: current.resend_after };
+  q.codeUpsert.run({
+    tokenReferenceId: input.tokenReferenceId,
+    methodId: input.methodId,
+    codeHash: input.codeHash,
+    codeExpiresAt: input.codeExpiresAt,
+    resendAfter: input.resendAfter,
+  });
+  return { ok: true, attempts: current ? current.attempts : 0 };
+};
+
+// One attempt: see VerificationStore.attempt.
+const verAttempt = (input) => {
+  const row = q.codeAttempt.get(input.tokenReferenceId, input.methodId, input.maxAttempts);
+  if (row) return { ok: true, attempts: row.attempts, codeHash: row.code_hash, codeExpiresAt: row.code_expires_at };
+  return q.codeFind.get(input.tokenReferenceId, input.methodId) ? { ok: false, reason: 'locked' } : { ok: false, reason: 'no_code' };
+};
+
+// Activation, all or nothing: see VerificationStore.activate.
+const verActivate = db.transaction((input) => {
+  const idem = input.idempotency;
+  let lease;
+  if (idem) {
+    lease = q.pendingFind.get(idem.scope, idem.key);
+    if (lease && lease.lease_id !== idem.leaseId) throw new Conflict({ ok: false, conflict: 'idempotency' });
+    if (q.idemFindDone.get(idem.scope, idem.key)) throw new Conflict({ ok: false, conflict: 'idempotency' });
+  }
+  if (!isPending(q.tokenStatus.get(input.tokenReferenceId), input.nowMs)) throw new Conflict({ ok: false, conflict: 'not_pending' });
+  if (input.code) {
+    const code = q.codeFind.get(input.tokenReferenceId, input.code.methodId);
+    if (!code || code.code_hash !== input.code.codeHash) throw new Conflict({ ok: false, conflict: 'code' });
+  }
+  q.tokenActivate.run(input.nowMs, input.tokenReferenceId);
+  q.codesDrop.run(input.tokenReferenceId);
+  if (idem) {
+    const { leaseId, ...record } = idem;
+    q.idemInsert.run(record);
+    if (lease) q.pendingDelete.run(idem.scope, idem.key);
+  }
+  return { ok: true };
+});
+
+// Deletes pending tokens whose pending time is over: see VerificationStore.expirePending.
+const verExpire = (input) => {
+  const ref = input.tokenReferenceId ?? null;
+  const rows = q.pendingExpired.all(input.nowMs, ref, ref);
+  for (const row of rows) {
+    q.tokenDelete.run(input.nowMs, row.token_reference_id);
+    q.vaultRemove.run(row.token_reference_id);
+    q.codesDrop.run(row.token_reference_id);
+  }
+  return rows.length;
+};
 
 // Begins a request for (scope, key, request hash): see IdempotencyStore.begin.
 const begin = (input) => {
@@ -199,6 +289,14 @@ const apply = (op) => {
       return undefined;
     case 'claim':
       return q.replayInsert.run(op.record.key, op.record.expiresAt).changes === 1;
+    case 'verIssue':
+      return verIssue(op.input);
+    case 'verAttempt':
+      return verAttempt(op.input);
+    case 'verActivate':
+      return verActivate(op.input);
+    case 'verExpire':
+      return verExpire(op.input);
     case 'metaClaim':
       q.metaInsert.run(op.name, op.value);
       return q.metaGet.get(op.name).value;
@@ -235,7 +333,7 @@ const writeBatch = db.transaction((batch) =>
   batch.map((op) => {
     try {
       // Each op in its own savepoint (commit is already a nested transaction).
-      return { value: op.op === 'commit' ? apply(op) : savepoint(op) };
+      return { value: op.op === 'commit' || op.op === 'verActivate' ? apply(op) : savepoint(op) };
     } catch (error) {
       if (!db.inTransaction) throw error;
       if (error instanceof Conflict) return { value: error.outcome };

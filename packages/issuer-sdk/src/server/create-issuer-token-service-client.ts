@@ -1,0 +1,315 @@
+import {
+  type Clock,
+  type IssuerActivation,
+  type ProvisioningError,
+  type RandomSource,
+  type SigningKeyHandle,
+  type SigningKeyInput,
+  type TokenStatusResponse,
+  TransportError,
+  abortError,
+  createError,
+  createId,
+  createIssuerAssertion,
+  errorFromHttpResponse,
+  parseIssuerActivation,
+  parseProblemDetails,
+  parseTokenStatusResponse,
+  readResponseText,
+  type ResponseBodyLike,
+  secureRandom,
+  systemClock,
+  toProvisioningError,
+  toSigningKeyHandle,
+  zHttpsUrl,
+  zOpaqueId,
+  zPartyId,
+} from '@pushprov/protocol';
+import { isDuration, withDeadline } from '../lib/deadline.js';
+
+/**
+ * The part of `fetch` the issuer API client uses. The platform's `fetch` fits.
+ *
+ * @example
+ * ```ts
+ * const fetch: IssuerApiFetch = (url, init) => globalThis.fetch(url, init);
+ * ```
+ */
+export type IssuerApiFetch = (
+  url: string,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'error' },
+) => Promise<ResponseBodyLike & { readonly status: number }>;
+
+/**
+ * Options of {@link createIssuerTokenServiceClient} (and of {@link activateToken}).
+ *
+ * @example
+ * ```ts
+ * const options: IssuerTokenServiceClientOptions = {
+ *   issuerId: 'bank-a',
+ *   signingKey: issuerKeyHandle, // the key the token service trusts for bank-a's requests
+ *   tokenService: { baseUrl: 'https://tokens.example', audience: 'token-service.example' },
+ * };
+ * ```
+ */
+export interface IssuerTokenServiceClientOptions {
+  /** The issuer id, as the token service registers it: the assertion's `iss` and `sub`. */
+  issuerId: string;
+  /**
+   * One of the issuer's registered signing keys: a private JWK with its `kid`,
+   * or a {@link SigningKeyHandle} whose private key stays in its HSM or KMS.
+   * Every call signs a fresh, single-use issuer assertion with it.
+   */
+  signingKey: SigningKeyInput;
+  /** The token service: its base URL (https; http only on loopback) and its id (the assertion's `aud`). */
+  tokenService: { baseUrl: string; audience: string };
+  /** The fetch to use. Default the global `fetch`. */
+  fetch?: IssuerApiFetch;
+  /** Timeout of each attempt, milliseconds. Default 10 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, only on retryable errors. Default 2. */
+  maxRetries?: number;
+  clock?: Clock;
+  random?: RandomSource;
+  /** Waits between attempts; must reject when `signal` aborts. Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Options of {@link IssuerTokenServiceClient.activateToken}.
+ *
+ * @example
+ * ```ts
+ * await client.activateToken('tok_123', { method: 'customer_service', idempotencyKey: ticket.id });
+ * ```
+ */
+export interface IssuerActivateOptions {
+  /** How the bank verified the cardholder: `issuer_app` (its app) or `customer_service` (an agent). */
+  method: IssuerActivation['method'];
+  /** The idempotency key, the same for every retry. Default a fresh `idem_…` per call. */
+  idempotencyKey?: string;
+  /** Aborts the call, retries included. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The token service's issuer API (`/v1/issuer/…`, spec section 7.9), for an
+ * issuer's backend. Made by {@link createIssuerTokenServiceClient}.
+ *
+ * @example
+ * ```ts
+ * const status = await client.getTokenStatus('tok_123'); // status.verification.methods while pending
+ * ```
+ */
+export interface IssuerTokenServiceClient {
+  /**
+   * Activates a token `pending_activation` of one of this issuer's cards,
+   * once the bank has verified the cardholder (`POST
+   * /v1/issuer/tokens/{id}/activation`). Resolves with the token status,
+   * `active`. Codes: `not_found` (no such token, or another issuer's),
+   * `token_not_pending`, `verification_method_unavailable` (the token offers
+   * no method of that type), `unauthenticated`, and the transport codes.
+   */
+  activateToken(tokenReferenceId: string, options: IssuerActivateOptions): Promise<TokenStatusResponse>;
+  /** Reads a token's status (`GET /v1/issuer/tokens/{id}`), with its methods while pending. */
+  getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<TokenStatusResponse>;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_BODY_BYTES = 65_536;
+const MAX_RETRY_AFTER_MS = 30_000;
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+function isProblem(contentType: string | null, text: string): boolean {
+  if (!/^application\/(problem\+)?json\b/i.test(contentType ?? '')) return false;
+  try {
+    parseProblemDetails(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the client of the token service's issuer API. Every attempt is
+ * authenticated with a fresh issuer assertion (`createIssuerAssertion`,
+ * single use) signed with the issuer's key; a POST carries an
+ * `Idempotency-Key`, the same for its retries; only retryable failures are
+ * retried (network errors, timeouts, problems whose `retryable` is true, a
+ * 5xx without problem details), with backoff or the answer's `Retry-After`;
+ * each attempt has a timeout and the whole call an `AbortSignal`. Every
+ * answer is checked against its schema and must be for the token asked about.
+ *
+ * @example
+ * ```ts
+ * import { createIssuerTokenServiceClient } from '@pushprov/issuer-sdk/server';
+ *
+ * const tokenService = createIssuerTokenServiceClient({
+ *   issuerId: 'bank-a',
+ *   signingKey: JSON.parse(process.env.ISSUER_SIGNING_JWK!),
+ *   tokenService: { baseUrl: 'https://tokens.example', audience: 'token-service.example' },
+ * });
+ * // Customer service, after the agent verified the caller:
+ * await tokenService.activateToken(tokenReferenceId, { method: 'customer_service' });
+ * ```
+ */
+export function createIssuerTokenServiceClient(options: IssuerTokenServiceClientOptions): IssuerTokenServiceClient {
+  if (!zPartyId.safeParse(options?.issuerId).success) throw createError('configuration_invalid', 'issuerId must be a lower-case slug');
+  let signingKey: SigningKeyHandle;
+  try {
+    signingKey = toSigningKeyHandle(options.signingKey);
+  } catch (cause) {
+    throw createError('configuration_invalid', 'signingKey must be a private ES256 or EdDSA JWK with a kid, or a signing key handle', { cause });
+  }
+  const { baseUrl, audience } = options.tokenService ?? ({} as IssuerTokenServiceClientOptions['tokenService']);
+  if (!zHttpsUrl.safeParse(baseUrl).success || /[?#]/.test(baseUrl)) {
+    throw createError('configuration_invalid', 'tokenService.baseUrl must be an https URL (http only on loopback) without query or fragment');
+  }
+  if (!zPartyId.safeParse(audience).success) throw createError('configuration_invalid', 'tokenService.audience must be a lower-case slug');
+  const base = baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetries = options.maxRetries ?? 2;
+  if (!isDuration(timeoutMs) || !Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) {
+    throw createError('configuration_invalid', 'timeoutMs must be a positive integer and maxRetries an integer from 0 to 10');
+  }
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? secureRandom;
+  const sleep = options.sleep ?? defaultSleep;
+  const fetchImpl: IssuerApiFetch = options.fetch ?? ((url, init) => (globalThis.fetch as unknown as IssuerApiFetch)(url, init));
+
+  type Attempt = { ok: true; status: TokenStatusResponse } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs?: number };
+
+  async function attempt(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, tokenReferenceId: string, signal: AbortSignal): Promise<Attempt> {
+    // A fresh assertion every attempt: the token service uses each one up when it is presented.
+    const assertion = await createIssuerAssertion({ issuerId: options.issuerId, audience, signingKey, clock, random });
+    let response: Awaited<ReturnType<IssuerApiFetch>>;
+    let text: string;
+    try {
+      const init = { method, headers: { ...headers, authorization: `Bearer ${assertion}` }, redirect: 'error' as const };
+      // The deadline covers the request and its body.
+      ({ response, text } = await withDeadline(
+        async (s) => {
+          const answer = await fetchImpl(`${base}${path}`, body === undefined ? { ...init, signal: s } : { ...init, body, signal: s });
+          const read = await readResponseText(answer, MAX_BODY_BYTES, () => createError('payload_too_large', 'The token service answer is too large'));
+          return { response: answer, text: read };
+        },
+        { timeoutMs, signal, what: 'The token service call' },
+      ));
+    } catch (cause) {
+      if (signal.aborted) throw abortError(signal);
+      const error = toProvisioningError(cause);
+      if (error.code === 'timeout') return { ok: false, error, retry: true };
+      if (error.code === 'payload_too_large') throw error;
+      return { ok: false, error: new TransportError('network_error', 'The token service could not be reached', { cause }), retry: true };
+    }
+    const requestIdHeader = response.headers.get('x-request-id');
+    const requestId = requestIdHeader !== null && /^[\x21-\x7e]{1,128}$/.test(requestIdHeader) ? requestIdHeader : undefined;
+    if (response.status >= 200 && response.status < 300) {
+      const status = parseTokenStatusResponse(text);
+      if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
+      return { ok: true, status };
+    }
+    const contentType = response.headers.get('content-type');
+    const error = errorFromHttpResponse({ status: response.status, contentType, body: text, requestId, peer: 'The token service' });
+    const retry = isProblem(contentType, text) ? error.retryable : RETRYABLE_STATUS.has(response.status);
+    const retryAfter = response.headers.get('retry-after');
+    const retryAfterMs = retryAfter !== null && /^[0-9]{1,6}$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : undefined;
+    return { ok: false, error, retry, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+  }
+
+  async function call(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, tokenReferenceId: string, signal: AbortSignal | undefined): Promise<TokenStatusResponse> {
+    const never = signal ?? new AbortController().signal;
+    for (let retry = 0; ; retry++) {
+      if (never.aborted) throw abortError(never);
+      const result = await attempt(method, path, body, headers, tokenReferenceId, never);
+      if (result.ok) return result.status;
+      if (!result.retry || retry >= maxRetries || (result.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw result.error;
+      // Exponential backoff with full jitter, or what the answer asked for.
+      const [a = 0, b = 0] = random.bytes(2);
+      const delay = result.retryAfterMs ?? Math.floor((((a << 8) | b) / 65_536) * Math.min(5_000, 250 * 2 ** retry));
+      await sleep(delay, never);
+    }
+  }
+
+  const tokenPath = (tokenReferenceId: string, suffix = '') => {
+    if (typeof tokenReferenceId !== 'string' || !zOpaqueId.safeParse(tokenReferenceId).success || /^\.+$/.test(tokenReferenceId)) {
+      throw createError('invalid_message', 'The token reference id is malformed');
+    }
+    return `/v1/issuer/tokens/${encodeURIComponent(tokenReferenceId)}${suffix}`;
+  };
+
+  return {
+    async activateToken(tokenReferenceId, activateOptions) {
+      const path = tokenPath(tokenReferenceId, '/activation');
+      const idempotencyKey = activateOptions?.idempotencyKey ?? createId('idem', random);
+      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+      const body = JSON.stringify(parseIssuerActivation({ type: 'issuer-activation', version: 1, method: activateOptions?.method }));
+      const headers = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
+      return call('POST', path, body, headers, tokenReferenceId, activateOptions?.signal);
+    },
+    async getTokenStatus(tokenReferenceId, statusOptions = {}) {
+      return call('GET', tokenPath(tokenReferenceId), undefined, { accept: 'application/json' }, tokenReferenceId, statusOptions.signal);
+    },
+  };
+}
+
+/**
+ * Input of {@link activateToken}: the client's options and the call's.
+ *
+ * @example
+ * ```ts
+ * const input: ActivateTokenInput = { ...clientOptions, tokenReferenceId: 'tok_123', method: 'customer_service' };
+ * ```
+ */
+export interface ActivateTokenInput extends IssuerTokenServiceClientOptions, IssuerActivateOptions {
+  /** The pending token to activate. */
+  tokenReferenceId: string;
+}
+
+/**
+ * Activates a token `pending_activation` of one of the issuer's cards: signs
+ * a fresh issuer assertion with `createIssuerAssertion` and the issuer's key,
+ * and calls `POST /v1/issuer/tokens/{id}/activation` (spec section 7.9). For
+ * the bank's app-to-app activation (see {@link createActivationHandler}) and
+ * for customer service, once an agent has verified the caller. One call of
+ * {@link createIssuerTokenServiceClient}'s `activateToken`; keep a client for
+ * many calls.
+ *
+ * @example
+ * ```ts
+ * import { activateToken } from '@pushprov/issuer-sdk/server';
+ *
+ * // The agent's tool, after the caller answered the security questions:
+ * const status = await activateToken({
+ *   issuerId: 'bank-a',
+ *   signingKey: issuerKeyHandle,
+ *   tokenService: { baseUrl: 'https://tokens.example', audience: 'token-service.example' },
+ *   tokenReferenceId: ticket.tokenReferenceId,
+ *   method: 'customer_service',
+ *   idempotencyKey: `cs-${ticket.id}`,
+ * });
+ * status.status; // 'active'
+ * ```
+ */
+export function activateToken(input: ActivateTokenInput): Promise<TokenStatusResponse> {
+  const { tokenReferenceId, method, idempotencyKey, signal, ...clientOptions } = input;
+  return createIssuerTokenServiceClient(clientOptions).activateToken(tokenReferenceId, {
+    method,
+    ...(idempotencyKey !== undefined && { idempotencyKey }),
+    ...(signal !== undefined && { signal }),
+  });
+}
