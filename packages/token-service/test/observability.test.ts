@@ -398,6 +398,9 @@ describe('observability', () => {
       expect((await fetch(`${listening!.url}/health`, { headers: { 'x-correlation-id': 'cli-check' } })).headers.get('x-correlation-id')).toBe('cli-check');
       const text = await scrape(listening!.metricsUrl);
       expect(valueOf(text, 'pushprov_token_service_http_requests_total', { route: '/health', status: '200' })).toBe(1);
+      // The request's log line reaches the pipe after the response may have: wait for it, bounded.
+      const logged = Date.now() + 10_000;
+      while (!started.out().includes('"correlationId":"cli-check"') && Date.now() < logged) await new Promise((r) => setTimeout(r, 50));
       expect(started.out()).toContain('"correlationId":"cli-check"');
     } finally {
       started.child.kill('SIGTERM');
