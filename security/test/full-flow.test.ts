@@ -11,7 +11,7 @@ import { type ProvisioningSessionEvent, createIssuerClient, createPopupWalletCha
 import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
 import { type WalletEvent, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
-import { type FetchLike, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
+import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { CANARY_PAN, describe as describeValue, digitRuns } from '../src/canary.js';
 import { countRows, readAllValues, readRawFiles } from '../src/database.js';
 import { expectNoCanary } from '../src/expectations.js';
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => h?.dispose());
 
 /** A fetch that records every answer's status, headers and text. */
-function recordingFetch(answers: string[]): FetchLike {
+function recordingFetch(answers: string[]): TokenServiceFetch {
   return async (url, init) => {
     const response = await fetch(url, init);
     const text = await response.text();

@@ -39,7 +39,7 @@ export {
   DEFAULT_BACKEND_TIMEOUT_MS,
   type BackendRequestSource,
   type BackendRequestSourceOptions,
-  type FetchLike,
+  type BackendFetch,
   type FetchResponseLike,
 } from './request/create-backend-request-source.js';
 export type { BuildRequestBody, IssuerBackendRequest, SignInvocationBody } from './request/z-backend-request.js';
@@ -50,5 +50,5 @@ export {
   type MessageEventLike,
   type PopupLike,
   type PopupWalletChannelOptions,
-  type WindowLike,
+  type IssuerWindowLike,
 } from './channel/popup-wallet-channel.js';

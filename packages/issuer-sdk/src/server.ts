@@ -16,7 +16,7 @@ export {
   type ProvisioningRequestBuilder,
   type ProvisioningRequestBuilderOptions,
   type SignInvocationInput,
-  type TokenServiceOptions,
+  type TokenServiceRecipient,
 } from './server/create-provisioning-request-builder.js';
 export {
   createIssuerBackendHandler,

@@ -1,6 +1,6 @@
 import { CardError, type ProvisioningError, createMemoryChannelPair, createSessionId, isProvisioningError } from '@pushprov/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FetchLike, type FetchResponseLike, createBackendRequestSource, createIssuerClient } from '../src/index.js';
+import { type BackendFetch, type FetchResponseLike, createBackendRequestSource, createIssuerClient } from '../src/index.js';
 import { ACCOUNT, ISSUER_ID, identifiers } from './support/fixtures.js';
 import { endlessAnswer } from './support/endless-answer.js';
 import { closedLoopbackPort } from './support/jwks-server.js';
@@ -34,7 +34,7 @@ afterEach(async () => {
 describe('createBackendRequestSource', () => {
   it('POSTs the account reference and identifiers only, and returns the message', async () => {
     const ids = identifiers();
-    const calls: Array<{ url: string; init: Parameters<FetchLike>[1] }> = [];
+    const calls: Array<{ url: string; init: Parameters<BackendFetch>[1] }> = [];
     const source = createBackendRequestSource({
       url: 'https://bank.example/api/push',
       headers: { 'x-app': 'bank', 'Content-Type': 'text/plain' },

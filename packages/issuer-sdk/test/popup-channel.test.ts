@@ -1,6 +1,6 @@
 import { type AppMessage, BaseAppChannel, type ProvisioningError, parseAppMessage, toProvisioningError } from '@pushprov/protocol';
 import { describe, expect, it } from 'vitest';
-import { type PopupWalletChannel, type WindowLike, createIssuerClient, createPopupWalletChannel } from '../src/index.js';
+import { type PopupWalletChannel, type IssuerWindowLike, createIssuerClient, createPopupWalletChannel } from '../src/index.js';
 import { createLocalRequestBuilder } from '../src/local.js';
 import { ACCOUNT, AUDIENCE, CARD, ISSUER_ID, keys, rejectedCodes, statesOf } from './support/fixtures.js';
 import { FakePopup, FakeWindow } from './support/fake-window.js';
@@ -8,7 +8,7 @@ import { expectNoPan } from './support/pan-guard.js';
 import { WalletDouble } from './support/wallet-double.js';
 
 // The browser's window fits the interface (checked by the type checker).
-const windowFits: (w: Window) => WindowLike = (w) => w;
+const windowFits: (w: Window) => IssuerWindowLike = (w) => w;
 void windowFits;
 
 const WALLET_URL = 'https://wallet.example/push';

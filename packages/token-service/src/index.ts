@@ -109,7 +109,7 @@ export type { PostgresConnectionConfig } from './store/postgres/pg-connection.js
 export { StoreDriverMissingError, type StoreDriverPackage } from './store/load-driver.js';
 export type {
   TokenServiceStore,
-  TokenStore,
+  TokenRecordStore,
   VaultStore,
   ReplayCache,
   IdempotencyStore,

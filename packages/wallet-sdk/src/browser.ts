@@ -12,5 +12,5 @@ export {
   type MessageEventLike,
   type MessageTargetLike,
   type OpenerIssuerChannelOptions,
-  type WindowLike,
+  type WalletWindowLike,
 } from './channel/create-opener-issuer-channel.js';

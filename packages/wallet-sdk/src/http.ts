@@ -13,7 +13,7 @@ export {
   type ApiKeyAuth,
   type BearerTokenAuth,
   type ClientAssertionAuth,
-  type FetchLike,
+  type TokenServiceFetch,
   type FetchResponseLike,
   type HttpSubmitOptions,
   type HttpVerificationOptions,

@@ -9,7 +9,7 @@ import {
   manualClock,
   sequenceRandom,
 } from '@pushprov/protocol';
-import { type FetchLike, type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../src/http.js';
+import { type TokenServiceFetch, type HttpTokenServiceClientOptions, createHttpTokenServiceClient } from '../src/http.js';
 
 const SUBMISSION: Submission = {
   type: 'submission',
@@ -60,7 +60,7 @@ const problemReply = (status: number, code: ErrorCode, extra: Record<string, unk
 /** A scripted fetch: answers each call with the next reply and records what it saw. */
 function scriptedFetch(replies: Reply[]) {
   const seen: Seen[] = [];
-  const fetch: FetchLike = async (url, init) => {
+  const fetch: TokenServiceFetch = async (url, init) => {
     seen.push({ url, method: init.method, headers: init.headers, body: init.body });
     const reply = replies.shift() ?? 'network-error';
     if (reply === 'network-error') throw new TypeError('fetch failed');
@@ -368,7 +368,7 @@ describe('createHttpTokenServiceClient: answers', () => {
   });
 
   it('takes the global fetch as it is', () => {
-    const f: FetchLike = globalThis.fetch;
+    const f: TokenServiceFetch = globalThis.fetch;
     expect(() => createHttpTokenServiceClient({ baseUrl: 'https://tokens.example', auth: { apiKey: 'k' }, fetch: f })).not.toThrow();
   });
 

@@ -9,7 +9,7 @@ import { type JwkPair, type Jwks, generateEncryptionKey } from '@pushprov/protoc
 import { type ConsentPrompt, type WalletEvent, type WalletSessionState, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
 import { type PendingActivation, createActivations } from '@pushprov/wallet-sdk/activation';
-import { type FetchLike, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
+import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
 import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletEnding } from './flow-view.js';
 
@@ -156,7 +156,7 @@ fact('Wallet origin', location.origin);
 
 // The token service's status for the submission: 201 for a new token, 200 for the card already on this device.
 let submitStatus: number | undefined;
-const watchSubmit: FetchLike = async (url, init) => {
+const watchSubmit: TokenServiceFetch = async (url, init) => {
   const response = await fetch(url, init);
   if (init.method === 'POST' && url.endsWith('/v1/provisioning-requests')) submitStatus = response.status;
   return response;

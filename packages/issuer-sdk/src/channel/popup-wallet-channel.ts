@@ -3,8 +3,9 @@ import {
   BaseAppChannel,
   type ProvisioningError,
   TransportError,
+  checkExactOrigin,
   createError,
-  isSecureUrl,
+  type MessageEventLike,
   parseAppMessage,
 } from '@pushprov/protocol';
 
@@ -23,19 +24,7 @@ export interface PopupLike {
   close(): void;
 }
 
-/**
- * The part of a `MessageEvent` the channel reads.
- *
- * @example
- * ```ts
- * window.addEventListener('message', (event: MessageEventLike) => console.log(event.origin));
- * ```
- */
-export interface MessageEventLike {
-  readonly origin: string;
-  readonly source: unknown;
-  readonly data: unknown;
-}
+export type { MessageEventLike };
 
 /**
  * The part of `window` the popup channel uses, so it can run against a fake
@@ -43,10 +32,10 @@ export interface MessageEventLike {
  *
  * @example
  * ```ts
- * const win: WindowLike = window;
+ * const win: IssuerWindowLike = window;
  * ```
  */
-export interface WindowLike {
+export interface IssuerWindowLike {
   open(url: string, target: string, features: string): PopupLike | null;
   addEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
   removeEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
@@ -75,7 +64,7 @@ export interface PopupWalletChannelOptions {
    */
   allowedWalletOrigins: readonly string[];
   /** The page's window. Default `globalThis.window`. */
-  window?: WindowLike;
+  window?: IssuerWindowLike;
   /** `window.open` features. Default `popup,width=480,height=720`. `noopener`/`noreferrer` are refused: the wallet must reply to its opener. */
   features?: string;
   /** `window.open` target name. Default `pushprov-wallet`. */
@@ -94,18 +83,6 @@ export interface PopupWalletChannelOptions {
  */
 export const DEFAULT_POPUP_POLL_INTERVAL_MS = 400;
 
-function checkOrigin(origin: unknown): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(String(origin));
-  } catch {
-    url = undefined;
-  }
-  if (!url || url.origin !== origin || !isSecureUrl(url)) {
-    throw createError('configuration_invalid', 'Wallet origins must be exact https origins such as https://wallet.example');
-  }
-  return origin as string;
-}
 
 /**
  * The issuer side of the browser popup channel, made by
@@ -119,7 +96,7 @@ function checkOrigin(origin: unknown): string {
  * ```
  */
 export class PopupWalletChannel extends BaseAppChannel {
-  readonly #window: WindowLike;
+  readonly #window: IssuerWindowLike;
   readonly #walletUrl: string;
   readonly #walletOrigin: string;
   readonly #allowed: ReadonlySet<string>;
@@ -142,12 +119,12 @@ export class PopupWalletChannel extends BaseAppChannel {
     } catch (cause) {
       throw createError('configuration_invalid', 'walletUrl must be an absolute URL', { cause });
     }
-    this.#walletOrigin = checkOrigin(walletUrl.origin);
+    this.#walletOrigin = checkExactOrigin(walletUrl.origin, 'Wallet');
     if (walletUrl.username || walletUrl.password || walletUrl.hash) throw createError('configuration_invalid', 'walletUrl must not hold credentials or a fragment');
     this.#walletUrl = walletUrl.href;
     const allowed = options.allowedWalletOrigins;
     if (!Array.isArray(allowed) || allowed.length === 0) throw createError('configuration_invalid', 'allowedWalletOrigins must list at least one origin');
-    this.#allowed = new Set(allowed.map(checkOrigin));
+    this.#allowed = new Set(allowed.map((origin) => checkExactOrigin(origin, 'Wallet')));
     if (!this.#allowed.has(this.#walletOrigin)) throw createError('configuration_invalid', 'The walletUrl origin must be in allowedWalletOrigins');
     this.#features = options.features ?? 'popup,width=480,height=720';
     if (/noopener|noreferrer/i.test(this.#features)) throw createError('configuration_invalid', 'noopener and noreferrer would stop the wallet from replying');
@@ -155,7 +132,7 @@ export class PopupWalletChannel extends BaseAppChannel {
     const pollMs = options.pollIntervalMs ?? DEFAULT_POPUP_POLL_INTERVAL_MS;
     if (!Number.isInteger(pollMs) || pollMs < 50 || pollMs > 2000) throw createError('configuration_invalid', 'pollIntervalMs must be an integer from 50 to 2000');
     this.#pollMs = pollMs;
-    const win = options.window ?? (globalThis as { window?: WindowLike }).window;
+    const win = options.window ?? (globalThis as { window?: IssuerWindowLike }).window;
     if (!win) throw createError('configuration_invalid', 'No window: pass one in the options');
     this.#window = win;
   }

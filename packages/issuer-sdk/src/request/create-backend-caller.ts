@@ -8,7 +8,7 @@ import {
   zHttpsUrl,
 } from '@pushprov/protocol';
 import { isDuration, withDeadline } from '../lib/deadline.js';
-import type { BackendRequestSourceOptions, FetchLike, FetchResponseLike } from './create-backend-request-source.js';
+import type { BackendRequestSourceOptions, BackendFetch, FetchResponseLike } from './create-backend-request-source.js';
 import type { RequestContext } from './provisioning-request-source.js';
 
 /**
@@ -61,8 +61,8 @@ export function createBackendCaller(options: Omit<BackendRequestSourceOptions, '
   if (!isDuration(timeoutMs) || !isDuration(maxLength)) {
     throw createError('configuration_invalid', 'timeoutMs and maxResponseLength must be positive integers');
   }
-  const fetchImpl: FetchLike =
-    options.fetch ?? ((input, init) => (globalThis.fetch as unknown as FetchLike)(input, init));
+  const fetchImpl: BackendFetch =
+    options.fetch ?? ((input, init) => (globalThis.fetch as unknown as BackendFetch)(input, init));
   const extraHeaders = options.headers ?? {};
 
   async function call<T>(body: { type: string; version: 1; [member: string]: unknown }, context: RequestContext, parse: (text: string) => T, target: string | undefined = url): Promise<T> {
@@ -89,7 +89,7 @@ export function createBackendCaller(options: Omit<BackendRequestSourceOptions, '
         let text: string;
         try {
           // Never follow a redirect: it would re-send the identifiers (and credentials) elsewhere.
-          const init: Parameters<FetchLike>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' };
+          const init: Parameters<BackendFetch>[1] = { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'error' };
           if (options.credentials !== undefined) init.credentials = options.credentials;
           response = await fetchImpl(target, init);
           text = await readResponseText(response, maxLength * 4, () => new TransportError('server_error', 'The issuer backend answer is too large', { retryable: false }));

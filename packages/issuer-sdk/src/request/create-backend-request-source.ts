@@ -15,7 +15,7 @@ import type { BuildRequestBody, SignInvocationBody } from './z-backend-request.j
  *
  * @example
  * ```ts
- * const fakeFetch: FetchLike = async () => new Response('{}', { status: 500 }); // a Response is a FetchResponseLike
+ * const fakeFetch: BackendFetch = async () => new Response('{}', { status: 500 }); // a Response is a FetchResponseLike
  * ```
  */
 export interface FetchResponseLike extends ResponseBodyLike {
@@ -28,14 +28,14 @@ export interface FetchResponseLike extends ResponseBodyLike {
  *
  * @example
  * ```ts
- * const fetchWithLogging: FetchLike = async (url, init) => {
+ * const fetchWithLogging: BackendFetch = async (url, init) => {
  *   const response = await fetch(url, init);
  *   console.info('issuer backend', response.status);
  *   return response;
  * };
  * ```
  */
-export type FetchLike = (
+export type BackendFetch = (
   url: string,
   init: {
     method: 'POST';
@@ -63,7 +63,7 @@ export interface BackendRequestSourceOptions {
    */
   url: string;
   /** The `fetch` to use. Default `globalThis.fetch`. */
-  fetch?: FetchLike;
+  fetch?: BackendFetch;
   /** Extra headers sent with every call. */
   headers?: Readonly<Record<string, string>>;
   /** Called before every call for fresh credentials, e.g. `{ authorization: 'Bearer …' }`. */

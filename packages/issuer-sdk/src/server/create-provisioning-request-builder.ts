@@ -48,14 +48,14 @@ export type CardLookup<User> = (accountRef: string, user: User) => Card | null |
  *
  * @example
  * ```ts
- * const tokenService: TokenServiceOptions = {
+ * const tokenService: TokenServiceRecipient = {
  *   audience: 'token-service.example',
  *   jwksUrl: 'https://ts.example/.well-known/jwks.json',
  *   cacheTtlMs: 600_000,
  * };
  * ```
  */
-export interface TokenServiceOptions {
+export interface TokenServiceRecipient {
   /** The token service id: the request's `aud`. */
   audience: string;
   /** Its public JWK set URL: https (http only on 127.0.0.1 or localhost). */
@@ -100,7 +100,7 @@ export interface ProvisioningRequestBuilderOptions<User> {
    * docs/issuer-guide.md, "Key custody".
    */
   signingKey: SigningKeyInput;
-  tokenService: TokenServiceOptions;
+  tokenService: TokenServiceRecipient;
   /** Finds the card for an account reference, for this user only. */
   lookupCard: CardLookup<User>;
   /** Lifetime of each request, seconds. Default 300 (at most 900). */

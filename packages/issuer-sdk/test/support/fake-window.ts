@@ -1,4 +1,4 @@
-import type { MessageEventLike, PopupLike, WindowLike } from '../../src/index.js';
+import type { MessageEventLike, PopupLike, IssuerWindowLike } from '../../src/index.js';
 
 export class FakePopup implements PopupLike {
   closed = false;
@@ -16,7 +16,7 @@ export class FakePopup implements PopupLike {
 }
 
 /** A deterministic window: intervals run when `tick()` is called; message events by `dispatch()`. */
-export class FakeWindow implements WindowLike {
+export class FakeWindow implements IssuerWindowLike {
   popup: FakePopup | null = new FakePopup();
   openThrows = false;
   readonly opened: Array<{ url: string; target: string; features: string }> = [];

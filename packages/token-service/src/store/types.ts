@@ -66,7 +66,7 @@ export interface ReplayRecord {
 }
 
 /** Reads tokens. Tokens are only written through {@link TokenServiceStore.commit}. */
-export interface TokenStore {
+export interface TokenRecordStore {
   /** The token with this reference id, or undefined. */
   find(tokenReferenceId: string): Promise<TokenRecord | undefined>;
   /** How many tokens are stored. */
@@ -487,7 +487,7 @@ export interface PurgeResult {
  * ```
  */
 export interface TokenServiceStore {
-  readonly tokens: TokenStore;
+  readonly tokens: TokenRecordStore;
   readonly vault: VaultStore;
   readonly replay: ReplayCache;
   readonly idempotency: IdempotencyStore;

@@ -1,4 +1,4 @@
-import { type AppMessage, BaseAppChannel, TransportError, createError, parseAppMessage } from '@pushprov/protocol';
+import { type AppMessage, BaseAppChannel, type MessageEventLike, TransportError, checkExactOrigin, createError, parseAppMessage } from '@pushprov/protocol';
 
 /**
  * A window that messages can be posted to: the opener.
@@ -14,19 +14,7 @@ export interface MessageTargetLike {
   readonly closed?: boolean;
 }
 
-/**
- * The part of a `MessageEvent` the channel reads.
- *
- * @example
- * ```ts
- * fakeWindow.dispatch({ origin: 'https://bank.example', source: fakeOpener, data: JSON.stringify(invocation) } satisfies MessageEventLike);
- * ```
- */
-export interface MessageEventLike {
-  readonly origin: string;
-  readonly source: unknown;
-  readonly data: unknown;
-}
+export type { MessageEventLike };
 
 /**
  * The part of `window` the channel uses, so it can run against a fake window
@@ -34,11 +22,11 @@ export interface MessageEventLike {
  *
  * @example
  * ```ts
- * const win: WindowLike = window;
+ * const win: WalletWindowLike = window;
  * const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: ['https://bank.example'], window: win });
  * ```
  */
-export interface WindowLike {
+export interface WalletWindowLike {
   readonly opener: MessageTargetLike | null;
   addEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
   removeEventListener(type: 'message', listener: (event: MessageEventLike) => void): void;
@@ -65,24 +53,9 @@ export interface OpenerIssuerChannelOptions {
    */
   issuerOrigin?: string;
   /** The wallet page's window. Default `globalThis.window`. */
-  window?: WindowLike;
+  window?: WalletWindowLike;
 }
 
-/** Checks that `origin` is a serialised https (or loopback http) origin with a plain host name (no wildcards). */
-function checkOrigin(origin: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(origin);
-  } catch {
-    url = undefined;
-  }
-  const loopback = url !== undefined && (url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]');
-  const plainHost = url !== undefined && /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname);
-  if (!url || !plainHost || url.origin !== origin || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
-    throw createError('configuration_invalid', 'Issuer origins must be exact https origins such as https://bank.example');
-  }
-  return origin;
-}
 
 /**
  * The browser popup side of the wallet: an `AppChannel` between the wallet
@@ -118,7 +91,7 @@ export function createOpenerIssuerChannel(options: OpenerIssuerChannelOptions): 
  * ```
  */
 export class OpenerIssuerChannel extends BaseAppChannel {
-  readonly #window: WindowLike;
+  readonly #window: WalletWindowLike;
   readonly #allowed: ReadonlySet<string>;
   #origin: string | undefined;
   readonly #listener = (event: MessageEventLike) => this.#receive(event);
@@ -127,12 +100,12 @@ export class OpenerIssuerChannel extends BaseAppChannel {
     super();
     const allowed = options.allowedIssuerOrigins;
     if (!Array.isArray(allowed) || allowed.length === 0) throw createError('configuration_invalid', 'allowedIssuerOrigins must list at least one origin');
-    this.#allowed = new Set(allowed.map(checkOrigin));
+    this.#allowed = new Set(allowed.map((origin) => checkExactOrigin(origin, 'Issuer')));
     if (options.issuerOrigin !== undefined && !this.#allowed.has(options.issuerOrigin)) {
       throw createError('configuration_invalid', 'issuerOrigin must be one of allowedIssuerOrigins');
     }
     this.#origin = options.issuerOrigin;
-    const win = options.window ?? (globalThis as { window?: WindowLike }).window;
+    const win = options.window ?? (globalThis as { window?: WalletWindowLike }).window;
     if (!win) throw createError('configuration_invalid', 'No window: pass one in the options');
     this.#window = win;
     win.addEventListener('message', this.#listener);

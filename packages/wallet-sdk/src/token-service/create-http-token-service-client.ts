@@ -50,10 +50,10 @@ export interface FetchResponseLike extends ResponseBodyLike {
  *
  * @example
  * ```ts
- * const fetch: FetchLike = (url, init) => globalThis.fetch(url, { ...init, credentials: 'omit' });
+ * const fetch: TokenServiceFetch = (url, init) => globalThis.fetch(url, { ...init, credentials: 'omit' });
  * ```
  */
-export type FetchLike = (
+export type TokenServiceFetch = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'error' },
 ) => Promise<FetchResponseLike>;
@@ -154,7 +154,7 @@ export interface HttpTokenServiceClientOptions {
   /** How the client authenticates. */
   auth: ApiKeyAuth | ClientAssertionAuth | BearerTokenAuth;
   /** The fetch to use. Default: the global `fetch`, looked up at call time. */
-  fetch?: FetchLike;
+  fetch?: TokenServiceFetch;
   /** Timeout of each attempt (request and body), milliseconds. Default 10 000. */
   timeoutMs?: number;
   /** Retries after the first attempt. Default 3. */
@@ -341,7 +341,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       return { ok: false, error: createError(code, message, { cause }), retry: true, retryAfterMs: undefined };
     };
     try {
-      const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+      const fetchImpl = options.fetch ?? (globalThis.fetch as TokenServiceFetch | undefined);
       if (!fetchImpl) throw createError('configuration_invalid', 'No fetch is available: pass one in the options');
       // Never follow a redirect: it would re-send the submission and its idempotency key elsewhere.
       const init = { method, headers: { ...headers, Authorization: await authorization() }, signal: controller.signal, redirect: 'error' as const };

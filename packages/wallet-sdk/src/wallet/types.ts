@@ -1,17 +1,18 @@
-import type { AccountHint, AppChannel, Clock, Expiry, JwkPair, Jwks, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
+import type { AppChannel, Clock, Expiry, JwkPair, Jwks, Network as ProtocolNetwork, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 
 /**
- * A card network, as in the invocation's account hint.
+ * A card network, as in the invocation's account hint: the protocol's
+ * `Network` under the same name, so a wallet needs one import.
  *
  * @example
  * ```ts
  * const network: Network = prompt.account.network; // 'visa'
  * ```
  */
-export type Network = AccountHint['network'];
+export type Network = ProtocolNetwork;
 
 /**
  * Who the wallet is: sent to the issuer and bound into the encrypted request.

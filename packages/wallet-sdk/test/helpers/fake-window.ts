@@ -1,8 +1,8 @@
 /** A fake browser window pair (wallet popup + its opener) for testing the popup channel in Node. */
 import { type AppMessage, BaseAppChannel, parseAppMessage } from '@pushprov/protocol';
-import type { MessageEventLike, MessageTargetLike, WindowLike } from '../../src/browser.js';
+import type { MessageEventLike, MessageTargetLike, WalletWindowLike } from '../../src/browser.js';
 
-export class FakeWindow implements WindowLike {
+export class FakeWindow implements WalletWindowLike {
   opener: MessageTargetLike | null;
   readonly listeners = new Set<(event: MessageEventLike) => void>();
   constructor(opener: MessageTargetLike | null) {
