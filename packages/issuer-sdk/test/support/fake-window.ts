@@ -1,4 +1,4 @@
-import type { MessageEventLike, PopupLike, WindowLike } from '../../src/index.js';
+import type { MessageEventLike, PopupLike, WindowLike } from '../../src/browser.js';
 
 export class FakePopup implements PopupLike {
   closed = false;
