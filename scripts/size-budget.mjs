@@ -32,9 +32,17 @@ export const ENTRIES = [
   // check now carries `verification` (zVerification: methods, masked destinations, phone numbers; +0.9 kB from the
   // protocol, 25.9 kB at 9d187cf), and the session stores it with the token (+0.1 kB). The activations themselves
   // (choose a method, codes, resume) are in the separate `@pushprov/wallet-sdk/activation` entry, outside this one.
-  // Both on one main (2026-12-02): 26.1 kB measured after the merge, ceiling 26.5 kB. Issue 18 item 14 (21 kB) is still open.
-  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 26_500 },
-  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: BUDGET_BYTES },
+  // Both on one main (2026-12-02): 26.1 kB measured after the merge, ceiling 26.5 kB.
+  // Lowered 26.5 -> 21.0 kB on 2026-12-02 (issue 18 item 14, target 21 kB): 20.6 kB measured. Device keys (JWE
+  // decryption, jose's key management and content encryption: -3.9 kB) moved to `@pushprov/wallet-sdk/device-key`;
+  // the invocation signature is verified with the JWK handed to jose, without importJWK and its algorithm tables
+  // (-0.9 kB); error titles left the error classes' table (ERROR_TITLES, -0.65 kB). A wallet with a device key
+  // ships that part again: see the 'wallet-device-key-app' line below.
+  { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 21_000 },
+  // Issuer app entry: 19.4 kB until 2026-12-02, ceiling the 20 kB target. Lowered to 16.5 kB (issue 18 item 14, target
+  // 18 kB): 16.1 kB measured, after the popup channel moved to `@pushprov/issuer-sdk/browser` (-1.1 kB) and the error
+  // titles left the error classes (-0.65 kB).
+  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: 16_500 },
 ];
 
 /** Typical apps: an entry with the subpaths it needs, measured together. Informative, no ceiling. */
@@ -43,6 +51,16 @@ export const APPS = [
     id: 'wallet-browser-app',
     name: 'browser wallet: wallet-sdk + /http + /browser',
     entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/browser.ts'],
+  },
+  {
+    id: 'wallet-device-key-app',
+    name: 'wallet with a device key: wallet-sdk + /http + /device-key',
+    entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/device-key.ts'],
+  },
+  {
+    id: 'issuer-browser-app',
+    name: 'bank web page: issuer-sdk + /browser',
+    entries: ['packages/issuer-sdk/src/index.ts', 'packages/issuer-sdk/src/browser.ts'],
   },
   {
     id: 'wallet-yellow-app',

@@ -17,7 +17,8 @@ import {
   parseInvocation,
   parseProvisioningRequestMessage,
 } from '@pushprov/protocol';
-import { type ProvisioningSession, type ProvisioningSessionEvent, createIssuerClient, createPopupWalletChannel } from '@pushprov/issuer-sdk';
+import { type ProvisioningSession, type ProvisioningSessionEvent, createIssuerClient } from '@pushprov/issuer-sdk';
+import { createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
 import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
 import { type WalletEvent, type WalletSession, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';

@@ -7,10 +7,12 @@
 // of the database files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProvisioningRequest, parseProvisioningRequestMessage } from '@pushprov/protocol';
-import { type ProvisioningSessionEvent, createIssuerClient, createPopupWalletChannel } from '@pushprov/issuer-sdk';
+import { type ProvisioningSessionEvent, createIssuerClient } from '@pushprov/issuer-sdk';
+import { createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
 import { createLocalRequestBuilder } from '@pushprov/issuer-sdk/local';
 import { type WalletEvent, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { generatedDeviceKey } from '@pushprov/wallet-sdk/device-key';
 import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { CANARY_PAN, describe as describeValue, digitRuns } from '../src/canary.js';
 import { countRows, readAllValues, readRawFiles } from '../src/database.js';
@@ -62,7 +64,7 @@ async function runFlow(options: FlowOptions) {
     tokenService: createHttpTokenServiceClient({ baseUrl: h.url, auth: options.auth, fetch: recordingFetch(answers), maxRetries: 0, clock: sb.clock }),
     tokenStore,
     clock: sb.clock,
-    ...(options.deviceKey ? { deviceKey: options.deviceKey } : {}),
+    ...(options.deviceKey ? { deviceKey: generatedDeviceKey() } : {}),
   });
   let popup: FakeWindow | undefined;
   let walletOutcome: ReturnType<typeof wallet.handleInvocation> | undefined;

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppMessage, type ProvisioningError, URL_MESSAGE_PARAM, createMemoryChannelPair, createUrlChannel, parseAppMessage, toBase64Url } from '@pushprov/protocol';
-import { createPopupWalletChannel } from '@pushprov/issuer-sdk';
+import { createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
 import { FakeBrowser } from '../src/fake-browser.js';
 import { assertTypedError, fuzzParameters, guardUnhandled, hostileJson, hostileString, mutatedJson, mutatedText } from '../src/fuzz.js';

@@ -14,6 +14,7 @@ import {
   systemClock,
 } from '@pushprov/protocol';
 import { createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { deviceKeyFromJwk } from '@pushprov/wallet-sdk/device-key';
 import { type Fixture, ISSUER_ID, SERVICE_ID, WALLET_PROVIDER_ID, createBenchIdentifiers } from '../lib/fixture.js';
 import { mapConcurrent, runClosedLoop } from '../lib/load.js';
 import { type Task, measurePaired } from '../lib/paired.js';
@@ -143,7 +144,7 @@ export async function runWallet(fx: Fixture, params: BenchParams, floor: Task): 
     },
     tokenStore,
     trustedIssuers: { [ISSUER_ID]: { keys: [fx.issuer.publicJwk] } },
-    deviceKey: device,
+    deviceKey: deviceKeyFromJwk(device),
   });
   // Signed invocations, one per session (the wallet refuses a session twice): issuer-side work, done before timing.
   const total = params.warmup + params.rounds * (Math.ceil(params.sequential / params.rounds) + Math.ceil(params.concurrent / params.rounds));

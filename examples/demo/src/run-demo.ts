@@ -23,6 +23,7 @@ import { type ProvisioningOutcome, createBackendRequestSource, createIssuerClien
 import { createBackendActivationSource } from '@pushprov/issuer-sdk/activation';
 import { createActivations } from '@pushprov/wallet-sdk/activation';
 import { type TokenServiceClient, type TokenStore, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
+import { generatedDeviceKey } from '@pushprov/wallet-sdk/device-key';
 import { createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { networkName } from './format-text.js';
 import { type Sandbox, startSandbox } from './start-sandbox.js';
@@ -288,7 +289,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       tokenService,
       tokenStore,
       trustedIssuers: { [ISSUER_ID]: { keys: [sandbox.issuerKey.publicJwk] } },
-      deviceKey: 'generate',
+      deviceKey: generatedDeviceKey(),
     });
 
     // ── The app channel between the two apps (in memory here; a popup, deep links or your own in real apps).

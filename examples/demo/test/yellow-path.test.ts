@@ -15,6 +15,7 @@ import { activateToken } from '@pushprov/issuer-sdk/server';
 import { type ProvisioningError, createMemoryChannelPair, isProvisioningError } from '@pushprov/protocol';
 import { type StoredToken, type TokenStore, type WalletOutcome, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { type ActivationEvent, type IssuerAppOpener, createActivations } from '@pushprov/wallet-sdk/activation';
+import { generatedDeviceKey } from '@pushprov/wallet-sdk/device-key';
 import { type HttpTokenServiceClient, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { type Sandbox, startSandbox } from '../src/start-sandbox.js';
 import { DEMO_USER, DEVICE_ID, ISSUER_ID, OTHER_USER, SERVICE_ID, WALLET_ACCOUNT_ID, WALLET_PROVIDER_ID, sandboxAccountHint } from '../src/test-card.js';
@@ -87,7 +88,7 @@ async function provision(accountRef: string, tokenStore: TokenStore = createMemo
     tokenService: walletClient(),
     tokenStore,
     trustedIssuers: { [ISSUER_ID]: { keys: [sandbox.issuerKey.publicJwk] } },
-    deviceKey: 'generate',
+    deviceKey: generatedDeviceKey(),
   });
   const pair = createMemoryChannelPair();
   stops.push(() => pair.issuer.close());

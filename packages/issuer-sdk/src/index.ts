@@ -3,7 +3,7 @@
  * follow it as a state machine, and get the encrypted request from the issuer
  * backend (or, with `@pushprov/issuer-sdk/local`, build it in the app).
  * Runs in browsers, React Native and Node: no Node built-ins, `fetch`
- * injected.
+ * injected. The browser popup channel is `@pushprov/issuer-sdk/browser`.
  *
  * @packageDocumentation
  * @module @pushprov/issuer-sdk
@@ -43,12 +43,3 @@ export {
   type FetchResponseLike,
 } from './request/create-backend-request-source.js';
 export type { BuildRequestBody, IssuerBackendRequest, SignInvocationBody } from './request/z-backend-request.js';
-export {
-  createPopupWalletChannel,
-  DEFAULT_POPUP_POLL_INTERVAL_MS,
-  PopupWalletChannel,
-  type MessageEventLike,
-  type PopupLike,
-  type PopupWalletChannelOptions,
-  type IssuerWindowLike,
-} from './channel/popup-wallet-channel.js';

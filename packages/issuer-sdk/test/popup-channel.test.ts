@@ -1,6 +1,7 @@
 import { type AppMessage, BaseAppChannel, type ProvisioningError, parseAppMessage, toProvisioningError } from '@pushprov/protocol';
 import { describe, expect, it } from 'vitest';
-import { type PopupWalletChannel, type IssuerWindowLike, createIssuerClient, createPopupWalletChannel } from '../src/index.js';
+import { type PopupWalletChannel, type IssuerWindowLike, createPopupWalletChannel } from '../src/browser.js';
+import { createIssuerClient } from '../src/index.js';
 import { createLocalRequestBuilder } from '../src/local.js';
 import { ACCOUNT, AUDIENCE, CARD, ISSUER_ID, keys, rejectedCodes, statesOf } from './support/fixtures.js';
 import { FakePopup, FakeWindow } from './support/fake-window.js';

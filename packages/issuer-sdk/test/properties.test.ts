@@ -1,7 +1,7 @@
 import { type ProvisioningError, createSessionId, isErrorCode, parseProblemDetails } from '@pushprov/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPopupWalletChannel } from '../src/index.js';
+import { createPopupWalletChannel } from '../src/browser.js';
 import { createIssuerBackendHandler, type ProvisioningRequestBuilder } from '../src/server.js';
 import { ACCOUNT, CARD, identifiers, rejectedCodes, setup } from './support/fixtures.js';
 import { FakeWindow } from './support/fake-window.js';

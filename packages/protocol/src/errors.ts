@@ -41,12 +41,160 @@ export interface ErrorCodeInfo {
   readonly title: string;
 }
 
-const entry = (family: ErrorFamily, status: number, retryable: boolean, title: string): ErrorCodeInfo => ({
-  family,
-  status,
-  retryable,
-  title,
-});
+const entry = (family: ErrorFamily, status: number, retryable: boolean): Omit<ErrorCodeInfo, 'title'> => ({ family, status, retryable });
+
+// Family, status and retryability of every code: what the error classes need.
+// Titles are a separate table (ERROR_TITLES), so an app bundle that never
+// reads them (problem details, docs) does not carry them.
+const ERROR_INFO = {
+  // schema: the message is not what the protocol allows
+  invalid_json: entry('schema', 400, false),
+  invalid_message: entry('schema', 400, false),
+  unsupported_version: entry('schema', 400, false),
+  payload_too_large: entry('schema', 413, false),
+  invalid_claims: entry('schema', 422, false),
+  // crypto: JOSE structure, keys and signatures
+  jwe_header_rejected: entry('crypto', 422, false),
+  unknown_key: entry('crypto', 422, false),
+  decryption_failed: entry('crypto', 422, false),
+  jws_header_rejected: entry('crypto', 422, false),
+  unknown_issuer: entry('crypto', 422, false),
+  signature_invalid: entry('crypto', 422, false),
+  // claims: time and audience
+  audience_mismatch: entry('claims', 422, false),
+  not_yet_valid: entry('claims', 422, false),
+  expired: entry('claims', 422, false),
+  lifetime_exceeded: entry('claims', 422, false),
+  // replay
+  replayed: entry('replay', 409, false),
+  // binding: what the wallet submitted must equal what the issuer encrypted
+  session_mismatch: entry('binding', 422, false),
+  wallet_provider_mismatch: entry('binding', 422, false),
+  wallet_account_mismatch: entry('binding', 422, false),
+  device_mismatch: entry('binding', 422, false),
+  nonce_mismatch: entry('binding', 422, false),
+  device_key_mismatch: entry('binding', 422, false),
+  // binding, checked by the wallet: the access data must be for the card and issuer the user agreed to
+  access_data_mismatch: entry('binding', 502, false),
+  // card
+  card_invalid: entry('card', 422, false),
+  card_expired: entry('card', 422, false),
+  card_not_eligible: entry('card', 422, false),
+  // decision
+  declined: entry('decision', 403, false),
+  // verification: step-up activation of a pending token (the yellow path)
+  verification_code_invalid: entry('verification', 422, false),
+  verification_code_expired: entry('verification', 422, false),
+  verification_attempts_exhausted: entry('verification', 403, false),
+  verification_method_unavailable: entry('verification', 422, false),
+  verification_cooldown: entry('verification', 429, true),
+  token_not_pending: entry('verification', 409, false),
+  // auth
+  unauthenticated: entry('auth', 401, false),
+  forbidden: entry('auth', 403, false),
+  wallet_provider_not_allowed: entry('auth', 403, false),
+  // http
+  not_found: entry('http', 404, false),
+  method_not_allowed: entry('http', 405, false),
+  unsupported_media_type: entry('http', 415, false),
+  missing_idempotency_key: entry('http', 400, false),
+  invalid_idempotency_key: entry('http', 400, false),
+  idempotency_key_reused: entry('http', 422, false),
+  idempotency_in_flight: entry('http', 409, true),
+  rate_limited: entry('http', 429, true),
+  // transport: channels and HTTP clients
+  network_error: entry('transport', 503, true),
+  timeout: entry('transport', 504, true),
+  aborted: entry('transport', 499, false),
+  server_error: entry('transport', 502, true),
+  channel_closed: entry('transport', 410, false),
+  popup_blocked: entry('transport', 400, false),
+  origin_rejected: entry('transport', 403, false),
+  unexpected_message: entry('transport', 400, false),
+  // session: the SDK state machines
+  session_state: entry('session', 409, false),
+  consent_denied: entry('session', 403, false),
+  cancelled: entry('session', 499, false),
+  // internal
+  configuration_invalid: entry('internal', 500, false),
+  internal_error: entry('internal', 500, true),
+  store_unavailable: entry('internal', 503, true),
+} as const satisfies Record<string, Omit<ErrorCodeInfo, 'title'>>;
+
+/** A stable error code. See {@link ERROR_CATALOG}. */
+export type ErrorCode = keyof typeof ERROR_INFO;
+
+/**
+ * The short title of every error code: the `title` of problem details, and of
+ * the error table in `docs/protocol.md`. For developers, not for customers
+ * (those words are in `@pushprov/protocol/messages`).
+ *
+ * @example
+ * ```ts
+ * import { ERROR_TITLES } from '@pushprov/protocol/errors';
+ * ERROR_TITLES.replayed; // 'The request or session was already used'
+ * ```
+ */
+export const ERROR_TITLES: { readonly [C in ErrorCode]: string } = {
+  invalid_json: 'The body is not strict JSON',
+  invalid_message: 'The message does not match its schema',
+  unsupported_version: 'The protocol version is not supported',
+  payload_too_large: 'The message is larger than allowed',
+  invalid_claims: 'The signed claims do not match their schema',
+  jwe_header_rejected: 'The JWE header is not allowed',
+  unknown_key: 'No key with that kid',
+  decryption_failed: 'The request could not be decrypted',
+  jws_header_rejected: 'The JWS header is not allowed',
+  unknown_issuer: 'The issuer or its key is not trusted',
+  signature_invalid: 'The signature does not verify',
+  audience_mismatch: 'The request is meant for another token service',
+  not_yet_valid: 'The request was issued in the future',
+  expired: 'The request or session has expired',
+  lifetime_exceeded: 'The request lives longer than allowed',
+  replayed: 'The request or session was already used',
+  session_mismatch: 'The session id does not match',
+  wallet_provider_mismatch: 'The wallet provider does not match',
+  wallet_account_mismatch: 'The wallet account does not match',
+  device_mismatch: 'The device does not match',
+  nonce_mismatch: 'The wallet nonce does not match',
+  device_key_mismatch: 'The device key does not match',
+  access_data_mismatch: 'The access data is not for the card the user agreed to',
+  card_invalid: 'The card number or expiry is not valid',
+  card_expired: 'The card has expired',
+  card_not_eligible: 'The card is outside the issuer’s registered ranges',
+  declined: 'The issuer declined the provisioning',
+  verification_code_invalid: 'The verification code is not correct',
+  verification_code_expired: 'The verification code has expired',
+  verification_attempts_exhausted: 'No attempts are left for this verification method',
+  verification_method_unavailable: 'The verification method is not available',
+  verification_cooldown: 'A new verification code cannot be sent yet',
+  token_not_pending: 'The token is not pending activation',
+  unauthenticated: 'The caller is not authenticated',
+  forbidden: 'The caller may not access this resource',
+  wallet_provider_not_allowed: 'The issuer does not accept this wallet provider',
+  not_found: 'Not found',
+  method_not_allowed: 'The method is not allowed on this resource',
+  unsupported_media_type: 'The content type is not supported',
+  missing_idempotency_key: 'An Idempotency-Key header is required',
+  invalid_idempotency_key: 'The Idempotency-Key header is malformed',
+  idempotency_key_reused: 'The idempotency key was used with another body',
+  idempotency_in_flight: 'A request with this idempotency key is in progress',
+  rate_limited: 'Too many requests',
+  network_error: 'The remote party could not be reached',
+  timeout: 'The operation timed out',
+  aborted: 'The operation was aborted',
+  server_error: 'The remote party failed',
+  channel_closed: 'The app channel was closed',
+  popup_blocked: 'The wallet window could not be opened',
+  origin_rejected: 'The message origin or destination is not allowed',
+  unexpected_message: 'A message arrived that this step does not expect',
+  session_state: 'The session is not in a state that allows this',
+  consent_denied: 'The user did not consent',
+  cancelled: 'The session was cancelled',
+  configuration_invalid: 'The configuration is not valid',
+  internal_error: 'Internal error',
+  store_unavailable: 'The token service storage is unavailable',
+};
 
 /**
  * Every error code the protocol defines, with its family, HTTP status,
@@ -58,90 +206,18 @@ const entry = (family: ErrorFamily, status: number, retryable: boolean, title: s
  * ERROR_CATALOG.replayed.status; // 409
  * ```
  */
-export const ERROR_CATALOG = {
-  // schema: the message is not what the protocol allows
-  invalid_json: entry('schema', 400, false, 'The body is not strict JSON'),
-  invalid_message: entry('schema', 400, false, 'The message does not match its schema'),
-  unsupported_version: entry('schema', 400, false, 'The protocol version is not supported'),
-  payload_too_large: entry('schema', 413, false, 'The message is larger than allowed'),
-  invalid_claims: entry('schema', 422, false, 'The signed claims do not match their schema'),
-  // crypto: JOSE structure, keys and signatures
-  jwe_header_rejected: entry('crypto', 422, false, 'The JWE header is not allowed'),
-  unknown_key: entry('crypto', 422, false, 'No key with that kid'),
-  decryption_failed: entry('crypto', 422, false, 'The request could not be decrypted'),
-  jws_header_rejected: entry('crypto', 422, false, 'The JWS header is not allowed'),
-  unknown_issuer: entry('crypto', 422, false, 'The issuer or its key is not trusted'),
-  signature_invalid: entry('crypto', 422, false, 'The signature does not verify'),
-  // claims: time and audience
-  audience_mismatch: entry('claims', 422, false, 'The request is meant for another token service'),
-  not_yet_valid: entry('claims', 422, false, 'The request was issued in the future'),
-  expired: entry('claims', 422, false, 'The request or session has expired'),
-  lifetime_exceeded: entry('claims', 422, false, 'The request lives longer than allowed'),
-  // replay
-  replayed: entry('replay', 409, false, 'The request or session was already used'),
-  // binding: what the wallet submitted must equal what the issuer encrypted
-  session_mismatch: entry('binding', 422, false, 'The session id does not match'),
-  wallet_provider_mismatch: entry('binding', 422, false, 'The wallet provider does not match'),
-  wallet_account_mismatch: entry('binding', 422, false, 'The wallet account does not match'),
-  device_mismatch: entry('binding', 422, false, 'The device does not match'),
-  nonce_mismatch: entry('binding', 422, false, 'The wallet nonce does not match'),
-  device_key_mismatch: entry('binding', 422, false, 'The device key does not match'),
-  // binding, checked by the wallet: the access data must be for the card and issuer the user agreed to
-  access_data_mismatch: entry('binding', 502, false, 'The access data is not for the card the user agreed to'),
-  // card
-  card_invalid: entry('card', 422, false, 'The card number or expiry is not valid'),
-  card_expired: entry('card', 422, false, 'The card has expired'),
-  card_not_eligible: entry('card', 422, false, 'The card is outside the issuer’s registered ranges'),
-  // decision
-  declined: entry('decision', 403, false, 'The issuer declined the provisioning'),
-  // verification: step-up activation of a pending token (the yellow path)
-  verification_code_invalid: entry('verification', 422, false, 'The verification code is not correct'),
-  verification_code_expired: entry('verification', 422, false, 'The verification code has expired'),
-  verification_attempts_exhausted: entry('verification', 403, false, 'No attempts are left for this verification method'),
-  verification_method_unavailable: entry('verification', 422, false, 'The verification method is not available'),
-  verification_cooldown: entry('verification', 429, true, 'A new verification code cannot be sent yet'),
-  token_not_pending: entry('verification', 409, false, 'The token is not pending activation'),
-  // auth
-  unauthenticated: entry('auth', 401, false, 'The caller is not authenticated'),
-  forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
-  wallet_provider_not_allowed: entry('auth', 403, false, 'The issuer does not accept this wallet provider'),
-  // http
-  not_found: entry('http', 404, false, 'Not found'),
-  method_not_allowed: entry('http', 405, false, 'The method is not allowed on this resource'),
-  unsupported_media_type: entry('http', 415, false, 'The content type is not supported'),
-  missing_idempotency_key: entry('http', 400, false, 'An Idempotency-Key header is required'),
-  invalid_idempotency_key: entry('http', 400, false, 'The Idempotency-Key header is malformed'),
-  idempotency_key_reused: entry('http', 422, false, 'The idempotency key was used with another body'),
-  idempotency_in_flight: entry('http', 409, true, 'A request with this idempotency key is in progress'),
-  rate_limited: entry('http', 429, true, 'Too many requests'),
-  // transport: channels and HTTP clients
-  network_error: entry('transport', 503, true, 'The remote party could not be reached'),
-  timeout: entry('transport', 504, true, 'The operation timed out'),
-  aborted: entry('transport', 499, false, 'The operation was aborted'),
-  server_error: entry('transport', 502, true, 'The remote party failed'),
-  channel_closed: entry('transport', 410, false, 'The app channel was closed'),
-  popup_blocked: entry('transport', 400, false, 'The wallet window could not be opened'),
-  origin_rejected: entry('transport', 403, false, 'The message origin or destination is not allowed'),
-  unexpected_message: entry('transport', 400, false, 'A message arrived that this step does not expect'),
-  // session: the SDK state machines
-  session_state: entry('session', 409, false, 'The session is not in a state that allows this'),
-  consent_denied: entry('session', 403, false, 'The user did not consent'),
-  cancelled: entry('session', 499, false, 'The session was cancelled'),
-  // internal
-  configuration_invalid: entry('internal', 500, false, 'The configuration is not valid'),
-  internal_error: entry('internal', 500, true, 'Internal error'),
-  store_unavailable: entry('internal', 503, true, 'The token service storage is unavailable'),
-} as const satisfies Record<string, ErrorCodeInfo>;
-
-/** A stable error code. See {@link ERROR_CATALOG}. */
-export type ErrorCode = keyof typeof ERROR_CATALOG;
+export const ERROR_CATALOG: { readonly [C in ErrorCode]: ErrorCodeInfo } = /* @__PURE__ */ (() => {
+  const catalog = {} as Record<string, ErrorCodeInfo>;
+  for (const code of Object.keys(ERROR_INFO) as ErrorCode[]) catalog[code] = Object.freeze({ ...ERROR_INFO[code], title: ERROR_TITLES[code] });
+  return Object.freeze(catalog) as never;
+})();
 
 /** All error codes, in catalog order. */
-export const ERROR_CODES = /* @__PURE__ */ Object.keys(ERROR_CATALOG) as ErrorCode[];
+export const ERROR_CODES = /* @__PURE__ */ Object.keys(ERROR_INFO) as ErrorCode[];
 
 /** True when `value` is one of the protocol's error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_INFO, value);
 }
 
 // Any run of 12 or more decimal digits of any script (ASCII, Arabic-Indic,
@@ -175,6 +251,16 @@ export function redactPans(text: string): string {
 export function maskPan(pan: string): string {
   if (typeof pan !== 'string' || !/^[0-9]{4,19}$/.test(pan)) return '••••';
   return `•••• ${pan.slice(-4)}`;
+}
+
+/**
+ * The message of an error made without one: its code in words
+ * (`device_mismatch` → `Device mismatch`). The longer title is in
+ * {@link ERROR_TITLES}, kept apart so app bundles need not carry it.
+ */
+function defaultMessage(code: string): string {
+  const words = String(code).replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** Options of every {@link ProvisioningError} constructor. */
@@ -254,8 +340,8 @@ export class ProvisioningError extends Error {
   readonly details: ProvisioningErrorOptions['details'];
 
   constructor(code: ErrorCode, message?: string, options: ProvisioningErrorOptions = {}) {
-    const info = ERROR_CATALOG[code] ?? ERROR_CATALOG.internal_error;
-    super(redactPans(message ?? info.title), options.cause === undefined ? undefined : { cause: options.cause });
+    const info: Omit<ErrorCodeInfo, 'title'> = ERROR_INFO[code] ?? ERROR_INFO.internal_error;
+    super(redactPans(message ?? defaultMessage(code)), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.family = info.family;
@@ -388,7 +474,7 @@ const FAMILY_CLASS: Record<ErrorFamily, typeof ProvisioningError> = {
  * ```
  */
 export function createError(code: ErrorCode, message?: string, options?: ProvisioningErrorOptions): ProvisioningError {
-  const Class = FAMILY_CLASS[ERROR_CATALOG[code].family];
+  const Class = FAMILY_CLASS[ERROR_INFO[code].family];
   return new Class(code, message, options);
 }
 

@@ -11,6 +11,7 @@ import {
   DecisionError,
   VerificationError,
   ERROR_CATALOG,
+  ERROR_TITLES,
   ERROR_CODES,
   type ErrorFamily,
   ExpiryError,
@@ -76,7 +77,9 @@ describe('the error catalog', () => {
       expect(error.family).toBe(info.family);
       expect(error.status).toBe(info.status);
       expect(error.retryable).toBe(info.retryable);
-      expect(error.message).toBe(info.title);
+      // Without a message: the code in words; the longer title stays in the catalog (problem details carry it).
+      expect(error.message).toBe(code.charAt(0).toUpperCase() + code.slice(1).replace(/_/g, ' '));
+      expect(info.title).toBe(ERROR_TITLES[code]);
       expect(info.status).toBeGreaterThanOrEqual(400);
       expect(info.status).toBeLessThanOrEqual(599);
       expect(info.title.length).toBeGreaterThan(0);
@@ -167,7 +170,7 @@ describe('ProvisioningError', () => {
     expect(wrapped).toBeInstanceOf(InternalError);
     expect(wrapped.code).toBe('internal_error');
     expect(wrapped.cause).toBe(foreign);
-    expect(wrapped.message).toBe(ERROR_CATALOG.internal_error.title);
+    expect(wrapped.message).toBe('Internal error');
     expect(toProvisioningError('a string', 'network_error')).toMatchObject({ code: 'network_error' });
     const own = createError('expired');
     expect(toProvisioningError(own)).toBe(own);

@@ -6,7 +6,9 @@
  *
  * Transports live in their own entries, so an app ships only what it uses:
  * `@pushprov/wallet-sdk/http` (the token service HTTP client) and
- * `@pushprov/wallet-sdk/browser` (the popup channel); and so does the yellow
+ * `@pushprov/wallet-sdk/browser` (the popup channel); so do device keys:
+ * `@pushprov/wallet-sdk/device-key` (access data encrypted to this device,
+ * the JWE decryption); and so does the yellow
  * path: `@pushprov/wallet-sdk/activation` (verify the cardholder of a token
  * `pending_activation`).
  *
@@ -17,9 +19,11 @@ export { createWallet } from './wallet/create-wallet.js';
 export type {
   ConsentHandler,
   ConsentPrompt,
+  DeviceKey,
   HandleInvocationOptions,
   IdentityProvider,
   Network,
+  SessionDeviceKey,
   TokenSummary,
   Wallet,
   WalletEvent,

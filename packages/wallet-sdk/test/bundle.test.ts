@@ -26,7 +26,7 @@ const bundleForBrowser = (entry: string) =>
   });
 
 describe('runtime-agnostic browser bundle', () => {
-  it.each(['browser.ts', 'http.ts'])('bundles the %s entry for the browser with no Node built-ins', async (entry) => {
+  it.each(['browser.ts', 'http.ts', 'device-key.ts'])('bundles the %s entry for the browser with no Node built-ins', async (entry) => {
     const result = await bundleForBrowser(entry);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((i) => i.startsWith('node:') || /node_modules\/@types\/node/.test(i))).toBe(false);
@@ -39,6 +39,8 @@ describe('runtime-agnostic browser bundle', () => {
     // The HTTP client and the popup channel live in their own entries.
     const shipped = Object.entries(Object.values(result.metafile.outputs)[0]!.inputs).flatMap(([path, info]) => (info.bytesInOutput > 0 ? [path] : []));
     expect(shipped.some((i) => i.includes('create-http-token-service-client') || i.includes('create-opener-issuer-channel'))).toBe(false);
+    // JWE decryption (jose's largest part) ships only with @pushprov/wallet-sdk/device-key.
+    expect(shipped.filter((i) => /jwe_decrypt|key_management|device-keys\.ts|generate-device-key/.test(i))).toEqual([]);
     // The wallet SDK's own code stays small; the rest is the protocol, zod/mini and jose.
     const own = Object.entries(result.metafile.outputs)[0]![1].inputs;
     const ownBytes = Object.entries(own)

@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint } from 'jose';
 import { type AccessData, decryptAccessData, encryptAccessData, parsePublicJwks, toPublicJwk } from '@pushprov/protocol';
 import { describe, expect, it } from 'vitest';
-import { generateDeviceKey } from '../src/wallet/generate-device-key.js';
+import { generateDeviceKey } from '../src/device-key/generate-device-key.js';
 
 const accessData: AccessData = {
   tokenReferenceId: 'tok_device_key_test',

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProvisioningError, parseResult } from '@pushprov/protocol';
+import { generatedDeviceKey } from '../src/device-key.js';
 import type { WalletOutcome } from '../src/index.js';
 import { CANARY_PAN } from './helpers/issuer-double.js';
 import { AUDIENCE, PROVIDER_ID, type Keys, expectNoSecrets, makeKeys, setupFlow } from './helpers/setup.js';
@@ -105,7 +106,7 @@ describe('full flow: issuer double → wallet → token service double over HTTP
   });
 
   it('with a device key, the access data comes back encrypted to the device and is decrypted', async () => {
-    const flow = await setupFlow(keys, { wallet: { deviceKey: 'generate' }, tokenStatus: 'pending_activation' });
+    const flow = await setupFlow(keys, { wallet: { deviceKey: generatedDeviceKey() }, tokenStatus: 'pending_activation' });
     services.push(flow.service);
     const outcomePromise = flow.wallet.handleInvocation(flow.walletEnd);
     const { identifiers, result } = await flow.issuer.run(flow.issuerEnd);

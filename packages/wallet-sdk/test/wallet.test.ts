@@ -9,6 +9,7 @@ import {
   generateEncryptionKey,
   sequenceRandom,
 } from '@pushprov/protocol';
+import { deviceKeyFromJwk, generatedDeviceKey } from '../src/device-key.js';
 import { type TokenServiceClient, type WalletOptions, createMemoryTokenStore, createWallet } from '../src/index.js';
 import { CANARY_PAN } from './helpers/issuer-double.js';
 import { ISSUER_ID, type Keys, expectNoSecrets, jwksOf, makeKeys, setupFlow } from './helpers/setup.js';
@@ -64,7 +65,8 @@ describe('createWallet configuration', () => {
     ['signatures required without a trust list', { requireSignedInvocations: true }],
     ['a trust list holding a private key', { trustedIssuers: { 'bank-a': { keys: [{ ...PUBLIC_SIGNING_JWK, d: 'A'.repeat(43) }] } } }],
     ['a trust list that is not a JWK set', { trustedIssuers: { 'bank-a': { keys: [] } } }],
-    ['a device key without its private half', { deviceKey: { publicJwk: {} as never, privateJwk: {} as never } }],
+    ['a device key that is not one of @pushprov/wallet-sdk/device-key (the old string form)', { deviceKey: 'generate' as never }],
+    ['a bare key pair instead of deviceKeyFromJwk(pair)', { deviceKey: { publicJwk: {}, privateJwk: { d: 'x' } } as never }],
     ['a zero timeout', { timeoutMs: 0 }],
     ['a timeout too long for timers', { timeoutMs: 2 ** 31 }],
   ])('refuses %s with configuration_invalid', (_name, override) => {
@@ -79,7 +81,7 @@ describe('createWallet configuration', () => {
 describe('wallet behaviour', () => {
   it('sends a supplied device key (public half only) and decrypts the access data with it', async () => {
     const deviceKey = await generateEncryptionKey({ kid: 'device-key-1' });
-    const flow = await flowWith({ wallet: { deviceKey } });
+    const flow = await flowWith({ wallet: { deviceKey: deviceKeyFromJwk(deviceKey) } });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     const { identifiers } = await flow.issuer.run(flow.issuerEnd);
     expect(identifiers.devicePublicKey).toMatchObject({ kid: 'device-key-1', x: deviceKey.publicJwk.x });
@@ -174,7 +176,7 @@ describe('wallet behaviour', () => {
     ],
   ])('refuses %s from the token service (%s) and stores nothing', async (_name, answer, deviceKey, code) => {
     const tokenStore = createMemoryTokenStore();
-    const flow = await flowWith({ wallet: { tokenService: fakeService(answer), tokenStore, ...(deviceKey && { deviceKey }) } });
+    const flow = await flowWith({ wallet: { tokenService: fakeService(answer), tokenStore, ...(deviceKey && { deviceKey: generatedDeviceKey() }) } });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     const { result } = await flow.issuer.run(flow.issuerEnd);
     expect(await outcome).toMatchObject({ status: 'failed', error: { code } });
@@ -189,7 +191,7 @@ describe('wallet behaviour', () => {
     ['another issuer', (a: AccessData) => ({ ...a, issuerId: 'bank-b' })],
   ])('a token service that encrypts access data naming %s to this device: access_data_mismatch, nothing stored', async (_name, alterAccessData) => {
     const tokenStore = createMemoryTokenStore();
-    const flow = await flowWith({ wallet: { tokenStore, deviceKey: 'generate' }, alterAccessData });
+    const flow = await flowWith({ wallet: { tokenStore, deviceKey: generatedDeviceKey() }, alterAccessData });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     const { result } = await flow.issuer.run(flow.issuerEnd);
     // The double issued a token encrypted to the device key (the request named it as cnf.jkt): the wallet refused it after decrypting.
@@ -204,7 +206,7 @@ describe('wallet behaviour', () => {
 
   it('a request that does not name the device key the wallet sent is refused by the token service (device_key_mismatch), nothing issued', async () => {
     const tokenStore = createMemoryTokenStore();
-    const flow = await flowWith({ wallet: { tokenStore, deviceKey: 'generate' } });
+    const flow = await flowWith({ wallet: { tokenStore, deviceKey: generatedDeviceKey() } });
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
     const invocation = await flow.issuer.invocation();
     const identifiersArrive = flow.issuer.waitForIdentifiers(flow.issuerEnd, invocation.sessionId);

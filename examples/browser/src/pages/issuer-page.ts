@@ -6,14 +6,8 @@
 // What the customer reads comes from ./flow-view.ts (the error wording from
 // `@pushprov/protocol/messages`). Ids and codes are for developers: they sit
 // in the "Details" toggle.
-import {
-  type PopupWalletChannel,
-  type ProvisioningSession,
-  type ProvisioningSessionEvent,
-  createBackendRequestSource,
-  createIssuerClient,
-  createPopupWalletChannel,
-} from '@pushprov/issuer-sdk';
+import { type ProvisioningSession, type ProvisioningSessionEvent, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
+import { type PopupWalletChannel, createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
 import type { IssuerPageCard, IssuerPageConfig } from '../start-browser-example.js';
 import { type BankView, type Names, bankCompleted, bankEnded, bankRunning, cardName } from './flow-view.js';
 

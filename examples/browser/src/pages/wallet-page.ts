@@ -8,6 +8,7 @@
 import { type JwkPair, type Jwks, generateEncryptionKey } from '@pushprov/protocol';
 import { type ConsentPrompt, type WalletEvent, type WalletSessionState, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { deviceKeyFromJwk } from '@pushprov/wallet-sdk/device-key';
 import { type PendingActivation, createActivations } from '@pushprov/wallet-sdk/activation';
 import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
@@ -176,7 +177,7 @@ const wallet = createWallet({
   tokenService,
   tokenStore,
   trustedIssuers: config.trustedIssuers as Record<string, Jwks>,
-  deviceKey: await deviceKey(),
+  deviceKey: deviceKeyFromJwk(await deviceKey()),
 });
 document.body.dataset.listening = 'true';
 

@@ -184,7 +184,8 @@ function checkInput(options: StartProvisioningOptions): ConstructorParameters<ty
  *
  * @example
  * ```ts
- * import { createBackendRequestSource, createIssuerClient, createPopupWalletChannel } from '@pushprov/issuer-sdk';
+ * import { createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
+ * import { createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
  *
  * const backend = createBackendRequestSource({ url: '/api/push-provisioning', credentials: 'include' });
  * const issuer = createIssuerClient({ issuerId: 'bank-a', requestSource: backend });

@@ -1,4 +1,4 @@
-import type { MessageEventLike, PopupLike, IssuerWindowLike } from '../../src/index.js';
+import type { MessageEventLike, PopupLike, IssuerWindowLike } from '../../src/browser.js';
 
 export class FakePopup implements PopupLike {
   closed = false;

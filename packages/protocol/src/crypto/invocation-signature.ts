@@ -5,7 +5,7 @@ import { canonicalJson } from '../lib/canonical-json.js';
 import type { Invocation } from '../schemas/z-invocation.js';
 import { checkHeader, decodeHeaderStrict } from './headers.js';
 import { type SigningKeyInput, signCompact } from './key-handles.js';
-import { type Jwks, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
+import { type Jwks, SIGNING_ALGORITHMS } from './keys.js';
 
 /** The JWS `typ` of a signed invocation. */
 export const INVOCATION_JWS_TYP = 'pushprov-invocation+jwt';
@@ -49,8 +49,9 @@ export async function verifyInvocationSignature(invocation: Invocation, issuerKe
   if (!jwk) throw new CryptoError('unknown_issuer', 'No trusted key of this issuer has that kid');
   let payload: Uint8Array;
   try {
-    const key = await importKeyCached(jwk, jwk.alg);
-    payload = (await compactVerify(invocation.signature, key, { algorithms: [jwk.alg] })).payload;
+    // The JWK itself: jose imports it (and caches the key per JWK object and alg), with no
+    // importJWK, whose algorithm tables (every JWE algorithm too) an app's bundle would carry.
+    payload = (await compactVerify(invocation.signature, jwk, { algorithms: [jwk.alg] })).payload;
   } catch (cause) {
     throw new CryptoError('signature_invalid', 'The invocation signature does not verify', { cause });
   }

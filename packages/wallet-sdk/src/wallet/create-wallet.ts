@@ -49,7 +49,7 @@ function trustMap(trusted: WalletOptions['trustedIssuers']): Map<string, Jwks> |
  *   tokenService: createHttpTokenServiceClient({ baseUrl: 'https://tokens.example', auth: { apiKey } }),
  *   tokenStore: createMemoryTokenStore(),
  *   trustedIssuers: { 'bank-a': bankAJwks },
- *   deviceKey: 'generate',
+ *   deviceKey: generatedDeviceKey(), // from '@pushprov/wallet-sdk/device-key'
  *   onEvent: (event) => console.log(JSON.stringify(event)),
  * });
  * const outcome = await wallet.handleInvocation(channel, { signal, timeoutMs: 120_000 });
@@ -69,8 +69,8 @@ export function createWallet(options: WalletOptions): Wallet {
   const clock = options.clock ?? systemClock;
   const defaultTimeoutMs = options.timeoutMs ?? 120_000;
   const deviceKey = options.deviceKey;
-  if (deviceKey !== undefined && deviceKey !== 'generate' && (typeof deviceKey.privateJwk?.d !== 'string' || !deviceKey.publicJwk)) {
-    throw createError('configuration_invalid', "deviceKey must be 'generate' or a key pair with its private JWK");
+  if (deviceKey !== undefined && !isFunction(deviceKey?.forSession)) {
+    throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key: generatedDeviceKey(), deviceKeyFromJwk(pair)');
   }
   const context = {
     identity: options.identity,

@@ -3,7 +3,6 @@ import {
   type AppChannel,
   type Clock,
   type Invocation,
-  type JwkPair,
   type ProvisioningError,
   type ProvisioningRequestMessage,
   type ProvisioningResponse,
@@ -12,14 +11,13 @@ import {
   type Submission,
   type Verification,
   checkAccessData,
+  parseAccessData,
   createError,
   createId,
   createNonce,
-  decryptAccessData,
   parseIdentifiers,
   parseProvisioningResponse,
   toProvisioningError,
-  toPublicJwk,
   waitForMessage,
   withCorrelationId,
 } from '@pushprov/protocol';
@@ -27,8 +25,7 @@ import { raceSignal, throwIfAborted } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
-import { generateDeviceKey } from './generate-device-key.js';
-import type { ConsentHandler, ConsentPrompt, IdentityProvider, WalletEvent, WalletOutcome, WalletSessionState } from './types.js';
+import type { ConsentHandler, ConsentPrompt, DeviceKey, IdentityProvider, SessionDeviceKey, WalletEvent, WalletOutcome, WalletSessionState } from './types.js';
 
 /** The wallet's options, checked and with defaults applied. */
 export interface SessionContext {
@@ -37,7 +34,7 @@ export interface SessionContext {
   tokenService: TokenServiceClient;
   tokenStore: TokenStore;
   policy: InvocationPolicy;
-  deviceKey: 'generate' | JwkPair | undefined;
+  deviceKey: DeviceKey | undefined;
   clock: Clock;
   random: RandomSource;
 }
@@ -111,7 +108,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     setState('sending_identifiers', sessionId);
     throwIfAborted(signal);
     const who = await raceSignal(Promise.resolve().then(context.identity), signal);
-    const deviceKey = context.deviceKey === 'generate' ? await raceSignal(generateDeviceKey(), signal) : context.deviceKey;
+    const deviceKey = context.deviceKey && (await raceSignal(context.deviceKey.forSession(), signal));
     const nonce = createNonce(context.random);
     let identifiers;
     try {
@@ -123,7 +120,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         walletAccountId: who?.walletAccountId,
         deviceId: who?.deviceId,
         nonce,
-        ...(deviceKey && { devicePublicKey: toPublicJwk(deviceKey.publicJwk) }),
+        ...(deviceKey && { devicePublicKey: deviceKey.publicJwk }),
         correlationId,
       });
     } catch (cause) {
@@ -253,14 +250,15 @@ function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string,
 async function readAccessData(
   input: ProvisioningResponse,
   invocation: Invocation,
-  deviceKey: JwkPair | undefined,
+  deviceKey: SessionDeviceKey | undefined,
 ): Promise<{ accessData: AccessData; verification: Verification | undefined }> {
   const response = parseProvisioningResponse(input);
   if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The token service answered for another session');
   let accessData: AccessData;
   if (response.encryptedAccessData !== undefined) {
     if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
-    accessData = await decryptAccessData(response.encryptedAccessData, deviceKey.privateJwk);
+    // Checked again here: a device key of the host's own making must not bypass the schema.
+    accessData = parseAccessData(await deviceKey.decryptAccessData(response.encryptedAccessData));
   } else if (deviceKey) {
     // The submission asked for encryption: clear access data is a downgrade (anyone in between saw the token number).
     throw createError('invalid_message', 'The access data is in the clear, but this session asked for it encrypted to its device key');

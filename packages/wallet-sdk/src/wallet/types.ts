@@ -1,4 +1,4 @@
-import type { AppChannel, Clock, Expiry, JwkPair, Jwks, Network as ProtocolNetwork, ProvisioningError, RandomSource, Verification } from '@pushprov/protocol';
+import type { AccessData, AppChannel, Clock, Expiry, Jwks, Network as ProtocolNetwork, ProvisioningError, PublicEcJwk, RandomSource, Verification } from '@pushprov/protocol';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
@@ -224,10 +224,12 @@ export interface WalletOptions {
   seenSessions?: SeenSessionStore;
   /**
    * A device encryption key, so the access data comes back encrypted to this
-   * device: `'generate'` for a fresh key each session, or your own pair
-   * (`generateEncryptionKey()`, kept in secure storage). Default none.
+   * device, from `@pushprov/wallet-sdk/device-key`: `generatedDeviceKey()`
+   * for a fresh key each session, `deviceKeyFromJwk(pair)` for your own pair
+   * kept in secure storage, or `deviceKeyFromCryptoKey(…)`. Default none: the
+   * access data comes in the clear (over TLS).
    */
-  deviceKey?: 'generate' | JwkPair;
+  deviceKey?: DeviceKey | undefined;
   /** The whole session's time limit, milliseconds. Default 120 000. */
   timeoutMs?: number;
   /** Tolerated clock difference for invocation times, seconds. Default 60. */
@@ -301,4 +303,41 @@ export interface Wallet {
   handleInvocation(channel: AppChannel, options?: HandleInvocationOptions): Promise<WalletOutcome>;
   /** Like {@link Wallet.handleInvocation}, but returns the session at once, to observe or cancel it. */
   startSession(channel: AppChannel, options?: HandleInvocationOptions): WalletSession;
+}
+
+/**
+ * Where each session's device key comes from: `generatedDeviceKey()`,
+ * `deviceKeyFromJwk(pair)` or `deviceKeyFromCryptoKey(…)` of
+ * `@pushprov/wallet-sdk/device-key`, or your own (for a key in a native
+ * keystore). The wallet calls {@link DeviceKey.forSession} once per session,
+ * after the user's consent.
+ *
+ * @example
+ * ```ts
+ * import { generatedDeviceKey } from '@pushprov/wallet-sdk/device-key';
+ * const deviceKey: DeviceKey = generatedDeviceKey();
+ * ```
+ */
+export interface DeviceKey {
+  /** The key of one session. */
+  forSession(): Promise<SessionDeviceKey>;
+}
+
+/**
+ * One session's device key: the public half the identifiers carry, and the
+ * decryption of the access data the token service encrypted to it. The
+ * wallet checks what `decryptAccessData` returns against the access data
+ * schema and the session (spec 4.8) before storing it.
+ *
+ * @example
+ * ```ts
+ * const key = await generatedDeviceKey().forSession();
+ * key.publicJwk.crv; // 'P-256'
+ * ```
+ */
+export interface SessionDeviceKey {
+  /** The public P-256 JWK (ECDH-ES+A256KW), without private members. */
+  readonly publicJwk: PublicEcJwk;
+  /** Opens the compact JWE of the access data (`jwe_header_rejected`, `unknown_key`, `decryption_failed`, `invalid_message`). */
+  decryptAccessData(jwe: string): Promise<AccessData>;
 }
