@@ -3,13 +3,19 @@
  * profile, claim and binding checks, typed errors, and helpers for ids,
  * clocks and hashing. No I/O: every other package builds on this one.
  *
+ * The root re-exports every public entry: `@pushprov/protocol/errors`,
+ * `/schemas`, `/jose`, `/channels` and `/http`, and the helpers below.
+ * Import a subpath to say which part you use; either way a bundler keeps
+ * only what you call. `@pushprov/protocol/internal` is not public API.
+ *
  * @packageDocumentation
  * @module @pushprov/protocol
  */
 export * from './errors.js';
-export * from './schemas/index.js';
-export { parseStrictJson, type StrictJsonOptions } from './lib/strict-json.js';
-export { readBodyWithLimit, readResponseText, type ResponseBodyLike } from './lib/read-body.js';
+export * from './schemas.js';
+export * from './jose.js';
+export * from './channels.js';
+export * from './http.js';
 export { canonicalJson } from './lib/canonical-json.js';
 export { toBase64Url, fromBase64Url } from './lib/base64url.js';
 export * from './random.js';
@@ -17,27 +23,3 @@ export * from './clock.js';
 export * from './hash.js';
 export * from './card/luhn.js';
 export * from './card/check-card.js';
-export * from './crypto/keys.js';
-export {
-  type DecryptionKeyHandle,
-  type DecryptionKeyInput,
-  type JoseKey,
-  type SigningKeyHandle,
-  type SigningKeyInput,
-  decryptionKeyFromCryptoKey,
-  decryptionKeyFromJwk,
-  isKeyHandle,
-  signingKeyFromCryptoKey,
-  signingKeyFromJwk,
-  toDecryptionKeyHandle,
-  toSigningKeyHandle,
-} from './crypto/key-handles.js';
-export * from './crypto/headers.js';
-export * from './crypto/claims.js';
-export * from './crypto/seal-provisioning-request.js';
-export * from './crypto/open-provisioning-request.js';
-export * from './crypto/access-data.js';
-export * from './crypto/invocation-signature.js';
-export * from './channel/index.js';
-export * from './crypto/client-assertion.js';
-export * from './problem.js';

@@ -6,11 +6,11 @@ import {
   type ProvisioningError,
   SessionError,
   TransportError,
-  abortError,
   createMemoryChannelPair,
   createError,
   waitForMessage,
 } from '../src/index.js';
+import { abortError } from '../src/internal.js';
 import { sampleIdentifiersMessage, sampleInvocation, sampleResult } from './helpers/samples.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));

@@ -8,11 +8,11 @@ import {
   createClientAssertion,
   generateSigningKey,
   manualClock,
-  peekClientAssertionIssuer,
   sequenceRandom,
   toBase64Url,
   verifyClientAssertion,
 } from '../src/index.js';
+import { peekClientAssertionIssuer } from '../src/internal.js';
 import { craftJws, headerOf, textOfSegment } from '../scripts/lib/jose-craft.js';
 import { NOW, NOW_MS, fixedId } from './helpers/fixture.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CryptoError, checkEpk, checkHeader, decodeHeaderStrict } from '../src/index.js';
+import { CryptoError } from '../src/index.js';
+import { checkEpk, checkHeader, decodeHeaderStrict } from '../src/internal.js';
 import { b64u, b64uJson } from '../scripts/lib/jose-craft.js';
 
 const EPK = { kty: 'EC', crv: 'P-256', x: 'x'.repeat(43), y: 'y'.repeat(43) };

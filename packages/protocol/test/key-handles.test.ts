@@ -11,19 +11,17 @@ import {
   decryptionKeyFromJwk,
   encryptAccessData,
   generateEncryptionKey,
-  isKeyHandle,
   manualClock,
   openProvisioningRequest,
   sealProvisioningRequest,
   signInvocation,
   signingKeyFromCryptoKey,
   signingKeyFromJwk,
-  toDecryptionKeyHandle,
   toPublicJwk,
-  toSigningKeyHandle,
   verifyClientAssertion,
   verifyInvocationSignature,
 } from '../src/index.js';
+import { isKeyHandle, toDecryptionKeyHandle, toSigningKeyHandle } from '../src/internal.js';
 import { type Fixture, NOW_MS, createFixture, expectCode, exposedText } from './helpers/fixture.js';
 import { sampleAccessData, sampleInvocation } from './helpers/samples.js';
 

@@ -7,11 +7,11 @@ import {
   SIGNING_ALGORITHMS,
   generateEncryptionKey,
   generateSigningKey,
-  importKeyCached,
   parsePublicJwks,
   selectKey,
   toPublicJwk,
 } from '../src/index.js';
+import { importKeyCached } from '../src/internal.js';
 import { expectCode } from './helpers/fixture.js';
 
 describe('the algorithm profile', () => {

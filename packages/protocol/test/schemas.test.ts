@@ -13,11 +13,11 @@ import {
   parseRequestClaims,
   parseResult,
   parseSubmission,
-  parseWith,
   zDisplayText,
   zHttpsUrl,
   zInvocation,
 } from '../src/index.js';
+import { parseWith } from '../src/internal.js';
 import { PAN, exposedText } from './helpers/fixture.js';
 import {
   MESSAGE_CASES,

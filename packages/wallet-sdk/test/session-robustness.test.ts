@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ProvisioningResponse, abortError } from '@pushprov/protocol';
+import { type ProvisioningResponse } from '@pushprov/protocol';
+import { abortError } from '@pushprov/protocol/internal';
 import type { TokenServiceClient, WalletEvent } from '../src/index.js';
 import { type Keys, makeKeys, setupFlow } from './helpers/setup.js';
 import type { TokenServiceDouble } from './helpers/token-service-double.js';

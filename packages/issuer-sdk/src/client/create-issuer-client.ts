@@ -5,7 +5,6 @@ import {
   type Clock,
   type RandomSource,
   createError,
-  parseWith,
   secureRandom,
   systemClock,
   zAccountHint,
@@ -14,6 +13,7 @@ import {
   zOpaqueId,
   zPartyId,
 } from '@pushprov/protocol';
+import { parseWith } from '@pushprov/protocol/internal';
 import { isDuration } from '../lib/deadline.js';
 import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } from '../request/provisioning-request-source.js';
 import { type ProvisioningSession, Session, type SessionConfig, type SessionTimeouts } from '../session/provisioning-session.js';

@@ -1,4 +1,5 @@
-import { type ProvisioningError, TransportError, abortError } from '@pushprov/protocol';
+import { type ProvisioningError, TransportError } from '@pushprov/protocol';
+import { abortError } from '@pushprov/protocol/internal';
 
 /** Options of {@link withDeadline}. */
 export interface DeadlineOptions {

@@ -1,4 +1,5 @@
-import { type SigningKeyHandle, type SigningKeyInput, createError, signInvocation, toSigningKeyHandle } from '@pushprov/protocol';
+import { type SigningKeyHandle, type SigningKeyInput, createError, signInvocation } from '@pushprov/protocol';
+import { toSigningKeyHandle } from '@pushprov/protocol/internal';
 import type { InvocationSigner } from '../request/provisioning-request-source.js';
 
 /**

@@ -8,9 +8,9 @@ import {
   type SigningKeyInput,
   createError,
   parsePublicJwks,
-  toSigningKeyHandle,
   zPartyId,
 } from '@pushprov/protocol';
+import { toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
 import type { ProvisioningRequestSource, RequestContext } from '../request/provisioning-request-source.js';
 

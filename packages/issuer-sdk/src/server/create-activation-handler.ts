@@ -1,4 +1,5 @@
-import { HttpError, type ProvisioningError, type RandomSource, createError, isProvisioningError, parseWith } from '@pushprov/protocol';
+import { HttpError, type ProvisioningError, type RandomSource, createError, isProvisioningError } from '@pushprov/protocol';
+import { parseWith } from '@pushprov/protocol/internal';
 import { zActivationBackendRequest } from '../request/z-backend-request.js';
 import type { FetchHandler } from './create-issuer-backend-handler.js';
 import type { IssuerTokenServiceClient } from './create-issuer-token-service-client.js';

@@ -5,8 +5,8 @@ import {
   createError,
   parseInvocation,
   parseProvisioningRequestMessage,
-  parseWith,
 } from '@pushprov/protocol';
+import { parseWith } from '@pushprov/protocol/internal';
 import { zIssuerBackendRequest } from '../request/z-backend-request.js';
 import type { ProvisioningRequestBuilder } from './create-provisioning-request-builder.js';
 import { serveJsonPost } from './serve-json-post.js';

@@ -7,7 +7,6 @@ import {
   type SigningKeyInput,
   type TokenStatusResponse,
   TransportError,
-  abortError,
   createError,
   createId,
   createIssuerAssertion,
@@ -20,11 +19,11 @@ import {
   secureRandom,
   systemClock,
   toProvisioningError,
-  toSigningKeyHandle,
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
 } from '@pushprov/protocol';
+import { abortError, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { isDuration, withDeadline } from '../lib/deadline.js';
 
 /**

@@ -18,15 +18,14 @@ import {
   isProvisioningError,
   parseIdentifiers,
   parseInvocation,
-  parseWith,
   signInvocation,
   systemClock,
-  toSigningKeyHandle,
   zCard,
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
 } from '@pushprov/protocol';
+import { parseWith, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { sealBoundRequest } from '../lib/seal-bound-request.js';
 import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
 

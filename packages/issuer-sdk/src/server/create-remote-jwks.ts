@@ -5,7 +5,6 @@ import {
   type KeyJwk,
   type ProvisioningError,
   TransportError,
-  abortError,
   createError,
   parsePublicJwks,
   parseStrictJson,
@@ -14,6 +13,7 @@ import {
   systemClock,
   zHttpsUrl,
 } from '@pushprov/protocol';
+import { abortError } from '@pushprov/protocol/internal';
 import { isDuration, withDeadline } from '../lib/deadline.js';
 import { requireEncryptionKey } from '../lib/seal-bound-request.js';
 

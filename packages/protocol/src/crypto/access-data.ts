@@ -1,3 +1,4 @@
+import { importKeyCached } from './import-key-cached.js';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { BindingError, CryptoError } from '../errors.js';
 import { fromUtf8, utf8 } from '../lib/base64url.js';
@@ -6,7 +7,7 @@ import type { PublicEcJwk } from '../schemas/primitives.js';
 import { ACCESS_DATA_CTY, type AccessData } from '../schemas/z-access-data.js';
 import { checkEpk, checkHeader, decodeHeaderStrict } from './headers.js';
 import type { DecryptionKeyHandle } from './key-handles.js';
-import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk, importKeyCached } from './keys.js';
+import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk } from './keys.js';
 
 /**
  * Encrypts access data to a device's public key (compact JWE,

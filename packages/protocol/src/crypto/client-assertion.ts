@@ -1,3 +1,4 @@
+import { importKeyCached } from './import-key-cached.js';
 import { compactVerify } from 'jose';
 import { type Clock, epochSeconds, systemClock } from '../clock.js';
 import { AuthError } from '../errors.js';
@@ -7,7 +8,7 @@ import { type RandomSource, createJti, secureRandom } from '../random.js';
 import { zPartyId, zRandomId } from '../schemas/primitives.js';
 import { checkHeader, decodeHeaderStrict } from './headers.js';
 import { type SigningKeyInput, signCompact } from './key-handles.js';
-import { type Jwks, SIGNING_ALGORITHMS, importKeyCached } from './keys.js';
+import { type Jwks, SIGNING_ALGORITHMS } from './keys.js';
 
 /** The JWS `typ` of a wallet provider's client assertion. */
 export const CLIENT_ASSERTION_TYP = 'pushprov-client+jwt';

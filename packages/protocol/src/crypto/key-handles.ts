@@ -1,6 +1,7 @@
+import { importKeyCached } from './import-key-cached.js';
 import { CompactSign, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import { CryptoError } from '../errors.js';
-import { KEY_MANAGEMENT_ALGORITHM, type KeyJwk, SIGNING_ALGORITHMS, type SigningAlgorithm, importKeyCached, toPublicJwk, zPublicJwk } from './keys.js';
+import { KEY_MANAGEMENT_ALGORITHM, type KeyJwk, SIGNING_ALGORITHMS, type SigningAlgorithm, toPublicJwk, zPublicJwk } from './keys.js';
 
 /**
  * A private key as jose takes it: a WebCrypto `CryptoKey` of the runtime's

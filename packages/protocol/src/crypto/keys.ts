@@ -1,4 +1,4 @@
-import { type JWK, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { type JWK, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import * as z from 'zod/mini';
 import { CryptoError, createError } from '../errors.js';
 import { zKid } from '../schemas/primitives.js';
@@ -150,25 +150,3 @@ export function selectKey(jwks: Jwks, kid: string, options: { alg?: string } = {
   return key;
 }
 
-const imported = new WeakMap<object, Map<string, Promise<CryptoKey | Uint8Array>>>();
-
-/**
- * Imports a JWK as a CryptoKey, cached per JWK object and algorithm, so hot
- * paths do not re-import keys. Import failures are `CryptoError`s.
- */
-export function importKeyCached(jwk: JWK, alg: string): Promise<CryptoKey | Uint8Array> {
-  let byAlg = imported.get(jwk);
-  if (!byAlg) {
-    byAlg = new Map();
-    imported.set(jwk, byAlg);
-  }
-  let key = byAlg.get(alg);
-  if (!key) {
-    key = importJWK(jwk, alg).catch((cause: unknown) => {
-      byAlg.delete(alg);
-      throw new CryptoError('unknown_key', 'The key could not be imported', { cause });
-    });
-    byAlg.set(alg, key);
-  }
-  return key;
-}

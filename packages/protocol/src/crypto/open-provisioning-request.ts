@@ -1,3 +1,4 @@
+import { importKeyCached } from './import-key-cached.js';
 import { compactDecrypt, compactVerify } from 'jose';
 import type { Clock } from '../clock.js';
 import { CryptoError, InternalError, ProvisioningError } from '../errors.js';
@@ -15,7 +16,6 @@ import {
   type Jwks,
   type KeyJwk,
   SIGNING_ALGORITHMS,
-  importKeyCached,
   selectKey,
 } from './keys.js';
 

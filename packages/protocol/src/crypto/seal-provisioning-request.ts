@@ -1,10 +1,11 @@
+import { importKeyCached } from './import-key-cached.js';
 import { CompactEncrypt } from 'jose';
 import { CryptoError } from '../errors.js';
 import { utf8 } from '../lib/base64url.js';
 import { parseRequestClaims } from '../schemas/index.js';
 import { REQUEST_JWS_TYP, type RequestClaims } from '../schemas/z-request-claims.js';
 import { type SigningKeyInput, signCompact } from './key-handles.js';
-import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk, importKeyCached } from './keys.js';
+import { CONTENT_ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_ALGORITHM, type KeyJwk } from './keys.js';
 
 /** Input of {@link sealProvisioningRequest}. */
 export interface SealProvisioningRequestInput {

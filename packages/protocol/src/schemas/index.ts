@@ -21,7 +21,6 @@ export * from './z-request-claims.js';
 export * from './z-result.js';
 export * from './z-submission.js';
 export * from './z-verification.js';
-export { parseWith, type ParseOptions } from './parse.js';
 
 /** Any message that travels between the issuer app and the wallet app. */
 export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult]);

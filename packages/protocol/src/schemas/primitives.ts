@@ -16,7 +16,7 @@ export const zVersion = /* @__PURE__ */ z.literal(PROTOCOL_VERSION);
  * Maps a failing refinement to a protocol error code (see `parse.ts`). A zod
  * custom issue carrying `params.ppCode` is reported with that code.
  */
-export const ppCode = (code: string) => ({ params: { ppCode: code } });
+const ppCode = (code: string) => ({ params: { ppCode: code } });
 
 // C0 and C1 controls, DEL, the Unicode bidi controls (LRM/RLM/ALM,
 // embeddings, overrides, isolates), line/paragraph separators, and invisible

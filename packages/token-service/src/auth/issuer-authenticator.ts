@@ -1,4 +1,5 @@
-import { AuthError, type Clock, peekClientAssertionIssuer, replayKey, systemClock, verifyIssuerAssertion } from '@pushprov/protocol';
+import { AuthError, type Clock, replayKey, systemClock, verifyIssuerAssertion } from '@pushprov/protocol';
+import { peekClientAssertionIssuer } from '@pushprov/protocol/internal';
 import type { TokenServiceConfig } from '../config/parse-config.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { ReplayCache } from '../store/types.js';

@@ -11,10 +11,10 @@ import {
   type VerificationStarted,
   secureRandom,
   systemClock,
-  toDecryptionKeyHandle,
   toProvisioningError,
   toPublicJwk,
 } from '@pushprov/protocol';
+import { toDecryptionKeyHandle } from '@pushprov/protocol/internal';
 import {
   type ActivationResult,
   type IssuerActivationInput,

@@ -1,4 +1,4 @@
-import { abortError } from '@pushprov/protocol';
+import { abortError } from '@pushprov/protocol/internal';
 
 /** The largest delay timers can hold (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -7,7 +7,6 @@ import {
   type Submission,
   type TokenStatusResponse,
   type VerificationStarted,
-  abortError,
   createClientAssertion,
   createError,
   createId,
@@ -29,6 +28,7 @@ import {
   zHttpsUrl,
   zOpaqueId,
 } from '@pushprov/protocol';
+import { abortError } from '@pushprov/protocol/internal';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
 import type { GetTokenStatusOptions, TokenServiceClient, VerificationCallOptions } from './token-service-client.js';

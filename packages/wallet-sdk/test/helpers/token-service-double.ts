@@ -29,11 +29,11 @@ import {
   luhnCheckDigit,
   openProvisioningRequest,
   parseSubmission,
-  peekClientAssertionIssuer,
   sha256Hex,
   toProvisioningError,
   verifyClientAssertion,
 } from '@pushprov/protocol';
+import { peekClientAssertionIssuer } from '@pushprov/protocol/internal';
 
 /** A fault the double injects into the next POST. */
 export type Fault =
