@@ -7,6 +7,7 @@ import {
   InternalError,
   type Jwks,
   type RandomSource,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
@@ -23,6 +24,7 @@ import {
   activateWithCode,
   findOwnedToken,
   startVerification,
+  issuerTokenStatusOf,
   tokenStatusOf,
 } from '../activation/activation.js';
 import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
@@ -172,7 +174,7 @@ export interface TokenService {
   /** `POST /v1/issuer/tokens/{id}/activation` (spec section 11.5): the issuer verified the cardholder itself. */
   activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
   /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
-  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenStatusResponse>;
+  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<IssuerTokenStatusResponse>;
   /** Sandbox mode only: the codes the sandbox sender kept (see `GET /sandbox/inbox`). */
   readonly sandbox?: Pick<Sandbox, 'inbox'> | undefined;
   /**
@@ -404,7 +406,7 @@ export function createTokenService(
       await keysReady();
       try {
         if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
-        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
+        return issuerTokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
       } catch (error) {
         throw toProvisioningError(error);
       }
