@@ -32,6 +32,7 @@ const DOCUMENTED_SCHEMAS = [
   'zVerificationStarted',
   'zActivationRequest',
   'zIssuerActivation',
+  'zActivationInvocation',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;
