@@ -1,6 +1,6 @@
 // The browser example's servers, each on its own origin:
 //
-// - the bank:          http://127.0.0.1:<issuer port>   issuer page + issuer backend (`/api/push-provisioning`)
+// - the bank:          http://127.0.0.1:<issuer port>   issuer page + issuer backend (`/api/push-provisioning`, `/api/token-activation`)
 // - the wallet:        http://localhost:<wallet port>   wallet page (`/push`), opened by the bank in a popup
 // - the token service: http://127.0.0.1:<token port>    its HTTP API, with CORS for the wallet origin
 //
@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
+import {
+  createActivationHandler,
+  createIssuerBackendHandler,
+  createIssuerTokenServiceClient,
+  createProvisioningRequestBuilder,
+} from '@pushprov/issuer-sdk/server';
 import { type AccountHint, type Card, createClientAssertion, createId, generateSigningKey } from '@pushprov/protocol';
 import { createMemoryStore, createTokenService, createTokenServiceApp, generateKeySet, silentLogger } from '@pushprov/token-service';
 import { bundlePages } from './bundle-pages.js';
@@ -92,9 +97,10 @@ const SESSION_COOKIE = 'bank_session';
 /**
  * The customer's cards, which only the bank's backend holds: two test numbers
  * of the issuer's range 411111, which the token service's decision rules
- * (`decision.byLast4`) approve and decline, and two of the token service's
+ * (`decision.byLast4`) approve and decline, and three of the token service's
  * sandbox test cards (range 400000), whose last four digits ask for step-up:
- * `0069` offers every verification method, `0028` a code by SMS.
+ * `0069` offers every verification method, `0028` a code by SMS, `0044` the
+ * bank's app (here: the bank's page, app to app).
  */
 function testCards(): { accountRef: string; card: Card; productName: string; testNote?: string }[] {
   const expiry = { month: 12, year: new Date().getUTCFullYear() + 3 };
@@ -117,6 +123,12 @@ function testCards(): { accountRef: string; card: Card; productName: string; tes
       productName: 'Sandbox Credit',
       card: { pan: '4000000000000028', expiry, cardholderName: CARDHOLDER },
       testNote: 'Test card: a code by text message',
+    },
+    {
+      accountRef: 'acc_sandbox_0044',
+      productName: 'Sandbox Prepaid',
+      card: { pan: '4000000000000044', expiry, cardholderName: CARDHOLDER },
+      testNote: 'Test card: you confirm it here, at Bank A',
     },
   ];
 }
@@ -250,16 +262,26 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenServiceUrl}/.well-known/jwks.json` },
       walletProviders: [WALLET_PROVIDER_ID],
-      lookupCard: (accountRef, user) => (user.id === CUSTOMER ? (cards.find((c) => c.accountRef === accountRef)?.card ?? null) : null),
-    });
-    const backend = createIssuerBackendHandler({
-      builder,
-      authenticate(request) {
-        // Same-origin calls only (a cross-site form or script is not the bank's app), with a live session cookie.
-        if (request.headers.get('origin') !== issuerOrigin) return null;
-        const session = readCookie(request, SESSION_COOKIE);
-        return session !== undefined && sessions.has(session) ? { id: CUSTOMER } : null;
+      // The account reference is the bank's stable account id here too: it goes into the request as accountId.
+      lookupCard: (accountRef, user) => {
+        const found = user.id === CUSTOMER ? cards.find((c) => c.accountRef === accountRef) : undefined;
+        return found ? { ...found.card, accountId: found.accountRef } : null;
       },
+    });
+    function authenticate(request: Request): { id: string } | null {
+      // Same-origin calls only (a cross-site form or script is not the bank's app), with a live session cookie.
+      if (request.headers.get('origin') !== issuerOrigin) return null;
+      const session = readCookie(request, SESSION_COOKIE);
+      return session !== undefined && sessions.has(session) ? { id: CUSTOMER } : null;
+    }
+    const backend = createIssuerBackendHandler({ builder, authenticate });
+    // App to app: the bank's page, handed the check by the wallet, asks this endpoint to activate the token.
+    // It reads the token from the token service's issuer API (an assertion signed with the bank's key), and
+    // activates it only when the account the token was provisioned for is one of the signed-in customer's.
+    const activationHandler = createActivationHandler<{ id: string }>({
+      tokenService: createIssuerTokenServiceClient({ issuerId: ISSUER_ID, signingKey: issuerKey.privateJwk, tokenService: { baseUrl: tokenServiceUrl, audience: SERVICE_ID } }),
+      authenticate,
+      ownsToken: ({ user, token }) => user.id === CUSTOMER && cards.some((c) => c.accountRef === token.accountId),
     });
     const issuerConfig: IssuerPageConfig = {
       issuerId: ISSUER_ID,
@@ -278,6 +300,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     async function issuerRoutes(request: Request): Promise<Response> {
       const { pathname } = new URL(request.url);
       if (request.method === 'POST' && pathname === '/api/push-provisioning') return backend(request);
+      if (request.method === 'POST' && pathname === '/api/token-activation') return activationHandler(request);
       if (request.method !== 'GET') return notFound();
       switch (pathname) {
         case '/': {

@@ -209,6 +209,7 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
         'Travel Debit •••• 0002 Test card: the sandbox bank declines it',
         'Sandbox Debit •••• 0069 Test card: the bank asks you to confirm it’s you',
         'Sandbox Credit •••• 0028 Test card: a code by text message',
+        'Sandbox Prepaid •••• 0044 Test card: you confirm it here, at Bank A',
       ]);
       const number = await lines(bank, '#card-number');
       expect(number, 'the card number stays on one line').toMatchObject({ lines: 1, overflows: false });
@@ -356,7 +357,7 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
 
       // The wallet offers the ways this page can use, destinations masked by the bank.
       expect(await popup.locator('#verify-text').textContent()).toBe('Bank A wants to make sure it’s you before you can pay with Visa •••• 0069.');
-      expect((await popup.locator('#methods label').allInnerTexts()).map((t) => t.trim())).toEqual(['Text message to •••• 0199', 'Email to a•••@example.com', 'Call Bank A']);
+      expect((await popup.locator('#methods label').allInnerTexts()).map((t) => t.trim())).toEqual(['Text message to •••• 0199', 'Email to a•••@example.com', 'Confirm in Bank A', 'Call Bank A']);
       expect(await popup.locator('#sandbox-inbox').isHidden()).toBe(true);
       await checkCustomerView(popup);
       expect(await redElements(popup)).toEqual([]);
@@ -400,6 +401,92 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       await checkCustomerView(popup);
       await shot(popup, file('12-wallet-activated'));
       await closed;
+    }, 45_000);
+
+    it('the yellow path app to app: the wallet hands the check to the bank’s page, the customer confirms there, the card works', async () => {
+      await bank.click('.card-option[data-last4="0044"]');
+      const popup = await clickAddToWallet(bank, popupSize);
+      await popup.click('#accept');
+      await popup.waitForSelector('body[data-state="choosing_method"]');
+      await bankEnding('pending_activation');
+      expect(await bank.getAttribute('body', 'data-app-activation')).toBe('waiting');
+      expect(await bank.locator('#app-confirm').isHidden()).toBe(true);
+
+      // The only way for this card: the bank's app, which here is the bank's page that opened the wallet.
+      expect((await popup.locator('#methods label').allInnerTexts()).map((t) => t.trim())).toEqual(['Confirm in Bank A']);
+      await popup.click('#method-continue');
+      await popup.waitForSelector('body[data-state="awaiting_issuer"]');
+      expect(await popup.locator('#app-title').textContent()).toBe('Confirm in Bank A');
+      expect(await popup.locator('#app-text').textContent()).toBe('We’ve asked Bank A to confirm it’s you. Finish in the Bank A window, and we’ll add Visa •••• 0044 as soon as they have.');
+      expect(await redElements(popup)).toEqual([]);
+      await checkCustomerView(popup);
+      await shot(popup, file('13-wallet-confirm-in-bank'));
+
+      // The bank's page got the wallet's activation invocation and asks its signed-in customer.
+      await bank.waitForSelector('body[data-app-activation="asking"]');
+      expect(await bank.locator('#app-confirm').isVisible()).toBe(true);
+      expect(await bank.locator('#app-confirm-title').textContent()).toBe('Confirm it’s you');
+      expect(await bank.locator('#app-confirm-text').textContent()).toBe(
+        'Wallet Co asks Bank A to confirm it’s you before you can pay with Visa •••• 0044. You’re signed in, so one tap does it.',
+      );
+      expect(await inView(bank, '#app-confirm'), 'the question is in view').toBe(true);
+      expect(await refusedCodes(bank)).toEqual([]);
+      expect(await redElements(bank)).toEqual([]);
+      await checkCustomerView(bank);
+      await shot(bank, file('13-bank-confirm'));
+
+      // One tap: the bank's backend activates the token; the wallet learns it from the token service, then closes.
+      const closed = popup.waitForEvent('close');
+      await bank.click('#app-confirm-yes');
+      await bank.waitForSelector('body[data-outcome="activated"]');
+      expect(await bank.getAttribute('body', 'data-app-activation')).toBe('active');
+      expect(await bank.locator('#result').innerText()).toBe('Visa •••• 0044 is ready in Wallet Co\nYou confirmed it’s you. You can pay with it now.');
+      expect(await bank.locator('#app-confirm').isHidden()).toBe(true);
+      expect(await redElements(bank)).toEqual([]);
+      await checkCustomerView(bank);
+      await shot(bank, file('14-bank-activated'));
+
+      await popup.waitForSelector('body[data-outcome="activated"]');
+      expect(await popup.locator('#progress-title').textContent()).toBe('Card added');
+      expect(await popup.locator('#wallet-result').textContent()).toBe('Visa •••• 0044 is ready to use.');
+      expect(await redElements(popup)).toEqual([]);
+      await checkCustomerView(popup);
+      await shot(popup, file('14-wallet-activated-in-bank'));
+      await closed;
+
+      // For developers: the invocation's token and correlation id, under Details.
+      await bank.click('#details summary');
+      expect(await bank.locator('#details').innerText()).toMatch(/Activation invocation\s+tok_[A-Za-z0-9_-]+, method app, from wallet-co/);
+      expect(await bank.locator('#details').innerText()).toMatch(/Correlation id\s+cor_/);
+      await bank.click('#details summary');
+    }, 45_000);
+
+    it('the yellow path app to app, "Not now" at the bank: nothing is activated, a calm ending', async () => {
+      // Another device (a fresh profile): the card is not in its wallet yet.
+      const other = await newContext(viewport);
+      try {
+        const page = await other.newPage();
+        await page.goto(example.issuerUrl);
+        await openBank(page);
+        await page.click('.card-option[data-last4="0044"]');
+        const popup = await clickAddToWallet(page, popupSize);
+        await popup.click('#accept');
+        await popup.waitForSelector('body[data-state="choosing_method"]');
+        await page.waitForSelector('body[data-outcome="pending_activation"]');
+        await popup.click('#method-continue');
+        await page.waitForSelector('body[data-app-activation="asking"]');
+        await page.click('#app-confirm-no');
+        await page.waitForSelector('body[data-outcome="not_confirmed"]');
+        expect(await page.getAttribute('body', 'data-app-activation')).toBe('declined');
+        expect(await page.locator('#result').innerText()).toBe('Visa •••• 0044 is in Wallet Co\nYou didn’t confirm it’s you yet. You can do it later in Wallet Co.');
+        expect(await redElements(page)).toEqual([]);
+        await checkCustomerView(page);
+        // The wallet still waits: the token is still pending.
+        expect(await popup.getAttribute('body', 'data-state')).toBe('awaiting_issuer');
+        await popup.close();
+      } finally {
+        await other.close();
+      }
     }, 45_000);
   });
 }

@@ -4,15 +4,16 @@
 // SDK's Fetch handlers on Node's http), the bank's app (issuer SDK client)
 // and the wallet (wallet SDK, its HTTP client and its activations). Each
 // verification method, a wrong code with the attempts left, the resend
-// cooldown, and a pending token resumed by a new wallet on the same store.
+// cooldown, a pending token resumed by a new wallet on the same store, and
+// app-to-app activation over an app channel (the activation invocation).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ProvisioningOutcome, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
-import { createBackendActivationSource } from '@pushprov/issuer-sdk/activation';
+import { createBackendActivationSource, receiveActivationInvocation } from '@pushprov/issuer-sdk/activation';
 import { activateToken } from '@pushprov/issuer-sdk/server';
-import { type ProvisioningError, createMemoryChannelPair, isProvisioningError } from '@pushprov/protocol';
+import { type ActivationInvocation, type ProvisioningError, createMemoryChannelPair, createNonce, isProvisioningError } from '@pushprov/protocol';
 import { type StoredToken, type TokenStore, type WalletOutcome, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
 import { type ActivationEvent, type IssuerAppOpener, createActivations } from '@pushprov/wallet-sdk/activation';
 import { generatedDeviceKey } from '@pushprov/wallet-sdk/device-key';
@@ -279,6 +280,65 @@ describe('the yellow path, end to end over HTTP, through both SDKs', () => {
     expect(await bankApp).toMatchObject({ status: 'active' });
     expect((await tokenStore.get(out.token.tokenReferenceId))?.accessData.status).toBe('active');
     expect(events.map((e) => e.snapshot.state)).toContain('active');
+  });
+
+  it('issuer_app over an app channel: the wallet sends the activation invocation, the bank app confirms and its backend activates, the wallet learns it', async () => {
+    const { outcome, tokenStore, bankActivation } = await provision('acc_sandbox_0069');
+    const out = pending(outcome);
+    const id = out.token.tokenReferenceId;
+    // The channel between the wallet and the bank's app (in-memory here; the popup or an app link in an app).
+    const link = createMemoryChannelPair();
+    stops.push(() => link.issuer.close());
+    const refused: string[] = [];
+    const asked: ActivationInvocation[] = [];
+    const bankApp = receiveActivationInvocation(link.issuer, {
+      issuerId: ISSUER_ID,
+      activation: bankActivation, // the signed-in customer's credentials
+      confirm: (invocation) => {
+        asked.push(invocation);
+        return true;
+      },
+      onRejected: (error) => refused.push(error.code),
+      timeoutMs: 10_000,
+    });
+    // Something else on the channel first: another issuer's invocation, which the bank app refuses and waits on.
+    await link.wallet.send({ type: 'activation-invocation', version: 1, tokenReferenceId: id, methodId: 'app', issuerId: 'bank-z', walletProviderId: WALLET_PROVIDER_ID, nonce: createNonce() });
+    const activation = await createActivations({ tokenService: walletClient(), tokenStore, walletProviderId: WALLET_PROVIDER_ID, issuerChannel: link.wallet }).resume(id);
+    expect(await activation.chooseMethod('app', { correlationId: 'cor_app-to-app-1' })).toMatchObject({ state: 'awaiting_issuer', methodId: 'app' });
+    const { invocation, status } = await bankApp;
+    expect(invocation).toEqual({
+      type: 'activation-invocation',
+      version: 1,
+      tokenReferenceId: id,
+      methodId: 'app',
+      issuerId: ISSUER_ID,
+      walletProviderId: WALLET_PROVIDER_ID,
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      correlationId: 'cor_app-to-app-1',
+    });
+    expect(asked).toEqual([invocation]);
+    expect(refused).toEqual(['invalid_message']);
+    expect(status).toMatchObject({ tokenReferenceId: id, status: 'active' });
+    expect(await activation.waitUntilActive({ initialIntervalMs: 50, maxIntervalMs: 200, signal: AbortSignal.timeout(10_000) })).toMatchObject({ status: 'active' });
+    expect((await tokenStore.get(id))?.accessData.status).toBe('active');
+  });
+
+  it('issuer_app over an app channel: a customer who does not confirm activates nothing, and another customer cannot activate the token', async () => {
+    const { outcome, tokenStore, bankActivation } = await provision('acc_sandbox_0044');
+    const id = pending(outcome).token.tokenReferenceId;
+    const link = createMemoryChannelPair();
+    stops.push(() => link.issuer.close());
+    const activation = await createActivations({ tokenService: walletClient(), tokenStore, walletProviderId: WALLET_PROVIDER_ID, issuerChannel: () => link.wallet }).resume(id);
+    const declined = receiveActivationInvocation(link.issuer, { issuerId: ISSUER_ID, activation: bankActivation, confirm: () => false });
+    await activation.chooseMethod('app');
+    expect(await refusal(declined)).toMatchObject({ code: 'consent_denied' });
+    // Another signed-in customer of the bank receives it (a second invocation: openIssuerApp sends a fresh one).
+    const other = createBackendActivationSource({ url: sandbox.activationUrl, headers: { authorization: `Bearer ${OTHER_USER.sessionToken}` } });
+    const stranger = receiveActivationInvocation(link.issuer, { issuerId: ISSUER_ID, activation: other });
+    await activation.openIssuerApp();
+    expect(await refusal(stranger)).toMatchObject({ code: 'not_found', status: 404 });
+    expect((await walletClient().getTokenStatus(id)).status).toBe('pending_activation');
+    expect((await activation.refresh()).state).toBe('awaiting_issuer');
   });
 
   it('the activation endpoint takes the customer from authentication and activates only their tokens', async () => {

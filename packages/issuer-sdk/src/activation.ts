@@ -13,3 +13,8 @@ export {
   type BackendActivationSource,
   type BackendActivationSourceOptions,
 } from './activation/create-backend-activation-source.js';
+export {
+  receiveActivationInvocation,
+  type ReceiveActivationInvocationOptions,
+  type ReceivedActivation,
+} from './activation/receive-activation-invocation.js';

@@ -833,6 +833,68 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     json: JSON.stringify({ ...issuerActivation, method: 'otp_sms' }),
     expected: fails('invalid_message'),
   });
+  {
+    // The issuer's view of a token (section 4.9) and the activation invocation (section 4.17).
+    const issuerStatus = { ...pendingStatus, walletProviderId: PROVIDER, panLast4: '1111', accountId: 'acct-7f3a' };
+    message({
+      id: 'msg-issuer-token-status-valid',
+      title: 'The token status an issuer reads, with the account id and the card’s last four digits',
+      description: 'GET /v1/issuer/tokens/{id}: a pending token, its wallet provider, panLast4 and accountId.',
+      schema: 'issuer-token-status',
+      json: JSON.stringify(issuerStatus),
+      expected: ok({ value: issuerStatus }),
+    });
+    message({
+      id: 'msg-issuer-token-status-pan',
+      title: 'An issuer token status with a card number is refused',
+      description: 'panLast4 is exactly four digits: a full card number there is refused.',
+      schema: 'issuer-token-status',
+      json: JSON.stringify({ ...issuerStatus, panLast4: PAN }),
+      expected: fails('invalid_message'),
+    });
+    const activationInvocation = {
+      type: 'activation-invocation',
+      version: PROTOCOL_VERSION,
+      tokenReferenceId: 'tok_0001',
+      methodId: 'app',
+      issuerId: ISSUER,
+      walletProviderId: PROVIDER,
+      nonce: id('activation-nonce'),
+      correlationId: 'cor_activation-0001',
+    };
+    message({
+      id: 'msg-activation-invocation-valid',
+      title: 'A valid activation invocation, as an app message',
+      description: 'Wallet to issuer app (section 4.17): the user chose the issuer_app method of a pending token.',
+      schema: 'app-message',
+      json: JSON.stringify(activationInvocation),
+      expected: ok({ value: activationInvocation }),
+    });
+    message({
+      id: 'msg-activation-invocation-user',
+      title: 'An activation invocation that names a user is refused',
+      description: 'Closed object: the issuer app takes its customer from its own sign-in, and an unknown member (userId) is refused.',
+      schema: 'activation-invocation',
+      json: JSON.stringify({ ...activationInvocation, userId: 'alice' }),
+      expected: fails('invalid_message'),
+    });
+    message({
+      id: 'msg-activation-invocation-short-nonce',
+      title: 'An activation invocation with a short nonce is refused',
+      description: 'The nonce is a random id: at least 22 base64url characters.',
+      schema: 'activation-invocation',
+      json: JSON.stringify({ ...activationInvocation, nonce: 'abc' }),
+      expected: fails('invalid_message'),
+    });
+    message({
+      id: 'msg-activation-invocation-version',
+      title: 'An activation invocation of another version is refused as unsupported_version',
+      description: 'version 2.',
+      schema: 'activation-invocation',
+      json: JSON.stringify({ ...activationInvocation, version: 2 }),
+      expected: fails('unsupported_version'),
+    });
+  }
   message({
     id: 'msg-result-provisioned-without-token',
     title: 'A provisioned result without a token reference id is refused',
@@ -937,6 +999,28 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     json: JSON.stringify(claims({ card: card({ pan: '４１１１１１１１１１１１１１１１' }) })),
     expected: fails('card_invalid'),
   });
+  {
+    // Fixed jti (not the counter), so these cases leave the later cases' values as they were.
+    const base = claims({ jti: id('jti-acct-01') });
+    jtiCounter -= 1;
+    const withAccountId = (accountId: string) => ({ ...base, accountId });
+    message({
+      id: 'msg-claims-account-id',
+      title: 'Request claims with the issuer’s account id',
+      description: 'accountId (opaque id) is the issuer’s stable id of the card account; the token service stores it with the token (section 4.5).',
+      schema: 'request-claims',
+      json: JSON.stringify(withAccountId('acct-7f3a')),
+      expected: ok({ value: withAccountId('acct-7f3a') }),
+    });
+    message({
+      id: 'msg-claims-account-id-invalid',
+      title: 'Request claims with an account id that is not an opaque id are refused',
+      description: 'accountId with a space: not 1-128 characters of [A-Za-z0-9._:@-].',
+      schema: 'request-claims',
+      json: JSON.stringify(withAccountId('acct 7f3a')),
+      expected: fails('invalid_claims'),
+    });
+  }
   message({
     id: 'msg-response-both-forms',
     title: 'A provisioning response with both clear and encrypted access data is refused',

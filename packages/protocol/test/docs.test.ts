@@ -24,6 +24,7 @@ const DOCUMENTED_SCHEMAS = [
   'zProvisioningResponse',
   'zAccessData',
   'zTokenStatusResponse',
+  'zIssuerTokenStatusResponse',
   'zProblemDetails',
   'zVerification',
   'zVerificationMethod',
@@ -31,6 +32,7 @@ const DOCUMENTED_SCHEMAS = [
   'zVerificationStarted',
   'zActivationRequest',
   'zIssuerActivation',
+  'zActivationInvocation',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;

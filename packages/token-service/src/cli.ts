@@ -50,11 +50,13 @@ const USAGE = `Usage:
       providers, rate limits, keys, log.level unless --log-level is given; not
       the store, host, port or metrics, which need a restart); a bad one is
       logged ("reload refused") and the running configuration stays.
-      --sandbox: the sandbox test cards decide by the PAN's last four digits
-      (approve 0010, decline 0002, step-up 0028 SMS, 0036 e-mail, 0044 issuer
-      app, 0051 customer service, 0069 every method, 0077 a code that is always
-      wrong, not eligible 0085), and one-time codes are kept in memory and
-      served at GET /sandbox/inbox?tokenReferenceId=… Never in production.
+      --sandbox (the same switch as "sandbox": true in FILE; either turns on
+      all of sandbox mode): the sandbox test cards decide by the PAN's last
+      four digits (approve 0010, decline 0002, step-up 0028 SMS, 0036 e-mail,
+      0044 issuer app, 0051 customer service, 0069 every method, 0077 a code
+      that is always wrong, not eligible 0085), one-time codes are kept in
+      memory and served at GET /sandbox/inbox?tokenReferenceId=…, and the
+      request inspector is served at /sandbox/inspector. Never in production.
   token-service migrate --store PATH|URL | --config FILE
       Brings the store's schema to this version (forward only) and says
       from which version to which. Safe to run from several hosts at once.
@@ -77,7 +79,8 @@ const USAGE = `Usage:
       can change. Checks it against the store when there is one. Prints no key.
   token-service inspect --config FILE [--store PATH|URL] --submission FILE|- [--wallet-provider ID] [--json]
   token-service inspect --url URL (--submission FILE|- [--wallet-provider ID] | --request ID) [--json]
-      The request inspector (sandbox mode only: "sandbox": true): each
+      The request inspector (sandbox mode only: "sandbox": true, or a service
+      started with --sandbox for --url): each
       validation step with its result, the decoded JWE and JWS headers, the
       claims with the card number masked, the binding beside the submission,
       and the failing step's troubleshooting entry. A dry run that changes
@@ -350,7 +353,7 @@ async function start(argv: string[]): Promise<void> {
   });
   // The thread pool size in effect (the `token-service` launcher defaults it to cores - 1; libuv's own default is 4).
   const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  logger.info({ msg: 'listening', url: server.url, metricsUrl: server.metricsUrl, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite', ...(values.sandbox === true ? { sandbox: true } : {}) });
+  logger.info({ msg: 'listening', url: server.url, metricsUrl: server.metricsUrl, serviceId: config.serviceId, version: packageJson.version, threadpoolSize, store: isPostgresUrl(location) ? 'postgres' : 'sqlite', ...(values.sandbox === true || config.sandbox === true ? { sandbox: true } : {}) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -50,8 +50,10 @@ export interface StartTokenServerOptions {
   /** Delivers the one-time codes of step-up verification (see `TokenServiceOptions.sendVerificationCode`). */
   sendVerificationCode?: VerificationCodeSender;
   /**
-   * Sandbox mode (`token-service start --sandbox`): the sandbox test cards,
-   * an in-memory code sender and `GET /sandbox/inbox` (see `TokenServiceOptions.sandbox`). Never in production.
+   * Sandbox mode (`token-service start --sandbox`, or `"sandbox": true` in
+   * the configuration: either turns on all of it): the sandbox test cards,
+   * an in-memory code sender and `GET /sandbox/inbox`, and the request
+   * inspector (see `TokenServiceOptions.sandbox`). Never in production.
    */
   sandbox?: boolean;
   /** How often expired replay and idempotency records are purged (and pending tokens past their time deleted), ms. Default 60 000; 0 disables. */
@@ -263,7 +265,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       if (JSON.stringify(next.metrics ?? null) !== JSON.stringify(current.config.metrics ?? null)) notApplied.push('metrics');
       if (next.store !== current.config.store) notApplied.push('store');
       current = { config: next, service: nextService, app: createTokenServiceHonoApp(nextService, appOptions), graceKeys };
-      if (next.sandbox !== true) recentRequests.clear();
+      if (nextService.config.sandbox !== true) recentRequests.clear();
       // The reload's own line is written at the more verbose of the two levels, then the new one applies.
       if (levelled) {
         const { values } = levelled.pino.levels;

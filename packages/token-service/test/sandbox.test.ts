@@ -130,3 +130,84 @@ describe('sandbox mode', () => {
     }
   });
 });
+
+// One sandbox switch (docs/token-service-guide.md, "One sandbox switch"):
+// `--sandbox` (the `sandbox` option) and the configuration's `"sandbox": true`
+// each turn on every sandbox feature; with neither, every sandbox route is 404.
+describe('one sandbox switch: either spelling turns on the test cards, the inbox and the inspector', () => {
+  let fx: Fixture;
+  const temp = createTempDir('sandbox-switch-');
+  const servers: RunningTokenServer[] = [];
+  beforeAll(async () => {
+    fx = await createFixture();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    temp.remove();
+  });
+
+  const start = async (name: string, spelling: { option?: true; config?: true }) => {
+    const config = {
+      ...fx.config,
+      issuers: fx.config.issuers.map(({ decision: _decision, ...issuer }) => issuer),
+      ...(spelling.config ? { sandbox: true } : {}),
+    };
+    const server = await startTokenServer({
+      config,
+      clock: fx.clock,
+      purgeIntervalMs: 0,
+      logger: { info() {}, error() {} },
+      dbPath: `${temp.dir}/${name}.db`,
+      ...(spelling.option ? { sandbox: true } : {}),
+    });
+    servers.push(server);
+    return server;
+  };
+
+  /** What of sandbox mode a server has: the test card 0002's decision, the inbox, the inspector page and its recent requests. */
+  const features = async (server: RunningTokenServer) => {
+    const declined = await postSubmission(server.url, (await buildSubmission(fx, { card: card('0002') })).submission);
+    const inbox = await fetch(`${server.url}/sandbox/inbox?tokenReferenceId=tok_none`);
+    const page = await fetch(`${server.url}/sandbox/inspector`);
+    const recent = await fetch(`${server.url}/sandbox/inspector/requests`);
+    await Promise.all([inbox.body?.cancel(), page.body?.cancel()]);
+    return {
+      testCards: declined.status === 403 && (await json(declined)).code === 'declined',
+      inbox: inbox.status,
+      inspector: page.status,
+      recentRequests: recent.status === 200 ? ((await recent.json()) as { requests: unknown[] }).requests.length : recent.status,
+    };
+  };
+
+  it('--sandbox (the option) alone: all of it, the inspector too', async () => {
+    const server = await start('option', { option: true });
+    expect(server.service.config.sandbox).toBe(true);
+    expect(await features(server)).toEqual({ testCards: true, inbox: 200, inspector: 200, recentRequests: 1 });
+  });
+
+  it('"sandbox": true (the configuration) alone: all of it, the test cards and the inbox too', async () => {
+    const server = await start('config', { config: true });
+    expect(await features(server)).toEqual({ testCards: true, inbox: 200, inspector: 200, recentRequests: 1 });
+  });
+
+  it('both: the same', async () => {
+    const server = await start('both', { option: true, config: true });
+    expect(await features(server)).toEqual({ testCards: true, inbox: 200, inspector: 200, recentRequests: 1 });
+  });
+
+  it('neither: no test cards (the issuer default approves), and every sandbox route is 404', async () => {
+    const server = await start('off', {});
+    expect(server.service.config.sandbox).toBeUndefined();
+    expect(await features(server)).toEqual({ testCards: false, inbox: 404, inspector: 404, recentRequests: 404 });
+    const dryRun = await fetch(`${server.url}/sandbox/inspector/inspect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(dryRun.status).toBe(404);
+  });
+
+  it('a reload keeps a server started with --sandbox in sandbox mode, whatever the file says', async () => {
+    const server = await start('reload', { option: true });
+    await server.reload({ ...fx.config, issuers: fx.config.issuers.map(({ decision: _decision, ...issuer }) => issuer) });
+    expect(server.service.config.sandbox).toBe(true);
+    expect((await fetch(`${server.url}/sandbox/inspector`)).status).toBe(200);
+    expect((await fetch(`${server.url}/sandbox/inbox?tokenReferenceId=tok_none`)).status).toBe(200);
+  });
+});

@@ -14,6 +14,7 @@ export type {
   ActivationSnapshot,
   ActivationState,
   IssuerAppOpener,
+  IssuerChannelProvider,
   PendingActivation,
   SentCode,
   WaitUntilActiveOptions,

@@ -42,7 +42,7 @@ export interface BankView {
   /** What the add button says. */
   button: string;
   /** A stable name of the ending, for tests and analytics. */
-  outcome?: 'added' | 'already_added' | 'pending_activation' | 'declined' | 'not_now' | 'window_closed' | 'stopped' | 'failed';
+  outcome?: 'added' | 'already_added' | 'pending_activation' | 'activated' | 'not_confirmed' | 'declined' | 'not_now' | 'window_closed' | 'stopped' | 'failed';
 }
 
 /** Codes that end the flow by the user's own choice (or the app's): a calm ending, never red. */
@@ -96,6 +96,35 @@ export function bankCompleted(names: Names, status: 'provisioned' | 'pending_act
     };
   }
   return { ...base, outcome: 'added', result: { tone: 'ok', title: `${names.card} is in ${names.wallet}`, message: 'You can pay with it now.' } };
+}
+
+/** What the bank asks when the wallet hands it the check (the `issuer_app` method, app to app). */
+export function bankConfirmPrompt(names: Names): { title: string; message: string } {
+  return { title: 'Confirm it’s you', message: `${names.wallet} asks ${names.bank} to confirm it’s you before you can pay with ${names.card}. You’re signed in, so one tap does it.` };
+}
+
+/**
+ * The bank's page after the customer answered the bank's check: `active`, or
+ * the code of what stopped it (`consent_denied` for "Not now": calm).
+ */
+export function bankActivation(names: Names, outcome: { status: 'active' } | { status: 'stopped'; code: string }): BankView {
+  const base = { status: '', steps: steps(names, 4), button: `Add to ${names.wallet}` };
+  if (outcome.status === 'active') {
+    return { ...base, outcome: 'activated', result: { tone: 'ok', title: `${names.card} is ready in ${names.wallet}`, message: 'You confirmed it’s you. You can pay with it now.' } };
+  }
+  if (USER_CHOICES.has(outcome.code)) {
+    return {
+      ...base,
+      outcome: 'not_confirmed',
+      result: { tone: 'calm', title: `${names.card} is in ${names.wallet}`, message: `You didn’t confirm it’s you yet. You can do it later in ${names.wallet}.` },
+    };
+  }
+  return { ...base, outcome: 'failed', result: { tone: 'bad', title: 'We couldn’t confirm it’s you', message: userMessage(outcome.code, 'issuerApp') } };
+}
+
+/** What the wallet shows while the bank checks it's the customer in its own window or app. */
+export function walletAwaitingBank(names: { card: string; bank: string }): { title: string; message: string } {
+  return { title: `Confirm in ${names.bank}`, message: `We’ve asked ${names.bank} to confirm it’s you. Finish in the ${names.bank} window, and we’ll add ${names.card} as soon as they have.` };
 }
 
 /**
@@ -187,7 +216,7 @@ export function methodLabel(method: MethodView, bank: string): string {
     case 'customer_service':
       return `Call ${bank}`;
     default:
-      return `Open the ${bank} app`;
+      return `Confirm in ${bank}`;
   }
 }
 

@@ -7,9 +7,10 @@
 // `@pushprov/protocol/messages`). Ids and codes are for developers: they sit
 // in the "Details" toggle.
 import { type ProvisioningSession, type ProvisioningSessionEvent, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
+import { createBackendActivationSource, receiveActivationInvocation } from '@pushprov/issuer-sdk/activation';
 import { type PopupWalletChannel, createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
 import type { IssuerPageCard, IssuerPageConfig } from '../start-browser-example.js';
-import { type BankView, type Names, bankCompleted, bankEnded, bankRunning, cardName } from './flow-view.js';
+import { type BankView, type Names, bankActivation, bankCompleted, bankConfirmPrompt, bankEnded, bankRunning, cardName } from './flow-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const TERMINAL = ['completed', 'failed', 'declined', 'cancelled', 'expired'];
@@ -22,6 +23,8 @@ $('card-holder').textContent = config.cardholderName;
 
 // The backend is same-origin: the session cookie authenticates the customer.
 const backend = createBackendRequestSource({ url: '/api/push-provisioning', credentials: 'same-origin' });
+// App to app: the bank's activation endpoint (createActivationHandler), with the same session cookie.
+const activation = createBackendActivationSource({ url: '/api/token-activation', credentials: 'same-origin' });
 // The bank closes the wallet window itself, after the wallet has shown its own ending (see `end`).
 const issuer = createIssuerClient({ issuerId: config.issuerId, requestSource: backend, invocationSigner: backend.signInvocation, closeChannelOnEnd: false });
 
@@ -209,10 +212,11 @@ button.addEventListener('click', () => {
     lastLive = event.state;
     render(bankRunning(names(), event.state));
   });
-  const end = () => {
+  const end = (pending = false) => {
     button.disabled = false;
     // The wallet shows its own ending, then closes its window; if it does not, the bank closes it.
-    graceTimer = setTimeout(() => channel.close(), WALLET_WINDOW_GRACE_MS);
+    // Not while the wallet still confirms a pending card with its customer: it closes itself at its end.
+    if (!pending) graceTimer = setTimeout(() => channel.close(), WALLET_WINDOW_GRACE_MS);
   };
   current.completed.then(
     (outcome) => {
@@ -220,9 +224,11 @@ button.addEventListener('click', () => {
       fact('Token reference', outcome.tokenReferenceId ?? '—');
       fact('Result', `${outcome.status}${already ? ' (a token this page saw before)' : ''}`);
       document.body.dataset.tokenReferenceId = outcome.tokenReferenceId ?? '';
-      render(bankCompleted(names(), outcome.status === 'pending_activation' ? 'pending_activation' : 'provisioned', already));
+      const pending = outcome.status === 'pending_activation';
+      render(bankCompleted(names(), pending ? 'pending_activation' : 'provisioned', already));
       $('hint').textContent = `You can add it to ${config.walletName} on another device the same way.`;
-      end();
+      end(pending);
+      if (pending) void confirmInBank(channel, names());
     },
     (error: { code?: string; message?: string; retryable?: boolean }) => {
       const code = error.code ?? 'internal_error';
@@ -234,3 +240,55 @@ button.addEventListener('click', () => {
     },
   );
 });
+
+// ── App to app: the wallet hands the bank its check (an issuer_app method, spec section 4.17).
+
+/**
+ * Waits on the wallet window's channel for its activation invocation, asks
+ * the signed-in customer, and has the backend activate the token (the
+ * backend checks, from the token service's account id, that the token is
+ * this customer's). The wallet learns it from the token service.
+ */
+async function confirmInBank(channel: PopupWalletChannel, names: Names): Promise<void> {
+  const box = $('app-confirm');
+  document.body.dataset.appActivation = 'waiting';
+  try {
+    const { invocation } = await receiveActivationInvocation(channel, {
+      issuerId: config.issuerId,
+      activation,
+      onRejected: (error) => refused(error.code, error.message),
+      confirm: (asked) =>
+        new Promise<boolean>((resolve) => {
+          fact('Activation invocation', `${asked.tokenReferenceId}, method ${asked.methodId}, from ${asked.walletProviderId}`);
+          const prompt = bankConfirmPrompt(names);
+          $('app-confirm-title').textContent = prompt.title;
+          $('app-confirm-text').textContent = prompt.message;
+          box.hidden = false;
+          document.body.dataset.appActivation = 'asking';
+          box.scrollIntoView({ block: 'center' });
+          const answer = (value: boolean) => {
+            $('app-confirm-yes').onclick = $('app-confirm-no').onclick = null;
+            box.hidden = true;
+            document.body.dataset.appActivation = value ? 'activating' : 'declined';
+            resolve(value);
+          };
+          $('app-confirm-yes').onclick = () => answer(true);
+          $('app-confirm-no').onclick = () => answer(false);
+        }),
+    });
+    fact('Correlation id', invocation.correlationId);
+    document.body.dataset.appActivation = 'active';
+    render(bankActivation(names, { status: 'active' }));
+  } catch (error) {
+    box.hidden = true;
+    const code = (error as { code?: string }).code ?? 'internal_error';
+    // The wallet window closed, or another card started: the wallet did not hand the check over.
+    if (code === 'channel_closed' || code === 'aborted') {
+      document.body.dataset.appActivation = 'gone';
+      return;
+    }
+    fact('Activation', code);
+    document.body.dataset.appActivation = code === 'consent_denied' ? 'declined' : 'failed';
+    render(bankActivation(names, { status: 'stopped', code }));
+  }
+}

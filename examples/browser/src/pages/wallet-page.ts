@@ -12,10 +12,10 @@ import { deviceKeyFromJwk } from '@pushprov/wallet-sdk/device-key';
 import { type PendingActivation, createActivations } from '@pushprov/wallet-sdk/activation';
 import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
-import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletEnding } from './flow-view.js';
+import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletAwaitingBank, walletEnding } from './flow-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const VIEWS = ['waiting', 'consent', 'progress', 'verify', 'code', 'call'] as const;
+const VIEWS = ['waiting', 'consent', 'progress', 'verify', 'code', 'app', 'call'] as const;
 const STEPS: WalletSessionState[] = ['sending_identifiers', 'waiting_for_request', 'submitting', 'storing', 'sending_result'];
 const WALLET_NAME = 'Wallet Co';
 
@@ -183,6 +183,8 @@ document.body.dataset.listening = 'true';
 
 const outcome = await wallet.handleInvocation(channel, { onEvent, closeChannelOnEnd: true });
 document.body.dataset.state = outcome.status;
+// The bank page's origin, learnt from its invocation: an issuer_app method talks back to it (spec section 4.17).
+const issuerOrigin = channel.issuerOrigin;
 channel.close();
 
 if (outcome.status === 'rejected') {
@@ -237,9 +239,15 @@ if (outcome.status === 'rejected') {
 
 /** Runs the activation of a pending token to its end. Resolves true once the card is ready to use. */
 async function confirmCard(tokenReferenceId: string, names: { card: string; bank: string }): Promise<boolean> {
+  // App to app: the activation invocation goes back to the bank's page that opened this window, on a new channel pinned to its origin.
+  let bankChannel: ReturnType<typeof createOpenerIssuerChannel> | undefined;
   const activations = createActivations({
     tokenService,
     tokenStore,
+    walletProviderId: config.walletProviderId,
+    ...(issuerOrigin !== undefined && {
+      issuerChannel: () => (bankChannel ??= createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins, issuerOrigin })),
+    }),
     onEvent: (event) => {
       document.body.dataset.activation = event.snapshot.state;
       if (event.error) fact('Last refused step', `${event.error.code}: ${event.error.message}`);
@@ -249,7 +257,18 @@ async function confirmCard(tokenReferenceId: string, names: { card: string; bank
   $('verify-from').textContent = `From ${names.bank}`;
   $('verify-text').textContent = `${names.bank} wants to make sure it’s you before you can pay with ${names.card}.`;
   for (;;) {
-    const method = await chooseMethod(activation, names.bank);
+    const method = await chooseMethod(activation, names.bank, issuerOrigin !== undefined);
+    if (method.type === 'issuer_app') {
+      const waiting = walletAwaitingBank(names);
+      $('app-title').textContent = waiting.title;
+      $('app-text').textContent = waiting.message;
+      show('app');
+      document.body.dataset.state = 'awaiting_issuer';
+      document.body.dataset.methodType = 'issuer_app';
+      await activation.waitUntilActive({ initialIntervalMs: 500, maxIntervalMs: 2_000 });
+      bankChannel?.close();
+      return true;
+    }
     if (method.type === 'customer_service') {
       $('call-title').textContent = `Call ${names.bank}`;
       $('call-text').textContent = `Call ${names.bank} on ${method.phoneNumber ?? 'the number on your card'}. We’ll finish adding ${names.card} as soon as they’ve confirmed it’s you.`;
@@ -262,12 +281,15 @@ async function confirmCard(tokenReferenceId: string, names: { card: string; bank
   }
 }
 
-/** Shows the ways to confirm and resolves with the one chosen, once the wallet has acted on it (a code sent). */
-function chooseMethod(activation: PendingActivation, bank: string): Promise<MethodView> {
+/**
+ * Shows the ways to confirm and resolves with the one chosen, once the wallet
+ * has acted on it (a code sent, the bank's page asked). `canReachBank`: this
+ * window was opened by the bank's page, which the bank-app method talks to.
+ */
+function chooseMethod(activation: PendingActivation, bank: string, canReachBank: boolean): Promise<MethodView> {
   const snapshot = activation.snapshot();
   const locked = new Set(snapshot.lockedMethodIds);
-  // This page cannot open a bank's app: it offers the other ways.
-  const methods = snapshot.methods.filter((m) => m.type !== 'issuer_app');
+  const methods = snapshot.methods.filter((m) => m.type !== 'issuer_app' || canReachBank);
   const fieldset = $('methods');
   fieldset.querySelectorAll('label').forEach((label) => label.remove());
   for (const [i, method] of methods.entries()) {

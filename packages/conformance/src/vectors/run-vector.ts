@@ -39,7 +39,9 @@ import {
   parseVerificationRequest,
   parseVerificationStarted,
   parseActivationRequest,
+  parseActivationInvocation,
   parseIssuerActivation,
+  parseIssuerTokenStatusResponse,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -73,6 +75,8 @@ const PARSERS: Record<string, (input: unknown) => unknown> = {
   'verification-started': parseVerificationStarted,
   'activation-request': parseActivationRequest,
   'issuer-activation': parseIssuerActivation,
+  'issuer-token-status': parseIssuerTokenStatusResponse,
+  'activation-invocation': parseActivationInvocation,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);

@@ -123,6 +123,7 @@ export interface SessionConfig {
 export interface SessionInput {
   account: AccountHint;
   accountRef: string | undefined;
+  accountId?: string | undefined;
   card: Card | undefined;
   wallet: AppChannel;
   signal: AbortSignal | undefined;
@@ -285,7 +286,7 @@ export class Session implements ProvisioningSession {
     this.#transition('identified');
 
     // 3. Build
-    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card }, { signal: s, correlationId: this.correlationId }), {
+    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card, accountId: this.#input.accountId }, { signal: s, correlationId: this.correlationId }), {
       timeoutMs: timeouts.requestMs,
       signal,
       what: 'Building the provisioning request',
@@ -335,7 +336,8 @@ export class Session implements ProvisioningSession {
   /** Routes one checked message from the wallet channel. Only this session's expected messages move it on. */
   #receive(message: AppMessage): void {
     if (isTerminalState(this.#state)) return;
-    if (message.sessionId !== this.id) {
+    // An activation invocation (spec 4.17) belongs to no provisioning session.
+    if (message.type === 'activation-invocation' || message.sessionId !== this.id) {
       this.#rejectMessage(createError('session_mismatch', `A ${message.type} message for another session was ignored`));
       return;
     }

@@ -30,7 +30,9 @@ import {
   parseVerificationRequest,
   parseVerificationStarted,
   parseActivationRequest,
+  parseActivationInvocation,
   parseIssuerActivation,
+  parseIssuerTokenStatusResponse,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -56,6 +58,8 @@ const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   'verification-started': parseVerificationStarted,
   'activation-request': parseActivationRequest,
   'issuer-activation': parseIssuerActivation,
+  'issuer-token-status': parseIssuerTokenStatusResponse,
+  'activation-invocation': parseActivationInvocation,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined =>

@@ -56,7 +56,9 @@ export type MessageSchemaName =
   | 'verification-request'
   | 'verification-started'
   | 'activation-request'
-  | 'issuer-activation';
+  | 'issuer-activation'
+  | 'issuer-token-status'
+  | 'activation-invocation';
 
 export interface MessageInput {
   schema: MessageSchemaName;

@@ -1,7 +1,8 @@
 import { createError } from '../errors.js';
 import * as z from 'zod/mini';
 import { parseWith } from './parse.js';
-import { zAccessData, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
+import { zActivationInvocation } from './z-activation-invocation.js';
+import { zAccessData, zIssuerTokenStatusResponse, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
 import { zIdentifiers } from './z-identifiers.js';
 import { zInvocation } from './z-invocation.js';
 import { zProblemDetails } from './z-problem.js';
@@ -12,6 +13,7 @@ import { zSubmission } from './z-submission.js';
 import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
 
 export * from './primitives.js';
+export * from './z-activation-invocation.js';
 export * from './z-access-data.js';
 export * from './z-identifiers.js';
 export * from './z-invocation.js';
@@ -22,8 +24,8 @@ export * from './z-result.js';
 export * from './z-submission.js';
 export * from './z-verification.js';
 
-/** Any message that travels between the issuer app and the wallet app. */
-export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult]);
+/** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4 and 4.17). */
+export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult, zActivationInvocation]);
 /** Any app-to-app message. */
 export type AppMessage = z.infer<typeof zAppMessage>;
 
@@ -44,14 +46,25 @@ export const parseProvisioningRequestMessage = (input: unknown) =>
 /** Parses a result message (step 6). */
 export const parseResult = (input: unknown) => parseWith(zResult, input, { name: 'result', maxLength: 4096 });
 /**
+ * Parses an activation invocation (wallet to issuer app, spec section 4.17).
+ *
+ * @example
+ * ```ts
+ * const invocation = parseActivationInvocation(receivedJson); // { type: 'activation-invocation', tokenReferenceId, methodId, … }
+ * ```
+ */
+export const parseActivationInvocation = (input: unknown) =>
+  parseWith(zActivationInvocation, input, { name: 'activation-invocation', maxLength: 4096 });
+/**
  * Parses any app-to-app message. JSON text is held to the limit of the type it
  * turns out to be (section 3 of the spec: invocation and identifiers 8 192,
- * result 4 096, provisioning-request 20 000), not only to the largest one.
+ * result and activation-invocation 4 096, provisioning-request 20 000), not
+ * only to the largest one.
  */
 export const parseAppMessage = (input: unknown): AppMessage => {
   const message = parseWith(zAppMessage, input, { name: 'app message', maxLength: 20_000 });
   const type = message.type;
-  const limit = type === 'provisioning-request' ? 20_000 : type === 'result' ? 4096 : 8192;
+  const limit = type === 'provisioning-request' ? 20_000 : type === 'result' || type === 'activation-invocation' ? 4096 : 8192;
   if (typeof input === 'string' && input.length > limit) throw createError('payload_too_large', `The ${type} message is too long`);
   return message;
 };
@@ -65,6 +78,17 @@ export const parseProvisioningResponse = (input: unknown) =>
 export const parseAccessData = (input: unknown) => parseWith(zAccessData, input, { name: 'access data', maxLength: 4096 });
 /** Parses a token status body. */
 export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 8192 });
+/**
+ * Parses the token status an issuer reads (`GET /v1/issuer/tokens/{id}`).
+ *
+ * @example
+ * ```ts
+ * const status = parseIssuerTokenStatusResponse(await response.text());
+ * status.accountId; // the issuer's account id the token was provisioned for
+ * ```
+ */
+export const parseIssuerTokenStatusResponse = (input: unknown) =>
+  parseWith(zIssuerTokenStatusResponse, input, { name: 'issuer-token-status', maxLength: 8192 });
 /** Parses RFC 9457 problem details. */
 export const parseProblemDetails = (input: unknown) => parseWith(zProblemDetails, input, { name: 'problem details', maxLength: 8192 });
 /** Parses the claims of a provisioning request (failures are `invalid_claims` or a card code). */

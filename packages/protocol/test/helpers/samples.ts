@@ -1,5 +1,7 @@
 import type {
   AccessData,
+  ActivationInvocation,
+  IssuerTokenStatusResponse,
   Identifiers,
   Invocation,
   ProblemDetails,
@@ -18,6 +20,10 @@ import type {
 import type * as z from 'zod/mini';
 import {
   zAccessData,
+  zActivationInvocation,
+  zIssuerTokenStatusResponse,
+  parseActivationInvocation,
+  parseIssuerTokenStatusResponse,
   zIdentifiers,
   zInvocation,
   zProblemDetails,
@@ -134,6 +140,24 @@ export const sampleTokenStatus = (): TokenStatusResponse => ({
   updatedAt: NOW,
 });
 
+export const sampleIssuerTokenStatus = (): IssuerTokenStatusResponse => ({
+  ...sampleTokenStatus(),
+  walletProviderId: 'wallet-co',
+  panLast4: '1111',
+  accountId: 'acct-7f3a',
+});
+
+export const sampleActivationInvocation = (): ActivationInvocation => ({
+  type: 'activation-invocation',
+  version: 1,
+  tokenReferenceId: 'tok_1',
+  methodId: 'm_app',
+  issuerId: 'bank-a',
+  walletProviderId: 'wallet-co',
+  nonce: fixedId(2),
+  correlationId: 'cor_activation-1',
+});
+
 /** The methods of a pending token: one of each type. */
 export const sampleVerification = (): Verification => ({
   methods: [
@@ -231,6 +255,8 @@ export const MESSAGE_CASES: MessageCase[] = [
   m('provisioning-response', zProvisioningResponse, parseProvisioningResponse, sampleResponse, 20_000),
   m('access-data', zAccessData, parseAccessData, sampleAccessData, 4096, false),
   m('token-status', zTokenStatusResponse, parseTokenStatusResponse, sampleTokenStatus, 8192),
+  m('issuer-token-status', zIssuerTokenStatusResponse, parseIssuerTokenStatusResponse, sampleIssuerTokenStatus, 8192),
+  m('activation-invocation', zActivationInvocation, parseActivationInvocation, sampleActivationInvocation, 4096),
   m('verification-request', zVerificationRequest, parseVerificationRequest, sampleVerificationRequest, 4096),
   m('verification-started', zVerificationStarted, parseVerificationStarted, sampleVerificationStarted, 4096),
   m('activation-request', zActivationRequest, parseActivationRequest, sampleActivationRequest, 4096),

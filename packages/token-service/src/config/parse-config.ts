@@ -101,7 +101,7 @@ export interface TokenServiceConfig {
   log: { level: LogLevel };
   /** Prometheus metrics, when configured: a separate listener (`port`, `host`), else `path` on the main one. */
   metrics?: { port?: number | undefined; host?: string | undefined; path: string } | undefined;
-  /** Sandbox mode: the request inspector is served and the last requests are kept in memory for it. */
+  /** Sandbox mode: the sandbox test cards, `GET /sandbox/inbox`, and the request inspector (the last requests kept in memory for it). */
   sandbox?: true | undefined;
 }
 

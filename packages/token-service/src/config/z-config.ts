@@ -369,9 +369,11 @@ function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(key
     /** Prometheus metrics, off unless configured; `token-service start --metrics-port` sets the port. */
     metrics: z.optional(zMetricsInput),
     /**
-     * Sandbox mode (default false): test cards only. Serves the request
-     * inspector (`/sandbox/inspector`) and keeps the last requests in memory
-     * for it. Never on a service that sees real cards.
+     * Sandbox mode (default false), the same switch as `token-service start
+     * --sandbox` (either turns on all of it): the sandbox test cards, the
+     * in-memory code sender with `GET /sandbox/inbox`, and the request
+     * inspector (`/sandbox/inspector`, the last requests kept in memory for
+     * it). Never on a service that sees real cards.
      */
     sandbox: z.optional(z.boolean()),
   });

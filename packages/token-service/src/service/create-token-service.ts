@@ -7,6 +7,7 @@ import {
   InternalError,
   type Jwks,
   type RandomSource,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
@@ -23,6 +24,7 @@ import {
   activateWithCode,
   findOwnedToken,
   startVerification,
+  issuerTokenStatusOf,
   tokenStatusOf,
 } from '../activation/activation.js';
 import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
@@ -60,11 +62,14 @@ export interface TokenServiceOptions {
    */
   sendVerificationCode?: VerificationCodeSender | undefined;
   /**
-   * Sandbox mode: the sandbox test cards decide when no `decide` hook is
-   * given (`SANDBOX_CARDS`, by the PAN's last four digits; an issuer's own
-   * `decision.byLast4` wins), and without a `sendVerificationCode` hook the
-   * codes are kept in memory for `GET /sandbox/inbox`. Never in production.
-   * Default false.
+   * Sandbox mode, one switch with the configuration's `"sandbox": true`
+   * (either turns on all of it): the sandbox test cards decide when no
+   * `decide` hook is given (`SANDBOX_CARDS`, by the PAN's last four digits;
+   * an issuer's own `decision.byLast4` wins), without a
+   * `sendVerificationCode` hook the codes are kept in memory for
+   * `GET /sandbox/inbox`, and the request inspector is served
+   * (`/sandbox/inspector`, recent requests kept in memory). Never in
+   * production. Default false.
    */
   sandbox?: boolean | undefined;
   /** How configuration file paths and the environment are read (see `parseConfig`). */
@@ -172,7 +177,7 @@ export interface TokenService {
   /** `POST /v1/issuer/tokens/{id}/activation` (spec section 11.5): the issuer verified the cardholder itself. */
   activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
   /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
-  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenStatusResponse>;
+  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<IssuerTokenStatusResponse>;
   /** Sandbox mode only: the codes the sandbox sender kept (see `GET /sandbox/inbox`). */
   readonly sandbox?: Pick<Sandbox, 'inbox'> | undefined;
   /**
@@ -276,10 +281,12 @@ export function createTokenService(
   // Every store call timed (metrics) and traced; the hooks traced.
   const store = instrumentStore(storeToWrap, options.metrics);
   const hooks = instrumentHooks(options);
-  const resolved = parseConfig(
+  const parsed = parseConfig(
     config,
     options.decryptionKeys === undefined ? options.configOptions : { ...options.configOptions, publicEncryptionKeys: true },
   );
+  // One sandbox switch: the option or the configuration's `sandbox` turns on every sandbox feature (cards, inbox, inspector).
+  const resolved: TokenServiceConfig = options.sandbox === true && parsed.sandbox !== true ? { ...parsed, sandbox: true } : parsed;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
   const publicJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
@@ -300,7 +307,7 @@ export function createTokenService(
     const live = grace.filter((g) => now < g.untilMs);
     return live.length === 0 ? decryptionKeys : [...configuredHandles, ...live.map((g) => g.handle)];
   };
-  const sandbox = options.sandbox === true ? createSandbox(clock) : undefined;
+  const sandbox = resolved.sandbox === true ? createSandbox(clock) : undefined;
   const context: ProvisioningContext = {
     config: resolved,
     store,
@@ -404,7 +411,7 @@ export function createTokenService(
       await keysReady();
       try {
         if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
-        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
+        return issuerTokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
       } catch (error) {
         throw toProvisioningError(error);
       }

@@ -1,8 +1,8 @@
-import { type Clock, type RandomSource, createError, secureRandom, systemClock } from '@pushprov/protocol';
+import { type Clock, type RandomSource, createError, secureRandom, systemClock, zPartyId } from '@pushprov/protocol';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { createPendingActivation } from './create-pending-activation.js';
-import type { ActivationEvent, IssuerAppOpener, PendingActivation } from './types.js';
+import type { ActivationEvent, IssuerAppOpener, IssuerChannelProvider, PendingActivation } from './types.js';
 
 /**
  * Options of {@link createActivations}: the wallet's token service client and
@@ -19,8 +19,23 @@ export interface ActivationsOptions {
   /** The wallet's token store, where pending tokens keep their activation. */
   tokenStore: TokenStore;
   /**
+   * The wallet provider's id, as the token service knows it: the activation
+   * invocation (spec section 4.17) of an `issuer_app` method names it.
+   * Required with `issuerChannel`; with `openIssuerApp` alone, the opener
+   * gets the invocation only when it is given.
+   */
+  walletProviderId?: string;
+  /**
+   * Where an `issuer_app` method's activation invocation goes: the app
+   * channel to the bank's app (spec section 4.17: the bindings of the
+   * invocation's channels). Sent when the user chooses the method, and on
+   * `openIssuerApp()`.
+   */
+  issuerChannel?: IssuerChannelProvider;
+  /**
    * Opens the bank's app for an `issuer_app` method, with the token
-   * reference. Without it, choosing such a method is `configuration_invalid`.
+   * reference (and the activation invocation). Without it and without
+   * `issuerChannel`, choosing such a method is `configuration_invalid`.
    */
   openIssuerApp?: IssuerAppOpener;
   /** Receives every step of every activation. Exceptions it throws are swallowed. */
@@ -66,7 +81,8 @@ export interface Activations {
  * const activations = createActivations({
  *   tokenService, // createHttpTokenServiceClient(…), as for createWallet
  *   tokenStore,
- *   openIssuerApp: ({ issuerId, tokenReferenceId }) => openBankApp(issuerId, tokenReferenceId),
+ *   walletProviderId: 'wallet-co',
+ *   issuerChannel: bankAppChannel, // the activation invocation of an issuer_app method goes to the bank's app
  *   onEvent: (event) => render(event.snapshot),
  * });
  * const outcome = await wallet.handleInvocation(channel);
@@ -83,10 +99,19 @@ export function createActivations(options: ActivationsOptions): Activations {
   if (options.openIssuerApp !== undefined && typeof options.openIssuerApp !== 'function') {
     throw createError('configuration_invalid', 'openIssuerApp must be a function');
   }
+  const channel = options.issuerChannel;
+  if (channel !== undefined && typeof channel !== 'function' && typeof channel?.send !== 'function') {
+    throw createError('configuration_invalid', 'issuerChannel must be an AppChannel or a function that gives one');
+  }
+  if (options.walletProviderId !== undefined ? !zPartyId.safeParse(options.walletProviderId).success : channel !== undefined) {
+    throw createError('configuration_invalid', 'walletProviderId (a lower-case slug) is required with issuerChannel');
+  }
   const context = {
     tokenService: options.tokenService,
     tokenStore: options.tokenStore,
     openIssuerApp: options.openIssuerApp,
+    issuerChannel: channel,
+    walletProviderId: options.walletProviderId,
     clock: options.clock ?? systemClock,
     random: options.random ?? secureRandom,
     ...(options.sleep && { sleep: options.sleep }),

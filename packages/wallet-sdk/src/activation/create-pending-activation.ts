@@ -1,4 +1,5 @@
 import {
+  type ActivationInvocation,
   type Clock,
   OTP_METHOD_TYPES,
   type ProvisioningError,
@@ -6,10 +7,13 @@ import {
   type TokenStatusResponse,
   type VerificationMethod,
   type VerificationStarted,
+  createCorrelationId,
   createError,
   createId,
+  createNonce,
   epochSeconds,
   isProvisioningError,
+  parseActivationInvocation,
   toProvisioningError,
   zVerificationCode,
 } from '@pushprov/protocol';
@@ -22,6 +26,7 @@ import type {
   ActivationSnapshot,
   ActivationState,
   IssuerAppOpener,
+  IssuerChannelProvider,
   PendingActivation,
   WaitUntilActiveOptions,
 } from './types.js';
@@ -31,6 +36,10 @@ export interface ActivationContext {
   tokenService: TokenServiceClient;
   tokenStore: TokenStore;
   openIssuerApp: IssuerAppOpener | undefined;
+  /** Where an `issuer_app` method's activation invocation is sent. */
+  issuerChannel?: IssuerChannelProvider | undefined;
+  /** The wallet provider the invocation names. */
+  walletProviderId?: string | undefined;
   clock: Clock;
   random: RandomSource;
   /** Waits between status reads; rejects when `signal` aborts. */
@@ -192,11 +201,35 @@ export function createPendingActivation(stored: StoredToken, context: Activation
     state = 'choosing_method';
   };
 
-  const open = async (method: VerificationMethod, signal: AbortSignal) => {
+  /** Hands the bank's app an activation invocation (spec section 4.17): over the issuer channel, and (or) through the host's opener. */
+  const open = async (method: VerificationMethod, signal: AbortSignal, correlationId: string | undefined) => {
     const opener = context.openIssuerApp;
-    if (typeof opener !== 'function') throw createError('configuration_invalid', 'No openIssuerApp was given to open the bank’s app with');
+    const provider = context.issuerChannel;
+    if (typeof opener !== 'function' && provider === undefined) {
+      throw createError('configuration_invalid', 'No issuerChannel or openIssuerApp was given to reach the bank’s app with');
+    }
+    const walletProviderId = context.walletProviderId;
+    const invocation: ActivationInvocation | undefined =
+      walletProviderId === undefined
+        ? undefined
+        : parseActivationInvocation({
+            type: 'activation-invocation',
+            version: 1,
+            tokenReferenceId,
+            methodId: method.id,
+            issuerId,
+            walletProviderId,
+            nonce: createNonce(context.random),
+            correlationId: correlationId ?? createCorrelationId(context.random),
+          });
     await raceSignal(
-      Promise.resolve().then(() => opener({ issuerId, tokenReferenceId, methodId: method.id }, { signal })),
+      (async () => {
+        if (provider !== undefined) {
+          const channel = typeof provider === 'function' ? await provider({ issuerId, tokenReferenceId }, { signal }) : provider;
+          await channel.send(invocation!);
+        }
+        if (typeof opener === 'function') await opener({ issuerId, tokenReferenceId, methodId: method.id, ...(invocation && { invocation }) }, { signal });
+      })(),
       signal,
     );
   };
@@ -246,7 +279,7 @@ export function createPendingActivation(stored: StoredToken, context: Activation
             return sendCode(method, signal);
           }
           const { code: _code, ...rest } = activation!;
-          if (method.type === 'issuer_app') await open(method, signal);
+          if (method.type === 'issuer_app') await open(method, signal, options?.correlationId);
           await save({ ...rest, methodId });
           state = 'awaiting_issuer';
           emit('state');
@@ -307,7 +340,7 @@ export function createPendingActivation(stored: StoredToken, context: Activation
         async (signal) => {
           const method = chosen();
           if (method === undefined || method.type !== 'issuer_app') throw createError('session_state', 'Choose the bank’s app first');
-          await open(method, signal);
+          await open(method, signal, options?.correlationId);
         },
         options,
       ),

@@ -1,4 +1,4 @@
-import type { ProvisioningError, TokenStatusResponse, VerificationMethod } from '@pushprov/protocol';
+import type { ActivationInvocation, AppChannel, ProvisioningError, TokenStatusResponse, VerificationMethod } from '@pushprov/protocol';
 
 /**
  * Where the activation of a pending token is (the yellow path, spec section 11):
@@ -85,21 +85,41 @@ export interface ActivationEvent {
 
 /**
  * What the wallet asks its host to do for an `issuer_app` method: open the
- * bank's app (its app link, or the platform's app-to-app intent) with the
- * token reference, so the bank can sign its customer in and activate the
- * token. The bank's backend then calls the token service (issuer SDK
+ * bank's app (its app link, or the platform's app-to-app intent), so the
+ * bank can sign its customer in and activate the token. With
+ * `walletProviderId` given to `createActivations`, `invocation` is the
+ * activation invocation (spec section 4.17) to hand over, for example in
+ * the app link's fragment (`encodeMessageUrl` from `@pushprov/protocol`).
+ * The bank's backend then calls the token service (issuer SDK
  * `activateToken`), and {@link PendingActivation.waitUntilActive} learns it.
  *
  * @example
  * ```ts
- * const openIssuerApp: IssuerAppOpener = ({ issuerId, tokenReferenceId }) =>
- *   Linking.openURL(`${issuerAppLinks[issuerId]}?tokenReferenceId=${encodeURIComponent(tokenReferenceId)}`);
+ * const openIssuerApp: IssuerAppOpener = ({ issuerId, invocation }) =>
+ *   Linking.openURL(encodeMessageUrl(issuerAppLinks[issuerId]!, invocation!));
  * ```
  */
 export type IssuerAppOpener = (
-  request: { issuerId: string; tokenReferenceId: string; methodId: string },
+  request: { issuerId: string; tokenReferenceId: string; methodId: string; invocation?: ActivationInvocation },
   context: { signal: AbortSignal },
 ) => void | Promise<void>;
+
+/**
+ * The app channel an `issuer_app` method's activation invocation (spec
+ * section 4.17) is sent over, to the bank's app: a channel (the one the
+ * bank's invocation came on, or another one to the bank's app), or a
+ * function that gives one for the token's issuer. The wallet sends on it and
+ * never closes it: the host does.
+ *
+ * @example
+ * ```ts
+ * // The wallet popup talks back to the bank page that opened it:
+ * const issuerChannel: IssuerChannelProvider = () => createOpenerIssuerChannel({ allowedIssuerOrigins, issuerOrigin });
+ * ```
+ */
+export type IssuerChannelProvider =
+  | AppChannel
+  | ((target: { issuerId: string; tokenReferenceId: string }, context: { signal: AbortSignal }) => AppChannel | Promise<AppChannel>);
 
 /**
  * Options of the activation calls that reach the token service.
@@ -112,6 +132,11 @@ export type IssuerAppOpener = (
 export interface ActivationCallOptions {
   /** Aborts the call (`aborted`); the activation goes back to where it was. */
   signal?: AbortSignal;
+  /**
+   * For an `issuer_app` method (`chooseMethod`, `openIssuerApp`): the
+   * correlation id the activation invocation carries. Default: a fresh `cor_…`.
+   */
+  correlationId?: string | undefined;
 }
 
 /**
@@ -159,8 +184,9 @@ export interface PendingActivation {
   snapshot(): ActivationSnapshot;
   /**
    * Chooses a method. An OTP method (`otp_sms`, `otp_email`) has a code made
-   * and sent (`awaiting_code`); `issuer_app` opens the bank's app through the
-   * `openIssuerApp` of `createActivations` (`awaiting_issuer`); `customer_service`
+   * and sent (`awaiting_code`); `issuer_app` sends the bank's app an
+   * activation invocation over `issuerChannel`, and (or) opens it through
+   * `openIssuerApp`, of `createActivations` (`awaiting_issuer`); `customer_service`
    * records the choice (`awaiting_issuer`: show the method's `phoneNumber`).
    * Codes: `verification_method_unavailable`, `verification_attempts_exhausted`,
    * `verification_cooldown` (`error.details.retryAfterMs`), `token_not_pending`, `expired`,
@@ -182,7 +208,7 @@ export interface PendingActivation {
    * choose another).
    */
   submitCode(code: string, options?: ActivationCallOptions): Promise<TokenStatusResponse>;
-  /** Opens the bank's app again for the chosen `issuer_app` method. */
+  /** Sends the bank's app a new activation invocation (and opens it) for the chosen `issuer_app` method. */
   openIssuerApp(options?: ActivationCallOptions): Promise<void>;
   /** Reads the token status once and follows it (`active`, `expired`). */
   refresh(options?: ActivationCallOptions): Promise<ActivationSnapshot>;
