@@ -7,6 +7,7 @@
 // type-only import resolved as ESM:
 //   import { JWK } from 'jose';
 //   import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
+// and a bare `import 'jose';` is dropped.
 // Run from a package folder after tsup: `node ../../scripts/cts-type-imports.mjs`.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,6 +46,13 @@ for (const file of readdirSync(dist).filter((f) => f.endsWith('.d.cts'))) {
     changed++;
     return `import type ${names} from '${specifier}' with { 'resolution-mode': 'import' };`;
   });
-  if (next !== text) writeFileSync(path, next);
+  // A bare `import 'jose';` (the declaration bundler leaves one where a chunk's types came from it) carries no
+  // types, and is the same error under node16: dropped.
+  const bare = next.replace(/^import '([^'.][^']*)';\n/gm, (line, specifier) => {
+    if (specifier.startsWith('node:') || !isEsmOnly(packageOf(specifier))) return line;
+    changed++;
+    return '';
+  });
+  if (bare !== text) writeFileSync(path, bare);
 }
 process.stdout.write(`cts-type-imports: ${changed} import(s) of ESM-only packages made type-only in dist/*.d.cts\n`);
