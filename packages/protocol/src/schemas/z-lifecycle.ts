@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { zEpochSeconds, zExpiry, zLast4, zOpaqueId, zPan, zPartyId } from './primitives.js';
 import { type ReportedTokenStatus, zReportedTokenStatus, zTokenStatus } from './z-access-data.js';
+import { type LifecycleReason, zLifecycleActor, zLifecycleReason } from './z-notification.js';
+
+export { type ReportedTokenStatus, zReportedTokenStatus } from './z-access-data.js';
 
 // A token's life after issuance (spec section 12): who may change it, why,
 // and the bodies of the wallet's and the issuer's lifecycle endpoints
@@ -11,13 +14,8 @@ export const zLifecycleAction = /* @__PURE__ */ z.enum(['suspend', 'resume', 'de
 /** A lifecycle action. */
 export type LifecycleAction = z.infer<typeof zLifecycleAction>;
 
-/** Who caused a change of a token: its issuer, its wallet provider, the cardholder through the wallet, or the token service itself. */
-export const zLifecycleActor = /* @__PURE__ */ z.enum(['issuer', 'wallet_provider', 'cardholder', 'token_service']);
-/** Who caused a change. */
-export type LifecycleActor = z.infer<typeof zLifecycleActor>;
-
-/** Every reason code a change of a token is recorded with. */
-export const LIFECYCLE_REASONS = [
+/** The reasons a caller may give (`activation_expired` is the token service's own). */
+export const REQUESTABLE_LIFECYCLE_REASONS = [
   'suspected_fraud',
   'card_lost',
   'card_stolen',
@@ -25,16 +23,8 @@ export const LIFECYCLE_REASONS = [
   'card_closed',
   'customer_request',
   'identity_verified',
-  'activation_expired',
   'other',
-] as const;
-/** Why a token changed. */
-export const zLifecycleReason = /* @__PURE__ */ z.enum(LIFECYCLE_REASONS);
-/** Why a token changed. */
-export type LifecycleReason = z.infer<typeof zLifecycleReason>;
-
-/** The reasons a caller may give (`activation_expired` is the token service's own). */
-export const REQUESTABLE_LIFECYCLE_REASONS = LIFECYCLE_REASONS.filter((r) => r !== 'activation_expired') as Exclude<LifecycleReason, 'activation_expired'>[];
+] as const satisfies readonly Exclude<LifecycleReason, 'activation_expired'>[];
 const zRequestReason = /* @__PURE__ */ z.enum(REQUESTABLE_LIFECYCLE_REASONS);
 
 /** `POST /v1/tokens/{tokenReferenceId}/lifecycle`: the wallet provider suspends, resumes or deletes one of its tokens. */
