@@ -5,6 +5,7 @@ import {
   type RandomSource,
   type SigningKeyHandle,
   type SigningKeyInput,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   TransportError,
   abortError,
@@ -14,6 +15,7 @@ import {
   errorFromHttpResponse,
   parseIssuerActivation,
   parseProblemDetails,
+  parseIssuerTokenStatusResponse,
   parseTokenStatusResponse,
   readResponseText,
   type ResponseBodyLike,
@@ -111,8 +113,14 @@ export interface IssuerTokenServiceClient {
    * no method of that type), `unauthenticated`, and the transport codes.
    */
   activateToken(tokenReferenceId: string, options: IssuerActivateOptions): Promise<TokenStatusResponse>;
-  /** Reads a token's status (`GET /v1/issuer/tokens/{id}`), with its methods while pending. */
-  getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<TokenStatusResponse>;
+  /**
+   * Reads a token's status (`GET /v1/issuer/tokens/{id}`), with its methods
+   * while pending, the wallet provider, the card's last four digits
+   * (`panLast4`) and the account id it was provisioned for (`accountId`: the
+   * request's `accountId`, else its `accountRef`): what the bank checks
+   * against its own records before it acts on the token.
+   */
+  getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<IssuerTokenStatusResponse>;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
@@ -191,9 +199,17 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
   const sleep = options.sleep ?? defaultSleep;
   const fetchImpl: IssuerApiFetch = options.fetch ?? ((url, init) => (globalThis.fetch as unknown as IssuerApiFetch)(url, init));
 
-  type Attempt = { ok: true; status: TokenStatusResponse } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs?: number };
+  type Attempt<T> = { ok: true; status: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs?: number };
 
-  async function attempt(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, tokenReferenceId: string, signal: AbortSignal): Promise<Attempt> {
+  async function attempt<T extends TokenStatusResponse>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    tokenReferenceId: string,
+    signal: AbortSignal,
+    parse: (text: string) => T,
+  ): Promise<Attempt<T>> {
     // A fresh assertion every attempt: the token service uses each one up when it is presented.
     const assertion = await createIssuerAssertion({ issuerId: options.issuerId, audience, signingKey, clock, random });
     let response: Awaited<ReturnType<IssuerApiFetch>>;
@@ -219,7 +235,7 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     const requestIdHeader = response.headers.get('x-request-id');
     const requestId = requestIdHeader !== null && /^[\x21-\x7e]{1,128}$/.test(requestIdHeader) ? requestIdHeader : undefined;
     if (response.status >= 200 && response.status < 300) {
-      const status = parseTokenStatusResponse(text);
+      const status = parse(text);
       if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
       return { ok: true, status };
     }
@@ -231,11 +247,19 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     return { ok: false, error, retry, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
 
-  async function call(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, tokenReferenceId: string, signal: AbortSignal | undefined): Promise<TokenStatusResponse> {
+  async function call<T extends TokenStatusResponse>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    tokenReferenceId: string,
+    signal: AbortSignal | undefined,
+    parse: (text: string) => T,
+  ): Promise<T> {
     const never = signal ?? new AbortController().signal;
     for (let retry = 0; ; retry++) {
       if (never.aborted) throw abortError(never);
-      const result = await attempt(method, path, body, headers, tokenReferenceId, never);
+      const result = await attempt(method, path, body, headers, tokenReferenceId, never, parse);
       if (result.ok) return result.status;
       if (!result.retry || retry >= maxRetries || (result.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw result.error;
       // Exponential backoff with full jitter, or what the answer asked for.
@@ -259,10 +283,10 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
       const body = JSON.stringify(parseIssuerActivation({ type: 'issuer-activation', version: 1, method: activateOptions?.method }));
       const headers = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
-      return call('POST', path, body, headers, tokenReferenceId, activateOptions?.signal);
+      return call('POST', path, body, headers, tokenReferenceId, activateOptions?.signal, parseTokenStatusResponse);
     },
     async getTokenStatus(tokenReferenceId, statusOptions = {}) {
-      return call('GET', tokenPath(tokenReferenceId), undefined, { accept: 'application/json' }, tokenReferenceId, statusOptions.signal);
+      return call('GET', tokenPath(tokenReferenceId), undefined, { accept: 'application/json' }, tokenReferenceId, statusOptions.signal, parseIssuerTokenStatusResponse);
     },
   };
 }
