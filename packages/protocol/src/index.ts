@@ -40,4 +40,28 @@ export * from './crypto/access-data.js';
 export * from './crypto/invocation-signature.js';
 export * from './channel/index.js';
 export * from './crypto/client-assertion.js';
+export {
+  DEFAULT_NOTIFICATION_CLOCK_SKEW_SECONDS,
+  DEFAULT_NOTIFICATION_DEDUP_RETENTION_SECONDS,
+  DEFAULT_NOTIFICATION_MAX_AGE_SECONDS,
+  NOTIFICATION_ALGORITHM,
+  NOTIFICATION_JWS_TYP,
+  type NotificationKeyResolver,
+  type SignNotificationOptions,
+  type VerifiedNotification,
+  type VerifyNotificationOptions,
+  signNotification,
+  verifyNotification,
+} from './crypto/notification.js';
+export {
+  type MemoryNotificationDedupStoreOptions,
+  type NotificationClaimState,
+  type NotificationDedupStore,
+  createMemoryNotificationDedupStore,
+} from './notifications/notification-dedup-store.js';
+export {
+  type NotificationContext,
+  type NotificationHandlerOptions,
+  createNotificationHandler,
+} from './notifications/create-notification-handler.js';
 export * from './problem.js';

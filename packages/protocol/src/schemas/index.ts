@@ -21,6 +21,7 @@ export * from './z-request-claims.js';
 export * from './z-result.js';
 export * from './z-submission.js';
 export * from './z-verification.js';
+export * from './z-notification.js';
 export { parseWith, type ParseOptions } from './parse.js';
 
 /** Any message that travels between the issuer app and the wallet app. */
