@@ -1,4 +1,5 @@
 import type { Expiry, TokenStatus, VerificationMethod } from '@pushprov/protocol';
+import type { DeliveryStore } from './delivery-types.js';
 
 /**
  * A stored token. The token number itself is never stored in the clear: only
@@ -499,6 +500,8 @@ export interface TokenServiceStore {
   readonly limits: RateLimitStore;
   /** One-time codes and activation of pending tokens (the yellow path). */
   readonly verification: VerificationStore;
+  /** The outbox's deliveries, for the notification dispatcher (spec section 14). */
+  readonly deliveries: DeliveryStore;
   /**
    * Writes everything of one provisioning atomically and durably: the
    * idempotency record, the replay keys, then the token and its vault entry.

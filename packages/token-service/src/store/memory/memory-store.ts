@@ -2,6 +2,8 @@ import { InternalError } from '@pushprov/protocol';
 import { sealedKeyId } from '../../vault/vault-cipher.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { checkKey, checkListLimit } from '../sealed.js';
+import type { DeliveryRecord, LifecycleEventBody } from '../delivery-types.js';
+import { createMemoryDeliveries } from './memory-deliveries.js';
 import type {
   CommitInput,
   CommitOutcome,
@@ -61,6 +63,9 @@ export function createMemoryStore(): TokenServiceStore {
   const meta = new Map<string, string>();
   const limits = new Map<string, { windowStart: number; count: number; expiresAt: number }>();
   const codes = new Map<string, VerificationCodeRecord>();
+  // The outbox (PRE-MERGE placeholder: lifecycle's transitions write these rows).
+  const outboxEvents = new Map<string, LifecycleEventBody>();
+  const outboxDeliveries = new Map<string, DeliveryRecord>();
   let closed = false;
 
   /** Removes every verification code of a token. */
@@ -311,6 +316,14 @@ export function createMemoryStore(): TokenServiceStore {
         return codes.size;
       },
     },
+    deliveries: createMemoryDeliveries(
+      {
+        deliveries: () => outboxDeliveries.values(),
+        delivery: (eventId, receiver) => outboxDeliveries.get(JSON.stringify([eventId, receiver])),
+        eventBody: (eventId) => outboxEvents.get(eventId),
+      },
+      open,
+    ),
     async commit(input: CommitInput): Promise<CommitOutcome> {
       open();
       // Check every constraint first; write only when all pass.

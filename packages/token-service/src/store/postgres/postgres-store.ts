@@ -16,6 +16,7 @@ import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVers
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
 import { loadPg } from '../load-driver.js';
+import { createPostgresDeliveries } from './postgres-deliveries.js';
 import { type PostgresConnectionConfig, connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
 
@@ -452,6 +453,7 @@ export async function openPostgresStore(connection: string | PostgresConnectionC
       },
       count: () => count('verification.count', Q.verCount),
     },
+    deliveries: createPostgresDeliveries(query),
     async commit(input) {
       if (closed) throw new InternalError('internal_error', 'The store is closed');
       if (input.issuance && input.issuance.vault.tokenReferenceId !== input.issuance.token.tokenReferenceId) {

@@ -24,6 +24,7 @@ import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { loadBetterSqlite3 } from '../load-driver.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { type SqliteDeliveryOp, createSqliteDeliveries } from './sqlite-deliveries.js';
 
 /**
  * The schema version this code writes (`PRAGMA user_version`). A database
@@ -89,7 +90,8 @@ type WriterOp =
   | { op: 'verIssue'; input: VerificationIssueInput }
   | { op: 'verAttempt'; input: { tokenReferenceId: string; methodId: string; maxAttempts: number } }
   | { op: 'verActivate'; input: VerificationActivateInput }
-  | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } };
+  | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } }
+  | SqliteDeliveryOp;
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -430,6 +432,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         return guard(() => q.codeCount.get()!.n);
       },
     },
+    deliveries: createSqliteDeliveries({ db, guard, enqueue }),
     commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),
     refuse: (input) => enqueue<void>({ op: 'refuse', input }),
     async purgeExpired(nowMs) {
