@@ -76,9 +76,8 @@ async function startReceiver(audience: string, jwks: { keys: unknown[] }) {
     jwks: jwks as never,
     issuer: SERVICE_ID,
     audience,
-    onEvent: (event, context) => {
-      if (context.duplicate) duplicates++;
-      else processed.push(event);
+    onEvent: (event) => {
+      processed.push(event);
     },
   });
   const listener = getRequestListener(async (request: Request) => {
@@ -88,7 +87,9 @@ async function startReceiver(audience: string, jwks: { keys: unknown[] }) {
       failed++;
       return new Response('down for maintenance', { status: 500 });
     }
-    return handler(request);
+    const response = await handler(request);
+    if (response.status === 200 && ((await response.clone().json()) as { duplicate?: boolean }).duplicate === true) duplicates++;
+    return response;
   });
   let server: Server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

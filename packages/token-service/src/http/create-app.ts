@@ -10,6 +10,7 @@ import { toProblemDetails, toProblemResponse } from './problem-response.js';
 import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
 import { RecentRequests } from '../inspector/recent-requests.js';
 import { createRequestRecorder, mountInspector } from '../inspector/sandbox-routes.js';
+import { authenticateParty, redeliverEvent } from '../notifications/event-api.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
@@ -303,6 +304,15 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     return c.json(status);
   });
 
+  // The event API (spec sections 7.12 and 7.13): an issuer or a wallet provider, its own events only.
+  app.post('/v1/events/:eventId/redeliver', async (c) => {
+    const party = await authenticateParty(service, c.req.header('authorization'));
+    c.set(party.kind === 'issuer' ? 'issuerId' : 'walletProviderId', party.id);
+    const answer = await redeliverEvent(service, party, c.req.param('eventId'));
+    c.header('cache-control', 'no-store');
+    return c.json(answer, 202);
+  });
+
   // Sandbox mode only: the codes the sandbox sender kept. Absent (404) otherwise.
   const sandbox = service.sandbox;
   if (sandbox) {
@@ -326,6 +336,7 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     ['/v1/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId', 'GET, HEAD'],
+    ['/v1/events/:eventId/redeliver', 'POST'],
     ...(sandbox ? ([['/sandbox/inbox', 'GET, HEAD']] as const) : []),
   ] as const) {
     app.all(path, () => {
