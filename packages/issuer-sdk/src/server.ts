@@ -31,7 +31,7 @@ export {
   type KeyLookupOptions,
   type RemoteJwks,
   type RemoteJwksOptions,
-} from './server/create-remote-jwks.js';
+} from '@pushprov/protocol';
 export {
   activateToken,
   createIssuerTokenServiceClient,
