@@ -1,7 +1,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Jwks, createRemoteJwks, generateEncryptionKey, generateSigningKey, manualClock } from '../src/index.js';
+import {
+  type Jwks,
+  createMemoryNotificationDedupStore,
+  createNotificationHandler,
+  createRemoteJwks,
+  generateEncryptionKey,
+  generateSigningKey,
+  manualClock,
+  signNotification,
+  verifyNotification,
+} from '../src/index.js';
 
 let published: Jwks;
 let fetches = 0;
@@ -35,5 +45,36 @@ describe('createRemoteJwks: signing keys', () => {
     expect(await jwks.getSigningKey({ kid: 'sig-2' })).toEqual(sig2.publicJwk);
     expect(fetches).toBe(2);
     expect(await jwks.getEncryptionKey()).toEqual(enc.publicJwk);
+  });
+});
+
+describe('notifications with the key set by URL', () => {
+  it('verifyNotification and the handler fetch the token service key set over HTTP and pick the kid', async () => {
+    const [enc, sig] = await Promise.all([generateEncryptionKey({ kid: 'enc-9' }), generateSigningKey({ kid: 'sig-9' })]);
+    published = { keys: [enc.publicJwk, sig.publicJwk] };
+    const event = {
+      eventId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      type: 'token.created' as const,
+      tokenReferenceId: 'tok_1',
+      issuerId: 'bank-a',
+      walletProviderId: 'wallet-co',
+      status: 'active' as const,
+      reason: 'other' as const,
+      actor: 'issuer' as const,
+      occurredAt: Math.floor(Date.now() / 1000),
+      sequence: 1,
+    };
+    const jws = await signNotification(event, { key: sig.privateJwk, issuer: 'ts', audience: 'wallet-co' });
+    const seen = createMemoryNotificationDedupStore();
+    expect(await verifyNotification(jws, { jwks: `${url}?v=9`, issuer: 'ts', audience: 'wallet-co', seen })).toEqual({ event, duplicate: false });
+    const received: string[] = [];
+    const handler = createNotificationHandler({ jwks: url, issuer: 'ts', audience: 'wallet-co', onEvent: (e) => void received.push(e.eventId) });
+    const again = await signNotification(event, { key: sig.privateJwk, issuer: 'ts', audience: 'wallet-co', clock: manualClock(Date.now() + 1_000) });
+    const response = await handler(new Request('http://127.0.0.1/hook', { method: 'POST', headers: { 'content-type': 'application/jose' }, body: again }));
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(received).toEqual([event.eventId]);
+    expect(() => createNotificationHandler({ jwks: 'http://ts.example/jwks.json', issuer: 'ts', audience: 'wallet-co', onEvent: () => {} })).toThrow(
+      expect.objectContaining({ code: 'configuration_invalid' }),
+    );
   });
 });

@@ -71,5 +71,14 @@ export const zNotificationEvent = /* @__PURE__ */ (() =>
     sequence: z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
   })
 )();
-/** A notification event. */
+/**
+ * A notification event (spec section 4.20).
+ *
+ * @example
+ * ```ts
+ * const onEvent = async (event: NotificationEvent) => {
+ *   if (event.type === 'token.deleted') await cards.forgetToken(event.tokenReferenceId);
+ * };
+ * ```
+ */
 export type NotificationEvent = z.infer<typeof zNotificationEvent>;
