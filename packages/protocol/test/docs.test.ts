@@ -31,6 +31,15 @@ const DOCUMENTED_SCHEMAS = [
   'zVerificationStarted',
   'zActivationRequest',
   'zIssuerActivation',
+  'zLifecycleRequest',
+  'zIssuerLifecycleRequest',
+  'zLifecycleResponse',
+  'zIssuerTokenSummary',
+  'zIssuerTokenSearchResult',
+  'zCardTokenChange',
+  'zCardLifecycleResult',
+  'zTokenHistory',
+  'zTokenHistoryEntry',
   'zNotificationEvent',
 ] as const;
 
