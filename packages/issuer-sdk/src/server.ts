@@ -54,6 +54,9 @@ export {
   type ActivateTokenInput,
   type IssuerActivateOptions,
   type IssuerApiFetch,
+  type IssuerCallOptions,
+  type IssuerCardSelector,
+  type IssuerLifecycleChange,
   type IssuerTokenServiceClient,
   type IssuerTokenServiceClientOptions,
 } from './server/create-issuer-token-service-client.js';

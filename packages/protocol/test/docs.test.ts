@@ -41,6 +41,8 @@ const DOCUMENTED_SCHEMAS = [
   'zTokenHistory',
   'zTokenHistoryEntry',
   'zNotificationEvent',
+  'zNotificationFeed',
+  'zRedeliveryAccepted',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;
