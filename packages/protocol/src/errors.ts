@@ -27,6 +27,7 @@ export type ErrorFamily =
   | 'card'
   | 'decision'
   | 'verification'
+  | 'lifecycle'
   | 'auth'
   | 'http'
   | 'transport'
@@ -101,6 +102,8 @@ export const ERROR_CATALOG = {
   verification_method_unavailable: entry('verification', 422, false, 'The verification method is not available'),
   verification_cooldown: entry('verification', 429, true, 'A new verification code cannot be sent yet'),
   token_not_pending: entry('verification', 409, false, 'The token is not pending activation'),
+  // lifecycle: suspending, resuming and deleting tokens (spec section 12)
+  token_state_conflict: entry('lifecycle', 409, false, 'The token’s status does not allow this change'),
   // auth
   unauthenticated: entry('auth', 401, false, 'The caller is not authenticated'),
   forbidden: entry('auth', 403, false, 'The caller may not access this resource'),
@@ -351,6 +354,8 @@ export class DecisionError extends ProvisioningError {}
  * or a token that is not pending.
  */
 export class VerificationError extends ProvisioningError {}
+/** A lifecycle change the token's status does not allow (suspend, resume, delete: spec section 12). */
+export class LifecycleError extends ProvisioningError {}
 /** Authentication or authorisation failed. */
 export class AuthError extends ProvisioningError {}
 /** An HTTP-level rule was broken (content type, idempotency, not found). */
@@ -371,6 +376,7 @@ const FAMILY_CLASS: Record<ErrorFamily, typeof ProvisioningError> = {
   card: CardError,
   decision: DecisionError,
   verification: VerificationError,
+  lifecycle: LifecycleError,
   auth: AuthError,
   http: HttpError,
   transport: TransportError,

@@ -31,7 +31,18 @@ const DOCUMENTED_SCHEMAS = [
   'zVerificationStarted',
   'zActivationRequest',
   'zIssuerActivation',
+  'zLifecycleRequest',
+  'zIssuerLifecycleRequest',
+  'zLifecycleResponse',
+  'zIssuerTokenSummary',
+  'zIssuerTokenSearchResult',
+  'zCardTokenChange',
+  'zCardLifecycleResult',
+  'zTokenHistory',
+  'zTokenHistoryEntry',
   'zNotificationEvent',
+  'zNotificationFeed',
+  'zRedeliveryAccepted',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;

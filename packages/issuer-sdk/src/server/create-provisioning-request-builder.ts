@@ -26,9 +26,11 @@ import {
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
+  type JwksFetch,
+  type RemoteJwks,
+  createRemoteJwks,
 } from '@pushprov/protocol';
 import { sealBoundRequest } from '../lib/seal-bound-request.js';
-import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
 
 /**
  * Looks up the card behind an account reference, for the authenticated user. Return null when the user has no such account.

@@ -15,6 +15,7 @@ export * from './primitives.js';
 export * from './z-access-data.js';
 export * from './z-identifiers.js';
 export * from './z-invocation.js';
+export * from './z-lifecycle.js';
 export * from './z-problem.js';
 export * from './z-provisioning-request.js';
 export * from './z-request-claims.js';
