@@ -215,7 +215,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       const token = makeToken({ createdAt: 9_000, updatedAt: 9_000 });
       const vault = makeVault(token, { panFingerprint: first.issuance!.vault.panFingerprint });
       expect(await store.commit(makeCommit({ issuance: { token, vault, replaces: old.tokenReferenceId } }))).toEqual({ ok: true });
-      expect(await store.tokens.find(old.tokenReferenceId)).toEqual({ ...old, status: 'deleted', updatedAt: 9_000 });
+      expect(await store.tokens.find(old.tokenReferenceId)).toEqual({ ...old, status: 'deleted', updatedAt: 9_000, sealedTokenNumber: null });
       expect(await store.vault.find(old.tokenReferenceId)).toBeUndefined();
       const query = { panFingerprint: vault.panFingerprint, walletProviderId: vault.walletProviderId, walletAccountId: vault.walletAccountId, deviceId: vault.deviceId };
       expect(await store.vault.findProvisioned(query)).toEqual(vault);

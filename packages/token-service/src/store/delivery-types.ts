@@ -2,42 +2,15 @@
 // rows a lifecycle change writes (one per receiver, in the change's
 // transaction), claimed with a lease, then completed, retried or
 // dead-lettered. Only the dispatcher and the redeliver API change them.
-// PRE-MERGE: mirrors lifecycle's OutboxDelivery and LifecycleEventBody (store/types.ts); aliased to them at the merge.
+import type { LifecycleEventBody, OutboxDelivery } from './types.js';
+
+export type { LifecycleEventBody } from './types.js';
 
 /** A delivery's state: `pending` (to send, maybe leased), `delivered` (a 2xx came back), `dead` (given up; redeliver to retry). */
-export type DeliveryState = 'pending' | 'delivered' | 'dead';
+export type DeliveryState = OutboxDelivery['state'];
 
-/** One `deliveries` row. Times are milliseconds since the epoch. */
-export interface DeliveryRecord {
-  eventId: string;
-  /** `issuer:<issuerId>` or `wallet:<walletProviderId>`. */
-  receiver: string;
-  tokenReferenceId: string;
-  sequence: number;
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: number;
-  leaseOwner: string | null;
-  leaseUntil: number | null;
-  lastError: string | null;
-  firstAttemptAt: number | null;
-  deliveredAt: number | null;
-}
-
-/** The event a delivery carries (the `events` row's body: the protocol's NotificationEvent). */
-export interface LifecycleEventBody {
-  eventId: string;
-  type: string;
-  tokenReferenceId: string;
-  issuerId: string;
-  walletProviderId: string;
-  status: string;
-  previousStatus?: string | undefined;
-  reason: string;
-  actor: string;
-  occurredAt: number;
-  sequence: number;
-}
+/** One `deliveries` row (see {@link OutboxDelivery}). Times are milliseconds since the epoch. */
+export type DeliveryRecord = OutboxDelivery;
 
 /** A delivery claimed by {@link DeliveryStore.claim}: the row as leased, and the event it carries. */
 export interface ClaimedDelivery extends DeliveryRecord {
@@ -132,3 +105,6 @@ export function checkClaimInput(input: DeliveryClaimInput): DeliveryClaimInput {
 
 /** A delivery error as stored: at most 200 characters. */
 export const deliveryError = (error: string): string => error.slice(0, 200);
+
+/** An `events.body` as a driver reads it: JSON text (SQLite) or already parsed (PostgreSQL jsonb). */
+export const eventBodyOf = (body: unknown): LifecycleEventBody => (typeof body === 'string' ? (JSON.parse(body) as LifecycleEventBody) : (body as LifecycleEventBody));

@@ -4,8 +4,8 @@
 // several instances never take the same delivery, and it takes a lease: a
 // row whose lease ran out (its instance died) is due again.
 import type pg from 'pg';
-import { type DeliveryStore, checkClaimInput, deliveryError } from '../delivery-types.js';
-import { type DeliveryRow, toDelivery, toEventBody } from '../delivery-rows.js';
+import { type DeliveryStore, checkClaimInput, deliveryError, eventBodyOf } from '../delivery-types.js';
+import { type DeliveryRow, toDelivery } from '../rows.js';
 
 /** The store's query function (one round trip, named statements). */
 export type PostgresQuery = <R extends pg.QueryResultRow>(operation: string, statement: { name: string; text: string }, values?: unknown[]) => Promise<pg.QueryResult<R>>;
@@ -74,7 +74,7 @@ export function createPostgresDeliveries(query: PostgresQuery): DeliveryStore {
         .filter((r) => r.body !== null && r.body !== undefined)
         .map((r) => {
           const d = toDelivery(r);
-          return { ...d, leaseOwner: owner, leaseUntil: d.leaseUntil!, firstAttemptAt: d.firstAttemptAt!, event: toEventBody(r.body) };
+          return { ...d, leaseOwner: owner, leaseUntil: d.leaseUntil!, firstAttemptAt: d.firstAttemptAt!, event: eventBodyOf(r.body) };
         })
         .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.sequence - b.sequence);
     },

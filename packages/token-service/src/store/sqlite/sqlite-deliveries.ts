@@ -12,9 +12,10 @@ import {
   type DeliveryRedeliverOutcome,
   type DeliveryStore,
   checkClaimInput,
+  eventBodyOf,
   deliveryError,
 } from '../delivery-types.js';
-import { type DeliveryRow, toDelivery, toEventBody } from '../delivery-rows.js';
+import { type DeliveryRow, toDelivery } from '../rows.js';
 
 /** The delivery operations the writer thread runs (see sqlite-writer.worker.mjs). */
 export type SqliteDeliveryOp =
@@ -67,7 +68,7 @@ export function createSqliteDeliveries({ db, guard, enqueue }: SqliteDeliveriesC
       });
       return leased.map(({ row, body }): ClaimedDelivery => {
         const d = toDelivery(row);
-        return { ...d, leaseOwner: checked.owner, leaseUntil: d.leaseUntil!, firstAttemptAt: d.firstAttemptAt!, event: toEventBody(body) };
+        return { ...d, leaseOwner: checked.owner, leaseUntil: d.leaseUntil!, firstAttemptAt: d.firstAttemptAt!, event: eventBodyOf(body) };
       });
     },
     complete: (input) => enqueue<boolean>({ op: 'dlvComplete', input: { eventId: input.eventId, receiver: input.receiver, owner: input.owner, nowMs: input.nowMs } }),
