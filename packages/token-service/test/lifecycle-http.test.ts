@@ -17,6 +17,7 @@ import {
   parseWith,
   zCardLifecycleResult,
   zIssuerTokenSearchResult,
+  zIssuerTokenStatusResponse,
   zLifecycleResponse,
   zTokenHistory,
 } from '@pushprov/protocol';
@@ -95,9 +96,9 @@ function client(h: Harness, server = h.servers[0]!) {
   };
   const get = (path: string, authorization = `Bearer ${API_KEY}`) => fetch(`${server.url}${path}`, { headers: { authorization } });
   let cardNo = 0;
-  const provision = async (pan = panOf(++cardNo), apiKey = API_KEY) => {
+  const provision = async (pan = panOf(++cardNo), apiKey = API_KEY, accountId?: string) => {
     const identifiers = createIdentifiers(apiKey === OTHER_API_KEY ? { walletProviderId: 'wallet-two' } : {});
-    const { submission } = await buildSubmission(h.fx, { identifiers, card: { pan, expiry: { month: 12, year: 2030 } } });
+    const { submission } = await buildSubmission(h.fx, { identifiers, card: { pan, expiry: { month: 12, year: 2030 } }, ...(accountId === undefined ? {} : { accountId }) });
     const response = await postSubmission(server.url, submission, { apiKey });
     expect(response.status).toBe(201);
     return { ref: parseProvisioningResponse(await response.text()).tokenReferenceId, pan };
@@ -219,6 +220,25 @@ describe.each(['sqlite', 'postgres'] as const)('the token lifecycle over HTTP (%
     ]);
   });
 
+  it('finds a card\'s tokens by the issuer\'s account id (deleted ones too), with the last four of card and token only', async () => {
+    const pan = panOf(903);
+    const a = await c.provision(pan, API_KEY, 'acct-903');
+    const b = await c.provision(pan, OTHER_API_KEY, 'acct-903');
+    await c.post(`/v1/tokens/${a.ref}/lifecycle`, { action: 'delete', reason: 'customer_request' });
+    const found = parseWith(zIssuerTokenSearchResult, await (await c.post('/v1/issuer/tokens/search', { accountId: 'acct-903' }, { authorization: await c.issuerAuth() })).text());
+    expect(found.tokens.map((t) => [t.tokenReferenceId, t.status, t.accountId, t.panLast4]).sort()).toEqual(
+      [
+        [a.ref, 'deleted', 'acct-903', pan.slice(-4)],
+        [b.ref, 'active', 'acct-903', pan.slice(-4)],
+      ].sort(),
+    );
+    // The whole account, closed: only the token that was not deleted yet changes.
+    const closed = await c.post('/v1/issuer/cards/events', { accountId: 'acct-903', event: 'closed' }, { authorization: await c.issuerAuth() });
+    expect(parseWith(zCardLifecycleResult, await closed.text()).tokens).toEqual([{ tokenReferenceId: b.ref, status: 'deleted', previousStatus: 'active' }]);
+    const other = await c.post('/v1/issuer/tokens/search', { accountId: 'acct-903' }, { authorization: await c.issuerAuth('bank-b', h.bankB.privateJwk) });
+    expect(parseWith(zIssuerTokenSearchResult, await other.text())).toEqual({ tokens: [] });
+  });
+
   it('takes a reissued card\'s new expiry into its vault entries (token.updated), and deletes every token of a closed card', async () => {
     const pan = panOf(901);
     const a = await c.provision(pan);
@@ -270,7 +290,7 @@ describe.each(['sqlite', 'postgres'] as const)('the token lifecycle over HTTP (%
       expect(parseTokenStatusResponse(await (await c.get(`/v1/tokens/${ref}`)).text()).status).toBe('active');
       h.fx.clock.set(Date.UTC(expiry.year, expiry.month, 1));
       expect(parseTokenStatusResponse(await (await c.get(`/v1/tokens/${ref}`)).text()).status).toBe('expired');
-      expect(parseTokenStatusResponse(await (await c.get(`/v1/issuer/tokens/${ref}`, await c.issuerAuth())).text()).status).toBe('expired');
+      expect(parseWith(zIssuerTokenStatusResponse, await (await c.get(`/v1/issuer/tokens/${ref}`, await c.issuerAuth())).text()).status).toBe('expired');
       expect(parseWith(zTokenHistory, await (await c.get(`/v1/tokens/${ref}/history`)).text()).status).toBe('expired');
       const search = await c.post('/v1/issuer/tokens/search', { pan }, { authorization: await c.issuerAuth() });
       expect(parseWith(zIssuerTokenSearchResult, await search.text()).tokens.map((t) => t.status)).toEqual(['expired']);

@@ -388,6 +388,23 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       expect(await store.tokens.find(token.tokenReferenceId)).toEqual(token);
     });
 
+    it('keeps the account id and the card’s last four digits of a token; a token without them reads without them (schema 6)', async () => {
+      const token = makeToken({ accountId: 'acct-7f3a', panLast4: '4242' });
+      expect(await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }))).toEqual({ ok: true });
+      expect(await store.tokens.find(token.tokenReferenceId)).toEqual(token);
+      const bare = makeToken();
+      expect(await store.commit(makeCommit({ issuance: { token: bare, vault: makeVault(bare) } }))).toEqual({ ok: true });
+      const found = await store.tokens.find(bare.tokenReferenceId);
+      expect(found).toEqual(bare);
+      expect(found).not.toHaveProperty('accountId');
+      expect(found).not.toHaveProperty('panLast4');
+      // A replacement carries its own values; the replaced token keeps its.
+      const next = makeToken({ accountId: 'acct-7f3a', panLast4: '4242', createdAt: 2_000, updatedAt: 2_000 });
+      expect(await store.commit(makeCommit({ issuance: { token: next, vault: makeVault(next, { panFingerprint: `fp-${token.tokenReferenceId}` }), replaces: token.tokenReferenceId } }))).toEqual({ ok: true });
+      expect(await store.tokens.find(next.tokenReferenceId)).toMatchObject({ accountId: 'acct-7f3a', panLast4: '4242' });
+      expect(await store.tokens.find(token.tokenReferenceId)).toMatchObject({ status: 'deleted', accountId: 'acct-7f3a', panLast4: '4242' });
+    });
+
     it('answers a ping while open', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

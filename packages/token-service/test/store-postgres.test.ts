@@ -215,6 +215,29 @@ describe('PostgreSQL store: migrations', () => {
     await store.close();
   });
 
+  it('brings a version 5 schema to 6: tokens gain account_id and pan_last4 (null on old rows), indexed by (issuer_id, account_id)', async () => {
+    const url = await testDatabaseUrl();
+    await sql(url, 'CREATE TABLE pushprov_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const migration of POSTGRES_MIGRATIONS.slice(0, 5)) {
+      await sql(url, migration.sql);
+      await sql(url, `INSERT INTO pushprov_schema_migrations (version) VALUES (${migration.version})`);
+    }
+    await sql(
+      url,
+      "INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status, issuer_id, wallet_provider_id, wallet_account_id, device_id, created_at, updated_at) VALUES ('tok_v5', 'h', 's', '1234', 1, 2030, 'active', 'bank-a', 'wallet-co', 'user-1', 'device-1', 1, 1)",
+    );
+    expect(await migratePostgres(url)).toEqual({ from: 5, to: POSTGRES_SCHEMA_VERSION });
+    expect(
+      await sql(url, "SELECT indexdef LIKE '%(issuer_id, account_id)%' AS indexed FROM pg_indexes WHERE tablename = 'tokens' AND indexname = 'tokens_issuer_account'"),
+    ).toEqual([{ indexed: true }]);
+    const store = await openPostgresStore(url);
+    const old = await store.tokens.find('tok_v5');
+    expect(old).toMatchObject({ tokenReferenceId: 'tok_v5', status: 'active' });
+    expect(old).not.toHaveProperty('accountId');
+    expect(old).not.toHaveProperty('panLast4');
+    await store.close();
+  });
+
   it('lets two instances migrate at once: one applies everything, the other nothing, no error', async () => {
     const url = await testDatabaseUrl();
     const results = await Promise.all([migratePostgres(url), migratePostgres(url), migratePostgres(url)]);

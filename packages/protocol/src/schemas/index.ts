@@ -1,7 +1,7 @@
 import { createError } from '../errors.js';
 import * as z from 'zod/mini';
 import { parseWith } from './parse.js';
-import { zAccessData, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
+import { zAccessData, zIssuerTokenStatusResponse, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
 import { zIdentifiers } from './z-identifiers.js';
 import { zInvocation } from './z-invocation.js';
 import { zProblemDetails } from './z-problem.js';
@@ -10,6 +10,7 @@ import { zRequestClaims } from './z-request-claims.js';
 import { zResult } from './z-result.js';
 import { zSubmission } from './z-submission.js';
 import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
+import { zCardEvent, zCardLifecycleRequest, zIssuerLifecycleRequest, zIssuerTokenSearch, zLifecycleRequest, zLifecycleResponse, zTokenHistory } from './z-lifecycle.js';
 
 export * from './primitives.js';
 export * from './z-access-data.js';
@@ -68,6 +69,17 @@ export const parseProvisioningResponse = (input: unknown) =>
 export const parseAccessData = (input: unknown) => parseWith(zAccessData, input, { name: 'access data', maxLength: 4096 });
 /** Parses a token status body. */
 export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 8192 });
+/**
+ * Parses the token status an issuer reads (`GET /v1/issuer/tokens/{id}`).
+ *
+ * @example
+ * ```ts
+ * const status = parseIssuerTokenStatusResponse(await response.text());
+ * status.accountId; // the issuer's account id the token was provisioned for
+ * ```
+ */
+export const parseIssuerTokenStatusResponse = (input: unknown) =>
+  parseWith(zIssuerTokenStatusResponse, input, { name: 'issuer-token-status', maxLength: 8192 });
 /** Parses RFC 9457 problem details. */
 export const parseProblemDetails = (input: unknown) => parseWith(zProblemDetails, input, { name: 'problem details', maxLength: 8192 });
 /** Parses the claims of a provisioning request (failures are `invalid_claims` or a card code). */
@@ -114,3 +126,25 @@ export const parseActivationRequest = (input: unknown) =>
  */
 export const parseIssuerActivation = (input: unknown) =>
   parseWith(zIssuerActivation, input, { name: 'issuer-activation', maxLength: 4096 });
+
+/**
+ * Parses a wallet lifecycle request (`POST /v1/tokens/{id}/lifecycle`).
+ *
+ * @example
+ * ```ts
+ * const request = parseLifecycleRequest(bodyText); // { action: 'suspend', reason: 'card_lost' }
+ * ```
+ */
+export const parseLifecycleRequest = (input: unknown) => parseWith(zLifecycleRequest, input, { name: 'lifecycle-request', maxLength: 4096 });
+/** Parses an issuer lifecycle request (`POST /v1/issuer/tokens/{id}/lifecycle`). */
+export const parseIssuerLifecycleRequest = (input: unknown) => parseWith(zIssuerLifecycleRequest, input, { name: 'issuer-lifecycle-request', maxLength: 4096 });
+/** Parses the answer to a lifecycle request. */
+export const parseLifecycleResponse = (input: unknown) => parseWith(zLifecycleResponse, input, { name: 'lifecycle-response', maxLength: 4096 });
+/** Parses a token history (`GET …/history`: at most 1 000 entries). */
+export const parseTokenHistory = (input: unknown) => parseWith(zTokenHistory, input, { name: 'token-history', maxLength: 262_144 });
+/** Parses an issuer token search body (`POST /v1/issuer/tokens/search`). */
+export const parseIssuerTokenSearch = (input: unknown) => parseWith(zIssuerTokenSearch, input, { name: 'issuer-token-search', maxLength: 4096 });
+/** Parses a card lifecycle body (`POST /v1/issuer/cards/lifecycle`). */
+export const parseCardLifecycleRequest = (input: unknown) => parseWith(zCardLifecycleRequest, input, { name: 'card-lifecycle-request', maxLength: 4096 });
+/** Parses a card event body (`POST /v1/issuer/cards/events`). */
+export const parseCardEvent = (input: unknown) => parseWith(zCardEvent, input, { name: 'card-event', maxLength: 4096 });

@@ -9,6 +9,7 @@ import {
   ISSUER_METHOD_TYPES,
   OTP_METHOD_TYPES,
   type ProvisioningError,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationMethod,
   type VerificationStarted,
@@ -86,6 +87,16 @@ export function tokenStatusOf(ctx: ActivationContext, token: TokenRecord): Token
     tokenExpiry: token.tokenExpiry,
     updatedAt: Math.floor(token.updatedAt / 1000),
     ...(verification === undefined ? {} : { verification }),
+  };
+}
+
+/** The token status an issuer reads (`GET /v1/issuer/tokens/{id}`): also the wallet provider, the card's last four digits and the account id. */
+export function issuerTokenStatusOf(ctx: ActivationContext, token: TokenRecord): IssuerTokenStatusResponse {
+  return {
+    ...tokenStatusOf(ctx, token),
+    walletProviderId: token.walletProviderId,
+    ...(token.panLast4 === undefined ? {} : { panLast4: token.panLast4 }),
+    ...(token.accountId === undefined ? {} : { accountId: token.accountId }),
   };
 }
 

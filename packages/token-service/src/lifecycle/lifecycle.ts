@@ -172,14 +172,13 @@ async function tokensOfCard(ctx: ActivationContext, issuerId: string, card: { ac
 
 /** A search answer's entry: never a card or token number. */
 function summaryOf(ctx: ActivationContext, token: TokenRecord): IssuerTokenSummary {
-  const extra = token as TokenRecord & { accountId?: string | undefined; panLast4?: string | null | undefined };
   return {
     tokenReferenceId: token.tokenReferenceId,
     status: reportedTokenStatus(token, ctx.clock.now()),
     walletProviderId: token.walletProviderId,
     tokenLast4: token.tokenLast4,
-    ...(typeof extra.panLast4 === 'string' ? { panLast4: extra.panLast4 } : {}),
-    ...(typeof extra.accountId === 'string' ? { accountId: extra.accountId } : {}),
+    ...(token.panLast4 === undefined ? {} : { panLast4: token.panLast4 }),
+    ...(token.accountId === undefined ? {} : { accountId: token.accountId }),
     createdAt: Math.floor(token.createdAt / 1000),
     updatedAt: Math.floor(token.updatedAt / 1000),
   };

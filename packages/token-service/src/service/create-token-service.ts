@@ -12,6 +12,7 @@ import {
   type IssuerTokenSearchResult,
   type LifecycleResponse,
   type TokenHistory,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
@@ -29,6 +30,7 @@ import {
   activateWithCode,
   findOwnedToken,
   startVerification,
+  issuerTokenStatusOf,
   tokenStatusOf,
 } from '../activation/activation.js';
 import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
@@ -198,7 +200,7 @@ export interface TokenService {
   /** `POST /v1/issuer/tokens/{id}/activation` (spec section 11.5): the issuer verified the cardholder itself. */
   activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
   /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
-  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenStatusResponse>;
+  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<IssuerTokenStatusResponse>;
   /** `POST /v1/tokens/{id}/lifecycle` (spec section 7.10): the wallet provider suspends, resumes or deletes one of its tokens. */
   changeTokenLifecycle(input: WalletLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
   /** `GET /v1/tokens/{id}/history`: the recorded changes of one of the wallet provider's tokens; any other is `not_found`. */
@@ -487,7 +489,7 @@ export function createTokenService(
       await keysReady();
       try {
         if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
-        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
+        return issuerTokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
       } catch (error) {
         throw toProvisioningError(error);
       }

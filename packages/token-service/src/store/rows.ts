@@ -22,6 +22,10 @@ export interface TokenRow {
   verification_methods: string | null;
   /** When the pending time of a token issued pending activation ends, ms; null for tokens never pending (schema 5). */
   pending_expires_at: number | string | null;
+  /** The issuer's id of the card account (schema 6). */
+  account_id: string | null;
+  /** The last four digits of the card (schema 6). */
+  pan_last4: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -91,6 +95,8 @@ export const toToken = (r: TokenRow): TokenRecord => {
   };
   if (r.network !== null) token.network = r.network;
   if (r.device_key_thumbprint !== null) token.deviceKeyThumbprint = r.device_key_thumbprint;
+  if (r.account_id !== null && r.account_id !== undefined) token.accountId = r.account_id;
+  if (r.pan_last4 !== null && r.pan_last4 !== undefined) token.panLast4 = r.pan_last4;
   if (r.verification_methods !== null && r.verification_methods !== undefined) {
     token.verification = { methods: JSON.parse(r.verification_methods) as NonNullable<TokenRecord['verification']>['methods'], expiresAt: Number(r.pending_expires_at) };
   }

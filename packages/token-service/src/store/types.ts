@@ -34,6 +34,14 @@ export interface TokenRecord {
    * {@link VerificationStore.expirePending}). Kept after activation.
    */
   verification?: { methods: VerificationMethod[]; expiresAt: number } | undefined;
+  /**
+   * The issuer's stable id of the card account: the request's `accountId`
+   * claim, else its `accountRef` (schema 6). Absent when the request named
+   * neither, and on tokens issued before schema 6.
+   */
+  accountId?: string | undefined;
+  /** The last four digits of the card (schema 6; absent on tokens issued before it). */
+  panLast4?: string | undefined;
   /** Milliseconds since the epoch. */
   createdAt: number;
   /** Milliseconds since the epoch. */

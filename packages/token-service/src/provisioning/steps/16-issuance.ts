@@ -23,6 +23,8 @@ export interface IssuanceInput {
   walletProviderId: string;
   issuer: IssuerConfig;
   card: Card;
+  /** The issuer's id of the card account: the claims' `accountId`, else their `accountRef`. */
+  accountId: string | undefined;
   panFingerprint: string;
   decision: IssuingDecision;
   /** The request's replay record (step 12). */
@@ -86,6 +88,8 @@ export async function issue(ctx: ProvisioningContext, input: IssuanceInput): Pro
         deviceId: submission.deviceId,
         network: issuer.network,
         deviceKeyThumbprint: input.deviceKeyThumbprint,
+        ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
+        panLast4,
         ...(input.decision.decision === 'step_up'
           ? { verification: { methods: input.decision.methods, expiresAt: now + ctx.config.lifetimes.pendingActivationSeconds * 1000 } }
           : {}),

@@ -425,7 +425,7 @@ export function createMemoryStore(): TokenServiceStore {
       async findByAccount(issuerId, accountId) {
         open();
         return [...tokens.values()]
-          .filter((t) => t.issuerId === issuerId && (t as { accountId?: string }).accountId === accountId)
+          .filter((t) => t.issuerId === issuerId && t.accountId === accountId)
           .sort((a, b) => b.createdAt - a.createdAt)
           .slice(0, 1000)
           .map((t) => copyToken(t)!);

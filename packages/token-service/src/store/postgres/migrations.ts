@@ -57,6 +57,11 @@
 // COMMIT_V5) to write the new token columns and drop the codes of a token
 // it replaces.
 //
+// Version 6: the issuer's id of the card account a token is for and the
+// card's last four digits, on the token (`tokens.account_id`,
+// `tokens.pan_last4`), indexed by (issuer_id, account_id); `pushprov_commit`
+// replaced again (COMMIT_V6, derived from COMMIT_V5) to write them.
+//
 // Version 7: the token lifecycle (spec section 12). `token_history`, the
 // outbox (`events`, `deliveries`), each token's event count
 // (`tokens.event_sequence`), `tokens.sealed_token_number` nullable (a
@@ -351,11 +356,11 @@ CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
 `;
 
 /** Applies `replacements` to `text`, each exactly once: a migration derived from another fails loudly when that one changes. */
-function derive(text: string, replacements: readonly [string, string][]): string {
+function derive(text: string, replacements: readonly [string, string][], migration = 5): string {
   let out = text;
   for (const [from, to] of replacements) {
     const parts = out.split(from);
-    if (parts.length < 2) throw new Error(`migration 5: the text to replace was not found: ${from.slice(0, 60)}`);
+    if (parts.length < 2) throw new Error(`migration ${migration}: the text to replace was not found: ${from.slice(0, 60)}`);
     out = parts.join(to);
   }
   return out;
@@ -375,6 +380,27 @@ const COMMIT_V5 = derive(COMMIT_V2, [
     "UPDATE tokens SET status = 'deleted', updated_at = (tok->>'createdAt')::bigint WHERE token_reference_id = v_replaces;\n        DELETE FROM verification_codes WHERE token_reference_id = v_replaces;",
   ],
 ]);
+
+// Version 5's pushprov_commit, also writing the account id and the card's last four digits.
+const COMMIT_V6 = derive(
+  COMMIT_V5,
+  [
+    [
+      'verification_methods, pending_expires_at, created_at, updated_at)',
+      'verification_methods, pending_expires_at, account_id, pan_last4, created_at, updated_at)',
+    ],
+    [
+      "(tok->'verification'->>'expiresAt')::bigint, (tok->>'createdAt')::bigint",
+      "(tok->'verification'->>'expiresAt')::bigint, tok->>'accountId', tok->>'panLast4', (tok->>'createdAt')::bigint",
+    ],
+  ],
+  6,
+);
+
+const ACCOUNT_ID = `
+ALTER TABLE tokens ADD COLUMN account_id text, ADD COLUMN pan_last4 text CHECK (pan_last4 IS NULL OR char_length(pan_last4) = 4);
+CREATE INDEX tokens_issuer_account ON tokens (issuer_id, account_id) WHERE account_id IS NOT NULL;
+${COMMIT_V6}`;
 
 const VERIFICATION = `
 ALTER TABLE tokens ADD COLUMN verification_methods text, ADD COLUMN pending_expires_at bigint;
@@ -722,8 +748,9 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     description: 'step-up verification: tokens.verification_methods and pending_expires_at, verification_codes, pushprov_verification_* functions, pushprov_commit writing them',
     sql: VERIFICATION,
   },
+  { version: 6, description: 'tokens.account_id and pan_last4, index on (issuer_id, account_id), pushprov_commit writing them', sql: ACCOUNT_ID },
   {
-    version: 6,
+    version: 7,
     description:
       'token lifecycle: token_history, events and deliveries (the outbox), tokens.event_sequence, tokens.sealed_token_number nullable; pushprov_record_change, pushprov_transition, pushprov_commit_recorded, pushprov_verification_activate_recorded, pushprov_verification_expire recording its deletions',
     sql: LIFECYCLE,

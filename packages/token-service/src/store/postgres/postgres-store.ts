@@ -102,6 +102,8 @@ const commitJson = (input: CommitInput): string => {
         network: t.network,
         deviceKeyThumbprint: t.deviceKeyThumbprint,
         verification: t.verification === undefined ? undefined : { methods: t.verification.methods, expiresAt: t.verification.expiresAt },
+        accountId: t.accountId,
+        panLast4: t.panLast4,
         createdAt: t.createdAt,
         updatedAt: t.updatedAt,
       },

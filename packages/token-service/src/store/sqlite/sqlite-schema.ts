@@ -14,6 +14,9 @@
 // Version 5: step-up verification (the yellow path): a token's verification
 // methods and the end of its pending time, and the one-time codes of
 // pending tokens (only their keyed hash), with their attempt counters.
+// Version 6: the issuer's id of the card account a token is for and the
+// card's last four digits, on the token (so the issuer API answers them
+// without opening the vault), indexed by (issuer_id, account_id).
 // Version 7: the token lifecycle (spec section 12): the history of each
 // token, the outbox (`events`, and `deliveries`, one per event and
 // receiver), each token's event count, and `tokens.sealed_token_number`
@@ -157,6 +160,11 @@ CREATE TABLE verification_codes (
   attempts INTEGER NOT NULL CHECK (attempts >= 0),
   PRIMARY KEY (token_reference_id, method_id)
 ) STRICT;
+`,
+  `
+ALTER TABLE tokens ADD COLUMN account_id TEXT;
+ALTER TABLE tokens ADD COLUMN pan_last4 TEXT CHECK (pan_last4 IS NULL OR length(pan_last4) = 4);
+CREATE INDEX tokens_issuer_account ON tokens (issuer_id, account_id) WHERE account_id IS NOT NULL;
 `,
   LIFECYCLE,
 ];

@@ -226,6 +226,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     metaGet: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
     codeFind: db.prepare<[string, string], VerificationCodeRow>('SELECT * FROM verification_codes WHERE token_reference_id = ? AND method_id = ?'),
     codeCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM verification_codes'),
+    tokensByAccount: db.prepare<[string, string], TokenRow>('SELECT * FROM tokens WHERE issuer_id = ? AND account_id = ? ORDER BY created_at DESC, token_reference_id LIMIT 1000'),
     historyOf: db.prepare<[string], HistoryRow>('SELECT * FROM token_history WHERE token_reference_id = ? ORDER BY id'),
     tokensByCard: db.prepare<[string, string], TokenRow>(
       `SELECT t.* FROM vault v JOIN tokens t ON t.token_reference_id = v.token_reference_id
@@ -263,7 +264,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       key,
     };
   };
-  let tokensByAccount: Database.Statement<[string, string], TokenRow> | undefined;
   const sq = { vault: sealedQueries('vault'), tokens: sealedQueries('tokens'), idempotency: sealedQueries('idempotency') };
 
   let closed = false;
@@ -483,12 +483,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         return guard(() => q.historyOf.all(tokenReferenceId).map(toHistory));
       },
       async findByAccount(issuerId, accountId) {
-        return guard(() => {
-          tokensByAccount ??= db.prepare<[string, string], TokenRow>(
-            'SELECT * FROM tokens WHERE issuer_id = ? AND account_id = ? ORDER BY created_at DESC, token_reference_id LIMIT 1000',
-          );
-          return tokensByAccount.all(issuerId, accountId).map(toToken);
-        });
+        return guard(() => q.tokensByAccount.all(issuerId, accountId).map(toToken));
       },
       async findByCard(issuerId, panFingerprint) {
         return guard(() => q.tokensByCard.all(panFingerprint, issuerId).map(toToken));

@@ -53,10 +53,10 @@ const q = {
   tokenInsert: db.prepare(
     `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
        issuer_id, wallet_provider_id, wallet_account_id, device_id, network, device_key_thumbprint, verification_methods, pending_expires_at,
-       created_at, updated_at)
+       account_id, pan_last4, created_at, updated_at)
      VALUES (@tokenReferenceId, @tokenNumberHash, @sealedTokenNumber, @tokenLast4, @expiryMonth, @expiryYear, @status,
        @issuerId, @walletProviderId, @walletAccountId, @deviceId, @network, @deviceKeyThumbprint, @verificationMethods, @pendingExpiresAt,
-       @createdAt, @updatedAt)
+       @accountId, @panLast4, @createdAt, @updatedAt)
      ON CONFLICT DO NOTHING`,
   ),
   // Step-up verification: the token's state, its codes.
@@ -192,6 +192,8 @@ const commit = db.transaction((input) => {
       deviceKeyThumbprint: token.deviceKeyThumbprint ?? null,
       verificationMethods: token.verification === undefined ? null : JSON.stringify(token.verification.methods),
       pendingExpiresAt: token.verification === undefined ? null : token.verification.expiresAt,
+      accountId: token.accountId ?? null,
+      panLast4: token.panLast4 ?? null,
     };
     delete row.verification;
     if (q.tokenInsert.run(row).changes === 0) {
