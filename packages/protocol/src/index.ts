@@ -12,6 +12,15 @@ export { parseStrictJson, type StrictJsonOptions } from './lib/strict-json.js';
 export { readBodyWithLimit, readResponseText, type ResponseBodyLike } from './lib/read-body.js';
 export { canonicalJson } from './lib/canonical-json.js';
 export { toBase64Url, fromBase64Url } from './lib/base64url.js';
+export { withDeadline, type DeadlineOptions } from './lib/deadline.js';
+export {
+  type JwksFetch,
+  type JwksResponseLike,
+  type KeyLookupOptions,
+  type RemoteJwks,
+  type RemoteJwksOptions,
+  createRemoteJwks,
+} from './jwks/create-remote-jwks.js';
 export * from './random.js';
 export * from './clock.js';
 export * from './hash.js';

@@ -11,6 +11,7 @@ import { type NotificationEvent, zNotificationEvent } from '../schemas/z-notific
 import { checkHeader, decodeHeaderStrict } from './headers.js';
 import { type SigningKeyInput, isKeyHandle, signCompact } from './key-handles.js';
 import { type Jwks, type KeyJwk, importKeyCached } from './keys.js';
+import { type RemoteJwks, createRemoteJwks } from '../jwks/create-remote-jwks.js';
 
 /** The JWS `typ` of a signed notification (spec section 5.7). */
 export const NOTIFICATION_JWS_TYP = 'pushprov-event+jwt';
@@ -23,7 +24,14 @@ export const DEFAULT_NOTIFICATION_CLOCK_SKEW_SECONDS = 60;
 /** How long a processed event id is remembered by default, seconds (48 hours: longer than the 24 hours of retries). */
 export const DEFAULT_NOTIFICATION_DEDUP_RETENTION_SECONDS = 172_800;
 
-/** Options of {@link signNotification}. */
+/**
+ * Options of {@link signNotification}.
+ *
+ * @example
+ * ```ts
+ * const options: SignNotificationOptions = { key: signingKeyFromJwk(serviceSigningJwk), issuer: 'ts', audience: 'wallet-co' };
+ * ```
+ */
 export interface SignNotificationOptions {
   /** The token service's ES256 signing key: a private JWK with its `kid`, or a {@link SigningKeyHandle}. */
   key: SigningKeyInput;
@@ -75,10 +83,28 @@ export type NotificationKeyResolver = (
   options: { signal?: AbortSignal | undefined },
 ) => KeyJwk | undefined | Promise<KeyJwk | undefined>;
 
-/** Options of {@link verifyNotification}. */
+/**
+ * Options of {@link verifyNotification}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyNotificationOptions = {
+ *   jwks: 'https://ts.example/.well-known/jwks.json',
+ *   issuer: 'ts',
+ *   audience: 'bank-a',
+ *   seen: createMemoryNotificationDedupStore(),
+ * };
+ * ```
+ */
 export interface VerifyNotificationOptions {
-  /** The token service's public JWK set. Give this or `keyResolver`. */
-  jwks?: Jwks | undefined;
+  /**
+   * The token service's public keys. Give this or `keyResolver`: the URL of
+   * its `/.well-known/jwks.json` (fetched, cached, fetched again when a
+   * `kid` is missing; one cache per URL in this process), a
+   * {@link RemoteJwks} made by {@link createRemoteJwks} (your own fetch,
+   * cache times), or a JWK set object.
+   */
+  jwks?: string | RemoteJwks | Jwks | undefined;
   /** Finds the key by `kid` (for example from a fetched, cached JWK set). Give this or `jwks`. */
   keyResolver?: NotificationKeyResolver | undefined;
   /** The token service id expected in `iss`. */
@@ -101,7 +127,14 @@ export interface VerifyNotificationOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** What {@link verifyNotification} returns. */
+/**
+ * What {@link verifyNotification} returns.
+ *
+ * @example
+ * ```ts
+ * const { event, duplicate }: VerifiedNotification = await verifyNotification(body, options);
+ * ```
+ */
 export interface VerifiedNotification {
   /** The event, checked against its schema. */
   event: NotificationEvent;
@@ -151,9 +184,7 @@ export async function openNotification(jws: unknown, options: VerifyNotification
   checkHeader(header, HEADER_RULES, 'jws_header_rejected');
   const kid = header.kid as string;
   // 3. The token service's key with that kid.
-  const jwk = options.jwks
-    ? options.jwks.keys.find((k) => k.kid === kid)
-    : await options.keyResolver!({ kid, alg: NOTIFICATION_ALGORITHM }, { signal: options.signal });
+  const jwk = await resolveKey(options, kid);
   if (!jwk || jwk.alg !== NOTIFICATION_ALGORITHM || jwk.kid !== kid) throw new CryptoError('unknown_key', 'No key of the token service has that kid');
   // 4. The signature.
   let payloadBytes: Uint8Array;
@@ -193,6 +224,44 @@ export async function openNotification(jws: unknown, options: VerifyNotification
     eventKey: `event:${event.eventId}`,
     acceptableUntilMs: (iat + maxAge + skew + 1) * 1000,
   };
+}
+
+const remoteByUrl = new Map<string, RemoteJwks>();
+
+/** The remote key set of a URL: one per URL in this process (at most 16 URLs; the oldest is dropped). */
+function remoteFor(url: string): RemoteJwks {
+  let remote = remoteByUrl.get(url);
+  if (!remote) {
+    remote = createRemoteJwks({ url });
+    if (remoteByUrl.size >= 16) remoteByUrl.delete(remoteByUrl.keys().next().value as string);
+    remoteByUrl.set(url, remote);
+  }
+  return remote;
+}
+
+const isRemote = (jwks: unknown): jwks is RemoteJwks => typeof (jwks as RemoteJwks | undefined)?.getSigningKey === 'function';
+
+/**
+ * A key source as a resolver: a URL becomes (or reuses) a remote key set, a
+ * remote key set is asked by `kid`. Internal: the handler resolves it once.
+ */
+export function toNotificationKeyResolver(jwks: string | RemoteJwks): NotificationKeyResolver {
+  const remote = typeof jwks === 'string' ? remoteFor(jwks) : jwks;
+  return async ({ kid, alg }, { signal }) => {
+    try {
+      return await remote.getSigningKey({ kid, alg, signal });
+    } catch (error) {
+      if (error instanceof CryptoError && error.code === 'unknown_key') return undefined;
+      throw error;
+    }
+  };
+}
+
+async function resolveKey(options: VerifyNotificationOptions, kid: string): Promise<KeyJwk | undefined> {
+  const { jwks } = options;
+  if (jwks === undefined) return options.keyResolver!({ kid, alg: NOTIFICATION_ALGORITHM }, { signal: options.signal });
+  if (typeof jwks === 'string' || isRemote(jwks)) return toNotificationKeyResolver(jwks)({ kid, alg: NOTIFICATION_ALGORITHM }, { signal: options.signal });
+  return jwks.keys.find((k) => k.kid === kid);
 }
 
 let sharedSeen: NotificationDedupStore | undefined;

@@ -1,18 +1,37 @@
 import { type ProvisioningError, createError, isProvisioningError } from '../errors.js';
 import { readBodyWithLimit } from '../lib/read-body.js';
 import { toProblemDetails } from '../problem.js';
-import { type VerifyNotificationOptions, claimNotification, openNotification } from '../crypto/notification.js';
+import { type VerifyNotificationOptions, claimNotification, openNotification, toNotificationKeyResolver } from '../crypto/notification.js';
 import type { NotificationEvent } from '../schemas/z-notification.js';
 import { PROBLEM_CONTENT_TYPE } from '../schemas/z-problem.js';
 import { type NotificationDedupStore, createMemoryNotificationDedupStore } from './notification-dedup-store.js';
 
-/** What `onEvent` is given besides the event. */
+/**
+ * What `onEvent` is given besides the event.
+ *
+ * @example
+ * ```ts
+ * const onEvent = async (event: NotificationEvent, { request }: NotificationContext) => log.info({ eventId: event.eventId, from: request.headers.get('user-agent') });
+ * ```
+ */
 export interface NotificationContext {
   /** The request that carried it. */
   request: Request;
 }
 
-/** Options of {@link createNotificationHandler}. */
+/**
+ * Options of {@link createNotificationHandler}.
+ *
+ * @example
+ * ```ts
+ * const options: NotificationHandlerOptions = {
+ *   jwks: 'https://ts.example/.well-known/jwks.json',
+ *   issuer: 'ts',
+ *   audience: 'wallet-co',
+ *   onEvent: (event) => tokens.apply(event),
+ * };
+ * ```
+ */
 export interface NotificationHandlerOptions extends Omit<VerifyNotificationOptions, 'signal' | 'seen'> {
   /**
    * Processes one event, once. Resolve only once the event is processed (for
@@ -84,7 +103,13 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   if ((options.jwks === undefined) === (options.keyResolver === undefined)) {
     throw createError('configuration_invalid', 'Give exactly one of jwks and keyResolver');
   }
-  const verifyOptions: VerifyNotificationOptions = { ...options, seen: options.seen ?? createMemoryNotificationDedupStore() };
+  const { jwks } = options;
+  // A URL is turned into its remote key set now: a bad URL fails here, not at the first delivery.
+  const keys: Pick<VerifyNotificationOptions, 'jwks' | 'keyResolver'> =
+    typeof jwks === 'string' || (jwks !== undefined && 'getSigningKey' in jwks)
+      ? { jwks: undefined, keyResolver: toNotificationKeyResolver(jwks) }
+      : { jwks, keyResolver: options.keyResolver };
+  const verifyOptions: VerifyNotificationOptions = { ...options, ...keys, seen: options.seen ?? createMemoryNotificationDedupStore() };
   const report = (error: ProvisioningError, request: Request, cause?: unknown) => {
     try {
       options.onError?.(error, cause === undefined ? { request } : { request, cause });

@@ -4,6 +4,11 @@ import { createError } from '../errors.js';
  * What a {@link NotificationDedupStore} knows of a key: `new` (unknown until
  * now: the caller has just claimed it and processes it), `in_progress`
  * (claimed by another call that has not finished) or `seen` (processed).
+ *
+ * @example
+ * ```ts
+ * const state: NotificationClaimState = await seen.claim(`event:${eventId}`, Date.now() + 172_800_000);
+ * ```
  */
 export type NotificationClaimState = 'new' | 'in_progress' | 'seen';
 
@@ -38,7 +43,14 @@ export interface NotificationDedupStore {
   release(key: string): void | Promise<void>;
 }
 
-/** Options of {@link createMemoryNotificationDedupStore}. */
+/**
+ * Options of {@link createMemoryNotificationDedupStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryNotificationDedupStoreOptions = { maxEntries: 50_000 };
+ * ```
+ */
 export interface MemoryNotificationDedupStoreOptions {
   /** Most entries held. Default 100 000. */
   maxEntries?: number | undefined;

@@ -71,5 +71,56 @@ export const zNotificationEvent = /* @__PURE__ */ (() =>
     sequence: z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
   })
 )();
-/** A notification event. */
+/**
+ * A notification event (spec section 4.20).
+ *
+ * @example
+ * ```ts
+ * const onEvent = async (event: NotificationEvent) => {
+ *   if (event.type === 'token.deleted') await cards.forgetToken(event.tokenReferenceId);
+ * };
+ * ```
+ */
 export type NotificationEvent = z.infer<typeof zNotificationEvent>;
+
+/** A feed cursor: opaque to the reader (the token service writes the outbox position as a decimal string). */
+export const zEventCursor = /* @__PURE__ */ (() => z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9._:-]')))();
+
+/**
+ * The answer of `GET /v1/events?after=CURSOR&limit=N`: the calling party's
+ * events after the cursor, oldest first, and the cursor to pass as `after`
+ * next time (the same cursor when there is nothing new).
+ *
+ * @example
+ * ```ts
+ * const page = zNotificationFeed.parse(JSON.parse(text));
+ * for (const event of page.events) apply(event);
+ * saveCursor(page.cursor);
+ * ```
+ */
+export const zNotificationFeed = /* @__PURE__ */ (() =>
+  z.strictObject({
+    events: z.array(zNotificationEvent).check(z.maxLength(1000)),
+    cursor: zEventCursor,
+  })
+)();
+/** A page of the event feed. */
+export type NotificationFeed = z.infer<typeof zNotificationFeed>;
+
+/**
+ * The `202` answer of `POST /v1/events/{eventId}/redeliver`: the caller's
+ * dead-lettered delivery of that event is pending again.
+ *
+ * @example
+ * ```ts
+ * const { eventId, state } = zRedeliveryAccepted.parse(JSON.parse(text)); // state: 'pending'
+ * ```
+ */
+export const zRedeliveryAccepted = /* @__PURE__ */ (() =>
+  z.strictObject({
+    eventId: zRandomId,
+    state: z.literal('pending'),
+  })
+)();
+/** The answer to a redelivery request. */
+export type RedeliveryAccepted = z.infer<typeof zRedeliveryAccepted>;
