@@ -13,7 +13,7 @@ import {
   createIssuerTokenServiceClient,
   createProvisioningRequestBuilder,
 } from '@pushprov/issuer-sdk/server';
-import { type JwkPair, type ProvisioningError, generateSigningKey, isProvisioningError } from '@pushprov/protocol';
+import { type JwkPair, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
 import { type LogEvent, generateKeySet, loadConfig, migrateStore } from '@pushprov/token-service';
 import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
 import {
@@ -208,7 +208,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       signingKey: issuerKey.privateJwk,
       tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenService.url}/.well-known/jwks.json` },
       walletProviders: [WALLET_PROVIDER_ID],
-      lookupCard: (accountRef, user) => (user.id !== DEMO_USER.id ? null : accountRef === ACCOUNT_REF ? card : createSandboxCard(accountRef)),
+      // The account reference is this bank's stable account id too: it goes into the request as accountId.
+      lookupCard: (accountRef, user) => {
+        const found = user.id !== DEMO_USER.id ? null : accountRef === ACCOUNT_REF ? card : createSandboxCard(accountRef);
+        return found && { ...found, accountId: accountRef };
+      },
     });
     // A real backend reads its own session cookie or bearer token here.
     const authenticate = (request: Request) =>
@@ -224,15 +228,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const activation = createActivationHandler({
       tokenService: issuerApi,
       authenticate,
-      // Whose token is it? A real bank looks the token up in its own records of which card it was
-      // issued for. This sandbox bank has one customer holding every card: it checks the customer, and
-      // that the token service knows the token as one of this issuer's cards (`not_found` otherwise).
-      ownsToken: async ({ tokenReferenceId, user, signal }) =>
-        user.id === DEMO_USER.id &&
-        (await issuerApi.getTokenStatus(tokenReferenceId, { signal }).then(
-          () => true,
-          (error: unknown) => (isProvisioningError(error, 'not_found') ? false : Promise.reject(error)),
-        )),
+      // Whose token is it? The token service answers the account id the token was provisioned for
+      // (one of this issuer's cards, else `not_found` before this is asked): it must be an account of
+      // the signed-in customer. This sandbox bank has one customer holding every card.
+      ownsToken: ({ user, token }) =>
+        user.id === DEMO_USER.id && token.accountId !== undefined && (token.accountId === ACCOUNT_REF || createSandboxCard(token.accountId) !== null),
       onError: (error) => backendErrors.push(error),
     });
     const backend = createAdaptorServer({

@@ -15,6 +15,7 @@ export {
   createProvisioningRequestBuilder,
   type BuildProvisioningRequestInput,
   type CardLookup,
+  type CardRecord,
   type ProvisioningRequestBuilder,
   type ProvisioningRequestBuilderOptions,
   type SignInvocationInput,
@@ -60,7 +61,7 @@ export {
   type IssuerTokenServiceClient,
   type IssuerTokenServiceClientOptions,
 } from './server/create-issuer-token-service-client.js';
-export { createActivationHandler, type ActivationHandlerOptions, type TokenOwnership } from './server/create-activation-handler.js';
+export { createActivationHandler, type ActivationHandlerOptions, type TokenOwnership, type TokenOwnershipInput } from './server/create-activation-handler.js';
 export {
   zActivateTokenBody,
   zActivationBackendRequest,

@@ -7,6 +7,8 @@ import { type ErrorCode, ERROR_CATALOG, ProvisioningError, generateSigningKey, m
 import { type IssuerApiFetch, createActivationHandler, createIssuerTokenServiceClient } from '../src/server.js';
 
 const ACTIVE = { type: 'token-status', version: 1, tokenReferenceId: 'tok_1', status: 'active', tokenLast4: '0003', tokenExpiry: { month: 12, year: 2030 }, updatedAt: 1 };
+/** What the issuer API's GET answers: the token status with the wallet provider, the card's last 4 and the account id. */
+const ISSUER_VIEW = { ...ACTIVE, status: 'pending_activation', verification: { methods: [{ id: 'app', type: 'issuer_app' }], expiresAt: 2 }, walletProviderId: 'wallet-co', panLast4: '4242', accountId: 'acct-alice' };
 type Reply = { status: number; body: unknown; headers?: Record<string, string> } | 'network-error';
 const ok = (body: unknown): Reply => ({ status: 200, body, headers: { 'content-type': 'application/json' } });
 const problem = (status: number, code: ErrorCode, headers: Record<string, string> = {}): Reply => ({
@@ -59,7 +61,7 @@ describe('createIssuerTokenServiceClient', () => {
   });
 
   it('does not retry what cannot succeed later, and refuses an answer for another token', async () => {
-    const { client, seen } = await setup([problem(409, 'token_not_pending'), problem(404, 'not_found'), ok({ ...ACTIVE, tokenReferenceId: 'tok_2' })]);
+    const { client, seen } = await setup([problem(409, 'token_not_pending'), problem(404, 'not_found'), ok({ ...ISSUER_VIEW, tokenReferenceId: 'tok_2' })]);
     expect(await failure(client.activateToken('tok_1', { method: 'issuer_app' }))).toMatchObject({ code: 'token_not_pending', status: 409 });
     expect(await failure(client.getTokenStatus('tok_1'))).toMatchObject({ code: 'not_found', status: 404 });
     expect(await failure(client.getTokenStatus('tok_1'))).toMatchObject({ code: 'invalid_message' });
@@ -83,15 +85,16 @@ describe('createActivationHandler', () => {
     new Request('https://bank.example/api/token-activation', { method: 'POST', headers, body: JSON.stringify(body) });
   const body = { type: 'activate-token', version: 1, tokenReferenceId: 'tok_1' };
 
-  it('checks method, authentication (before the body), content type, schema and ownership, in that order', async () => {
-    const { client, seen } = await setup([ok(ACTIVE)]);
+  it('checks method, authentication (before the body), content type, schema, the token status and ownership, in that order', async () => {
+    const { client, seen } = await setup([problem(404, 'not_found'), ok({ ...ISSUER_VIEW, tokenReferenceId: 'tok_8', accountId: 'acct-bob' }), ok(ISSUER_VIEW), ok(ACTIVE)]);
     const owned: string[] = [];
     const handler = createActivationHandler({
       tokenService: client,
-      authenticate: (request) => (request.headers.get('authorization') === 'Bearer alice' ? { id: 'alice' } : null),
-      ownsToken: ({ tokenReferenceId, user }) => {
-        owned.push(`${user.id}:${tokenReferenceId}`);
-        return user.id === 'alice' && tokenReferenceId === 'tok_1';
+      authenticate: (request) => (request.headers.get('authorization') === 'Bearer alice' ? { id: 'alice', accounts: ['acct-alice'] } : null),
+      // Decided from the token service's data: the account the token was provisioned for.
+      ownsToken: ({ tokenReferenceId, user, token }) => {
+        owned.push(`${user.id}:${tokenReferenceId}:${token.accountId}:${token.panLast4}`);
+        return token.accountId !== undefined && user.accounts.includes(token.accountId);
       },
     });
     expect((await handler(new Request('https://bank.example/x', { method: 'GET' }))).status).toBe(405);
@@ -100,20 +103,41 @@ describe('createActivationHandler', () => {
     expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
     expect((await handler(post(body, { 'content-type': 'text/plain', authorization: 'Bearer alice' }))).status).toBe(415);
     expect((await handler(post({ ...body, userId: 'bob' }))).status).toBe(400);
-    const other = await handler(post({ ...body, tokenReferenceId: 'tok_9' }));
+    expect(seen).toEqual([]); // nothing reached the token service yet
+    // No such token (or another issuer's) at the token service: not_found, ownsToken is not asked.
+    const unknown = await handler(post({ ...body, tokenReferenceId: 'tok_9' }));
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('not_found');
+    // A token of another customer's account: the same answer.
+    const other = await handler(post({ ...body, tokenReferenceId: 'tok_8' }));
     expect(other.status).toBe(404);
     expect(((await other.json()) as { code: string }).code).toBe('not_found');
-    expect(seen).toEqual([]); // nothing reached the token service yet
     const activated = await handler(post(body));
     expect(activated.status).toBe(200);
     expect(activated.headers.get('cache-control')).toBe('no-store');
     expect(await activated.json()).toEqual(ACTIVE);
-    expect(JSON.parse(seen[0]!.body!)).toEqual({ type: 'issuer-activation', version: 1, method: 'issuer_app' });
-    expect(owned).toEqual(['alice:tok_9', 'alice:tok_1']);
+    expect(seen.map((s) => `${s.method} ${new URL(s.url).pathname}`)).toEqual([
+      'GET /v1/issuer/tokens/tok_9',
+      'GET /v1/issuer/tokens/tok_8',
+      'GET /v1/issuer/tokens/tok_1',
+      'POST /v1/issuer/tokens/tok_1/activation',
+    ]);
+    expect(JSON.parse(seen[3]!.body!)).toEqual({ type: 'issuer-activation', version: 1, method: 'issuer_app' });
+    expect(owned).toEqual(['alice:tok_8:acct-bob:4242', 'alice:tok_1:acct-alice:4242']);
+  });
+
+  it('answers a token-status request with the wallet’s view of the token: not the account id or the card digits', async () => {
+    const { client, seen } = await setup([ok(ISSUER_VIEW)]);
+    const handler = createActivationHandler({ tokenService: client, authenticate: () => ({ id: 'alice' }), ownsToken: ({ token }) => token.accountId === 'acct-alice' });
+    const answer = await handler(post({ type: 'token-status', version: 1, tokenReferenceId: 'tok_1' }));
+    expect(answer.status).toBe(200);
+    const { walletProviderId: _w, panLast4: _p, accountId: _a, ...walletView } = ISSUER_VIEW;
+    expect(await answer.json()).toEqual(walletView);
+    expect(seen).toHaveLength(1);
   });
 
   it('answers internal_error when the ownership hook fails, and passes the token service codes through', async () => {
-    const { client } = await setup([problem(409, 'token_not_pending')]);
+    const { client } = await setup([ok(ISSUER_VIEW), ok(ISSUER_VIEW), problem(409, 'token_not_pending')]);
     const failing = createActivationHandler({
       tokenService: client,
       authenticate: () => ({ id: 'alice' }),

@@ -1,6 +1,6 @@
 // The local entry puts the issuer's private key (and card data) in the app: it runs only when told it is a sandbox.
 import { inspect } from 'node:util';
-import { ProvisioningError, type Invocation } from '@pushprov/protocol';
+import { ProvisioningError, type Invocation, manualClock, openProvisioningRequest } from '@pushprov/protocol';
 import { describe, expect, it } from 'vitest';
 import { createInvocationSigner, createLocalRequestBuilder } from '../src/local.js';
 import { AUDIENCE, CARD, ISSUER_ID, NOW, identifiers, keys } from './support/fixtures.js';
@@ -48,6 +48,20 @@ describe('createLocalRequestBuilder: sandbox only', () => {
     const ids = identifiers();
     const message = await builder.buildRequest({ identifiers: ids, card: CARD, accountRef: undefined }, { signal: new AbortController().signal });
     expect(message).toMatchObject({ type: 'provisioning-request', version: 1, sessionId: ids.sessionId });
+  });
+
+  it('puts an accountId it is given in the claims', async () => {
+    const k = await keys();
+    const clock = manualClock(NOW);
+    const builder = createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic }, clock });
+    const message = await builder.buildRequest({ identifiers: identifiers(), card: CARD, accountId: 'acct-7f3a' }, { signal: new AbortController().signal });
+    const opened = await openProvisioningRequest(message.encryptedRequest, {
+      decryptionKeys: k.servicePrivate,
+      issuerKeys: () => k.issuer.publicJwk,
+      audience: AUDIENCE,
+      clock,
+    });
+    expect(opened.claims).toMatchObject({ accountId: 'acct-7f3a', card: CARD });
   });
 });
 

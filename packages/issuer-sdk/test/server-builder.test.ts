@@ -111,6 +111,19 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
     expect('cnf' in (await openWith(unkeyed.encryptedRequest, k.servicePrivate, clock)).claims).toBe(false);
   });
 
+  it('puts the accountId the lookup returns with the card in the claims, and none when it returns none', async () => {
+    const { k, clock, builder } = await makeBuilder({ lookupCard: (accountRef) => (accountRef === 'acc_1' ? { ...CARD, accountId: 'acct-7f3a' } : CARD) });
+    const withId = await openWith((await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE })).encryptedRequest, k.servicePrivate, clock);
+    expect(withId.claims).toMatchObject({ accountId: 'acct-7f3a', card: CARD });
+    expect('accountId' in withId.claims.card!).toBe(false);
+    const without = await openWith((await builder.buildRequest({ accountRef: 'acc_2', identifiers: identifiers(), user: ALICE })).encryptedRequest, k.servicePrivate, clock);
+    expect('accountId' in without.claims).toBe(false);
+    const { builder: bad } = await makeBuilder({ lookupCard: () => ({ ...CARD, accountId: 'not an id' }) });
+    const error = await failure(bad.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }));
+    expect(error.code).toBe('internal_error');
+    expect(error.message).not.toContain(TEST_PAN);
+  });
+
   it('no such account for this user: not_found, and the lookup gets the authenticated user', async () => {
     const { builder } = await makeBuilder();
     expect((await failure(builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: { id: 'mallory' } }))).code).toBe('not_found');

@@ -937,6 +937,28 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     json: JSON.stringify(claims({ card: card({ pan: '４１１１１１１１１１１１１１１１' }) })),
     expected: fails('card_invalid'),
   });
+  {
+    // Fixed jti (not the counter), so these cases leave the later cases' values as they were.
+    const base = claims({ jti: id('jti-acct-01') });
+    jtiCounter -= 1;
+    const withAccountId = (accountId: string) => ({ ...base, accountId });
+    message({
+      id: 'msg-claims-account-id',
+      title: 'Request claims with the issuer’s account id',
+      description: 'accountId (opaque id) is the issuer’s stable id of the card account; the token service stores it with the token (section 4.5).',
+      schema: 'request-claims',
+      json: JSON.stringify(withAccountId('acct-7f3a')),
+      expected: ok({ value: withAccountId('acct-7f3a') }),
+    });
+    message({
+      id: 'msg-claims-account-id-invalid',
+      title: 'Request claims with an account id that is not an opaque id are refused',
+      description: 'accountId with a space: not 1-128 characters of [A-Za-z0-9._:@-].',
+      schema: 'request-claims',
+      json: JSON.stringify(withAccountId('acct 7f3a')),
+      expected: fails('invalid_claims'),
+    });
+  }
   message({
     id: 'msg-response-both-forms',
     title: 'A provisioning response with both clear and encrypted access data is refused',

@@ -24,6 +24,7 @@ const DOCUMENTED_SCHEMAS = [
   'zProvisioningResponse',
   'zAccessData',
   'zTokenStatusResponse',
+  'zIssuerTokenStatusResponse',
   'zProblemDetails',
   'zVerification',
   'zVerificationMethod',

@@ -1,9 +1,11 @@
 // The yellow path over real HTTP (docs/protocol.md section 11), on SQLite and
 // PostgreSQL: a step-up decision with methods, the resume, OTP verification
 // and activation with every error code, the issuer API, the pending expiry,
-// and no one-time code in any log line or stored byte.
+// and no one-time code in any log line or stored byte (the SQLite files'
+// bytes; every PostgreSQL table's rows as text).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ErrorCode,
@@ -12,6 +14,7 @@ import {
   createIssuerAssertion,
   generateSigningKey,
   luhnCheckDigit,
+  parseIssuerTokenStatusResponse,
   parseProvisioningResponse,
   parseTokenStatusResponse,
   parseVerificationStarted,
@@ -52,6 +55,8 @@ interface Harness {
   bankB: Awaited<ReturnType<typeof generateSigningKey>>;
   /** The SQLite files, to search for codes. */
   dir?: string;
+  /** The PostgreSQL database, to search for codes. */
+  storeUrl?: string;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,7 @@ async function start(kind: 'sqlite' | 'postgres'): Promise<Harness> {
     logs,
     bankB,
     ...(temp ? { dir: temp.dir } : {}),
+    ...(storeUrl ? { storeUrl } : {}),
     async close() {
       await server.close();
       temp?.remove();
@@ -123,10 +129,10 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
   const lastCode = (ref: string, methodId: string) => [...h.outbox].reverse().find((m) => m.tokenReferenceId === ref && m.method.id === methodId)!.code;
 
   /** A new pending token (a fresh card), and what it was provisioned with. */
-  const provisionPending = async (suffix = '001') => {
+  const provisionPending = async (suffix = '001', extra: { accountId?: string } = {}) => {
     const identifiers = createIdentifiers();
     const card = { pan: panOf(++cardNo, suffix), expiry: { month: 12, year: 2030 } };
-    const { submission } = await buildSubmission(h.fx, { identifiers, card });
+    const { submission } = await buildSubmission(h.fx, { identifiers, card, ...extra });
     const response = await postSubmission(h.server.url, submission);
     expect(response.status).toBe(201);
     const body = parseProvisioningResponse(await response.text());
@@ -282,7 +288,7 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
     await expectProblem(await post(`/v1/issuer/tokens/${ref}/activation`, body, { authorization: await issuerAuth('bank-a', h.bankB.privateJwk) }), 'unauthenticated');
     await expectProblem(await post(`/v1/issuer/tokens/${ref}/activation`, { ...body, method: 'otp_sms' }, { authorization: await issuerAuth() }), 'invalid_message');
     const statusBefore = await fetch(`${h.server.url}/v1/issuer/tokens/${ref}`, { headers: { authorization: await issuerAuth() } });
-    expect(parseTokenStatusResponse(await statusBefore.text())).toMatchObject({ status: 'pending_activation', verification: { methods: METHODS } });
+    expect(parseIssuerTokenStatusResponse(await statusBefore.text())).toMatchObject({ status: 'pending_activation', verification: { methods: METHODS } });
     const authorization = await issuerAuth();
     const ok = await post(`/v1/issuer/tokens/${ref}/activation`, body, { authorization });
     expect(ok.status).toBe(200);
@@ -294,6 +300,25 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
     expect(parseTokenStatusResponse(await (await status(ref)).text()).status).toBe('active');
     const issuerView = await fetch(`${h.server.url}/v1/issuer/tokens/${ref}`, { headers: { authorization: await issuerAuth('bank-b', h.bankB.privateJwk) } });
     await expectProblem(issuerView, 'not_found');
+  });
+
+  it('tells the issuer the account id and the card’s last four digits of its token (GET /v1/issuer/tokens/{id}), never the wallet', async () => {
+    const { ref, card } = await provisionPending('001', { accountId: 'acct-7f3a' });
+    const answer = await fetch(`${h.server.url}/v1/issuer/tokens/${ref}`, { headers: { authorization: await issuerAuth() } });
+    expect(answer.status).toBe(200);
+    const text = await answer.text();
+    const view = parseIssuerTokenStatusResponse(text);
+    expect(view).toMatchObject({ tokenReferenceId: ref, status: 'pending_activation', walletProviderId: 'wallet-co', panLast4: card.pan.slice(-4), accountId: 'acct-7f3a' });
+    expect(text).not.toContain(card.pan);
+    // The wallet's view has neither.
+    const walletView = parseTokenStatusResponse(await (await status(ref)).text());
+    expect(walletView).not.toHaveProperty('accountId');
+    expect(walletView).not.toHaveProperty('panLast4');
+    // Without an accountId claim: no accountId, the card digits still.
+    const plain = await provisionPending();
+    const plainView = parseIssuerTokenStatusResponse(await (await fetch(`${h.server.url}/v1/issuer/tokens/${plain.ref}`, { headers: { authorization: await issuerAuth() } })).text());
+    expect(plainView.panLast4).toBe(plain.card.pan.slice(-4));
+    expect(plainView).not.toHaveProperty('accountId');
   });
 
   it('refuses an issuer method the token does not offer', async () => {
@@ -325,6 +350,17 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
   });
 
   it('keeps every one-time code out of the log lines and the stored bytes', async () => {
+    // A yellow path left half way, so that codes, their answers and a request's jti are in the store now:
+    // a code by e-mail still outstanding, one by SMS tried wrong and then used.
+    const { ref } = await provisionPending();
+    expect((await verify(ref, 'email')).status).toBe(200);
+    expect((await verify(ref, 'sms')).status).toBe(200);
+    const right = lastCode(ref, 'sms');
+    const wrong = right === '000000' ? '000001' : '000000';
+    await expectProblem(await activate(ref, 'sms', wrong), 'verification_code_invalid');
+    expect((await activate(ref, 'sms', right)).status).toBe(200);
+    const pending = await provisionPending();
+    expect((await verify(pending.ref, 'sms')).status).toBe(200);
     const codes = [...new Set(h.outbox.map((m) => m.code))];
     expect(codes.length).toBeGreaterThan(5);
     const logText = h.logs.join('\n');
@@ -339,8 +375,43 @@ describe.each(['sqlite', 'postgres'] as const)('the yellow path over HTTP (%s)',
         expect(new RegExp(`(?<![0-9])${code}(?![0-9])`).test(bytes.replace(/[A-Za-z0-9_-]{20,}/g, '')), 'a stored column holds a one-time code').toBe(false);
       }
     }
+    if (h.storeUrl) {
+      // Every row of every table of the database, as text (a row's text form holds each of its columns).
+      const { tables, rows } = await dumpPostgres(h.storeUrl);
+      expect(tables).toEqual(expect.arrayContaining(['tokens', 'vault', 'verification_codes', 'idempotency', 'replay']));
+      expect(rows.filter((r) => r.table === 'tokens').length).toBeGreaterThan(5);
+      const count = (table: string) => rows.filter((r) => r.table === table).length;
+      // The rows the flow above wrote are there to search: the outstanding codes' hashes, the answers, the jtis.
+      expect(count('verification_codes'), 'codes in flight').toBeGreaterThanOrEqual(1);
+      expect(count('idempotency'), 'stored answers').toBeGreaterThanOrEqual(4);
+      expect(count('replay'), 'request jtis').toBeGreaterThanOrEqual(2);
+      const text = rows.map((r) => r.row).join('\n');
+      // The dump holds the columns in the clear (what a code in the clear would be in).
+      expect(text).toContain(pending.ref);
+      for (const code of codes) {
+        expect(text.includes(`"${code}"`), 'a stored value holds a one-time code').toBe(false);
+        expect(new RegExp(`(?<![0-9])${code}(?![0-9])`).test(text.replace(/[A-Za-z0-9_-]{20,}/g, '')), 'a stored column holds a one-time code').toBe(false);
+      }
+    }
   });
 });
+
+/** Every row of every table in the public schema of the database at `url`, each as its text form. */
+async function dumpPostgres(url: string): Promise<{ tables: string[]; rows: Array<{ table: string; row: string }> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = (await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).rows;
+    const rows: Array<{ table: string; row: string }> = [];
+    for (const { name } of tables) {
+      const result = await client.query<{ row: string }>(`SELECT t::text AS row FROM ${pg.escapeIdentifier(name)} AS t`);
+      for (const r of result.rows) rows.push({ table: name, row: r.row });
+    }
+    return { tables: tables.map((t) => t.name), rows };
+  } finally {
+    await client.end();
+  }
+}
 
 describe('the wallet provider rate limit counts verification and activation requests', () => {
   it('answers 429 rate_limited with Retry-After once the minute is used up, writing no code', async () => {

@@ -120,6 +120,8 @@ export interface BuildOptions {
   identifiers?: Identifiers;
   card?: Card;
   accountRef?: string;
+  /** The `accountId` claim. */
+  accountId?: string;
   /** Changes the claims after they are built (then sealed without schema checks). */
   claims?: (claims: RequestClaims) => Record<string, unknown>;
   /** Changes the submission after it is built. */
@@ -136,6 +138,7 @@ export async function buildSubmission(fx: Fixture, options: BuildOptions = {}) {
     audience: SERVICE_ID,
     identifiers,
     ...(options.accountRef === undefined ? { card: options.card ?? CARD } : { accountRef: options.accountRef }),
+    ...(options.accountId === undefined ? {} : { accountId: options.accountId }),
     clock: fx.clock,
     ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
     ...(options.devicePublicKey === undefined ? {} : { deviceKeyThumbprint: await deviceKeyThumbprint(options.devicePublicKey) }),

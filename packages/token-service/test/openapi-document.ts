@@ -14,6 +14,7 @@ import {
   zSubmission,
   zActivationRequest,
   zIssuerActivation,
+  zIssuerTokenStatusResponse,
   zTokenStatusResponse,
   zVerificationRequest,
   zVerificationStarted,
@@ -51,8 +52,8 @@ function provisioningResponseSchema(): JsonObject {
   return s;
 }
 
-function tokenStatusSchema(): JsonObject {
-  const s = schemaOf(zTokenStatusResponse);
+function tokenStatusSchema(schema: z.core.$ZodType = zTokenStatusResponse): JsonObject {
+  const s = schemaOf(schema);
   withProperty(s, ['properties', 'tokenExpiry', 'properties', 'month'], MONTH);
   withProperty(s, ['properties', 'tokenExpiry', 'properties', 'year'], YEAR);
   return s;
@@ -319,9 +320,10 @@ export function createOpenApiDocument(): JsonObject {
           parameters: [TOKEN_REFERENCE_PARAMETER],
           responses: {
             '200': {
-              description: 'The token status, with its verification methods while pending.',
+              description:
+                'The token status, with its verification methods while pending, the wallet provider, the card’s last four digits (panLast4) and the issuer’s account id the token was provisioned for (accountId).',
               headers: { 'X-Request-Id': requestId },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuerTokenStatusResponse' } } },
             },
             ...problemResponses(['unauthenticated', 'not_found', 'internal_error', 'store_unavailable']),
           },
@@ -388,6 +390,7 @@ export function createOpenApiDocument(): JsonObject {
         Submission: schemaOf(zSubmission),
         ProvisioningResponse: provisioningResponseSchema(),
         TokenStatusResponse: tokenStatusSchema(),
+        IssuerTokenStatusResponse: tokenStatusSchema(zIssuerTokenStatusResponse),
         ProblemDetails: problemSchema(),
         Jwks: schemaOf(zPublicJwks),
         VerificationRequest: schemaOf(zVerificationRequest),

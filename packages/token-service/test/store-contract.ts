@@ -215,7 +215,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       const token = makeToken({ createdAt: 9_000, updatedAt: 9_000 });
       const vault = makeVault(token, { panFingerprint: first.issuance!.vault.panFingerprint });
       expect(await store.commit(makeCommit({ issuance: { token, vault, replaces: old.tokenReferenceId } }))).toEqual({ ok: true });
-      expect(await store.tokens.find(old.tokenReferenceId)).toEqual({ ...old, status: 'deleted', updatedAt: 9_000 });
+      expect(await store.tokens.find(old.tokenReferenceId)).toEqual({ ...old, status: 'deleted', updatedAt: 9_000, sealedTokenNumber: null });
       expect(await store.vault.find(old.tokenReferenceId)).toBeUndefined();
       const query = { panFingerprint: vault.panFingerprint, walletProviderId: vault.walletProviderId, walletAccountId: vault.walletAccountId, deviceId: vault.deviceId };
       expect(await store.vault.findProvisioned(query)).toEqual(vault);
@@ -386,6 +386,23 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
       const token = makeToken({ deviceKeyThumbprint: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' });
       await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }));
       expect(await store.tokens.find(token.tokenReferenceId)).toEqual(token);
+    });
+
+    it('keeps the account id and the card’s last four digits of a token; a token without them reads without them (schema 6)', async () => {
+      const token = makeToken({ accountId: 'acct-7f3a', panLast4: '4242' });
+      expect(await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }))).toEqual({ ok: true });
+      expect(await store.tokens.find(token.tokenReferenceId)).toEqual(token);
+      const bare = makeToken();
+      expect(await store.commit(makeCommit({ issuance: { token: bare, vault: makeVault(bare) } }))).toEqual({ ok: true });
+      const found = await store.tokens.find(bare.tokenReferenceId);
+      expect(found).toEqual(bare);
+      expect(found).not.toHaveProperty('accountId');
+      expect(found).not.toHaveProperty('panLast4');
+      // A replacement carries its own values; the replaced token keeps its.
+      const next = makeToken({ accountId: 'acct-7f3a', panLast4: '4242', createdAt: 2_000, updatedAt: 2_000 });
+      expect(await store.commit(makeCommit({ issuance: { token: next, vault: makeVault(next, { panFingerprint: `fp-${token.tokenReferenceId}` }), replaces: token.tokenReferenceId } }))).toEqual({ ok: true });
+      expect(await store.tokens.find(next.tokenReferenceId)).toMatchObject({ accountId: 'acct-7f3a', panLast4: '4242' });
+      expect(await store.tokens.find(token.tokenReferenceId)).toMatchObject({ status: 'deleted', accountId: 'acct-7f3a', panLast4: '4242' });
     });
 
     it('answers a ping while open', async () => {

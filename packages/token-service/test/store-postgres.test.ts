@@ -169,13 +169,30 @@ describe('PostgreSQL store: migrations', () => {
     const versions = await sql<{ version: number; applied: boolean }>(url, 'SELECT version, applied_at IS NOT NULL AS applied FROM pushprov_schema_migrations ORDER BY version');
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, applied: true })));
     const tables = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1");
-    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'rate_limits', 'replay', 'tokens', 'vault', 'verification_codes']);
+    expect(tables.map((r) => r.t)).toEqual([
+      'deliveries',
+      'events',
+      'idempotency',
+      'idempotency_pending',
+      'meta',
+      'pushprov_schema_migrations',
+      'rate_limits',
+      'replay',
+      'token_history',
+      'tokens',
+      'vault',
+      'verification_codes',
+    ]);
     const functions = await sql<{ f: string }>(url, "SELECT proname AS f FROM pg_proc WHERE proname LIKE 'pushprov\\_%' ORDER BY 1");
     expect(functions.map((r) => r.f)).toEqual([
       'pushprov_begin',
       'pushprov_commit',
+      'pushprov_commit_recorded',
+      'pushprov_record_change',
       'pushprov_refuse',
+      'pushprov_transition',
       'pushprov_verification_activate',
+      'pushprov_verification_activate_recorded',
       'pushprov_verification_attempt',
       'pushprov_verification_expire',
       'pushprov_verification_issue',
@@ -195,6 +212,29 @@ describe('PostgreSQL store: migrations', () => {
     expect(await migratePostgres(url)).toEqual({ from: 1, to: POSTGRES_SCHEMA_VERSION });
     const store = await openPostgresStore(url);
     expect(await store.replay.has('kept')).toBe(true);
+    await store.close();
+  });
+
+  it('brings a version 5 schema to 6: tokens gain account_id and pan_last4 (null on old rows), indexed by (issuer_id, account_id)', async () => {
+    const url = await testDatabaseUrl();
+    await sql(url, 'CREATE TABLE pushprov_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const migration of POSTGRES_MIGRATIONS.slice(0, 5)) {
+      await sql(url, migration.sql);
+      await sql(url, `INSERT INTO pushprov_schema_migrations (version) VALUES (${migration.version})`);
+    }
+    await sql(
+      url,
+      "INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status, issuer_id, wallet_provider_id, wallet_account_id, device_id, created_at, updated_at) VALUES ('tok_v5', 'h', 's', '1234', 1, 2030, 'active', 'bank-a', 'wallet-co', 'user-1', 'device-1', 1, 1)",
+    );
+    expect(await migratePostgres(url)).toEqual({ from: 5, to: POSTGRES_SCHEMA_VERSION });
+    expect(
+      await sql(url, "SELECT indexdef LIKE '%(issuer_id, account_id)%' AS indexed FROM pg_indexes WHERE tablename = 'tokens' AND indexname = 'tokens_issuer_account'"),
+    ).toEqual([{ indexed: true }]);
+    const store = await openPostgresStore(url);
+    const old = await store.tokens.find('tok_v5');
+    expect(old).toMatchObject({ tokenReferenceId: 'tok_v5', status: 'active' });
+    expect(old).not.toHaveProperty('accountId');
+    expect(old).not.toHaveProperty('panLast4');
     await store.close();
   });
 

@@ -108,6 +108,30 @@ describe('SQLite store specifics', () => {
     temp.remove();
   });
 
+  it('migrates a version 5 database to 6: tokens gain account_id and pan_last4 (null on old rows), indexed by (issuer_id, account_id)', async () => {
+    const temp = createTempDir();
+    const path = join(temp.dir, 'tokens.db');
+    const db = new Database(path);
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 5)) db.exec(migration);
+    db.pragma('user_version = 5');
+    db.prepare(
+      "INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status, issuer_id, wallet_provider_id, wallet_account_id, device_id, created_at, updated_at) VALUES ('tok_v5', 'h', 's', '1234', 1, 2030, 'active', 'bank-a', 'wallet-co', 'user-1', 'device-1', 1, 1)",
+    ).run();
+    db.close();
+    const store = openSqliteStore(path);
+    const old = await store.tokens.find('tok_v5');
+    expect(old).toMatchObject({ tokenReferenceId: 'tok_v5', status: 'active' });
+    expect(old).not.toHaveProperty('accountId');
+    expect(old).not.toHaveProperty('panLast4');
+    await store.close();
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect((reopened.prepare('SELECT name FROM pragma_table_info(?)').all('tokens') as { name: string }[]).map((c) => c.name)).toEqual(expect.arrayContaining(['account_id', 'pan_last4']));
+    expect((reopened.prepare('SELECT name FROM pragma_index_info(?)').all('tokens_issuer_account') as { name: string }[]).map((c) => c.name)).toEqual(['issuer_id', 'account_id']);
+    reopened.close();
+    temp.remove();
+  });
+
   it('shares in-progress requests and claimed assertions between two stores on one file (two processes)', async () => {
     const temp = createTempDir();
     const path = join(temp.dir, 'tokens.db');
@@ -147,9 +171,13 @@ describe('SQLite store specifics', () => {
     const db = new Database(path);
     const row = db.prepare('SELECT * FROM tokens').get() as Record<string, unknown>;
     expect(() =>
-      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n, @o, @p, @q)').run({
-        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1, o: null, p: null, q: null,
-      }),
+      db
+        .prepare(
+          `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
+             issuer_id, wallet_provider_id, wallet_account_id, device_id, created_at, updated_at)
+           VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @m, @n)`,
+        )
+        .run({ a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', m: 1, n: 1 }),
     ).toThrow(/UNIQUE/);
     db.close();
     temp.remove();

@@ -75,6 +75,12 @@ export interface StartProvisioningOptions {
   accountRef?: string;
   /** The card itself, only with a local request builder (the app holds card data). */
   card?: Card;
+  /**
+   * With a local request builder only: the issuer's stable id of the card
+   * account, put in the request claims (`accountId`). A backend builder
+   * takes it from its own card lookup, never from the app.
+   */
+  accountId?: string;
   /** The channel to the wallet: popup, URL / deep link, in-memory, or your own `AppChannel`. */
   wallet: AppChannel;
   /** Aborting it cancels the session. */
@@ -163,7 +169,7 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
 
 function checkInput(options: StartProvisioningOptions): ConstructorParameters<typeof Session>[1] {
   const account = parseWith(zAccountHint, options.account, { name: 'account hint', code: 'configuration_invalid' });
-  const { wallet, accountRef, card, signal, correlationId } = options;
+  const { wallet, accountRef, card, accountId, signal, correlationId } = options;
   if (correlationId !== undefined && !zCorrelationId.safeParse(correlationId).success) {
     invalid('correlationId must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits');
   }
@@ -172,10 +178,11 @@ function checkInput(options: StartProvisioningOptions): ConstructorParameters<ty
   }
   if (accountRef === undefined && card === undefined) invalid('Give an accountRef (backend source) or a card (local builder)');
   if (accountRef !== undefined && !zOpaqueId.safeParse(accountRef).success) invalid('accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
+  if (accountId !== undefined && !zOpaqueId.safeParse(accountId).success) invalid('accountId must be 1-128 characters of [A-Za-z0-9._:@-]');
   if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== account.last4)) {
     invalid('The account hint’s last4 does not match the card');
   }
-  return { account, accountRef, card, wallet, signal, correlationId };
+  return { account, accountRef, card, accountId, wallet, signal, correlationId };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface SealBoundRequestInput {
   identifiers: Identifiers;
   card?: Card | undefined;
   accountRef?: string | undefined;
+  /** The issuer's stable id of the card account: the `accountId` claim. */
+  accountId?: string | undefined;
   cardArtUrl?: string | undefined;
   lifetimeSeconds?: number | undefined;
   clock?: Clock | undefined;
@@ -60,6 +62,7 @@ export async function sealBoundRequest(input: SealBoundRequestInput): Promise<Pr
     deviceKeyThumbprint: input.identifiers.devicePublicKey && (await deviceKeyThumbprint(input.identifiers.devicePublicKey)),
     card: input.card,
     accountRef: input.card === undefined ? input.accountRef : undefined,
+    accountId: input.accountId,
     cardArtUrl: input.cardArtUrl,
     lifetimeSeconds: input.lifetimeSeconds,
     clock: input.clock,

@@ -157,6 +157,7 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
         identifiers: input.identifiers,
         card: input.card,
         accountRef: input.accountRef,
+        accountId: input.accountId,
         lifetimeSeconds: options.requestLifetimeSeconds,
         clock: options.clock,
         random: options.random,

@@ -16,6 +16,12 @@ export interface BuildRequestInput {
   accountRef?: string | undefined;
   /** The card itself (local mode only, when the app holds card data). */
   card?: Card | undefined;
+  /**
+   * The issuer's stable id of the card account, for the request claims
+   * (local mode only: a backend builder takes it from its own `lookupCard`,
+   * never from the app).
+   */
+  accountId?: string | undefined;
 }
 
 /**

@@ -1,22 +1,52 @@
-import { HttpError, type ProvisioningError, type RandomSource, createError, isProvisioningError, parseWith } from '@pushprov/protocol';
+import {
+  HttpError,
+  type IssuerTokenStatusResponse,
+  type ProvisioningError,
+  type TokenStatusResponse,
+  type RandomSource,
+  createError,
+  isProvisioningError,
+  parseWith,
+} from '@pushprov/protocol';
 import { zActivationBackendRequest } from '../request/z-backend-request.js';
 import type { FetchHandler } from './create-issuer-backend-handler.js';
 import type { IssuerTokenServiceClient } from './create-issuer-token-service-client.js';
 import { serveJsonPost } from './serve-json-post.js';
 
 /**
- * Says whether a token belongs to a card of the signed-in user. Look it up in
- * the bank's own records of which card each token was issued for (never in
- * anything the app or the wallet sent): return `false` for any other
- * token, and the answer is `404 not_found`, as for a token that does not exist.
+ * Says whether a token belongs to a card of the signed-in user. Decide from
+ * trusted data only, never from anything the app or the wallet sent: `token`
+ * is the token's status as the token service's issuer API answered it
+ * (`GET /v1/issuer/tokens/{id}`), with the account id it was provisioned for
+ * (`accountId`: the request's `accountId` claim, else its `accountRef`) and
+ * the card's last four digits (`panLast4`); or the bank's own records of
+ * which card each token was issued for. Return `false` for any other token,
+ * and the answer is `404 not_found`, as for a token that does not exist.
  *
  * @example
  * ```ts
- * const ownsToken: TokenOwnership<User> = async ({ tokenReferenceId, user }) =>
- *   (await db.tokens.findOne({ tokenReferenceId }))?.customerId === user.id;
+ * const ownsToken: TokenOwnership<User> = async ({ token, user }) =>
+ *   token.accountId !== undefined && (await db.accounts.findOne({ accountId: token.accountId }))?.customerId === user.id;
  * ```
  */
-export type TokenOwnership<User> = (input: { tokenReferenceId: string; user: User; signal: AbortSignal }) => boolean | Promise<boolean>;
+export type TokenOwnership<User> = (input: TokenOwnershipInput<User>) => boolean | Promise<boolean>;
+
+/**
+ * What {@link TokenOwnership} is asked about.
+ *
+ * @example
+ * ```ts
+ * const input: TokenOwnershipInput<User> = { tokenReferenceId: 'tok_123', user, token: status, signal };
+ * ```
+ */
+export interface TokenOwnershipInput<User> {
+  tokenReferenceId: string;
+  /** The authenticated user (from `authenticate`). */
+  user: User;
+  /** The token as the token service's issuer API reads it: its `accountId`, `panLast4`, `walletProviderId` and `status`. */
+  token: IssuerTokenStatusResponse;
+  signal: AbortSignal;
+}
 
 /**
  * Options of {@link createActivationHandler}.
@@ -39,7 +69,11 @@ export interface ActivationHandlerOptions<User> {
    * or undefined is `401 unauthenticated`. Runs before the body is read.
    */
   authenticate: (request: Request) => User | null | undefined | Promise<User | null | undefined>;
-  /** Whether the token is for a card of this user: `false` is `404 not_found`. */
+  /**
+   * Whether the token is for a card of this user, given the token's status
+   * from the token service (its `accountId` and `panLast4`): `false` is
+   * `404 not_found`.
+   */
   ownsToken: TokenOwnership<User>;
   /** Largest request body, bytes. Default 16 384. */
   maxBodyBytes?: number;
@@ -66,9 +100,12 @@ export interface ActivationHandlerOptions<User> {
  *   status, with its verification methods while pending.
  *
  * In order: method (`405`), `authenticate` (`401`), content type (`415`),
- * size (`413`), strict JSON and schema (`400`), `ownsToken` (`404
- * not_found`), then the token service call, whose codes pass through
- * (`token_not_pending`, `verification_method_unavailable`, `not_found`, …).
+ * size (`413`), strict JSON and schema (`400`), the token's status from the
+ * token service (`GET /v1/issuer/tokens/{id}`: `not_found` for no such
+ * token or another issuer's), `ownsToken` given that status (`404
+ * not_found`), then for `activate-token` the activation call. The token
+ * service's codes pass through (`token_not_pending`,
+ * `verification_method_unavailable`, `not_found`, …).
  * Errors are problem details; nothing is cached (`no-store`).
  *
  * @example
@@ -79,29 +116,35 @@ export interface ActivationHandlerOptions<User> {
  * const activation = createActivationHandler({
  *   tokenService: createIssuerTokenServiceClient({ issuerId: 'bank-a', signingKey, tokenService: { baseUrl, audience: 'token-service.example' } }),
  *   authenticate: (request) => sessions.userFrom(request),
- *   ownsToken: ({ tokenReferenceId, user }) => db.tokens.isCustomers(tokenReferenceId, user.id),
+ *   ownsToken: ({ token, user }) => token.accountId !== undefined && user.accountIds.includes(token.accountId),
  * });
  * const app = new Hono();
  * app.post('/api/token-activation', (c) => activation(c.req.raw));
  * ```
  */
 export function createActivationHandler<User>(options: ActivationHandlerOptions<User>): FetchHandler {
-  if (typeof options?.tokenService?.activateToken !== 'function' || typeof options.ownsToken !== 'function') {
+  if (
+    typeof options?.tokenService?.activateToken !== 'function' ||
+    typeof options.tokenService.getTokenStatus !== 'function' ||
+    typeof options.ownsToken !== 'function'
+  ) {
     throw createError('configuration_invalid', 'tokenService, authenticate and ownsToken are required');
   }
   return serveJsonPost({ ...options, signInMessage: 'Sign in to confirm your card' }, async ({ text, maxBytes, user, request }) => {
     const body = parseWith(zActivationBackendRequest, text, { name: 'activation request', maxLength: maxBytes });
     const { tokenReferenceId } = body;
+    // The token as the token service has it (its account id and card digits): trusted data for ownsToken.
+    const token = await options.tokenService.getTokenStatus(tokenReferenceId, { signal: request.signal });
     let owned: boolean;
     try {
-      owned = (await options.ownsToken({ tokenReferenceId, user, signal: request.signal })) === true;
+      owned = (await options.ownsToken({ tokenReferenceId, user, token, signal: request.signal })) === true;
     } catch (cause) {
       if (isProvisioningError(cause)) throw cause;
       throw createError('internal_error', 'The token ownership check failed', { cause });
     }
     // Not this user's, or no such token: the same answer, as at the token service.
     if (!owned) throw new HttpError('not_found', 'No such token for this user');
-    if (body.type === 'token-status') return options.tokenService.getTokenStatus(tokenReferenceId, { signal: request.signal });
+    if (body.type === 'token-status') return tokenStatusForApp(token);
     const status = await options.tokenService.activateToken(tokenReferenceId, { method: 'issuer_app', signal: request.signal });
     try {
       await options.onActivated?.({ tokenReferenceId, user });
@@ -110,4 +153,10 @@ export function createActivationHandler<User>(options: ActivationHandlerOptions<
     }
     return status;
   });
+}
+
+/** The token status the bank's app gets: what a wallet reads, without the issuer's account id and card digits. */
+function tokenStatusForApp(token: IssuerTokenStatusResponse): TokenStatusResponse {
+  const { walletProviderId: _wallet, panLast4: _last4, accountId: _account, ...status } = token;
+  return status;
 }

@@ -4,6 +4,7 @@ import {
   type Clock,
   type IssuerActivation,
   type IssuerTokenSearchResult,
+  type IssuerTokenStatusResponse,
   type LifecycleAction,
   type LifecycleReason,
   type LifecycleResponse,
@@ -22,6 +23,7 @@ import {
   createIssuerAssertion,
   errorFromHttpResponse,
   parseIssuerActivation,
+  parseIssuerTokenStatusResponse,
   parseProblemDetails,
   parseTokenStatusResponse,
   readResponseText,
@@ -132,8 +134,14 @@ export interface IssuerTokenServiceClient {
    * no method of that type), `unauthenticated`, and the transport codes.
    */
   activateToken(tokenReferenceId: string, options: IssuerActivateOptions): Promise<TokenStatusResponse>;
-  /** Reads a token's status (`GET /v1/issuer/tokens/{id}`), with its methods while pending. */
-  getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<TokenStatusResponse>;
+  /**
+   * Reads a token's status (`GET /v1/issuer/tokens/{id}`), with its methods
+   * while pending, the wallet provider, the card's last four digits
+   * (`panLast4`) and the account id it was provisioned for (`accountId`: the
+   * request's `accountId`, else its `accountRef`): what the bank checks
+   * against its own records before it acts on the token.
+   */
+  getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<IssuerTokenStatusResponse>;
   /**
    * The tokens of one of this issuer's cards, by its account id (the request
    * claims' `accountId`, or `accountRef`) or by its card number (looked up
@@ -376,7 +384,7 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
       return call('POST', path, body, headers, forToken(tokenReferenceId, parseTokenStatusResponse), activateOptions?.signal);
     },
     async getTokenStatus(tokenReferenceId, statusOptions = {}) {
-      return call('GET', tokenPath(tokenReferenceId), undefined, GET_HEADERS, forToken(tokenReferenceId, parseTokenStatusResponse), statusOptions.signal);
+      return call('GET', tokenPath(tokenReferenceId), undefined, GET_HEADERS, forToken(tokenReferenceId, parseIssuerTokenStatusResponse), statusOptions.signal);
     },
     async searchTokens(card, callOptions = {}) {
       const headers = postHeaders(callOptions.idempotencyKey);

@@ -33,17 +33,31 @@ import {
 import { sealBoundRequest } from '../lib/seal-bound-request.js';
 
 /**
+ * What a {@link CardLookup} finds: the card, and optionally `accountId`, the
+ * bank's stable id of the card account. `accountId` goes into the request
+ * claims; the token service stores it with the token and answers it on its
+ * issuer API (`getTokenStatus`), so the bank can later tell which account a
+ * token is for from trusted data.
+ *
+ * @example
+ * ```ts
+ * const found: CardRecord = { pan: row.pan, expiry: { month: 12, year: 2030 }, accountId: row.accountId };
+ * ```
+ */
+export type CardRecord = Card & { accountId?: string | undefined };
+
+/**
  * Looks up the card behind an account reference, for the authenticated user. Return null when the user has no such account.
  *
  * @example
  * ```ts
  * const lookupCard: CardLookup<User> = async (accountRef, user) => {
  *   const row = await db.cards.findOne({ accountRef, ownerId: user.id });
- *   return row ? { pan: row.pan, expiry: { month: row.expMonth, year: row.expYear }, cardholderName: row.name } : null;
+ *   return row ? { pan: row.pan, expiry: { month: row.expMonth, year: row.expYear }, cardholderName: row.name, accountId: row.accountId } : null;
  * };
  * ```
  */
-export type CardLookup<User> = (accountRef: string, user: User) => Card | null | undefined | Promise<Card | null | undefined>;
+export type CardLookup<User> = (accountRef: string, user: User) => CardRecord | null | undefined | Promise<CardRecord | null | undefined>;
 
 /**
  * The token service a backend builder encrypts to.
@@ -251,9 +265,9 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
     clock,
   });
 
-  async function findCard(accountRef: unknown, user: User): Promise<{ accountRef: string; card: Card }> {
+  async function findCard(accountRef: unknown, user: User): Promise<{ accountRef: string; card: Card; accountId: string | undefined }> {
     if (!zOpaqueId.safeParse(accountRef).success) throw new SchemaError('invalid_message', 'accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
-    let found: Card | null | undefined;
+    let found: CardRecord | null | undefined;
     try {
       found = await options.lookupCard(accountRef as string, user);
     } catch (cause) {
@@ -261,9 +275,13 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       throw new InternalError('internal_error', 'The card lookup failed', { cause });
     }
     if (found === null || found === undefined) throw new HttpError('not_found', 'No such account for this user');
+    const { accountId, ...cardFields } = found;
+    if (accountId !== undefined && !zOpaqueId.safeParse(accountId).success) {
+      throw new InternalError('internal_error', 'The card record’s accountId must be 1-128 characters of [A-Za-z0-9._:@-]');
+    }
     let card: Card;
     try {
-      card = parseWith(zCard, found, { name: 'card record' });
+      card = parseWith(zCard, cardFields, { name: 'card record' });
     } catch (cause) {
       if (isProvisioningError(cause, 'invalid_message')) {
         throw new InternalError('internal_error', 'The card record does not match the card schema', { cause, details: cause.details });
@@ -271,7 +289,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       throw cause;
     }
     checkCard(card, { nowMs: clock.now() });
-    return { accountRef: accountRef as string, card };
+    return { accountRef: accountRef as string, card, accountId };
   }
 
   return {
@@ -282,7 +300,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       if (!allowedWalletProviders.has(identifiers.walletProviderId)) {
         throw new AuthError('wallet_provider_not_allowed', 'This issuer does not provision its cards to that wallet provider');
       }
-      const { card } = await findCard(input.accountRef, input.user);
+      const { card, accountId } = await findCard(input.accountRef, input.user);
       const encryptionKey = await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
       return sealBoundRequest({
         issuerId: options.issuerId,
@@ -291,6 +309,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
         encryptionKey,
         identifiers,
         card,
+        accountId,
         lifetimeSeconds: lifetime,
         clock,
         random: options.random,

@@ -123,6 +123,7 @@ export interface SessionConfig {
 export interface SessionInput {
   account: AccountHint;
   accountRef: string | undefined;
+  accountId?: string | undefined;
   card: Card | undefined;
   wallet: AppChannel;
   signal: AbortSignal | undefined;
@@ -285,7 +286,7 @@ export class Session implements ProvisioningSession {
     this.#transition('identified');
 
     // 3. Build
-    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card }, { signal: s, correlationId: this.correlationId }), {
+    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card, accountId: this.#input.accountId }, { signal: s, correlationId: this.correlationId }), {
       timeoutMs: timeouts.requestMs,
       signal,
       what: 'Building the provisioning request',

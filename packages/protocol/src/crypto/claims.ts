@@ -131,6 +131,8 @@ export interface CreateRequestClaimsInput {
   deviceKeyThumbprint?: string | undefined;
   card?: Card | undefined;
   accountRef?: string | undefined;
+  /** The issuer's stable id of the card account: the claim `accountId`. */
+  accountId?: string | undefined;
   cardArtUrl?: string | undefined;
   lifetimeSeconds?: number | undefined;
   clock?: Clock | undefined;
@@ -165,6 +167,7 @@ export function createRequestClaims(input: CreateRequestClaimsInput): RequestCla
   if (input.deviceKeyThumbprint !== undefined) claims.cnf = { jkt: input.deviceKeyThumbprint };
   if (input.card !== undefined) claims.card = input.card;
   if (input.accountRef !== undefined) claims.accountRef = input.accountRef;
+  if (input.accountId !== undefined) claims.accountId = input.accountId;
   if (input.cardArtUrl !== undefined) claims.cardArtUrl = input.cardArtUrl;
   return claims;
 }

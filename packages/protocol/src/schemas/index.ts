@@ -1,7 +1,7 @@
 import { createError } from '../errors.js';
 import * as z from 'zod/mini';
 import { parseWith } from './parse.js';
-import { zAccessData, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
+import { zAccessData, zIssuerTokenStatusResponse, zProvisioningResponse, zTokenStatusResponse } from './z-access-data.js';
 import { zIdentifiers } from './z-identifiers.js';
 import { zInvocation } from './z-invocation.js';
 import { zProblemDetails } from './z-problem.js';
@@ -68,6 +68,17 @@ export const parseProvisioningResponse = (input: unknown) =>
 export const parseAccessData = (input: unknown) => parseWith(zAccessData, input, { name: 'access data', maxLength: 4096 });
 /** Parses a token status body. */
 export const parseTokenStatusResponse = (input: unknown) => parseWith(zTokenStatusResponse, input, { name: 'token-status', maxLength: 8192 });
+/**
+ * Parses the token status an issuer reads (`GET /v1/issuer/tokens/{id}`).
+ *
+ * @example
+ * ```ts
+ * const status = parseIssuerTokenStatusResponse(await response.text());
+ * status.accountId; // the issuer's account id the token was provisioned for
+ * ```
+ */
+export const parseIssuerTokenStatusResponse = (input: unknown) =>
+  parseWith(zIssuerTokenStatusResponse, input, { name: 'issuer-token-status', maxLength: 8192 });
 /** Parses RFC 9457 problem details. */
 export const parseProblemDetails = (input: unknown) => parseWith(zProblemDetails, input, { name: 'problem details', maxLength: 8192 });
 /** Parses the claims of a provisioning request (failures are `invalid_claims` or a card code). */

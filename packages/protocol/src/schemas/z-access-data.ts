@@ -5,6 +5,20 @@ import { zVerification } from './z-verification.js';
 /** `verification` is present exactly when `status` is `pending_activation`. */
 const verificationIffPending = (r: { status: string; verification?: unknown }) => (r.status === 'pending_activation') === (r.verification !== undefined);
 
+/** The members of a token status body (shared by the wallet's and the issuer's). */
+function tokenStatusShape() {
+  return {
+    type: z.literal('token-status'),
+    version: zVersion,
+    tokenReferenceId: zOpaqueId,
+    status: zReportedTokenStatus,
+    tokenLast4: zLast4,
+    tokenExpiry: zExpiry,
+    updatedAt: zEpochSeconds,
+    verification: z.optional(zVerification),
+  };
+}
+
 /** Token status values. */
 export const zTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
 /** Token status. */
@@ -80,16 +94,7 @@ export type ProvisioningResponse = z.infer<typeof zProvisioningResponse>;
  */
 export const zTokenStatusResponse = /* @__PURE__ */ (() =>
   z
-    .strictObject({
-      type: z.literal('token-status'),
-      version: zVersion,
-      tokenReferenceId: zOpaqueId,
-      status: zReportedTokenStatus,
-      tokenLast4: zLast4,
-      tokenExpiry: zExpiry,
-      updatedAt: zEpochSeconds,
-      verification: z.optional(zVerification),
-    })
+    .strictObject(tokenStatusShape())
     .check(
       z.refine(verificationIffPending, {
         message: 'verification is required exactly when status is pending_activation',
@@ -99,3 +104,28 @@ export const zTokenStatusResponse = /* @__PURE__ */ (() =>
 )();
 /** Token status body. */
 export type TokenStatusResponse = z.infer<typeof zTokenStatusResponse>;
+
+/**
+ * `GET /v1/issuer/tokens/{tokenReferenceId}`: the token status an issuer
+ * reads, with what the issuer needs to decide whether the token is for one
+ * of its user's cards: the wallet provider, the card's last four digits and
+ * the issuer's account id the token was provisioned for (the request's
+ * `accountId`, else its `accountRef`). Never the card or token number.
+ */
+export const zIssuerTokenStatusResponse = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      ...tokenStatusShape(),
+      walletProviderId: zPartyId,
+      panLast4: z.optional(zLast4),
+      accountId: z.optional(zOpaqueId),
+    })
+    .check(
+      z.refine(verificationIffPending, {
+        message: 'verification is required exactly when status is pending_activation',
+        path: ['verification'],
+      }),
+    )
+)();
+/** The token status an issuer reads. */
+export type IssuerTokenStatusResponse = z.infer<typeof zIssuerTokenStatusResponse>;

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { zEpochSeconds, zExpiry, zLast4, zOpaqueId, zPan, zPartyId } from './primitives.js';
-import { type ReportedTokenStatus, zReportedTokenStatus, zTokenStatus } from './z-access-data.js';
+import { isExpired } from '../card/check-card.js';
+import { type Expiry, zEpochSeconds, zExpiry, zLast4, zOpaqueId, zPan, zPartyId } from './primitives.js';
+import { type ReportedTokenStatus, type TokenStatus, zReportedTokenStatus, zTokenStatus } from './z-access-data.js';
 import { type LifecycleReason, zLifecycleActor, zLifecycleReason } from './z-notification.js';
 
 export { type ReportedTokenStatus, zReportedTokenStatus } from './z-access-data.js';
@@ -159,15 +160,21 @@ export const zCardEvent = /* @__PURE__ */ (() =>
 /** Card event body. */
 export type CardEvent = z.infer<typeof zCardEvent>;
 
-/** The status a token is reported with at `nowMs`: `expired` once its expiry month is over (UTC), unless deleted. */
-export function reportedTokenStatus(token: { status: z.infer<typeof zTokenStatus>; tokenExpiry: { month: number; year: number } }, nowMs: number): ReportedTokenStatus {
-  if (token.status === 'deleted') return 'deleted';
-  // The first instant after the expiry month: month is 1-based, so Date.UTC(year, month) is the next month's first day.
-  return nowMs >= Date.UTC(token.tokenExpiry.year, token.tokenExpiry.month) ? 'expired' : token.status;
+/**
+ * The status a token is reported with at `nowMs` (spec section 12.1):
+ * `expired` once its expiry month is over (UTC), unless it is deleted.
+ *
+ * @example
+ * ```ts
+ * reportedTokenStatus({ status: 'active', tokenExpiry: { month: 1, year: 2020 } }, Date.now()); // 'expired'
+ * ```
+ */
+export function reportedTokenStatus(token: { status: TokenStatus; tokenExpiry: Expiry }, nowMs: number): ReportedTokenStatus {
+  return token.status !== 'deleted' && isExpired(token.tokenExpiry, nowMs) ? 'expired' : token.status;
 }
 
 /** Where each action may start from, and where it leads (spec section 12.1). */
-export const LIFECYCLE_TRANSITIONS: Readonly<Record<LifecycleAction, { from: readonly z.infer<typeof zTokenStatus>[]; to: z.infer<typeof zTokenStatus> }>> = {
+export const LIFECYCLE_TRANSITIONS: Readonly<Record<LifecycleAction, { from: readonly TokenStatus[]; to: TokenStatus }>> = {
   suspend: { from: ['active'], to: 'suspended' },
   resume: { from: ['suspended'], to: 'active' },
   delete: { from: ['pending_activation', 'active', 'suspended'], to: 'deleted' },

@@ -73,6 +73,12 @@ export const zRequestClaims = /* @__PURE__ */ (() =>
       card: z.optional(zCard),
       /** An issuer account reference the token service resolves with the issuer, instead of a card. */
       accountRef: z.optional(zOpaqueId),
+      /**
+       * The issuer's stable id of the card account (optional, with a card or an
+       * `accountRef`). The token service stores it with the token, so the issuer
+       * can later find and act on the tokens of one account.
+       */
+      accountId: z.optional(zOpaqueId),
       /** Optional card art for the wallet to show. */
       cardArtUrl: z.optional(zHttpsUrl),
     })

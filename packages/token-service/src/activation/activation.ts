@@ -9,6 +9,7 @@ import {
   ISSUER_METHOD_TYPES,
   OTP_METHOD_TYPES,
   type ProvisioningError,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationMethod,
   type VerificationStarted,
@@ -20,6 +21,7 @@ import {
   parseTokenStatusResponse,
   parseVerificationRequest,
   parseVerificationStarted,
+  reportedTokenStatus,
   timingSafeEqual,
   toProvisioningError,
   zOpaqueId,
@@ -69,18 +71,32 @@ const OTP_TYPES: ReadonlySet<string> = new Set(OTP_METHOD_TYPES);
 const ISSUER_TYPES: ReadonlySet<string> = new Set(ISSUER_METHOD_TYPES);
 const noSuchToken = () => new HttpError('not_found', 'No such token');
 
-/** The token status body of a token (`verification` while pending). */
+/**
+ * The token status body of a token (`verification` while pending): its
+ * status as reported (spec section 12.1), `expired` past its expiry month.
+ */
 export function tokenStatusOf(ctx: ActivationContext, token: TokenRecord): TokenStatusResponse {
-  const verification = pendingVerification(ctx, token);
+  const status = reportedTokenStatus(token, ctx.clock.now());
+  const verification = status === 'pending_activation' ? pendingVerification(ctx, token) : undefined;
   return {
     type: 'token-status',
     version: 1,
     tokenReferenceId: token.tokenReferenceId,
-    status: token.status,
+    status,
     tokenLast4: token.tokenLast4,
     tokenExpiry: token.tokenExpiry,
     updatedAt: Math.floor(token.updatedAt / 1000),
     ...(verification === undefined ? {} : { verification }),
+  };
+}
+
+/** The token status an issuer reads (`GET /v1/issuer/tokens/{id}`): also the wallet provider, the card's last four digits and the account id. */
+export function issuerTokenStatusOf(ctx: ActivationContext, token: TokenRecord): IssuerTokenStatusResponse {
+  return {
+    ...tokenStatusOf(ctx, token),
+    walletProviderId: token.walletProviderId,
+    ...(token.panLast4 === undefined ? {} : { panLast4: token.panLast4 }),
+    ...(token.accountId === undefined ? {} : { accountId: token.accountId }),
   };
 }
 
@@ -113,7 +129,7 @@ function methodOf(ctx: ActivationContext, token: TokenRecord, methodId: string, 
 }
 
 /** A request's hold on its idempotency key, and how to finish it. */
-interface Held {
+export interface Held {
   lease: { scope: string; key: string; requestHash: string; leaseId: string };
   /** The record that completes the entry with `body`. */
   record(body: unknown): IdempotencyRecord & { leaseId: string };
@@ -125,7 +141,7 @@ interface Held {
  * the request hash binding the path and the canonical body. A stored answer
  * of the same request is returned (`stored`, checked with `parse`).
  */
-async function begin<T>(
+export async function begin<T>(
   ctx: ActivationContext,
   scope: string,
   key: string,
@@ -175,7 +191,7 @@ async function begin<T>(
 }
 
 /** Runs `steps` holding the key; any refusal releases it. */
-async function holding<T>(held: Held, steps: () => Promise<T>): Promise<T> {
+export async function holding<T>(held: Held, steps: () => Promise<T>): Promise<T> {
   try {
     return await steps();
   } catch (error) {

@@ -91,6 +91,7 @@ export function createProvisioningPipeline(ctx: ProvisioningContext): (input: Su
             panFingerprint,
             cardExpiry: card.expiry,
             accountRef: claims.accountRef,
+            accountId: claims.accountId,
           },
           signal,
         ),
@@ -98,7 +99,7 @@ export function createProvisioningPipeline(ctx: ProvisioningContext): (input: Su
       // Step 16.
       const jkt = submission.devicePublicKey === undefined ? undefined : await deviceKeyThumbprint(submission.devicePublicKey);
       return await step(16, () =>
-        issue(ctx, { submission, walletProviderId, issuer, card, panFingerprint, decision, requestReplay: replay, lease, deviceKeyThumbprint: jkt, signal }),
+        issue(ctx, { submission, walletProviderId, issuer, card, accountId: claims.accountId ?? claims.accountRef, panFingerprint, decision, requestReplay: replay, lease, deviceKeyThumbprint: jkt, signal }),
       );
     } catch (error) {
       const problem = toProvisioningError(error);

@@ -7,6 +7,11 @@ import {
   InternalError,
   type Jwks,
   type RandomSource,
+  type CardLifecycleResult,
+  type IssuerTokenSearchResult,
+  type LifecycleResponse,
+  type TokenHistory,
+  type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
@@ -23,9 +28,21 @@ import {
   activateWithCode,
   findOwnedToken,
   startVerification,
+  issuerTokenStatusOf,
   tokenStatusOf,
 } from '../activation/activation.js';
 import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
+import {
+  type IssuerCardInput,
+  type IssuerLifecycleInput,
+  type WalletLifecycleInput,
+  cardEventByIssuer,
+  changeByIssuer,
+  changeByWallet,
+  changeCardByIssuer,
+  searchTokens,
+  tokenHistory,
+} from '../lifecycle/lifecycle.js';
 import { type Sandbox, createSandbox } from '../sandbox/sandbox.js';
 import { type AuthenticatedCaller, createAuthenticator } from '../auth/create-authenticator.js';
 import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
@@ -172,7 +189,21 @@ export interface TokenService {
   /** `POST /v1/issuer/tokens/{id}/activation` (spec section 11.5): the issuer verified the cardholder itself. */
   activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
   /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
-  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenStatusResponse>;
+  getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<IssuerTokenStatusResponse>;
+  /** `POST /v1/tokens/{id}/lifecycle` (spec section 7.10): the wallet provider suspends, resumes or deletes one of its tokens. */
+  changeTokenLifecycle(input: WalletLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
+  /** `GET /v1/tokens/{id}/history`: the recorded changes of one of the wallet provider's tokens; any other is `not_found`. */
+  getTokenHistory(input: { tokenReferenceId: string; walletProviderId: string }): Promise<TokenHistory>;
+  /** `POST /v1/issuer/tokens/search` (spec section 7.11): the issuer's tokens of one card, by account id or card number. */
+  searchIssuerTokens(input: IssuerCardInput): Promise<IssuerTokenSearchResult>;
+  /** `POST /v1/issuer/tokens/{id}/lifecycle`: the issuer suspends, resumes or deletes a token of its card. */
+  changeIssuerTokenLifecycle(input: IssuerLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
+  /** `POST /v1/issuer/cards/lifecycle`: the same action on every token of one of the issuer's cards. */
+  changeIssuerCardLifecycle(input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>>;
+  /** `POST /v1/issuer/cards/events`: a card reissued (new expiry) or closed (its tokens deleted). */
+  reportIssuerCardEvent(input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>>;
+  /** `GET /v1/issuer/tokens/{id}/history`: the recorded changes of a token of the issuer's card; any other is `not_found`. */
+  getIssuerTokenHistory(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenHistory>;
   /** Sandbox mode only: the codes the sandbox sender kept (see `GET /sandbox/inbox`). */
   readonly sandbox?: Pick<Sandbox, 'inbox'> | undefined;
   /**
@@ -400,11 +431,46 @@ export function createTokenService(
       if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
       return activateByIssuer(context, input);
     },
+    async changeTokenLifecycle(input) {
+      await keysReady();
+      if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
+      return changeByWallet(context, input);
+    },
+    async getTokenHistory({ tokenReferenceId, walletProviderId }) {
+      await keysReady();
+      if (!providers.has(walletProviderId)) throw new HttpError('not_found', 'No such token');
+      return tokenHistory(context, tokenReferenceId, (t) => t.walletProviderId === walletProviderId);
+    },
+    async searchIssuerTokens(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return searchTokens(context, input);
+    },
+    async changeIssuerTokenLifecycle(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return changeByIssuer(context, input);
+    },
+    async changeIssuerCardLifecycle(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return changeCardByIssuer(context, input);
+    },
+    async reportIssuerCardEvent(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return cardEventByIssuer(context, input);
+    },
+    async getIssuerTokenHistory({ tokenReferenceId, issuerId }) {
+      await keysReady();
+      if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
+      return tokenHistory(context, tokenReferenceId, (t) => t.issuerId === issuerId);
+    },
     async getIssuerTokenStatus({ tokenReferenceId, issuerId }) {
       await keysReady();
       try {
         if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
-        return tokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
+        return issuerTokenStatusOf(context, await findOwnedToken(context, tokenReferenceId, (t) => t.issuerId === issuerId));
       } catch (error) {
         throw toProvisioningError(error);
       }

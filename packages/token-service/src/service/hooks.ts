@@ -18,6 +18,8 @@ export interface DecisionContext {
   cardExpiry: Expiry;
   /** The issuer account reference, when the request carried one instead of a card. */
   accountRef?: string | undefined;
+  /** The issuer's stable id of the card account, when the request carried an `accountId` claim. */
+  accountId?: string | undefined;
   /** Aborted when the hook runs past `limits.hookTimeoutMs` or the request is cancelled. */
   signal: AbortSignal;
 }
