@@ -10,6 +10,7 @@ import { toProblemDetails, toProblemResponse } from './problem-response.js';
 import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
 import { RecentRequests } from '../inspector/recent-requests.js';
 import { createRequestRecorder, mountInspector } from '../inspector/sandbox-routes.js';
+import { authenticateParty, readEventFeed, redeliverEvent } from '../notifications/event-api.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
@@ -309,6 +310,22 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     return c.json(status);
   });
 
+  // The event API (spec sections 7.12 and 7.13): an issuer or a wallet provider, its own events only.
+  app.get('/v1/events', async (c) => {
+    const party = await authenticateParty(service, c.req.header('authorization'));
+    c.set(party.kind === 'issuer' ? 'issuerId' : 'walletProviderId', party.id);
+    const page = await readEventFeed(service, party, { after: c.req.query('after'), limit: c.req.query('limit') });
+    c.header('cache-control', 'no-store');
+    return c.json(page);
+  });
+  app.post('/v1/events/:eventId/redeliver', async (c) => {
+    const party = await authenticateParty(service, c.req.header('authorization'));
+    c.set(party.kind === 'issuer' ? 'issuerId' : 'walletProviderId', party.id);
+    const answer = await redeliverEvent(service, party, c.req.param('eventId'));
+    c.header('cache-control', 'no-store');
+    return c.json(answer, 202);
+  });
+
   // The token lifecycle (spec sections 7.10, 7.11 and 12).
   app.post('/v1/tokens/:tokenReferenceId/lifecycle', async (c) => {
     const caller = await service.authenticate(c.req.header('authorization'));
@@ -389,6 +406,8 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     ['/v1/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId', 'GET, HEAD'],
+    ['/v1/events', 'GET, HEAD'],
+    ['/v1/events/:eventId/redeliver', 'POST'],
     ['/v1/tokens/:tokenReferenceId/lifecycle', 'POST'],
     ['/v1/tokens/:tokenReferenceId/history', 'GET, HEAD'],
     ['/v1/issuer/tokens/search', 'POST'],

@@ -7,6 +7,7 @@ import {
   InternalError,
   type Jwks,
   type RandomSource,
+  type SigningKeyHandle,
   type CardLifecycleResult,
   type IssuerTokenSearchResult,
   type LifecycleResponse,
@@ -15,6 +16,7 @@ import {
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
+  signingKeyFromJwk,
   systemClock,
   toDecryptionKeyHandle,
   toProvisioningError,
@@ -127,7 +129,7 @@ export interface TokenServiceOptions {
  */
 export type PublicTokenServiceConfig = Readonly<
   Omit<TokenServiceConfig, 'keys' | 'store'> & {
-    keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean } };
+    keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean }; signingKeyIds: string[] };
     storeConfigured: boolean;
   }
 >;
@@ -150,8 +152,17 @@ export interface TokenService {
   readonly store: TokenServiceStore;
   readonly clock: Clock;
   readonly random: RandomSource;
-  /** The public encryption keys issuers encrypt requests to (`/.well-known/jwks.json`). */
+  /**
+   * What `/.well-known/jwks.json` publishes: the public encryption keys
+   * issuers encrypt requests to, then the public notification signing keys
+   * (`use: sig`; spec section 14).
+   */
   publicJwks(): Jwks;
+  /**
+   * The key notifications are signed with (the key set's first
+   * `signingKeys` entry), or undefined when the key set has none.
+   */
+  readonly notificationSigningKey?: SigningKeyHandle | undefined;
   /**
    * Authenticates an `Authorization` header value (API key or client
    * assertion). A client assertion is claimed in the store as it is
@@ -246,7 +257,11 @@ function publicView(config: TokenServiceConfig, publicJwks: Jwks): PublicTokenSe
   const { keys, store: _store, ...rest } = structuredClone(config);
   return Object.freeze({
     ...rest,
-    keys: { encryptionKeys: publicJwks, vault: { keyIds: keys.vault.keks.map((k) => k.id), fingerprintKeyConfigured: keys.vault.fingerprintKey !== undefined } },
+    keys: {
+      encryptionKeys: publicJwks,
+      vault: { keyIds: keys.vault.keks.map((k) => k.id), fingerprintKeyConfigured: keys.vault.fingerprintKey !== undefined },
+      signingKeyIds: (keys.signingKeys?.keys ?? []).map((k) => k.kid),
+    },
     // A store URL may carry a password: only whether one is configured.
     storeConfigured: config.store !== undefined,
   });
@@ -313,13 +328,16 @@ export function createTokenService(
   );
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
-  const publicJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
-  const decryptionKeys = options.decryptionKeys === undefined ? resolved.keys.encryptionKeys : checkDecryptionKeys(options.decryptionKeys, publicJwks);
+  const encryptionJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
+  // Notification signing keys: the first signs; all are published, so a rotation keeps the old one known for a while.
+  const signingHandles = (resolved.keys.signingKeys?.keys ?? []).map((k) => signingKeyFromJwk(k));
+  const publicJwks: Jwks = { keys: [...encryptionJwks.keys, ...signingHandles.map((h) => ({ ...h.publicJwk, use: 'sig' }))] };
+  const decryptionKeys = options.decryptionKeys === undefined ? resolved.keys.encryptionKeys : checkDecryptionKeys(options.decryptionKeys, encryptionJwks);
   const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
   const cipher = createCipher(resolved);
   // Keys of an earlier configuration, as handles beside the configured ones until each one's time is up.
-  const configuredKids = new Set(publicJwks.keys.map((k) => k.kid));
+  const configuredKids = new Set(encryptionJwks.keys.map((k) => k.kid));
   const grace = (options.graceDecryptionKeys ?? [])
     .map((g) => ({ handle: toDecryptionKeyHandle(g.key), untilMs: g.untilMs }))
     .filter((g) => !configuredKids.has(g.handle.kid) && Number.isFinite(g.untilMs));
@@ -385,11 +403,12 @@ export function createTokenService(
   };
 
   return {
-    config: publicView(resolved, publicJwks),
+    config: publicView(resolved, encryptionJwks),
     store,
     clock,
     random,
     publicJwks: () => structuredClone(publicJwks),
+    ...(signingHandles[0] === undefined ? {} : { notificationSigningKey: signingHandles[0] }),
     authenticate,
     async checkWalletProviderLimit(walletProviderId) {
       try {

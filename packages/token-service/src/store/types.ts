@@ -1,4 +1,5 @@
 import type { Expiry, LifecycleActor, LifecycleReason, TokenStatus, VerificationMethod } from '@pushprov/protocol';
+import type { DeliveryStore } from './delivery-types.js';
 
 /**
  * A stored token. The token number itself is never stored in the clear: only
@@ -644,6 +645,8 @@ export interface TokenServiceStore {
   readonly limits: RateLimitStore;
   /** One-time codes and activation of pending tokens (the yellow path). */
   readonly verification: VerificationStore;
+  /** The outbox's deliveries, for the notification dispatcher (spec section 14). */
+  readonly deliveries: DeliveryStore;
   /** Status changes with their history and outbox rows (spec section 12). */
   readonly lifecycle: LifecycleStore;
   /** The outbox's events (the feed). */

@@ -2,6 +2,7 @@ import { InternalError } from '@pushprov/protocol';
 import { sealedKeyId } from '../../vault/vault-cipher.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { checkKey, checkListLimit } from '../sealed.js';
+import { createMemoryDeliveries } from './memory-deliveries.js';
 import { type ChangeInput, checkFeed, eventBody, newEventId, receiversOf } from '../outbox.js';
 import type {
   CommitInput,
@@ -380,6 +381,14 @@ export function createMemoryStore(): TokenServiceStore {
         return codes.size;
       },
     },
+    deliveries: createMemoryDeliveries(
+      {
+        deliveries: () => deliveries.values(),
+        delivery: (eventId, receiver) => deliveries.get(JSON.stringify([eventId, receiver])),
+        eventBody: (eventId) => events.find((e) => e.eventId === eventId)?.body,
+      },
+      open,
+    ),
     lifecycle: {
       async transition(input): Promise<LifecycleTransitionOutcome> {
         open();

@@ -33,6 +33,7 @@ import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVers
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
 import { loadPg } from '../load-driver.js';
+import { createPostgresDeliveries } from './postgres-deliveries.js';
 import { type PostgresConnectionConfig, connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
 
@@ -489,6 +490,7 @@ export async function openPostgresStore(connection: string | PostgresConnectionC
       },
       count: () => count('verification.count', Q.verCount),
     },
+    deliveries: createPostgresDeliveries(query),
     lifecycle: {
       async transition(input) {
         const i = input.idempotency;

@@ -42,6 +42,7 @@ import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { loadBetterSqlite3 } from '../load-driver.js';
 import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS, SQLITE_NULLABLE_TOKEN_NUMBER_VERSION, rebuildTokensWithNullableNumber } from './sqlite-schema.js';
+import { type SqliteDeliveryOp, createSqliteDeliveries } from './sqlite-deliveries.js';
 
 /**
  * The schema version this code writes (`PRAGMA user_version`). A database
@@ -108,7 +109,8 @@ type WriterOp =
   | { op: 'verAttempt'; input: { tokenReferenceId: string; methodId: string; maxAttempts: number } }
   | { op: 'verActivate'; input: VerificationActivateInput }
   | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } }
-  | { op: 'transition'; input: LifecycleTransitionInput };
+  | { op: 'transition'; input: LifecycleTransitionInput }
+  | SqliteDeliveryOp;
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -474,6 +476,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         return guard(() => q.codeCount.get()!.n);
       },
     },
+    deliveries: createSqliteDeliveries({ db, guard, enqueue }),
     lifecycle: {
       transition: (input) => enqueue<LifecycleTransitionOutcome>({ op: 'transition', input: { ...input, from: [...input.from] } }),
       async history(tokenReferenceId) {

@@ -17,7 +17,8 @@
 // { op: 'reseal', table, updates } | { op: 'limitHit', hit } |
 // { op: 'verIssue', input } | { op: 'verAttempt', input } |
 // { op: 'verActivate', input } | { op: 'verExpire', input } |
-// { op: 'transition', input }.
+// { op: 'transition', input } |
+// { op: 'dlvClaim' | 'dlvComplete' | 'dlvFail' | 'dlvRedeliver', input }.
 // Messages out: { id, results } | { id, purged } | { id, pong: true } |
 // { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
 // result is { value } (the op's answer: a commit outcome, a begin outcome,
@@ -26,6 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { createDeliveryWriter } from './sqlite-deliveries-writer.mjs';
 
 const { path, synchronous, busyTimeoutMs } = workerData;
 const durableMode = synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
@@ -413,10 +415,21 @@ const apply = (op) => {
       for (const u of op.updates) written += statement.run(u.to, ...u.key, u.from).changes;
       return written;
     }
+    case 'dlvClaim':
+      return deliveries.claim(op.input);
+    case 'dlvComplete':
+      return deliveries.complete(op.input);
+    case 'dlvFail':
+      return deliveries.fail(op.input);
+    case 'dlvRedeliver':
+      return deliveries.redeliver(op.input);
     default:
       throw new Failure('Unknown store operation');
   }
 };
+
+// The notification deliveries (claim, complete, fail, redeliver): see sqlite-deliveries-writer.mjs.
+const deliveries = createDeliveryWriter(db);
 
 // The other ops, each in a savepoint of the batch's transaction.
 const savepoint = db.transaction((op) => apply(op));
