@@ -31,6 +31,13 @@ import {
   parseVerificationStarted,
   parseActivationRequest,
   parseIssuerActivation,
+  parseCardEvent,
+  parseCardLifecycleRequest,
+  parseIssuerLifecycleRequest,
+  parseIssuerTokenSearch,
+  parseLifecycleRequest,
+  parseLifecycleResponse,
+  parseTokenHistory,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -56,6 +63,13 @@ const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   'verification-started': parseVerificationStarted,
   'activation-request': parseActivationRequest,
   'issuer-activation': parseIssuerActivation,
+  'lifecycle-request': parseLifecycleRequest,
+  'issuer-lifecycle-request': parseIssuerLifecycleRequest,
+  'lifecycle-response': parseLifecycleResponse,
+  'token-history': parseTokenHistory,
+  'issuer-token-search': parseIssuerTokenSearch,
+  'card-lifecycle-request': parseCardLifecycleRequest,
+  'card-event': parseCardEvent,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined =>

@@ -56,7 +56,14 @@ export type MessageSchemaName =
   | 'verification-request'
   | 'verification-started'
   | 'activation-request'
-  | 'issuer-activation';
+  | 'issuer-activation'
+  | 'lifecycle-request'
+  | 'issuer-lifecycle-request'
+  | 'lifecycle-response'
+  | 'token-history'
+  | 'issuer-token-search'
+  | 'card-lifecycle-request'
+  | 'card-event';
 
 export interface MessageInput {
   schema: MessageSchemaName;
