@@ -18,5 +18,6 @@ export default defineConfig({
   shims: true,
   onSuccess: async () => {
     copyFileSync('src/store/sqlite/sqlite-writer.worker.mjs', 'dist/sqlite-writer.worker.mjs');
+    copyFileSync('src/store/sqlite/sqlite-deliveries-writer.mjs', 'dist/sqlite-deliveries-writer.mjs');
   },
 });

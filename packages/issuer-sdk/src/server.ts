@@ -4,7 +4,9 @@
  * backend), and serve it to the app through a Fetch API handler; activate a
  * token `pending_activation` once the bank has verified its customer (in its
  * app, app-to-app, or through customer service) with the token service's
- * issuer API.
+ * issuer API; receive the token service's signed notifications
+ * (`createNotificationHandler`, `verifyNotification`) and act on the bank's
+ * tokens (`createIssuerTokenServiceClient`).
  *
  * @packageDocumentation
  * @module @pushprov/issuer-sdk/server
@@ -32,13 +34,30 @@ export {
   type KeyLookupOptions,
   type RemoteJwks,
   type RemoteJwksOptions,
-} from './server/create-remote-jwks.js';
+} from '@pushprov/protocol';
+export {
+  createMemoryNotificationDedupStore,
+  createNotificationHandler,
+  verifyNotification,
+  type MemoryNotificationDedupStoreOptions,
+  type NotificationClaimState,
+  type NotificationContext,
+  type NotificationDedupStore,
+  type NotificationEvent,
+  type NotificationHandlerOptions,
+  type NotificationKeyResolver,
+  type VerifiedNotification,
+  type VerifyNotificationOptions,
+} from '@pushprov/protocol';
 export {
   activateToken,
   createIssuerTokenServiceClient,
   type ActivateTokenInput,
   type IssuerActivateOptions,
   type IssuerApiFetch,
+  type IssuerCallOptions,
+  type IssuerCardSelector,
+  type IssuerLifecycleChange,
   type IssuerTokenServiceClient,
   type IssuerTokenServiceClientOptions,
 } from './server/create-issuer-token-service-client.js';

@@ -24,7 +24,7 @@ describe('properties', () => {
         return { type: 'provisioning-request', version: 1, sessionId: input.identifiers.sessionId, encryptedRequest: 'a.b.c.d.e' };
       },
       signInvocation: async (input) => ({ ...input.invocation, signature: 'a.b.c' }),
-      tokenServiceKeys: { getKeys: async () => ({ keys: [] }), getEncryptionKey: async () => Promise.reject(new Error('unused')), refresh: async () => ({ keys: [] }) },
+      tokenServiceKeys: { getKeys: async () => ({ keys: [] }), getEncryptionKey: async () => Promise.reject(new Error('unused')), getSigningKey: async () => Promise.reject(new Error('unused')), refresh: async () => ({ keys: [] }) },
     };
     const handler = createIssuerBackendHandler({ builder, authenticate: () => ({ id: 'alice' }) });
     await fc.assert(

@@ -895,6 +895,105 @@ async function build(keys: Keys): Promise<VectorCase[]> {
       expected: fails('unsupported_version'),
     });
   }
+  // ---------------------------------------------------------------- the token lifecycle (protocol section 12)
+  const walletLifecycle = { action: 'suspend', reason: 'card_lost', actor: 'cardholder' };
+  const issuerLifecycle = { action: 'delete', reason: 'suspected_fraud' };
+  const lifecycleResponse = { tokenReferenceId: 'tok_0001', status: 'suspended', previousStatus: 'active', changedAt: NOW };
+  const history = {
+    tokenReferenceId: 'tok_0001',
+    status: 'suspended',
+    history: [
+      { from: null, to: 'pending_activation', actor: 'wallet_provider', reason: 'customer_request', at: NOW - 600 },
+      { from: 'pending_activation', to: 'active', actor: 'cardholder', reason: 'identity_verified', at: NOW - 300 },
+      { from: 'active', to: 'suspended', actor: 'issuer', reason: 'card_lost', at: NOW },
+    ],
+  };
+  message({ id: 'msg-lifecycle-request-valid', title: 'A valid wallet lifecycle request', description: 'POST /v1/tokens/{id}/lifecycle: the cardholder lost the device.', schema: 'lifecycle-request', json: JSON.stringify(walletLifecycle), expected: ok({ value: walletLifecycle }) });
+  message({
+    id: 'msg-lifecycle-request-service-reason',
+    title: 'A lifecycle request giving the token service\'s own reason is refused',
+    description: 'activation_expired is recorded only by the token service.',
+    schema: 'lifecycle-request',
+    json: JSON.stringify({ ...walletLifecycle, reason: 'activation_expired' }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-lifecycle-request-actor-issuer',
+    title: 'A wallet lifecycle request cannot name the issuer as its actor',
+    description: 'The wallet speaks for itself or the cardholder; the actor comes from authentication otherwise.',
+    schema: 'lifecycle-request',
+    json: JSON.stringify({ ...walletLifecycle, actor: 'issuer' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-issuer-lifecycle-request-valid', title: 'A valid issuer lifecycle request', description: 'POST /v1/issuer/tokens/{id}/lifecycle.', schema: 'issuer-lifecycle-request', json: JSON.stringify(issuerLifecycle), expected: ok({ value: issuerLifecycle }) });
+  message({
+    id: 'msg-issuer-lifecycle-request-unknown-action',
+    title: 'An unknown lifecycle action is refused',
+    description: 'Only suspend, resume and delete.',
+    schema: 'issuer-lifecycle-request',
+    json: JSON.stringify({ ...issuerLifecycle, action: 'freeze' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-lifecycle-response-valid', title: 'A valid lifecycle answer', description: 'The status before and after, and when.', schema: 'lifecycle-response', json: JSON.stringify(lifecycleResponse), expected: ok({ value: lifecycleResponse }) });
+  message({
+    id: 'msg-lifecycle-response-expired-status',
+    title: 'A lifecycle answer never carries the reported status expired',
+    description: 'expired is reported, never stored: a change answers stored statuses only.',
+    schema: 'lifecycle-response',
+    json: JSON.stringify({ ...lifecycleResponse, status: 'expired' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-token-history-valid', title: 'A valid token history', description: 'Issuance (from null), activation by a code, a suspension by the issuer.', schema: 'token-history', json: JSON.stringify(history), expected: ok({ value: history }) });
+  message({
+    id: 'msg-token-history-expired',
+    title: 'A token history reports expired past the expiry month',
+    description: 'The reported status; the entries keep the stored ones.',
+    schema: 'token-history',
+    json: JSON.stringify({ ...history, status: 'expired' }),
+    expected: ok({ value: { ...history, status: 'expired' } }),
+  });
+  message({ id: 'msg-issuer-token-search-account', title: 'A token search by account id', description: 'POST /v1/issuer/tokens/search.', schema: 'issuer-token-search', json: JSON.stringify({ accountId: 'acct-0042' }), expected: ok({ value: { accountId: 'acct-0042' } }) });
+  message({
+    id: 'msg-issuer-token-search-bad-pan',
+    title: 'A token search by a card number that is not Luhn-valid is refused',
+    description: 'card_invalid, as for a provisioning request.',
+    schema: 'issuer-token-search',
+    json: JSON.stringify({ pan: '4111111111111112' }),
+    expected: fails('card_invalid'),
+  });
+  message({
+    id: 'msg-issuer-token-search-both',
+    title: 'A token search naming both an account id and a card number is refused',
+    description: 'Exactly one of accountId and pan.',
+    schema: 'issuer-token-search',
+    json: JSON.stringify({ accountId: 'acct-0042', pan: '4111111111111111' }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-card-lifecycle-request-valid',
+    title: 'A card lifecycle request by account id',
+    description: 'POST /v1/issuer/cards/lifecycle: every token of the card.',
+    schema: 'card-lifecycle-request',
+    json: JSON.stringify({ accountId: 'acct-0042', action: 'suspend', reason: 'card_stolen' }),
+    expected: ok({ value: { accountId: 'acct-0042', action: 'suspend', reason: 'card_stolen' } }),
+  });
+  message({
+    id: 'msg-card-event-reissued',
+    title: 'A reissued card with its new expiry',
+    description: 'POST /v1/issuer/cards/events.',
+    schema: 'card-event',
+    json: JSON.stringify({ accountId: 'acct-0042', event: 'reissued', expiry: { month: 9, year: 2031 } }),
+    expected: ok({ value: { accountId: 'acct-0042', event: 'reissued', expiry: { month: 9, year: 2031 } } }),
+  });
+  message({
+    id: 'msg-card-event-reissued-no-expiry',
+    title: 'A reissued card without its new expiry is refused',
+    description: 'reissued carries the expiry; closed carries none.',
+    schema: 'card-event',
+    json: JSON.stringify({ accountId: 'acct-0042', event: 'reissued' }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-card-event-closed', title: 'A closed card', description: 'Every token of the card is deleted (card_closed).', schema: 'card-event', json: JSON.stringify({ accountId: 'acct-0042', event: 'closed' }), expected: ok({ value: { accountId: 'acct-0042', event: 'closed' } }) });
   message({
     id: 'msg-result-provisioned-without-token',
     title: 'A provisioned result without a token reference id is refused',

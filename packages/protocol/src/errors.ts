@@ -27,6 +27,7 @@ export type ErrorFamily =
   | 'card'
   | 'decision'
   | 'verification'
+  | 'lifecycle'
   | 'auth'
   | 'http'
   | 'transport'
@@ -89,6 +90,8 @@ const ERROR_INFO = {
   verification_method_unavailable: entry('verification', 422, false),
   verification_cooldown: entry('verification', 429, true),
   token_not_pending: entry('verification', 409, false),
+  // lifecycle: suspending, resuming and deleting tokens (spec section 12)
+  token_state_conflict: entry('lifecycle', 409, false),
   // auth
   unauthenticated: entry('auth', 401, false),
   forbidden: entry('auth', 403, false),
@@ -169,6 +172,7 @@ export const ERROR_TITLES: { readonly [C in ErrorCode]: string } = {
   verification_method_unavailable: 'The verification method is not available',
   verification_cooldown: 'A new verification code cannot be sent yet',
   token_not_pending: 'The token is not pending activation',
+  token_state_conflict: 'The token’s status does not allow this change',
   unauthenticated: 'The caller is not authenticated',
   forbidden: 'The caller may not access this resource',
   wallet_provider_not_allowed: 'The issuer does not accept this wallet provider',
@@ -437,6 +441,8 @@ export class DecisionError extends ProvisioningError {}
  * or a token that is not pending.
  */
 export class VerificationError extends ProvisioningError {}
+/** A lifecycle change the token's status does not allow (suspend, resume, delete: spec section 12). */
+export class LifecycleError extends ProvisioningError {}
 /** Authentication or authorisation failed. */
 export class AuthError extends ProvisioningError {}
 /** An HTTP-level rule was broken (content type, idempotency, not found). */
@@ -457,6 +463,7 @@ const FAMILY_CLASS: Record<ErrorFamily, typeof ProvisioningError> = {
   card: CardError,
   decision: DecisionError,
   verification: VerificationError,
+  lifecycle: LifecycleError,
   auth: AuthError,
   http: HttpError,
   transport: TransportError,

@@ -7,3 +7,22 @@
  */
 export * from './problem.js';
 export { readBodyWithLimit, readResponseText, type ResponseBodyLike } from './lib/read-body.js';
+export {
+  type JwksFetch,
+  type JwksResponseLike,
+  type KeyLookupOptions,
+  type RemoteJwks,
+  type RemoteJwksOptions,
+  createRemoteJwks,
+} from './jwks/create-remote-jwks.js';
+export {
+  type MemoryNotificationDedupStoreOptions,
+  type NotificationClaimState,
+  type NotificationDedupStore,
+  createMemoryNotificationDedupStore,
+} from './notifications/notification-dedup-store.js';
+export {
+  type NotificationContext,
+  type NotificationHandlerOptions,
+  createNotificationHandler,
+} from './notifications/create-notification-handler.js';

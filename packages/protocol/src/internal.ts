@@ -14,3 +14,4 @@ export { isKeyHandle, toDecryptionKeyHandle, toSigningKeyHandle } from './crypto
 export { peekClientAssertionIssuer } from './crypto/client-assertion.js';
 export { abortError } from './channel/app-channel.js';
 export { type ParseOptions, parseWith } from './schemas/parse.js';
+export { type DeadlineOptions, withDeadline } from './lib/deadline.js';

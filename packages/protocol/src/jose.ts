@@ -51,3 +51,16 @@ export {
   verifyClientAssertion,
   verifyIssuerAssertion,
 } from './crypto/client-assertion.js';
+export {
+  DEFAULT_NOTIFICATION_CLOCK_SKEW_SECONDS,
+  DEFAULT_NOTIFICATION_DEDUP_RETENTION_SECONDS,
+  DEFAULT_NOTIFICATION_MAX_AGE_SECONDS,
+  NOTIFICATION_ALGORITHM,
+  NOTIFICATION_JWS_TYP,
+  type NotificationKeyResolver,
+  type SignNotificationOptions,
+  type VerifiedNotification,
+  type VerifyNotificationOptions,
+  signNotification,
+  verifyNotification,
+} from './crypto/notification.js';

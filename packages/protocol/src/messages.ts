@@ -153,6 +153,11 @@ export const USER_MESSAGES: Readonly<Record<ErrorCode, UserMessages>> = {
     'This card doesn’t need confirming any more. Check your wallet to see whether it’s ready.',
     'This card doesn’t need confirming any more. Check your cards to see whether it’s ready.',
   ),
+  // lifecycle
+  token_state_conflict: m(
+    'This card was already changed in the wallet a moment ago. Refresh to see how it stands now.',
+    'This card was already changed a moment ago. Refresh your cards to see how it stands now.',
+  ),
   // auth
   unauthenticated: m('Please sign in again, then add your card.', 'Please sign in to your wallet again, then add the card from your bank’s app.'),
   forbidden: m(

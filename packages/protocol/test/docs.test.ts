@@ -33,6 +33,18 @@ const DOCUMENTED_SCHEMAS = [
   'zActivationRequest',
   'zIssuerActivation',
   'zActivationInvocation',
+  'zLifecycleRequest',
+  'zIssuerLifecycleRequest',
+  'zLifecycleResponse',
+  'zIssuerTokenSummary',
+  'zIssuerTokenSearchResult',
+  'zCardTokenChange',
+  'zCardLifecycleResult',
+  'zTokenHistory',
+  'zTokenHistoryEntry',
+  'zNotificationEvent',
+  'zNotificationFeed',
+  'zRedeliveryAccepted',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;
@@ -100,6 +112,7 @@ describe('docs/protocol.md matches the schemas', () => {
       protocol.REQUEST_JWS_TYP,
       protocol.INVOCATION_JWS_TYP,
       protocol.CLIENT_ASSERTION_TYP,
+      protocol.NOTIFICATION_JWS_TYP,
       protocol.ACCESS_DATA_CTY,
       protocol.KEY_MANAGEMENT_ALGORITHM,
       protocol.CONTENT_ENCRYPTION_ALGORITHM,
@@ -167,5 +180,30 @@ describe('docs/conformance.md', () => {
       for (const key of Object.keys(c.expected)) members.add(key);
     }
     for (const member of members) expect(conformance, member).toContain(`\`${member}\``);
+  });
+});
+
+describe('docs/protocol.md: notifications (sections 4.20, 5.7, 13)', () => {
+  const cellOf = (field: string) => {
+    const row = section('### 4.20 Notification event (token service → issuer, wallet provider)')
+      .split('\n')
+      .find((line) => line.startsWith(`| \`${field}\` |`));
+    expect(row, field).toBeDefined();
+    return [...row!.split('|')[2]!.matchAll(/`([a-z_.]+)`/g)].map((m) => m[1]);
+  };
+
+  it('lists exactly the reasons, actors and event types of the schemas', () => {
+    expect(cellOf('reason')).toEqual(protocol.zLifecycleReason.options);
+    expect(cellOf('actor')).toEqual(protocol.zLifecycleActor.options);
+    const intro = section('### 4.20 Notification event (token service → issuer, wallet provider)');
+    for (const type of protocol.zNotificationEventType.options) expect(intro).toContain(`\`${type}\``);
+  });
+
+  it('states the receiver defaults the code applies', () => {
+    const receiving = section('## 13. Receiving notifications');
+    expect(receiving).toContain(`\`maxAge\` ${protocol.DEFAULT_NOTIFICATION_MAX_AGE_SECONDS} s`);
+    expect(receiving).toContain(`\`skew\` ${protocol.DEFAULT_NOTIFICATION_CLOCK_SKEW_SECONDS} s`);
+    expect(receiving).toContain(`(${protocol.DEFAULT_NOTIFICATION_DEDUP_RETENTION_SECONDS / 3600} hours by default)`);
+    expect(section('### 5.7 Notification signature')).toContain(`"alg": "${protocol.NOTIFICATION_ALGORITHM}"`);
   });
 });

@@ -33,8 +33,8 @@ import { type VaultCipher, createVaultCipherFromConfig, effectiveFingerprintKey 
 
 const USAGE = `Usage:
   token-service keys generate --out FILE [--kid KID] [--force]
-      Writes a new private key set (encryption key, vault KEK, fingerprint key) to FILE (mode 600)
-      and prints its public JWK set, for issuers, on standard output.
+      Writes a new private key set (encryption key, notification signing key, vault KEK,
+      fingerprint key) to FILE (mode 600) and prints its public JWK set on standard output.
   token-service start --config FILE [--port N] [--host HOST] [--store PATH|URL]
                       [--log-level debug|info|warn|error|silent] [--metrics-port N] [--sandbox]
       Runs the server (default 127.0.0.1:8080). The store is a SQLite file
@@ -123,8 +123,9 @@ async function generateKeys(argv: string[]): Promise<void> {
     const code = (error as { code?: string }).code;
     throw new UsageError(code === 'EEXIST' ? `${out} exists; pass --force to overwrite it` : `cannot write ${out} (${code ?? 'error'})`);
   }
-  process.stderr.write(`Wrote the private key set to ${out}. Keep it secret. Its public JWK set follows (give it to issuers):\n`);
-  process.stdout.write(`${JSON.stringify({ keys: keySet.encryptionKeys.keys.map(toPublicJwk) }, null, 2)}\n`);
+  process.stderr.write(`Wrote the private key set to ${out}. Keep it secret. Its public JWK set follows (what /.well-known/jwks.json publishes):\n`);
+  const published = [...keySet.encryptionKeys.keys, ...(keySet.signingKeys?.keys ?? [])].map(toPublicJwk);
+  process.stdout.write(`${JSON.stringify({ keys: published }, null, 2)}\n`);
 }
 
 /** The store's location: --store (or --db), TOKEN_SERVICE_STORE, the configuration's `store`, the default file. */

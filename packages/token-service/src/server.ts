@@ -19,6 +19,9 @@ import { type TokenService, createTokenService } from './service/create-token-se
 import type { AccountResolver, DecisionHook, VerificationCodeSender } from './service/hooks.js';
 import { type GraceKey, describeReloadFailure, planGraceKeys } from './service/reload.js';
 import { openStore } from './store/open-store.js';
+import { type NotificationDispatcher, createNotificationDispatcher } from './notifications/dispatcher.js';
+import { dispatchContextOf } from './notifications/dispatch-context.js';
+import type { NotificationFetch } from './notifications/post-notification.js';
 import { RecentRequests } from './inspector/recent-requests.js';
 import { type SqliteStoreOptions, openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { TokenServiceStore } from './store/types.js';
@@ -81,6 +84,14 @@ export interface StartTokenServerOptions {
    * Metrics are off when neither this nor the configuration sets them.
    */
   metrics?: MetricsSetting | undefined;
+  /**
+   * Run the notification dispatcher (spec section 14) in this server:
+   * default true. Every instance on a store should run one; the store's
+   * leases share the deliveries out.
+   */
+  notifications?: boolean | undefined;
+  /** The Fetch function notifications are POSTed with. Default: the global `fetch`. */
+  notificationFetch?: NotificationFetch | undefined;
 }
 
 /** What {@link RunningTokenServer.reload} applied. */
@@ -231,11 +242,32 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       : undefined;
   purgeTimer?.unref();
 
+  // The notification dispatcher: the configuration in force at each poll (a reload changes endpoints and settings).
+  let dispatcher: NotificationDispatcher | undefined;
+  if (options.notifications !== false) {
+    dispatcher = createNotificationDispatcher({
+      deliveries: store.deliveries,
+      context: () => dispatchContextOf(current.service),
+      clock: service.clock,
+      random: service.random,
+      fetch: options.notificationFetch,
+      logger,
+      onAttempt: metrics ? (outcome, seconds) => metrics.observeDelivery(outcome, seconds) : undefined,
+    });
+    dispatcher.start();
+  }
+  metrics?.watchOutbox(async () => {
+    const nowMs = current.service.clock.now();
+    return { ...(await current.service.store.deliveries.stats(nowMs)), nowMs };
+  });
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       if (purgeTimer) clearInterval(purgeTimer);
       await metricsListener?.close();
+      // No new attempt; those in flight are aborted and recorded before the store closes.
+      const stopping = dispatcher?.stop();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           if ('closeAllConnections' in server) server.closeAllConnections();
@@ -247,6 +279,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
         });
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
+      await stopping;
       await current.service.close();
     })());
 

@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TokenServiceApp, createMemoryStore, createTokenService, createTokenServiceApp, silentLogger } from '../src/index.js';
-import { API_KEY, type Fixture, PAN, buildSubmission, createFixture, postSubmission } from './helpers.js';
+import { API_KEY, type Fixture, PAN, buildSubmission, createFixture, postSubmission, publishedSigningKeys } from './helpers.js';
 
 interface Mounted {
   url: string;
@@ -128,7 +128,10 @@ describe.each(Object.keys(FRAMEWORKS))('the token service in %s', (framework) =>
   it('serves its public keys, health and OpenAPI document', async () => {
     const jwks = await fetch(`${mounted.url}/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
-    expect(((await jwks.json()) as { keys: { kid: string; d?: string }[] }).keys.map((k) => [k.kid, k.d])).toEqual([[fx.keySet.encryptionKeys.keys[0]!.kid, undefined]]);
+    expect(((await jwks.json()) as { keys: { kid: string; d?: string }[] }).keys.map((k) => [k.kid, k.d])).toEqual([
+      [fx.keySet.encryptionKeys.keys[0]!.kid, undefined],
+      ...publishedSigningKeys(fx.keySet).map((k) => [k.kid, undefined]),
+    ]);
     expect((await fetch(`${mounted.url}/health/ready`)).status).toBe(200);
     expect((await fetch(`${mounted.url}/openapi.json`)).status).toBe(200);
   });

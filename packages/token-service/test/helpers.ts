@@ -237,3 +237,8 @@ export function postSubmission(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
+
+/** What `/.well-known/jwks.json` publishes after the encryption keys: the key set's notification signing keys, public, `use: sig`. */
+export function publishedSigningKeys(keySet: KeySet): KeyJwk[] {
+  return (keySet.signingKeys?.keys ?? []).map((k) => ({ ...toPublicJwk(k as KeyJwk), use: 'sig' }));
+}

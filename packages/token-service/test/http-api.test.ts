@@ -28,7 +28,7 @@ import {
   createIdentifiers,
   createTempDir,
   postSubmission,
-} from './helpers.js';
+ publishedSigningKeys } from './helpers.js';
 
 let fx: Fixture;
 let temp: ReturnType<typeof createTempDir>;
@@ -327,7 +327,10 @@ describe('HTTP rules', () => {
     const jwksText = await (await fetch(`${url}/.well-known/jwks.json`)).text();
     expect(jwksText).not.toContain('"d"');
     const jwks = parsePublicJwks(JSON.parse(jwksText));
-    expect(jwks.keys.map((k) => k.kid)).toEqual(['svc-1']);
+    // The encryption key, then the notification signing key (use sig).
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['svc-1', ...publishedSigningKeys(fx.keySet).map((k) => k.kid)]);
+    expect(jwks.keys[1]).toEqual(publishedSigningKeys(fx.keySet)[0]);
+    expect(jwks.keys[1]).toMatchObject({ alg: 'ES256', use: 'sig' });
     expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ECDH-ES+A256KW', x: fx.serviceEncryptionKey.x, y: fx.serviceEncryptionKey.y });
   });
 });

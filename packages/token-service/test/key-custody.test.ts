@@ -14,7 +14,7 @@ import {
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type TokenServiceConfigInput, createMemoryStore, createTokenService, loadConfig } from '../src/index.js';
-import { type Fixture, NOW, WALLET, buildSubmission, createFixture } from './helpers.js';
+import { type Fixture, NOW, WALLET, buildSubmission, createFixture, publishedSigningKeys } from './helpers.js';
 
 const fxPromise = createFixture();
 
@@ -64,7 +64,7 @@ describe('createTokenService with decryption key handles', () => {
       configOptions: { env: {} },
       decryptionKeys: [handle],
     });
-    expect(service.publicJwks()).toEqual({ keys: [{ ...handle.publicJwk, use: 'enc' }] });
+    expect(service.publicJwks()).toEqual({ keys: [{ ...handle.publicJwk, use: 'enc' }, ...publishedSigningKeys(fx.keySet)] });
     const { submission } = await buildSubmission({ ...fx, serviceEncryptionKey: handle.publicJwk });
     const { status, body } = await service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'k-hsm' });
     expect(status).toBe(201);
@@ -98,7 +98,7 @@ describe('createTokenService with decryption key handles', () => {
       configOptions: { env: {} },
       decryptionKeys: [previous.handle, next.handle],
     });
-    expect(service.publicJwks().keys.map((k) => k.kid)).toEqual(['svc-2027', 'svc-2026']);
+    expect(service.publicJwks().keys.map((k) => k.kid)).toEqual(['svc-2027', 'svc-2026', ...publishedSigningKeys(fx.keySet).map((k) => k.kid)]);
     for (const [i, h] of [next, previous].entries()) {
       const { submission } = await buildSubmission({ ...fx, serviceEncryptionKey: h.handle.publicJwk });
       expect((await service.submit({ submission, walletProviderId: WALLET, idempotencyKey: `rot-${i}` })).status).toBe(201);
@@ -194,6 +194,6 @@ describe('the configuration with decryption key handles', () => {
     const service = createTokenService(fx.config, createMemoryStore(), { clock: fx.clock, configOptions: { env: {} } });
     const { submission } = await buildSubmission(fx);
     expect((await service.submit({ submission, walletProviderId: WALLET, idempotencyKey: 'k' })).status).toBe(201);
-    expect(service.publicJwks()).toEqual({ keys: [fx.serviceEncryptionKey] });
+    expect(service.publicJwks()).toEqual({ keys: [fx.serviceEncryptionKey, ...publishedSigningKeys(fx.keySet)] });
   });
 });

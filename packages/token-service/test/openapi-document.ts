@@ -18,6 +18,15 @@ import {
   zTokenStatusResponse,
   zVerificationRequest,
   zVerificationStarted,
+  zCardEvent,
+  zCardLifecycleRequest,
+  zCardLifecycleResult,
+  zIssuerLifecycleRequest,
+  zIssuerTokenSearch,
+  zIssuerTokenSearchResult,
+  zLifecycleRequest,
+  zLifecycleResponse,
+  zTokenHistory,
 } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -144,6 +153,23 @@ const ACTIVATION_CODES: ErrorCode[] = [
   'verification_code_invalid',
 ];
 const ISSUER_ACTIVATION_CODES: ErrorCode[] = ['unauthenticated', ...POST_RULE_CODES];
+
+const LIFECYCLE_RULE_CODES: ErrorCode[] = [
+  'unsupported_media_type',
+  'missing_idempotency_key',
+  'payload_too_large',
+  'invalid_idempotency_key',
+  'invalid_json',
+  'invalid_message',
+  'idempotency_key_reused',
+  'idempotency_in_flight',
+  'internal_error',
+  'store_unavailable',
+];
+const WALLET_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', 'rate_limited', ...LIFECYCLE_RULE_CODES, 'not_found', 'token_state_conflict'];
+const ISSUER_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'not_found', 'token_state_conflict'];
+const CARD_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'card_invalid'];
+const HISTORY_CODES: ErrorCode[] = ['unauthenticated', 'not_found', 'internal_error', 'store_unavailable'];
 
 const TOKEN_REFERENCE_PARAMETER = { name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } };
 const idempotencyParameter = (scope: string): JsonObject => ({
@@ -329,6 +355,100 @@ export function createOpenApiDocument(): JsonObject {
           },
         },
       },
+      '/v1/tokens/{tokenReferenceId}/lifecycle': {
+        post: {
+          operationId: 'changeTokenLifecycle',
+          summary: 'Suspend, resume or delete one of the wallet provider’s tokens',
+          description:
+            'Spec sections 7.10 and 12: authentication and the wallet provider rate limit; HTTP rules; body; idempotency; the token (the wallet provider’s own, else 404); the status must allow the action (suspend from active, resume from suspended, delete from pending_activation, active or suspended), else 409 token_state_conflict; one atomic write conditional on the status, with the history entry, the event and its two deliveries, and the answer stored under the key. Of racing changes of one token, one wins; the others answer token_state_conflict. A deletion drops the token number and the vault entry.',
+          security: [{ bearer: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER, idempotencyParameter('wallet provider')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/LifecycleRequest' } } } },
+          responses: {
+            '200': { description: 'The change was written.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/LifecycleResponse' } } } },
+            ...problemResponses(WALLET_LIFECYCLE_CODES),
+          },
+        },
+      },
+      '/v1/tokens/{tokenReferenceId}/history': {
+        get: {
+          operationId: 'getTokenHistory',
+          summary: 'Every recorded change of one of the wallet provider’s tokens, oldest first',
+          security: [{ bearer: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER],
+          responses: {
+            '200': { description: 'The history; status is the reported one (expired past the expiry month).', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenHistory' } } } },
+            ...problemResponses(HISTORY_CODES),
+          },
+        },
+      },
+      '/v1/issuer/tokens/search': {
+        post: {
+          operationId: 'searchIssuerTokens',
+          summary: 'The issuer’s tokens of one card, by its account id or its card number (looked up by fingerprint)',
+          description: 'Only the authenticated issuer’s tokens. The answer never holds a card or token number. Reads only: the Idempotency-Key is required but nothing is stored under it.',
+          security: [{ issuerAssertion: [] }],
+          parameters: [idempotencyParameter('issuer')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuerTokenSearch' } } } },
+          responses: {
+            '200': { description: 'The tokens found (none for an unknown card).', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuerTokenSearchResult' } } } },
+            ...problemResponses(CARD_CODES),
+          },
+        },
+      },
+      '/v1/issuer/tokens/{tokenReferenceId}/lifecycle': {
+        post: {
+          operationId: 'changeIssuerTokenLifecycle',
+          summary: 'Suspend, resume or delete a token of one of the issuer’s cards',
+          description: 'As the wallet provider’s change (spec section 7.11), with the issuer assertion and the actor issuer; a token of another issuer is 404.',
+          security: [{ issuerAssertion: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER, idempotencyParameter('issuer')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuerLifecycleRequest' } } } },
+          responses: {
+            '200': { description: 'The change was written.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/LifecycleResponse' } } } },
+            ...problemResponses(ISSUER_LIFECYCLE_CODES),
+          },
+        },
+      },
+      '/v1/issuer/cards/lifecycle': {
+        post: {
+          operationId: 'changeIssuerCardLifecycle',
+          summary: 'The same action on every token of one of the issuer’s cards',
+          description: 'Each token changes in its own atomic write; a token the action does not apply to keeps its status (previousStatus = status). Deleted tokens are left out.',
+          security: [{ issuerAssertion: [] }],
+          parameters: [idempotencyParameter('issuer')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CardLifecycleRequest' } } } },
+          responses: {
+            '200': { description: 'The card’s tokens after the request.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/CardLifecycleResult' } } } },
+            ...problemResponses(CARD_CODES),
+          },
+        },
+      },
+      '/v1/issuer/cards/events': {
+        post: {
+          operationId: 'reportIssuerCardEvent',
+          summary: 'A card was reissued (new expiry: its vault entries and tokens are updated, token.updated) or closed (its tokens are deleted, card_closed)',
+          security: [{ issuerAssertion: [] }],
+          parameters: [idempotencyParameter('issuer')],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CardEvent' } } } },
+          responses: {
+            '200': { description: 'The card’s tokens after the event.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/CardLifecycleResult' } } } },
+            ...problemResponses(CARD_CODES),
+          },
+        },
+      },
+      '/v1/issuer/tokens/{tokenReferenceId}/history': {
+        get: {
+          operationId: 'getIssuerTokenHistory',
+          summary: 'Every recorded change of a token of one of the issuer’s cards, oldest first',
+          security: [{ issuerAssertion: [] }],
+          parameters: [TOKEN_REFERENCE_PARAMETER],
+          responses: {
+            '200': { description: 'The history.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenHistory' } } } },
+            ...problemResponses(HISTORY_CODES),
+          },
+        },
+      },
       '/.well-known/jwks.json': {
         get: {
           operationId: 'getJwks',
@@ -397,6 +517,15 @@ export function createOpenApiDocument(): JsonObject {
         VerificationStarted: schemaOf(zVerificationStarted),
         ActivationRequest: schemaOf(zActivationRequest),
         IssuerActivation: schemaOf(zIssuerActivation),
+        LifecycleRequest: schemaOf(zLifecycleRequest),
+        IssuerLifecycleRequest: schemaOf(zIssuerLifecycleRequest),
+        LifecycleResponse: schemaOf(zLifecycleResponse),
+        TokenHistory: schemaOf(zTokenHistory),
+        IssuerTokenSearch: schemaOf(zIssuerTokenSearch),
+        IssuerTokenSearchResult: schemaOf(zIssuerTokenSearchResult),
+        CardLifecycleRequest: schemaOf(zCardLifecycleRequest),
+        CardEvent: schemaOf(zCardEvent),
+        CardLifecycleResult: schemaOf(zCardLifecycleResult),
       },
       headers: {
         'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },

@@ -33,11 +33,18 @@ describe('openapi.json', () => {
       '/health',
       '/health/ready',
       '/openapi.json',
+      '/v1/issuer/cards/events',
+      '/v1/issuer/cards/lifecycle',
+      '/v1/issuer/tokens/search',
       '/v1/issuer/tokens/{tokenReferenceId}',
       '/v1/issuer/tokens/{tokenReferenceId}/activation',
+      '/v1/issuer/tokens/{tokenReferenceId}/history',
+      '/v1/issuer/tokens/{tokenReferenceId}/lifecycle',
       '/v1/provisioning-requests',
       '/v1/tokens/{tokenReferenceId}',
       '/v1/tokens/{tokenReferenceId}/activation',
+      '/v1/tokens/{tokenReferenceId}/history',
+      '/v1/tokens/{tokenReferenceId}/lifecycle',
       '/v1/tokens/{tokenReferenceId}/verification',
     ]);
   });

@@ -169,13 +169,30 @@ describe('PostgreSQL store: migrations', () => {
     const versions = await sql<{ version: number; applied: boolean }>(url, 'SELECT version, applied_at IS NOT NULL AS applied FROM pushprov_schema_migrations ORDER BY version');
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, applied: true })));
     const tables = await sql<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1");
-    expect(tables.map((r) => r.t)).toEqual(['idempotency', 'idempotency_pending', 'meta', 'pushprov_schema_migrations', 'rate_limits', 'replay', 'tokens', 'vault', 'verification_codes']);
+    expect(tables.map((r) => r.t)).toEqual([
+      'deliveries',
+      'events',
+      'idempotency',
+      'idempotency_pending',
+      'meta',
+      'pushprov_schema_migrations',
+      'rate_limits',
+      'replay',
+      'token_history',
+      'tokens',
+      'vault',
+      'verification_codes',
+    ]);
     const functions = await sql<{ f: string }>(url, "SELECT proname AS f FROM pg_proc WHERE proname LIKE 'pushprov\\_%' ORDER BY 1");
     expect(functions.map((r) => r.f)).toEqual([
       'pushprov_begin',
       'pushprov_commit',
+      'pushprov_commit_recorded',
+      'pushprov_record_change',
       'pushprov_refuse',
+      'pushprov_transition',
       'pushprov_verification_activate',
+      'pushprov_verification_activate_recorded',
       'pushprov_verification_attempt',
       'pushprov_verification_expire',
       'pushprov_verification_issue',

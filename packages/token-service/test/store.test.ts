@@ -171,9 +171,13 @@ describe('SQLite store specifics', () => {
     const db = new Database(path);
     const row = db.prepare('SELECT * FROM tokens').get() as Record<string, unknown>;
     expect(() =>
-      db.prepare('INSERT INTO tokens VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @l, @m, @n, @o, @p, @q, @r, @s)').run({
-        a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', l: null, m: 1, n: 1, o: null, p: null, q: null, r: null, s: null,
-      }),
+      db
+        .prepare(
+          `INSERT INTO tokens (token_reference_id, token_number_hash, sealed_token_number, token_last4, expiry_month, expiry_year, status,
+             issuer_id, wallet_provider_id, wallet_account_id, device_id, created_at, updated_at)
+           VALUES (@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k, @m, @n)`,
+        )
+        .run({ a: 'tok_other', b: row.token_number_hash, c: 'x', d: '1234', e: 1, f: 2030, g: 'active', h: 'i', i: 'w', j: 'a', k: 'd', m: 1, n: 1 }),
     ).toThrow(/UNIQUE/);
     db.close();
     temp.remove();

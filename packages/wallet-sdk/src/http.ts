@@ -15,6 +15,7 @@ export {
   type ClientAssertionAuth,
   type TokenServiceFetch,
   type FetchResponseLike,
+  type HttpLifecycleOptions,
   type HttpSubmitOptions,
   type HttpVerificationOptions,
   type HttpTokenServiceClient,

@@ -5,8 +5,9 @@ import * as activation from '../src/activation.js';
 import * as browser from '../src/browser.js';
 import * as http from '../src/http.js';
 import * as api from '../src/index.js';
+import * as notifications from '../src/notifications.js';
 
-const ENTRIES = ['index', 'activation', 'browser', 'http'] as const;
+const ENTRIES = ['index', 'activation', 'browser', 'http', 'notifications'] as const;
 
 type ExportedDoc = { entry: string; name: string; documented: boolean; example: boolean };
 let cached: ExportedDoc[] | undefined;
@@ -48,6 +49,7 @@ describe('public API', () => {
     expect(Object.keys(http).sort()).toEqual(['createHttpTokenServiceClient']);
     expect(Object.keys(activation).sort()).toEqual(['createActivations']);
     expect(Object.keys(browser).sort()).toEqual(['OpenerIssuerChannel', 'createOpenerIssuerChannel']);
+    expect(Object.keys(notifications).sort()).toEqual(['createMemoryNotificationDedupStore', 'createNotificationHandler', 'createRemoteJwks', 'verifyNotification']);
   });
 
   it('keeps the transports out of the main entry: the token service client is an interface there', () => {
@@ -55,5 +57,7 @@ describe('public API', () => {
     expect(main).toContain('TokenServiceClient');
     expect(main).not.toContain('createHttpTokenServiceClient');
     expect(main).not.toContain('createOpenerIssuerChannel');
+    expect(main).not.toContain('verifyNotification');
+    expect(main).not.toContain('createNotificationHandler');
   });
 });

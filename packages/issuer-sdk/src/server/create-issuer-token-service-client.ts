@@ -1,30 +1,5 @@
-import {
-  type Clock,
-  type IssuerActivation,
-  type ProvisioningError,
-  type RandomSource,
-  type SigningKeyHandle,
-  type SigningKeyInput,
-  type IssuerTokenStatusResponse,
-  type TokenStatusResponse,
-  TransportError,
-  createError,
-  createId,
-  createIssuerAssertion,
-  errorFromHttpResponse,
-  parseIssuerActivation,
-  parseProblemDetails,
-  parseIssuerTokenStatusResponse,
-  parseTokenStatusResponse,
-  readResponseText,
-  type ResponseBodyLike,
-  secureRandom,
-  systemClock,
-  toProvisioningError,
-  zHttpsUrl,
-  zOpaqueId,
-  zPartyId,
-} from '@pushprov/protocol';
+import { type CardEvent, type CardLifecycleResult, type Clock, type IssuerActivation, type IssuerTokenSearchResult, type IssuerTokenStatusResponse, type LifecycleAction, type LifecycleReason, type LifecycleResponse, type NotificationFeed, type RedeliveryAccepted, type TokenHistory, type ProvisioningError, type RandomSource, type SigningKeyHandle, type SigningKeyInput, type TokenStatusResponse, TransportError, createError, createId, createIssuerAssertion, errorFromHttpResponse, parseIssuerActivation, parseIssuerTokenStatusResponse, parseProblemDetails, parseTokenStatusResponse, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, zHttpsUrl, zCardEvent, zCardLifecycleResult, zCardLifecycleRequest, zIssuerLifecycleRequest, zIssuerTokenSearch, zIssuerTokenSearchResult, zLifecycleResponse, zNotificationFeed, zOpaqueId, zPartyId, zRandomId, zRedeliveryAccepted, zTokenHistory } from '@pushprov/protocol';
+import { parseWith } from '@pushprov/protocol/internal';
 import { abortError, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { isDuration, withDeadline } from '../lib/deadline.js';
 
@@ -94,8 +69,8 @@ export interface IssuerActivateOptions {
 }
 
 /**
- * The token service's issuer API (`/v1/issuer/…`, spec section 7.9), for an
- * issuer's backend. Made by {@link createIssuerTokenServiceClient}.
+ * The token service's issuer API (`/v1/issuer/…`, spec sections 7.9 and
+ * 7.11) and event feed (`/v1/events`), for an issuer's backend. Made by {@link createIssuerTokenServiceClient}.
  *
  * @example
  * ```ts
@@ -120,6 +95,83 @@ export interface IssuerTokenServiceClient {
    * against its own records before it acts on the token.
    */
   getTokenStatus(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<IssuerTokenStatusResponse>;
+  /**
+   * The tokens of one of this issuer's cards, by its account id (the request
+   * claims' `accountId`, or `accountRef`) or by its card number (looked up
+   * through its fingerprint): `POST /v1/issuer/tokens/search` (spec section
+   * 7.11). Never a card or token number in the answer; another issuer's card
+   * answers no tokens.
+   */
+  searchTokens(card: IssuerCardSelector, options?: IssuerCallOptions): Promise<IssuerTokenSearchResult>;
+  /**
+   * Suspends, resumes or deletes one token of this issuer's cards, with a
+   * reason: `POST /v1/issuer/tokens/{id}/lifecycle`. Codes: `not_found` (no
+   * such token, or another issuer's), `token_state_conflict` (the token's
+   * status does not allow it), `unauthenticated`, and the transport codes.
+   */
+  changeTokenLifecycle(tokenReferenceId: string, change: IssuerLifecycleChange, options?: IssuerCallOptions): Promise<LifecycleResponse>;
+  /**
+   * The same action on every token of one card: `POST
+   * /v1/issuer/cards/lifecycle`. A token the action does not apply to keeps
+   * its status (`previousStatus` = `status`).
+   */
+  changeCardLifecycle(card: IssuerCardSelector, change: IssuerLifecycleChange, options?: IssuerCallOptions): Promise<CardLifecycleResult>;
+  /**
+   * Tells the token service of a card event: `reissued` with the new expiry
+   * (its tokens and vault entry are updated, event `token.updated`) or
+   * `closed` (every token of the card is deleted): `POST /v1/issuer/cards/events`.
+   */
+  reportCardEvent(event: CardEvent, options?: IssuerCallOptions): Promise<CardLifecycleResult>;
+  /** Every recorded change of a token of this issuer's cards, oldest first: `GET /v1/issuer/tokens/{id}/history`. */
+  getTokenHistory(tokenReferenceId: string, options?: { signal?: AbortSignal }): Promise<TokenHistory>;
+  /**
+   * This issuer's events after `after` (a cursor of an earlier page; from the
+   * start without one), at most `limit`: `GET /v1/events`. For
+   * reconciliation: the same events the notifications carry.
+   */
+  listEvents(options?: { after?: string | undefined; limit?: number | undefined; signal?: AbortSignal | undefined }): Promise<NotificationFeed>;
+  /** Puts this issuer's dead-lettered delivery of an event back to pending: `POST /v1/events/{eventId}/redeliver` (`202`). */
+  redeliverEvent(eventId: string, options?: IssuerCallOptions): Promise<RedeliveryAccepted>;
+}
+
+/**
+ * How an issuer names one of its cards: its account id, or its card number
+ * (sent to the token service, which looks it up by fingerprint; never logged).
+ *
+ * @example
+ * ```ts
+ * const card: IssuerCardSelector = { accountId: 'acct-000123' };
+ * ```
+ */
+export type IssuerCardSelector = { accountId: string } | { pan: string };
+
+/**
+ * A lifecycle change an issuer asks for.
+ *
+ * @example
+ * ```ts
+ * const change: IssuerLifecycleChange = { action: 'suspend', reason: 'suspected_fraud' };
+ * ```
+ */
+export interface IssuerLifecycleChange {
+  action: LifecycleAction;
+  /** Why (`activation_expired` is the token service's own and is refused). */
+  reason: Exclude<LifecycleReason, 'activation_expired'>;
+}
+
+/**
+ * Options of an issuer API POST.
+ *
+ * @example
+ * ```ts
+ * await client.changeTokenLifecycle('tok_123', { action: 'delete', reason: 'card_closed' }, { idempotencyKey: `close-${caseId}` });
+ * ```
+ */
+export interface IssuerCallOptions {
+  /** The idempotency key, the same for every retry. Default a fresh `idem_…` per call. */
+  idempotencyKey?: string | undefined;
+  /** Aborts the call, retries included. */
+  signal?: AbortSignal | undefined;
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
@@ -198,17 +250,9 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
   const sleep = options.sleep ?? defaultSleep;
   const fetchImpl: IssuerApiFetch = options.fetch ?? ((url, init) => (globalThis.fetch as unknown as IssuerApiFetch)(url, init));
 
-  type Attempt<T> = { ok: true; status: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs?: number };
+  type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs?: number };
 
-  async function attempt<T extends TokenStatusResponse>(
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-    headers: Record<string, string>,
-    tokenReferenceId: string,
-    signal: AbortSignal,
-    parse: (text: string) => T,
-  ): Promise<Attempt<T>> {
+  async function attempt<T>(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, parse: (text: string) => T, signal: AbortSignal): Promise<Attempt<T>> {
     // A fresh assertion every attempt: the token service uses each one up when it is presented.
     const assertion = await createIssuerAssertion({ issuerId: options.issuerId, audience, signingKey, clock, random });
     let response: Awaited<ReturnType<IssuerApiFetch>>;
@@ -233,11 +277,7 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     }
     const requestIdHeader = response.headers.get('x-request-id');
     const requestId = requestIdHeader !== null && /^[\x21-\x7e]{1,128}$/.test(requestIdHeader) ? requestIdHeader : undefined;
-    if (response.status >= 200 && response.status < 300) {
-      const status = parse(text);
-      if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
-      return { ok: true, status };
-    }
+    if (response.status >= 200 && response.status < 300) return { ok: true, value: parse(text) };
     const contentType = response.headers.get('content-type');
     const error = errorFromHttpResponse({ status: response.status, contentType, body: text, requestId, peer: 'The token service' });
     const retry = isProblem(contentType, text) ? error.retryable : RETRYABLE_STATUS.has(response.status);
@@ -246,20 +286,12 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     return { ok: false, error, retry, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
 
-  async function call<T extends TokenStatusResponse>(
-    method: 'GET' | 'POST',
-    path: string,
-    body: string | undefined,
-    headers: Record<string, string>,
-    tokenReferenceId: string,
-    signal: AbortSignal | undefined,
-    parse: (text: string) => T,
-  ): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>, parse: (text: string) => T, signal: AbortSignal | undefined): Promise<T> {
     const never = signal ?? new AbortController().signal;
     for (let retry = 0; ; retry++) {
       if (never.aborted) throw abortError(never);
-      const result = await attempt(method, path, body, headers, tokenReferenceId, never, parse);
-      if (result.ok) return result.status;
+      const result = await attempt(method, path, body, headers, parse, never);
+      if (result.ok) return result.value;
       if (!result.retry || retry >= maxRetries || (result.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw result.error;
       // Exponential backoff with full jitter, or what the answer asked for.
       const [a = 0, b = 0] = random.bytes(2);
@@ -275,17 +307,85 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     return `/v1/issuer/tokens/${encodeURIComponent(tokenReferenceId)}${suffix}`;
   };
 
+  const postHeaders = (idempotencyKey: string | undefined) => {
+    const key = idempotencyKey ?? createId('idem', random);
+    if (!IDEMPOTENCY_KEY.test(key)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+    return { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': key };
+  };
+  const GET_HEADERS = { accept: 'application/json' };
+  /** A parser of an answer that must be about `tokenReferenceId`. */
+  const forToken =
+    <T extends { tokenReferenceId: string }>(tokenReferenceId: string, parse: (text: string) => T) =>
+    (text: string): T => {
+      const value = parse(text);
+      if (value.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
+      return value;
+    };
+  const parser =
+    <S extends Parameters<typeof parseWith>[0]>(schema: S, name: string) =>
+    (text: string) =>
+      parseWith(schema, text, { name, maxLength: MAX_BODY_BYTES }) as ReturnType<typeof parseWith<S>>;
+  // Bodies are checked here (a card number by Luhn): a malformed one is refused before it leaves, and the error never holds it.
+  const cardBody = (schema: Parameters<typeof parseWith>[0], value: unknown, name: string) => JSON.stringify(parseWith(schema, value, { name }));
+  const selectorOf = (card: IssuerCardSelector) => (card && 'pan' in card ? { pan: card.pan } : { accountId: (card as { accountId?: string } | undefined)?.accountId });
+
   return {
     async activateToken(tokenReferenceId, activateOptions) {
       const path = tokenPath(tokenReferenceId, '/activation');
-      const idempotencyKey = activateOptions?.idempotencyKey ?? createId('idem', random);
-      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw createError('invalid_message', 'The idempotency key must be 8-255 characters of [A-Za-z0-9_.:-]');
+      const headers = postHeaders(activateOptions?.idempotencyKey);
       const body = JSON.stringify(parseIssuerActivation({ type: 'issuer-activation', version: 1, method: activateOptions?.method }));
-      const headers = { accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
-      return call('POST', path, body, headers, tokenReferenceId, activateOptions?.signal, parseTokenStatusResponse);
+      return call('POST', path, body, headers, forToken(tokenReferenceId, parseTokenStatusResponse), activateOptions?.signal);
     },
     async getTokenStatus(tokenReferenceId, statusOptions = {}) {
-      return call('GET', tokenPath(tokenReferenceId), undefined, { accept: 'application/json' }, tokenReferenceId, statusOptions.signal, parseIssuerTokenStatusResponse);
+      return call('GET', tokenPath(tokenReferenceId), undefined, GET_HEADERS, forToken(tokenReferenceId, parseIssuerTokenStatusResponse), statusOptions.signal);
+    },
+    async searchTokens(card, callOptions = {}) {
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const body = cardBody(zIssuerTokenSearch, selectorOf(card), 'token search');
+      return call('POST', '/v1/issuer/tokens/search', body, headers, parser(zIssuerTokenSearchResult, 'token search result'), callOptions.signal);
+    },
+    async changeTokenLifecycle(tokenReferenceId, change, callOptions = {}) {
+      const path = tokenPath(tokenReferenceId, '/lifecycle');
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const body = cardBody(zIssuerLifecycleRequest, { action: change?.action, reason: change?.reason }, 'lifecycle request');
+      return call('POST', path, body, headers, forToken(tokenReferenceId, parser(zLifecycleResponse, 'lifecycle response')), callOptions.signal);
+    },
+    async changeCardLifecycle(card, change, callOptions = {}) {
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const body = cardBody(zCardLifecycleRequest, { ...selectorOf(card), action: change?.action, reason: change?.reason }, 'card lifecycle request');
+      return call('POST', '/v1/issuer/cards/lifecycle', body, headers, parser(zCardLifecycleResult, 'card lifecycle result'), callOptions.signal);
+    },
+    async reportCardEvent(event, callOptions = {}) {
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const body = cardBody(zCardEvent, event, 'card event');
+      return call('POST', '/v1/issuer/cards/events', body, headers, parser(zCardLifecycleResult, 'card lifecycle result'), callOptions.signal);
+    },
+    async getTokenHistory(tokenReferenceId, historyOptions = {}) {
+      const path = tokenPath(tokenReferenceId, '/history');
+      return call('GET', path, undefined, GET_HEADERS, forToken(tokenReferenceId, parser(zTokenHistory, 'token history')), historyOptions.signal);
+    },
+    async listEvents(listOptions = {}) {
+      const query = new URLSearchParams();
+      if (listOptions.after !== undefined) {
+        if (typeof listOptions.after !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(listOptions.after)) throw createError('invalid_message', 'The cursor is malformed');
+        query.set('after', listOptions.after);
+      }
+      if (listOptions.limit !== undefined) {
+        if (!Number.isInteger(listOptions.limit) || listOptions.limit < 1 || listOptions.limit > 1000) throw createError('invalid_message', 'limit must be an integer from 1 to 1000');
+        query.set('limit', String(listOptions.limit));
+      }
+      const path = `/v1/events${query.size > 0 ? `?${query}` : ''}`;
+      return call('GET', path, undefined, GET_HEADERS, parser(zNotificationFeed, 'event feed'), listOptions.signal);
+    },
+    async redeliverEvent(eventId, callOptions = {}) {
+      if (typeof eventId !== 'string' || !zRandomId.safeParse(eventId).success) throw createError('invalid_message', 'The event id is malformed');
+      const headers = postHeaders(callOptions.idempotencyKey);
+      const parse = (text: string): RedeliveryAccepted => {
+        const accepted = parser(zRedeliveryAccepted, 'redelivery answer')(text);
+        if (accepted.eventId !== eventId) throw createError('invalid_message', 'The token service answered for another event');
+        return accepted;
+      };
+      return call('POST', `/v1/events/${encodeURIComponent(eventId)}/redeliver`, '{}', headers, parse, callOptions.signal);
     },
   };
 }

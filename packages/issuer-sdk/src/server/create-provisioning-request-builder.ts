@@ -24,10 +24,12 @@ import {
   zHttpsUrl,
   zOpaqueId,
   zPartyId,
+  type JwksFetch,
+  type RemoteJwks,
+  createRemoteJwks,
 } from '@pushprov/protocol';
 import { parseWith, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { sealBoundRequest } from '../lib/seal-bound-request.js';
-import { type JwksFetch, type RemoteJwks, createRemoteJwks } from './create-remote-jwks.js';
 
 /**
  * What a {@link CardLookup} finds: the card, and optionally `accountId`, the

@@ -33,6 +33,13 @@ import {
   parseActivationInvocation,
   parseIssuerActivation,
   parseIssuerTokenStatusResponse,
+  parseCardEvent,
+  parseCardLifecycleRequest,
+  parseIssuerLifecycleRequest,
+  parseIssuerTokenSearch,
+  parseLifecycleRequest,
+  parseLifecycleResponse,
+  parseTokenHistory,
   parseResult,
   parseSubmission,
   parseTokenStatusResponse,
@@ -60,6 +67,13 @@ const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   'issuer-activation': parseIssuerActivation,
   'issuer-token-status': parseIssuerTokenStatusResponse,
   'activation-invocation': parseActivationInvocation,
+  'lifecycle-request': parseLifecycleRequest,
+  'issuer-lifecycle-request': parseIssuerLifecycleRequest,
+  'lifecycle-response': parseLifecycleResponse,
+  'token-history': parseTokenHistory,
+  'issuer-token-search': parseIssuerTokenSearch,
+  'card-lifecycle-request': parseCardLifecycleRequest,
+  'card-event': parseCardEvent,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined =>

@@ -58,7 +58,14 @@ export type MessageSchemaName =
   | 'activation-request'
   | 'issuer-activation'
   | 'issuer-token-status'
-  | 'activation-invocation';
+  | 'activation-invocation'
+  | 'lifecycle-request'
+  | 'issuer-lifecycle-request'
+  | 'lifecycle-response'
+  | 'token-history'
+  | 'issuer-token-search'
+  | 'card-lifecycle-request'
+  | 'card-event';
 
 export interface MessageInput {
   schema: MessageSchemaName;

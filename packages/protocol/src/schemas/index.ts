@@ -11,18 +11,21 @@ import { zRequestClaims } from './z-request-claims.js';
 import { zResult } from './z-result.js';
 import { zSubmission } from './z-submission.js';
 import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
+import { zCardEvent, zCardLifecycleRequest, zIssuerLifecycleRequest, zIssuerTokenSearch, zLifecycleRequest, zLifecycleResponse, zTokenHistory } from './z-lifecycle.js';
 
 export * from './primitives.js';
 export * from './z-activation-invocation.js';
 export * from './z-access-data.js';
 export * from './z-identifiers.js';
 export * from './z-invocation.js';
+export * from './z-lifecycle.js';
 export * from './z-problem.js';
 export * from './z-provisioning-request.js';
 export * from './z-request-claims.js';
 export * from './z-result.js';
 export * from './z-submission.js';
 export * from './z-verification.js';
+export * from './z-notification.js';
 
 /** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4 and 4.17). */
 export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult, zActivationInvocation]);
@@ -135,3 +138,25 @@ export const parseActivationRequest = (input: unknown) =>
  */
 export const parseIssuerActivation = (input: unknown) =>
   parseWith(zIssuerActivation, input, { name: 'issuer-activation', maxLength: 4096 });
+
+/**
+ * Parses a wallet lifecycle request (`POST /v1/tokens/{id}/lifecycle`).
+ *
+ * @example
+ * ```ts
+ * const request = parseLifecycleRequest(bodyText); // { action: 'suspend', reason: 'card_lost' }
+ * ```
+ */
+export const parseLifecycleRequest = (input: unknown) => parseWith(zLifecycleRequest, input, { name: 'lifecycle-request', maxLength: 4096 });
+/** Parses an issuer lifecycle request (`POST /v1/issuer/tokens/{id}/lifecycle`). */
+export const parseIssuerLifecycleRequest = (input: unknown) => parseWith(zIssuerLifecycleRequest, input, { name: 'issuer-lifecycle-request', maxLength: 4096 });
+/** Parses the answer to a lifecycle request. */
+export const parseLifecycleResponse = (input: unknown) => parseWith(zLifecycleResponse, input, { name: 'lifecycle-response', maxLength: 4096 });
+/** Parses a token history (`GET …/history`: at most 1 000 entries). */
+export const parseTokenHistory = (input: unknown) => parseWith(zTokenHistory, input, { name: 'token-history', maxLength: 262_144 });
+/** Parses an issuer token search body (`POST /v1/issuer/tokens/search`). */
+export const parseIssuerTokenSearch = (input: unknown) => parseWith(zIssuerTokenSearch, input, { name: 'issuer-token-search', maxLength: 4096 });
+/** Parses a card lifecycle body (`POST /v1/issuer/cards/lifecycle`). */
+export const parseCardLifecycleRequest = (input: unknown) => parseWith(zCardLifecycleRequest, input, { name: 'card-lifecycle-request', maxLength: 4096 });
+/** Parses a card event body (`POST /v1/issuer/cards/events`). */
+export const parseCardEvent = (input: unknown) => parseWith(zCardEvent, input, { name: 'card-event', maxLength: 4096 });

@@ -11,7 +11,7 @@ function tokenStatusShape() {
     type: z.literal('token-status'),
     version: zVersion,
     tokenReferenceId: zOpaqueId,
-    status: zTokenStatus,
+    status: zReportedTokenStatus,
     tokenLast4: zLast4,
     tokenExpiry: zExpiry,
     updatedAt: zEpochSeconds,
@@ -23,6 +23,14 @@ function tokenStatusShape() {
 export const zTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted']);
 /** Token status. */
 export type TokenStatus = z.infer<typeof zTokenStatus>;
+
+/**
+ * The status a token is reported with (spec section 12): the stored status,
+ * or `expired` for a token that is not deleted and whose expiry month is over.
+ */
+export const zReportedTokenStatus = /* @__PURE__ */ z.enum(['active', 'pending_activation', 'suspended', 'deleted', 'expired']);
+/** A reported token status. */
+export type ReportedTokenStatus = z.infer<typeof zReportedTokenStatus>;
 
 /**
  * The access data: the payment token the wallet stores. The token number is a

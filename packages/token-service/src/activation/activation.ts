@@ -21,6 +21,7 @@ import {
   parseTokenStatusResponse,
   parseVerificationRequest,
   parseVerificationStarted,
+  reportedTokenStatus,
   timingSafeEqual,
   toProvisioningError,
   zOpaqueId,
@@ -70,14 +71,18 @@ const OTP_TYPES: ReadonlySet<string> = new Set(OTP_METHOD_TYPES);
 const ISSUER_TYPES: ReadonlySet<string> = new Set(ISSUER_METHOD_TYPES);
 const noSuchToken = () => new HttpError('not_found', 'No such token');
 
-/** The token status body of a token (`verification` while pending). */
+/**
+ * The token status body of a token (`verification` while pending): its
+ * status as reported (spec section 12.1), `expired` past its expiry month.
+ */
 export function tokenStatusOf(ctx: ActivationContext, token: TokenRecord): TokenStatusResponse {
-  const verification = pendingVerification(ctx, token);
+  const status = reportedTokenStatus(token, ctx.clock.now());
+  const verification = status === 'pending_activation' ? pendingVerification(ctx, token) : undefined;
   return {
     type: 'token-status',
     version: 1,
     tokenReferenceId: token.tokenReferenceId,
-    status: token.status,
+    status,
     tokenLast4: token.tokenLast4,
     tokenExpiry: token.tokenExpiry,
     updatedAt: Math.floor(token.updatedAt / 1000),
@@ -124,7 +129,7 @@ function methodOf(ctx: ActivationContext, token: TokenRecord, methodId: string, 
 }
 
 /** A request's hold on its idempotency key, and how to finish it. */
-interface Held {
+export interface Held {
   lease: { scope: string; key: string; requestHash: string; leaseId: string };
   /** The record that completes the entry with `body`. */
   record(body: unknown): IdempotencyRecord & { leaseId: string };
@@ -136,7 +141,7 @@ interface Held {
  * the request hash binding the path and the canonical body. A stored answer
  * of the same request is returned (`stored`, checked with `parse`).
  */
-async function begin<T>(
+export async function begin<T>(
   ctx: ActivationContext,
   scope: string,
   key: string,
@@ -186,7 +191,7 @@ async function begin<T>(
 }
 
 /** Runs `steps` holding the key; any refusal releases it. */
-async function holding<T>(held: Held, steps: () => Promise<T>): Promise<T> {
+export async function holding<T>(held: Held, steps: () => Promise<T>): Promise<T> {
   try {
     return await steps();
   } catch (error) {

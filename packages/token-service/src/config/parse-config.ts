@@ -34,6 +34,8 @@ export interface IssuerConfig {
   rateLimit?: { perMinute?: number | undefined; perCardPerDay?: number | undefined } | undefined;
   /** The verification methods a bare `step_up` offers (default {@link DEFAULT_VERIFICATION_METHODS}). */
   verificationMethods: VerificationMethod[];
+  /** Where it receives signed notifications (absent: none are sent to it). */
+  notifications?: { endpoint: string } | undefined;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface WalletProviderConfig {
   jwks?: Jwks | undefined;
   /** Its rate limit (absent: none). */
   rateLimit?: { perMinute?: number | undefined } | undefined;
+  /** Where it receives signed notifications (absent: none are sent to it). */
+  notifications?: { endpoint: string } | undefined;
 }
 
 /** The vault's keys, resolved (base64url strings). */
@@ -76,7 +80,11 @@ export interface VaultKeysConfig {
  */
 export interface TokenServiceConfig {
   serviceId: string;
-  keys: { encryptionKeys: Jwks; vault: VaultKeysConfig };
+  /**
+   * The private keys: encryption keys, vault keys, and the notification
+   * signing keys (ES256 private JWKs; the first signs, all are published).
+   */
+  keys: { encryptionKeys: Jwks; vault: VaultKeysConfig; signingKeys?: Jwks | undefined };
   issuers: IssuerConfig[];
   walletProviders: WalletProviderConfig[];
   /** Where token numbers come from; `capacity` is the most tokens the range is meant to hold. */
@@ -95,6 +103,8 @@ export interface TokenServiceConfig {
   /** One-time codes of step-up verification. */
   verification: { codeLength: number; codeTtlSeconds: number; resendCooldownSeconds: number; maxAttempts: number };
   limits: { maxBodyBytes: number; hookTimeoutMs: number };
+  /** The notification dispatcher (spec section 14). */
+  notifications: NotificationSettings;
   /** The configured store (a SQLite path or a `postgres://` URL), if any. */
   store?: string | undefined;
   /** Logs: the lowest level written. */
@@ -103,6 +113,19 @@ export interface TokenServiceConfig {
   metrics?: { port?: number | undefined; host?: string | undefined; path: string } | undefined;
   /** Sandbox mode: the sandbox test cards, `GET /sandbox/inbox`, and the request inspector (the last requests kept in memory for it). */
   sandbox?: true | undefined;
+}
+
+/** The dispatcher's settings, resolved (see `zNotificationsInput`). */
+export interface NotificationSettings {
+  /** How often an instance looks for due deliveries, ms. */
+  pollIntervalMs: number;
+  /** How long an instance holds a delivery it is sending, ms. */
+  leaseMs: number;
+  /** The timeout of one POST, ms. */
+  timeoutMs: number;
+  /** Deliveries claimed per poll. */
+  batchSize: number;
+  retry: { initialDelayMs: number; maxDelayMs: number; giveUpAfterSeconds: number };
 }
 
 /**
@@ -348,6 +371,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       decision,
       ...(issuer.rateLimit === undefined ? {} : { rateLimit: { ...issuer.rateLimit } }),
       verificationMethods: structuredClone(issuer.verificationMethods ?? [...DEFAULT_VERIFICATION_METHODS]),
+      ...(issuer.notifications === undefined ? {} : { notifications: { endpoint: issuer.notifications.endpoint } }),
     };
   });
 
@@ -369,6 +393,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       apiKeys: (provider.apiKeys ?? []).map(hashApiKey),
       jwks,
       ...(provider.rateLimit === undefined ? {} : { rateLimit: { ...provider.rateLimit } }),
+      ...(provider.notifications === undefined ? {} : { notifications: { endpoint: provider.notifications.endpoint } }),
     };
   });
 
@@ -422,6 +447,11 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
       }),
     ),
   );
+  // A notification is signed: an endpoint needs a signing key.
+  const signingKeys = keySet?.signingKeys;
+  if (keySet && signingKeys === undefined && [...issuers, ...walletProviders].some((p) => p.notifications !== undefined)) {
+    issues.push('keys.signingKeys: is required when a notification endpoint is configured (token-service keys generate writes one)');
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
@@ -429,6 +459,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     keys: {
       encryptionKeys: { keys: keySet!.encryptionKeys.keys.map((k) => ({ ...k }) as KeyJwk) },
       vault: { keks: vault!.keks.map((k) => ({ ...k })), fingerprintKey: vault!.fingerprintKey },
+      ...(signingKeys === undefined ? {} : { signingKeys: { keys: signingKeys.keys.map((k) => ({ ...k }) as KeyJwk) } }),
     },
     issuers,
     walletProviders,
@@ -436,6 +467,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): T
     lifetimes: { ...c.lifetimes },
     limits: { ...c.limits },
     verification: { ...c.verification },
+    notifications: { ...c.notifications, retry: { ...c.notifications.retry } },
     ...(c.store === undefined ? {} : { store: /^postgres(ql)?:\/\//i.test(c.store) ? c.store : resolve(baseDir, c.store) }),
     log: { level: c.log.level },
     ...(c.metrics === undefined ? {} : { metrics: { ...c.metrics, path: c.metrics.path ?? '/metrics' } }),

@@ -73,6 +73,23 @@ export const zPrivateEncryptionJwk = z.strictObject({
 });
 
 /**
+ * A private notification signing JWK of the token service: ES256 on P-256
+ * with `d`. The first of the key set's `signingKeys` signs; every one is
+ * published in `/.well-known/jwks.json` (`use: sig`), so a new key can be put
+ * first while receivers still know the old one.
+ */
+export const zPrivateSigningJwk = z.strictObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  d: z.string({ error: 'is required: the private key (d) of a P-256 key' }).regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be the private key (d) of a P-256 key' }),
+  kid: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'must be 1-128 characters of [A-Za-z0-9._:-]' }),
+  alg: z.literal('ES256'),
+  use: z.optional(z.literal('sig')),
+});
+
+/**
  * An encryption JWK of a key set whose private halves are held elsewhere (an
  * HSM, a KMS, non-extractable keys) and given to `createTokenService` as
  * `decryptionKeys`: the public key only; a `d` is refused.
@@ -126,6 +143,22 @@ function keySetSchema<K extends typeof zPrivateEncryptionJwk | typeof zPublicEnc
         }),
     }),
     vault: z.optional(zVaultKeys),
+    /** The notification signing keys (ES256; the first signs). Required once a notification endpoint is configured. */
+    signingKeys: z.optional(
+      z.strictObject({
+        keys: z
+          .array(zPrivateSigningJwk)
+          .min(1, { message: 'must hold at least one private signing key' })
+          .max(8, { message: 'must hold at most 8 keys' })
+          .superRefine((keys, ctx) => {
+            const seen = new Set<string>();
+            keys.forEach((k, i) => {
+              if (seen.has(k.kid)) ctx.addIssue({ code: 'custom', message: 'kid must be unique in the set', path: [i, 'kid'] });
+              seen.add(k.kid);
+            });
+          }),
+      }),
+    ),
   });
 }
 /**
@@ -164,8 +197,23 @@ export interface PrivateEncryptionJwk {
   use?: 'enc';
 }
 
+/** A private notification signing key of a {@link KeySet} (ES256; `use` absent or `'sig'`). */
+export interface PrivateSigningJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+  kid: string;
+  alg: 'ES256';
+  use?: 'sig';
+}
+
 /** A key set (private), as {@link zKeySet} reads it. */
-export type KeySet = Omit<z.output<typeof zKeySet>, 'encryptionKeys'> & { encryptionKeys: { keys: PrivateEncryptionJwk[] } };
+export type KeySet = Omit<z.output<typeof zKeySet>, 'encryptionKeys' | 'signingKeys'> & {
+  encryptionKeys: { keys: PrivateEncryptionJwk[] };
+  signingKeys?: { keys: PrivateSigningJwk[] };
+};
 
 /** Sandbox decision rules of an issuer: a default, and overrides by the PAN's last four digits. */
 export const zDecisionRules = z.strictObject({
@@ -202,6 +250,39 @@ export const zVerificationMethodsInput = z.array(z.unknown()).superRefine((metho
   }
 }) as unknown as z.ZodType<VerificationMethod[], unknown[]>;
 
+/**
+ * Where a party receives signed notifications (spec section 14): an
+ * `https:` URL, or `http:` on a loopback host only (`127.0.0.1`, `[::1]`,
+ * `localhost`: tests and a receiver beside the service). No user name or
+ * password in it, no fragment.
+ */
+export const zNotificationEndpoint = z
+  .string()
+  .max(2048, { message: 'must be at most 2048 characters' })
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute https URL' });
+      return;
+    }
+    const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost';
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an https URL (http only on a loopback host: 127.0.0.1, [::1], localhost)' });
+    } else if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
+    } else if (url.hash !== '') {
+      ctx.addIssue({ code: 'custom', message: 'must not have a fragment' });
+    }
+  });
+
+/** A party's notifications (absent: the party gets none; its deliveries are dead-lettered with `no endpoint`, and it reads the feed). */
+export const zPartyNotificationsInput = z.strictObject({
+  /** The URL each notification is POSTed to. */
+  endpoint: zNotificationEndpoint,
+});
+
 /** A trusted issuer. */
 export const zIssuerConfigInput = z.strictObject({
   id: zId,
@@ -224,6 +305,8 @@ export const zIssuerConfigInput = z.strictObject({
   decision: z.optional(z.union([zDecision, zDecisionRules], { error: 'must be "approve", "decline", "step_up" or { default, byLast4 }' })),
   rateLimit: z.optional(zIssuerRateLimit),
   verificationMethods: z.optional(zVerificationMethodsInput),
+  /** Where the issuer receives signed notifications of its cards' tokens (spec section 14). */
+  notifications: z.optional(zPartyNotificationsInput),
 });
 
 /** A pre-hashed API key in the configuration: `sha256:` and 64 lower-case hex digits. */
@@ -246,6 +329,8 @@ export const zWalletProviderConfigInput = z
     /** Public keys of its client assertions: a JWK set, or a path to a file holding one. */
     jwks: z.optional(z.union([zPath, zPublicSigningJwks], { error: 'must be a file path or a JWK set { keys: [...] }' })),
     rateLimit: z.optional(zWalletProviderRateLimit),
+    /** Where the wallet provider receives signed notifications of its tokens (spec section 14). */
+    notifications: z.optional(zPartyNotificationsInput),
   })
   .superRefine((p, ctx) => {
     if ((p.apiKeys === undefined || p.apiKeys.length === 0) && p.jwks === undefined) {
@@ -316,6 +401,34 @@ export const zVerificationInput = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(5),
 });
 
+/**
+ * The notification dispatcher (spec section 14): how often each instance
+ * looks for due deliveries, how long it holds one while sending it (its
+ * lease: an instance that dies frees it after this), the timeout of one
+ * POST, and the retry schedule (exponential backoff with full jitter, from
+ * `initialDelayMs` up to `maxDelayMs`, until `giveUpAfterSeconds` after the
+ * first attempt; then the delivery is dead-lettered).
+ */
+export const zNotificationsInput = z
+  .strictObject({
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+    leaseMs: z.number().int().min(1_000).max(600_000).default(60_000),
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Deliveries claimed per poll, per instance. */
+    batchSize: z.number().int().min(1).max(1_000).default(50),
+    retry: z
+      .strictObject({
+        initialDelayMs: z.number().int().min(10).max(3_600_000).default(1_000),
+        maxDelayMs: z.number().int().min(10).max(86_400_000).default(3_600_000),
+        giveUpAfterSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      })
+      .prefault({}),
+  })
+  .superRefine((n, ctx) => {
+    if (n.retry.maxDelayMs < n.retry.initialDelayMs) ctx.addIssue({ code: 'custom', message: 'must be at least initialDelayMs', path: ['retry', 'maxDelayMs'] });
+    if (n.leaseMs <= n.timeoutMs) ctx.addIssue({ code: 'custom', message: 'must be longer than timeoutMs (a delivery is held while it is sent)', path: ['leaseMs'] });
+  });
+
 /** Logs: the lowest level written (`debug`, `info`, `warn`, `error`, `silent`). */
 export const zLogInput = z.strictObject({
   level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -357,6 +470,8 @@ function configSchema<S extends typeof zKeySet | typeof zKeySetOfPublicKeys>(key
     limits: zLimitsInput.prefault({}),
     /** One-time codes of step-up verification (defaults: 6 digits, 600 s, a 30 s resend cooldown, 5 attempts). */
     verification: zVerificationInput.prefault({}),
+    /** The notification dispatcher: polling, leases, timeout, retries (defaults: 1 s, 60 s, 10 s, 1 s to 1 h for 24 h). */
+    notifications: zNotificationsInput.prefault({}),
     /**
      * Where tokens are stored: a SQLite file path (the default,
      * `token-service.db`), or a `postgres://` URL for several instances on one

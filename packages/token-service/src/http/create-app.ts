@@ -10,6 +10,7 @@ import { toProblemDetails, toProblemResponse } from './problem-response.js';
 import { readBodyWithLimit, readIncomingBodyWithLimit } from './read-body.js';
 import { RecentRequests } from '../inspector/recent-requests.js';
 import { createRequestRecorder, mountInspector } from '../inspector/sandbox-routes.js';
+import { authenticateParty, readEventFeed, redeliverEvent } from '../notifications/event-api.js';
 
 /** Options of {@link createTokenServiceApp}. */
 export interface TokenServiceAppOptions {
@@ -87,6 +88,12 @@ export interface TokenServiceApp {
  * - `POST /v1/issuer/tokens/{tokenReferenceId}/activation` and
  *   `GET /v1/issuer/tokens/{tokenReferenceId}`: the issuer API, with an
  *   issuer assertion, for tokens of the issuer's own cards.
+ * - `POST /v1/tokens/{tokenReferenceId}/lifecycle`, `GET …/history`: the
+ *   wallet provider suspends, resumes or deletes its token, and reads its
+ *   history (spec section 7.10).
+ * - `POST /v1/issuer/tokens/search`, `POST /v1/issuer/tokens/{id}/lifecycle`,
+ *   `POST /v1/issuer/cards/lifecycle`, `POST /v1/issuer/cards/events`,
+ *   `GET /v1/issuer/tokens/{id}/history`: the issuer's lifecycle API (7.11).
  * - `GET /sandbox/inbox?tokenReferenceId=…`: in sandbox mode only, the
  *   one-time codes the sandbox sender kept (else `404`).
  * - `GET /.well-known/jwks.json`: the public encryption keys.
@@ -303,6 +310,79 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     return c.json(status);
   });
 
+  // The event API (spec sections 7.12 and 7.13): an issuer or a wallet provider, its own events only.
+  app.get('/v1/events', async (c) => {
+    const party = await authenticateParty(service, c.req.header('authorization'));
+    c.set(party.kind === 'issuer' ? 'issuerId' : 'walletProviderId', party.id);
+    const page = await readEventFeed(service, party, { after: c.req.query('after'), limit: c.req.query('limit') });
+    c.header('cache-control', 'no-store');
+    return c.json(page);
+  });
+  app.post('/v1/events/:eventId/redeliver', async (c) => {
+    const party = await authenticateParty(service, c.req.header('authorization'));
+    c.set(party.kind === 'issuer' ? 'issuerId' : 'walletProviderId', party.id);
+    const answer = await redeliverEvent(service, party, c.req.param('eventId'));
+    c.header('cache-control', 'no-store');
+    return c.json(answer, 202);
+  });
+
+  // The token lifecycle (spec sections 7.10, 7.11 and 12).
+  app.post('/v1/tokens/:tokenReferenceId/lifecycle', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    await service.checkWalletProviderLimit(caller.walletProviderId);
+    const { text, idempotencyKey } = await readPost(c);
+    const result = await service.changeTokenLifecycle({ tokenReferenceId: c.req.param('tokenReferenceId'), walletProviderId: caller.walletProviderId, body: text, idempotencyKey });
+    c.header('cache-control', 'no-store');
+    if (result.replayed) c.header('idempotent-replayed', 'true');
+    return c.json(result.body, result.status);
+  });
+  app.get('/v1/tokens/:tokenReferenceId/history', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    const history = await service.getTokenHistory({ tokenReferenceId: c.req.param('tokenReferenceId'), walletProviderId: caller.walletProviderId });
+    c.header('cache-control', 'no-store');
+    return c.json(history);
+  });
+  app.post('/v1/issuer/tokens/search', async (c) => {
+    const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+    c.set('issuerId', issuerId);
+    const { text, idempotencyKey } = await readPost(c);
+    const found = await service.searchIssuerTokens({ issuerId, body: text, idempotencyKey });
+    c.header('cache-control', 'no-store');
+    return c.json(found);
+  });
+  app.post('/v1/issuer/tokens/:tokenReferenceId/lifecycle', async (c) => {
+    const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+    c.set('issuerId', issuerId);
+    const { text, idempotencyKey } = await readPost(c);
+    const result = await service.changeIssuerTokenLifecycle({ tokenReferenceId: c.req.param('tokenReferenceId'), issuerId, body: text, idempotencyKey });
+    c.header('cache-control', 'no-store');
+    if (result.replayed) c.header('idempotent-replayed', 'true');
+    return c.json(result.body, result.status);
+  });
+  for (const [path, run] of [
+    ['/v1/issuer/cards/lifecycle', (input: Parameters<TokenService['changeIssuerCardLifecycle']>[0]) => service.changeIssuerCardLifecycle(input)],
+    ['/v1/issuer/cards/events', (input: Parameters<TokenService['reportIssuerCardEvent']>[0]) => service.reportIssuerCardEvent(input)],
+  ] as const) {
+    app.post(path, async (c) => {
+      const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+      c.set('issuerId', issuerId);
+      const { text, idempotencyKey } = await readPost(c);
+      const result = await run({ issuerId, body: text, idempotencyKey });
+      c.header('cache-control', 'no-store');
+      if (result.replayed) c.header('idempotent-replayed', 'true');
+      return c.json(result.body, result.status);
+    });
+  }
+  app.get('/v1/issuer/tokens/:tokenReferenceId/history', async (c) => {
+    const { issuerId } = await service.authenticateIssuer(c.req.header('authorization'));
+    c.set('issuerId', issuerId);
+    const history = await service.getIssuerTokenHistory({ tokenReferenceId: c.req.param('tokenReferenceId'), issuerId });
+    c.header('cache-control', 'no-store');
+    return c.json(history);
+  });
+
   // Sandbox mode only: the codes the sandbox sender kept. Absent (404) otherwise.
   const sandbox = service.sandbox;
   if (sandbox) {
@@ -326,6 +406,15 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     ['/v1/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId/activation', 'POST'],
     ['/v1/issuer/tokens/:tokenReferenceId', 'GET, HEAD'],
+    ['/v1/events', 'GET, HEAD'],
+    ['/v1/events/:eventId/redeliver', 'POST'],
+    ['/v1/tokens/:tokenReferenceId/lifecycle', 'POST'],
+    ['/v1/tokens/:tokenReferenceId/history', 'GET, HEAD'],
+    ['/v1/issuer/tokens/search', 'POST'],
+    ['/v1/issuer/tokens/:tokenReferenceId/lifecycle', 'POST'],
+    ['/v1/issuer/cards/lifecycle', 'POST'],
+    ['/v1/issuer/cards/events', 'POST'],
+    ['/v1/issuer/tokens/:tokenReferenceId/history', 'GET, HEAD'],
     ...(sandbox ? ([['/sandbox/inbox', 'GET, HEAD']] as const) : []),
   ] as const) {
     app.all(path, () => {

@@ -4,7 +4,7 @@
 // PROVISIONING_STEPS, the configured issuer and wallet provider ids, the
 // store's operation names. None carries a request's content.
 import { isErrorCode } from '@pushprov/protocol';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PROVISIONING_STEPS } from '../provisioning/steps.js';
 
 /** The prefix of every metric name. */
@@ -42,6 +42,14 @@ export interface TokenServiceMetrics {
   observeOutcome(outcome: { issuerId: string; walletProviderId: string; outcome: ProvisioningOutcomeKind; code?: string | undefined }): void;
   /** One store call. */
   observeStore(operation: string, seconds: number, ok: boolean): void;
+  /** One notification delivery attempt and what it came to. */
+  observeDelivery(outcome: 'delivered' | 'retry' | 'dead', seconds: number): void;
+  /**
+   * Where the outbox gauges are read at each scrape: pending and dead
+   * deliveries, and when the oldest due delivery became due (its lag).
+   * The last source given wins.
+   */
+  watchOutbox(source: () => Promise<{ pending: number; dead: number; oldestDueAt: number | null; nowMs: number }>): void;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -78,6 +86,10 @@ const codeLabel = (code: string | undefined): string => (code === undefined ? 'n
  * - `pushprov_token_service_validation_step_duration_seconds{step,outcome}` (`outcome`: `ok`, `refused`)
  * - `pushprov_token_service_provisioning_outcomes_total{issuer,wallet_provider,outcome,code}`
  * - `pushprov_token_service_store_operation_duration_seconds{operation,outcome}` (`outcome`: `ok`, `error`)
+ * - `pushprov_token_service_notification_attempts_total{outcome}` (`delivered`, `retry`, `dead`) and
+ *   `pushprov_token_service_notification_attempt_duration_seconds`
+ * - `pushprov_token_service_notification_deliveries{state}` (`pending`, `dead`) and
+ *   `pushprov_token_service_notification_outbox_lag_seconds` (how long the oldest due delivery has waited), read from the store at each scrape
  *
  * plus Node's process metrics under the same prefix (unless `processMetrics: false`).
  *
@@ -125,6 +137,47 @@ export function createTokenServiceMetrics(options: TokenServiceMetricsOptions = 
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers,
   });
+  const attempts = new Counter({
+    name: `${METRICS_PREFIX}notification_attempts_total`,
+    help: 'Notification delivery attempts of this instance, by outcome (delivered, retry, dead).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const attemptSeconds = new Histogram({
+    name: `${METRICS_PREFIX}notification_attempt_duration_seconds`,
+    help: 'Time of one notification delivery attempt (signing, POST and recording the outcome).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  let outbox: Parameters<TokenServiceMetrics['watchOutbox']>[0] | undefined;
+  let outboxRead: Promise<Awaited<ReturnType<NonNullable<typeof outbox>>> | undefined> | undefined;
+  // One store read per scrape, shared by both gauges.
+  const readOutbox = () =>
+    (outboxRead ??= (outbox ? outbox().catch(() => undefined) : Promise.resolve(undefined)).finally(() => {
+      setImmediate(() => (outboxRead = undefined));
+    }));
+  new Gauge({
+    name: `${METRICS_PREFIX}notification_deliveries`,
+    help: 'Notification deliveries in the outbox (every instance), by state: pending (to send or retry) and dead (given up).',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const read = await readOutbox();
+      if (!read) return;
+      this.set({ state: 'pending' }, read.pending);
+      this.set({ state: 'dead' }, read.dead);
+    },
+  });
+  new Gauge({
+    name: `${METRICS_PREFIX}notification_outbox_lag_seconds`,
+    help: 'How long the oldest due notification delivery has waited to be sent (0 when none is due): the outbox lag.',
+    registers,
+    async collect() {
+      const read = await readOutbox();
+      if (!read) return;
+      this.set(read.oldestDueAt === null ? 0 : Math.max(0, (read.nowMs - read.oldestDueAt) / 1000));
+    },
+  });
   const route = bounded();
   const issuer = bounded();
   const walletProvider = bounded();
@@ -155,6 +208,13 @@ export function createTokenServiceMetrics(options: TokenServiceMetricsOptions = 
     },
     observeStore(op, s, ok) {
       storeSeconds.observe({ operation: operation(op), outcome: ok ? 'ok' : 'error' }, seconds(s));
+    },
+    observeDelivery(outcome, s) {
+      attempts.inc({ outcome });
+      attemptSeconds.observe(seconds(s));
+    },
+    watchOutbox(source) {
+      outbox = source;
     },
   };
 }

@@ -7,10 +7,16 @@ import {
   InternalError,
   type Jwks,
   type RandomSource,
+  type SigningKeyHandle,
+  type CardLifecycleResult,
+  type IssuerTokenSearchResult,
+  type LifecycleResponse,
+  type TokenHistory,
   type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
   secureRandom,
+  signingKeyFromJwk,
   systemClock,
   toProvisioningError,
   toPublicJwk,
@@ -28,6 +34,17 @@ import {
   tokenStatusOf,
 } from '../activation/activation.js';
 import { type AuthenticatedIssuer, createIssuerAuthenticator } from '../auth/issuer-authenticator.js';
+import {
+  type IssuerCardInput,
+  type IssuerLifecycleInput,
+  type WalletLifecycleInput,
+  cardEventByIssuer,
+  changeByIssuer,
+  changeByWallet,
+  changeCardByIssuer,
+  searchTokens,
+  tokenHistory,
+} from '../lifecycle/lifecycle.js';
 import { type Sandbox, createSandbox } from '../sandbox/sandbox.js';
 import { type AuthenticatedCaller, createAuthenticator } from '../auth/create-authenticator.js';
 import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
@@ -115,7 +132,7 @@ export interface TokenServiceOptions {
  */
 export type PublicTokenServiceConfig = Readonly<
   Omit<TokenServiceConfig, 'keys' | 'store'> & {
-    keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean } };
+    keys: { encryptionKeys: Jwks; vault: { keyIds: string[]; fingerprintKeyConfigured: boolean }; signingKeyIds: string[] };
     storeConfigured: boolean;
   }
 >;
@@ -138,8 +155,17 @@ export interface TokenService {
   readonly store: TokenServiceStore;
   readonly clock: Clock;
   readonly random: RandomSource;
-  /** The public encryption keys issuers encrypt requests to (`/.well-known/jwks.json`). */
+  /**
+   * What `/.well-known/jwks.json` publishes: the public encryption keys
+   * issuers encrypt requests to, then the public notification signing keys
+   * (`use: sig`; spec section 14).
+   */
   publicJwks(): Jwks;
+  /**
+   * The key notifications are signed with (the key set's first
+   * `signingKeys` entry), or undefined when the key set has none.
+   */
+  readonly notificationSigningKey?: SigningKeyHandle | undefined;
   /**
    * Authenticates an `Authorization` header value (API key or client
    * assertion). A client assertion is claimed in the store as it is
@@ -178,6 +204,20 @@ export interface TokenService {
   activateByIssuer(input: IssuerActivationInput): Promise<ActivationResult<TokenStatusResponse>>;
   /** `GET /v1/issuer/tokens/{id}`: the status of a token of one of the issuer's cards; any other is `not_found`. */
   getIssuerTokenStatus(input: { tokenReferenceId: string; issuerId: string }): Promise<IssuerTokenStatusResponse>;
+  /** `POST /v1/tokens/{id}/lifecycle` (spec section 7.10): the wallet provider suspends, resumes or deletes one of its tokens. */
+  changeTokenLifecycle(input: WalletLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
+  /** `GET /v1/tokens/{id}/history`: the recorded changes of one of the wallet provider's tokens; any other is `not_found`. */
+  getTokenHistory(input: { tokenReferenceId: string; walletProviderId: string }): Promise<TokenHistory>;
+  /** `POST /v1/issuer/tokens/search` (spec section 7.11): the issuer's tokens of one card, by account id or card number. */
+  searchIssuerTokens(input: IssuerCardInput): Promise<IssuerTokenSearchResult>;
+  /** `POST /v1/issuer/tokens/{id}/lifecycle`: the issuer suspends, resumes or deletes a token of its card. */
+  changeIssuerTokenLifecycle(input: IssuerLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
+  /** `POST /v1/issuer/cards/lifecycle`: the same action on every token of one of the issuer's cards. */
+  changeIssuerCardLifecycle(input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>>;
+  /** `POST /v1/issuer/cards/events`: a card reissued (new expiry) or closed (its tokens deleted). */
+  reportIssuerCardEvent(input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>>;
+  /** `GET /v1/issuer/tokens/{id}/history`: the recorded changes of a token of the issuer's card; any other is `not_found`. */
+  getIssuerTokenHistory(input: { tokenReferenceId: string; issuerId: string }): Promise<TokenHistory>;
   /** Sandbox mode only: the codes the sandbox sender kept (see `GET /sandbox/inbox`). */
   readonly sandbox?: Pick<Sandbox, 'inbox'> | undefined;
   /**
@@ -220,7 +260,11 @@ function publicView(config: TokenServiceConfig, publicJwks: Jwks): PublicTokenSe
   const { keys, store: _store, ...rest } = structuredClone(config);
   return Object.freeze({
     ...rest,
-    keys: { encryptionKeys: publicJwks, vault: { keyIds: keys.vault.keks.map((k) => k.id), fingerprintKeyConfigured: keys.vault.fingerprintKey !== undefined } },
+    keys: {
+      encryptionKeys: publicJwks,
+      vault: { keyIds: keys.vault.keks.map((k) => k.id), fingerprintKeyConfigured: keys.vault.fingerprintKey !== undefined },
+      signingKeyIds: (keys.signingKeys?.keys ?? []).map((k) => k.kid),
+    },
     // A store URL may carry a password: only whether one is configured.
     storeConfigured: config.store !== undefined,
   });
@@ -289,13 +333,16 @@ export function createTokenService(
   const resolved: TokenServiceConfig = options.sandbox === true && parsed.sandbox !== true ? { ...parsed, sandbox: true } : parsed;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
-  const publicJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
-  const decryptionKeys = options.decryptionKeys === undefined ? resolved.keys.encryptionKeys : checkDecryptionKeys(options.decryptionKeys, publicJwks);
+  const encryptionJwks: Jwks = { keys: resolved.keys.encryptionKeys.keys.map(toPublicJwk) };
+  // Notification signing keys: the first signs; all are published, so a rotation keeps the old one known for a while.
+  const signingHandles = (resolved.keys.signingKeys?.keys ?? []).map((k) => signingKeyFromJwk(k));
+  const publicJwks: Jwks = { keys: [...encryptionJwks.keys, ...signingHandles.map((h) => ({ ...h.publicJwk, use: 'sig' }))] };
+  const decryptionKeys = options.decryptionKeys === undefined ? resolved.keys.encryptionKeys : checkDecryptionKeys(options.decryptionKeys, encryptionJwks);
   const leaseMs = Math.floor(options.idempotencyLeaseMs ?? resolved.lifetimes.idempotencyLeaseSeconds * 1000);
   if (!(leaseMs >= 1000 && leaseMs <= 600_000)) throw new RangeError('idempotencyLeaseMs must be from 1 000 to 600 000');
   const cipher = createCipher(resolved);
   // Keys of an earlier configuration, as handles beside the configured ones until each one's time is up.
-  const configuredKids = new Set(publicJwks.keys.map((k) => k.kid));
+  const configuredKids = new Set(encryptionJwks.keys.map((k) => k.kid));
   const grace = (options.graceDecryptionKeys ?? [])
     .map((g) => ({ handle: toDecryptionKeyHandle(g.key), untilMs: g.untilMs }))
     .filter((g) => !configuredKids.has(g.handle.kid) && Number.isFinite(g.untilMs));
@@ -361,11 +408,12 @@ export function createTokenService(
   };
 
   return {
-    config: publicView(resolved, publicJwks),
+    config: publicView(resolved, encryptionJwks),
     store,
     clock,
     random,
     publicJwks: () => structuredClone(publicJwks),
+    ...(signingHandles[0] === undefined ? {} : { notificationSigningKey: signingHandles[0] }),
     authenticate,
     async checkWalletProviderLimit(walletProviderId) {
       try {
@@ -406,6 +454,41 @@ export function createTokenService(
       await keysReady();
       if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
       return activateByIssuer(context, input);
+    },
+    async changeTokenLifecycle(input) {
+      await keysReady();
+      if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
+      return changeByWallet(context, input);
+    },
+    async getTokenHistory({ tokenReferenceId, walletProviderId }) {
+      await keysReady();
+      if (!providers.has(walletProviderId)) throw new HttpError('not_found', 'No such token');
+      return tokenHistory(context, tokenReferenceId, (t) => t.walletProviderId === walletProviderId);
+    },
+    async searchIssuerTokens(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return searchTokens(context, input);
+    },
+    async changeIssuerTokenLifecycle(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return changeByIssuer(context, input);
+    },
+    async changeIssuerCardLifecycle(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return changeCardByIssuer(context, input);
+    },
+    async reportIssuerCardEvent(input) {
+      await keysReady();
+      if (!context.issuers.has(input.issuerId)) throw new AuthError('unauthenticated', 'Unknown issuer');
+      return cardEventByIssuer(context, input);
+    },
+    async getIssuerTokenHistory({ tokenReferenceId, issuerId }) {
+      await keysReady();
+      if (!context.issuers.has(issuerId)) throw new HttpError('not_found', 'No such token');
+      return tokenHistory(context, tokenReferenceId, (t) => t.issuerId === issuerId);
     },
     async getIssuerTokenStatus({ tokenReferenceId, issuerId }) {
       await keysReady();

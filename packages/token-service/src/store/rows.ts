@@ -1,12 +1,13 @@
 // The rows of the SQL stores (SQLite and PostgreSQL share one schema's
 // column names) and their mapping to the store contract's records.
-import type { IdempotencyRecord, TokenRecord, VaultRecord, VerificationCodeRecord } from './types.js';
+import type { IdempotencyRecord, LifecycleEventBody, OutboxDelivery, StoredEvent, TokenHistoryRecord, TokenRecord, VaultRecord, VerificationCodeRecord } from './types.js';
 
 /** A `tokens` row. */
 export interface TokenRow {
   token_reference_id: string;
   token_number_hash: string;
-  sealed_token_number: string;
+  /** Null once the token is deleted (schema 7). */
+  sealed_token_number: string | null;
   token_last4: string;
   expiry_month: number;
   expiry_year: number;
@@ -121,4 +122,82 @@ export const toIdempotency = (r: IdempotencyRow): IdempotencyRecord => ({
   sealedResponse: r.sealed_response,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+});
+
+/** A `token_history` row (schema 7). */
+export interface HistoryRow {
+  id: number | string;
+  token_reference_id: string;
+  from_status: TokenRecord['status'] | null;
+  to_status: TokenRecord['status'];
+  actor: TokenHistoryRecord['actor'];
+  reason: TokenHistoryRecord['reason'];
+  at: number | string;
+}
+
+export const toHistory = (r: HistoryRow): TokenHistoryRecord => ({
+  tokenReferenceId: r.token_reference_id,
+  from: r.from_status,
+  to: r.to_status,
+  actor: r.actor,
+  reason: r.reason,
+  at: Number(r.at),
+});
+
+/** An `events` row (schema 7): `body` is JSON text in SQLite, jsonb (parsed by the driver) in PostgreSQL. */
+export interface EventRow {
+  seq: number | string;
+  event_id: string;
+  token_reference_id: string;
+  issuer_id: string;
+  wallet_provider_id: string;
+  type: StoredEvent['type'];
+  sequence: number | string;
+  body: string | LifecycleEventBody;
+  created_at: number | string;
+}
+
+export const toEvent = (r: EventRow): StoredEvent => ({
+  seq: Number(r.seq),
+  eventId: r.event_id,
+  tokenReferenceId: r.token_reference_id,
+  issuerId: r.issuer_id,
+  walletProviderId: r.wallet_provider_id,
+  type: r.type,
+  sequence: Number(r.sequence),
+  body: typeof r.body === 'string' ? (JSON.parse(r.body) as LifecycleEventBody) : r.body,
+  createdAt: Number(r.created_at),
+});
+
+/** A `deliveries` row (schema 7). */
+export interface DeliveryRow {
+  event_id: string;
+  receiver: string;
+  token_reference_id: string;
+  sequence: number | string;
+  state: OutboxDelivery['state'];
+  attempts: number | string;
+  next_attempt_at: number | string;
+  lease_owner: string | null;
+  lease_until: number | string | null;
+  last_error: string | null;
+  first_attempt_at: number | string | null;
+  delivered_at: number | string | null;
+}
+
+const nullableNumber = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+export const toDelivery = (r: DeliveryRow): OutboxDelivery => ({
+  eventId: r.event_id,
+  receiver: r.receiver,
+  tokenReferenceId: r.token_reference_id,
+  sequence: Number(r.sequence),
+  state: r.state,
+  attempts: Number(r.attempts),
+  nextAttemptAt: Number(r.next_attempt_at),
+  leaseOwner: r.lease_owner,
+  leaseUntil: nullableNumber(r.lease_until),
+  lastError: r.last_error,
+  firstAttemptAt: nullableNumber(r.first_attempt_at),
+  deliveredAt: nullableNumber(r.delivered_at),
 });

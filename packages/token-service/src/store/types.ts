@@ -1,4 +1,5 @@
-import type { Expiry, TokenStatus, VerificationMethod } from '@pushprov/protocol';
+import type { Expiry, LifecycleActor, LifecycleReason, TokenStatus, VerificationMethod } from '@pushprov/protocol';
+import type { DeliveryStore } from './delivery-types.js';
 
 /**
  * A stored token. The token number itself is never stored in the clear: only
@@ -9,8 +10,8 @@ export interface TokenRecord {
   tokenReferenceId: string;
   /** HMAC-SHA-256 of the token number under the fingerprint key; unique. */
   tokenNumberHash: string;
-  /** The token number, sealed by the vault cipher. */
-  sealedTokenNumber: string;
+  /** The token number, sealed by the vault cipher; null once the token is deleted (its number leaves the vault). */
+  sealedTokenNumber: string | null;
   tokenLast4: string;
   tokenExpiry: Expiry;
   status: TokenStatus;
@@ -463,6 +464,143 @@ export interface VerificationStore {
   count(): Promise<number>;
 }
 
+/** The type of a notification event (spec section 12). */
+export type LifecycleEventType = 'token.created' | 'token.activated' | 'token.suspended' | 'token.resumed' | 'token.deleted' | 'token.updated';
+
+/** One recorded change of a token (`token_history`). */
+export interface TokenHistoryRecord {
+  tokenReferenceId: string;
+  /** The status before; null at issuance. */
+  from: TokenStatus | null;
+  to: TokenStatus;
+  actor: LifecycleActor;
+  reason: LifecycleReason;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** The notification event as the outbox stores it (`events.body`; the protocol's NotificationEvent). */
+export interface LifecycleEventBody {
+  eventId: string;
+  type: LifecycleEventType;
+  tokenReferenceId: string;
+  issuerId: string;
+  walletProviderId: string;
+  status: TokenStatus;
+  /** Absent for `token.created`. */
+  previousStatus?: TokenStatus | undefined;
+  reason: LifecycleReason;
+  actor: LifecycleActor;
+  /** Seconds since the epoch. */
+  occurredAt: number;
+  /** The token's own event number: 1 for `token.created`, then one more per event of the token. */
+  sequence: number;
+}
+
+/** One row of the outbox's `events` table. */
+export interface StoredEvent {
+  /** The global outbox sequence (the feed's cursor). */
+  seq: number;
+  eventId: string;
+  tokenReferenceId: string;
+  issuerId: string;
+  walletProviderId: string;
+  type: LifecycleEventType;
+  sequence: number;
+  body: LifecycleEventBody;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
+/** One row of the outbox's `deliveries` table, as a transition writes it (the dispatcher owns its later states). */
+export interface OutboxDelivery {
+  eventId: string;
+  /** `issuer:<issuerId>` or `wallet:<walletProviderId>`. */
+  receiver: string;
+  tokenReferenceId: string;
+  sequence: number;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  firstAttemptAt: number | null;
+  deliveredAt: number | null;
+}
+
+/** Input of {@link LifecycleStore.transition}. */
+export interface LifecycleTransitionInput {
+  tokenReferenceId: string;
+  /** The statuses the token must have now; any other is the `state` conflict. */
+  from: readonly TokenStatus[];
+  /** The new status; absent: unchanged (a card update, `token.updated`). */
+  to?: TokenStatus | undefined;
+  type: LifecycleEventType;
+  actor: LifecycleActor;
+  reason: LifecycleReason;
+  nowMs: number;
+  /** A card update: the vault entry's sealed card becomes `to`, only if it still holds `from` (else the `card` conflict). */
+  sealedCard?: { from: string; to: string } | undefined;
+  /** The answer to store, completing the request's pending idempotency entry (as {@link CommitInput.idempotency}). */
+  idempotency?: (IdempotencyRecord & { leaseId: string }) | undefined;
+}
+
+/**
+ * What {@link LifecycleStore.transition} did; on a conflict nothing was
+ * written: `not_found` (no such token), `state` (its status is not one of
+ * `from`: `status` is the one found), `card` (the vault entry changed
+ * meanwhile, or is gone), `idempotency` (as for {@link CommitOutcome}).
+ */
+export type LifecycleTransitionOutcome =
+  | { ok: true; previousStatus: TokenStatus; status: TokenStatus; eventId: string; sequence: number }
+  | { ok: false; conflict: 'not_found' }
+  | { ok: false; conflict: 'state'; status: TokenStatus }
+  | { ok: false; conflict: 'card' | 'idempotency' };
+
+/**
+ * The token lifecycle (spec section 12): status changes, each ONE atomic
+ * write conditional on the stored status that, in the same transaction,
+ * writes the status, a history row, one `events` row and one `deliveries`
+ * row per receiver (`issuer:<id>` and `wallet:<id>`, always both) and the
+ * idempotency answer. A deletion also drops the token number and the vault
+ * entry (and any verification codes). Issuance, activation and the end of a
+ * pending time write their history, event and deliveries in their own
+ * transactions the same way.
+ */
+export interface LifecycleStore {
+  /** One change of one token, all or nothing; racing changes of a token: the loser gets the `state` conflict. */
+  transition(input: LifecycleTransitionInput): Promise<LifecycleTransitionOutcome>;
+  /** Every recorded change of the token, oldest first (empty for an unknown token). */
+  history(tokenReferenceId: string): Promise<TokenHistoryRecord[]>;
+  /** The issuer's tokens whose `accountId` is this one, newest first, deleted ones included (at most 1 000). */
+  findByAccount(issuerId: string, accountId: string): Promise<TokenRecord[]>;
+  /** The issuer's tokens whose vault entry has this card fingerprint, newest first (deleted tokens have none; at most 1 000). */
+  findByCard(issuerId: string, panFingerprint: string): Promise<TokenRecord[]>;
+}
+
+/** Input of {@link EventStore.feed}. */
+export interface EventFeedInput {
+  /** `issuer:<issuerId>` or `wallet:<walletProviderId>`: only that party's events. */
+  party: string;
+  /** Events after this outbox sequence (0: from the first). */
+  after: number;
+  /** At most this many (1 to 1 000). */
+  limit: number;
+}
+
+/** Reads the outbox's events. They are only written with the changes they announce. */
+export interface EventStore {
+  /** A party's events after `after`, in outbox order. */
+  feed(input: EventFeedInput): Promise<StoredEvent[]>;
+  /** The events of one token, in order. */
+  ofToken(tokenReferenceId: string): Promise<StoredEvent[]>;
+  /** The deliveries written for one event (one per receiver). */
+  deliveriesOf(eventId: string): Promise<OutboxDelivery[]>;
+  /** How many events are stored. */
+  count(): Promise<number>;
+}
+
 /** What {@link TokenServiceStore.purgeExpired} removed. */
 export interface PurgeResult {
   replay: number;
@@ -507,6 +645,12 @@ export interface TokenServiceStore {
   readonly limits: RateLimitStore;
   /** One-time codes and activation of pending tokens (the yellow path). */
   readonly verification: VerificationStore;
+  /** The outbox's deliveries, for the notification dispatcher (spec section 14). */
+  readonly deliveries: DeliveryStore;
+  /** Status changes with their history and outbox rows (spec section 12). */
+  readonly lifecycle: LifecycleStore;
+  /** The outbox's events (the feed). */
+  readonly events: EventStore;
   /**
    * Writes everything of one provisioning atomically and durably: the
    * idempotency record, the replay keys, then the token and its vault entry.

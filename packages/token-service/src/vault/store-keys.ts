@@ -61,7 +61,7 @@ export async function checkStoreKeys(store: TokenServiceStore, cipher: VaultCiph
       const token = await store.tokens.find(sample.key[0]!);
       let hash: string | undefined;
       try {
-        hash = token ? cipher.hashTokenNumber(cipher.open(token.sealedTokenNumber, 'token-number', token.tokenReferenceId)) : undefined;
+        hash = token && token.sealedTokenNumber !== null ? cipher.hashTokenNumber(cipher.open(token.sealedTokenNumber, 'token-number', token.tokenReferenceId)) : undefined;
       } catch {
         // Sealed under a key the configuration lacks: reported below, by key id.
       }

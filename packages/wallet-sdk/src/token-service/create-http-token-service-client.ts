@@ -1,33 +1,5 @@
-import {
-  type Clock,
-  type KeyJwk,
-  type ProvisioningError,
-  type ProvisioningResponse,
-  type RandomSource,
-  type Submission,
-  type TokenStatusResponse,
-  type VerificationStarted,
-  createClientAssertion,
-  createError,
-  createId,
-  isProvisioningError,
-  errorFromHttpResponse,
-  parseProblemDetails,
-  parseProvisioningResponse,
-  parseActivationRequest,
-  parseSubmission,
-  parseTokenStatusResponse,
-  parseVerificationRequest,
-  parseVerificationStarted,
-  readResponseText,
-  type ResponseBodyLike,
-  secureRandom,
-  systemClock,
-  toProvisioningError,
-  withCorrelationId,
-  zHttpsUrl,
-  zOpaqueId,
-} from '@pushprov/protocol';
+import { type Clock, type KeyJwk, type LifecycleReason, type LifecycleResponse, type TokenHistory, type ProvisioningError, type ProvisioningResponse, type RandomSource, type Submission, type TokenStatusResponse, type VerificationStarted, createClientAssertion, createError, createId, isProvisioningError, errorFromHttpResponse, parseProblemDetails, parseProvisioningResponse, parseActivationRequest, parseSubmission, parseTokenStatusResponse, parseVerificationRequest, parseVerificationStarted, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, withCorrelationId, zHttpsUrl, zLifecycleRequest, zLifecycleResponse, zOpaqueId, zTokenHistory } from '@pushprov/protocol';
+import { parseWith } from '@pushprov/protocol/internal';
 import { abortError } from '@pushprov/protocol/internal';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
@@ -200,6 +172,28 @@ export interface HttpSubmitOptions {
 export type HttpVerificationOptions = Partial<VerificationCallOptions>;
 
 /**
+ * Options of {@link HttpTokenServiceClient.suspendToken},
+ * {@link HttpTokenServiceClient.resumeToken} and
+ * {@link HttpTokenServiceClient.deleteToken}: why, who asked, and the call's
+ * idempotency key and signal.
+ *
+ * @example
+ * ```ts
+ * await client.deleteToken('tok_123', { reason: 'customer_request', actor: 'cardholder' });
+ * ```
+ */
+export interface HttpLifecycleOptions {
+  /** Why (`activation_expired` is the token service's own and is refused). */
+  reason: Exclude<LifecycleReason, 'activation_expired'>;
+  /** Who asked: the wallet provider itself (default) or the cardholder in the wallet. */
+  actor?: 'wallet_provider' | 'cardholder' | undefined;
+  /** The idempotency key. Default: a fresh `idem_…` id per call, reused by its retries. */
+  idempotencyKey?: string | undefined;
+  /** Aborts the call, retries included. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
  * The HTTP {@link TokenServiceClient}; its calls make the idempotency key optional.
  *
  * @example
@@ -212,6 +206,19 @@ export interface HttpTokenServiceClient extends TokenServiceClient {
   submit(submission: Submission, options?: HttpSubmitOptions): Promise<ProvisioningResponse>;
   startVerification(tokenReferenceId: string, request: { methodId: string }, options?: HttpVerificationOptions): Promise<VerificationStarted>;
   activateToken(tokenReferenceId: string, request: { methodId: string; code: string }, options?: HttpVerificationOptions): Promise<TokenStatusResponse>;
+  /**
+   * Suspends one of the wallet provider's tokens (a lost device): `POST
+   * /v1/tokens/{id}/lifecycle` with `action: "suspend"` (spec section 7.10).
+   * Codes: `not_found` (no such token, or another wallet provider's),
+   * `token_state_conflict` (not active), and the transport codes.
+   */
+  suspendToken(tokenReferenceId: string, options: HttpLifecycleOptions): Promise<LifecycleResponse>;
+  /** Resumes a suspended token (the device was found): `action: "resume"`. Codes as {@link HttpTokenServiceClient.suspendToken}. */
+  resumeToken(tokenReferenceId: string, options: HttpLifecycleOptions): Promise<LifecycleResponse>;
+  /** Deletes a token (the user removed the card), for good: `action: "delete"`. Codes as {@link HttpTokenServiceClient.suspendToken}. */
+  deleteToken(tokenReferenceId: string, options: HttpLifecycleOptions): Promise<LifecycleResponse>;
+  /** Every recorded change of one of the wallet provider's tokens, oldest first: `GET /v1/tokens/{id}/history`. */
+  getTokenHistory(tokenReferenceId: string, options?: GetTokenStatusOptions): Promise<TokenHistory>;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs: number | undefined };
@@ -249,7 +256,10 @@ function hasProblemDetails(contentType: string | null, body: string): boolean {
  * `POST {baseUrl}/v1/provisioning-requests`, `GET {baseUrl}/v1/tokens/{id}`
  * and, for a token `pending_activation` (the yellow path),
  * `POST {baseUrl}/v1/tokens/{id}/verification` (`startVerification`) and
- * `POST {baseUrl}/v1/tokens/{id}/activation` (`activateToken`).
+ * `POST {baseUrl}/v1/tokens/{id}/activation` (`activateToken`); for the
+ * token's life after issuance, `POST {baseUrl}/v1/tokens/{id}/lifecycle`
+ * (`suspendToken`, `resumeToken`, `deleteToken`) and
+ * `GET {baseUrl}/v1/tokens/{id}/history` (`getTokenHistory`).
  *
  * - Authenticates with an API key or a fresh client assertion per attempt.
  * - Sends an `Idempotency-Key` on every POST, the same for every retry of one call.
@@ -436,7 +446,24 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       return value;
     };
 
+  const lifecycle = (action: 'suspend' | 'resume' | 'delete') => async (tokenReferenceId: string, lifecycleOptions: HttpLifecycleOptions): Promise<LifecycleResponse> => {
+    const path = tokenPath(tokenReferenceId, '/lifecycle');
+    const headers = postHeaders(lifecycleOptions?.idempotencyKey);
+    const request = { action, reason: lifecycleOptions?.reason, ...(lifecycleOptions?.actor !== undefined && { actor: lifecycleOptions.actor }) };
+    const body = JSON.stringify(parseWith(zLifecycleRequest, request, { name: 'lifecycle request' }));
+    const parse = (text: string) => parseWith(zLifecycleResponse, text, { name: 'lifecycle response', maxLength: MAX_BODY_BYTES });
+    return call('POST', path, body, headers, forToken(tokenReferenceId, parse), lifecycleOptions?.signal);
+  };
+
   return {
+    suspendToken: lifecycle('suspend'),
+    resumeToken: lifecycle('resume'),
+    deleteToken: lifecycle('delete'),
+    async getTokenHistory(tokenReferenceId, historyOptions: GetTokenStatusOptions = {}) {
+      const path = tokenPath(tokenReferenceId, '/history');
+      const parse = (text: string) => parseWith(zTokenHistory, text, { name: 'token history', maxLength: MAX_BODY_BYTES });
+      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parse), historyOptions.signal);
+    },
     async submit(submission, submitOptions = {}) {
       const headers = postHeaders(submitOptions.idempotencyKey);
       const body = JSON.stringify(parseSubmission(submission));

@@ -1,6 +1,7 @@
 // Step 16 of docs/protocol.md section 6: issuance, in one atomic commit.
 import { type Card, HttpError, InternalError, ReplayError, type Submission, TransportError, createId, isExpired } from '@pushprov/protocol';
 import type { IssuerConfig } from '../../config/parse-config.js';
+import { updateCardExpiry } from '../../lifecycle/card-expiry.js';
 import { type IdempotencyLease, findStoredAnswer, idempotencyContext } from '../../idempotency/idempotency.js';
 import { createTokenNumber } from '../../issuance/create-token-number.js';
 import { computeTokenExpiry } from '../../issuance/token-expiry.js';
@@ -65,6 +66,9 @@ export async function issue(ctx: ProvisioningContext, input: IssuanceInput): Pro
     let body: SubmitResult['body'];
     let issuance: CommitInput['issuance'];
     if (known && reusable(known.token, input.deviceKeyThumbprint, now)) {
+      if (known.token.sealedTokenNumber === null) throw new InternalError('internal_error', 'A vault entry belongs to a deleted token');
+      // A reissued card provisioned again (a later expiry): its vault entry takes the new expiry (event token.updated).
+      known.vault = await updateCardExpiry(ctx, known.token, known.vault, card, { actor: 'issuer', nowMs: now });
       const tokenNumber = ctx.cipher.open(known.token.sealedTokenNumber, 'token-number', known.token.tokenReferenceId);
       status = 200;
       body = await buildProvisioningResponse(submission, known.token, tokenNumber, known.vault.panLast4, pendingVerification(ctx, known.token));

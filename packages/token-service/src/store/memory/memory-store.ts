@@ -2,12 +2,18 @@ import { InternalError } from '@pushprov/protocol';
 import { sealedKeyId } from '../../vault/vault-cipher.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { checkKey, checkListLimit } from '../sealed.js';
+import { createMemoryDeliveries } from './memory-deliveries.js';
+import { type ChangeInput, checkFeed, eventBody, newEventId, receiversOf } from '../outbox.js';
 import type {
   CommitInput,
   CommitOutcome,
   IdempotencyBeginOutcome,
   IdempotencyRecord,
+  LifecycleTransitionOutcome,
+  OutboxDelivery,
   ReplayRecord,
+  StoredEvent,
+  TokenHistoryRecord,
   SealedTable,
   SealedValue,
   TokenRecord,
@@ -61,7 +67,61 @@ export function createMemoryStore(): TokenServiceStore {
   const meta = new Map<string, string>();
   const limits = new Map<string, { windowStart: number; count: number; expiresAt: number }>();
   const codes = new Map<string, VerificationCodeRecord>();
+  // The lifecycle: history per token, the outbox (events in order, deliveries by event and receiver), each token's event count.
+  const history = new Map<string, TokenHistoryRecord[]>();
+  const events: StoredEvent[] = [];
+  const deliveries = new Map<string, OutboxDelivery>();
+  const eventCounts = new Map<string, number>();
+  let lastSeq = 0;
   let closed = false;
+
+  /** Records one change of a token: its history row, its event and the two deliveries (spec section 12.5). */
+  const recordChange = (token: TokenRecord, change: ChangeInput): { eventId: string; sequence: number } => {
+    const sequence = (eventCounts.get(token.tokenReferenceId) ?? 0) + 1;
+    eventCounts.set(token.tokenReferenceId, sequence);
+    const eventId = newEventId();
+    const rows = history.get(token.tokenReferenceId) ?? [];
+    rows.push({ tokenReferenceId: token.tokenReferenceId, from: change.from, to: change.to, actor: change.actor, reason: change.reason, at: change.nowMs });
+    history.set(token.tokenReferenceId, rows);
+    const body = eventBody(token, change, eventId, sequence);
+    events.push({
+      seq: ++lastSeq,
+      eventId,
+      tokenReferenceId: token.tokenReferenceId,
+      issuerId: token.issuerId,
+      walletProviderId: token.walletProviderId,
+      type: change.type,
+      sequence,
+      body,
+      createdAt: change.nowMs,
+    });
+    for (const receiver of receiversOf(token)) {
+      deliveries.set(JSON.stringify([eventId, receiver]), {
+        eventId,
+        receiver,
+        tokenReferenceId: token.tokenReferenceId,
+        sequence,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: change.nowMs,
+        leaseOwner: null,
+        leaseUntil: null,
+        lastError: null,
+        firstAttemptAt: null,
+        deliveredAt: null,
+      });
+    }
+    return { eventId, sequence };
+  };
+  /** What leaves with a deleted token: its token number, its vault entry (the sealed card), its codes. */
+  const dropDeleted = (token: TokenRecord): void => {
+    token.sealedTokenNumber = null;
+    const entry = vault.get(token.tokenReferenceId);
+    if (entry && provisioned.get(provisionedKey(entry)) === token.tokenReferenceId) provisioned.delete(provisionedKey(entry));
+    vault.delete(token.tokenReferenceId);
+    dropCodes(token.tokenReferenceId);
+  };
+  const copyEvent = (e: StoredEvent): StoredEvent => ({ ...e, body: { ...e.body } });
 
   /** Removes every verification code of a token. */
   const dropCodes = (tokenReferenceId: string): void => {
@@ -70,20 +130,21 @@ export function createMemoryStore(): TokenServiceStore {
   /** True when the token is pending and its pending time is not over at `nowMs`. */
   const isPending = (token: TokenRecord | undefined, nowMs: number): token is TokenRecord =>
     token !== undefined && token.status === 'pending_activation' && (token.verification === undefined || token.verification.expiresAt > nowMs);
-  /** Deletes a pending token: status `deleted`, vault entry and codes removed. */
+  /** Deletes a pending token whose time is over: status `deleted`, token number, vault entry and codes removed, the change recorded. */
   const deletePending = (token: TokenRecord, nowMs: number): void => {
     token.status = 'deleted';
     token.updatedAt = nowMs;
-    const entry = vault.get(token.tokenReferenceId);
-    if (entry && provisioned.get(provisionedKey(entry)) === token.tokenReferenceId) provisioned.delete(provisionedKey(entry));
-    vault.delete(token.tokenReferenceId);
-    dropCodes(token.tokenReferenceId);
+    dropDeleted(token);
+    recordChange(token, { from: 'pending_activation', to: 'deleted', type: 'token.deleted', actor: 'token_service', reason: 'activation_expired', nowMs });
   };
 
   /** A sealed table's rows as (primary key, sealed value, setter). */
   const sealedRows = (table: SealedTable): { key: string[]; sealed: string; set: (to: string) => void }[] => {
     if (table === 'vault') return [...vault.values()].map((v) => ({ key: [v.tokenReferenceId], sealed: v.sealedCard, set: (to) => (v.sealedCard = to) }));
-    if (table === 'tokens') return [...tokens.values()].map((t) => ({ key: [t.tokenReferenceId], sealed: t.sealedTokenNumber, set: (to) => (t.sealedTokenNumber = to) }));
+    if (table === 'tokens') {
+      // A deleted token's number is gone: nothing sealed to rotate.
+      return [...tokens.values()].flatMap((t) => (t.sealedTokenNumber === null ? [] : [{ key: [t.tokenReferenceId], sealed: t.sealedTokenNumber, set: (to: string) => (t.sealedTokenNumber = to) }]));
+    }
     return [...idempotency.values()].map((r) => ({ key: [r.scope, r.key], sealed: r.sealedResponse, set: (to) => (r.sealedResponse = to) }));
   };
 
@@ -283,6 +344,15 @@ export function createMemoryStore(): TokenServiceStore {
         token.status = 'active';
         token.updatedAt = input.nowMs;
         dropCodes(input.tokenReferenceId);
+        // A code typed in the wallet is the cardholder's doing; without one, the issuer verified them.
+        recordChange(token, {
+          from: 'pending_activation',
+          to: 'active',
+          type: 'token.activated',
+          actor: input.code ? 'cardholder' : 'issuer',
+          reason: 'identity_verified',
+          nowMs: input.nowMs,
+        });
         if (idem && slot) {
           const { leaseId: _lease, ...record } = idem;
           pendingIdempotency.delete(slot);
@@ -309,6 +379,89 @@ export function createMemoryStore(): TokenServiceStore {
       async count() {
         open();
         return codes.size;
+      },
+    },
+    deliveries: createMemoryDeliveries(
+      {
+        deliveries: () => deliveries.values(),
+        delivery: (eventId, receiver) => deliveries.get(JSON.stringify([eventId, receiver])),
+        eventBody: (eventId) => events.find((e) => e.eventId === eventId)?.body,
+      },
+      open,
+    ),
+    lifecycle: {
+      async transition(input): Promise<LifecycleTransitionOutcome> {
+        open();
+        const idem = input.idempotency;
+        const slot = idem === undefined ? undefined : idempotencyKey(idem.scope, idem.key);
+        if (idem && slot) {
+          if (idempotency.has(slot)) return { ok: false, conflict: 'idempotency' };
+          const pending = pendingIdempotency.get(slot);
+          if (pending !== undefined && pending.leaseId !== idem.leaseId) return { ok: false, conflict: 'idempotency' };
+        }
+        const token = tokens.get(input.tokenReferenceId);
+        if (!token) return { ok: false, conflict: 'not_found' };
+        if (!input.from.includes(token.status)) return { ok: false, conflict: 'state', status: token.status };
+        const entry = vault.get(token.tokenReferenceId);
+        if (input.sealedCard && (!entry || entry.sealedCard !== input.sealedCard.from)) return { ok: false, conflict: 'card' };
+        const from = token.status;
+        const to = input.to ?? from;
+        if (input.sealedCard && entry) entry.sealedCard = input.sealedCard.to;
+        token.status = to;
+        token.updatedAt = input.nowMs;
+        if (to === 'deleted') dropDeleted(token);
+        const { eventId, sequence } = recordChange(token, { from, to, type: input.type, actor: input.actor, reason: input.reason, nowMs: input.nowMs });
+        if (idem && slot) {
+          const { leaseId: _lease, ...rest } = idem;
+          pendingIdempotency.delete(slot);
+          idempotency.set(slot, rest);
+        }
+        return { ok: true, previousStatus: from, status: to, eventId, sequence };
+      },
+      async history(tokenReferenceId) {
+        open();
+        return (history.get(tokenReferenceId) ?? []).map((h) => ({ ...h }));
+      },
+      async findByAccount(issuerId, accountId) {
+        open();
+        return [...tokens.values()]
+          .filter((t) => t.issuerId === issuerId && t.accountId === accountId)
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .slice(0, 1000)
+          .map((t) => copyToken(t)!);
+      },
+      async findByCard(issuerId, panFingerprint) {
+        open();
+        return [...vault.values()]
+          .filter((v) => v.panFingerprint === panFingerprint)
+          .map((v) => tokens.get(v.tokenReferenceId))
+          .filter((t): t is TokenRecord => t !== undefined && t.issuerId === issuerId)
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .slice(0, 1000)
+          .map((t) => copyToken(t)!);
+      },
+    },
+    events: {
+      async feed(input) {
+        open();
+        const { party, after, limit } = checkFeed(input);
+        const [kind, id] = [party.slice(0, party.indexOf(':')), party.slice(party.indexOf(':') + 1)];
+        return events
+          .filter((e) => e.seq > after && (kind === 'issuer' ? e.issuerId === id : e.walletProviderId === id))
+          .slice(0, limit)
+          .map(copyEvent);
+      },
+      async ofToken(tokenReferenceId) {
+        open();
+        return events.filter((e) => e.tokenReferenceId === tokenReferenceId).map(copyEvent);
+      },
+      async deliveriesOf(eventId) {
+        open();
+        return [...deliveries.values()].filter((d) => d.eventId === eventId).map((d) => ({ ...d }));
+      },
+      async count() {
+        open();
+        return events.length;
       },
     },
     async commit(input: CommitInput): Promise<CommitOutcome> {
@@ -339,14 +492,17 @@ export function createMemoryStore(): TokenServiceStore {
       if (issuance) {
         const replaced = issuance.replaces === undefined ? undefined : tokens.get(issuance.replaces);
         if (replaced) {
+          const from = replaced.status;
           replaced.status = 'deleted';
           replaced.updatedAt = issuance.token.createdAt;
-          const entry = vault.get(replaced.tokenReferenceId);
-          if (entry && provisioned.get(provisionedKey(entry)) === replaced.tokenReferenceId) provisioned.delete(provisionedKey(entry));
-          vault.delete(replaced.tokenReferenceId);
-          dropCodes(replaced.tokenReferenceId);
+          dropDeleted(replaced);
+          if (from !== 'deleted') {
+            recordChange(replaced, { from, to: 'deleted', type: 'token.deleted', actor: 'token_service', reason: 'other', nowMs: issuance.token.createdAt });
+          }
         }
-        tokens.set(issuance.token.tokenReferenceId, copyToken(issuance.token)!);
+        const created = copyToken(issuance.token)!;
+        tokens.set(issuance.token.tokenReferenceId, created);
+        recordChange(created, { from: null, to: created.status, type: 'token.created', actor: 'wallet_provider', reason: 'customer_request', nowMs: created.createdAt });
         tokenHashes.add(issuance.token.tokenNumberHash);
         vault.set(issuance.vault.tokenReferenceId, copy(issuance.vault)!);
         provisioned.set(provisionedKey(issuance.vault), issuance.vault.tokenReferenceId);

@@ -61,6 +61,22 @@
 // card's last four digits, on the token (`tokens.account_id`,
 // `tokens.pan_last4`), indexed by (issuer_id, account_id); `pushprov_commit`
 // replaced again (COMMIT_V6, derived from COMMIT_V5) to write them.
+//
+// Version 7: the token lifecycle (spec section 12). `token_history`, the
+// outbox (`events`, `deliveries`), each token's event count
+// (`tokens.event_sequence`), `tokens.sealed_token_number` nullable (a
+// deleted token's number leaves the vault). `pushprov_record_change`
+// writes one change's history row, event and two deliveries; it takes a
+// transaction advisory lock (OUTBOX_LOCK) just before the event's insert,
+// so events commit in the order of their `seq` (the feed's cursor never
+// skips an event that commits late); every caller locks the token rows it
+// changes before that, so the lock is the last one taken (no deadlock).
+// `pushprov_transition` is one lifecycle change (the token row locked, its
+// status checked, the change, the record, the idempotency answer). The
+// writes of earlier versions record their changes too, by functions that
+// wrap them in the same transaction (`pushprov_commit_recorded`,
+// `pushprov_verification_activate_recorded`), and
+// `pushprov_verification_expire` is replaced.
 import type pg from 'pg';
 import { loadPg } from '../load-driver.js';
 import { InternalError } from '@pushprov/protocol';
@@ -76,6 +92,8 @@ export interface PostgresMigration {
 
 /** The advisory lock key (two int4) of the idempotency slots: 'pprv'. */
 export const SLOT_LOCK_CLASS = 0x70707276;
+/** The advisory lock key (two int4) that orders the outbox's events: 'ppro', 1. */
+export const OUTBOX_LOCK: readonly [number, number] = [0x7070726f, 1];
 /** The advisory lock key (two int4) taken by migrations: 'pprm', 1. */
 export const MIGRATION_LOCK: readonly [number, number] = [0x7070726d, 1];
 
@@ -511,6 +529,214 @@ RETURNS integer LANGUAGE sql AS $fn$
 $fn$;
 ${COMMIT_V5}`;
 
+const LIFECYCLE = `
+ALTER TABLE tokens ALTER COLUMN sealed_token_number DROP NOT NULL;
+ALTER TABLE tokens ADD COLUMN event_sequence integer NOT NULL DEFAULT 0;
+CREATE TABLE token_history (
+  id bigserial PRIMARY KEY,
+  token_reference_id text NOT NULL,
+  from_status text,
+  to_status text NOT NULL,
+  actor text NOT NULL,
+  reason text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX token_history_token ON token_history (token_reference_id, id);
+CREATE TABLE events (
+  seq bigserial PRIMARY KEY,
+  event_id text NOT NULL UNIQUE,
+  token_reference_id text NOT NULL,
+  issuer_id text NOT NULL,
+  wallet_provider_id text NOT NULL,
+  type text NOT NULL,
+  sequence integer NOT NULL,
+  body jsonb NOT NULL,
+  created_at bigint NOT NULL,
+  CONSTRAINT events_token_sequence UNIQUE (token_reference_id, sequence)
+);
+CREATE INDEX events_issuer ON events (issuer_id, seq);
+CREATE INDEX events_wallet_provider ON events (wallet_provider_id, seq);
+CREATE TABLE deliveries (
+  event_id text NOT NULL,
+  receiver text NOT NULL,
+  token_reference_id text NOT NULL,
+  sequence integer NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL,
+  lease_owner text,
+  lease_until bigint,
+  last_error text,
+  first_attempt_at bigint,
+  delivered_at bigint,
+  PRIMARY KEY (event_id, receiver)
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX deliveries_order ON deliveries (receiver, token_reference_id, sequence);
+
+-- One change of a token, recorded: its history row, its event (the body
+-- src/store/outbox.ts builds: keep them equal) and one delivery per receiver.
+-- The caller holds the token row's lock. Returns { eventId, sequence }.
+CREATE FUNCTION pushprov_record_change(p_ref text, p_from text, p_to text, p_type text, p_actor text, p_reason text, p_now bigint)
+RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_issuer text;
+  v_wallet text;
+  v_sequence integer;
+  v_event text;
+  v_body jsonb;
+BEGIN
+  UPDATE tokens SET event_sequence = event_sequence + 1 WHERE token_reference_id = p_ref
+  RETURNING event_sequence, issuer_id, wallet_provider_id INTO v_sequence, v_issuer, v_wallet;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'pushprov_record_change: no such token' USING ERRCODE = 'PP004';
+  END IF;
+  v_event := 'evt_' || replace(gen_random_uuid()::text, '-', '');
+  INSERT INTO token_history (token_reference_id, from_status, to_status, actor, reason, at)
+  VALUES (p_ref, p_from, p_to, p_actor, p_reason, p_now);
+  v_body := jsonb_build_object('eventId', v_event, 'type', p_type, 'tokenReferenceId', p_ref, 'issuerId', v_issuer,
+    'walletProviderId', v_wallet, 'status', p_to, 'reason', p_reason, 'actor', p_actor, 'occurredAt', p_now / 1000, 'sequence', v_sequence);
+  IF p_from IS NOT NULL THEN
+    v_body := v_body || jsonb_build_object('previousStatus', p_from);
+  END IF;
+  PERFORM pg_advisory_xact_lock(${OUTBOX_LOCK[0]}, ${OUTBOX_LOCK[1]});
+  INSERT INTO events (event_id, token_reference_id, issuer_id, wallet_provider_id, type, sequence, body, created_at)
+  VALUES (v_event, p_ref, v_issuer, v_wallet, p_type, v_sequence, v_body, p_now);
+  INSERT INTO deliveries (event_id, receiver, token_reference_id, sequence, state, attempts, next_attempt_at)
+  VALUES (v_event, 'issuer:' || v_issuer, p_ref, v_sequence, 'pending', 0, p_now),
+         (v_event, 'wallet:' || v_wallet, p_ref, v_sequence, 'pending', 0, p_now);
+  RETURN jsonb_build_object('eventId', v_event, 'sequence', v_sequence);
+END
+$fn$;
+
+-- One lifecycle change, all or nothing: see LifecycleStore.transition.
+-- Input: { tokenReferenceId, from: status[], to?, type, actor, reason, nowMs,
+-- sealedCard?: { from, to }, idempotency?: IdempotencyRecord & { leaseId } }.
+CREATE FUNCTION pushprov_transition(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  idem jsonb := p->'idempotency';
+  card jsonb := p->'sealedCard';
+  v_ref text := p->>'tokenReferenceId';
+  v_now bigint := (p->>'nowMs')::bigint;
+  v_from text;
+  v_to text;
+  v_rows integer;
+  v_recorded jsonb;
+BEGIN
+  IF idem IS NOT NULL AND jsonb_typeof(idem) = 'object' THEN
+    PERFORM pg_advisory_xact_lock(${SLOT_LOCK_CLASS}, hashtext((idem->>'scope') || E'\\n' || (idem->>'key')));
+    IF EXISTS (SELECT 1 FROM idempotency WHERE scope = idem->>'scope' AND key = idem->>'key')
+       OR EXISTS (SELECT 1 FROM idempotency_pending WHERE scope = idem->>'scope' AND key = idem->>'key' AND lease_id <> idem->>'leaseId') THEN
+      RETURN '{"ok":false,"conflict":"idempotency"}'::jsonb;
+    END IF;
+  END IF;
+  -- The token's row lock serialises every change of it: a racing change waits, then sees this one's status.
+  SELECT status INTO v_from FROM tokens WHERE token_reference_id = v_ref FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN '{"ok":false,"conflict":"not_found"}'::jsonb;
+  END IF;
+  IF NOT ((p->'from') ? v_from) THEN
+    RETURN jsonb_build_object('ok', false, 'conflict', 'state', 'status', v_from);
+  END IF;
+  v_to := coalesce(p->>'to', v_from);
+  IF card IS NOT NULL AND jsonb_typeof(card) = 'object' THEN
+    UPDATE vault SET sealed_card = card->>'to' WHERE token_reference_id = v_ref AND sealed_card = card->>'from';
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows = 0 THEN
+      RETURN '{"ok":false,"conflict":"card"}'::jsonb;
+    END IF;
+  END IF;
+  UPDATE tokens SET status = v_to, updated_at = v_now WHERE token_reference_id = v_ref;
+  IF v_to = 'deleted' THEN
+    UPDATE tokens SET sealed_token_number = NULL WHERE token_reference_id = v_ref;
+    DELETE FROM vault WHERE token_reference_id = v_ref;
+    DELETE FROM verification_codes WHERE token_reference_id = v_ref;
+  END IF;
+  v_recorded := pushprov_record_change(v_ref, v_from, v_to, p->>'type', p->>'actor', p->>'reason', v_now);
+  IF idem IS NOT NULL AND jsonb_typeof(idem) = 'object' THEN
+    DELETE FROM idempotency_pending WHERE scope = idem->>'scope' AND key = idem->>'key';
+    INSERT INTO idempotency (scope, key, request_hash, status, sealed_response, created_at, expires_at)
+    VALUES (idem->>'scope', idem->>'key', idem->>'requestHash', (idem->>'status')::integer, idem->>'sealedResponse',
+      (idem->>'createdAt')::bigint, (idem->>'expiresAt')::bigint);
+  END IF;
+  RETURN jsonb_build_object('ok', true, 'previousStatus', v_from, 'status', v_to) || v_recorded;
+END
+$fn$;
+
+-- pushprov_commit, with its changes recorded: the replaced token's deletion
+-- (token_service, other) and the new token's creation (wallet_provider,
+-- customer_request), in the same transaction.
+CREATE FUNCTION pushprov_commit_recorded(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  iss jsonb := p->'issuance';
+  v_replaces text;
+  v_replaced_status text;
+  v_outcome jsonb;
+  v_now bigint;
+BEGIN
+  IF iss IS NOT NULL AND jsonb_typeof(iss) = 'object' THEN
+    v_replaces := iss->>'replaces';
+    IF v_replaces IS NOT NULL THEN
+      SELECT status INTO v_replaced_status FROM tokens WHERE token_reference_id = v_replaces FOR UPDATE;
+    END IF;
+  END IF;
+  v_outcome := pushprov_commit(p);
+  IF (v_outcome->>'ok')::boolean AND iss IS NOT NULL AND jsonb_typeof(iss) = 'object' THEN
+    v_now := (iss->'token'->>'createdAt')::bigint;
+    IF v_replaces IS NOT NULL AND v_replaced_status IS NOT NULL AND v_replaced_status <> 'deleted' THEN
+      UPDATE tokens SET sealed_token_number = NULL WHERE token_reference_id = v_replaces;
+      PERFORM pushprov_record_change(v_replaces, v_replaced_status, 'deleted', 'token.deleted', 'token_service', 'other', v_now);
+    END IF;
+    PERFORM pushprov_record_change(iss->'token'->>'tokenReferenceId', NULL, iss->'token'->>'status', 'token.created', 'wallet_provider', 'customer_request', v_now);
+  END IF;
+  RETURN v_outcome;
+END
+$fn$;
+
+-- pushprov_verification_activate, with the activation recorded (by the
+-- cardholder with a code, else by the issuer; identity_verified).
+CREATE FUNCTION pushprov_verification_activate_recorded(p jsonb)
+RETURNS jsonb LANGUAGE plpgsql STRICT AS $fn$
+DECLARE
+  v_outcome jsonb;
+BEGIN
+  v_outcome := pushprov_verification_activate(p);
+  IF (v_outcome->>'ok')::boolean THEN
+    PERFORM pushprov_record_change(p->>'tokenReferenceId', 'pending_activation', 'active', 'token.activated',
+      CASE WHEN jsonb_typeof(p->'code') = 'object' THEN 'cardholder' ELSE 'issuer' END, 'identity_verified', (p->>'nowMs')::bigint);
+  END IF;
+  RETURN v_outcome;
+END
+$fn$;
+
+-- Deletes pending tokens whose pending time is over (one, or all when p_ref
+-- is null), recording each (token_service, activation_expired). Every row is
+-- locked before the first record (which takes the outbox lock).
+CREATE OR REPLACE FUNCTION pushprov_verification_expire(p_now bigint, p_ref text)
+RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_refs text[];
+  v_ref text;
+BEGIN
+  SELECT coalesce(array_agg(token_reference_id ORDER BY token_reference_id), '{}') INTO v_refs FROM (
+    SELECT token_reference_id FROM tokens
+    WHERE status = 'pending_activation' AND pending_expires_at <= p_now AND (p_ref IS NULL OR token_reference_id = p_ref)
+    ORDER BY token_reference_id
+    FOR UPDATE
+  ) AS locked;
+  FOREACH v_ref IN ARRAY v_refs LOOP
+    UPDATE tokens SET status = 'deleted', updated_at = p_now, sealed_token_number = NULL WHERE token_reference_id = v_ref;
+    DELETE FROM vault WHERE token_reference_id = v_ref;
+    DELETE FROM verification_codes WHERE token_reference_id = v_ref;
+    PERFORM pushprov_record_change(v_ref, 'pending_activation', 'deleted', 'token.deleted', 'token_service', 'activation_expired', p_now);
+  END LOOP;
+  RETURN cardinality(v_refs);
+END
+$fn$;
+`;
+
 /** The migrations, in order: `POSTGRES_MIGRATIONS[N - 1]` brings version N - 1 to N. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   { version: 1, description: 'tokens, vault, replay, idempotency and idempotency_pending tables', sql: TABLES },
@@ -523,6 +749,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     sql: VERIFICATION,
   },
   { version: 6, description: 'tokens.account_id and pan_last4, index on (issuer_id, account_id), pushprov_commit writing them', sql: ACCOUNT_ID },
+  {
+    version: 7,
+    description:
+      'token lifecycle: token_history, events and deliveries (the outbox), tokens.event_sequence, tokens.sealed_token_number nullable; pushprov_record_change, pushprov_transition, pushprov_commit_recorded, pushprov_verification_activate_recorded, pushprov_verification_expire recording its deletions',
+    sql: LIFECYCLE,
+  },
 ];
 
 /** The schema version this code needs and writes. */

@@ -4,6 +4,7 @@ import type {
   CommitInput,
   CommitOutcome,
   IdempotencyBeginOutcome,
+  LifecycleTransitionOutcome,
   PurgeResult,
   SealedTable,
   TokenServiceStore,
@@ -11,11 +12,28 @@ import type {
   VerificationAttemptOutcome,
   VerificationIssueOutcome,
 } from '../types.js';
-import { type IdempotencyRow, type TokenRow, type VaultRow, type VerificationCodeRow, toIdempotency, toToken, toVault, toVerificationCode } from '../rows.js';
+import {
+  type DeliveryRow,
+  type EventRow,
+  type HistoryRow,
+  type IdempotencyRow,
+  type TokenRow,
+  type VaultRow,
+  type VerificationCodeRow,
+  toDelivery,
+  toEvent,
+  toHistory,
+  toIdempotency,
+  toToken,
+  toVault,
+  toVerificationCode,
+} from '../rows.js';
+import { checkFeed } from '../outbox.js';
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
 import { loadPg } from '../load-driver.js';
+import { createPostgresDeliveries } from './postgres-deliveries.js';
 import { type PostgresConnectionConfig, connectionConfig } from './pg-connection.js';
 import { isConfigurationFailure, isUnavailable, retryAtOnce, storeError } from './pg-errors.js';
 
@@ -126,7 +144,7 @@ const Q = {
   release: { name: 'pushprov_release', text: 'DELETE FROM idempotency_pending WHERE scope = $1 AND key = $2 AND lease_id = $3' },
   idemFind: { name: 'pushprov_idem_find', text: 'SELECT * FROM idempotency WHERE scope = $1 AND key = $2' },
   idemCount: { name: 'pushprov_idem_count', text: 'SELECT count(*) AS n FROM idempotency' },
-  commit: { name: 'pushprov_commit', text: 'SELECT pushprov_commit($1::jsonb) AS outcome' },
+  commit: { name: 'pushprov_commit_recorded', text: 'SELECT pushprov_commit_recorded($1::jsonb) AS outcome' },
   refuse: { name: 'pushprov_refuse', text: 'SELECT pushprov_refuse($1::jsonb)' },
   purge: {
     name: 'pushprov_purge',
@@ -152,7 +170,23 @@ const Q = {
   metaGet: { name: 'pushprov_meta_get', text: 'SELECT value FROM meta WHERE name = $1' },
   verIssue: { name: 'pushprov_ver_issue', text: 'SELECT pushprov_verification_issue($1::jsonb) AS outcome' },
   verAttempt: { name: 'pushprov_ver_attempt', text: 'SELECT pushprov_verification_attempt($1, $2, $3) AS outcome' },
-  verActivate: { name: 'pushprov_ver_activate', text: 'SELECT pushprov_verification_activate($1::jsonb) AS outcome' },
+  verActivate: { name: 'pushprov_ver_activate_recorded', text: 'SELECT pushprov_verification_activate_recorded($1::jsonb) AS outcome' },
+  transition: { name: 'pushprov_transition', text: 'SELECT pushprov_transition($1::jsonb) AS outcome' },
+  historyOf: { name: 'pushprov_history_of', text: 'SELECT * FROM token_history WHERE token_reference_id = $1 ORDER BY id' },
+  tokensByAccount: {
+    name: 'pushprov_tokens_by_account',
+    text: 'SELECT * FROM tokens WHERE issuer_id = $1 AND account_id = $2 ORDER BY created_at DESC, token_reference_id LIMIT 1000',
+  },
+  tokensByCard: {
+    name: 'pushprov_tokens_by_card',
+    text: `SELECT t.* FROM vault v JOIN tokens t ON t.token_reference_id = v.token_reference_id
+      WHERE v.pan_fingerprint = $1 AND t.issuer_id = $2 ORDER BY t.created_at DESC, t.token_reference_id LIMIT 1000`,
+  },
+  feedIssuer: { name: 'pushprov_feed_issuer', text: 'SELECT * FROM events WHERE issuer_id = $1 AND seq > $2 ORDER BY seq LIMIT $3' },
+  feedWallet: { name: 'pushprov_feed_wallet', text: 'SELECT * FROM events WHERE wallet_provider_id = $1 AND seq > $2 ORDER BY seq LIMIT $3' },
+  eventsOf: { name: 'pushprov_events_of', text: 'SELECT * FROM events WHERE token_reference_id = $1 ORDER BY sequence' },
+  deliveriesOf: { name: 'pushprov_deliveries_of', text: 'SELECT * FROM deliveries WHERE event_id = $1 ORDER BY receiver' },
+  eventCount: { name: 'pushprov_event_count', text: 'SELECT count(*) AS n FROM events' },
   verExpire: { name: 'pushprov_ver_expire', text: 'SELECT pushprov_verification_expire($1, $2) AS n' },
   verFind: { name: 'pushprov_ver_find', text: 'SELECT * FROM verification_codes WHERE token_reference_id = $1 AND method_id = $2' },
   verCount: { name: 'pushprov_ver_count', text: 'SELECT count(*) AS n FROM verification_codes' },
@@ -179,24 +213,26 @@ const sealedStatements = (table: SealedTable) => {
   const n = key.length;
   const cursor = n === 1 ? `${key[0]} > $1` : `(${keys}) > (${key.map((_, i) => `$${i + 1}`).join(', ')})`;
   const select = `SELECT ${keys}, ${column} AS sealed FROM ${name}`;
+  // A deleted token's number is gone (NULL, schema 7): nothing sealed to list, count or rotate.
+  const present = `${column} IS NOT NULL`;
   const unnestArgs = [...key.map((_, i) => `$${i + 1}::text[]`), `$${n + 1}::text[]`, `$${n + 2}::text[]`].join(', ');
   return {
     key,
-    first: { name: `pushprov_sealed_first_${table}`, text: `${select} WHERE ${keyId} IS DISTINCT FROM $1 ORDER BY ${keys} LIMIT $2` },
-    after: { name: `pushprov_sealed_after_${table}`, text: `${select} WHERE ${cursor} AND ${keyId} IS DISTINCT FROM $${n + 1} ORDER BY ${keys} LIMIT $${n + 2}` },
+    first: { name: `pushprov_sealed_first_${table}`, text: `${select} WHERE ${present} AND ${keyId} IS DISTINCT FROM $1 ORDER BY ${keys} LIMIT $2` },
+    after: { name: `pushprov_sealed_after_${table}`, text: `${select} WHERE ${cursor} AND ${present} AND ${keyId} IS DISTINCT FROM $${n + 1} ORDER BY ${keys} LIMIT $${n + 2}` },
     replace: {
       name: `pushprov_sealed_replace_${table}`,
       text: `UPDATE ${name} AS t SET ${column} = u.new_value
         FROM unnest(${unnestArgs}) AS u(${key.map((k) => `k_${k}`).join(', ')}, old_value, new_value)
         WHERE ${key.map((k) => `t.${k} = u.k_${k}`).join(' AND ')} AND t.${column} = u.old_value`,
     },
-    counts: { name: `pushprov_sealed_counts_${table}`, text: `SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} GROUP BY 1` },
+    counts: { name: `pushprov_sealed_counts_${table}`, text: `SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} WHERE ${present} GROUP BY 1` },
     keyIds: {
       name: `pushprov_sealed_key_ids_${table}`,
       text: `WITH RECURSIVE k(id) AS (
-          SELECT (SELECT ${keyId} FROM ${name} ORDER BY ${keyId} LIMIT 1)
+          SELECT (SELECT ${keyId} FROM ${name} WHERE ${present} ORDER BY ${keyId} LIMIT 1)
           UNION ALL
-          SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
+          SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id AND ${present} ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
         ) SELECT id AS key_id FROM k WHERE id IS NOT NULL`,
     },
   };
@@ -453,6 +489,51 @@ export async function openPostgresStore(connection: string | PostgresConnectionC
         return Number((await query<{ n: number }>('verification.expirePending', Q.verExpire, [input.nowMs, input.tokenReferenceId ?? null])).rows[0]!.n);
       },
       count: () => count('verification.count', Q.verCount),
+    },
+    deliveries: createPostgresDeliveries(query),
+    lifecycle: {
+      async transition(input) {
+        const i = input.idempotency;
+        const body = {
+          tokenReferenceId: input.tokenReferenceId,
+          from: [...input.from],
+          to: input.to,
+          type: input.type,
+          actor: input.actor,
+          reason: input.reason,
+          nowMs: input.nowMs,
+          sealedCard: input.sealedCard === undefined ? undefined : { from: input.sealedCard.from, to: input.sealedCard.to },
+          idempotency:
+            i === undefined
+              ? undefined
+              : { scope: i.scope, key: i.key, leaseId: i.leaseId, requestHash: i.requestHash, status: i.status, sealedResponse: i.sealedResponse, createdAt: i.createdAt, expiresAt: i.expiresAt },
+        };
+        const outcome = outcomeOf(await query<{ outcome: LifecycleTransitionOutcome | null }>('lifecycle.transition', Q.transition, [JSON.stringify(body)]), 'lifecycle.transition');
+        return outcome.ok ? { ...outcome, sequence: Number(outcome.sequence) } : outcome;
+      },
+      async history(tokenReferenceId) {
+        return (await query<HistoryRow>('lifecycle.history', Q.historyOf, [tokenReferenceId])).rows.map(toHistory);
+      },
+      async findByAccount(issuerId, accountId) {
+        return (await query<TokenRow>('lifecycle.findByAccount', Q.tokensByAccount, [issuerId, accountId])).rows.map(toToken);
+      },
+      async findByCard(issuerId, panFingerprint) {
+        return (await query<TokenRow>('lifecycle.findByCard', Q.tokensByCard, [panFingerprint, issuerId])).rows.map(toToken);
+      },
+    },
+    events: {
+      async feed(input) {
+        const { party, after, limit } = checkFeed(input);
+        const id = party.slice(party.indexOf(':') + 1);
+        return (await query<EventRow>('events.feed', party.startsWith('issuer:') ? Q.feedIssuer : Q.feedWallet, [id, after, limit])).rows.map(toEvent);
+      },
+      async ofToken(tokenReferenceId) {
+        return (await query<EventRow>('events.ofToken', Q.eventsOf, [tokenReferenceId])).rows.map(toEvent);
+      },
+      async deliveriesOf(eventId) {
+        return (await query<DeliveryRow>('events.deliveriesOf', Q.deliveriesOf, [eventId])).rows.map(toDelivery);
+      },
+      count: () => count('events.count', Q.eventCount),
     },
     async commit(input) {
       if (closed) throw new InternalError('internal_error', 'The store is closed');

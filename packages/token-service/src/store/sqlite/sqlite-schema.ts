@@ -17,6 +17,59 @@
 // Version 6: the issuer's id of the card account a token is for and the
 // card's last four digits, on the token (so the issuer API answers them
 // without opening the vault), indexed by (issuer_id, account_id).
+// Version 7: the token lifecycle (spec section 12): the history of each
+// token, the outbox (`events`, and `deliveries`, one per event and
+// receiver), each token's event count, and `tokens.sealed_token_number`
+// made nullable (a deleted token's number leaves the vault). SQLite cannot
+// drop a NOT NULL: the tokens table is rebuilt first by
+// {@link rebuildTokensWithNullableNumber} (before this version's SQL, with
+// foreign keys off for the migration, as SQLite's documented procedure).
+
+// Version 7's SQL (after the tokens table's rebuild).
+const LIFECYCLE = `
+ALTER TABLE tokens ADD COLUMN event_sequence INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE token_history (
+  id INTEGER PRIMARY KEY,
+  token_reference_id TEXT NOT NULL,
+  from_status TEXT,
+  to_status TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX token_history_token ON token_history (token_reference_id, id);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  token_reference_id TEXT NOT NULL,
+  issuer_id TEXT NOT NULL,
+  wallet_provider_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (token_reference_id, sequence)
+) STRICT;
+CREATE INDEX events_issuer ON events (issuer_id, seq);
+CREATE INDEX events_wallet_provider ON events (wallet_provider_id, seq);
+CREATE TABLE deliveries (
+  event_id TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  token_reference_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  first_attempt_at INTEGER,
+  delivered_at INTEGER,
+  PRIMARY KEY (event_id, receiver)
+) STRICT;
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX deliveries_order ON deliveries (receiver, token_reference_id, sequence);
+`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -113,7 +166,35 @@ ALTER TABLE tokens ADD COLUMN account_id TEXT;
 ALTER TABLE tokens ADD COLUMN pan_last4 TEXT CHECK (pan_last4 IS NULL OR length(pan_last4) = 4);
 CREATE INDEX tokens_issuer_account ON tokens (issuer_id, account_id) WHERE account_id IS NOT NULL;
 `,
+  LIFECYCLE,
 ];
+
+/** The version whose migration first rebuilds the tokens table (see {@link rebuildTokensWithNullableNumber}). */
+export const SQLITE_NULLABLE_TOKEN_NUMBER_VERSION = SQLITE_MIGRATIONS.indexOf(LIFECYCLE) + 1;
+
+/** What {@link rebuildTokensWithNullableNumber} needs of a connection. */
+interface SchemaConnection {
+  prepare(sql: string): { get(): unknown; all(): unknown[] };
+  exec(sql: string): unknown;
+}
+
+/**
+ * Rebuilds `tokens` with `sealed_token_number` nullable (SQLite's procedure
+ * for a change ALTER TABLE cannot make): the same definition as it stands,
+ * whatever columns earlier versions added, without that NOT NULL; every row
+ * copied; the indexes made again. Runs inside the migration's transaction,
+ * with foreign keys off (the store checks them before committing).
+ */
+export function rebuildTokensWithNullableNumber(db: SchemaConnection): void {
+  const table = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'tokens'").get() as { sql: string } | undefined;
+  if (!table) throw new Error('migration 7: no tokens table');
+  const relaxed = table.sql.replace('sealed_token_number TEXT NOT NULL', 'sealed_token_number TEXT');
+  if (relaxed === table.sql) throw new Error('migration 7: the tokens table has no NOT NULL sealed_token_number');
+  const indexes = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tokens' AND sql IS NOT NULL").all() as { sql: string }[];
+  db.exec(relaxed.replace(/^CREATE TABLE (IF NOT EXISTS )?tokens\b/, 'CREATE TABLE tokens_rebuilt'));
+  db.exec('INSERT INTO tokens_rebuilt SELECT * FROM tokens; DROP TABLE tokens; ALTER TABLE tokens_rebuilt RENAME TO tokens;');
+  for (const index of indexes) db.exec(index.sql);
+}
 
 /** The schema version this code writes. */
 export const SQLITE_LATEST_VERSION = SQLITE_MIGRATIONS.length;

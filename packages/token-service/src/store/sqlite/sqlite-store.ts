@@ -7,6 +7,8 @@ import type {
   CommitOutcome,
   IdempotencyBeginInput,
   IdempotencyBeginOutcome,
+  LifecycleTransitionInput,
+  LifecycleTransitionOutcome,
   PurgeResult,
   RefusalInput,
   ReplayRecord,
@@ -19,11 +21,28 @@ import type {
   VerificationIssueInput,
   VerificationIssueOutcome,
 } from '../types.js';
-import { type IdempotencyRow, type TokenRow, type VaultRow, type VerificationCodeRow, toIdempotency, toToken, toVault, toVerificationCode } from '../rows.js';
+import {
+  type DeliveryRow,
+  type EventRow,
+  type HistoryRow,
+  type IdempotencyRow,
+  type TokenRow,
+  type VaultRow,
+  type VerificationCodeRow,
+  toDelivery,
+  toEvent,
+  toHistory,
+  toIdempotency,
+  toToken,
+  toVault,
+  toVerificationCode,
+} from '../rows.js';
+import { checkFeed } from '../outbox.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { loadBetterSqlite3 } from '../load-driver.js';
-import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { SQLITE_LATEST_VERSION, SQLITE_MIGRATIONS, SQLITE_NULLABLE_TOKEN_NUMBER_VERSION, rebuildTokensWithNullableNumber } from './sqlite-schema.js';
+import { type SqliteDeliveryOp, createSqliteDeliveries } from './sqlite-deliveries.js';
 
 /**
  * The schema version this code writes (`PRAGMA user_version`). A database
@@ -89,7 +108,9 @@ type WriterOp =
   | { op: 'verIssue'; input: VerificationIssueInput }
   | { op: 'verAttempt'; input: { tokenReferenceId: string; methodId: string; maxAttempts: number } }
   | { op: 'verActivate'; input: VerificationActivateInput }
-  | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } };
+  | { op: 'verExpire'; input: { nowMs: number; tokenReferenceId?: string | undefined } }
+  | { op: 'transition'; input: LifecycleTransitionInput }
+  | SqliteDeliveryOp;
 /** A write's result as the writer thread sends it: its value, or a failure. */
 type WriterResult = { value: unknown } | { internal: string; causeName?: string; causeCode?: string };
 /** A writer thread's answer to one message. */
@@ -166,11 +187,23 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new InternalError('configuration_invalid', `The database schema version ${version} is newer than this token service (${SQLITE_SCHEMA_VERSION})`);
     }
-    db.transaction(() => {
-      const current = db.pragma('user_version', { simple: true }) as number;
-      for (let v = current; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!);
-      db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-    }).immediate();
+    // Rebuilding a table (version 7) needs foreign keys off for the migration (they cannot change inside a transaction);
+    // they are checked before the migration commits, and on again after it.
+    const rebuild = version < SQLITE_NULLABLE_TOKEN_NUMBER_VERSION;
+    if (rebuild) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        const current = db.pragma('user_version', { simple: true }) as number;
+        for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
+          if (v + 1 === SQLITE_NULLABLE_TOKEN_NUMBER_VERSION) rebuildTokensWithNullableNumber(db);
+          db.exec(SQLITE_MIGRATIONS[v]!);
+        }
+        if ((db.pragma('foreign_key_check') as unknown[]).length > 0) throw new Error('foreign key check failed after the migration');
+        db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+      }).immediate();
+    } finally {
+      if (rebuild) db.pragma('foreign_keys = ON');
+    }
   } catch (cause) {
     db.close();
     if (cause instanceof InternalError) throw cause;
@@ -193,6 +226,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     metaGet: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
     codeFind: db.prepare<[string, string], VerificationCodeRow>('SELECT * FROM verification_codes WHERE token_reference_id = ? AND method_id = ?'),
     codeCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM verification_codes'),
+    tokensByAccount: db.prepare<[string, string], TokenRow>('SELECT * FROM tokens WHERE issuer_id = ? AND account_id = ? ORDER BY created_at DESC, token_reference_id LIMIT 1000'),
+    historyOf: db.prepare<[string], HistoryRow>('SELECT * FROM token_history WHERE token_reference_id = ? ORDER BY id'),
+    tokensByCard: db.prepare<[string, string], TokenRow>(
+      `SELECT t.* FROM vault v JOIN tokens t ON t.token_reference_id = v.token_reference_id
+       WHERE v.pan_fingerprint = ? AND t.issuer_id = ? ORDER BY t.created_at DESC, t.token_reference_id LIMIT 1000`,
+    ),
+    feedIssuer: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE issuer_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    feedWallet: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE wallet_provider_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    eventsOf: db.prepare<[string], EventRow>('SELECT * FROM events WHERE token_reference_id = ? ORDER BY sequence'),
+    deliveriesOf: db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE event_id = ? ORDER BY receiver'),
+    eventCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
   };
   // The sealed values of each table: pages in primary key order (after a
   // cursor: a range of the primary key's index), counts and key ids by the
@@ -204,15 +248,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     const keys = key.join(', ');
     const cursor = key.length === 1 ? `${key[0]} > ?` : `(${keys}) > (${key.map(() => '?').join(', ')})`;
     const select = `SELECT ${keys}, ${column} AS sealed FROM ${name}`;
+    // A deleted token's number is gone (NULL, schema 7): nothing sealed to list, count or rotate.
+    const present = `${column} IS NOT NULL`;
     return {
-      first: db.prepare<[string | null, number], Record<string, string>>(`${select} WHERE ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
-      after: db.prepare<unknown[], Record<string, string>>(`${select} WHERE ${cursor} AND ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
-      counts: db.prepare<[], { key_id: string; n: number }>(`SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} GROUP BY ${keyId}`),
+      first: db.prepare<[string | null, number], Record<string, string>>(`${select} WHERE ${present} AND ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
+      after: db.prepare<unknown[], Record<string, string>>(`${select} WHERE ${cursor} AND ${present} AND ${keyId} IS NOT ? ORDER BY ${keys} LIMIT ?`),
+      counts: db.prepare<[], { key_id: string; n: number }>(`SELECT ${keyId} AS key_id, count(*) AS n FROM ${name} WHERE ${present} GROUP BY ${keyId}`),
       keyIds: db.prepare<[], { key_id: string }>(
         `WITH RECURSIVE k(id) AS (
-           SELECT (SELECT ${keyId} FROM ${name} ORDER BY ${keyId} LIMIT 1)
+           SELECT (SELECT ${keyId} FROM ${name} WHERE ${present} ORDER BY ${keyId} LIMIT 1)
            UNION ALL
-           SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
+           SELECT (SELECT ${keyId} FROM ${name} WHERE ${keyId} > k.id AND ${present} ORDER BY ${keyId} LIMIT 1) FROM k WHERE k.id IS NOT NULL
          ) SELECT id AS key_id FROM k WHERE id IS NOT NULL`,
       ),
       key,
@@ -428,6 +474,35 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       expirePending: (input) => enqueue<number>({ op: 'verExpire', input: { nowMs: input.nowMs, tokenReferenceId: input.tokenReferenceId } }),
       async count() {
         return guard(() => q.codeCount.get()!.n);
+      },
+    },
+    deliveries: createSqliteDeliveries({ db, guard, enqueue }),
+    lifecycle: {
+      transition: (input) => enqueue<LifecycleTransitionOutcome>({ op: 'transition', input: { ...input, from: [...input.from] } }),
+      async history(tokenReferenceId) {
+        return guard(() => q.historyOf.all(tokenReferenceId).map(toHistory));
+      },
+      async findByAccount(issuerId, accountId) {
+        return guard(() => q.tokensByAccount.all(issuerId, accountId).map(toToken));
+      },
+      async findByCard(issuerId, panFingerprint) {
+        return guard(() => q.tokensByCard.all(panFingerprint, issuerId).map(toToken));
+      },
+    },
+    events: {
+      async feed(input) {
+        const { party, after, limit } = checkFeed(input);
+        const id = party.slice(party.indexOf(':') + 1);
+        return guard(() => (party.startsWith('issuer:') ? q.feedIssuer : q.feedWallet).all(id, after, limit).map(toEvent));
+      },
+      async ofToken(tokenReferenceId) {
+        return guard(() => q.eventsOf.all(tokenReferenceId).map(toEvent));
+      },
+      async deliveriesOf(eventId) {
+        return guard(() => q.deliveriesOf.all(eventId).map(toDelivery));
+      },
+      async count() {
+        return guard(() => q.eventCount.get()!.n);
       },
     },
     commit: (input) => enqueue<CommitOutcome>({ op: 'commit', input }),

@@ -16,14 +16,18 @@
 // { op: 'claim', record } | { op: 'metaClaim', name, value } |
 // { op: 'reseal', table, updates } | { op: 'limitHit', hit } |
 // { op: 'verIssue', input } | { op: 'verAttempt', input } |
-// { op: 'verActivate', input } | { op: 'verExpire', input }.
+// { op: 'verActivate', input } | { op: 'verExpire', input } |
+// { op: 'transition', input } |
+// { op: 'dlvClaim' | 'dlvComplete' | 'dlvFail' | 'dlvRedeliver', input }.
 // Messages out: { id, results } | { id, purged } | { id, pong: true } |
 // { id, closed: true } | { id, failed: { causeName, causeCode } }. Each
 // result is { value } (the op's answer: a commit outcome, a begin outcome,
 // a claim's boolean, a hit's { count, windowStart }) or
 // { internal: message, causeName?, causeCode? }.
+import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { createDeliveryWriter } from './sqlite-deliveries-writer.mjs';
 
 const { path, synchronous, busyTimeoutMs } = workerData;
 const durableMode = synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
@@ -117,6 +121,21 @@ const q = {
   ),
   limitPurge: db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?'),
   metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+  // The lifecycle (spec section 12): the token's next event number, its history, the outbox.
+  tokenRow: db.prepare('SELECT token_reference_id, status, issuer_id, wallet_provider_id FROM tokens WHERE token_reference_id = ?'),
+  tokenSequence: db.prepare('UPDATE tokens SET event_sequence = event_sequence + 1 WHERE token_reference_id = ? RETURNING event_sequence'),
+  tokenSetStatus: db.prepare('UPDATE tokens SET status = ?, updated_at = ? WHERE token_reference_id = ? AND status = ?'),
+  tokenDropNumber: db.prepare('UPDATE tokens SET sealed_token_number = NULL WHERE token_reference_id = ?'),
+  vaultCardUpdate: db.prepare('UPDATE vault SET sealed_card = ? WHERE token_reference_id = ? AND sealed_card = ?'),
+  historyInsert: db.prepare('INSERT INTO token_history (token_reference_id, from_status, to_status, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)'),
+  eventInsert: db.prepare(
+    `INSERT INTO events (event_id, token_reference_id, issuer_id, wallet_provider_id, type, sequence, body, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  deliveryInsert: db.prepare(
+    `INSERT INTO deliveries (event_id, receiver, token_reference_id, sequence, state, attempts, next_attempt_at)
+     VALUES (?, ?, ?, ?, 'pending', 0, ?)`,
+  ),
   metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
 };
 
@@ -186,13 +205,84 @@ const commit = db.transaction((input) => {
       throw new Conflict({ ok: false, conflict: 'already_provisioned', tokenReferenceId: existing.token_reference_id });
     }
     if (issuance.replaces !== undefined) {
+      const replaced = q.tokenRow.get(issuance.replaces);
       q.tokenDelete.run(token.createdAt, issuance.replaces);
-      q.vaultRemove.run(issuance.replaces);
-      q.codesDrop.run(issuance.replaces);
+      dropDeleted(issuance.replaces);
+      if (replaced && replaced.status !== 'deleted') {
+        recordChange(replaced, { from: replaced.status, to: 'deleted', type: 'token.deleted', actor: 'token_service', reason: 'other', nowMs: token.createdAt });
+      }
     }
     q.vaultInsert.run(vault);
+    recordChange(
+      { token_reference_id: token.tokenReferenceId, issuer_id: token.issuerId, wallet_provider_id: token.walletProviderId },
+      { from: null, to: token.status, type: 'token.created', actor: 'wallet_provider', reason: 'customer_request', nowMs: token.createdAt },
+    );
   }
   return { ok: true };
+});
+
+// One change of a token, recorded (spec section 12.5): the history row, the
+// event (the same body as src/store/outbox.ts builds: keep them equal) and
+// one delivery per receiver, both parties always. Runs inside the change's
+// transaction.
+const recordChange = (token, change) => {
+  const ref = token.token_reference_id;
+  const sequence = q.tokenSequence.get(ref).event_sequence;
+  const eventId = `evt_${randomUUID().replaceAll('-', '')}`;
+  q.historyInsert.run(ref, change.from, change.to, change.actor, change.reason, change.nowMs);
+  const body = {
+    eventId,
+    type: change.type,
+    tokenReferenceId: ref,
+    issuerId: token.issuer_id,
+    walletProviderId: token.wallet_provider_id,
+    status: change.to,
+    ...(change.from === null ? {} : { previousStatus: change.from }),
+    reason: change.reason,
+    actor: change.actor,
+    occurredAt: Math.floor(change.nowMs / 1000),
+    sequence,
+  };
+  q.eventInsert.run(eventId, ref, token.issuer_id, token.wallet_provider_id, change.type, sequence, JSON.stringify(body), change.nowMs);
+  for (const receiver of [`issuer:${token.issuer_id}`, `wallet:${token.wallet_provider_id}`]) {
+    q.deliveryInsert.run(eventId, receiver, ref, sequence, change.nowMs);
+  }
+  return { eventId, sequence };
+};
+
+/** What leaves with a deleted token: its number, its vault entry (the sealed card), its codes. */
+const dropDeleted = (ref) => {
+  q.tokenDropNumber.run(ref);
+  q.vaultRemove.run(ref);
+  q.codesDrop.run(ref);
+};
+
+// One lifecycle change, all or nothing: see LifecycleStore.transition.
+const transition = db.transaction((input) => {
+  const idem = input.idempotency;
+  let lease;
+  if (idem) {
+    lease = q.pendingFind.get(idem.scope, idem.key);
+    if (lease && lease.lease_id !== idem.leaseId) throw new Conflict({ ok: false, conflict: 'idempotency' });
+    if (q.idemFindDone.get(idem.scope, idem.key)) throw new Conflict({ ok: false, conflict: 'idempotency' });
+  }
+  const token = q.tokenRow.get(input.tokenReferenceId);
+  if (!token) throw new Conflict({ ok: false, conflict: 'not_found' });
+  if (!input.from.includes(token.status)) throw new Conflict({ ok: false, conflict: 'state', status: token.status });
+  const from = token.status;
+  const to = input.to ?? from;
+  if (input.sealedCard && q.vaultCardUpdate.run(input.sealedCard.to, token.token_reference_id, input.sealedCard.from).changes === 0) {
+    throw new Conflict({ ok: false, conflict: 'card' });
+  }
+  if (q.tokenSetStatus.run(to, input.nowMs, token.token_reference_id, from).changes === 0) throw new Failure('The token changed under its own write lock');
+  if (to === 'deleted') dropDeleted(token.token_reference_id);
+  const { eventId, sequence } = recordChange(token, { from, to, type: input.type, actor: input.actor, reason: input.reason, nowMs: input.nowMs });
+  if (idem) {
+    const { leaseId, ...record } = idem;
+    q.idemInsert.run(record);
+    if (lease) q.pendingDelete.run(idem.scope, idem.key);
+  }
+  return { ok: true, previousStatus: from, status: to, eventId, sequence };
 });
 
 /** True when a token row is pending and its pending time is not over. */
@@ -237,6 +327,15 @@ const verActivate = db.transaction((input) => {
   }
   q.tokenActivate.run(input.nowMs, input.tokenReferenceId);
   q.codesDrop.run(input.tokenReferenceId);
+  // A code typed in the wallet is the cardholder's doing; without one, the issuer verified them.
+  recordChange(q.tokenRow.get(input.tokenReferenceId), {
+    from: 'pending_activation',
+    to: 'active',
+    type: 'token.activated',
+    actor: input.code ? 'cardholder' : 'issuer',
+    reason: 'identity_verified',
+    nowMs: input.nowMs,
+  });
   if (idem) {
     const { leaseId, ...record } = idem;
     q.idemInsert.run(record);
@@ -250,9 +349,10 @@ const verExpire = (input) => {
   const ref = input.tokenReferenceId ?? null;
   const rows = q.pendingExpired.all(input.nowMs, ref, ref);
   for (const row of rows) {
+    const token = q.tokenRow.get(row.token_reference_id);
     q.tokenDelete.run(input.nowMs, row.token_reference_id);
-    q.vaultRemove.run(row.token_reference_id);
-    q.codesDrop.run(row.token_reference_id);
+    dropDeleted(row.token_reference_id);
+    recordChange(token, { from: 'pending_activation', to: 'deleted', type: 'token.deleted', actor: 'token_service', reason: 'activation_expired', nowMs: input.nowMs });
   }
   return rows.length;
 };
@@ -299,6 +399,8 @@ const apply = (op) => {
       return verActivate(op.input);
     case 'verExpire':
       return verExpire(op.input);
+    case 'transition':
+      return transition(op.input);
     case 'metaClaim':
       q.metaInsert.run(op.name, op.value);
       return q.metaGet.get(op.name).value;
@@ -313,10 +415,21 @@ const apply = (op) => {
       for (const u of op.updates) written += statement.run(u.to, ...u.key, u.from).changes;
       return written;
     }
+    case 'dlvClaim':
+      return deliveries.claim(op.input);
+    case 'dlvComplete':
+      return deliveries.complete(op.input);
+    case 'dlvFail':
+      return deliveries.fail(op.input);
+    case 'dlvRedeliver':
+      return deliveries.redeliver(op.input);
     default:
       throw new Failure('Unknown store operation');
   }
 };
+
+// The notification deliveries (claim, complete, fail, redeliver): see sqlite-deliveries-writer.mjs.
+const deliveries = createDeliveryWriter(db);
 
 // The other ops, each in a savepoint of the batch's transaction.
 const savepoint = db.transaction((op) => apply(op));
@@ -335,7 +448,7 @@ const writeBatch = db.transaction((batch) =>
   batch.map((op) => {
     try {
       // Each op in its own savepoint (commit is already a nested transaction).
-      return { value: op.op === 'commit' || op.op === 'verActivate' ? apply(op) : savepoint(op) };
+      return { value: op.op === 'commit' || op.op === 'verActivate' || op.op === 'transition' ? apply(op) : savepoint(op) };
     } catch (error) {
       if (!db.inTransaction) throw error;
       if (error instanceof Conflict) return { value: error.outcome };

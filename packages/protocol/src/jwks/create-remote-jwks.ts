@@ -1,21 +1,11 @@
-import {
-  type Clock,
-  CryptoError,
-  type Jwks,
-  type KeyJwk,
-  type ProvisioningError,
-  TransportError,
-  createError,
-  parsePublicJwks,
-  parseStrictJson,
-  readResponseText,
-  type ResponseBodyLike,
-  systemClock,
-  zHttpsUrl,
-} from '@pushprov/protocol';
-import { abortError } from '@pushprov/protocol/internal';
+import { type Clock, systemClock } from '../clock.js';
+import { KEY_MANAGEMENT_ALGORITHM, type Jwks, type KeyJwk, SIGNING_ALGORITHMS, parsePublicJwks } from '../crypto/keys.js';
+import { abortError } from '../channel/app-channel.js';
+import { CryptoError, type ProvisioningError, TransportError, createError } from '../errors.js';
 import { isDuration, withDeadline } from '../lib/deadline.js';
-import { requireEncryptionKey } from '../lib/seal-bound-request.js';
+import { type ResponseBodyLike, readResponseText } from '../lib/read-body.js';
+import { parseStrictJson } from '../lib/strict-json.js';
+import { zHttpsUrl } from '../schemas/primitives.js';
 
 /**
  * The part of a Fetch `Response` the key fetcher reads.
@@ -101,6 +91,13 @@ export interface RemoteJwks {
    * Throws `unknown_key` when it is still missing.
    */
   getEncryptionKey(options?: KeyLookupOptions): Promise<KeyJwk>;
+  /**
+   * The signing key (ES256 or EdDSA; `alg` when given) with `kid`, fetched
+   * again on a miss like {@link RemoteJwks.getEncryptionKey}: what verifies
+   * the token service's signed notifications. Throws `unknown_key` when it
+   * is still missing.
+   */
+  getSigningKey(options: { kid: string; alg?: string | undefined; signal?: AbortSignal | undefined }): Promise<KeyJwk>;
   /** Fetches the set now (deduplicated with any fetch in flight). */
   refresh(options?: { signal?: AbortSignal | undefined }): Promise<Jwks>;
 }
@@ -117,7 +114,7 @@ const JWKS_TYPE = /^application\/(jwk-set\+)?json\s*(;|$)/i;
  *
  * @example
  * ```ts
- * import { createRemoteJwks } from '@pushprov/issuer-sdk/server';
+ * import { createRemoteJwks } from '@pushprov/issuer-sdk/server'; // also in @pushprov/protocol
  * const tokenServiceKeys = createRemoteJwks({ url: 'https://ts.example/.well-known/jwks.json', cacheTtlMs: 600_000 });
  * const key = await tokenServiceKeys.getEncryptionKey();
  * ```
@@ -204,18 +201,31 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
     return refresh(options);
   }
 
+  /** The first key of the set that `matches`; on a miss the set is fetched again (at most once per minRefreshIntervalMs). */
+  async function findKey(options: { signal?: AbortSignal | undefined }, matches: (key: KeyJwk) => boolean, missing: string): Promise<KeyJwk> {
+    const found = (await getKeys(options)).keys.find(matches);
+    if (found) return found;
+    if (mayFetch()) {
+      const again = (await refresh(options)).keys.find(matches);
+      if (again) return again;
+    }
+    throw new CryptoError('unknown_key', missing);
+  }
+
   return {
     getKeys,
     refresh,
-    async getEncryptionKey(options: KeyLookupOptions = {}): Promise<KeyJwk> {
-      let jwks = await getKeys(options);
-      try {
-        return requireEncryptionKey(jwks, options.kid);
-      } catch (missing) {
-        if (!mayFetch()) throw missing;
-        jwks = await refresh(options);
-        return requireEncryptionKey(jwks, options.kid);
-      }
-    },
+    getEncryptionKey: (options: KeyLookupOptions = {}) =>
+      findKey(
+        options,
+        (key) => key.alg === KEY_MANAGEMENT_ALGORITHM && (options.kid === undefined || key.kid === options.kid),
+        options.kid === undefined ? 'The token service publishes no encryption key' : 'The token service has no encryption key with that kid',
+      ),
+    getSigningKey: (options) =>
+      findKey(
+        options,
+        (key) => key.kid === options.kid && (SIGNING_ALGORITHMS as readonly string[]).includes(key.alg) && (options.alg === undefined || key.alg === options.alg),
+        'The token service has no signing key with that kid',
+      ),
   };
 }
