@@ -21,8 +21,9 @@ import { type RunningTokenServer, startTokenServer } from '../src/server.js';
 import { API_KEY, OTHER_API_KEY, SERVICE_ID, type Fixture, buildSubmission, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
 import { type TestReceiver, sequencesByToken, startReceiver, waitUntil } from './notification-receiver.js';
 
+// Last four 999x: approved by the sandbox rules (no step-up).
 const panOf = (n: number): string => {
-  const body = `41111133${String(n).padStart(4, '0')}001`;
+  const body = `4111113${String(n).padStart(4, '0')}9999`;
   return `${body}${luhnCheckDigit(body)}`;
 };
 
