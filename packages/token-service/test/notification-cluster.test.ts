@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NotificationEvent, createIssuerAssertion, luhnCheckDigit, parseProvisioningResponse, parsePublicJwks, parseWith, zNotificationFeed } from '@pushprov/protocol';
+import { type NotificationEvent, createIssuerAssertion, luhnCheckDigit, parseProvisioningResponse, parsePublicJwks, zNotificationFeed } from '@pushprov/protocol';
 import { migratePostgres } from '../src/index.js';
 import { testDatabaseUrl } from '../../../test/support/postgres.js';
 import { API_KEY, SERVICE_ID, type Fixture, buildSubmission, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
@@ -58,6 +58,9 @@ async function startInstance(dir: string, storeUrl: string): Promise<Instance> {
 }
 
 // Last four 999x: approved by the sandbox rules (no step-up).
+/** Parses an answer with its protocol schema. */
+const parseAs = <T>(schema: { parse(input: unknown): T }, text: string): T => schema.parse(JSON.parse(text));
+
 const panOf = (n: number): string => {
   const body = `4111114${String(n).padStart(4, '0')}9999`;
   return `${body}${luhnCheckDigit(body)}`;
@@ -162,7 +165,7 @@ describe('notifications from two instances on one PostgreSQL database', () => {
     const feed: NotificationEvent[] = [];
     const issuerAuth = async () => `Bearer ${await createIssuerAssertion({ issuerId: 'bank-a', audience: SERVICE_ID, signingKey: fx.issuer.privateJwk })}`;
     for (let cursor = '0'; ; ) {
-      const page = parseWith(zNotificationFeed, await (await fetch(`${b.url}/v1/events?after=${cursor}&limit=7`, { headers: { authorization: await issuerAuth() } })).text());
+      const page = parseAs(zNotificationFeed, await (await fetch(`${b.url}/v1/events?after=${cursor}&limit=7`, { headers: { authorization: await issuerAuth() } })).text());
       if (page.events.length === 0) break;
       feed.push(...page.events);
       cursor = page.cursor;
