@@ -87,6 +87,15 @@ describe('verifyNotification', () => {
     expect(await verifyNotification(later, { ...opts, clock: manualClock(NOW_MS + 5_000) })).toEqual({ event: event(), duplicate: true });
   });
 
+  it('takes a second JWS of the same event signed in the same second (a quick retry) for a duplicate, not a replay', async () => {
+    const opts = options();
+    const [first, second] = [await sign(), await sign()];
+    expect(first.split('.').slice(0, 2)).toEqual(second.split('.').slice(0, 2));
+    expect(first).not.toBe(second);
+    expect((await verifyNotification(first, opts)).duplicate).toBe(false);
+    expect((await verifyNotification(second, opts)).duplicate).toBe(true);
+  });
+
   it('refuses the same JWS presented twice as a replay', async () => {
     const opts = options();
     const jws = await sign();

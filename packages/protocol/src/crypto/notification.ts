@@ -216,11 +216,12 @@ export async function openNotification(jws: unknown, options: VerifyNotification
   // 7. The event's schema, and jti = eventId.
   const event = parseWith(zNotificationEvent, claims.event, { name: 'notification event', code: 'invalid_claims' });
   if (claims.jti !== event.eventId) throw createError('invalid_claims', 'The notification jti must be its eventId');
-  // The signing input, not the signature: an ECDSA signature can be re-encoded (s or n - s) without the key.
-  const signingInput = jws.slice(0, jws.lastIndexOf('.'));
+  // The whole JWS: a retry the service signs within the same second has the same header and payload
+  // (iat is in seconds) but a fresh ECDSA signature, and must not pass for a replay. A re-encoded
+  // signature (s or n - s) of a captured JWS is then not caught here, but its event id is: a duplicate.
   return {
     event,
-    jwsKey: `jws:${sha256Hex(signingInput)}`,
+    jwsKey: `jws:${sha256Hex(jws)}`,
     eventKey: `event:${event.eventId}`,
     acceptableUntilMs: (iat + maxAge + skew + 1) * 1000,
   };

@@ -481,7 +481,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
       return value;
     };
 
-  const lifecycle = (action: 'suspend' | 'resume' | 'delete') => (tokenReferenceId: string, lifecycleOptions: HttpLifecycleOptions) => {
+  const lifecycle = (action: 'suspend' | 'resume' | 'delete') => async (tokenReferenceId: string, lifecycleOptions: HttpLifecycleOptions): Promise<LifecycleResponse> => {
     const path = tokenPath(tokenReferenceId, '/lifecycle');
     const headers = postHeaders(lifecycleOptions?.idempotencyKey);
     const request = { action, reason: lifecycleOptions?.reason, ...(lifecycleOptions?.actor !== undefined && { actor: lifecycleOptions.actor }) };
