@@ -48,7 +48,13 @@ beforeAll(async () => {
     notifications: { pollIntervalMs: 20, leaseMs: 5_000, timeoutMs: 2_000, retry: { initialDelayMs: 20, maxDelayMs: 200, giveUpAfterSeconds: 300 } },
   };
   // Real time: the signed notifications' iat is checked by the receivers against their own clock.
-  server = await startTokenServer({ config, dbPath: join(temp.dir, 'tokens.db'), purgeIntervalMs: 0, logger: createJsonLogger({ write: (line) => logs.push(line) }) });
+  server = await startTokenServer({
+    config,
+    dbPath: join(temp.dir, 'tokens.db'),
+    purgeIntervalMs: 0,
+    metrics: { path: '/metrics' },
+    logger: createJsonLogger({ write: (line) => logs.push(line) }),
+  });
   const jwks = parsePublicJwks(await (await fetch(`${server.url}/.well-known/jwks.json`)).json());
   bank.trust(jwks);
   wallet.trust(jwks);
@@ -125,6 +131,15 @@ describe('notifications on one instance (SQLite)', () => {
       for (const [ref, sequences] of sequencesByToken(receiver.processed)) expect([ref, sequences]).toEqual([ref, ref === tokens[0] ? [1, 2, 3, 4] : [1, 2, 3]]);
     }
     expect(bank.processed.find((e) => e.type === 'token.deleted')).toMatchObject({ tokenReferenceId: tokens[0], actor: 'issuer', reason: 'card_stolen', status: 'deleted', previousStatus: 'active' });
+    // The metrics: attempts by outcome; the outbox read at the scrape (nothing pending, no lag).
+    const metrics = await (await fetch(server.metricsUrl!)).text();
+    const value = (name: string) => Number(new RegExp(`^pushprov_token_service_${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('notification_attempts_total{outcome="delivered"}')).toBe(20);
+    expect(value('notification_attempts_total{outcome="retry"}')).toBeGreaterThanOrEqual(5);
+    expect(value('notification_deliveries{state="pending"}')).toBe(0);
+    expect(value('notification_deliveries{state="dead"}')).toBe(0);
+    expect(value('notification_outbox_lag_seconds')).toBe(0);
+    expect(logs.some((line) => line.includes('"msg":"notification attempt failed"') && line.includes('connection refused'))).toBe(true);
     // Nothing of a card number in the notifications (nor its last four digits).
     const sent = JSON.stringify([...bank.processed, ...wallet.processed]);
     for (let n = 1; n <= cards; n++) expect(sent).not.toContain(panOf(n).slice(-8));
