@@ -244,7 +244,8 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   let dispatcher: NotificationDispatcher | undefined;
   if (options.notifications !== false) {
     dispatcher = createNotificationDispatcher({
-      deliveries: store.deliveries,
+      // Through the service's store: timed and traced like every store call.
+      deliveries: service.store.deliveries,
       context: () => dispatchContextOf(current.service),
       clock: service.clock,
       random: service.random,
