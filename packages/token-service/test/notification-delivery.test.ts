@@ -15,7 +15,7 @@ import {
   zNotificationFeed,
   zRedeliveryAccepted,
 } from '@pushprov/protocol';
-import { type TokenServiceConfigInput, createJsonLogger } from '../src/index.js';
+import { type TokenServiceConfigInput, createJsonLogger, openSqliteStore } from '../src/index.js';
 import { type RunningTokenServer, startTokenServer } from '../src/server.js';
 import { API_KEY, OTHER_API_KEY, SERVICE_ID, type Fixture, buildSubmission, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
 import { type TestReceiver, sequencesByToken, startReceiver, waitUntil } from './notification-receiver.js';
@@ -180,5 +180,36 @@ describe('notifications on one instance (SQLite)', () => {
     }
     const anonymous = await fetch(`${server.url}/v1/events`);
     expect([anonymous.status, ((await anonymous.json()) as { code: string }).code]).toEqual([401, 'unauthenticated']);
+  });
+
+  it('stops with the server: an attempt in flight is aborted and recorded due again, before the store closes', async () => {
+    const slow = await startReceiver('bank-a', SERVICE_ID);
+    const own = createTempDir('notifications-stop-');
+    const path = join(own.dir, 'tokens.db');
+    try {
+      slow.hang();
+      const config: TokenServiceConfigInput = {
+        ...fx.config,
+        issuers: fx.config.issuers.map((i) => ({ ...i, notifications: { endpoint: slow.url } })),
+        notifications: { pollIntervalMs: 20, leaseMs: 60_000, timeoutMs: 30_000 },
+      };
+      const stopping = await startTokenServer({ config, dbPath: path, purgeIntervalMs: 0, logger: createJsonLogger({ write: () => undefined }) });
+      fx.clock.set(Date.now());
+      const { submission } = await buildSubmission(fx, { identifiers: createIdentifiers(), card: { pan: panOf(++cards), expiry: { month: 12, year: 2031 } } });
+      expect((await postSubmission(stopping.url, submission)).status).toBe(201);
+      await waitUntil(() => slow.held === 1, 10_000, 'the attempt in flight');
+      // The POST would wait 30 s for its timeout; the close aborts it (recorded `aborted`, not `timeout`).
+      await stopping.close();
+      const store = openSqliteStore(path);
+      try {
+        const [event] = await store.events.feed({ party: 'issuer:bank-a', after: 0, limit: 10 });
+        expect(await store.deliveries.find(event!.eventId, 'issuer:bank-a')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'aborted', leaseOwner: null, leaseUntil: null });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await slow.stop();
+      own.remove();
+    }
   });
 });
