@@ -63,6 +63,10 @@ const STEPS_IN_ORDER = [
   'code sent by SMS',
   'code read from the sandbox inbox',
   'token activated',
+  'token suspended',
+  'token resumed',
+  'token deleted',
+  'notifications received',
   'card number checks',
 ];
 
@@ -128,6 +132,7 @@ describe('pnpm demo', () => {
       yellow: { last4: string; tokenReferenceId: string; method: string; destination: string; codeLength: number; attemptsLeft: number; status: string };
       checks: { panInAppMessages: boolean; panInDatabase: boolean };
       steps: Array<{ id: string; elapsedMs: number; stepMs: number }>;
+      lifecycle: { changes: unknown[]; bank: unknown[]; wallet: unknown[] };
     };
     expect(summary.ok).toBe(true);
     expect(summary.card).toMatchObject({ last4: '1111', network: 'visa' });
@@ -163,8 +168,26 @@ describe('pnpm demo', () => {
       'code_sent',
       'code_read',
       'activated',
+      'suspended',
+      'resumed',
+      'deleted',
+      'notified',
       'vault_checked',
     ]);
+    // The token's life, and the signed notifications each backend processed for it, once each, in order.
+    expect(summary.lifecycle.changes).toEqual([
+      { by: 'wallet', action: 'suspend', previousStatus: 'active', status: 'suspended' },
+      { by: 'bank', action: 'resume', previousStatus: 'suspended', status: 'active' },
+      { by: 'wallet', action: 'delete', previousStatus: 'active', status: 'deleted' },
+    ]);
+    const expectedEvents = [
+      { type: 'token.created', sequence: 1, actor: 'wallet_provider', reason: 'customer_request' },
+      { type: 'token.suspended', sequence: 2, actor: 'cardholder', reason: 'card_lost' },
+      { type: 'token.resumed', sequence: 3, actor: 'issuer', reason: 'identity_verified' },
+      { type: 'token.deleted', sequence: 4, actor: 'cardholder', reason: 'customer_request' },
+    ];
+    expect(summary.lifecycle.bank).toEqual(expectedEvents);
+    expect(summary.lifecycle.wallet).toEqual(expectedEvents);
     for (const step of summary.steps) expect(step.stepMs).toBeGreaterThanOrEqual(0);
     expect(run.leftBehind).toEqual([]);
   });

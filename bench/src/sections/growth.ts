@@ -23,7 +23,7 @@ async function realTemplate(fx: Fixture): Promise<RowTemplate> {
   const token = await store.tokens.find(body.tokenReferenceId);
   const vault = await store.vault.find(body.tokenReferenceId);
   await service.close();
-  if (!token || !vault) throw new Error('the template token was not stored');
+  if (!token || !vault || token.sealedTokenNumber === null) throw new Error('the template token was not stored');
   return { sealedTokenNumber: token.sealedTokenNumber, sealedCard: vault.sealedCard };
 }
 

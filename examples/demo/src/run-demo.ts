@@ -61,6 +61,10 @@ export const STEP_IDS = [
   'code_sent',
   'code_read',
   'activated',
+  'suspended',
+  'resumed',
+  'deleted',
+  'notified',
   'vault_checked',
 ] as const;
 export type StepId = (typeof STEP_IDS)[number];
@@ -101,6 +105,13 @@ export interface DemoSummary {
   refusals: Refusal[];
   /** The yellow path: a sandbox card whose issuer asks to confirm the cardholder, confirmed with a one-time code. */
   yellow: { last4: string; tokenReferenceId: string; method: string; destination: string; codeLength: number; attemptsLeft: number; status: string };
+  /** The token's life: the wallet suspends it, the bank resumes it, the wallet deletes it; the signed notifications each backend processed for it. */
+  lifecycle: {
+    tokenReferenceId: string;
+    changes: { by: 'wallet' | 'bank'; action: 'suspend' | 'resume' | 'delete'; previousStatus: string; status: string }[];
+    bank: { type: string; sequence: number; actor: string; reason: string }[];
+    wallet: { type: string; sequence: number; actor: string; reason: string }[];
+  };
   checks: { panInAppMessages: boolean; panInDatabase: boolean; messagesRefusedBySession: number };
   steps: DemoStep[];
 }
@@ -184,7 +195,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
   };
 
   const card = createTestCard();
-  let phase: 'provisioning' | 'attacks' | 'yellow' = 'provisioning';
+  let phase: 'provisioning' | 'attacks' | 'yellow' | 'lifecycle' = 'provisioning';
   let signMs: number | undefined;
   let request: DemoSummary['request'] | undefined;
   const sandbox: Sandbox = await startSandbox({
@@ -456,6 +467,48 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       status: activated.status,
     };
 
+    // ── The token's life: the user reports the phone lost (the wallet suspends the token), the bank resumes it
+    //    once the customer called, then the user removes the card (the wallet deletes it). Each change is one
+    //    write with its event; the dispatcher signs a notification per party and each backend verifies it.
+    phase = 'lifecycle';
+    const lifeId = tokenSummary?.tokenReferenceId;
+    if (lifeId === undefined) throw new DemoError('No provisioned token to suspend');
+    const changes: DemoSummary['lifecycle']['changes'] = [];
+    const suspended = await httpClient.suspendToken(lifeId, { reason: 'card_lost', actor: 'cardholder', signal });
+    changes.push({ by: 'wallet', action: 'suspend', previousStatus: suspended.previousStatus, status: suspended.status });
+    emit('suspended', 'wallet → token service', 'token suspended', [
+      `the user reports the phone lost: POST /v1/tokens/${lifeId}/lifecycle { action: suspend, reason: card_lost, actor: cardholder }`,
+      `${suspended.previousStatus} → ${suspended.status}, in one write with its history entry and its event for ${ISSUER_ID} and ${WALLET_PROVIDER_ID}`,
+    ]);
+    const resumed = await sandbox.issuerApi.changeTokenLifecycle(lifeId, { action: 'resume', reason: 'identity_verified' });
+    changes.push({ by: 'bank', action: 'resume', previousStatus: resumed.previousStatus, status: resumed.status });
+    emit('resumed', 'issuer backend → token service', 'token resumed', [
+      `the customer called the bank and was identified: POST /v1/issuer/tokens/${lifeId}/lifecycle (issuer assertion by ${ISSUER_ID}'s key)`,
+      `${resumed.previousStatus} → ${resumed.status}; another bank or wallet provider would get 404 for this token`,
+    ]);
+    const deleted = await httpClient.deleteToken(lifeId, { reason: 'customer_request', actor: 'cardholder', signal });
+    changes.push({ by: 'wallet', action: 'delete', previousStatus: deleted.previousStatus, status: deleted.status });
+    await tokenStore.delete(lifeId);
+    emit('deleted', 'wallet → token service', 'token deleted', [
+      `the user removes the card: ${deleted.previousStatus} → ${deleted.status} (final)`,
+      'the token number and the sealed card left the vault in the same write; the wallet dropped its copy',
+    ]);
+    const forToken = (events: readonly { tokenReferenceId: string; type: string; sequence: number; actor: string; reason: string }[]) =>
+      events.filter((e) => e.tokenReferenceId === lifeId).map(({ type, sequence, actor, reason }) => ({ type, sequence, actor, reason }));
+    const arrived = () => forToken(sandbox.notifications.bank).length >= 4 && forToken(sandbox.notifications.wallet).length >= 4;
+    const waitUntil = Date.now() + 10_000;
+    while (!arrived()) {
+      if (Date.now() > waitUntil || signal.aborted) throw new DemoError('The notifications of the token did not all arrive');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const lifecycle: DemoSummary['lifecycle'] = { tokenReferenceId: lifeId, changes, bank: forToken(sandbox.notifications.bank), wallet: forToken(sandbox.notifications.wallet) };
+    const list = (events: DemoSummary['lifecycle']['bank']) => events.map((e) => `${e.sequence} ${e.type} (${e.actor}, ${e.reason})`).join(' · ');
+    emit('notified', 'token service → bank and wallet backends', 'notifications received', [
+      `bank    ${list(lifecycle.bank)}`,
+      `wallet  ${list(lifecycle.wallet)}`,
+      'each a JWS signed by the token service (kid in its JWKS), verified, checked for time and type, processed once, in sequence order',
+    ]);
+
     // ── Where the card number is (and is not).
     const panInAppMessages = wire.some((text) => text.includes(card.pan) || redactPans(text) !== text);
     await sandbox.tokenService.close();
@@ -480,6 +533,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       issuerOutcome: { state: outcome.state, status: outcome.status },
       refusals,
       yellow,
+      lifecycle,
       checks: { panInAppMessages, panInDatabase, messagesRefusedBySession: refusedBySession },
       steps,
     };

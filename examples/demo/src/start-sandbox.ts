@@ -12,8 +12,10 @@ import {
   createIssuerBackendHandler,
   createIssuerTokenServiceClient,
   createProvisioningRequestBuilder,
+  createNotificationHandler as createBankNotificationHandler,
 } from '@pushprov/issuer-sdk/server';
-import { type JwkPair, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
+import { type JwkPair, type NotificationEvent, type ProvisioningError, generateSigningKey } from '@pushprov/protocol';
+import { createNotificationHandler as createWalletNotificationHandler } from '@pushprov/wallet-sdk/notifications';
 import { type LogEvent, generateKeySet, loadConfig, migrateStore } from '@pushprov/token-service';
 import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
 import {
@@ -45,8 +47,21 @@ export interface InboxMessage {
   sentAt: number;
 }
 
+/** The path where the bank's backend receives the token service's signed notifications. */
+export const BANK_EVENTS_PATH = '/api/token-events';
+/** The path where the wallet provider's backend receives them. */
+export const WALLET_EVENTS_PATH = '/wallet/token-events';
+
 /** What {@link startSandbox} started. */
 export interface Sandbox {
+  /**
+   * The notifications each backend verified and processed (once per event
+   * id, in arrival order): the bank's (its cards' tokens) and the wallet
+   * provider's (its tokens).
+   */
+  notifications: { bank: NotificationEvent[]; wallet: NotificationEvent[] };
+  /** The bank backend's client of the token service's issuer API (issuer assertions by the bank's key). */
+  issuerApi: ReturnType<typeof createIssuerTokenServiceClient>;
   /** The temporary folder: key set, configuration, SQLite database. */
   dir: string;
   dbPath: string;
@@ -96,7 +111,7 @@ export interface SandboxOptions {
 }
 
 /** The PostgreSQL tables of the token service, scanned for a needle. */
-const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending', 'verification_codes'];
+const PG_TABLES = ['tokens', 'vault', 'replay', 'idempotency', 'idempotency_pending', 'verification_codes', 'token_history', 'events', 'deliveries'];
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -146,6 +161,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ]);
     const tokenServiceKid = keySet.encryptionKeys.keys[0]!.kid;
 
+    // The backends' webhook endpoints listen first (their URLs go into the configuration); their
+    // handlers are mounted once the token service, whose key set they verify against, is up.
+    const notifications: Sandbox['notifications'] = { bank: [], wallet: [] };
+    let bankEvents: ((request: Request) => Promise<Response>) | undefined;
+    let walletEvents: ((request: Request) => Promise<Response>) | undefined;
+    const notYet = () => new Response('starting', { status: 503 });
+    const walletBackend = createAdaptorServer({
+      fetch: (request: Request) => (new URL(request.url).pathname === WALLET_EVENTS_PATH ? (walletEvents ?? notYet)(request) : new Response('Not found', { status: 404 })),
+      hostname: '127.0.0.1',
+    }) as Server;
+    const walletBase = await listen(walletBackend);
+    cleanups.push(() => closeServer(walletBackend));
+    let routeBank: (request: Request) => Promise<Response> = async () => notYet();
+    const backend = createAdaptorServer({ fetch: (request: Request) => routeBank(request), hostname: '127.0.0.1' }) as Server;
+    const backendBase = await listen(backend);
+    cleanups.push(() => closeServer(backend));
+
     // 2. The token service configuration, as files: a private key set (mode 600), two public JWK sets, the config.
     writeFileSync(join(dir, 'keys.json'), JSON.stringify(keySet, null, 2), { mode: 0o600 });
     writeFileSync(join(dir, `${ISSUER_ID}.jwks.json`), JSON.stringify({ keys: [issuerKey.publicJwk] }, null, 2));
@@ -165,9 +197,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           walletProviders: [WALLET_PROVIDER_ID],
           network: 'visa',
           decision: 'approve',
+          notifications: { endpoint: `${backendBase}${BANK_EVENTS_PATH}` },
         },
       ],
-      walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: `${WALLET_PROVIDER_ID}.jwks.json` }],
+      walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: `${WALLET_PROVIDER_ID}.jwks.json`, notifications: { endpoint: `${walletBase}${WALLET_EVENTS_PATH}` } }],
+      // The dispatcher looks for new events every 50 ms: the demo's notifications arrive at once.
+      notifications: { pollIntervalMs: 50 },
       tokenRange: { bin: TOKEN_BIN, length: 16 },
       ...(options.verification && { verification: options.verification }),
     };
@@ -235,22 +270,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         user.id === DEMO_USER.id && token.accountId !== undefined && (token.accountId === ACCOUNT_REF || createSandboxCard(token.accountId) !== null),
       onError: (error) => backendErrors.push(error),
     });
-    const backend = createAdaptorServer({
-      fetch: async (request: Request) => {
+    // The backends' notification receivers: the signature by kid from the token service's key set
+    // (fetched from its JWKS URL), the type, a time window, each event processed once.
+    const jwksUrl = `${tokenService.url}/.well-known/jwks.json`;
+    bankEvents = createBankNotificationHandler({ jwks: jwksUrl, issuer: SERVICE_ID, audience: ISSUER_ID, onEvent: (event) => void notifications.bank.push(event) });
+    walletEvents = createWalletNotificationHandler({ jwks: jwksUrl, issuer: SERVICE_ID, audience: WALLET_PROVIDER_ID, onEvent: (event) => void notifications.wallet.push(event) });
+    routeBank = async (request: Request) => {
         const path = new URL(request.url).pathname;
+        if (path === BANK_EVENTS_PATH) return bankEvents!(request);
         if (path !== BACKEND_PATH && path !== ACTIVATION_PATH) return new Response('Not found', { status: 404 });
         const started = performance.now();
         const type = request.headers.get('content-type')?.startsWith('application/json') ? ((await request.clone().json().catch(() => ({}))) as { type?: string }).type : undefined;
         const response = await (path === BACKEND_PATH ? handler(request) : activation(request));
         options.onBackendCall?.({ type: type ?? 'unknown', status: response.status, ms: performance.now() - started, body: await response.clone().text() });
         return response;
-      },
-      hostname: '127.0.0.1',
-    }) as Server;
-    const backendBase = await listen(backend);
-    cleanups.push(() => closeServer(backend));
+    };
 
     return {
+      notifications,
+      issuerApi,
       dir,
       dbPath,
       tokenService,

@@ -5,6 +5,7 @@ import { SQLITE_SCHEMA_VERSION, createMemoryStore, openSqliteStore } from '../sr
 import { SQLITE_MIGRATIONS, SQLITE_NULLABLE_TOKEN_NUMBER_VERSION } from '../src/store/sqlite/sqlite-schema.js';
 import { createTempDir } from './helpers.js';
 import { describeLifecycleContract } from './lifecycle-store-contract.js';
+import { makeCommit, makeToken, makeVault } from './store-contract.js';
 
 describeLifecycleContract('memory', () => ({ open: () => createMemoryStore() }));
 
@@ -48,6 +49,38 @@ describe('SQLite migration to the lifecycle schema', () => {
     expect(indexesAfter).toEqual(indexesBefore);
     expect(after.pragma('foreign_key_list(vault)')).toEqual([expect.objectContaining({ table: 'tokens' })]);
     after.close();
+    temp.remove();
+  });
+});
+
+describe('SQLite: a change that fails inside its transaction', () => {
+  it('leaves no status, history, event or delivery of it', async () => {
+    const temp = createTempDir('lifecycle-failing-');
+    const path = join(temp.dir, 'tokens.db');
+    let store = openSqliteStore(path);
+    const token = makeToken();
+    await store.commit(makeCommit({ issuance: { token, vault: makeVault(token) } }));
+    await store.close();
+    // The wallet's delivery of the token's next event is refused: that insert comes last in the change's transaction.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER refuse_delivery BEFORE INSERT ON deliveries WHEN NEW.sequence = 2 AND NEW.receiver LIKE 'wallet:%' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    db.close();
+    store = openSqliteStore(path);
+    try {
+      await expect(
+        store.lifecycle.transition({ tokenReferenceId: token.tokenReferenceId, from: ['active'], to: 'deleted', type: 'token.deleted', actor: 'issuer', reason: 'other', nowMs: 9_000 }),
+      ).rejects.toMatchObject({ code: 'internal_error' });
+      expect(await store.tokens.find(token.tokenReferenceId)).toMatchObject({ status: 'active', sealedTokenNumber: token.sealedTokenNumber });
+      expect(await store.vault.find(token.tokenReferenceId)).toBeDefined();
+      expect(await store.lifecycle.history(token.tokenReferenceId)).toHaveLength(1);
+      const events = await store.events.ofToken(token.tokenReferenceId);
+      expect(events.map((e) => e.type)).toEqual(['token.created']);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT count(*) AS n FROM deliveries').get()).toEqual({ n: 2 });
+    check.close();
     temp.remove();
   });
 });

@@ -75,7 +75,7 @@ describe('createTokenService (in process)', () => {
       fingerprintKey: new Uint8Array(Buffer.from(keys.fingerprintKey!, 'base64url')),
     });
     expect(JSON.parse(cipher.open(vault.sealedCard, 'card', body.tokenReferenceId))).toEqual({ pan: PAN, expiry: CARD.expiry });
-    expect(cipher.open(token.sealedTokenNumber, 'token-number', body.tokenReferenceId)).toBe(body.accessData!.tokenNumber);
+    expect(cipher.open(token.sealedTokenNumber!, 'token-number', body.tokenReferenceId)).toBe(body.accessData!.tokenNumber);
     expect(vault.panFingerprint).toBe(cipher.fingerprintPan(PAN));
     // The stored formats are the protocol's own (hashed natively here; records written before must still match).
     expect(vault.panFingerprint).toBe(fingerprintPan(PAN, new Uint8Array(Buffer.from(keys.fingerprintKey!, 'base64url'))));

@@ -6,7 +6,8 @@ import type { SealedValue } from '../src/store/types.js';
 
 let sequence = 0;
 
-export function makeToken(overrides: Partial<TokenRecord> = {}): TokenRecord {
+/** A live token (its number still sealed in the store). */
+export function makeToken(overrides: Partial<TokenRecord> = {}): TokenRecord & { sealedTokenNumber: string } {
   sequence++;
   return {
     tokenReferenceId: `tok_${sequence}`,
@@ -23,7 +24,7 @@ export function makeToken(overrides: Partial<TokenRecord> = {}): TokenRecord {
     createdAt: 1_000,
     updatedAt: 1_000,
     ...overrides,
-  };
+  } as TokenRecord & { sealedTokenNumber: string };
 }
 
 export function makeVault(token: TokenRecord, overrides: Partial<VaultRecord> = {}): VaultRecord {
@@ -556,7 +557,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
         const inputs = await commitUnder(['kek-a', 'kek-b'], 7);
         const expected: Record<'vault' | 'tokens' | 'idempotency', SealedValue[]> = {
           vault: inputs.map((c) => ({ key: [c.issuance!.vault.tokenReferenceId], sealed: c.issuance!.vault.sealedCard })),
-          tokens: inputs.map((c) => ({ key: [c.issuance!.token.tokenReferenceId], sealed: c.issuance!.token.sealedTokenNumber })),
+          tokens: inputs.map((c) => ({ key: [c.issuance!.token.tokenReferenceId], sealed: c.issuance!.token.sealedTokenNumber! })),
           idempotency: inputs.map((c) => ({ key: [c.idempotency.scope, c.idempotency.key], sealed: c.idempotency.sealedResponse })),
         };
         const bySealed = (values: SealedValue[]) => [...values].sort((x, y) => (x.sealed < y.sealed ? -1 : x.sealed > y.sealed ? 1 : 0));
@@ -585,7 +586,7 @@ export function describeStoreContract(name: string, createHarness: () => StoreHa
         const [a, b, c] = await commitUnder(['kek-a'], 3);
         const [tokenA, tokenB, tokenC] = [a!, b!, c!].map((x) => x.issuance!.token);
         const written = await store.sealed.replace('tokens', [
-          { key: [tokenA!.tokenReferenceId], from: tokenA!.sealedTokenNumber, to: sealedUnder('kek-b', 'new-a') },
+          { key: [tokenA!.tokenReferenceId], from: tokenA!.sealedTokenNumber!, to: sealedUnder('kek-b', 'new-a') },
           { key: [tokenB!.tokenReferenceId], from: 'v1.kek-a.stale', to: sealedUnder('kek-b', 'new-b') },
           { key: ['tok_nope'], from: 'x', to: sealedUnder('kek-b', 'new-x') },
         ]);

@@ -19,20 +19,20 @@ import {
   type LifecycleReason,
   type LifecycleResponse,
   type TokenHistory,
+  parseCardEvent,
+  parseCardLifecycleRequest,
+  parseIssuerLifecycleRequest,
+  parseIssuerTokenSearch,
+  parseLifecycleRequest,
+  parseLifecycleResponse,
   parseWith,
   reportedTokenStatus,
   toProvisioningError,
-  zCardEvent,
-  zCardLifecycleRequest,
   zCardLifecycleResult,
-  zIssuerLifecycleRequest,
-  zIssuerTokenSearch,
-  zLifecycleRequest,
-  zLifecycleResponse,
 } from '@pushprov/protocol';
 import { type ActivationContext, type ActivationResult, begin, findOwnedToken, holding, issuerIdempotencyScope } from '../activation/activation.js';
 import { checkIdempotencyKey } from '../lib/idempotency-key.js';
-import type { IdempotencyRecord, LifecycleEventType, TokenRecord } from '../store/types.js';
+import type { LifecycleEventType, TokenRecord } from '../store/types.js';
 import { updateCardExpiry } from './card-expiry.js';
 
 /** The event type of each action. */
@@ -63,8 +63,6 @@ export interface IssuerCardInput {
   idempotencyKey: string | null | undefined;
 }
 
-const parseBody = <T>(schema: Parameters<typeof parseWith>[0], name: string, input: unknown): T => parseWith(schema, input, { name, maxLength: 4096 }) as T;
-const parseLifecycleResponse = (text: string): LifecycleResponse => parseWith(zLifecycleResponse, text, { name: 'lifecycle-response', maxLength: 4096 });
 const parseCardResult = (text: string): CardLifecycleResult => parseWith(zCardLifecycleResult, text, { name: 'card-lifecycle-result', maxLength: 200_000 });
 
 const conflict = (status: string): LifecycleError => new LifecycleError('token_state_conflict', `The token is ${status}: this change does not apply to it`);
@@ -112,7 +110,7 @@ async function changeToken(
 export async function changeByWallet(ctx: ActivationContext, input: WalletLifecycleInput): Promise<ActivationResult<LifecycleResponse>> {
   try {
     const key = checkIdempotencyKey(input.idempotencyKey);
-    const request = parseBody<{ action: LifecycleAction; reason: LifecycleReason; actor?: 'wallet_provider' | 'cardholder' }>(zLifecycleRequest, 'lifecycle-request', input.body);
+    const request = parseLifecycleRequest(input.body);
     return await changeToken(
       ctx,
       {
@@ -133,7 +131,7 @@ export async function changeByWallet(ctx: ActivationContext, input: WalletLifecy
 export async function changeByIssuer(ctx: ActivationContext, input: IssuerLifecycleInput): Promise<ActivationResult<LifecycleResponse>> {
   try {
     const key = checkIdempotencyKey(input.idempotencyKey);
-    const request = parseBody<{ action: LifecycleAction; reason: LifecycleReason }>(zIssuerLifecycleRequest, 'issuer-lifecycle-request', input.body);
+    const request = parseIssuerLifecycleRequest(input.body);
     return await changeToken(
       ctx,
       {
@@ -188,7 +186,7 @@ function summaryOf(ctx: ActivationContext, token: TokenRecord): IssuerTokenSumma
 export async function searchTokens(ctx: ActivationContext, input: IssuerCardInput): Promise<IssuerTokenSearchResult> {
   try {
     checkIdempotencyKey(input.idempotencyKey);
-    const request = parseBody<{ accountId: string } | { pan: string }>(zIssuerTokenSearch, 'issuer-token-search', input.body);
+    const request = parseIssuerTokenSearch(input.body);
     const tokens = await tokensOfCard(ctx, input.issuerId, request);
     return { tokens: tokens.map((t) => summaryOf(ctx, t)) };
   } catch (error) {
@@ -197,8 +195,8 @@ export async function searchTokens(ctx: ActivationContext, input: IssuerCardInpu
 }
 
 /** The card a card body names, without the rest of the body (the PAN only in memory, never in the request hash). */
-const cardOf = (body: { accountId?: string; pan?: string }): { accountId: string } | { pan: string } =>
-  body.accountId !== undefined ? { accountId: body.accountId } : { pan: body.pan! };
+const cardOf = (body: { accountId: string } | { pan: string }): { accountId: string } | { pan: string } =>
+  'accountId' in body ? { accountId: body.accountId } : { pan: body.pan };
 
 /**
  * Runs `change` on every token of the card that is not deleted, each in its
@@ -209,12 +207,13 @@ async function changeCard(
   ctx: ActivationContext,
   input: IssuerCardInput,
   path: string,
-  request: Record<string, unknown> & { accountId?: string; pan?: string },
+  request: ({ accountId: string } | { pan: string }) & Record<string, unknown>,
   change: (token: TokenRecord, now: number) => Promise<CardTokenChange>,
 ): Promise<ActivationResult<CardLifecycleResult>> {
   const key = checkIdempotencyKey(input.idempotencyKey);
   const card = cardOf(request);
-  const { pan: _pan, ...rest } = request;
+  // The card number never enters the request hash: its fingerprint does.
+  const { pan: _pan, ...rest } = request as Record<string, unknown>;
   const hashed = 'pan' in card ? { ...rest, panFingerprint: ctx.cipher.fingerprintPan(card.pan) } : rest;
   const scope = issuerIdempotencyScope(input.issuerId);
   const begun = await begin(ctx, scope, key, path, hashed, parseCardResult);
@@ -226,7 +225,7 @@ async function changeCard(
     const changes: CardTokenChange[] = [];
     for (const token of tokens) changes.push(await change(token, now));
     const body: CardLifecycleResult = { tokens: changes };
-    const stored = await ctx.store.commit({ idempotency: held.record(body) as IdempotencyRecord & { leaseId: string }, replay: [] });
+    const stored = await ctx.store.commit({ idempotency: held.record(body), replay: [] });
     if (!stored.ok) throw new HttpError('idempotency_in_flight', 'Another attempt with this idempotency key holds it now');
     return { status: 200, body, replayed: false };
   });
@@ -259,7 +258,7 @@ async function changeOne(
 /** `POST /v1/issuer/cards/lifecycle`: the same action on every token of one card. */
 export async function changeCardByIssuer(ctx: ActivationContext, input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>> {
   try {
-    const request = parseBody<{ accountId?: string; pan?: string; action: LifecycleAction; reason: LifecycleReason }>(zCardLifecycleRequest, 'card-lifecycle-request', input.body);
+    const request = parseCardLifecycleRequest(input.body);
     return await changeCard(ctx, input, '/v1/issuer/cards/lifecycle', request, (token, now) => changeOne(ctx, token, now, request));
   } catch (error) {
     throw toProvisioningError(error);
@@ -273,11 +272,11 @@ export async function changeCardByIssuer(ctx: ActivationContext, input: IssuerCa
  */
 export async function cardEventByIssuer(ctx: ActivationContext, input: IssuerCardInput): Promise<ActivationResult<CardLifecycleResult>> {
   try {
-    const request = parseBody<{ accountId?: string; pan?: string; event: 'reissued' | 'closed'; expiry?: { month: number; year: number } }>(zCardEvent, 'card-event', input.body);
+    const request = parseCardEvent(input.body);
     return await changeCard(ctx, input, '/v1/issuer/cards/events', request, async (token, now) => {
       if (request.event === 'closed') return changeOne(ctx, token, now, { action: 'delete', reason: 'card_closed' });
       const vault = await ctx.store.vault.find(token.tokenReferenceId);
-      if (vault) await updateCardExpiry(ctx, token, vault, { expiry: request.expiry! }, { actor: 'issuer', nowMs: now, force: true });
+      if (vault) await updateCardExpiry(ctx, token, vault, { expiry: request.expiry }, { actor: 'issuer', nowMs: now, force: true });
       const after = (await ctx.store.tokens.find(token.tokenReferenceId)) ?? token;
       return { tokenReferenceId: token.tokenReferenceId, status: after.status, previousStatus: token.status };
     });
