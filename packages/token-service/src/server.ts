@@ -253,6 +253,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       onAttempt: metrics ? (outcome, seconds) => metrics.observeDelivery(outcome, seconds) : undefined,
     });
     dispatcher.start();
+    logger.info({ msg: 'notification dispatcher started', owner: dispatcher.owner });
   }
   metrics?.watchOutbox(async () => {
     const nowMs = current.service.clock.now();
