@@ -29,12 +29,11 @@ import {
   systemClock,
   toProvisioningError,
   withCorrelationId,
-  parseWith,
+  parseLifecycleRequest,
+  parseLifecycleResponse,
+  parseTokenHistory,
   zHttpsUrl,
-  zLifecycleRequest,
-  zLifecycleResponse,
   zOpaqueId,
-  zTokenHistory,
 } from '@pushprov/protocol';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
@@ -485,9 +484,8 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     const path = tokenPath(tokenReferenceId, '/lifecycle');
     const headers = postHeaders(lifecycleOptions?.idempotencyKey);
     const request = { action, reason: lifecycleOptions?.reason, ...(lifecycleOptions?.actor !== undefined && { actor: lifecycleOptions.actor }) };
-    const body = JSON.stringify(parseWith(zLifecycleRequest, request, { name: 'lifecycle request' }));
-    const parse = (text: string) => parseWith(zLifecycleResponse, text, { name: 'lifecycle response', maxLength: MAX_BODY_BYTES });
-    return call('POST', path, body, headers, forToken(tokenReferenceId, parse), lifecycleOptions?.signal);
+    const body = JSON.stringify(parseLifecycleRequest(request));
+    return call('POST', path, body, headers, forToken(tokenReferenceId, parseLifecycleResponse), lifecycleOptions?.signal);
   };
 
   return {
@@ -496,8 +494,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     deleteToken: lifecycle('delete'),
     async getTokenHistory(tokenReferenceId, historyOptions: GetTokenStatusOptions = {}) {
       const path = tokenPath(tokenReferenceId, '/history');
-      const parse = (text: string) => parseWith(zTokenHistory, text, { name: 'token history', maxLength: MAX_BODY_BYTES });
-      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parse), historyOptions.signal);
+      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parseTokenHistory), historyOptions.signal);
     },
     async submit(submission, submitOptions = {}) {
       const headers = postHeaders(submitOptions.idempotencyKey);
