@@ -246,7 +246,8 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
   let dispatcher: NotificationDispatcher | undefined;
   if (options.notifications !== false) {
     dispatcher = createNotificationDispatcher({
-      deliveries: store.deliveries,
+      // Through the service's store: timed and traced like every store call.
+      deliveries: service.store.deliveries,
       context: () => dispatchContextOf(current.service),
       clock: service.clock,
       random: service.random,
@@ -255,6 +256,7 @@ export async function startTokenServer(options: StartTokenServerOptions): Promis
       onAttempt: metrics ? (outcome, seconds) => metrics.observeDelivery(outcome, seconds) : undefined,
     });
     dispatcher.start();
+    logger.info({ msg: 'notification dispatcher started', owner: dispatcher.owner });
   }
   metrics?.watchOutbox(async () => {
     const nowMs = current.service.clock.now();

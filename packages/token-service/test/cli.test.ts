@@ -90,6 +90,11 @@ describe('token-service CLI', () => {
     expect(published.keys[0]).toMatchObject({ kid: 'ts-2026', x: keySet.encryptionKeys.keys[0]!.x });
     expect(run.stdout()).not.toContain(keySet.encryptionKeys.keys[0]!.d);
     expect(run.stdout()).not.toContain(keySet.vault!.keks[0]!.key);
+    // The notification signing key (ES256): in the set, published after the encryption key (use sig), its d never printed.
+    const signing = keySet.signingKeys!.keys[0]!;
+    expect(signing).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(published.keys[1]).toEqual({ kty: 'EC', crv: 'P-256', x: signing.x, y: signing.y, kid: signing.kid, alg: 'ES256', use: 'sig' });
+    expect(run.stdout()).not.toContain(signing.d);
 
     const again = spawnCli(['keys', 'generate', '--out', file]);
     expect((await withTimeout(again.exit, 20_000, 'keys generate again')).code).toBe(2);

@@ -1,6 +1,7 @@
 // The notification configuration: party endpoints (https, http only on
 // loopback), the dispatcher's settings and their defaults, and the signing
 // key a notification endpoint needs.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createMemoryStore, createTokenService, parseConfig, type TokenServiceConfigInput } from '../src/index.js';
 import { type Fixture, createFixture } from './helpers.js';
@@ -89,5 +90,22 @@ describe('notification configuration', () => {
     expect(published[1]).toEqual({ kty: 'EC', crv: 'P-256', x: signing.x, y: signing.y, kid: signing.kid, alg: 'ES256', use: 'sig' });
     expect(JSON.stringify(service.config)).not.toContain(signing.d);
     expect(service.config.keys.signingKeyIds).toEqual([signing.kid]);
+  });
+
+  it('is what docs/protocol.md section 14 states: every default named with its value', () => {
+    const spec = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const section = spec.slice(spec.indexOf('## 14. Delivering notifications'));
+    const { notifications } = parseConfig(fx.config, noEnv);
+    const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+    const defaults: [string, number][] = [
+      ['pollIntervalMs', notifications.pollIntervalMs],
+      ['batchSize', notifications.batchSize],
+      ['leaseMs', notifications.leaseMs],
+      ['timeoutMs', notifications.timeoutMs],
+      ['initialDelayMs', notifications.retry.initialDelayMs],
+      ['maxDelayMs', notifications.retry.maxDelayMs],
+      ['giveUpAfterSeconds', notifications.retry.giveUpAfterSeconds],
+    ];
+    for (const [name, value] of defaults) expect(section, name).toMatch(new RegExp(`${name}\`[^\`]{0,20}default\\s+${grouped(value).replaceAll(' ', '\\s')}\\b`));
   });
 });

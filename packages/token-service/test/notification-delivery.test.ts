@@ -6,15 +6,26 @@
 // receiver); the published signing key verifies them.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NotificationEvent, createIssuerAssertion, luhnCheckDigit, parseProvisioningResponse, parsePublicJwks, zNotificationFeed, zRedeliveryAccepted } from '@pushprov/protocol';
-import { parseWith } from '@pushprov/protocol/internal';
-import { type TokenServiceConfigInput, createJsonLogger } from '../src/index.js';
+import {
+  type NotificationEvent,
+  createIssuerAssertion,
+  luhnCheckDigit,
+  parseProvisioningResponse,
+  parsePublicJwks,
+  zNotificationFeed,
+  zRedeliveryAccepted,
+} from '@pushprov/protocol';
+import { type TokenServiceConfigInput, createJsonLogger, openSqliteStore } from '../src/index.js';
 import { type RunningTokenServer, startTokenServer } from '../src/server.js';
 import { API_KEY, OTHER_API_KEY, SERVICE_ID, type Fixture, buildSubmission, createFixture, createIdentifiers, createTempDir, postSubmission } from './helpers.js';
 import { type TestReceiver, sequencesByToken, startReceiver, waitUntil } from './notification-receiver.js';
 
+// Last four 999x: approved by the sandbox rules (no step-up).
+/** Parses an answer with its protocol schema. */
+const parseAs = <T>(schema: { parse(input: unknown): T }, text: string): T => schema.parse(JSON.parse(text));
+
 const panOf = (n: number): string => {
-  const body = `41111133${String(n).padStart(4, '0')}001`;
+  const body = `4111113${String(n).padStart(4, '0')}9999`;
   return `${body}${luhnCheckDigit(body)}`;
 };
 
@@ -37,7 +48,13 @@ beforeAll(async () => {
     notifications: { pollIntervalMs: 20, leaseMs: 5_000, timeoutMs: 2_000, retry: { initialDelayMs: 20, maxDelayMs: 200, giveUpAfterSeconds: 300 } },
   };
   // Real time: the signed notifications' iat is checked by the receivers against their own clock.
-  server = await startTokenServer({ config, dbPath: join(temp.dir, 'tokens.db'), purgeIntervalMs: 0, logger: createJsonLogger({ write: (line) => logs.push(line) }) });
+  server = await startTokenServer({
+    config,
+    dbPath: join(temp.dir, 'tokens.db'),
+    purgeIntervalMs: 0,
+    metrics: { path: '/metrics' },
+    logger: createJsonLogger({ write: (line) => logs.push(line) }),
+  });
   const jwks = parsePublicJwks(await (await fetch(`${server.url}/.well-known/jwks.json`)).json());
   bank.trust(jwks);
   wallet.trust(jwks);
@@ -73,7 +90,7 @@ const readFeed = async (authorization: () => Promise<string> | string): Promise<
   for (;;) {
     const response = await fetch(`${server.url}/v1/events?after=${cursor}&limit=5`, { headers: { authorization: await authorization() } });
     expect(response.status).toBe(200);
-    const page = parseWith(zNotificationFeed, await response.text());
+    const page = parseAs(zNotificationFeed, await response.text());
     events.push(...page.events);
     if (page.events.length === 0) {
       expect(page.cursor).toBe(cursor);
@@ -95,9 +112,11 @@ describe('notifications on one instance (SQLite)', () => {
     expect((await post(`/v1/issuer/tokens/${tokens[0]}/lifecycle`, { action: 'delete', reason: 'card_stolen' }, await issuerAuth())).status).toBe(200);
     // While the bank is down its deliveries wait (connection refused), the wallet's go on.
     await waitUntil(async () => wallet.processed.length === 10, 10_000, 'the wallet provider');
-    const refused = (await server.service.store.events.feed({ party: 'issuer:bank-a', after: 0, limit: 100 })).map((e) => e.eventId);
-    const errors = await Promise.all(refused.map(async (id) => (await server.service.store.deliveries.find(id, 'issuer:bank-a'))?.lastError));
-    expect(errors).toContain('connection refused');
+    const bankErrors = async () => {
+      const ids = (await server.service.store.events.feed({ party: 'issuer:bank-a', after: 0, limit: 100 })).map((e) => e.eventId);
+      return Promise.all(ids.map(async (id) => (await server.service.store.deliveries.find(id, 'issuer:bank-a'))?.lastError));
+    };
+    await waitUntil(async () => (await bankErrors()).includes('connection refused'), 10_000, 'a refused connection');
     await bank.up();
     await waitUntil(async () => (await pendingOf()) === 0, 20_000, 'every delivery');
 
@@ -112,8 +131,18 @@ describe('notifications on one instance (SQLite)', () => {
       for (const [ref, sequences] of sequencesByToken(receiver.processed)) expect([ref, sequences]).toEqual([ref, ref === tokens[0] ? [1, 2, 3, 4] : [1, 2, 3]]);
     }
     expect(bank.processed.find((e) => e.type === 'token.deleted')).toMatchObject({ tokenReferenceId: tokens[0], actor: 'issuer', reason: 'card_stolen', status: 'deleted', previousStatus: 'active' });
-    // Nothing of a card or token number in the notifications.
-    for (const e of bank.processed) expect(JSON.stringify(e)).not.toMatch(/\d{12,}/);
+    // The metrics: attempts by outcome; the outbox read at the scrape (nothing pending, no lag).
+    const metrics = await (await fetch(server.metricsUrl!)).text();
+    const value = (name: string) => Number(new RegExp(`^pushprov_token_service_${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('notification_attempts_total{outcome="delivered"}')).toBe(20);
+    expect(value('notification_attempts_total{outcome="retry"}')).toBeGreaterThanOrEqual(5);
+    expect(value('notification_deliveries{state="pending"}')).toBe(0);
+    expect(value('notification_deliveries{state="dead"}')).toBe(0);
+    expect(value('notification_outbox_lag_seconds')).toBe(0);
+    expect(logs.some((line) => line.includes('"msg":"notification attempt failed"') && line.includes('connection refused'))).toBe(true);
+    // Nothing of a card number in the notifications (nor its last four digits).
+    const sent = JSON.stringify([...bank.processed, ...wallet.processed]);
+    for (let n = 1; n <= cards; n++) expect(sent).not.toContain(panOf(n).slice(-8));
   });
 
   it("dead-letters a party's deliveries without an endpoint; feed and redeliver are the party's own", async () => {
@@ -132,7 +161,7 @@ describe('notifications on one instance (SQLite)', () => {
     expect([malformed.status, ((await malformed.json()) as { code: string }).code]).toEqual([400, 'invalid_message']);
     const accepted = await post(`/v1/events/${created!.eventId}/redeliver`, {}, `Bearer ${OTHER_API_KEY}`);
     expect(accepted.status).toBe(202);
-    expect(parseWith(zRedeliveryAccepted, await accepted.text())).toEqual({ eventId: created!.eventId, state: 'pending' });
+    expect(parseAs(zRedeliveryAccepted, await accepted.text())).toEqual({ eventId: created!.eventId, state: 'pending' });
     // Still no endpoint: dead again, attempted once more.
     await waitUntil(async () => (await server.service.store.deliveries.find(created!.eventId, 'wallet:wallet-two'))?.state === 'dead', 10_000, 'dead again');
 
@@ -151,5 +180,36 @@ describe('notifications on one instance (SQLite)', () => {
     }
     const anonymous = await fetch(`${server.url}/v1/events`);
     expect([anonymous.status, ((await anonymous.json()) as { code: string }).code]).toEqual([401, 'unauthenticated']);
+  });
+
+  it('stops with the server: an attempt in flight is aborted and recorded due again, before the store closes', async () => {
+    const slow = await startReceiver('bank-a', SERVICE_ID);
+    const own = createTempDir('notifications-stop-');
+    const path = join(own.dir, 'tokens.db');
+    try {
+      slow.hang();
+      const config: TokenServiceConfigInput = {
+        ...fx.config,
+        issuers: fx.config.issuers.map((i) => ({ ...i, notifications: { endpoint: slow.url } })),
+        notifications: { pollIntervalMs: 20, leaseMs: 60_000, timeoutMs: 30_000 },
+      };
+      const stopping = await startTokenServer({ config, dbPath: path, purgeIntervalMs: 0, logger: createJsonLogger({ write: () => undefined }) });
+      fx.clock.set(Date.now());
+      const { submission } = await buildSubmission(fx, { identifiers: createIdentifiers(), card: { pan: panOf(++cards), expiry: { month: 12, year: 2031 } } });
+      expect((await postSubmission(stopping.url, submission)).status).toBe(201);
+      await waitUntil(() => slow.held === 1, 10_000, 'the attempt in flight');
+      // The POST would wait 30 s for its timeout; the close aborts it (recorded `aborted`, not `timeout`).
+      await stopping.close();
+      const store = openSqliteStore(path);
+      try {
+        const [event] = await store.events.feed({ party: 'issuer:bank-a', after: 0, limit: 10 });
+        expect(await store.deliveries.find(event!.eventId, 'issuer:bank-a')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'aborted', leaseOwner: null, leaseUntil: null });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await slow.stop();
+      own.remove();
+    }
   });
 });

@@ -191,16 +191,10 @@ describe('the notification dispatcher', () => {
 
     // The bank fails its first deliveries, then is down for a while.
     bank.failNext(5);
-    await dispatcher.runOnce();
-    await dispatcher.runOnce();
+    await until(dispatcher, () => bank.failed === 5);
     await bank.down();
-    for (let i = 0; i < 5; i++) {
-      await dispatcher.runOnce();
-      await new Promise((resolve) => setTimeout(resolve, 30));
-    }
-    const bankRows = [...outbox.rows.values()].filter((d) => d.receiver === 'issuer:bank-a');
-    expect(bankRows.some((d) => d.lastError === 'connection refused')).toBe(true);
-    expect(bank.failed).toBe(5);
+    const bankRows = () => [...outbox.rows.values()].filter((d) => d.receiver === 'issuer:bank-a');
+    await until(dispatcher, () => bankRows().some((d) => d.lastError === 'connection refused'));
     await bank.up();
     await until(dispatcher, () => [...outbox.rows.values()].every((d) => d.state !== 'pending'));
 

@@ -22,6 +22,11 @@ export interface TestReceiver {
   readonly refused: number;
   /** Answers the next `n` requests with 500. */
   failNext(n: number): void;
+  /** Holds every request from now on, unanswered, until `release()` (which answers them 503). */
+  hang(): void;
+  release(): void;
+  /** Requests held right now. */
+  readonly held: number;
   /** Verifies with these keys from now on (the service's JWKS, once it is known). */
   trust(jwks: Jwks): void;
   down(): Promise<void>;
@@ -37,7 +42,16 @@ export async function startReceiver(audience: string, issuer: string): Promise<T
   let refused = 0;
   let failNext = 0;
   let handler: ((request: Request) => Promise<Response>) | undefined;
+  let hanging: Promise<void> | undefined;
+  let releaseHanging: (() => void) | undefined;
+  let held = 0;
   const listener = getRequestListener(async (request: Request) => {
+    if (hanging) {
+      held++;
+      await hanging;
+      held--;
+      return new Response('released', { status: 503 });
+    }
     if (failNext > 0 || !handler) {
       failNext = Math.max(0, failNext - 1);
       failed++;
@@ -52,6 +66,8 @@ export async function startReceiver(audience: string, issuer: string): Promise<T
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const close = async () => {
+    releaseHanging?.();
+    hanging = undefined;
     if (!server.listening) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -70,6 +86,16 @@ export async function startReceiver(audience: string, issuer: string): Promise<T
     },
     failNext(n) {
       failNext = n;
+    },
+    hang() {
+      hanging ??= new Promise<void>((resolve) => (releaseHanging = resolve));
+    },
+    release() {
+      releaseHanging?.();
+      hanging = undefined;
+    },
+    get held() {
+      return held;
     },
     trust(jwks) {
       handler = createNotificationHandler({ jwks, issuer, audience, onEvent: (event) => void processed.push(event) });

@@ -27,6 +27,8 @@ import {
   zLifecycleRequest,
   zLifecycleResponse,
   zTokenHistory,
+  zNotificationFeed,
+  zRedeliveryAccepted,
 } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -170,6 +172,8 @@ const WALLET_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', 'rate_limited', 
 const ISSUER_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'not_found', 'token_state_conflict'];
 const CARD_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'card_invalid'];
 const HISTORY_CODES: ErrorCode[] = ['unauthenticated', 'not_found', 'internal_error', 'store_unavailable'];
+const FEED_CODES: ErrorCode[] = ['unauthenticated', 'invalid_message', 'internal_error', 'store_unavailable'];
+const REDELIVER_CODES: ErrorCode[] = ['unauthenticated', 'invalid_message', 'not_found', 'internal_error', 'store_unavailable'];
 
 const TOKEN_REFERENCE_PARAMETER = { name: 'tokenReferenceId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } };
 const idempotencyParameter = (scope: string): JsonObject => ({
@@ -449,13 +453,44 @@ export function createOpenApiDocument(): JsonObject {
           },
         },
       },
+      '/v1/events': {
+        get: {
+          operationId: 'listEvents',
+          summary: 'The caller’s events, oldest first, after a cursor: the feed for reconciliation (spec section 7.12)',
+          description:
+            'An issuer (its issuer assertion: events of its cards’ tokens) or a wallet provider (API key or client assertion: events of its tokens). The same events the notifications carry, whatever became of their delivery. Pass the answer’s cursor as after to read on; an empty page answers the same cursor (poll with it).',
+          security: [{ issuerAssertion: [] }, { bearer: [] }],
+          parameters: [
+            { name: 'after', in: 'query', required: false, description: 'A cursor of an earlier page (absent: from the first event).', schema: { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } },
+            { name: 'limit', in: 'query', required: false, description: 'At most this many events (default 100).', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            '200': { description: 'A page of events and the cursor to read on from. Cache-Control: no-store.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/NotificationFeed' } } } },
+            ...problemResponses(FEED_CODES),
+          },
+        },
+      },
+      '/v1/events/{eventId}/redeliver': {
+        post: {
+          operationId: 'redeliverEvent',
+          summary: 'Sends the caller’s delivery of an event again (spec section 7.13)',
+          description:
+            'The caller’s own delivery only (another party’s event is 404). A dead-lettered (or delivered) delivery is pending again, due at once, with a new retry period; a pending one is left as it is. Idempotent by nature: a body and an Idempotency-Key are accepted, neither is needed.',
+          security: [{ issuerAssertion: [] }, { bearer: [] }],
+          parameters: [{ name: 'eventId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{22,128}$' } }],
+          responses: {
+            '202': { description: 'The delivery is pending.', headers: { 'X-Request-Id': requestId }, content: { 'application/json': { schema: { $ref: '#/components/schemas/RedeliveryAccepted' } } } },
+            ...problemResponses(REDELIVER_CODES),
+          },
+        },
+      },
       '/.well-known/jwks.json': {
         get: {
           operationId: 'getJwks',
-          summary: 'The public encryption keys issuers encrypt provisioning requests to (ECDH-ES+A256KW, P-256), found by kid',
+          summary: 'The public keys: the encryption keys issuers encrypt provisioning requests to (ECDH-ES+A256KW, P-256), then the notification signing keys (ES256, use sig), found by kid',
           responses: {
             '200': {
-              description: 'A JWK set; the first key is the current one.',
+              description: 'A JWK set; the first encryption key is the current one, and the first signing key signs notifications.',
               headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Jwks' } } },
             },
@@ -526,6 +561,8 @@ export function createOpenApiDocument(): JsonObject {
         CardLifecycleRequest: schemaOf(zCardLifecycleRequest),
         CardEvent: schemaOf(zCardEvent),
         CardLifecycleResult: schemaOf(zCardLifecycleResult),
+        NotificationFeed: schemaOf(zNotificationFeed),
+        RedeliveryAccepted: schemaOf(zRedeliveryAccepted),
       },
       headers: {
         'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },

@@ -23,7 +23,7 @@ describe('openapi.json', () => {
     const doc = JSON.parse(readFileSync(FILE, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const method of Object.keys(operations)) {
-        const response = await app.fetch(new Request(`http://localhost${path.replace('{tokenReferenceId}', 'tok_x')}`, { method: method.toUpperCase() }));
+        const response = await app.fetch(new Request(`http://localhost${path.replace('{tokenReferenceId}', 'tok_x').replace('{eventId}', 'evt_0123456789abcdefghijkl')}`, { method: method.toUpperCase() }));
         // Without credentials the authenticated routes answer 401; the others 200. A missing route would be 404.
         expect([200, 401]).toContain(response.status);
       }
@@ -33,6 +33,8 @@ describe('openapi.json', () => {
       '/health',
       '/health/ready',
       '/openapi.json',
+      '/v1/events',
+      '/v1/events/{eventId}/redeliver',
       '/v1/issuer/cards/events',
       '/v1/issuer/cards/lifecycle',
       '/v1/issuer/tokens/search',

@@ -1,5 +1,4 @@
-import { type CardEvent, type CardLifecycleResult, type Clock, type IssuerActivation, type IssuerTokenSearchResult, type IssuerTokenStatusResponse, type LifecycleAction, type LifecycleReason, type LifecycleResponse, type NotificationFeed, type RedeliveryAccepted, type TokenHistory, type ProvisioningError, type RandomSource, type SigningKeyHandle, type SigningKeyInput, type TokenStatusResponse, TransportError, createError, createId, createIssuerAssertion, errorFromHttpResponse, parseIssuerActivation, parseIssuerTokenStatusResponse, parseProblemDetails, parseTokenStatusResponse, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, zHttpsUrl, zCardEvent, zCardLifecycleResult, zCardLifecycleRequest, zIssuerLifecycleRequest, zIssuerTokenSearch, zIssuerTokenSearchResult, zLifecycleResponse, zNotificationFeed, zOpaqueId, zPartyId, zRandomId, zRedeliveryAccepted, zTokenHistory } from '@pushprov/protocol';
-import { parseWith } from '@pushprov/protocol/internal';
+import { type CardEvent, type CardLifecycleResult, type Clock, type IssuerActivation, type IssuerTokenSearchResult, type IssuerTokenStatusResponse, type LifecycleAction, type LifecycleReason, type LifecycleResponse, type NotificationFeed, type RedeliveryAccepted, type TokenHistory, type ProvisioningError, type RandomSource, type SigningKeyHandle, type SigningKeyInput, type TokenStatusResponse, TransportError, createError, createId, createIssuerAssertion, errorFromHttpResponse, parseIssuerActivation, parseIssuerTokenStatusResponse, parseProblemDetails, parseTokenStatusResponse, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, zHttpsUrl, parseCardEvent, parseCardLifecycleRequest, parseCardLifecycleResult, parseIssuerLifecycleRequest, parseIssuerTokenSearch, parseIssuerTokenSearchResult, parseLifecycleResponse, parseNotificationFeed, parseRedeliveryAccepted, parseTokenHistory, zOpaqueId, zPartyId, zRandomId } from '@pushprov/protocol';
 import { abortError, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { isDuration, withDeadline } from '../lib/deadline.js';
 
@@ -176,7 +175,8 @@ export interface IssuerCallOptions {
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
-const MAX_BODY_BYTES = 65_536;
+/** The largest answer read: a page of the event feed (1 000 events) fits. */
+const MAX_BODY_BYTES = 1_048_576;
 const MAX_RETRY_AFTER_MS = 30_000;
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -321,12 +321,8 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
       if (value.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token service answered for another token');
       return value;
     };
-  const parser =
-    <S extends Parameters<typeof parseWith>[0]>(schema: S, name: string) =>
-    (text: string) =>
-      parseWith(schema, text, { name, maxLength: MAX_BODY_BYTES }) as ReturnType<typeof parseWith<S>>;
   // Bodies are checked here (a card number by Luhn): a malformed one is refused before it leaves, and the error never holds it.
-  const cardBody = (schema: Parameters<typeof parseWith>[0], value: unknown, name: string) => JSON.stringify(parseWith(schema, value, { name }));
+  const checked = (parse: (input: unknown) => unknown, value: unknown) => JSON.stringify(parse(value));
   const selectorOf = (card: IssuerCardSelector) => (card && 'pan' in card ? { pan: card.pan } : { accountId: (card as { accountId?: string } | undefined)?.accountId });
 
   return {
@@ -341,28 +337,28 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
     },
     async searchTokens(card, callOptions = {}) {
       const headers = postHeaders(callOptions.idempotencyKey);
-      const body = cardBody(zIssuerTokenSearch, selectorOf(card), 'token search');
-      return call('POST', '/v1/issuer/tokens/search', body, headers, parser(zIssuerTokenSearchResult, 'token search result'), callOptions.signal);
+      const body = checked(parseIssuerTokenSearch, selectorOf(card));
+      return call('POST', '/v1/issuer/tokens/search', body, headers, parseIssuerTokenSearchResult, callOptions.signal);
     },
     async changeTokenLifecycle(tokenReferenceId, change, callOptions = {}) {
       const path = tokenPath(tokenReferenceId, '/lifecycle');
       const headers = postHeaders(callOptions.idempotencyKey);
-      const body = cardBody(zIssuerLifecycleRequest, { action: change?.action, reason: change?.reason }, 'lifecycle request');
-      return call('POST', path, body, headers, forToken(tokenReferenceId, parser(zLifecycleResponse, 'lifecycle response')), callOptions.signal);
+      const body = checked(parseIssuerLifecycleRequest, { action: change?.action, reason: change?.reason });
+      return call('POST', path, body, headers, forToken(tokenReferenceId, parseLifecycleResponse), callOptions.signal);
     },
     async changeCardLifecycle(card, change, callOptions = {}) {
       const headers = postHeaders(callOptions.idempotencyKey);
-      const body = cardBody(zCardLifecycleRequest, { ...selectorOf(card), action: change?.action, reason: change?.reason }, 'card lifecycle request');
-      return call('POST', '/v1/issuer/cards/lifecycle', body, headers, parser(zCardLifecycleResult, 'card lifecycle result'), callOptions.signal);
+      const body = checked(parseCardLifecycleRequest, { ...selectorOf(card), action: change?.action, reason: change?.reason });
+      return call('POST', '/v1/issuer/cards/lifecycle', body, headers, parseCardLifecycleResult, callOptions.signal);
     },
     async reportCardEvent(event, callOptions = {}) {
       const headers = postHeaders(callOptions.idempotencyKey);
-      const body = cardBody(zCardEvent, event, 'card event');
-      return call('POST', '/v1/issuer/cards/events', body, headers, parser(zCardLifecycleResult, 'card lifecycle result'), callOptions.signal);
+      const body = checked(parseCardEvent, event);
+      return call('POST', '/v1/issuer/cards/events', body, headers, parseCardLifecycleResult, callOptions.signal);
     },
     async getTokenHistory(tokenReferenceId, historyOptions = {}) {
       const path = tokenPath(tokenReferenceId, '/history');
-      return call('GET', path, undefined, GET_HEADERS, forToken(tokenReferenceId, parser(zTokenHistory, 'token history')), historyOptions.signal);
+      return call('GET', path, undefined, GET_HEADERS, forToken(tokenReferenceId, parseTokenHistory), historyOptions.signal);
     },
     async listEvents(listOptions = {}) {
       const query = new URLSearchParams();
@@ -375,13 +371,13 @@ export function createIssuerTokenServiceClient(options: IssuerTokenServiceClient
         query.set('limit', String(listOptions.limit));
       }
       const path = `/v1/events${query.size > 0 ? `?${query}` : ''}`;
-      return call('GET', path, undefined, GET_HEADERS, parser(zNotificationFeed, 'event feed'), listOptions.signal);
+      return call('GET', path, undefined, GET_HEADERS, parseNotificationFeed, listOptions.signal);
     },
     async redeliverEvent(eventId, callOptions = {}) {
       if (typeof eventId !== 'string' || !zRandomId.safeParse(eventId).success) throw createError('invalid_message', 'The event id is malformed');
       const headers = postHeaders(callOptions.idempotencyKey);
       const parse = (text: string): RedeliveryAccepted => {
-        const accepted = parser(zRedeliveryAccepted, 'redelivery answer')(text);
+        const accepted = parseRedeliveryAccepted(text);
         if (accepted.eventId !== eventId) throw createError('invalid_message', 'The token service answered for another event');
         return accepted;
       };

@@ -11,7 +11,18 @@ import { zRequestClaims } from './z-request-claims.js';
 import { zResult } from './z-result.js';
 import { zSubmission } from './z-submission.js';
 import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
-import { zCardEvent, zCardLifecycleRequest, zIssuerLifecycleRequest, zIssuerTokenSearch, zLifecycleRequest, zLifecycleResponse, zTokenHistory } from './z-lifecycle.js';
+import {
+  zCardEvent,
+  zCardLifecycleRequest,
+  zCardLifecycleResult,
+  zIssuerLifecycleRequest,
+  zIssuerTokenSearch,
+  zIssuerTokenSearchResult,
+  zLifecycleRequest,
+  zLifecycleResponse,
+  zTokenHistory,
+} from './z-lifecycle.js';
+import { zNotificationFeed, zRedeliveryAccepted } from './z-notification.js';
 
 export * from './primitives.js';
 export * from './z-activation-invocation.js';
@@ -160,3 +171,19 @@ export const parseIssuerTokenSearch = (input: unknown) => parseWith(zIssuerToken
 export const parseCardLifecycleRequest = (input: unknown) => parseWith(zCardLifecycleRequest, input, { name: 'card-lifecycle-request', maxLength: 4096 });
 /** Parses a card event body (`POST /v1/issuer/cards/events`). */
 export const parseCardEvent = (input: unknown) => parseWith(zCardEvent, input, { name: 'card-event', maxLength: 4096 });
+/** Parses the answer to an issuer token search (at most 1 000 tokens). */
+export const parseIssuerTokenSearchResult = (input: unknown) =>
+  parseWith(zIssuerTokenSearchResult, input, { name: 'issuer-token-search-result', maxLength: 262_144 });
+/** Parses the answer to a card lifecycle request or a card event (at most 1 000 tokens). */
+export const parseCardLifecycleResult = (input: unknown) => parseWith(zCardLifecycleResult, input, { name: 'card-lifecycle-result', maxLength: 262_144 });
+/**
+ * Parses a page of the event feed (`GET /v1/events`: at most 1 000 events).
+ *
+ * @example
+ * ```ts
+ * const { events, cursor } = parseNotificationFeed(await response.text());
+ * ```
+ */
+export const parseNotificationFeed = (input: unknown) => parseWith(zNotificationFeed, input, { name: 'event-feed', maxLength: 1_048_576 });
+/** Parses the `202` answer of `POST /v1/events/{eventId}/redeliver`. */
+export const parseRedeliveryAccepted = (input: unknown) => parseWith(zRedeliveryAccepted, input, { name: 'redelivery-accepted', maxLength: 4096 });

@@ -79,8 +79,9 @@ export function createNotificationDispatcher(options: NotificationDispatcherOpti
   let running: Promise<number> | undefined;
 
   const record = async (d: ClaimedDelivery, nextAt: number | null, error: string): Promise<void> => {
-    await deliveries.fail({ eventId: d.eventId, receiver: d.receiver, owner, nextAttemptAt: nextAt, error });
-    if (nextAt === null) logger?.error({ msg: 'notification dead-lettered', eventId: d.eventId, receiver: d.receiver, attempts: d.attempts, error });
+    const applied = await deliveries.fail({ eventId: d.eventId, receiver: d.receiver, owner, nextAttemptAt: nextAt, error });
+    // Not applied: the lease ran out and another instance took the delivery over; its outcome counts.
+    if (applied && nextAt === null) logger?.error({ msg: 'notification dead-lettered', eventId: d.eventId, receiver: d.receiver, attempts: d.attempts, error });
   };
 
   const attempt = async (d: ClaimedDelivery, context: DispatchContext): Promise<void> => {

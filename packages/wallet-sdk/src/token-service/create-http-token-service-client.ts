@@ -1,5 +1,4 @@
-import { type Clock, type KeyJwk, type LifecycleReason, type LifecycleResponse, type TokenHistory, type ProvisioningError, type ProvisioningResponse, type RandomSource, type Submission, type TokenStatusResponse, type VerificationStarted, createClientAssertion, createError, createId, isProvisioningError, errorFromHttpResponse, parseProblemDetails, parseProvisioningResponse, parseActivationRequest, parseSubmission, parseTokenStatusResponse, parseVerificationRequest, parseVerificationStarted, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, withCorrelationId, zHttpsUrl, zLifecycleRequest, zLifecycleResponse, zOpaqueId, zTokenHistory } from '@pushprov/protocol';
-import { parseWith } from '@pushprov/protocol/internal';
+import { type Clock, type KeyJwk, type LifecycleReason, type LifecycleResponse, type TokenHistory, type ProvisioningError, type ProvisioningResponse, type RandomSource, type Submission, type TokenStatusResponse, type VerificationStarted, createClientAssertion, createError, createId, isProvisioningError, errorFromHttpResponse, parseProblemDetails, parseProvisioningResponse, parseActivationRequest, parseSubmission, parseTokenStatusResponse, parseVerificationRequest, parseVerificationStarted, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, withCorrelationId, parseLifecycleRequest, parseLifecycleResponse, parseTokenHistory, zHttpsUrl, zOpaqueId } from '@pushprov/protocol';
 import { abortError } from '@pushprov/protocol/internal';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
@@ -450,9 +449,8 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     const path = tokenPath(tokenReferenceId, '/lifecycle');
     const headers = postHeaders(lifecycleOptions?.idempotencyKey);
     const request = { action, reason: lifecycleOptions?.reason, ...(lifecycleOptions?.actor !== undefined && { actor: lifecycleOptions.actor }) };
-    const body = JSON.stringify(parseWith(zLifecycleRequest, request, { name: 'lifecycle request' }));
-    const parse = (text: string) => parseWith(zLifecycleResponse, text, { name: 'lifecycle response', maxLength: MAX_BODY_BYTES });
-    return call('POST', path, body, headers, forToken(tokenReferenceId, parse), lifecycleOptions?.signal);
+    const body = JSON.stringify(parseLifecycleRequest(request));
+    return call('POST', path, body, headers, forToken(tokenReferenceId, parseLifecycleResponse), lifecycleOptions?.signal);
   };
 
   return {
@@ -461,8 +459,7 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
     deleteToken: lifecycle('delete'),
     async getTokenHistory(tokenReferenceId, historyOptions: GetTokenStatusOptions = {}) {
       const path = tokenPath(tokenReferenceId, '/history');
-      const parse = (text: string) => parseWith(zTokenHistory, text, { name: 'token history', maxLength: MAX_BODY_BYTES });
-      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parse), historyOptions.signal);
+      return call('GET', path, undefined, { Accept: 'application/json' }, forToken(tokenReferenceId, parseTokenHistory), historyOptions.signal);
     },
     async submit(submission, submitOptions = {}) {
       const headers = postHeaders(submitOptions.idempotencyKey);
