@@ -84,6 +84,22 @@ export const zTokenServiceProfile = z.strictObject({
   otherWalletProvider: z.optional(z.intersection(zWalletCredentials, z.object({ acceptedByIssuer: z.boolean() }))),
   /** Optional: a card of the issuer that the service's issuer decision declines (runs `pr-declined`). */
   decliningCard: z.optional(zTestCard),
+  /**
+   * Optional: a card of the issuer that the service steps up (issued
+   * `pending_activation`; with an `otp_sms` or `otp_email` method for the code
+   * cases). Runs the yellow path cases (`ts-yellow-*`).
+   */
+  stepUpCard: z.optional(zTestCard),
+  /**
+   * Optional: where on the service's origin the runner reads the one-time
+   * codes the service sent: `GET <path>?tokenReferenceId=…` answering
+   * `{ "messages": [{ "methodId", "code" }, …] }`, oldest first (the
+   * reference service's sandbox inbox is `/sandbox/inbox`). Runs the code
+   * cases of the yellow path.
+   */
+  codeInbox: z.optional(z.strictObject({ path: z.string().regex(/^\/[A-Za-z0-9._~\/-]{0,255}$/, { message: 'must be a path on the service origin' }) })),
+  /** Optional: a second issuer registered at the service (its id and the private half of a signing key): `ts-yellow-other-issuer`. */
+  otherIssuer: z.optional(z.strictObject({ id: zPartyId, signingKey: zPrivateSigningJwk })),
   /** Whether the runner may use the token status endpoint (`GET /v1/tokens/{id}`). Default true. */
   statusEndpoint: z.boolean().default(true),
   /** The service's tolerated clock skew, seconds. Default 60. */

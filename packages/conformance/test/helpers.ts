@@ -54,18 +54,22 @@ export function killChildren(): void {
  * Writes a token service configuration (fresh keys; one issuer with the
  * profile's signing key and BIN range; a wallet provider with an API key and a
  * client assertion key; a second provider the issuer does not accept; a card
- * the issuer declines) and starts `token-service start` on port 0.
+ * the issuer declines; a card it steps up; a second issuer) and starts
+ * `token-service start --sandbox` on port 0 (the sandbox inbox holds the
+ * one-time codes the yellow path cases read).
  */
 export async function startReferenceService(dir: string, options: { store?: string } = {}): Promise<ReferenceService> {
-  const [serviceKey, issuerKey, providerKey] = await Promise.all([
+  const [serviceKey, issuerKey, providerKey, otherIssuerKey] = await Promise.all([
     generateEncryptionKey({ kid: 'ts-conformance-1' }),
     generateSigningKey({ alg: 'ES256', kid: 'bank-c-sig-1' }),
     generateSigningKey({ alg: 'EdDSA', kid: 'wallet-c-sig-1' }),
+    generateSigningKey({ alg: 'ES256', kid: 'bank-d-sig-1' }),
   ]);
   const apiKey = `conformance-test-api-key-${'0123456789abcdef'.repeat(2)}`;
   const otherApiKey = `conformance-other-api-key-${'fedcba9876543210'.repeat(2)}`;
   const pan = withLuhn('471234567890123');
   const decliningPan = withLuhn('471234000000002');
+  const stepUpPan = withLuhn('471234000000006');
   const config = {
     serviceId: 'ts-conformance',
     keys: {
@@ -78,8 +82,15 @@ export async function startReferenceService(dir: string, options: { store?: stri
         jwks: { keys: [issuerKey.publicJwk] },
         binRanges: [{ start: '471234', end: '471234' }],
         walletProviders: ['wallet-c'],
-        decision: { default: 'approve', byLast4: { [decliningPan.slice(-4)]: 'decline' } },
+        decision: { default: 'approve', byLast4: { [decliningPan.slice(-4)]: 'decline', [stepUpPan.slice(-4)]: 'step_up' } },
+        // What a step-up offers: a code by SMS (sent to the sandbox inbox) and the issuer's app.
+        verificationMethods: [
+          { id: 'sms', type: 'otp_sms', destination: '•••• 0199' },
+          { id: 'app', type: 'issuer_app' },
+        ],
       },
+      // A second issuer: it must not read or activate bank-c's tokens.
+      { id: 'bank-d', jwks: { keys: [otherIssuerKey.publicJwk] }, binRanges: [{ start: '471235', end: '471235' }], walletProviders: ['wallet-c'] },
     ],
     walletProviders: [
       { id: 'wallet-c', apiKeys: [apiKey], jwks: { keys: [providerKey.publicJwk] } },
@@ -89,7 +100,8 @@ export async function startReferenceService(dir: string, options: { store?: stri
   };
   const configPath = join(dir, 'token-service.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
-  const child = spawn(...spawnArgs([TOKEN_SERVICE_CLI, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--store', options.store ?? join(dir, 'token-service.db')]), {
+  // Sandbox mode: the one-time codes of the yellow path are kept for GET /sandbox/inbox (the profile's codeInbox).
+  const child = spawn(...spawnArgs([TOKEN_SERVICE_CLI, 'start', '--sandbox', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--store', options.store ?? join(dir, 'token-service.db')]), {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,6 +132,9 @@ export async function startReferenceService(dir: string, options: { store?: stri
     walletProvider: { id: 'wallet-c', apiKey, assertionKey: providerKey.privateJwk as never },
     otherWalletProvider: { id: 'wallet-other', apiKey: otherApiKey, acceptedByIssuer: false },
     decliningCard: { pan: decliningPan, expiry: { month: 12, year: 2099 } },
+    stepUpCard: { pan: stepUpPan, expiry: { month: 12, year: 2099 } },
+    codeInbox: { path: '/sandbox/inbox' },
+    otherIssuer: { id: 'bank-d', signingKey: otherIssuerKey.privateJwk as never },
   };
   return {
     url,

@@ -130,6 +130,30 @@ describe('the reference token service passes', () => {
     expect(skipped['pr-wallet-provider-not-allowed']).toMatch(/otherWalletProvider/);
   }, 60_000);
 
+  it('runs the yellow path cases, and lists them as not applicable, with the reason, without a step-up card, a code inbox or another issuer', async () => {
+    const yellow = (id: string) => id.startsWith('ts-yellow-');
+    const full = await runTokenServiceConformance({ baseUrl: service.url, profile: service.profile, filter: yellow });
+    expect(full.results.map((r) => [r.id, r.status])).toEqual([
+      ['ts-yellow-pending', 'passed'],
+      ['ts-yellow-wrong-code', 'passed'],
+      ['ts-yellow-right-code', 'passed'],
+      ['ts-yellow-code-once', 'passed'],
+      ['ts-yellow-other-issuer', 'passed'],
+    ]);
+    const { codeInbox: _c, otherIssuer: _o, ...noInbox } = service.profile;
+    const partial = await runTokenServiceConformance({ baseUrl: service.url, profile: noInbox, filter: yellow });
+    expect(Object.fromEntries(partial.results.map((r) => [r.id, r.status === 'not_applicable' ? r.reason : r.status]))).toEqual({
+      'ts-yellow-pending': 'passed',
+      'ts-yellow-wrong-code': expect.stringMatching(/codeInbox/),
+      'ts-yellow-right-code': expect.stringMatching(/codeInbox/),
+      'ts-yellow-code-once': expect.stringMatching(/codeInbox/),
+      'ts-yellow-other-issuer': expect.stringMatching(/otherIssuer/),
+    });
+    const { stepUpCard: _s, ...none } = service.profile;
+    const absent = await runTokenServiceConformance({ baseUrl: service.url, profile: none, filter: yellow });
+    expect(absent.results.every((r) => r.status === 'not_applicable' && /stepUpCard/.test(r.reason ?? ''))).toBe(true);
+  }, 60_000);
+
   it('has a re-sealing recipe for every negative provisioning-request vector', () => {
     expect(negativeVectors.length).toBeGreaterThanOrEqual(50);
     expect(negativeVectors.filter((v) => !(v.id in RECIPES)).map((v) => v.id)).toEqual([]);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AppMessage, type TokenStatusResponse, createMemoryChannelPair, manualClock, parseAppMessage } from '@pushprov/protocol';
 import { type StoredToken, type TokenServiceClient, createMemoryTokenStore } from '../src/index.js';
-import { type IssuerAppOpener, createActivations } from '../src/activation.js';
+import { type ActivationEvent, type IssuerAppOpener, createActivations } from '../src/activation.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12);
 const METHODS = [
@@ -13,9 +13,10 @@ const METHODS = [
   { id: 'app', type: 'issuer_app' as const },
 ];
 
-async function pendingToken() {
+async function pendingToken(extra: Partial<StoredToken> = {}) {
   const tokenStore = createMemoryTokenStore();
   const token: StoredToken = {
+    ...extra,
     accessData: { tokenReferenceId: 'tok_1', tokenNumber: '4000000000000010', tokenExpiry: { month: 12, year: 2030 }, status: 'pending_activation', panLast4: '0069', issuerId: 'bank-a', issuedAt: NOW / 1000 },
     issuerId: 'bank-a',
     sessionId: 'c2Vzc2lvbi0wMDAxLi4uLg',
@@ -78,6 +79,22 @@ describe('createActivations: the activation invocation of an issuer_app method',
     expect(withChannel.state).toBe('choosing_method');
     const nowhere = await createActivations({ tokenService, tokenStore, clock }).resume('tok_1');
     await expect(nowhere.chooseMethod('app')).rejects.toMatchObject({ code: 'configuration_invalid' });
+    link.issuer.close();
+  });
+
+  it('carries the provisioning attempt’s correlation id: in the invocation by default, and on every error the activation reports and throws', async () => {
+    const { tokenStore, tokenService, clock } = await pendingToken({ correlationId: 'cor_provisioning-7' });
+    const link = createMemoryChannelPair();
+    const received: AppMessage[] = [];
+    link.issuer.subscribe((message) => received.push(message));
+    const events: ActivationEvent[] = [];
+    const activation = await createActivations({ tokenService, tokenStore, clock, walletProviderId: 'wallet-co', issuerChannel: link.wallet, onEvent: (e) => events.push(e) }).resume('tok_1');
+    const refused = await activation.chooseMethod('nope').catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'verification_method_unavailable', correlationId: 'cor_provisioning-7' });
+    expect(events.filter((e) => e.error).map((e) => [e.error!.code, e.error!.correlationId])).toEqual([['verification_method_unavailable', 'cor_provisioning-7']]);
+    await activation.chooseMethod('app');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(received[0]).toMatchObject({ type: 'activation-invocation', correlationId: 'cor_provisioning-7' });
     link.issuer.close();
   });
 });

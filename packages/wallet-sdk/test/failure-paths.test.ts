@@ -229,6 +229,25 @@ describe('a session that fails after the invocation reports a typed result', () 
     expect(flow.service.calls).toHaveLength(1);
   });
 
+  it('every error event of the attempt carries its correlation id, as the outcome does; before any invocation there is none', async () => {
+    const flow = await flowWith();
+    const outcome = flow.wallet.handleInvocation(flow.walletEnd);
+    // Before the invocation: no attempt yet, so no correlation id.
+    await flow.issuerEnd.send({ type: 'result', version: 1, sessionId: 'CCCCCCCCCCCCCCCCCCCCCC', status: 'declined', errorCode: 'declined' });
+    await expect.poll(() => errorCodes(flow.events)).toEqual(['unexpected_message']);
+    const { invocation, identifiers } = await identify(flow, { correlationId: 'support-case-19' });
+    // During the attempt: a request for another session, and one that does not parse.
+    await deliver(flow, identifiers, 'BBBBBBBBBBBBBBBBBBBBBB');
+    flow.walletEnd.receiveWire('{"type":"provisioning-request"');
+    await expect.poll(() => errorCodes(flow.events)).toEqual(['unexpected_message', 'unexpected_message', 'invalid_json']);
+    await deliver(flow, identifiers);
+    const ended = await outcome;
+    expect(ended).toMatchObject({ status: 'provisioned', correlationId: 'support-case-19', sessionId: invocation.sessionId });
+    const errors = flow.events.flatMap((e) => (e.type === 'error' ? [e.error] : []));
+    expect(errors.map((e) => e.correlationId)).toEqual([undefined, 'support-case-19', 'support-case-19']);
+    expect(errors[1]!.toJSON()).toMatchObject({ code: 'unexpected_message', correlationId: 'support-case-19' });
+  });
+
   it.each([
     ['right behind the invocation (queued while the wallet checks it)', 'with-invocation'],
     ['while the user is asked', 'during-consent'],

@@ -35,6 +35,7 @@ import {
   where,
 } from './context.js';
 import { NOT_RESEALABLE, RECIPES, createKit } from './resealed-vectors.js';
+import { buildYellowPathCases } from './yellow-path.js';
 
 /** Options of {@link runTokenServiceConformance}. */
 export interface TokenServiceRunOptions {
@@ -470,6 +471,9 @@ function buildCases(maybeCtx: TokenServiceContext | undefined, http: OriginClien
         for (const answer of answers.slice(2)) checkProblemShape(answer);
       },
     },
+
+    // ---------------------------------------------------------------- the yellow path (section 11)
+    ...buildYellowPathCases(ctx, http, profile),
   ];
 
   // ---------------------------------------------------------------- the negative vectors, re-sealed

@@ -15,6 +15,7 @@ import {
   isProvisioningError,
   parseActivationInvocation,
   toProvisioningError,
+  withCorrelationId,
   zVerificationCode,
 } from '@pushprov/protocol';
 import { sleep as defaultSleep, raceSignal, throwIfAborted } from '../lib/abort.js';
@@ -93,6 +94,8 @@ export function createPendingActivation(stored: StoredToken, context: Activation
     return snap;
   };
   const emit = (step: ActivationEvent['step'], error?: ProvisioningError) => {
+    // The provisioning attempt's correlation id, on every error the activation reports (and throws).
+    if (error) withCorrelationId(error, stored.correlationId);
     const event: ActivationEvent = error ? { type: 'activation', step, snapshot: snapshot(), error } : { type: 'activation', step, snapshot: snapshot() };
     for (const listener of [context.emit, ...listeners]) {
       try {
@@ -220,7 +223,7 @@ export function createPendingActivation(stored: StoredToken, context: Activation
             issuerId,
             walletProviderId,
             nonce: createNonce(context.random),
-            correlationId: correlationId ?? createCorrelationId(context.random),
+            correlationId: correlationId ?? stored.correlationId ?? createCorrelationId(context.random),
           });
     await raceSignal(
       (async () => {

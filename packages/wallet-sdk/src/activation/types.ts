@@ -134,7 +134,8 @@ export interface ActivationCallOptions {
   signal?: AbortSignal;
   /**
    * For an `issuer_app` method (`chooseMethod`, `openIssuerApp`): the
-   * correlation id the activation invocation carries. Default: a fresh `cor_…`.
+   * correlation id the activation invocation carries. Default: the
+   * provisioning attempt's (kept with the token), else a fresh `cor_…`.
    */
   correlationId?: string | undefined;
 }

@@ -40,6 +40,8 @@ export interface StoredToken {
   readonly issuerId: string;
   /** The session it was provisioned in. */
   readonly sessionId: string;
+  /** The correlation id of the provisioning attempt (absent on tokens stored before it was kept): its activation's errors carry it too. */
+  readonly correlationId?: string;
   /** When the wallet stored it, epoch milliseconds. */
   readonly storedAt: number;
   /**

@@ -54,7 +54,7 @@ const RESULT_SEND_TIMEOUT_MS = 5_000;
  * failure becomes an outcome carrying a typed error.
  */
 export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks): Promise<WalletOutcome> {
-  const { signal, emit, setState } = hooks;
+  const { signal, setState } = hooks;
   let invocation: Invocation | undefined;
   let verified: boolean;
   try {
@@ -70,6 +70,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   const { sessionId, issuerId, account } = invocation;
   // One id for the attempt: the invocation's (the issuer app made it), else a fresh one.
   const correlationId = invocation.correlationId ?? createId('cor', context.random);
+  // From here every error event carries the attempt's id, as its outcome does (before the invocation there is no attempt yet).
+  const emit = (event: WalletEvent) => hooks.emit(event.type === 'error' ? { ...event, error: withCorrelationId(event.error, correlationId) } : event);
   const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
   if (account.productName !== undefined) prompt.account.productName = account.productName;
   if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
@@ -170,7 +172,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     // A second provisioning of a pending token (the resume, spec 11.1) keeps the user's progress with it.
     const earlier = verification ? (await context.tokenStore.get(accessData.tokenReferenceId))?.activation : undefined;
     const activation = verification && { ...earlier, verification };
-    await context.tokenStore.save({ accessData, issuerId, sessionId, storedAt: context.clock.now(), ...(activation && { activation }) });
+    await context.tokenStore.save({ accessData, issuerId, sessionId, correlationId, storedAt: context.clock.now(), ...(activation && { activation }) });
     const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
     setState('sending_result', sessionId);
     const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId, correlationId });

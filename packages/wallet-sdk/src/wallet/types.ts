@@ -179,6 +179,7 @@ export type WalletOutcome =
 export type WalletEvent =
   | { type: 'state'; state: WalletSessionState; sessionId?: string }
   | { type: 'invocation'; prompt: ConsentPrompt }
+  /** Refused input; it ends nothing. Once the invocation is accepted, `error.correlationId` is the attempt's. */
   | { type: 'error'; error: ProvisioningError; sessionId?: string }
   | { type: 'outcome'; outcome: WalletOutcome };
 
