@@ -130,7 +130,18 @@ describe('a provisioning under attack, end to end', () => {
     expect(run.walletResult.status).toBe('provisioned');
     const rejectedCodes = run.issuerEvents.filter((e) => e.type === 'message_rejected').map((e) => e.error.code);
     expect(rejectedCodes).toEqual(['origin_rejected', 'origin_rejected', 'origin_rejected']);
-    expect(countRows(h.dbPath)).toEqual({ ...run.before, tokens: run.before.tokens! + 1, vault: run.before.vault! + 1, replay: run.before.replay! + 1, idempotency: run.before.idempotency! + 1 });
+    // One issuance: its token, vault entry, replay and idempotency records, and (spec section 12) one history row,
+    // one outbox event and one delivery for each of the two parties, in the same transaction.
+    expect(countRows(h.dbPath)).toEqual({
+      ...run.before,
+      tokens: run.before.tokens! + 1,
+      vault: run.before.vault! + 1,
+      replay: run.before.replay! + 1,
+      idempotency: run.before.idempotency! + 1,
+      token_history: run.before.token_history! + 1,
+      events: run.before.events! + 1,
+      deliveries: run.before.deliveries! + 2,
+    });
 
     const request = run.browser.posts.find((p) => typeof p.data === 'string' && p.data.includes('"provisioning-request"'))!;
     const { claims } = await openProvisioningRequest(parseProvisioningRequestMessage(request.data).encryptedRequest, {
