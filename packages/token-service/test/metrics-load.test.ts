@@ -185,9 +185,10 @@ describe('metrics under a bounded load', () => {
       expect(first.statuses).toContain(expected);
     }
     expect(tokenNumbers.length).toBeGreaterThan(50);
-    // Bounded: the service's own series, whatever the traffic, stay well under a few hundred.
+    // Bounded: the service's own series, whatever the traffic, stay well under a few hundred (the route table
+    // grew with the lifecycle and event routes, and the notification metrics; 402 series were measured then).
     const own = [...first.keys].filter((k) => Object.keys(LABELS).some((name) => k.startsWith(`${name}{`)));
-    expect(own.length).toBeLessThan(400);
+    expect(own.length).toBeLessThan(600);
 
     const second = await loadWhileScraping(2, 320);
     const added = [...second.keys].filter((k) => !first.keys.has(k) && Object.keys(LABELS).some((name) => k.startsWith(`${name}{`)));

@@ -150,6 +150,9 @@ describe('notifications on one instance (SQLite)', () => {
     await waitUntil(async () => (await pendingOf()) === 0, 10_000, 'the new deliveries');
     const [created] = await server.service.store.events.ofToken(ref);
     expect(await server.service.store.deliveries.find(created!.eventId, 'wallet:wallet-two')).toMatchObject({ state: 'dead', lastError: 'no endpoint', attempts: 1 });
+    // Expected for a party that reads the feed: logged at info, never as an error.
+    const deadLine = logs.map((line) => JSON.parse(line) as { msg?: string; eventId?: string; level?: string }).find((l) => l.msg === 'notification dead-lettered' && l.eventId === created!.eventId);
+    expect(deadLine?.level).toBe('info');
     expect(bank.processed.some((e) => e.eventId === created!.eventId)).toBe(true);
     // wallet-two reads its feed; wallet-co does not see it.
     expect((await readFeed(() => `Bearer ${OTHER_API_KEY}`)).map((e) => e.eventId)).toEqual([created!.eventId]);

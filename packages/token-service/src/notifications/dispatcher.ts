@@ -81,7 +81,12 @@ export function createNotificationDispatcher(options: NotificationDispatcherOpti
   const record = async (d: ClaimedDelivery, nextAt: number | null, error: string): Promise<void> => {
     const applied = await deliveries.fail({ eventId: d.eventId, receiver: d.receiver, owner, nextAttemptAt: nextAt, error });
     // Not applied: the lease ran out and another instance took the delivery over; its outcome counts.
-    if (applied && nextAt === null) logger?.error({ msg: 'notification dead-lettered', eventId: d.eventId, receiver: d.receiver, attempts: d.attempts, error });
+    // A party without an endpoint reads the feed instead: its dead letters are expected, not an error.
+    if (applied && nextAt === null) {
+      const line = { msg: 'notification dead-lettered', eventId: d.eventId, receiver: d.receiver, attempts: d.attempts, error };
+      if (error === 'no endpoint') logger?.info(line);
+      else logger?.error(line);
+    }
   };
 
   const attempt = async (d: ClaimedDelivery, context: DispatchContext): Promise<void> => {
