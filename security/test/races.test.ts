@@ -31,6 +31,16 @@ describe('the same card to the same wallet account and device, twenty requests a
     expect(new Set(bodies.map((b) => b.tokenReferenceId)).size).toBe(1);
     expect(new Set(bodies.map((b) => b.accessData!.tokenNumber)).size).toBe(1);
     expect(bodies.map((b) => b.sessionId).sort()).toEqual(requests.map((r) => r.submission.sessionId).sort());
-    expect(countRows(h.dbPath)).toEqual({ ...before, tokens: before.tokens! + 1, vault: before.vault! + 1, replay: before.replay! + 20, idempotency: before.idempotency! + 20 });
+    // One issuance (with its history row, outbox event and two deliveries); nineteen answers of the same token.
+    expect(countRows(h.dbPath)).toEqual({
+      ...before,
+      tokens: before.tokens! + 1,
+      vault: before.vault! + 1,
+      replay: before.replay! + 20,
+      idempotency: before.idempotency! + 20,
+      token_history: before.token_history! + 1,
+      events: before.events! + 1,
+      deliveries: before.deliveries! + 2,
+    });
   });
 });

@@ -24,6 +24,7 @@ const INTERNAL = [
   'peekClientAssertionIssuer',
   'toDecryptionKeyHandle',
   'toSigningKeyHandle',
+  'withDeadline',
 ];
 
 describe('@pushprov/protocol entries', () => {
