@@ -1,7 +1,6 @@
 // The event API of a party (spec sections 7.12 and 7.13): who is calling
 // (an issuer with its issuer assertion, or a wallet provider with its API
 // key or client assertion), and the redelivery of its own deliveries.
-import { decodeJwt } from 'jose';
 import {
   HttpError,
   type NotificationEvent,
@@ -11,6 +10,7 @@ import {
   toProvisioningError,
   zRandomId,
 } from '@pushprov/protocol';
+import { peekClientAssertionIssuer } from '@pushprov/protocol/internal';
 import { COMPACT_JWS_PATTERN } from '../auth/create-authenticator.js';
 import type { TokenService } from '../service/create-token-service.js';
 import { issuerReceiver, walletReceiver } from './receivers.js';
@@ -23,16 +23,6 @@ export interface EventParty {
 }
 
 const BEARER = /^Bearer +([\x21-\x7e]{1,8192})$/i;
-
-/** The `iss` a bearer client assertion claims (unverified: it only picks which authentication checks it), or undefined. */
-function claimedIssuer(token: string): string | undefined {
-  try {
-    const { iss } = decodeJwt(token);
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Authenticates an issuer or a wallet provider: a bearer client assertion
@@ -50,7 +40,7 @@ function claimedIssuer(token: string): string | undefined {
  */
 export async function authenticateParty(service: TokenService, authorization: string | null | undefined): Promise<EventParty> {
   const token = typeof authorization === 'string' ? BEARER.exec(authorization.trim())?.[1] : undefined;
-  const claimed = token !== undefined && COMPACT_JWS_PATTERN.test(token) ? claimedIssuer(token) : undefined;
+  const claimed = token !== undefined && COMPACT_JWS_PATTERN.test(token) ? peekClientAssertionIssuer(token) : undefined;
   if (claimed !== undefined && service.config.issuers.some((i) => i.id === claimed)) {
     const { issuerId } = await service.authenticateIssuer(authorization);
     return { kind: 'issuer', id: issuerId, receiver: issuerReceiver(issuerId) };
