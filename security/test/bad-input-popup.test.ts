@@ -203,7 +203,7 @@ describe('the issuer popup channel refuses', () => {
     expect(world.builds()).toBe(1);
     const delivered = world.browser.posts.filter((p) => p.from === BANK && typeof p.data === 'string' && p.data.includes('"provisioning-request"'));
     expect(delivered).toHaveLength(1);
-    const { claims } = await openProvisioningRequest(parseProvisioningRequestMessage(delivered[0]!.data).encryptedRequest, {
+    const { claims } = await openProvisioningRequest(parseProvisioningRequestMessage(delivered[0]!.data).encryptedRequest!, {
       decryptionKeys: sb.keySet.encryptionKeys,
       issuerKeys: () => sb.issuer.publicJwk,
       audience: SERVICE_ID,

@@ -144,7 +144,7 @@ describe('a provisioning under attack, end to end', () => {
     });
 
     const request = run.browser.posts.find((p) => typeof p.data === 'string' && p.data.includes('"provisioning-request"'))!;
-    const { claims } = await openProvisioningRequest(parseProvisioningRequestMessage(request.data).encryptedRequest, {
+    const { claims } = await openProvisioningRequest(parseProvisioningRequestMessage(request.data).encryptedRequest!, {
       decryptionKeys: sb.keySet.encryptionKeys,
       issuerKeys: () => sb.issuer.publicJwk,
       audience: SERVICE_ID,

@@ -44,7 +44,7 @@ async function runIssuer(fx: Fixture, params: BenchParams, floor: Task): Promise
   const identifiers = Array.from({ length: 256 }, (_, i) => createBenchIdentifiers(i));
   const task = async (i: number) => {
     const message = await builder.buildRequest({ accountRef: 'acc-bench', identifiers: identifiers[i % identifiers.length]!, user: { id: 'u' } });
-    if (message.encryptedRequest.length < 100) throw new Error('no request');
+    if (message.encryptedRequest!.length < 100) throw new Error('no request');
   };
   await runClosedLoop({ count: params.warmup, concurrency: params.manyInFlight, task });
   const rows: BenchRow[] = [];

@@ -313,7 +313,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
         const h = message.signature ? joseHeader(message.signature) : {};
         emit('invocation', 'issuer app → wallet', 'invocation sent', [
           `session ${short(message.sessionId)} (128 random bits), expires in ${message.exp - message.iat} s`,
-          `account hint only: ${networkName(message.account.network)} •••• ${message.account.last4}${message.account.productName ? `, ${message.account.productName}` : ''}`,
+          `account hint only: ${networkName(message.account!.network)} •••• ${message.account!.last4}${message.account!.productName ? `, ${message.account!.productName}` : ''}`,
           message.signature
             ? `signed by the issuer backend (${String(h.alg)}, kid ${String(h.kid)})${signMs === undefined ? '' : ` in ${round(signMs)} ms`}`
             : 'unsigned',
@@ -401,7 +401,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       walletAccountId: identifiers.walletAccountId,
       deviceId: OTHER_DEVICE_ID,
       nonce: identifiers.nonce,
-      encryptedRequest: built.encryptedRequest,
+      encryptedRequest: built.encryptedRequest!,
     };
     const move = await expectRefusal(() => attacker.submit(moved, { signal }), 'device_mismatch', 'The request moved to another device');
     refusals.push({ attack: 'device_move', description: `a fresh request built for ${DEVICE_ID}, submitted from ${OTHER_DEVICE_ID}`, code: move.code, status: move.status, retryable: move.retryable });

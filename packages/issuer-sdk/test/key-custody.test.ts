@@ -76,7 +76,7 @@ describe('the backend builder with a non-extractable signing key', () => {
   it('builds requests the token service opens with the handle public key, and signs invocations', async () => {
     const builder = await serverBuilder(handle);
     const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    const opened = await open(message.encryptedRequest, [handle.publicJwk]);
+    const opened = await open(message.encryptedRequest!, [handle.publicJwk]);
     expect(opened.signingKid).toBe('issuer-hsm-1');
     expect(opened.claims).toMatchObject({ iss: ISSUER_ID, card: CARD });
     const signed = await builder.signInvocation({ accountRef: 'acc_1', invocation: invocation(), user: ALICE });
@@ -87,23 +87,23 @@ describe('the backend builder with a non-extractable signing key', () => {
     const k = await keys();
     const builder = await serverBuilder(handle);
     const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    await expect(open(message.encryptedRequest, [k.issuer.publicJwk])).rejects.toMatchObject({ code: 'unknown_issuer' });
+    await expect(open(message.encryptedRequest!, [k.issuer.publicJwk])).rejects.toMatchObject({ code: 'unknown_issuer' });
     // the same for the JWK path
     const jwkBuilder = await serverBuilder(k.issuer.privateJwk);
     const jwkMessage = await jwkBuilder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    await expect(open(jwkMessage.encryptedRequest, [handle.publicJwk])).rejects.toMatchObject({ code: 'unknown_issuer' });
-    expect((await open(jwkMessage.encryptedRequest, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
+    await expect(open(jwkMessage.encryptedRequest!, [handle.publicJwk])).rejects.toMatchObject({ code: 'unknown_issuer' });
+    expect((await open(jwkMessage.encryptedRequest!, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
   });
 
   it('a handle of a private JWK, and an imported non-extractable JWK, work alike', async () => {
     const k = await keys();
     const fromJwk = await serverBuilder(signingKeyFromJwk(k.issuer.privateJwk));
     const a = await fromJwk.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    expect((await open(a.encryptedRequest, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
+    expect((await open(a.encryptedRequest!, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
     const imported = (await importJWK(k.issuer.privateJwk, 'ES256', { extractable: false })) as CryptoKey;
     const fromImport = await serverBuilder(signingKeyFromCryptoKey(imported, { kid: 'issuer-1', alg: 'ES256', publicJwk: k.issuer.publicJwk }));
     const b = await fromImport.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    expect((await open(b.encryptedRequest, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
+    expect((await open(b.encryptedRequest!, [k.issuer.publicJwk])).signingKid).toBe('issuer-1');
   });
 
   it('a handle that is not one, or gives no key: configuration_invalid when created, unknown_key when building', async () => {
@@ -146,7 +146,7 @@ describe('the sandbox local builder and invocation signer with a non-extractable
       clock: manualClock(NOW),
     });
     const message = await builder.buildRequest({ identifiers: identifiers(), card: CARD, accountRef: undefined }, { signal: new AbortController().signal });
-    expect((await open(message.encryptedRequest, [handle.publicJwk])).signingKid).toBe('issuer-hsm-1');
+    expect((await open(message.encryptedRequest!, [handle.publicJwk])).signingKid).toBe('issuer-hsm-1');
 
     const signed = await createInvocationSigner(handle, { sandbox: true })(invocation(), { accountRef: undefined, signal: new AbortController().signal });
     await expect(verifyInvocationSignature(signed, { keys: [handle.publicJwk] })).resolves.toBeUndefined();

@@ -55,7 +55,7 @@ describe('createLocalRequestBuilder: sandbox only', () => {
     const clock = manualClock(NOW);
     const builder = createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic }, clock });
     const message = await builder.buildRequest({ identifiers: identifiers(), card: CARD, accountId: 'acct-7f3a' }, { signal: new AbortController().signal });
-    const opened = await openProvisioningRequest(message.encryptedRequest, {
+    const opened = await openProvisioningRequest(message.encryptedRequest!, {
       decryptionKeys: k.servicePrivate,
       issuerKeys: () => k.issuer.publicJwk,
       audience: AUDIENCE,

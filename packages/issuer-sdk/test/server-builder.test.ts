@@ -73,7 +73,7 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
     expect(Object.keys(message).sort()).toEqual(['encryptedRequest', 'sessionId', 'type', 'version']);
     expect(message.sessionId).toBe(ids.sessionId);
     expect(message.encryptedRequest).not.toContain(TEST_PAN);
-    const opened = await openWith(message.encryptedRequest, k.servicePrivate, clock);
+    const opened = await openWith(message.encryptedRequest!, k.servicePrivate, clock);
     expect(opened.encryptionKid).toBe('svc-1');
     expect(opened.signingKid).toBe('issuer-1');
     expect(opened.claims).toMatchObject({
@@ -93,7 +93,7 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
   it('puts no card art in the encrypted request (the wallet cannot read it): cardArtUrl goes in the signed invocation', async () => {
     const { k, clock, builder } = await makeBuilder({ cardArtUrl: 'https://cdn.bank.example/art/everyday-debit.png' });
     const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    expect('cardArtUrl' in (await openWith(message.encryptedRequest, k.servicePrivate, clock)).claims).toBe(false);
+    expect('cardArtUrl' in (await openWith(message.encryptedRequest!, k.servicePrivate, clock)).claims).toBe(false);
   });
 
   it('binds the wallet’s device key by its RFC 7638 thumbprint (cnf.jkt), and names none when the wallet sent none', async () => {
@@ -101,22 +101,22 @@ describe('createProvisioningRequestBuilder: the bound request', () => {
     const device = await generateEncryptionKey({ kid: 'device-1' });
     const devicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: device.publicJwk.x!, y: device.publicJwk.y!, kid: 'device-1' };
     const keyed = await builder.buildRequest({ accountRef: 'acc_1', identifiers: { ...identifiers(), devicePublicKey }, user: ALICE });
-    const opened = await openWith(keyed.encryptedRequest, k.servicePrivate, clock);
+    const opened = await openWith(keyed.encryptedRequest!, k.servicePrivate, clock);
     // RFC 7638 computed here without jose: the required members in lexicographic order, no whitespace.
     const jkt = createHash('sha256').update(`{"crv":"P-256","kty":"EC","x":"${devicePublicKey.x}","y":"${devicePublicKey.y}"}`).digest('base64url');
     expect(opened.claims.cnf).toEqual({ jkt });
     expect(await deviceKeyThumbprint(devicePublicKey)).toBe(jkt);
     await expect(checkDeviceKeyBinding(opened.claims, devicePublicKey)).resolves.toBeUndefined();
     const unkeyed = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    expect('cnf' in (await openWith(unkeyed.encryptedRequest, k.servicePrivate, clock)).claims).toBe(false);
+    expect('cnf' in (await openWith(unkeyed.encryptedRequest!, k.servicePrivate, clock)).claims).toBe(false);
   });
 
   it('puts the accountId the lookup returns with the card in the claims, and none when it returns none', async () => {
     const { k, clock, builder } = await makeBuilder({ lookupCard: (accountRef) => (accountRef === 'acc_1' ? { ...CARD, accountId: 'acct-7f3a' } : CARD) });
-    const withId = await openWith((await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE })).encryptedRequest, k.servicePrivate, clock);
+    const withId = await openWith((await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE })).encryptedRequest!, k.servicePrivate, clock);
     expect(withId.claims).toMatchObject({ accountId: 'acct-7f3a', card: CARD });
     expect('accountId' in withId.claims.card!).toBe(false);
-    const without = await openWith((await builder.buildRequest({ accountRef: 'acc_2', identifiers: identifiers(), user: ALICE })).encryptedRequest, k.servicePrivate, clock);
+    const without = await openWith((await builder.buildRequest({ accountRef: 'acc_2', identifiers: identifiers(), user: ALICE })).encryptedRequest!, k.servicePrivate, clock);
     expect('accountId' in without.claims).toBe(false);
     const { builder: bad } = await makeBuilder({ lookupCard: () => ({ ...CARD, accountId: 'not an id' }) });
     const error = await failure(bad.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE }));
@@ -164,7 +164,7 @@ describe('token service keys: fetched, cached, rotated', () => {
   it('key rotated: after the cache lifetime the new kid is used, without a restart', async () => {
     const { k, server, clock, builder } = await makeBuilder();
     const first = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
-    expect((await openWith(first.encryptedRequest, k.servicePrivate, clock)).encryptionKid).toBe('svc-1');
+    expect((await openWith(first.encryptedRequest!, k.servicePrivate, clock)).encryptionKid).toBe('svc-1');
 
     const next = await generateEncryptionKey({ kid: 'svc-2' });
     server.setKeys({ keys: [toPublicJwk(next.publicJwk)] });
@@ -175,9 +175,9 @@ describe('token service keys: fetched, cached, rotated', () => {
     clock.advance(60_000);
     const rotated = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
     expect(server.hits).toBe(2);
-    const opened = await openWith(rotated.encryptedRequest, { keys: [next.privateJwk] }, clock);
+    const opened = await openWith(rotated.encryptedRequest!, { keys: [next.privateJwk] }, clock);
     expect(opened.encryptionKid).toBe('svc-2');
-    await expect(openWith(rotated.encryptedRequest, k.servicePrivate, clock)).rejects.toMatchObject({ code: 'unknown_key' });
+    await expect(openWith(rotated.encryptedRequest!, k.servicePrivate, clock)).rejects.toMatchObject({ code: 'unknown_key' });
   });
 
   it('a pinned kid the set lacks: unknown_key; refetched at most once per interval; works once published', async () => {
@@ -193,7 +193,7 @@ describe('token service keys: fetched, cached, rotated', () => {
     clock.advance(5_000);
     const message = await builder.buildRequest({ accountRef: 'acc_1', identifiers: identifiers(), user: ALICE });
     expect(server.hits).toBe(2);
-    expect((await openWith(message.encryptedRequest, { keys: [next.privateJwk] }, clock)).encryptionKid).toBe('svc-3');
+    expect((await openWith(message.encryptedRequest!, { keys: [next.privateJwk] }, clock)).encryptionKid).toBe('svc-3');
   });
 
   it('a set without encryption keys: unknown_key', async () => {
@@ -295,7 +295,7 @@ describe('signInvocation on the backend', () => {
     const { k, builder } = await makeBuilder({ cardArtUrl: ART });
     const signed = await builder.signInvocation({ accountRef: 'acc_1', invocation: invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: ART } }), user: ALICE });
     await expect(verifyInvocationSignature(signed, k.issuerPublic)).resolves.toBeUndefined();
-    await expect(verifyInvocationSignature({ ...signed, account: { ...signed.account, cardArtUrl: 'https://evil.example/art.png' } }, k.issuerPublic)).rejects.toMatchObject({
+    await expect(verifyInvocationSignature({ ...signed, account: { ...signed.account!, cardArtUrl: 'https://evil.example/art.png' } }, k.issuerPublic)).rejects.toMatchObject({
       code: 'signature_invalid',
     });
     const other = invocation({ account: { last4: '1111', network: 'visa', cardArtUrl: 'https://evil.example/art.png' } });

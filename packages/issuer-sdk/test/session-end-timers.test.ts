@@ -22,7 +22,7 @@ function racingWallet(): AppChannel {
     close() {},
     send(message: AppMessage): Promise<void> {
       const sent = Promise.resolve();
-      const sessionId = message.type === 'activation-invocation' ? '' : message.sessionId;
+      const sessionId = 'sessionId' in message ? message.sessionId : '';
       if (message.type === 'invocation') {
         void sent.then(() =>
           answer({ type: 'identifiers', version: 1, sessionId, walletProviderId: 'wallet-co', walletAccountId: 'user-42', deviceId: 'device-7', nonce: createNonce() }),

@@ -381,7 +381,7 @@ describe('robustness', () => {
 
   it('refuses a signer that changes the invocation (invalid_message)', async () => {
     const { issuer, pair } = await setup({
-      invocationSigner: async (invocation) => ({ ...invocation, account: { ...invocation.account, last4: '9999' }, signature: 'a.b.c' }),
+      invocationSigner: async (invocation) => ({ ...invocation, account: { ...invocation.account!, last4: '9999' }, signature: 'a.b.c' }),
     });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
     expect((await rejection(session)).code).toBe('invalid_message');

@@ -98,7 +98,7 @@ describe('the in-memory channel pair', () => {
     wallet.receiveWire('{"type":"result","type":"result"}');
     wallet.receiveWire(JSON.stringify({ ...sampleResult(), version: 2 }));
     wallet.receiveWire(JSON.stringify({ ...sampleResult(), pan: '4111111111111111' }));
-    wallet.receiveWire('x'.repeat(30_000));
+    wallet.receiveWire('x'.repeat(70_000));
     expect(messages).toEqual([]);
     expect(errors.map((e) => e.code)).toEqual(['invalid_json', 'unsupported_version', 'invalid_message', 'payload_too_large']);
     for (const error of errors) expect(JSON.stringify(error) + String(error)).not.toContain('4111111111111111');

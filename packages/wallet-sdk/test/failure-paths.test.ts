@@ -109,7 +109,7 @@ describe('a refused invocation starts no session and sends nothing back', () => 
     const flow = await flowWith();
     const signed = await flow.issuer.invocation();
     const outcome = flow.wallet.handleInvocation(flow.walletEnd);
-    await flow.issuerEnd.send({ ...signed, account: { ...signed.account, last4: '9999' } });
+    await flow.issuerEnd.send({ ...signed, account: { ...signed.account!, last4: '9999' } });
     expectTyped(flow, await outcome, 'rejected', 'signature_invalid');
     expect(flow.sent).toEqual([]);
   });

@@ -168,7 +168,7 @@ function buildCases(profile: IssuerBackendProfile, decryptionKeys: KeyJwk[], cal
       throw new CheckFailure('a provisioning-request message (protocol section 4.3)', `${(error as Error).message}: ${answer.text.slice(0, 300)}`, isProvisioningError(error) ? error.code : undefined);
     }
     checkEqual('sessionId', identifiers.sessionId, message.sessionId, 'session_mismatch');
-    return { identifiers, devicePrivateJwk: devicePrivateJwk as KeyJwk, answer, encryptedRequest: message.encryptedRequest };
+    return { identifiers, devicePrivateJwk: devicePrivateJwk as KeyJwk, answer, encryptedRequest: message.encryptedRequest! };
   };
 
   /** Steps 4 to 11 with the runner's keys: header allow-lists, decryption, issuer key, signature, claims schema, aud, lifetime, time. */

@@ -329,10 +329,10 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
         throw new AuthError('forbidden', 'The invocation replyTo is not allowed');
       }
       const { card } = await findCard(input.accountRef, input.user);
-      if (card.pan.slice(-4) !== invocation.account.last4) {
+      if (card.pan.slice(-4) !== invocation.account!.last4) {
         throw new AuthError('forbidden', 'The invocation does not show this account');
       }
-      if (invocation.account.cardArtUrl !== undefined && invocation.account.cardArtUrl !== options.cardArtUrl) {
+      if (invocation.account!.cardArtUrl !== undefined && invocation.account!.cardArtUrl !== options.cardArtUrl) {
         throw new AuthError('forbidden', 'The invocation shows card art this backend does not sign');
       }
       return signInvocation(invocation, signingKey);

@@ -336,8 +336,8 @@ export class Session implements ProvisioningSession {
   /** Routes one checked message from the wallet channel. Only this session's expected messages move it on. */
   #receive(message: AppMessage): void {
     if (isTerminalState(this.#state)) return;
-    // An activation invocation (spec 4.17) belongs to no provisioning session.
-    if (message.type === 'activation-invocation' || message.sessionId !== this.id) {
+    // An activation invocation (spec 4.17), a status query or answer, an accounts request or refusal (4.20 to 4.22) belong to no provisioning session.
+    if (!('sessionId' in message) || message.sessionId !== this.id) {
       this.#rejectMessage(createError('session_mismatch', `A ${message.type} message for another session was ignored`));
       return;
     }

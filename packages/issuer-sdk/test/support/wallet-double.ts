@@ -93,7 +93,7 @@ export class WalletDouble {
   /** Opens the request as the token service would, and checks the binding (device key included) to what this wallet sent. */
   async openRequest(): Promise<OpenedProvisioningRequest> {
     const { decryptionKeys, issuerKeys, audience, clock } = this.options;
-    this.opened = await openProvisioningRequest(this.request!.encryptedRequest, {
+    this.opened = await openProvisioningRequest(this.request!.encryptedRequest!, {
       decryptionKeys,
       issuerKeys: (iss, kid) => issuerKeys.keys.find((k) => k.kid === kid),
       audience,

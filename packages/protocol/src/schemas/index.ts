@@ -10,6 +10,7 @@ import { zProvisioningRequestMessage } from './z-provisioning-request.js';
 import { zRequestClaims } from './z-request-claims.js';
 import { zResult } from './z-result.js';
 import { zSubmission } from './z-submission.js';
+import { zAccountsRefusal, zAccountsRequest, zStatusQuery, zStatusResponse } from './z-status.js';
 import { zActivationRequest, zIssuerActivation, zVerificationRequest, zVerificationStarted } from './z-verification.js';
 import {
   zCardEvent,
@@ -35,11 +36,22 @@ export * from './z-provisioning-request.js';
 export * from './z-request-claims.js';
 export * from './z-result.js';
 export * from './z-submission.js';
+export * from './z-status.js';
 export * from './z-verification.js';
 export * from './z-notification.js';
 
-/** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4 and 4.17). */
-export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [zInvocation, zIdentifiers, zProvisioningRequestMessage, zResult, zActivationInvocation]);
+/** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4, 4.17 and 4.20 to 4.22). */
+export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [
+  zInvocation,
+  zIdentifiers,
+  zProvisioningRequestMessage,
+  zResult,
+  zActivationInvocation,
+  zStatusQuery,
+  zStatusResponse,
+  zAccountsRequest,
+  zAccountsRefusal,
+]);
 /** Any app-to-app message. */
 export type AppMessage = z.infer<typeof zAppMessage>;
 
@@ -51,12 +63,12 @@ export type AppMessage = z.infer<typeof zAppMessage>;
  * const invocation = parseInvocation(receivedJson); // throws SchemaError on bad input
  * ```
  */
-export const parseInvocation = (input: unknown) => parseWith(zInvocation, input, { name: 'invocation', maxLength: 8192 });
+export const parseInvocation = (input: unknown) => held(parseWith(zInvocation, input, { name: 'invocation', maxLength: 16_384 }), input);
 /** Parses identifiers (step 2). */
 export const parseIdentifiers = (input: unknown) => parseWith(zIdentifiers, input, { name: 'identifiers', maxLength: 8192 });
 /** Parses a provisioning request message (step 3). */
 export const parseProvisioningRequestMessage = (input: unknown) =>
-  parseWith(zProvisioningRequestMessage, input, { name: 'provisioning-request', maxLength: 20_000 });
+  held(parseWith(zProvisioningRequestMessage, input, { name: 'provisioning-request', maxLength: 65_536 }), input);
 /** Parses a result message (step 6). */
 export const parseResult = (input: unknown) => parseWith(zResult, input, { name: 'result', maxLength: 4096 });
 /**
@@ -70,18 +82,51 @@ export const parseResult = (input: unknown) => parseWith(zResult, input, { name:
 export const parseActivationInvocation = (input: unknown) =>
   parseWith(zActivationInvocation, input, { name: 'activation-invocation', maxLength: 4096 });
 /**
- * Parses any app-to-app message. JSON text is held to the limit of the type it
- * turns out to be (section 3 of the spec: invocation and identifiers 8 192,
- * result and activation-invocation 4 096, provisioning-request 20 000), not
- * only to the largest one.
+ * Parses a status query (issuer app to wallet, spec section 4.20). The
+ * signature is not checked here: `verifyStatusQuerySignature` does.
+ *
+ * @example
+ * ```ts
+ * const query = parseStatusQuery(receivedJson); // { type: 'status-query', queryId, issuerId, accountIds, … }
+ * ```
  */
-export const parseAppMessage = (input: unknown): AppMessage => {
-  const message = parseWith(zAppMessage, input, { name: 'app message', maxLength: 20_000 });
-  const type = message.type;
-  const limit = type === 'provisioning-request' ? 20_000 : type === 'result' || type === 'activation-invocation' ? 4096 : 8192;
-  if (typeof input === 'string' && input.length > limit) throw createError('payload_too_large', `The ${type} message is too long`);
+export const parseStatusQuery = (input: unknown) => parseWith(zStatusQuery, input, { name: 'status-query', maxLength: 8192 });
+/** Parses a status answer (wallet to issuer app, spec section 4.21). */
+export const parseStatusResponse = (input: unknown) => parseWith(zStatusResponse, input, { name: 'status-response', maxLength: 8192 });
+
+/**
+ * The longest JSON text of each app message (spec section 3). A
+ * several-account invocation or request message may be longer than a
+ * single-account one.
+ */
+export function appMessageLimit(message: AppMessage): number {
+  switch (message.type) {
+    case 'invocation':
+      return message.accounts === undefined ? 8192 : 16_384;
+    case 'provisioning-request':
+      return message.encryptedRequest === undefined ? 65_536 : 20_000;
+    case 'result':
+    case 'activation-invocation':
+    case 'accounts-request':
+    case 'accounts-refusal':
+      return 4096;
+    default:
+      return 8192;
+  }
+}
+
+/** Holds JSON text to its message's own limit (`payload_too_large`). */
+function held<T extends AppMessage>(message: T, input: unknown): T {
+  if (typeof input === 'string' && input.length > appMessageLimit(message)) throw createError('payload_too_large', `The ${message.type} message is too long`);
   return message;
-};
+}
+
+/**
+ * Parses any app-to-app message. JSON text is held to the limit of the type it
+ * turns out to be ({@link appMessageLimit}: section 3 of the spec), not only
+ * to the largest one.
+ */
+export const parseAppMessage = (input: unknown): AppMessage => held(parseWith(zAppMessage, input, { name: 'app message', maxLength: 65_536 }), input);
 
 /** Parses a token service submission body (step 4). */
 export const parseSubmission = (input: unknown) => parseWith(zSubmission, input, { name: 'submission', maxLength: 20_000 });

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { zCompactJws, zCorrelationId, zOpaqueId, zPartyId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
+import { distinctIds, zCompactJws, zCorrelationId, zOpaqueId, zPartyId, zPublicEcJwk, zRandomId, zVersion } from './primitives.js';
+import { MAX_SESSION_ACCOUNTS } from './z-invocation.js';
 
 /**
  * Step 2, wallet to issuer app: who and where the card goes. The issuer binds
@@ -22,6 +23,18 @@ export const zIdentifiers = /* @__PURE__ */ (() =>
     attestation: z.optional(zCompactJws),
     /** The provisioning attempt's correlation id (see `zCorrelationId`). */
     correlationId: z.optional(zCorrelationId),
+    /**
+     * The accounts the user picked, by `accountId`: required when the
+     * invocation carried `accounts` (a non-empty subset of its ids), absent
+     * when it carried one `account`.
+     */
+    accountIds: z.optional(
+      z.array(zOpaqueId).check(
+        z.minLength(1),
+        z.maxLength(MAX_SESSION_ACCOUNTS),
+        z.refine(distinctIds, 'accountIds must not name an account twice'),
+      ),
+    ),
   })
 )();
 /** Step 2 message. */

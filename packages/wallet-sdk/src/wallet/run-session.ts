@@ -67,16 +67,17 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     return { status: 'rejected', error: withCorrelationId(toProvisioningError(error), invocation?.correlationId) };
   }
 
-  const { sessionId, issuerId, account } = invocation;
+  const { sessionId, issuerId } = invocation;
+  const account = invocation.account!;
   // One id for the attempt: the invocation's (the issuer app made it), else a fresh one.
   const correlationId = invocation.correlationId ?? createId('cor', context.random);
   // From here every error event carries the attempt's id, as its outcome does (before the invocation there is no attempt yet).
   const emit = (event: WalletEvent) => hooks.emit(event.type === 'error' ? { ...event, error: withCorrelationId(event.error, correlationId) } : event);
   const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
-  if (account.productName !== undefined) prompt.account.productName = account.productName;
+  if (account.productName !== undefined) prompt.account!.productName = account.productName;
   if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
   // Card art reaches the host only when the issuer signed it: an unsigned invocation could point anywhere.
-  if (verified && account.cardArtUrl !== undefined) prompt.account.cardArtUrl = account.cardArtUrl;
+  if (verified && account.cardArtUrl !== undefined) prompt.account!.cardArtUrl = account.cardArtUrl;
   emit({ type: 'invocation', prompt });
 
   const sendResult = async (result: Result): Promise<boolean> => {
@@ -157,7 +158,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       walletAccountId: identifiers.walletAccountId,
       deviceId: identifiers.deviceId,
       nonce,
-      encryptedRequest: request.encryptedRequest,
+      encryptedRequest: request.encryptedRequest!,
     };
     if (identifiers.devicePublicKey) submission.devicePublicKey = identifiers.devicePublicKey;
     const idempotencyKey = createId('idem', context.random);
@@ -269,7 +270,7 @@ async function readAccessData(
   }
   checkAccessData(accessData, {
     issuerId: invocation.issuerId,
-    panLast4: invocation.account.last4,
+    panLast4: invocation.account!.last4,
     tokenReferenceId: response.tokenReferenceId,
     status: response.status,
   });
