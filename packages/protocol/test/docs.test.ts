@@ -2,7 +2,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as protocol from '../src/index.js';
 import { ERROR_TABLE_END, ERROR_TABLE_START, renderErrorTable } from '../scripts/lib/error-table.js';
-import { MESSAGE_CASES } from './helpers/samples.js';
+import {
+  MESSAGE_CASES,
+  sampleAccountsRefusal,
+  sampleAccountsRequest,
+  sampleActivationInvocation,
+  sampleIdentifiersMessage,
+  sampleInvocation,
+  sampleMultiIdentifiers,
+  sampleMultiInvocation,
+  sampleMultiRequestMessage,
+  sampleMultiResult,
+  sampleRequestMessage,
+  sampleResult,
+  sampleStatusQuery,
+  sampleStatusResponse,
+} from './helpers/samples.js';
 
 const spec = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
 const conformance = readFileSync(new URL('../../../docs/conformance.md', import.meta.url), 'utf8');
@@ -14,7 +29,10 @@ const DOCUMENTED_SCHEMAS = [
   'zIdentifiers',
   'zPublicEcJwk',
   'zProvisioningRequestMessage',
+  'zAccountRequest',
+  'zAccountRefusal',
   'zResult',
+  'zAccountOutcome',
   'zRequestClaims',
   'zConfirmation',
   'zCard',
@@ -45,6 +63,11 @@ const DOCUMENTED_SCHEMAS = [
   'zNotificationEvent',
   'zNotificationFeed',
   'zRedeliveryAccepted',
+  'zStatusQuery',
+  'zStatusResponse',
+  'zAccountStatus',
+  'zAccountsRequest',
+  'zAccountsRefusal',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;
@@ -107,10 +130,42 @@ describe('docs/protocol.md matches the schemas', () => {
     }
   });
 
+  it('states the limit of every app message and form as appMessageLimit gives it, and parseAppMessage holds each there', () => {
+    const sizes = section('## 3. Encoding rules common to every message');
+    const forms: [string, protocol.AppMessage][] = [
+      ['`invocation` with one `account`', sampleInvocation()],
+      ['`invocation` with `accounts`', sampleMultiInvocation()],
+      ['`identifiers`', sampleIdentifiersMessage()],
+      ['`identifiers`', sampleMultiIdentifiers()],
+      ['`provisioning-request` with `encryptedRequest`', sampleRequestMessage()],
+      ['`provisioning-request` with `requests` and `refusals`', sampleMultiRequestMessage()],
+      ['`result` (also with `accounts`)', sampleResult()],
+      ['`result` (also with `accounts`)', sampleMultiResult()],
+      ['`activation-invocation`', sampleActivationInvocation()],
+      ['`status-query`', sampleStatusQuery()],
+      ['`status-response`', sampleStatusResponse()],
+      ['`accounts-request`', sampleAccountsRequest()],
+      ['`accounts-refusal`', sampleAccountsRefusal()],
+    ];
+    // every member of the app message union is among them
+    expect(new Set(forms.map(([, message]) => message.type))).toEqual(new Set(protocol.zAppMessage.def.options.map((o) => o.def.shape.type.def.values[0])));
+    for (const [label, message] of forms) {
+      const row = sizes.split('\n').find((line) => line.startsWith('|') && line.includes(label));
+      expect(row, label).toBeDefined();
+      const limit = Number(row!.split('|')[2]!.replace(/[^0-9]/g, ''));
+      expect(limit, label).toBe(protocol.appMessageLimit(message));
+      const text = JSON.stringify(message);
+      const padded = text + ' '.repeat(limit - text.length);
+      expect(protocol.parseAppMessage(padded), label).toEqual(message);
+      expect(() => protocol.parseAppMessage(`${padded} `), label).toThrow(expect.objectContaining({ code: 'payload_too_large' }));
+    }
+  });
+
   it('names the profile constants the code pins', () => {
     for (const value of [
       protocol.REQUEST_JWS_TYP,
       protocol.INVOCATION_JWS_TYP,
+      protocol.STATUS_QUERY_JWS_TYP,
       protocol.CLIENT_ASSERTION_TYP,
       protocol.NOTIFICATION_JWS_TYP,
       protocol.ACCESS_DATA_CTY,

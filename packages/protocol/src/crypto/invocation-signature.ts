@@ -78,7 +78,7 @@ export const verifyInvocationSignature = (invocation: Invocation, issuerKeys: Jw
   verifyFields(invocation, issuerKeys, INVOCATION_JWS_TYP, 'invocation');
 
 /**
- * Signs a status query (spec 4.20) with the issuer's key: `signature` over
+ * Signs a status query (spec 4.22) with the issuer's key: `signature` over
  * every other field, JWS `typ` `pushprov-status-query+jwt` (so an invocation
  * signature can never pass for a query's). Code: `unknown_key`.
  *

@@ -40,7 +40,7 @@ export * from './z-status.js';
 export * from './z-verification.js';
 export * from './z-notification.js';
 
-/** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4, 4.17 and 4.20 to 4.22). */
+/** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4, 4.17 and 4.22 to 4.24). */
 export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [
   zInvocation,
   zIdentifiers,
@@ -82,7 +82,7 @@ export const parseResult = (input: unknown) => parseWith(zResult, input, { name:
 export const parseActivationInvocation = (input: unknown) =>
   parseWith(zActivationInvocation, input, { name: 'activation-invocation', maxLength: 4096 });
 /**
- * Parses a status query (issuer app to wallet, spec section 4.20). The
+ * Parses a status query (issuer app to wallet, spec section 4.22). The
  * signature is not checked here: `verifyStatusQuerySignature` does.
  *
  * @example
@@ -91,7 +91,7 @@ export const parseActivationInvocation = (input: unknown) =>
  * ```
  */
 export const parseStatusQuery = (input: unknown) => parseWith(zStatusQuery, input, { name: 'status-query', maxLength: 8192 });
-/** Parses a status answer (wallet to issuer app, spec section 4.21). */
+/** Parses a status answer (wallet to issuer app, spec section 4.23). */
 export const parseStatusResponse = (input: unknown) => parseWith(zStatusResponse, input, { name: 'status-response', maxLength: 8192 });
 
 /**

@@ -162,5 +162,5 @@ export const zPublicEcJwk = /* @__PURE__ */ (() =>
 /** A public EC P-256 JWK. */
 export type PublicEcJwk = z.infer<typeof zPublicEcJwk>;
 
-/** True when no id appears twice (account id lists of sections 4.1, 4.2, 4.3, 4.6 and 4.21). */
+/** True when no id appears twice (account id lists of sections 4.1, 4.2, 4.3, 4.4 and 4.23). */
 export const distinctIds = (ids: readonly string[]): boolean => new Set(ids).size === ids.length;

@@ -50,7 +50,7 @@ export const zInvocation = /* @__PURE__ */ (() =>
     signature: z.optional(zCompactJws),
     /** The provisioning attempt's correlation id (see `zCorrelationId`). */
     correlationId: z.optional(zCorrelationId),
-    /** Wallet-initiated provisioning (spec 4.22): the nonce of the wallet's `accounts-request` this invocation answers. */
+    /** Wallet-initiated provisioning (spec 4.24): the nonce of the wallet's `accounts-request` this invocation answers. */
     walletNonce: z.optional(zRandomId),
   }).check(
     z.refine((i) => (i.account === undefined) !== (i.accounts === undefined), { message: 'exactly one of account and accounts is required', path: ['account'] }),

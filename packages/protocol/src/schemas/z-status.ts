@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { distinctIds, zCompactJws, zCorrelationId, zEpochSeconds, zHttpsUrl, zOpaqueId, zPartyId, zRandomId, zVersion } from './primitives.js';
 import { zErrorCode } from './z-provisioning-request.js';
 
-/** The most account ids one status query may name (spec 4.20). */
+/** The most account ids one status query may name (spec 4.22). */
 export const MAX_QUERY_ACCOUNTS = 16;
 
 /**
@@ -42,7 +42,7 @@ export function accountStateOf(tokens: readonly LiveTokenState[]): AccountState 
 }
 
 /**
- * Issuer app to wallet (spec 4.20): "which of these cards of mine are in
+ * Issuer app to wallet (spec 4.22): "which of these cards of mine are in
  * your wallet?". Always signed by the issuer (`signStatusQuery`): the wallet
  * answers only about the signer's accounts, by the issuer's account ids.
  */
@@ -83,7 +83,7 @@ export const zAccountStatus = /* @__PURE__ */ (() =>
 export type AccountStatus = z.infer<typeof zAccountStatus>;
 
 /**
- * Wallet to issuer app (spec 4.21): the answer to a status query, one entry
+ * Wallet to issuer app (spec 4.23): the answer to a status query, one entry
  * per queried account id in the query's order, or `errorCode` when the query
  * was refused (`unknown_issuer`, `signature_invalid`, `expired`, …).
  */
@@ -110,7 +110,7 @@ export const zStatusResponse = /* @__PURE__ */ (() =>
 export type StatusResponse = z.infer<typeof zStatusResponse>;
 
 /**
- * Wallet to issuer app (spec 4.22): wallet-initiated provisioning. The
+ * Wallet to issuer app (spec 4.24): wallet-initiated provisioning. The
  * wallet asks the issuer's app which cards can be added; the app answers
  * with a signed `invocation` whose `walletNonce` is this `nonce` (then the
  * flow goes on as a normal session), or with an `accounts-refusal`.
@@ -131,7 +131,7 @@ export const zAccountsRequest = /* @__PURE__ */ (() =>
 export type AccountsRequest = z.infer<typeof zAccountsRequest>;
 
 /**
- * Issuer app to wallet (spec 4.22): no cards to offer for this
+ * Issuer app to wallet (spec 4.24): no cards to offer for this
  * `accounts-request`: `consent_denied` (the customer said no), `not_found`
  * (nothing the wallet can add), `unauthenticated` (nobody signed in).
  */

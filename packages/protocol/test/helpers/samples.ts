@@ -1,4 +1,8 @@
 import type {
+  AccountsRefusal,
+  AccountsRequest,
+  StatusQuery,
+  StatusResponse,
   AccessData,
   ActivationInvocation,
   IssuerTokenStatusResponse,
@@ -53,6 +57,10 @@ import {
   parseIssuerActivation,
   parseVerificationRequest,
   parseVerificationStarted,
+  parseStatusQuery,
+  parseStatusResponse,
+  zStatusQuery,
+  zStatusResponse,
 } from '../../src/index.js';
 import { NOW, PAN, fixedId } from './fixture.js';
 
@@ -74,6 +82,18 @@ export const sampleInvocation = (): Invocation => ({
   exp: NOW + 300,
 });
 
+/** A several-account invocation: two cards, each with its account id (spec 4.1). */
+export const sampleMultiInvocation = (): Invocation => {
+  const { account: _single, ...rest } = sampleInvocation();
+  return {
+    ...rest,
+    accounts: [
+      { last4: '1111', network: 'visa', productName: 'Everyday Card', accountId: 'acct-1' },
+      { last4: '4444', network: 'mastercard', productName: 'Travel Card', accountId: 'acct-2' },
+    ],
+  };
+};
+
 export const sampleIdentifiersMessage = (): Identifiers => ({
   type: 'identifiers',
   version: 1,
@@ -85,11 +105,23 @@ export const sampleIdentifiersMessage = (): Identifiers => ({
   devicePublicKey: { ...SAMPLE_EC_JWK },
 });
 
+/** The identifiers answering {@link sampleMultiInvocation}: both cards picked. */
+export const sampleMultiIdentifiers = (): Identifiers => ({ ...sampleIdentifiersMessage(), accountIds: ['acct-1', 'acct-2'] });
+
 export const sampleRequestMessage = (): ProvisioningRequestMessage => ({
   type: 'provisioning-request',
   version: 1,
   sessionId: fixedId(1),
   encryptedRequest: SAMPLE_JWE,
+});
+
+/** A several-account request message: one request, one refusal (spec 4.3). */
+export const sampleMultiRequestMessage = (): ProvisioningRequestMessage => ({
+  type: 'provisioning-request',
+  version: 1,
+  sessionId: fixedId(1),
+  requests: [{ accountId: 'acct-1', encryptedRequest: SAMPLE_JWE }],
+  refusals: [{ accountId: 'acct-2', errorCode: 'card_expired' }],
 });
 
 export const sampleResult = (): Result => ({
@@ -99,6 +131,48 @@ export const sampleResult = (): Result => ({
   status: 'provisioned',
   tokenReferenceId: 'tok_1',
 });
+
+/** A several-account result: partial success (spec 4.4). */
+export const sampleMultiResult = (): Result => ({
+  type: 'result',
+  version: 1,
+  sessionId: fixedId(1),
+  status: 'provisioned',
+  accounts: [
+    { accountId: 'acct-1', status: 'provisioned', tokenReferenceId: 'tok_1' },
+    { accountId: 'acct-2', status: 'declined', errorCode: 'card_expired' },
+  ],
+});
+
+/** A status query (spec 4.22), with a well-formed (not verifiable) signature. */
+export const sampleStatusQuery = (): StatusQuery => ({
+  type: 'status-query',
+  version: 1,
+  queryId: fixedId(4),
+  issuerId: 'bank-a',
+  accountIds: ['acct-1', 'acct-2'],
+  iat: NOW,
+  exp: NOW + 300,
+  signature: SAMPLE_JWS,
+});
+
+/** The answer to {@link sampleStatusQuery} (spec 4.23). */
+export const sampleStatusResponse = (): StatusResponse => ({
+  type: 'status-response',
+  version: 1,
+  queryId: fixedId(4),
+  issuerId: 'bank-a',
+  accounts: [
+    { accountId: 'acct-1', thisDevice: 'added', otherDevices: 'not_added' },
+    { accountId: 'acct-2', thisDevice: 'not_added', otherDevices: 'needs_activation' },
+  ],
+});
+
+/** A wallet's accounts request (spec 4.24). */
+export const sampleAccountsRequest = (): AccountsRequest => ({ type: 'accounts-request', version: 1, nonce: fixedId(5), walletProviderId: 'wallet-co' });
+
+/** An issuer app's refusal of {@link sampleAccountsRequest}. */
+export const sampleAccountsRefusal = (): AccountsRefusal => ({ type: 'accounts-refusal', version: 1, nonce: fixedId(5), issuerId: 'bank-a', errorCode: 'consent_denied' });
 
 export const sampleSubmission = (): Submission => ({
   type: 'submission',
@@ -250,7 +324,10 @@ export const MESSAGE_CASES: MessageCase[] = [
   m('identifiers', zIdentifiers, parseIdentifiers, sampleIdentifiersMessage, 8192),
   m('provisioning-request', zProvisioningRequestMessage, parseProvisioningRequestMessage, sampleRequestMessage, 20_000),
   m('result', zResult, parseResult, sampleResult, 4096),
-  m('app-message', zProvisioningRequestMessage, parseAppMessage, sampleRequestMessage, 20_000),
+  // any app message: held to the largest limit (a several-account request message's), then to its own
+  m('app-message', zProvisioningRequestMessage, parseAppMessage, sampleMultiRequestMessage, 65_536),
+  m('status-query', zStatusQuery, parseStatusQuery, sampleStatusQuery, 8192),
+  m('status-response', zStatusResponse, parseStatusResponse, sampleStatusResponse, 8192),
   m('submission', zSubmission, parseSubmission, sampleSubmission, 20_000),
   m('provisioning-response', zProvisioningResponse, parseProvisioningResponse, sampleResponse, 20_000),
   m('access-data', zAccessData, parseAccessData, sampleAccessData, 4096, false),
