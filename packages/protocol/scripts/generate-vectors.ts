@@ -41,7 +41,9 @@ import {
   luhnCheckDigit,
   manualClock,
   sequenceRandom,
+  STATUS_QUERY_JWS_TYP,
   signInvocation,
+  signStatusQuery,
   toBase64Url,
 } from '../src/index.js';
 import { b64u, b64uJson, craftJwe, craftJws, flipByte, headerOf, replaceSegment, rewriteProtectedHeader, textOfSegment } from './lib/jose-craft.js';
@@ -77,6 +79,7 @@ interface Keys {
   issuer: JwkPair;
   issuerEd: JwkPair;
   attacker: JwkPair;
+  otherIssuer: JwkPair;
   device: JwkPair;
   device2: JwkPair;
   provider: JwkPair;
@@ -90,6 +93,7 @@ async function makeKeys(): Promise<Keys> {
     issuer: await generateSigningKey({ alg: 'ES256', kid: 'bank-a-2099-01' }),
     issuerEd: await generateSigningKey({ alg: 'EdDSA', kid: 'bank-a-ed-01' }),
     attacker: await generateSigningKey({ alg: 'ES256', kid: 'bank-a-2099-01' }),
+    otherIssuer: await generateSigningKey({ alg: 'ES256', kid: 'bank-b-2099-01' }),
     device: await generateEncryptionKey({ kid: 'device-1' }),
     device2: await generateEncryptionKey({ kid: 'device-2' }),
     provider: await generateSigningKey({ alg: 'ES256', kid: 'wallet-co-01' }),
@@ -1251,6 +1255,196 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     invocation: { ...invocation, signature: `${wrongTyp.split('.')[0]}.${signed.signature!.split('.')[1]}.${wrongTyp.split('.')[2]}` },
     expected: fails('jws_header_rejected'),
   });
+
+  // ---------------------------------------------------------------- several accounts, status queries, wallet-initiated (spec 4.1-4.4, 4.22-4.24)
+  const hints = [
+    { last4: '1111', network: 'visa', productName: 'Everyday Card', issuerName: 'Bank A', accountId: 'acct-7f3a' },
+    { last4: '4444', network: 'mastercard', productName: 'Travel Card', issuerName: 'Bank A', accountId: 'acct-91c2', cardArtUrl: 'https://bank.example/art/travel.png' },
+  ] as const;
+  const { account: _singleAccount, ...invocationBase } = invocation;
+  const multiInvocation: Invocation = { ...invocationBase, accounts: hints.map((h) => ({ ...h })) };
+  const nineHints = Array.from({ length: 9 }, (_, i) => ({ last4: String(1000 + i), network: 'visa' as const, accountId: `acct-${i + 1}` }));
+  message({ id: 'msg-invocation-accounts-valid', title: 'A valid several-account invocation', description: 'accounts: two hints, each with its accountId (spec 4.1).', schema: 'app-message', json: JSON.stringify(multiInvocation), expected: ok({ value: multiInvocation }) });
+  message({ id: 'msg-invocation-nine-accounts', title: 'An invocation with 9 accounts is refused', description: 'accounts holds at most 8 hints (MAX_SESSION_ACCOUNTS).', schema: 'invocation', json: JSON.stringify({ ...invocationBase, accounts: nineHints }), expected: fails('invalid_message') });
+  message({
+    id: 'msg-invocation-duplicate-account-ids',
+    title: 'An invocation naming one accountId twice is refused',
+    description: 'Two hints with accountId "acct-7f3a": the whole invocation is refused, no hint is picked.',
+    schema: 'invocation',
+    json: JSON.stringify({ ...invocationBase, accounts: [hints[0], { ...hints[1], accountId: hints[0].accountId }] }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-invocation-accounts-without-account-id',
+    title: 'An accounts entry without accountId is refused',
+    description: 'The second hint has no accountId: every entry of accounts needs one.',
+    schema: 'invocation',
+    json: JSON.stringify({ ...invocationBase, accounts: [hints[0], { last4: '4444', network: 'mastercard' }] }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-invocation-account-and-accounts', title: 'An invocation with both account and accounts is refused', description: 'Exactly one of account and accounts.', schema: 'invocation', json: JSON.stringify({ ...multiInvocation, account: invocation.account }), expected: fails('invalid_message') });
+  message({ id: 'msg-invocation-no-account', title: 'An invocation with neither account nor accounts is refused', description: 'Exactly one of account and accounts.', schema: 'invocation', json: JSON.stringify(invocationBase), expected: fails('invalid_message') });
+
+  const multiIdentifiers = { ...identifiers, accountIds: ['acct-91c2', 'acct-7f3a'] };
+  message({ id: 'msg-identifiers-account-ids-valid', title: 'Identifiers picking two accounts', description: 'accountIds: the accounts the user picked, a subset of the invocation’s, in any order (spec 4.2).', schema: 'app-message', json: JSON.stringify(multiIdentifiers), expected: ok({ value: multiIdentifiers }) });
+  message({ id: 'msg-identifiers-duplicate-account-ids', title: 'Identifiers naming one account twice are refused', description: 'accountIds ["acct-7f3a", "acct-7f3a"].', schema: 'identifiers', json: JSON.stringify({ ...identifiers, accountIds: ['acct-7f3a', 'acct-7f3a'] }), expected: fails('invalid_message') });
+  message({ id: 'msg-identifiers-empty-account-ids', title: 'Identifiers with an empty accountIds are refused', description: 'accountIds [] (absent is the single-account form; present means at least one).', schema: 'identifiers', json: JSON.stringify({ ...identifiers, accountIds: [] }), expected: fails('invalid_message') });
+
+  const otherJwe = (cases.filter((c) => c.kind === 'provisioning-request' && c.expected.outcome === 'ok')[1]!.input as ProvisioningRequestInput).jwe;
+  const multiRequest = {
+    type: 'provisioning-request',
+    version: PROTOCOL_VERSION,
+    sessionId: SESSION,
+    requests: [{ accountId: 'acct-7f3a', encryptedRequest: validJwe }],
+    refusals: [{ accountId: 'acct-91c2', errorCode: 'card_expired' }],
+  };
+  message({ id: 'msg-request-accounts-valid', title: 'A request message with a request and a refusal', description: 'requests: one account’s encrypted request; refusals: the other picked account, refused card_expired (spec 4.3).', schema: 'app-message', json: JSON.stringify(multiRequest), expected: ok({ value: multiRequest }) });
+  message({
+    id: 'msg-request-duplicate-account-ids',
+    title: 'A request message naming one account in requests and refusals is refused',
+    description: 'acct-7f3a has a request and a refusal: ids are unique across both lists.',
+    schema: 'provisioning-request',
+    json: JSON.stringify({ ...multiRequest, refusals: [{ accountId: 'acct-7f3a', errorCode: 'card_expired' }] }),
+    expected: fails('invalid_message'),
+  });
+  message({
+    id: 'msg-request-duplicate-requests',
+    title: 'A request message with two requests for one account is refused',
+    description: 'Two entries of requests name acct-7f3a.',
+    schema: 'provisioning-request',
+    json: JSON.stringify({ ...multiRequest, requests: [{ accountId: 'acct-7f3a', encryptedRequest: validJwe }, { accountId: 'acct-7f3a', encryptedRequest: otherJwe }], refusals: undefined }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-request-both-forms', title: 'A request message with encryptedRequest and requests is refused', description: 'Exactly one form: encryptedRequest alone, or requests and refusals.', schema: 'provisioning-request', json: JSON.stringify({ ...multiRequest, encryptedRequest: validJwe }), expected: fails('invalid_message') });
+  message({ id: 'msg-request-empty', title: 'A request message naming no account is refused', description: 'requests [] and no refusals: at least one account in all.', schema: 'provisioning-request', json: JSON.stringify({ type: 'provisioning-request', version: PROTOCOL_VERSION, sessionId: SESSION, requests: [] }), expected: fails('invalid_message') });
+
+  const multiResult = {
+    type: 'result',
+    version: PROTOCOL_VERSION,
+    sessionId: SESSION,
+    status: 'provisioned',
+    accounts: [
+      { accountId: 'acct-7f3a', status: 'provisioned', tokenReferenceId: 'tok_0001' },
+      { accountId: 'acct-91c2', status: 'declined', errorCode: 'card_expired' },
+    ],
+  };
+  message({ id: 'msg-result-accounts-partial', title: 'A several-account result with partial success', description: 'One account provisioned, one declined: status is their summary, provisioned (spec 4.4).', schema: 'app-message', json: JSON.stringify(multiResult), expected: ok({ value: multiResult }) });
+  message({ id: 'msg-result-status-not-summary', title: 'A several-account result whose status is not the summary is refused', description: 'Accounts provisioned and declined; status says declined (summarizeStatus gives provisioned).', schema: 'result', json: JSON.stringify({ ...multiResult, status: 'declined' }), expected: fails('invalid_message') });
+  message({
+    id: 'msg-result-duplicate-account-ids',
+    title: 'A several-account result naming one account twice is refused',
+    description: 'Two outcomes for acct-7f3a.',
+    schema: 'result',
+    json: JSON.stringify({ ...multiResult, accounts: [multiResult.accounts[0], { ...multiResult.accounts[1], accountId: 'acct-7f3a' }] }),
+    expected: fails('invalid_message'),
+  });
+  message({ id: 'msg-result-accounts-with-token', title: 'A several-account result with a top-level token reference is refused', description: 'With accounts, tokenReferenceId and errorCode live in each account’s outcome.', schema: 'result', json: JSON.stringify({ ...multiResult, tokenReferenceId: 'tok_0001' }), expected: fails('invalid_message') });
+  message({
+    id: 'msg-result-account-declined-with-token',
+    title: 'An account outcome that is declined but names a token is refused',
+    description: 'The rule of a result holds per account: tokenReferenceId exactly when a token was issued.',
+    schema: 'result',
+    json: JSON.stringify({ ...multiResult, accounts: [multiResult.accounts[0], { ...multiResult.accounts[1], tokenReferenceId: 'tok_0002' }] }),
+    expected: fails('invalid_message'),
+  });
+
+  const statusQuery = { type: 'status-query' as const, version: PROTOCOL_VERSION, queryId: id('query-0001'), issuerId: ISSUER, accountIds: ['acct-7f3a', 'acct-91c2'], iat: NOW, exp: NOW + 300, correlationId: 'cor_status-1' };
+  const signedQuery = await signStatusQuery(statusQuery, keys.issuer.privateJwk);
+  message({ id: 'msg-status-query-valid', title: 'A signed status query', description: `Issuer app to wallet (spec 4.22); signature typ "${STATUS_QUERY_JWS_TYP}" (verified by the sq- cases).`, schema: 'app-message', json: JSON.stringify(signedQuery), expected: ok({ value: signedQuery }) });
+  const seventeen = Array.from({ length: 17 }, (_, i) => `acct-${i + 1}`);
+  message({ id: 'msg-status-query-17-ids', title: 'A status query naming 17 accounts is refused', description: 'accountIds holds at most 16 ids (MAX_QUERY_ACCOUNTS).', schema: 'status-query', json: JSON.stringify(await signStatusQuery({ ...statusQuery, accountIds: seventeen }, keys.issuer.privateJwk)), expected: fails('invalid_message') });
+  message({ id: 'msg-status-query-duplicate-account-ids', title: 'A status query naming one account twice is refused', description: 'accountIds ["acct-7f3a", "acct-7f3a"].', schema: 'status-query', json: JSON.stringify(await signStatusQuery({ ...statusQuery, accountIds: ['acct-7f3a', 'acct-7f3a'] }, keys.issuer.privateJwk)), expected: fails('invalid_message') });
+  message({ id: 'msg-status-query-unsigned', title: 'An unsigned status query is refused by the schema', description: 'signature is required: an unsigned query is not a status query at all (refused input, not answered).', schema: 'status-query', json: JSON.stringify(statusQuery), expected: fails('invalid_message') });
+
+  const statusResponse = {
+    type: 'status-response',
+    version: PROTOCOL_VERSION,
+    queryId: statusQuery.queryId,
+    issuerId: ISSUER,
+    accounts: [
+      { accountId: 'acct-7f3a', thisDevice: 'added', otherDevices: 'needs_activation' },
+      { accountId: 'acct-91c2', thisDevice: 'not_added', otherDevices: 'not_added' },
+    ],
+    correlationId: 'cor_status-1',
+  };
+  message({ id: 'msg-status-response-valid', title: 'A status answer', description: 'One entry per queried id, in the query’s order: states for this device and for the other devices (spec 4.23).', schema: 'app-message', json: JSON.stringify(statusResponse), expected: ok({ value: statusResponse }) });
+  const refusedStatus = { type: 'status-response', version: PROTOCOL_VERSION, queryId: statusQuery.queryId, issuerId: ISSUER, errorCode: 'signature_invalid' };
+  message({ id: 'msg-status-response-refused', title: 'A status answer refusing the query', description: 'errorCode instead of accounts.', schema: 'status-response', json: JSON.stringify(refusedStatus), expected: ok({ value: refusedStatus }) });
+  message({ id: 'msg-status-response-both', title: 'A status answer with accounts and errorCode is refused', description: 'Exactly one of accounts and errorCode.', schema: 'status-response', json: JSON.stringify({ ...statusResponse, errorCode: 'signature_invalid' }), expected: fails('invalid_message') });
+  message({
+    id: 'msg-status-response-unknown-state',
+    title: 'A status answer with a state the protocol does not define is refused',
+    description: 'thisDevice "on_watch": the states are not_added, needs_activation, activating, suspended, added.',
+    schema: 'status-response',
+    json: JSON.stringify({ ...statusResponse, accounts: [{ ...statusResponse.accounts[0], thisDevice: 'on_watch' }, statusResponse.accounts[1]] }),
+    expected: fails('invalid_message'),
+  });
+
+  const accountsRequest = { type: 'accounts-request', version: PROTOCOL_VERSION, nonce: id('accounts-nonce-1'), walletProviderId: PROVIDER, replyTo: 'https://wallet.example/accounts-return', correlationId: 'cor_initiate-1' };
+  const accountsRefusal = { type: 'accounts-refusal', version: PROTOCOL_VERSION, nonce: accountsRequest.nonce, issuerId: ISSUER, errorCode: 'consent_denied', correlationId: 'cor_initiate-1' };
+  message({ id: 'msg-accounts-request-valid', title: 'A wallet’s accounts request', description: 'Wallet to issuer app, wallet-initiated provisioning (spec 4.24).', schema: 'app-message', json: JSON.stringify(accountsRequest), expected: ok({ value: accountsRequest }) });
+  message({ id: 'msg-accounts-refusal-valid', title: 'An issuer app’s accounts refusal', description: 'The customer said no: consent_denied, with the request’s nonce (spec 4.24).', schema: 'app-message', json: JSON.stringify(accountsRefusal), expected: ok({ value: accountsRefusal }) });
+  message({ id: 'msg-accounts-request-short-nonce', title: 'An accounts request with a short nonce is refused', description: 'nonce is a random id of at least 22 base64url characters.', schema: 'app-message', json: JSON.stringify({ ...accountsRequest, nonce: 'abc' }), expected: fails('invalid_message') });
+
+  // several-account and wallet-initiated invocations, signed
+  const signedMulti = await signInvocation(multiInvocation, keys.issuer.privateJwk);
+  inv({ id: 'inv-accounts-valid', title: 'A several-account invocation signed with ES256', description: 'The signature covers accounts in their order, card art included.', invocation: { ...signedMulti }, expected: ok() });
+  inv({ id: 'inv-accounts-reordered', title: 'A several-account invocation whose hints were reordered is refused', description: 'accounts swapped after signing: arrays keep their order in the canonical JSON.', invocation: { ...signedMulti, accounts: [...signedMulti.accounts!].reverse() }, expected: fails('signature_invalid') });
+  const answering = await signInvocation({ ...multiInvocation, walletNonce: accountsRequest.nonce }, keys.issuer.privateJwk);
+  inv({ id: 'inv-wallet-nonce-valid', title: 'A signed invocation answering an accounts request', description: 'walletNonce is the accounts-request nonce (spec 4.24), covered by the signature.', invocation: { ...answering }, expected: ok() });
+  inv({ id: 'inv-wallet-nonce-changed', title: 'An answering invocation whose walletNonce changed after signing is refused', description: 'walletNonce replaced with another request’s nonce.', invocation: { ...answering, walletNonce: id('accounts-nonce-2') }, expected: fails('signature_invalid') });
+  const queryTypOnInvocation = await signStatusQuery(invocation as unknown as Parameters<typeof signStatusQuery>[0], keys.issuer.privateJwk);
+  inv({
+    id: 'inv-status-query-signature',
+    title: 'A status query signature on an invocation is refused',
+    description: `The invocation's canonical JSON signed with typ "${STATUS_QUERY_JWS_TYP}": the bytes match, the typ does not.`,
+    invocation: { ...invocation, signature: queryTypOnInvocation.signature },
+    expected: fails('jws_header_rejected'),
+  });
+
+  // status query signatures
+  const sq = (spec: { id: string; title: string; description: string; query: Record<string, unknown>; issuerKeys?: { keys: KeyJwk[] }; expected: Expected }) =>
+    add({ id: spec.id, title: spec.title, kind: 'status-query-signature', description: spec.description, input: { query: spec.query, issuerKeys: spec.issuerKeys ?? issuerKeys }, expected: spec.expected });
+  sq({ id: 'sq-valid-es256', title: 'A status query signed with ES256', description: `signature: compact JWS (typ "${STATUS_QUERY_JWS_TYP}") over the canonical JSON of every other member.`, query: { ...signedQuery }, expected: ok() });
+  sq({ id: 'sq-valid-eddsa', title: 'A status query signed with EdDSA', description: 'As sq-valid-es256 with the issuer’s Ed25519 key.', query: { ...(await signStatusQuery(statusQuery, keys.issuerEd.privateJwk)) }, expected: ok() });
+  sq({ id: 'sq-tampered-account-ids', title: 'A status query whose account ids changed after signing is refused', description: 'accountIds changed from [acct-7f3a, acct-91c2] to [acct-7f3a, acct-0000].', query: { ...signedQuery, accountIds: ['acct-7f3a', 'acct-0000'] }, expected: fails('signature_invalid') });
+  sq({
+    id: 'sq-other-issuer-key',
+    title: 'A status query for bank-a signed with bank-b’s key is refused as unknown_issuer',
+    description: 'issuerId bank-a, signed by bank-b’s key (kid bank-b-2099-01): the key is looked up by kid among bank-a’s keys only, and none has that kid.',
+    query: { ...(await signStatusQuery(statusQuery, keys.otherIssuer.privateJwk)) },
+    expected: fails('unknown_issuer'),
+  });
+  sq({
+    id: 'sq-other-issuer-same-kid',
+    title: 'A status query signed with another key under bank-a’s kid is refused as signature_invalid',
+    description: 'issuerId bank-a, signed by a key that is not bank-a’s but carries bank-a’s kid (bank-a-2099-01): the kid finds bank-a’s key, and the signature does not verify with it.',
+    query: { ...(await signStatusQuery(statusQuery, keys.attacker.privateJwk)) },
+    expected: fails('signature_invalid'),
+  });
+  sq({ id: 'sq-unknown-kid', title: 'A status query signed by a key the wallet does not trust is refused', description: 'The trusted set of bank-a holds only its Ed25519 key.', query: { ...signedQuery }, issuerKeys: { keys: [keys.issuerEd.publicJwk] }, expected: fails('unknown_issuer') });
+  sq({ id: 'sq-unsigned', title: 'An unsigned status query is refused', description: 'No signature member: the schema requires it, so parsing fails before verification.', query: { ...statusQuery }, expected: fails('invalid_message') });
+  const invocationTypOnQuery = await signInvocation(statusQuery as unknown as Invocation, keys.issuer.privateJwk);
+  sq({
+    id: 'sq-invocation-signature',
+    title: 'An invocation signature on a status query is refused',
+    description: `The query's canonical JSON signed with typ "${INVOCATION_JWS_TYP}": the bytes match, the typ does not.`,
+    query: { ...statusQuery, signature: invocationTypOnQuery.signature },
+    expected: fails('jws_header_rejected'),
+  });
+
+  // account states (accountStateOf, spec 4.23)
+  const state = (spec: { id: string; title: string; tokens: { status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[]; state: string }) =>
+    add({ id: spec.id, title: spec.title, kind: 'account-state', description: `Live tokens ${JSON.stringify(spec.tokens)} give ${spec.state}.`, input: { tokens: spec.tokens }, expected: ok({ state: spec.state }) });
+  const active = { status: 'active' as const, activationStarted: false };
+  const pending = { status: 'pending_activation' as const, activationStarted: false };
+  const started = { status: 'pending_activation' as const, activationStarted: true };
+  const suspended = { status: 'suspended' as const, activationStarted: false };
+  state({ id: 'state-no-token', title: 'No live token: not_added', tokens: [], state: 'not_added' });
+  state({ id: 'state-active', title: 'An active token: added', tokens: [active], state: 'added' });
+  state({ id: 'state-suspended-over-active', title: 'Suspended wins over active', tokens: [active, suspended], state: 'suspended' });
+  state({ id: 'state-activating-over-suspended', title: 'A pending token with a code sent wins over suspended and active', tokens: [active, suspended, started], state: 'activating' });
+  state({ id: 'state-needs-activation-first', title: 'A pending token with nothing started wins over everything', tokens: [active, started, suspended, pending], state: 'needs_activation' });
 
   // ---------------------------------------------------------------- client assertions
   const providerKeys = { keys: [keys.provider.publicJwk] };

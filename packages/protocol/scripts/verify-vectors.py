@@ -136,6 +136,16 @@ def check_invocation(case: dict) -> None:
     assert b64d(signature.split(".")[1]).decode("utf-8") == canonical(invocation), "canonical payload"
 
 
+def check_status_query(case: dict) -> None:
+    query = dict(case["input"]["query"])
+    signature = query.pop("signature")
+    kid = json.loads(b64d(signature.split(".")[0]))["kid"]
+    key = next(k for k in case["input"]["issuerKeys"]["keys"] if k["kid"] == kid)
+    header, _ = verify_jws(signature, key)
+    assert header["typ"] == "pushprov-status-query+jwt"
+    assert b64d(signature.split(".")[1]).decode("utf-8") == canonical(query), "canonical payload"
+
+
 def check_client_assertion(case: dict) -> None:
     inp, exp = case["input"], case["expected"]
     kid = json.loads(b64d(inp["assertion"].split(".")[0]))["kid"]
@@ -150,6 +160,7 @@ CHECKS = {
     "provisioning-request": check_request,
     "access-data": check_access_data,
     "invocation-signature": check_invocation,
+    "status-query-signature": check_status_query,
     "client-assertion": check_client_assertion,
 }
 

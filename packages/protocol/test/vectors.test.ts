@@ -27,7 +27,7 @@ describe('the vector file', () => {
   });
 
   it('gives every case a unique kebab-case id, a title, a description and a known kind', () => {
-    const kinds = ['provisioning-request', 'message', 'message-url', 'access-data', 'invocation-signature', 'client-assertion', 'problem-details'];
+    const kinds = ['provisioning-request', 'message', 'message-url', 'access-data', 'invocation-signature', 'status-query-signature', 'account-state', 'client-assertion', 'problem-details'];
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
     for (const c of cases) {
       expect(c.id).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);

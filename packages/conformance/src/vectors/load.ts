@@ -27,7 +27,17 @@ export interface VectorFile {
 }
 
 /** The kinds of formatVersion 1. */
-export const VECTOR_KINDS = ['provisioning-request', 'message', 'message-url', 'access-data', 'invocation-signature', 'client-assertion', 'problem-details'] as const;
+export const VECTOR_KINDS = [
+  'provisioning-request',
+  'message',
+  'message-url',
+  'access-data',
+  'invocation-signature',
+  'status-query-signature',
+  'account-state',
+  'client-assertion',
+  'problem-details',
+] as const;
 export type VectorKind = (typeof VECTOR_KINDS)[number];
 
 /** The path of the vectors shipped with @pushprov/protocol. */

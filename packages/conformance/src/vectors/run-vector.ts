@@ -54,6 +54,10 @@ import {
   parseTokenStatusResponse,
   verifyClientAssertion,
   verifyInvocationSignature,
+  accountStateOf,
+  parseStatusQuery,
+  parseStatusResponse,
+  verifyStatusQuerySignature,
 } from '@pushprov/protocol';
 
 /** What an adapter answers for one case (docs/conformance.md, "The adapter protocol"). */
@@ -91,6 +95,8 @@ const PARSERS: Record<string, (input: unknown) => unknown> = {
   'issuer-token-search': parseIssuerTokenSearch,
   'card-lifecycle-request': parseCardLifecycleRequest,
   'card-event': parseCardEvent,
+  'status-query': parseStatusQuery,
+  'status-response': parseStatusResponse,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);
@@ -176,6 +182,13 @@ async function runKind(kind: string, input: Record<string, unknown>): Promise<Ad
       await verifyInvocationSignature(invocation, input.issuerKeys as { keys: KeyJwk[] });
       return { outcome: 'ok' };
     }
+    case 'status-query-signature': {
+      const query = parseStatusQuery(input.query);
+      await verifyStatusQuerySignature(query, input.issuerKeys as { keys: KeyJwk[] });
+      return { outcome: 'ok' };
+    }
+    case 'account-state':
+      return { outcome: 'ok', state: accountStateOf(input.tokens as Parameters<typeof accountStateOf>[0]) };
     case 'client-assertion': {
       const { assertion, now, walletProviderId, audience, keys, clockSkewSeconds } = input as { assertion: string; now: number; walletProviderId: string; audience: string; keys: { keys: KeyJwk[] }; clockSkewSeconds: number };
       const verified = await verifyClientAssertion(assertion, { walletProviderId, audience, keys, clockSkewSeconds, clock: manualClock(now * 1000) });

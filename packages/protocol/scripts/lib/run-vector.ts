@@ -45,6 +45,10 @@ import {
   parseTokenStatusResponse,
   verifyClientAssertion,
   verifyInvocationSignature,
+  accountStateOf,
+  parseStatusQuery,
+  parseStatusResponse,
+  verifyStatusQuerySignature,
 } from '../../src/index.js';
 import { headerOf } from './jose-craft.js';
 import type { Expected, MessageSchemaName, ProvisioningRequestInput, VectorCase } from './vector-types.js';
@@ -74,6 +78,8 @@ const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   'issuer-token-search': parseIssuerTokenSearch,
   'card-lifecycle-request': parseCardLifecycleRequest,
   'card-event': parseCardEvent,
+  'status-query': parseStatusQuery,
+  'status-response': parseStatusResponse,
 };
 
 const own = <T>(record: Record<string, T>, key: string): T | undefined =>
@@ -148,6 +154,13 @@ async function runCase(vector: VectorCase): Promise<Expected> {
       await verifyInvocationSignature(invocation, vector.input.issuerKeys);
       return { outcome: 'ok' };
     }
+    case 'status-query-signature': {
+      const query = parseStatusQuery(vector.input.query);
+      await verifyStatusQuerySignature(query, vector.input.issuerKeys);
+      return { outcome: 'ok' };
+    }
+    case 'account-state':
+      return { outcome: 'ok', state: accountStateOf(vector.input.tokens) };
     case 'client-assertion': {
       const { assertion, now, ...options } = vector.input;
       const verified = await verifyClientAssertion(assertion, { ...options, clock: manualClock(now * 1000) });

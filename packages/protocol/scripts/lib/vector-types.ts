@@ -65,7 +65,9 @@ export type MessageSchemaName =
   | 'token-history'
   | 'issuer-token-search'
   | 'card-lifecycle-request'
-  | 'card-event';
+  | 'card-event'
+  | 'status-query'
+  | 'status-response';
 
 export interface MessageInput {
   schema: MessageSchemaName;
@@ -89,6 +91,15 @@ export interface AccessDataInput {
 export interface InvocationSignatureInput {
   invocation: Record<string, unknown>;
   issuerKeys: { keys: KeyJwk[] };
+}
+
+export interface StatusQuerySignatureInput {
+  query: Record<string, unknown>;
+  issuerKeys: { keys: KeyJwk[] };
+}
+
+export interface AccountStateInput {
+  tokens: { status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[];
 }
 
 export interface ClientAssertionInput {
@@ -119,6 +130,8 @@ export type VectorCase =
   | CaseBase<'message-url', MessageUrlInput>
   | CaseBase<'access-data', AccessDataInput>
   | CaseBase<'invocation-signature', InvocationSignatureInput>
+  | CaseBase<'status-query-signature', StatusQuerySignatureInput>
+  | CaseBase<'account-state', AccountStateInput>
   | CaseBase<'client-assertion', ClientAssertionInput>
   | CaseBase<'problem-details', ProblemDetailsInput>;
 
