@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { compactDecrypt, compactVerify, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, ERROR_CODES, PROTOCOL_VERSION, REQUEST_JWS_TYP, parseStrictJson } from '../src/index.js';
+import {
+  ERROR_CATALOG,
+  ERROR_CODES,
+  INVOCATION_JWS_TYP,
+  MAX_QUERY_ACCOUNTS,
+  MAX_SESSION_ACCOUNTS,
+  PROTOCOL_VERSION,
+  REQUEST_JWS_TYP,
+  STATUS_QUERY_JWS_TYP,
+  canonicalJson,
+  parseStrictJson,
+} from '../src/index.js';
 import { headerOf } from '../scripts/lib/jose-craft.js';
 import { runVector } from '../scripts/lib/run-vector.js';
 import type { ProvisioningRequestInput, VectorCase, VectorFile } from '../scripts/lib/vector-types.js';
@@ -120,5 +131,91 @@ describe('problem-details vectors agree with the catalog', () => {
       retryable: ERROR_CATALOG[code].retryable,
       family: ERROR_CATALOG[code].family,
     });
+  });
+});
+
+describe('several accounts, status queries and wallet-initiated provisioning (issue 16)', () => {
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const get = (id: string) => {
+    const c = byId.get(id);
+    expect(c, id).toBeDefined();
+    return c!;
+  };
+  const json = (id: string) => JSON.parse((get(id).input as { json: string }).json) as Record<string, unknown>;
+
+  it('has a valid vector of every new and changed message', () => {
+    const types: Record<string, string> = {
+      'msg-invocation-accounts-valid': 'invocation',
+      'msg-identifiers-account-ids-valid': 'identifiers',
+      'msg-request-accounts-valid': 'provisioning-request',
+      'msg-result-accounts-partial': 'result',
+      'msg-status-query-valid': 'status-query',
+      'msg-status-response-valid': 'status-response',
+      'msg-accounts-request-valid': 'accounts-request',
+      'msg-accounts-refusal-valid': 'accounts-refusal',
+    };
+    for (const [id, type] of Object.entries(types)) {
+      expect(get(id).expected.outcome, id).toBe('ok');
+      expect(json(id).type, id).toBe(type);
+    }
+    for (const id of ['inv-accounts-valid', 'inv-wallet-nonce-valid', 'sq-valid-es256', 'sq-valid-eddsa']) expect(get(id).expected, id).toEqual({ outcome: 'ok' });
+    expect((get('inv-wallet-nonce-valid').input as { invocation: { walletNonce?: string } }).invocation.walletNonce).toBe(json('msg-accounts-request-valid').nonce);
+  });
+
+  it('puts the limits right at their boundary', () => {
+    expect((json('msg-invocation-nine-accounts').accounts as unknown[]).length).toBe(MAX_SESSION_ACCOUNTS + 1);
+    expect((json('msg-status-query-17-ids').accountIds as unknown[]).length).toBe(MAX_QUERY_ACCOUNTS + 1);
+    const partial = json('msg-result-accounts-partial') as { status: string; accounts: { status: string }[] };
+    expect(partial.accounts.map((a) => a.status).sort()).toEqual(['declined', 'provisioned']);
+    expect(partial.status).toBe('provisioned');
+    expect(json('msg-result-status-not-summary').status).toBe('declined');
+    for (const id of [
+      'msg-invocation-nine-accounts',
+      'msg-invocation-duplicate-account-ids',
+      'msg-invocation-accounts-without-account-id',
+      'msg-invocation-account-and-accounts',
+      'msg-identifiers-duplicate-account-ids',
+      'msg-request-duplicate-account-ids',
+      'msg-result-duplicate-account-ids',
+      'msg-result-status-not-summary',
+      'msg-status-query-17-ids',
+      'msg-status-query-duplicate-account-ids',
+      'msg-status-query-unsigned',
+      'sq-unsigned',
+    ]) {
+      expect(get(id).expected, id).toEqual({ outcome: 'error', code: 'invalid_message' });
+    }
+  });
+
+  it('refuses a query signed by another issuer for the reason the spec gives', () => {
+    const keysOf = (id: string) => (get(id).input as { issuerKeys: { keys: { kid: string }[] } }).issuerKeys.keys.map((k) => k.kid);
+    const signatureOf = (id: string, member: 'query' | 'invocation') => (get(id).input as unknown as Record<typeof member, { signature: string }>)[member].signature;
+    const kidOf = (id: string) => headerOf(signatureOf(id, 'query')).kid as string;
+    // bank-b's own kid is not among bank-a's keys: no key to try
+    expect(keysOf('sq-other-issuer-key')).not.toContain(kidOf('sq-other-issuer-key'));
+    expect(get('sq-other-issuer-key').expected).toEqual({ outcome: 'error', code: 'unknown_issuer' });
+    // another key under bank-a's kid: bank-a's key is tried and the signature does not verify
+    expect(keysOf('sq-other-issuer-same-kid')).toContain(kidOf('sq-other-issuer-same-kid'));
+    expect(get('sq-other-issuer-same-kid').expected).toEqual({ outcome: 'error', code: 'signature_invalid' });
+    // one typ for each signed message: neither signature passes for the other
+    expect(headerOf(signatureOf('sq-invocation-signature', 'query')).typ).toBe(INVOCATION_JWS_TYP);
+    expect(get('sq-invocation-signature').expected).toEqual({ outcome: 'error', code: 'jws_header_rejected' });
+    expect(headerOf(signatureOf('inv-status-query-signature', 'invocation')).typ).toBe(STATUS_QUERY_JWS_TYP);
+    expect(get('inv-status-query-signature').expected).toEqual({ outcome: 'error', code: 'jws_header_rejected' });
+  });
+
+  const signedQueries = positive.filter((c): c is Extract<VectorCase, { kind: 'status-query-signature' }> => c.kind === 'status-query-signature');
+  it.each(signedQueries.map((c) => [c.id, c] as const))('%s verifies with plain jose over the canonical JSON of the other members', async (_id, vector) => {
+    const { signature, ...rest } = vector.input.query as { signature: string } & Record<string, unknown>;
+    const header = headerOf(signature);
+    expect(header).toEqual({ alg: header.alg, kid: header.kid, typ: STATUS_QUERY_JWS_TYP });
+    const key = vector.input.issuerKeys.keys.find((k) => k.kid === header.kid)!;
+    const { payload } = await compactVerify(signature, await importJWK(key, key.alg));
+    expect(new TextDecoder().decode(payload)).toBe(canonicalJson(rest));
+  });
+
+  it('states the account-state precedence of the spec', () => {
+    const states = cases.filter((c): c is Extract<VectorCase, { kind: 'account-state' }> => c.kind === 'account-state');
+    expect(states.map((c) => c.expected.outcome === 'ok' && c.expected.state).sort()).toEqual(['activating', 'added', 'needs_activation', 'not_added', 'suspended']);
   });
 });
