@@ -1433,6 +1433,73 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     expected: fails('jws_header_rejected'),
   });
 
+  // status answers (spec 4.22 and 4.23, end to end): what the wallet answers, from the live tokens of its wallet account
+  const OTHER_ISSUER = 'bank-b';
+  const answerTrust = { [ISSUER]: issuerKeys, [OTHER_ISSUER]: { keys: [keys.otherIssuer.publicJwk] } };
+  const walletTokens = [
+    { issuerId: ISSUER, accountId: 'acct-7f3a', deviceId: 'device-7', status: 'active' as const, activationStarted: false },
+    { issuerId: ISSUER, accountId: 'acct-7f3a', deviceId: 'watch-2', status: 'pending_activation' as const, activationStarted: false },
+    { issuerId: ISSUER, accountId: 'acct-91c2', deviceId: 'watch-2', status: 'suspended' as const, activationStarted: false },
+    { issuerId: ISSUER, accountId: 'acct-5d10', deviceId: 'device-7', status: 'pending_activation' as const, activationStarted: true },
+    { issuerId: OTHER_ISSUER, accountId: 'acct-0c44', deviceId: 'device-7', status: 'active' as const, activationStarted: false },
+  ];
+  const answerQuery = { ...statusQuery, accountIds: ['acct-7f3a', 'acct-91c2', 'acct-5d10', 'acct-0c44'] };
+  const sa = (spec: { id: string; title: string; description: string; query: Record<string, unknown>; now?: number; expected: Expected }) =>
+    add({
+      id: spec.id,
+      title: spec.title,
+      kind: 'status-answer',
+      description: spec.description,
+      input: { query: spec.query, now: spec.now ?? NOW, clockSkewSeconds: SKEW, maxLifetimeSeconds: MAX_LIFETIME, trustedIssuers: answerTrust, deviceId: 'device-7', tokens: walletTokens },
+      expected: spec.expected,
+    });
+  const answer = (query: { queryId: string; issuerId: string; correlationId?: string }, body: { accounts: unknown[] } | { errorCode: string }) =>
+    ok({ response: { type: 'status-response', version: PROTOCOL_VERSION, queryId: query.queryId, issuerId: query.issuerId, ...body, ...(query.correlationId ? { correlationId: query.correlationId } : {}) } });
+  sa({
+    id: 'sa-own-accounts',
+    title: 'A status answer about the issuer’s own accounts, split by device',
+    description: 'bank-a asks about four of its account ids. acct-7f3a: active here, pending on the watch; acct-91c2: suspended on the watch; acct-5d10: a code was sent here; acct-0c44: only bank-b has a token under that id, so for bank-a it is not added.',
+    query: await signStatusQuery(answerQuery, keys.issuer.privateJwk),
+    expected: answer(answerQuery, {
+      accounts: [
+        { accountId: 'acct-7f3a', thisDevice: 'added', otherDevices: 'needs_activation' },
+        { accountId: 'acct-91c2', thisDevice: 'not_added', otherDevices: 'suspended' },
+        { accountId: 'acct-5d10', thisDevice: 'activating', otherDevices: 'not_added' },
+        { accountId: 'acct-0c44', thisDevice: 'not_added', otherDevices: 'not_added' },
+      ],
+    }),
+  });
+  const foreignQuery = { ...answerQuery, issuerId: OTHER_ISSUER, queryId: id('query-0002') };
+  sa({
+    id: 'sa-other-issuer-learns-nothing',
+    title: 'A status query for another issuer’s account ids learns nothing',
+    description: 'bank-b signs (validly, as bank-b) a query naming the account ids bank-a’s tokens carry: the wallet looks up bank-b’s tokens only, so every account is not_added, as for a card that is not there.',
+    query: await signStatusQuery(foreignQuery, keys.otherIssuer.privateJwk),
+    expected: answer(foreignQuery, {
+      accounts: [
+        { accountId: 'acct-7f3a', thisDevice: 'not_added', otherDevices: 'not_added' },
+        { accountId: 'acct-91c2', thisDevice: 'not_added', otherDevices: 'not_added' },
+        { accountId: 'acct-5d10', thisDevice: 'not_added', otherDevices: 'not_added' },
+        { accountId: 'acct-0c44', thisDevice: 'added', otherDevices: 'not_added' },
+      ],
+    }),
+  });
+  sa({
+    id: 'sa-forged-issuer',
+    title: 'A status query in bank-a’s name signed by bank-b is refused',
+    description: 'issuerId bank-a, signed with bank-b’s key (kid bank-b-2099-01, not among bank-a’s keys): the answer is unknown_issuer and names no account.',
+    query: await signStatusQuery(answerQuery, keys.otherIssuer.privateJwk),
+    expected: answer(answerQuery, { errorCode: 'unknown_issuer' }),
+  });
+  const untrustedQuery = { ...answerQuery, issuerId: 'bank-z' };
+  sa({ id: 'sa-untrusted-issuer', title: 'A status query of an issuer the wallet does not trust is refused', description: 'issuerId bank-z is not in the trust list.', query: await signStatusQuery(untrustedQuery, keys.otherIssuer.privateJwk), expected: answer(untrustedQuery, { errorCode: 'unknown_issuer' }) });
+  sa({ id: 'sa-expired', title: 'An expired status query is refused', description: 'now = exp + skew.', query: await signStatusQuery(answerQuery, keys.issuer.privateJwk), now: answerQuery.exp + SKEW, expected: answer(answerQuery, { errorCode: 'expired' }) });
+  const longQuery = { ...answerQuery, exp: answerQuery.iat + MAX_LIFETIME + 1 };
+  sa({ id: 'sa-lifetime', title: 'A status query that lives too long is refused', description: 'exp - iat = 901 s, over the wallet’s maximum of 900.', query: await signStatusQuery(longQuery, keys.issuer.privateJwk), expected: answer(longQuery, { errorCode: 'lifetime_exceeded' }) });
+  const futureQuery = { ...answerQuery, iat: NOW + SKEW + 1, exp: NOW + SKEW + 301 };
+  sa({ id: 'sa-not-yet-valid', title: 'A status query from the future is refused', description: 'iat = now + skew + 1.', query: await signStatusQuery(futureQuery, keys.issuer.privateJwk), expected: answer(futureQuery, { errorCode: 'not_yet_valid' }) });
+  sa({ id: 'sa-unsigned', title: 'An unsigned status query is not answered', description: 'No signature: refused input (invalid_message); there is no answer.', query: { ...answerQuery }, expected: fails('invalid_message') });
+
   // account states (accountStateOf, spec 4.23)
   const state = (spec: { id: string; title: string; tokens: { status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[]; state: string }) =>
     add({ id: spec.id, title: spec.title, kind: 'account-state', description: `Live tokens ${JSON.stringify(spec.tokens)} give ${spec.state}.`, input: { tokens: spec.tokens }, expected: ok({ state: spec.state }) });

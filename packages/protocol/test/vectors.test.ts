@@ -38,7 +38,7 @@ describe('the vector file', () => {
   });
 
   it('gives every case a unique kebab-case id, a title, a description and a known kind', () => {
-    const kinds = ['provisioning-request', 'message', 'message-url', 'access-data', 'invocation-signature', 'status-query-signature', 'account-state', 'client-assertion', 'problem-details'];
+    const kinds = ['provisioning-request', 'message', 'message-url', 'access-data', 'invocation-signature', 'status-query-signature', 'account-state', 'status-answer', 'client-assertion', 'problem-details'];
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
     for (const c of cases) {
       expect(c.id).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
@@ -212,6 +212,32 @@ describe('several accounts, status queries and wallet-initiated provisioning (is
     const key = vector.input.issuerKeys.keys.find((k) => k.kid === header.kid)!;
     const { payload } = await compactVerify(signature, await importJWK(key, key.alg));
     expect(new TextDecoder().decode(payload)).toBe(canonicalJson(rest));
+  });
+
+  it('answers a status query only from the tokens of its verified issuer, one entry per queried id in order', () => {
+    const answers = positive.filter((c): c is Extract<VectorCase, { kind: 'status-answer' }> => c.kind === 'status-answer');
+    const responseOf = (c: VectorCase) => (c.expected as Record<string, unknown>).response as { issuerId: string; accounts?: { accountId: string; thisDevice: string; otherDevices: string }[] };
+    const withAccounts = answers.filter((c) => responseOf(c).accounts !== undefined);
+    expect(withAccounts.map((c) => c.id).sort()).toEqual(['sa-other-issuer-learns-nothing', 'sa-own-accounts']);
+    for (const c of withAccounts) {
+      const query = c.input.query as { issuerId: string; accountIds: string[] };
+      const response = responseOf(c) as Required<ReturnType<typeof responseOf>>;
+      expect(response.issuerId, c.id).toBe(query.issuerId);
+      expect(response.accounts.map((a) => a.accountId), c.id).toEqual(query.accountIds);
+      for (const account of response.accounts) {
+        const held = c.input.tokens.filter((t) => t.accountId === account.accountId && t.issuerId === query.issuerId);
+        // another issuer's token under the same id never counts
+        if (held.length === 0) expect(account, `${c.id} ${account.accountId}`).toEqual({ accountId: account.accountId, thisDevice: 'not_added', otherDevices: 'not_added' });
+        else expect([account.thisDevice, account.otherDevices].some((state) => state !== 'not_added'), `${c.id} ${account.accountId}`).toBe(true);
+      }
+    }
+    // bank-b asks with ids under which bank-a holds tokens, and learns nothing of them
+    const foreign = get('sa-other-issuer-learns-nothing') as Extract<VectorCase, { kind: 'status-answer' }>;
+    const asked = foreign.input.query as { issuerId: string; accountIds: string[] };
+    const tokens = foreign.input.tokens;
+    expect(tokens.some((t) => t.issuerId !== asked.issuerId && asked.accountIds.includes(t.accountId))).toBe(true);
+    // a refused query names no account
+    for (const c of answers.filter((a) => !withAccounts.includes(a))) expect(Object.keys(responseOf(c)), c.id).not.toContain('accounts');
   });
 
   it('states the account-state precedence of the spec', () => {

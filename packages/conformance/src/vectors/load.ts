@@ -35,6 +35,7 @@ export const VECTOR_KINDS = [
   'invocation-signature',
   'status-query-signature',
   'account-state',
+  'status-answer',
   'client-assertion',
   'problem-details',
 ] as const;

@@ -161,6 +161,52 @@ async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<
   };
 }
 
+interface StatusAnswerInput {
+  query: unknown;
+  now: number;
+  clockSkewSeconds: number;
+  maxLifetimeSeconds: number;
+  trustedIssuers: Record<string, { keys: KeyJwk[] }>;
+  deviceId: string;
+  tokens: { issuerId: string; accountId: string; deviceId: string; status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[];
+}
+
+/**
+ * The wallet's answer to a status query (spec 4.22 and 4.23): parse (a
+ * failure is thrown: no answer), issuer in the trust list, signature, time;
+ * a refusal there is an answer with `errorCode`. Then the states of the
+ * queried accounts from the live tokens of the **verified** issuer only,
+ * split by device.
+ */
+async function runStatusAnswer(input: StatusAnswerInput): Promise<AdapterOutcome> {
+  const query = parseStatusQuery(input.query);
+  const base = { type: 'status-response', version: 1, queryId: query.queryId, issuerId: query.issuerId };
+  const tail = query.correlationId === undefined ? {} : { correlationId: query.correlationId };
+  const refuse = (errorCode: string): AdapterOutcome => ({ outcome: 'ok', response: parseStatusResponse({ ...base, errorCode, ...tail }) });
+  const keys = own(input.trustedIssuers, query.issuerId);
+  if (!keys) return refuse('unknown_issuer');
+  try {
+    await verifyStatusQuerySignature(query, keys);
+  } catch (error) {
+    if (error instanceof ProvisioningError) return refuse(error.code);
+    throw error;
+  }
+  const lifetime = query.exp - query.iat;
+  if (lifetime <= 0 || lifetime > input.maxLifetimeSeconds) return refuse('lifetime_exceeded');
+  if (query.iat - input.clockSkewSeconds > input.now) return refuse('not_yet_valid');
+  if (input.now >= query.exp + input.clockSkewSeconds) return refuse('expired');
+  const issuerTokens = input.tokens.filter((t) => t.issuerId === query.issuerId);
+  const accounts = query.accountIds.map((accountId) => {
+    const tokens = issuerTokens.filter((t) => t.accountId === accountId);
+    return {
+      accountId,
+      thisDevice: accountStateOf(tokens.filter((t) => t.deviceId === input.deviceId)),
+      otherDevices: accountStateOf(tokens.filter((t) => t.deviceId !== input.deviceId)),
+    };
+  });
+  return { outcome: 'ok', response: parseStatusResponse({ ...base, accounts, ...tail }) };
+}
+
 async function runKind(kind: string, input: Record<string, unknown>): Promise<AdapterOutcome> {
   switch (kind) {
     case 'provisioning-request':
@@ -189,6 +235,8 @@ async function runKind(kind: string, input: Record<string, unknown>): Promise<Ad
     }
     case 'account-state':
       return { outcome: 'ok', state: accountStateOf(input.tokens as Parameters<typeof accountStateOf>[0]) };
+    case 'status-answer':
+      return runStatusAnswer(input as unknown as StatusAnswerInput);
     case 'client-assertion': {
       const { assertion, now, walletProviderId, audience, keys, clockSkewSeconds } = input as { assertion: string; now: number; walletProviderId: string; audience: string; keys: { keys: KeyJwk[] }; clockSkewSeconds: number };
       const verified = await verifyClientAssertion(assertion, { walletProviderId, audience, keys, clockSkewSeconds, clock: manualClock(now * 1000) });

@@ -51,7 +51,7 @@ import {
   verifyStatusQuerySignature,
 } from '../../src/index.js';
 import { headerOf } from './jose-craft.js';
-import type { Expected, MessageSchemaName, ProvisioningRequestInput, VectorCase } from './vector-types.js';
+import type { Expected, MessageSchemaName, ProvisioningRequestInput, StatusAnswerInput, VectorCase } from './vector-types.js';
 
 const PARSERS: Record<MessageSchemaName, (input: unknown) => unknown> = {
   invocation: parseInvocation,
@@ -133,6 +133,42 @@ async function runProvisioningRequest(input: ProvisioningRequestInput): Promise<
   };
 }
 
+/**
+ * The wallet's answer to a status query (spec 4.22 and 4.23): parse (a
+ * failure is thrown: no answer), issuer in the trust list, signature, time;
+ * a refusal there is an answer with `errorCode`. Then the states of the
+ * queried accounts from the live tokens of the **verified** issuer only,
+ * split by device.
+ */
+async function runStatusAnswer(input: StatusAnswerInput): Promise<Expected> {
+  const query = parseStatusQuery(input.query);
+  const base = { type: 'status-response', version: 1, queryId: query.queryId, issuerId: query.issuerId };
+  const tail = query.correlationId === undefined ? {} : { correlationId: query.correlationId };
+  const refuse = (errorCode: string): Expected => ({ outcome: 'ok', response: parseStatusResponse({ ...base, errorCode, ...tail }) });
+  const keys = own(input.trustedIssuers, query.issuerId);
+  if (!keys) return refuse('unknown_issuer');
+  try {
+    await verifyStatusQuerySignature(query, keys);
+  } catch (error) {
+    if (error instanceof ProvisioningError) return refuse(error.code);
+    throw error;
+  }
+  const lifetime = query.exp - query.iat;
+  if (lifetime <= 0 || lifetime > input.maxLifetimeSeconds) return refuse('lifetime_exceeded');
+  if (query.iat - input.clockSkewSeconds > input.now) return refuse('not_yet_valid');
+  if (input.now >= query.exp + input.clockSkewSeconds) return refuse('expired');
+  const issuerTokens = input.tokens.filter((t) => t.issuerId === query.issuerId);
+  const accounts = query.accountIds.map((accountId) => {
+    const tokens = issuerTokens.filter((t) => t.accountId === accountId);
+    return {
+      accountId,
+      thisDevice: accountStateOf(tokens.filter((t) => t.deviceId === input.deviceId)),
+      otherDevices: accountStateOf(tokens.filter((t) => t.deviceId !== input.deviceId)),
+    };
+  });
+  return { outcome: 'ok', response: parseStatusResponse({ ...base, accounts, ...tail }) };
+}
+
 async function runCase(vector: VectorCase): Promise<Expected> {
   switch (vector.kind) {
     case 'provisioning-request':
@@ -161,6 +197,8 @@ async function runCase(vector: VectorCase): Promise<Expected> {
     }
     case 'account-state':
       return { outcome: 'ok', state: accountStateOf(vector.input.tokens) };
+    case 'status-answer':
+      return runStatusAnswer(vector.input);
     case 'client-assertion': {
       const { assertion, now, ...options } = vector.input;
       const verified = await verifyClientAssertion(assertion, { ...options, clock: manualClock(now * 1000) });

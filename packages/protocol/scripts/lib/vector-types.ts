@@ -102,6 +102,19 @@ export interface AccountStateInput {
   tokens: { status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[];
 }
 
+export interface StatusAnswerInput {
+  query: Record<string, unknown>;
+  now: number;
+  clockSkewSeconds: number;
+  maxLifetimeSeconds: number;
+  /** The wallet's trust list: issuer id to public JWK set. */
+  trustedIssuers: Record<string, { keys: KeyJwk[] }>;
+  /** The answering device. */
+  deviceId: string;
+  /** The wallet account's live tokens, of every issuer. */
+  tokens: { issuerId: string; accountId: string; deviceId: string; status: 'active' | 'pending_activation' | 'suspended'; activationStarted: boolean }[];
+}
+
 export interface ClientAssertionInput {
   assertion: string;
   now: number;
@@ -132,6 +145,7 @@ export type VectorCase =
   | CaseBase<'invocation-signature', InvocationSignatureInput>
   | CaseBase<'status-query-signature', StatusQuerySignatureInput>
   | CaseBase<'account-state', AccountStateInput>
+  | CaseBase<'status-answer', StatusAnswerInput>
   | CaseBase<'client-assertion', ClientAssertionInput>
   | CaseBase<'problem-details', ProblemDetailsInput>;
 
