@@ -1325,10 +1325,10 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     status: 'provisioned',
     accounts: [
       { accountId: 'acct-7f3a', status: 'provisioned', tokenReferenceId: 'tok_0001' },
-      { accountId: 'acct-91c2', status: 'declined', errorCode: 'card_expired' },
+      { accountId: 'acct-91c2', status: 'declined', errorCode: 'declined' },
     ],
   };
-  message({ id: 'msg-result-accounts-partial', title: 'A several-account result with partial success', description: 'One account provisioned, one declined: status is their summary, provisioned (spec 4.4).', schema: 'app-message', json: JSON.stringify(multiResult), expected: ok({ value: multiResult }) });
+  message({ id: 'msg-result-accounts-partial', title: 'A several-account result with partial success', description: 'One account provisioned, one declined by the issuer: status is their summary, provisioned (spec 4.4).', schema: 'app-message', json: JSON.stringify(multiResult), expected: ok({ value: multiResult }) });
   message({ id: 'msg-result-status-not-summary', title: 'A several-account result whose status is not the summary is refused', description: 'Accounts provisioned and declined; status says declined (summarizeStatus gives provisioned).', schema: 'result', json: JSON.stringify({ ...multiResult, status: 'declined' }), expected: fails('invalid_message') });
   message({
     id: 'msg-result-duplicate-account-ids',

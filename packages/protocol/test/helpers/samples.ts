@@ -140,7 +140,7 @@ export const sampleMultiResult = (): Result => ({
   status: 'provisioned',
   accounts: [
     { accountId: 'acct-1', status: 'provisioned', tokenReferenceId: 'tok_1' },
-    { accountId: 'acct-2', status: 'declined', errorCode: 'card_expired' },
+    { accountId: 'acct-2', status: 'failed', errorCode: 'card_expired' },
   ],
 });
 
