@@ -8,7 +8,11 @@ with nothing but the `cryptography` package (Debian: python3-cryptography),
 then compares the result with the case's `expected` values (and a request's
 `cnf.jkt` with the RFC 7638 thumbprint of the submitted device key, access
 data with the session it is for). It also verifies
-the positive invocation signatures and client assertions.
+the positive invocation and status query signatures and client assertions,
+and recomputes every positive status answer (the query's signature with the
+named issuer's keys, then the states of the queried accounts from the
+tokens of that issuer only, split by device, by the precedence of spec
+4.23).
 
     python3 packages/protocol/scripts/verify-vectors.py [path/to/vectors.json]
 
@@ -146,6 +150,62 @@ def check_status_query(case: dict) -> None:
     assert b64d(signature.split(".")[1]).decode("utf-8") == canonical(query), "canonical payload"
 
 
+STATE_PRECEDENCE = [
+    ("needs_activation", lambda t: t["status"] == "pending_activation" and not t["activationStarted"]),
+    ("activating", lambda t: t["status"] == "pending_activation"),
+    ("suspended", lambda t: t["status"] == "suspended"),
+    ("added", lambda t: t["status"] == "active"),
+]
+
+
+def account_state(tokens: list) -> str:
+    for state, matches in STATE_PRECEDENCE:
+        if any(matches(t) for t in tokens):
+            return state
+    return "not_added"
+
+
+def check_status_answer(case: dict) -> None:
+    inp, response = case["input"], case["expected"]["response"]
+    query = dict(inp["query"])
+    signature = query.pop("signature")
+    assert response["queryId"] == query["queryId"] and response["issuerId"] == query["issuerId"]
+    keys = inp["trustedIssuers"].get(query["issuerId"])
+    header = json.loads(b64d(signature.split(".")[0]))
+    if "errorCode" in response:
+        # a refusal names no account, and its reason holds
+        assert "accounts" not in response
+        code, skew = response["errorCode"], inp["clockSkewSeconds"]
+        if code == "unknown_issuer":
+            assert keys is None or all(k["kid"] != header["kid"] for k in keys["keys"])
+        elif code == "lifetime_exceeded":
+            assert not 0 < query["exp"] - query["iat"] <= inp["maxLifetimeSeconds"]
+        elif code == "not_yet_valid":
+            assert query["iat"] - skew > inp["now"]
+        elif code == "expired":
+            assert inp["now"] >= query["exp"] + skew
+        else:
+            raise AssertionError(f"refusal {code} not checked here")
+        return
+    key = next(k for k in keys["keys"] if k["kid"] == header["kid"])
+    verified_header, _ = verify_jws(signature, key)
+    assert verified_header["typ"] == "pushprov-status-query+jwt"
+    assert b64d(signature.split(".")[1]).decode("utf-8") == canonical(query), "canonical payload"
+    assert query["iat"] - inp["clockSkewSeconds"] <= inp["now"] < query["exp"] + inp["clockSkewSeconds"]
+    assert 0 < query["exp"] - query["iat"] <= inp["maxLifetimeSeconds"]
+    mine = [t for t in inp["tokens"] if t["issuerId"] == query["issuerId"]]
+    expected = []
+    for account_id in query["accountIds"]:
+        held = [t for t in mine if t["accountId"] == account_id]
+        expected.append({
+            "accountId": account_id,
+            "thisDevice": account_state([t for t in held if t["deviceId"] == inp["deviceId"]]),
+            "otherDevices": account_state([t for t in held if t["deviceId"] != inp["deviceId"]]),
+        })
+    assert response["accounts"] == expected, (response["accounts"], expected)
+    assert response.get("correlationId") == query.get("correlationId")
+
+
 def check_client_assertion(case: dict) -> None:
     inp, exp = case["input"], case["expected"]
     kid = json.loads(b64d(inp["assertion"].split(".")[0]))["kid"]
@@ -161,6 +221,7 @@ CHECKS = {
     "access-data": check_access_data,
     "invocation-signature": check_invocation,
     "status-query-signature": check_status_query,
+    "status-answer": check_status_answer,
     "client-assertion": check_client_assertion,
 }
 
