@@ -185,6 +185,37 @@ describe('docs/protocol.md matches the schemas', () => {
   });
 });
 
+describe('docs/protocol.md: status answers (section 4.23)', () => {
+  const answer = () => section('### 4.23 Status answer (wallet → issuer app)');
+
+  it('lists exactly the account states of zAccountState', () => {
+    const rows = answer()
+      .split('\n')
+      .filter((line) => /^\| `[a-z_]+` \| /.test(line) && !line.includes(' | yes | ') && !line.includes(' | no | '));
+    expect(rows.map((row) => /^\| `([a-z_]+)`/.exec(row)![1])).toEqual([...protocol.zAccountState.options]);
+  });
+
+  it('states the precedence accountStateOf applies', () => {
+    const listed = [...answer().matchAll(/^\d\. `([a-z_]+)`/gm)].map((m) => m[1]);
+    const token = (status: protocol.LiveTokenState['status'], activationStarted = false): protocol.LiveTokenState => ({ status, activationStarted });
+    // one token of each kind, and the state of every pair: the higher one wins
+    const byState: Record<string, protocol.LiveTokenState> = {
+      needs_activation: token('pending_activation'),
+      activating: token('pending_activation', true),
+      suspended: token('suspended'),
+      added: token('active'),
+    };
+    expect(listed).toEqual(Object.keys(byState));
+    for (let high = 0; high < listed.length; high++) {
+      for (let low = high; low < listed.length; low++) {
+        expect(protocol.accountStateOf([byState[listed[low]!]!, byState[listed[high]!]!])).toBe(listed[high]);
+      }
+    }
+    expect(answer()).toContain('`not_added` when the side has no live token');
+    expect(protocol.accountStateOf([])).toBe('not_added');
+  });
+});
+
 describe('the validation order', () => {
   const order = section("## 6. The token service's validation order");
   const codesInOrder = (text: string) => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).filter((code) => protocol.isErrorCode(code));
