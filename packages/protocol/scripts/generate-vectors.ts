@@ -1433,6 +1433,32 @@ async function build(keys: Keys): Promise<VectorCase[]> {
     expected: fails('jws_header_rejected'),
   });
 
+  // two requests of one several-account session (spec 4.3 and 4.5): the same session and identifiers, each its own jti and accountId
+  const firstOfSession = claims({ jti: id('jti-multi-0001'), accountId: 'acct-7f3a' });
+  const secondOfSession = claims({ jti: id('jti-multi-0002'), accountId: 'acct-91c2', card: card({ pan: PAN_RANGE_END, cardholderName: undefined, billingAddress: undefined }) });
+  await request({
+    id: 'pr-valid-several-accounts-first',
+    title: 'The first request of a several-account session',
+    description: 'Claims with accountId acct-7f3a (the id the request message lists it under), bound to the session’s identifiers.',
+    claims: firstOfSession,
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-valid-several-accounts-second',
+    title: 'The second request of the same session, with its own jti',
+    description: 'Same sid, wallet account, device and nonce as pr-valid-several-accounts-first, another card, accountId acct-91c2 and its own jti: a token service that accepted the first accepts it too (its jti was never seen).',
+    claims: secondOfSession,
+    expected: accepted(),
+  });
+  await request({
+    id: 'pr-several-accounts-shared-jti',
+    title: 'A second request of a session that reuses the first one’s jti is refused',
+    description: 'As pr-valid-several-accounts-second, but with the first request’s jti: each request of a several-account session needs its own.',
+    claims: { ...secondOfSession, jti: firstOfSession.jti },
+    input: { seenJtis: [{ iss: ISSUER, jti: firstOfSession.jti }] },
+    expected: fails('replayed'),
+  });
+
   // status answers (spec 4.22 and 4.23, end to end): what the wallet answers, from the live tokens of its wallet account
   const OTHER_ISSUER = 'bank-b';
   const answerTrust = { [ISSUER]: issuerKeys, [OTHER_ISSUER]: { keys: [keys.otherIssuer.publicJwk] } };
