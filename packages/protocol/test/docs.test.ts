@@ -45,6 +45,9 @@ const DOCUMENTED_SCHEMAS = [
   'zNotificationEvent',
   'zNotificationFeed',
   'zRedeliveryAccepted',
+  'zTokenQuery',
+  'zTokenQueryEntry',
+  'zTokenQueryResponse',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;
