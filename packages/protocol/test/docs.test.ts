@@ -68,6 +68,9 @@ const DOCUMENTED_SCHEMAS = [
   'zAccountStatus',
   'zAccountsRequest',
   'zAccountsRefusal',
+  'zTokenQuery',
+  'zTokenQueryEntry',
+  'zTokenQueryResponse',
 ] as const;
 
 type Shape = Record<string, { _zod: { optin?: string } }>;

@@ -46,6 +46,9 @@ describe('@pushprov/protocol entries', () => {
   it('each public entry holds its own concern', () => {
     expect(schemas).toHaveProperty('parseInvocation');
     expect(schemas).toHaveProperty('parseStrictJson');
+    expect(schemas).toHaveProperty('parseTokenQuery');
+    expect(schemas).toHaveProperty('parseTokenQueryResponse');
+    expect(schemas).toHaveProperty('MAX_QUERY_ACCOUNTS');
     expect(schemas).not.toHaveProperty('sealProvisioningRequest');
     expect(jose).toHaveProperty('sealProvisioningRequest');
     expect(jose).toHaveProperty('verifyClientAssertion');

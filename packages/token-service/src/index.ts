@@ -114,6 +114,8 @@ export type {
   ReplayCache,
   IdempotencyStore,
   TokenRecord,
+  LiveTokenQuery,
+  LiveToken,
   VaultRecord,
   ReplayRecord,
   IdempotencyRecord,

@@ -34,7 +34,7 @@ export type {
   WalletSession,
   WalletSessionState,
 } from './wallet/types.js';
-export type { GetTokenStatusOptions, SubmitOptions, TokenServiceClient, VerificationCallOptions } from './token-service/token-service-client.js';
+export type { GetTokenStatusOptions, QueryTokensOptions, SubmitOptions, TokenServiceClient, VerificationCallOptions } from './token-service/token-service-client.js';
 export { createMemoryTokenStore, type StoredActivation, type StoredToken, type TokenStore } from './token-store/token-store.js';
 export {
   createMemorySeenSessionStore,

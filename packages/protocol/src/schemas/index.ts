@@ -24,6 +24,7 @@ import {
   zTokenHistory,
 } from './z-lifecycle.js';
 import { zNotificationFeed, zRedeliveryAccepted } from './z-notification.js';
+import { zTokenQuery, zTokenQueryResponse } from './z-token-query.js';
 
 export * from './primitives.js';
 export * from './z-activation-invocation.js';
@@ -39,6 +40,7 @@ export * from './z-submission.js';
 export * from './z-status.js';
 export * from './z-verification.js';
 export * from './z-notification.js';
+export * from './z-token-query.js';
 
 /** Any message that travels between the issuer app and the wallet app (spec sections 4.1 to 4.4, 4.17 and 4.22 to 4.24). */
 export const zAppMessage = /* @__PURE__ */ z.discriminatedUnion('type', [
@@ -232,3 +234,24 @@ export const parseCardLifecycleResult = (input: unknown) => parseWith(zCardLifec
 export const parseNotificationFeed = (input: unknown) => parseWith(zNotificationFeed, input, { name: 'event-feed', maxLength: 1_048_576 });
 /** Parses the `202` answer of `POST /v1/events/{eventId}/redeliver`. */
 export const parseRedeliveryAccepted = (input: unknown) => parseWith(zRedeliveryAccepted, input, { name: 'redelivery-accepted', maxLength: 4096 });
+
+/**
+ * Parses a token query body (`POST /v1/tokens/query`): 1 to 16 distinct account ids.
+ *
+ * @example
+ * ```ts
+ * const query = parseTokenQuery(bodyText); // { type: 'token-query', version: 1, walletAccountId, issuerId, accountIds }
+ * ```
+ */
+export const parseTokenQuery = (input: unknown) => parseWith(zTokenQuery, input, { name: 'token-query', maxLength: 4096 });
+/**
+ * Parses the answer to a token query (at most 128 tokens).
+ *
+ * @example
+ * ```ts
+ * const { tokens } = parseTokenQueryResponse(await response.text());
+ * tokens[0]?.activationStarted; // true once a verification code was sent for the pending token
+ * ```
+ */
+export const parseTokenQueryResponse = (input: unknown) =>
+  parseWith(zTokenQueryResponse, input, { name: 'token-query-response', maxLength: 65_536 });

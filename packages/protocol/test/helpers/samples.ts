@@ -14,6 +14,7 @@ import type {
   RequestClaims,
   Result,
   Submission,
+  TokenQuery,
   TokenStatusResponse,
   ActivationRequest,
   IssuerActivation,
@@ -37,6 +38,8 @@ import {
   zResult,
   zSubmission,
   zTokenStatusResponse,
+  zTokenQuery,
+  parseTokenQuery,
   luhnCheckDigit,
   parseAccessData,
   parseAppMessage,
@@ -294,6 +297,14 @@ export const sampleClaims = (): RequestClaims => ({
   },
 });
 
+export const sampleTokenQuery = (): TokenQuery => ({
+  type: 'token-query',
+  version: 1,
+  walletAccountId: 'user-42',
+  issuerId: 'bank-a',
+  accountIds: ['acc-1', 'acc-2'],
+});
+
 /** One entry per message: its parse function and a valid sample. */
 export interface MessageCase {
   name: string;
@@ -340,4 +351,5 @@ export const MESSAGE_CASES: MessageCase[] = [
   m('issuer-activation', zIssuerActivation, parseIssuerActivation, sampleIssuerActivation, 4096),
   m('problem-details', zProblemDetails, parseProblemDetails, sampleProblem, 8192, false),
   m('request-claims', zRequestClaims, parseRequestClaims, sampleClaims, 8192, false, 'invalid_claims'),
+  m('token-query', zTokenQuery, parseTokenQuery, sampleTokenQuery, 4096),
 ];

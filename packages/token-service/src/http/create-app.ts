@@ -82,6 +82,9 @@ export interface TokenServiceApp {
  *   its token has not expired),
  *   `Idempotent-Replayed: true` on a replayed answer.
  * - `GET /v1/tokens/{tokenReferenceId}`: the token's status, for its wallet provider only (else `404`).
+ * - `POST /v1/tokens/query`: the wallet provider's live tokens of one wallet
+ *   account for some of one issuer's accounts (spec section 7.14; rate
+ *   limited as provisioning requests are).
  * - `POST /v1/tokens/{tokenReferenceId}/verification` and `…/activation`:
  *   step-up verification of a pending token by one-time code (the wallet
  *   provider that owns it; rate limited as provisioning requests are).
@@ -265,6 +268,20 @@ export function createTokenServiceHonoApp(service: TokenService, options: TokenS
     c.header('location', `/v1/tokens/${encodeURIComponent(result.body.tokenReferenceId)}`);
     if (result.replayed) c.header('idempotent-replayed', 'true');
     return c.json(result.body, result.status);
+  });
+
+  // The wallet provider's token query (spec section 7.14), before `/v1/tokens/:tokenReferenceId`: `query` is no token id.
+  app.post('/v1/tokens/query', async (c) => {
+    const caller = await service.authenticate(c.req.header('authorization'));
+    c.set('walletProviderId', caller.walletProviderId);
+    await service.checkWalletProviderLimit(caller.walletProviderId);
+    const { text, idempotencyKey } = await readPost(c);
+    const answer = await service.queryTokens({ walletProviderId: caller.walletProviderId, body: text, idempotencyKey });
+    c.header('cache-control', 'no-store');
+    return c.json(answer);
+  });
+  app.all('/v1/tokens/query', () => {
+    throw new MethodNotAllowed('POST');
   });
 
   app.get('/v1/tokens/:tokenReferenceId', async (c) => {

@@ -12,6 +12,7 @@ import {
   type IssuerTokenSearchResult,
   type LifecycleResponse,
   type TokenHistory,
+  type TokenQueryResponse,
   type IssuerTokenStatusResponse,
   type TokenStatusResponse,
   type VerificationStarted,
@@ -45,6 +46,7 @@ import {
   searchTokens,
   tokenHistory,
 } from '../lifecycle/lifecycle.js';
+import { type TokenQueryInput, queryTokens } from '../query/query-tokens.js';
 import { type Sandbox, createSandbox } from '../sandbox/sandbox.js';
 import { type AuthenticatedCaller, createAuthenticator } from '../auth/create-authenticator.js';
 import { ConfigError, type ParseConfigOptions, type TokenServiceConfig, parseConfig } from '../config/parse-config.js';
@@ -208,6 +210,13 @@ export interface TokenService {
   changeTokenLifecycle(input: WalletLifecycleInput): Promise<ActivationResult<LifecycleResponse>>;
   /** `GET /v1/tokens/{id}/history`: the recorded changes of one of the wallet provider's tokens; any other is `not_found`. */
   getTokenHistory(input: { tokenReferenceId: string; walletProviderId: string }): Promise<TokenHistory>;
+  /**
+   * `POST /v1/tokens/query` (spec section 7.14): the wallet provider's live
+   * tokens of one wallet account for some of one issuer's accounts (no card
+   * or token number in the answer). The HTTP app runs `authenticate` and
+   * `checkWalletProviderLimit` first.
+   */
+  queryTokens(input: TokenQueryInput): Promise<TokenQueryResponse>;
   /** `POST /v1/issuer/tokens/search` (spec section 7.11): the issuer's tokens of one card, by account id or card number. */
   searchIssuerTokens(input: IssuerCardInput): Promise<IssuerTokenSearchResult>;
   /** `POST /v1/issuer/tokens/{id}/lifecycle`: the issuer suspends, resumes or deletes a token of its card. */
@@ -464,6 +473,11 @@ export function createTokenService(
       await keysReady();
       if (!providers.has(walletProviderId)) throw new HttpError('not_found', 'No such token');
       return tokenHistory(context, tokenReferenceId, (t) => t.walletProviderId === walletProviderId);
+    },
+    async queryTokens(input) {
+      await keysReady();
+      if (!providers.has(input.walletProviderId)) throw new AuthError('unauthenticated', 'Unknown wallet provider');
+      return queryTokens(context, input);
     },
     async searchIssuerTokens(input) {
       await keysReady();

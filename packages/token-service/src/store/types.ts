@@ -80,6 +80,43 @@ export interface TokenRecordStore {
   find(tokenReferenceId: string): Promise<TokenRecord | undefined>;
   /** How many tokens are stored. */
   count(): Promise<number>;
+  /**
+   * The live tokens of one wallet account for some of one issuer's accounts
+   * (`POST /v1/tokens/query`, spec section 7.14): of this wallet provider,
+   * wallet account and issuer, with an `accountId` in the list, not
+   * `deleted`, not past their expiry month at `nowMs` (UTC), and, pending
+   * ones, not past their pending time. Ordered by `accountId` (code unit
+   * order), then `createdAt`, then `tokenReferenceId`; at most `limit`.
+   * Indexed by (wallet_provider_id, wallet_account_id, issuer_id,
+   * account_id) in the SQL stores (SQLite schema 8, PostgreSQL migration 8).
+   */
+  findLive(query: LiveTokenQuery): Promise<LiveToken[]>;
+}
+
+/** The query of {@link TokenRecordStore.findLive}. Every member is required: no query spans wallet providers, wallet accounts or issuers. */
+export interface LiveTokenQuery {
+  walletProviderId: string;
+  walletAccountId: string;
+  issuerId: string;
+  /** 1 to 16 account ids. */
+  accountIds: readonly string[];
+  /** Milliseconds since the epoch: what is expired, or past its pending time, at this instant is not live. */
+  nowMs: number;
+  /** At most this many (1 to 1 000). */
+  limit: number;
+}
+
+/** A live token as {@link TokenRecordStore.findLive} finds it: no token number (sealed or not), no last four. */
+export interface LiveToken {
+  tokenReferenceId: string;
+  accountId: string;
+  deviceId: string;
+  status: 'active' | 'pending_activation' | 'suspended';
+  tokenExpiry: Expiry;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** True when the token is `pending_activation` and a verification code of it is stored (one was sent). */
+  activationStarted: boolean;
 }
 
 /** The query that finds an already provisioned card. */

@@ -1,8 +1,8 @@
-import { type Clock, type KeyJwk, type LifecycleReason, type LifecycleResponse, type TokenHistory, type ProvisioningError, type ProvisioningResponse, type RandomSource, type Submission, type TokenStatusResponse, type VerificationStarted, createClientAssertion, createError, createId, isProvisioningError, errorFromHttpResponse, parseProblemDetails, parseProvisioningResponse, parseActivationRequest, parseSubmission, parseTokenStatusResponse, parseVerificationRequest, parseVerificationStarted, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, withCorrelationId, parseLifecycleRequest, parseLifecycleResponse, parseTokenHistory, zHttpsUrl, zOpaqueId } from '@pushprov/protocol';
+import { type Clock, type KeyJwk, type LifecycleReason, type LifecycleResponse, type TokenHistory, type ProvisioningError, type ProvisioningResponse, type RandomSource, type Submission, type TokenStatusResponse, type VerificationStarted, createClientAssertion, createError, createId, isProvisioningError, errorFromHttpResponse, parseProblemDetails, parseProvisioningResponse, parseActivationRequest, parseSubmission, parseTokenStatusResponse, parseVerificationRequest, parseVerificationStarted, readResponseText, type ResponseBodyLike, secureRandom, systemClock, toProvisioningError, withCorrelationId, parseLifecycleRequest, parseLifecycleResponse, parseTokenHistory, type TokenQuery, type TokenQueryResponse, parseTokenQuery, parseTokenQueryResponse, zHttpsUrl, zOpaqueId } from '@pushprov/protocol';
 import { abortError } from '@pushprov/protocol/internal';
 import { MAX_TIMER_MS, sleep as defaultSleep } from '../lib/abort.js';
 import { type RetryDelayOptions, backoffDelay, parseRetryAfter } from './retry.js';
-import type { GetTokenStatusOptions, TokenServiceClient, VerificationCallOptions } from './token-service-client.js';
+import type { GetTokenStatusOptions, QueryTokensOptions, TokenServiceClient, VerificationCallOptions } from './token-service-client.js';
 
 /**
  * The part of a Fetch `Response` the client reads.
@@ -218,6 +218,20 @@ export interface HttpTokenServiceClient extends TokenServiceClient {
   deleteToken(tokenReferenceId: string, options: HttpLifecycleOptions): Promise<LifecycleResponse>;
   /** Every recorded change of one of the wallet provider's tokens, oldest first: `GET /v1/tokens/{id}/history`. */
   getTokenHistory(tokenReferenceId: string, options?: GetTokenStatusOptions): Promise<TokenHistory>;
+  /**
+   * The live tokens of one wallet account for 1 to 16 of one issuer's
+   * accounts: `POST /v1/tokens/query` (spec section 7.14). Only the
+   * authenticated wallet provider's tokens; an account without one is
+   * absent from the answer. The body is checked before it is sent
+   * (`invalid_message`: too many, no or duplicate account ids), the answer
+   * strictly; retried like every call (it only reads).
+   *
+   * @example
+   * ```ts
+   * const { tokens } = await client.queryTokens({ type: 'token-query', version: 1, walletAccountId: 'user-42', issuerId: 'bank-a', accountIds: ['acc-1'] });
+   * ```
+   */
+  queryTokens(query: TokenQuery, options?: QueryTokensOptions): Promise<TokenQueryResponse>;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: ProvisioningError; retry: boolean; retryAfterMs: number | undefined };
@@ -258,7 +272,9 @@ function hasProblemDetails(contentType: string | null, body: string): boolean {
  * `POST {baseUrl}/v1/tokens/{id}/activation` (`activateToken`); for the
  * token's life after issuance, `POST {baseUrl}/v1/tokens/{id}/lifecycle`
  * (`suspendToken`, `resumeToken`, `deleteToken`) and
- * `GET {baseUrl}/v1/tokens/{id}/history` (`getTokenHistory`).
+ * `GET {baseUrl}/v1/tokens/{id}/history` (`getTokenHistory`); and the
+ * wallet account's live tokens for some of an issuer's accounts,
+ * `POST {baseUrl}/v1/tokens/query` (`queryTokens`).
  *
  * - Authenticates with an API key or a fresh client assertion per attempt.
  * - Sends an `Idempotency-Key` on every POST, the same for every retry of one call.
@@ -454,6 +470,22 @@ export function createHttpTokenServiceClient(options: HttpTokenServiceClientOpti
   };
 
   return {
+    async queryTokens(query, queryOptions: QueryTokensOptions = {}) {
+      const body = JSON.stringify(parseTokenQuery(query));
+      const headers = postHeaders(undefined);
+      const { correlationId } = queryOptions;
+      if (correlationId) headers['X-Correlation-Id'] = correlationId;
+      const parse = (text: string): TokenQueryResponse => {
+        const answer = parseTokenQueryResponse(text);
+        // Only what was asked: an entry for another account is not this answer.
+        const asked = new Set(query.accountIds);
+        if (answer.tokens.some((t) => !asked.has(t.accountId))) throw createError('invalid_message', 'The token service answered for an account that was not asked about');
+        return answer;
+      };
+      return call('POST', '/v1/tokens/query', body, headers, parse, queryOptions.signal).catch((error: ProvisioningError) => {
+        throw withCorrelationId(error, correlationId);
+      });
+    },
     suspendToken: lifecycle('suspend'),
     resumeToken: lifecycle('resume'),
     deleteToken: lifecycle('delete'),

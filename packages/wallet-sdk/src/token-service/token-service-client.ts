@@ -1,4 +1,4 @@
-import type { ProvisioningResponse, Submission, TokenStatusResponse, VerificationStarted } from '@pushprov/protocol';
+import type { ProvisioningResponse, Submission, TokenQuery, TokenQueryResponse, TokenStatusResponse, VerificationStarted } from '@pushprov/protocol';
 
 /**
  * Options of {@link TokenServiceClient.submit}.
@@ -46,6 +46,21 @@ export interface VerificationCallOptions {
 }
 
 /**
+ * Options of {@link TokenServiceClient.queryTokens}.
+ *
+ * @example
+ * ```ts
+ * const { tokens } = await tokenService.queryTokens!(query, { signal: AbortSignal.timeout(5_000), correlationId });
+ * ```
+ */
+export interface QueryTokensOptions {
+  /** Aborts the query, retries included. */
+  signal?: AbortSignal | undefined;
+  /** Sent as `X-Correlation-Id`; every error of the call carries it. */
+  correlationId?: string | undefined;
+}
+
+/**
  * How the wallet talks to the token service. {@link "@pushprov/wallet-sdk/http"!createHttpTokenServiceClient}
  * (from `@pushprov/wallet-sdk/http`) is the shipped implementation; implement it yourself to go through your
  * own backend, or with a double in tests. Failures must be
@@ -77,4 +92,13 @@ export interface TokenServiceClient {
    * `verification_code_invalid` with `error.details.attemptsLeft`.
    */
   activateToken?(tokenReferenceId: string, request: { methodId: string; code: string }, options: VerificationCallOptions): Promise<TokenStatusResponse>;
+  /**
+   * The wallet provider's live tokens of one wallet account for some of one
+   * issuer's accounts (`POST /v1/tokens/query`, spec section 7.14): each
+   * with its account id, device, status and whether a code was sent for its
+   * activation; never a card or token number. For the account states of a
+   * status query or a consent prompt; optional (without it the wallet shows
+   * no state).
+   */
+  queryTokens?(query: TokenQuery, options?: QueryTokensOptions): Promise<TokenQueryResponse>;
 }

@@ -4,12 +4,14 @@ import { checkHit, hitOutcome } from '../rate-limits.js';
 import { checkKey, checkListLimit } from '../sealed.js';
 import { createMemoryDeliveries } from './memory-deliveries.js';
 import { type ChangeInput, checkFeed, eventBody, newEventId, receiversOf } from '../outbox.js';
+import { checkLiveQuery, compareLive, isLiveToken } from '../live-tokens.js';
 import type {
   CommitInput,
   CommitOutcome,
   IdempotencyBeginOutcome,
   IdempotencyRecord,
   LifecycleTransitionOutcome,
+  LiveToken,
   OutboxDelivery,
   ReplayRecord,
   StoredEvent,
@@ -172,6 +174,27 @@ export function createMemoryStore(): TokenServiceStore {
       async count() {
         open();
         return tokens.size;
+      },
+      async findLive(query) {
+        open();
+        const { walletProviderId, walletAccountId, issuerId, accountIds, nowMs, limit } = checkLiveQuery(query);
+        const wanted = new Set(accountIds);
+        const started = new Set([...codes.values()].map((c) => c.tokenReferenceId));
+        const found: LiveToken[] = [];
+        for (const t of tokens.values()) {
+          if (t.walletProviderId !== walletProviderId || t.walletAccountId !== walletAccountId || t.issuerId !== issuerId) continue;
+          if (t.accountId === undefined || !wanted.has(t.accountId) || t.status === 'deleted' || !isLiveToken(t, nowMs)) continue;
+          found.push({
+            tokenReferenceId: t.tokenReferenceId,
+            accountId: t.accountId,
+            deviceId: t.deviceId,
+            status: t.status,
+            tokenExpiry: { ...t.tokenExpiry },
+            createdAt: t.createdAt,
+            activationStarted: t.status === 'pending_activation' && started.has(t.tokenReferenceId),
+          });
+        }
+        return found.sort(compareLive).slice(0, limit);
       },
     },
     vault: {

@@ -77,6 +77,12 @@
 // wrap them in the same transaction (`pushprov_commit_recorded`,
 // `pushprov_verification_activate_recorded`), and
 // `pushprov_verification_expire` is replaced.
+//
+// Version 8: the wallet provider's token query (spec section 7.14): an index
+// on (wallet_provider_id, wallet_account_id, issuer_id, account_id) of the
+// tokens that have an account id. Building it reads the tokens table once
+// and blocks writes to it meanwhile: migrate before a quiet hour on a large
+// database.
 import type pg from 'pg';
 import { loadPg } from '../load-driver.js';
 import { InternalError } from '@pushprov/protocol';
@@ -754,6 +760,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     description:
       'token lifecycle: token_history, events and deliveries (the outbox), tokens.event_sequence, tokens.sealed_token_number nullable; pushprov_record_change, pushprov_transition, pushprov_commit_recorded, pushprov_verification_activate_recorded, pushprov_verification_expire recording its deletions',
     sql: LIFECYCLE,
+  },
+  {
+    version: 8,
+    description: 'index on tokens (wallet_provider_id, wallet_account_id, issuer_id, account_id) for the token query',
+    sql: 'CREATE INDEX tokens_wallet_account ON tokens (wallet_provider_id, wallet_account_id, issuer_id, account_id) WHERE account_id IS NOT NULL;',
   },
 ];
 

@@ -29,6 +29,7 @@ import {
   toVerificationCode,
 } from '../rows.js';
 import { checkFeed } from '../outbox.js';
+import { type LiveTokenRow, checkLiveQuery, monthIndex, toLiveToken } from '../live-tokens.js';
 import { POSTGRES_LATEST_VERSION, migratePostgres, readSchemaVersion, schemaVersionMessage, type MigratePostgresOptions } from './migrations.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, postgresKeyIdExpression } from '../sealed.js';
@@ -173,6 +174,21 @@ const Q = {
   verActivate: { name: 'pushprov_ver_activate_recorded', text: 'SELECT pushprov_verification_activate_recorded($1::jsonb) AS outcome' },
   transition: { name: 'pushprov_transition', text: 'SELECT pushprov_transition($1::jsonb) AS outcome' },
   historyOf: { name: 'pushprov_history_of', text: 'SELECT * FROM token_history WHERE token_reference_id = $1 ORDER BY id' },
+  // Migration 8's index serves the first four conditions (account_id IS NOT NULL: the index is partial).
+  // The order is by code unit ("C"), whatever the database's collation.
+  tokensLive: {
+    name: 'pushprov_tokens_live',
+    text: `SELECT t.token_reference_id, t.account_id, t.device_id, t.status, t.expiry_month, t.expiry_year, t.created_at,
+        (t.status = 'pending_activation' AND EXISTS (SELECT 1 FROM verification_codes c WHERE c.token_reference_id = t.token_reference_id)) AS activation_started
+      FROM tokens t
+      WHERE t.wallet_provider_id = $1 AND t.wallet_account_id = $2 AND t.issuer_id = $3
+        AND t.account_id IS NOT NULL AND t.account_id = ANY($4::text[])
+        AND t.status IN ('active', 'pending_activation', 'suspended')
+        AND t.expiry_year * 12 + t.expiry_month >= $5
+        AND NOT (t.status = 'pending_activation' AND t.pending_expires_at IS NOT NULL AND t.pending_expires_at <= $6)
+      ORDER BY t.account_id COLLATE "C", t.created_at, t.token_reference_id COLLATE "C"
+      LIMIT $7`,
+  },
   tokensByAccount: {
     name: 'pushprov_tokens_by_account',
     text: 'SELECT * FROM tokens WHERE issuer_id = $1 AND account_id = $2 ORDER BY created_at DESC, token_reference_id LIMIT 1000',
@@ -351,6 +367,11 @@ export async function openPostgresStore(connection: string | PostgresConnectionC
         return row ? toToken(row) : undefined;
       },
       count: () => count('tokens.count', Q.tokenCount),
+      async findLive(live) {
+        const { walletProviderId, walletAccountId, issuerId, accountIds, nowMs, limit } = checkLiveQuery(live);
+        const values = [walletProviderId, walletAccountId, issuerId, [...accountIds], monthIndex(nowMs), nowMs, limit];
+        return (await query<LiveTokenRow>('tokens.findLive', Q.tokensLive, values)).rows.map(toLiveToken);
+      },
     },
     vault: {
       async findProvisioned(q) {

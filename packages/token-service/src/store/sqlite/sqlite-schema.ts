@@ -24,6 +24,9 @@
 // drop a NOT NULL: the tokens table is rebuilt first by
 // {@link rebuildTokensWithNullableNumber} (before this version's SQL, with
 // foreign keys off for the migration, as SQLite's documented procedure).
+// Version 8: the wallet provider's token query (spec section 7.14): an index
+// on (wallet_provider_id, wallet_account_id, issuer_id, account_id) of the
+// tokens that have an account id.
 
 // Version 7's SQL (after the tokens table's rebuild).
 const LIFECYCLE = `
@@ -167,6 +170,9 @@ ALTER TABLE tokens ADD COLUMN pan_last4 TEXT CHECK (pan_last4 IS NULL OR length(
 CREATE INDEX tokens_issuer_account ON tokens (issuer_id, account_id) WHERE account_id IS NOT NULL;
 `,
   LIFECYCLE,
+  `
+CREATE INDEX tokens_wallet_account ON tokens (wallet_provider_id, wallet_account_id, issuer_id, account_id) WHERE account_id IS NOT NULL;
+`,
 ];
 
 /** The version whose migration first rebuilds the tokens table (see {@link rebuildTokensWithNullableNumber}). */

@@ -38,6 +38,7 @@ import {
   toVerificationCode,
 } from '../rows.js';
 import { checkFeed } from '../outbox.js';
+import { type LiveTokenRow, checkLiveQuery, monthIndex, toLiveToken } from '../live-tokens.js';
 import { checkHit, hitOutcome } from '../rate-limits.js';
 import { SEALED_COLUMNS, checkKey, checkListLimit, sqliteKeyIdExpression } from '../sealed.js';
 import { loadBetterSqlite3 } from '../load-driver.js';
@@ -237,6 +238,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     eventsOf: db.prepare<[string], EventRow>('SELECT * FROM events WHERE token_reference_id = ? ORDER BY sequence'),
     deliveriesOf: db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE event_id = ? ORDER BY receiver'),
     eventCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
+    // Schema 8's index serves the first four conditions (account_id IS NOT NULL: the index is partial).
+    tokensLive: db.prepare<[string, string, string, string, number, number, number], LiveTokenRow>(
+      `SELECT t.token_reference_id, t.account_id, t.device_id, t.status, t.expiry_month, t.expiry_year, t.created_at,
+         (t.status = 'pending_activation' AND EXISTS (SELECT 1 FROM verification_codes c WHERE c.token_reference_id = t.token_reference_id)) AS activation_started
+       FROM tokens t
+       WHERE t.wallet_provider_id = ? AND t.wallet_account_id = ? AND t.issuer_id = ?
+         AND t.account_id IS NOT NULL AND t.account_id IN (SELECT value FROM json_each(?))
+         AND t.status IN ('active', 'pending_activation', 'suspended')
+         AND t.expiry_year * 12 + t.expiry_month >= ?
+         AND NOT (t.status = 'pending_activation' AND t.pending_expires_at IS NOT NULL AND t.pending_expires_at <= ?)
+       ORDER BY t.account_id, t.created_at, t.token_reference_id
+       LIMIT ?`,
+    ),
   };
   // The sealed values of each table: pages in primary key order (after a
   // cursor: a range of the primary key's index), counts and key ids by the
@@ -379,6 +393,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       },
       async count() {
         return guard(() => q.tokenCount.get()!.n);
+      },
+      async findLive(query) {
+        const { walletProviderId, walletAccountId, issuerId, accountIds, nowMs, limit } = checkLiveQuery(query);
+        return guard(() => q.tokensLive.all(walletProviderId, walletAccountId, issuerId, JSON.stringify(accountIds), monthIndex(nowMs), nowMs, limit).map(toLiveToken));
       },
     },
     vault: {
