@@ -26,6 +26,8 @@ import {
   parseResult,
   parseStrictJson,
   parseSubmission,
+  parseTokenQuery,
+  parseTokenQueryResponse,
   parseTokenStatusResponse,
   toBase64Url,
   toPublicJwk,
@@ -109,6 +111,12 @@ const PARSERS: Array<{ name: string; parse: (input: unknown) => unknown; sample:
       nonce: createNonce(),
       card: CANARY_CARD,
     },
+  },
+  { name: 'parseTokenQuery', parse: parseTokenQuery, sample: { type: 'token-query', version: 1, walletAccountId: 'user-7', issuerId: 'bank-sec', accountIds: ['acc-1', 'acc-2'] } },
+  {
+    name: 'parseTokenQueryResponse',
+    parse: parseTokenQueryResponse,
+    sample: { tokens: [{ tokenReferenceId: 'tok_1', accountId: 'acc-1', deviceId: 'device-1', status: 'pending_activation', activationStarted: true }] },
   },
 ];
 

@@ -29,6 +29,8 @@ import {
   zTokenHistory,
   zNotificationFeed,
   zRedeliveryAccepted,
+  zTokenQuery,
+  zTokenQueryResponse,
 } from '@pushprov/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -172,6 +174,19 @@ const WALLET_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', 'rate_limited', 
 const ISSUER_LIFECYCLE_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'not_found', 'token_state_conflict'];
 const CARD_CODES: ErrorCode[] = ['unauthenticated', ...LIFECYCLE_RULE_CODES, 'card_invalid'];
 const HISTORY_CODES: ErrorCode[] = ['unauthenticated', 'not_found', 'internal_error', 'store_unavailable'];
+const TOKEN_QUERY_CODES: ErrorCode[] = [
+  'unauthenticated',
+  'rate_limited',
+  'unsupported_media_type',
+  'missing_idempotency_key',
+  'invalid_idempotency_key',
+  'payload_too_large',
+  'invalid_json',
+  'invalid_message',
+  'unsupported_version',
+  'internal_error',
+  'store_unavailable',
+];
 const FEED_CODES: ErrorCode[] = ['unauthenticated', 'invalid_message', 'internal_error', 'store_unavailable'];
 const REDELIVER_CODES: ErrorCode[] = ['unauthenticated', 'invalid_message', 'not_found', 'internal_error', 'store_unavailable'];
 
@@ -282,6 +297,25 @@ export function createOpenApiDocument(): JsonObject {
               content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenStatusResponse' } } },
             },
             ...problemResponses(['unauthenticated', 'not_found', 'internal_error', 'store_unavailable']),
+          },
+        },
+      },
+      '/v1/tokens/query': {
+        post: {
+          operationId: 'queryTokens',
+          summary: 'The wallet provider’s live tokens of one wallet account for some of one issuer’s accounts',
+          description:
+            'Spec sections 4.21 and 7.14: authentication and the wallet provider rate limit; HTTP rules; body (1 to 16 distinct account ids). Only the authenticated wallet provider’s tokens of that wallet account and issuer with one of those account ids, live: not deleted, not past their expiry month, not past their pending time; ordered by accountId (code unit order), then oldest first; at most 128. An account without a live token is absent (an unknown issuer or account answers no tokens). activationStarted: a pending token for which a one-time code was sent. The answer never holds a card or token number, nor the last four of either. Reads only: the Idempotency-Key is required but nothing is stored under it.',
+          security: [{ bearer: [] }],
+          parameters: [idempotencyParameter('wallet provider'), correlationIdParameter],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenQuery' } } } },
+          responses: {
+            '200': {
+              description: 'The live tokens found (none when the wallet account holds none of those accounts).',
+              headers: { 'X-Request-Id': requestId, 'X-Correlation-Id': correlationId },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenQueryResponse' } } },
+            },
+            ...problemResponses(TOKEN_QUERY_CODES),
           },
         },
       },
@@ -563,6 +597,9 @@ export function createOpenApiDocument(): JsonObject {
         CardLifecycleResult: schemaOf(zCardLifecycleResult),
         NotificationFeed: schemaOf(zNotificationFeed),
         RedeliveryAccepted: schemaOf(zRedeliveryAccepted),
+        // The schema's refinement (distinct ids) is not JSON Schema by itself.
+        TokenQuery: withProperty(schemaOf(zTokenQuery), ['properties', 'accountIds'], { uniqueItems: true }),
+        TokenQueryResponse: schemaOf(zTokenQueryResponse),
       },
       headers: {
         'X-Request-Id': { description: 'The id of this request (also in problem details and logs).', schema: { type: 'string' } },

@@ -43,6 +43,7 @@ describe('openapi.json', () => {
       '/v1/issuer/tokens/{tokenReferenceId}/history',
       '/v1/issuer/tokens/{tokenReferenceId}/lifecycle',
       '/v1/provisioning-requests',
+      '/v1/tokens/query',
       '/v1/tokens/{tokenReferenceId}',
       '/v1/tokens/{tokenReferenceId}/activation',
       '/v1/tokens/{tokenReferenceId}/history',

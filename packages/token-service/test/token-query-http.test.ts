@@ -259,3 +259,32 @@ describe.each(['sqlite', 'postgres'] as const)('POST /v1/tokens/query (%s)', (ki
     expect(h.logs.some((line) => line.includes('"route":"/v1/tokens/query"'))).toBe(true);
   });
 });
+
+describe('POST /v1/tokens/query and the wallet provider rate limit', () => {
+  it('counts against the wallet provider\'s limit: 429 rate_limited with Retry-After, before the body is read', async () => {
+    const fx = await createFixture();
+    const config = structuredClone(fx.config);
+    config.walletProviders[0]!.rateLimit = { perMinute: 1 };
+    const temp = createTempDir('token-query-limit-');
+    const server = await startTokenServer({ config, dbPath: join(temp.dir, 'tokens.db'), clock: fx.clock, purgeIntervalMs: 0, logger: createJsonLogger({ write: () => undefined }) });
+    try {
+      fx.clock.set(Date.UTC(2026, 10, 28, 12, 0, 20));
+      const ask = (body: unknown, apiKey = API_KEY) =>
+        fetch(`${server.url}/v1/tokens/query`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': `q-${Math.random().toString(36).slice(2)}` },
+          body: JSON.stringify(body),
+        });
+      const query = { type: 'token-query', version: 1, walletAccountId: 'user-42', issuerId: 'bank-a', accountIds: ['acc-1'] };
+      expect(parseTokenQueryResponse(await (await ask(query)).text())).toEqual({ tokens: [] });
+      const limited = await ask({ not: 'even a query' });
+      expect(limited.headers.get('retry-after')).toBe('40');
+      await expectProblem(limited, 'rate_limited');
+      // Another wallet provider has its own count.
+      expect((await ask(query, OTHER_API_KEY)).status).toBe(200);
+    } finally {
+      await server.close();
+      temp.remove();
+    }
+  });
+});
