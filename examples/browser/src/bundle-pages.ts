@@ -4,12 +4,12 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** The bundled page scripts, by file name (`issuer-page.js`, `wallet-page.js`). */
+/** The bundled page scripts, by file name (`issuer-page.js`, `wallet-page.js`, `bank-share-page.js`, `bank-b-page.js`). */
 export type PageBundles = ReadonlyMap<string, string>;
 
-/** Bundles `pages/issuer-page.ts` and `pages/wallet-page.ts`. */
+/** Bundles the page scripts of `pages/`: the bank's page and its window for the wallet, the wallet's page, Bank B's page. */
 export async function bundlePages(): Promise<PageBundles> {
-  const pages = ['issuer-page', 'wallet-page'];
+  const pages = ['issuer-page', 'wallet-page', 'bank-share-page', 'bank-b-page'];
   const result = await build({
     entryPoints: pages.map((name) => fileURLToPath(new URL(`./pages/${name}.ts`, import.meta.url))),
     bundle: true,

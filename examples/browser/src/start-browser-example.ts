@@ -3,19 +3,25 @@
 // - the bank:          http://127.0.0.1:<issuer port>   issuer page + issuer backend (`/api/push-provisioning`, `/api/token-activation`)
 // - the wallet:        http://localhost:<wallet port>   wallet page (`/push`), opened by the bank in a popup
 // - the token service: http://127.0.0.1:<token port>    its HTTP API, with CORS for the wallet origin
+// - a second bank:     http://127.0.0.1:<bank B port>   Bank B's page, which asks the wallet about Bank A's account ids
 //
 // Keys are generated at start; the token service keeps its state in memory.
+// At start one of the customer's cards is put on another device of the same
+// wallet account ("Ada's watch"), through the token service's real API, so the
+// bank's status panel has a card that is in the wallet on another device.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import {
+  type ProvisioningRequestBuilder,
   createActivationHandler,
   createIssuerBackendHandler,
   createIssuerTokenServiceClient,
   createProvisioningRequestBuilder,
 } from '@pushprov/issuer-sdk/server';
-import { type AccountHint, type Card, createClientAssertion, createId, generateSigningKey } from '@pushprov/protocol';
+import { type AccountHint, type Card, createClientAssertion, createId, createNonce, createSessionId, generateSigningKey } from '@pushprov/protocol';
+import { type HttpTokenServiceClient, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import { createMemoryStore, createTokenService, createTokenServiceApp, generateKeySet, silentLogger } from '@pushprov/token-service';
 import { bundlePages } from './bundle-pages.js';
 import { type FetchHandler, withCors } from './with-cors.js';
@@ -31,6 +37,8 @@ export interface IssuerPageCard {
 /** What the issuer page gets from `/config.json`: nothing secret, no card number. */
 export interface IssuerPageConfig {
   issuerId: string;
+  /** The bank's name, as the customer knows it. */
+  bankName: string;
   walletUrl: string;
   walletOrigin: string;
   /** The wallet's name, as the customer knows it. */
@@ -59,6 +67,11 @@ export interface WalletPageConfig {
   /** Issuers this wallet accepts, with their public keys (from onboarding). */
   trustedIssuers: Record<string, { keys: Record<string, unknown>[] }>;
   /**
+   * The banks the wallet's home page can ask for cards (wallet-initiated):
+   * the page opens `addCardUrl` in a window and asks it which cards it may add.
+   */
+  banks: { issuerId: string; name: string; origin: string; addCardUrl: string }[];
+  /**
    * The token service's sandbox inbox (`GET /sandbox/inbox`, sandbox mode
    * only): where a developer reads the one-time codes the sandbox "sent".
    * The wallet page shows it in a panel marked for developers.
@@ -69,7 +82,7 @@ export interface WalletPageConfig {
 /** Options of {@link startBrowserExample}. */
 export interface BrowserExampleOptions {
   /** Ports of the three servers. 0 (default) picks free ones. */
-  ports?: { issuer?: number; wallet?: number; tokenService?: number };
+  ports?: { issuer?: number; wallet?: number; tokenService?: number; secondIssuer?: number };
   /** How long the wallet window shows its ending before it closes itself, ms. Default 2500. */
   walletCloseDelayMs?: number;
 }
@@ -82,12 +95,24 @@ export interface BrowserExample {
   /** The wallet page the bank opens in a popup. */
   walletUrl: string;
   walletOrigin: string;
+  /** The wallet's home page: "Add a card from Bank A" (wallet-initiated). */
+  walletHomeUrl: string;
   tokenServiceUrl: string;
+  /** A second bank's page (Bank B), on its own origin: it asks the wallet about Bank A's account ids and learns nothing. */
+  secondIssuerUrl: string;
+  secondIssuerOrigin: string;
+  /** The wallet account's other device, where one card is in the wallet from the start. */
+  otherDeviceId: string;
   /** Stops the three servers. Idempotent. */
   close(): Promise<void>;
 }
 
 const ISSUER_ID = 'bank-a';
+const SECOND_ISSUER_ID = 'bank-b';
+const WALLET_ACCOUNT_ID = 'wallet-user-42';
+/** The wallet account's other device, where the card {@link ON_OTHER_DEVICE} is from the start. */
+const OTHER_DEVICE_ID = 'ada-watch';
+const ON_OTHER_DEVICE = 'acc_rewards_0010';
 const SERVICE_ID = 'ts-browser-example';
 const WALLET_PROVIDER_ID = 'wallet-co';
 const CUSTOMER = 'customer-1001';
@@ -97,8 +122,9 @@ const SESSION_COOKIE = 'bank_session';
 /**
  * The customer's cards, which only the bank's backend holds: two test numbers
  * of the issuer's range 411111, which the token service's decision rules
- * (`decision.byLast4`) approve and decline, and three of the token service's
- * sandbox test cards (range 400000), whose last four digits ask for step-up:
+ * (`decision.byLast4`) approve and decline, and four of the token service's
+ * sandbox test cards (range 400000): `0010` is approved (the example puts it
+ * on the wallet account's other device at start); the others ask for step-up:
  * `0069` offers every verification method, `0028` a code by SMS, `0044` the
  * bank's app (here: the bank's page, app to app).
  */
@@ -111,6 +137,12 @@ function testCards(): { accountRef: string; card: Card; productName: string; tes
       productName: 'Travel Debit',
       card: { pan: '4111111111150002', expiry, cardholderName: CARDHOLDER },
       testNote: 'Test card: the sandbox bank declines it',
+    },
+    {
+      accountRef: ON_OTHER_DEVICE,
+      productName: 'Rewards Credit',
+      card: { pan: '4000000000000010', expiry, cardholderName: CARDHOLDER },
+      testNote: 'Test card: already in the wallet on your watch',
     },
     {
       accountRef: 'acc_sandbox_0069',
@@ -191,6 +223,46 @@ function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** What Bank B's page gets from `/config.json`. */
+export interface SecondIssuerPageConfig {
+  issuerId: string;
+  bankName: string;
+  walletUrl: string;
+  walletOrigin: string;
+  walletName: string;
+  /** Bank B's accounts: their ids are the same strings as Bank A's. */
+  accounts: AccountHint[];
+}
+
+/**
+ * Puts one of the customer's cards in the wallet on the wallet account's
+ * other device, as that device's wallet would: the bank's backend builds the
+ * encrypted request for that device's identifiers, the wallet provider submits
+ * it to the token service.
+ */
+async function provisionOnOtherDevice(options: {
+  builder: ProvisioningRequestBuilder<{ id: string }>;
+  user: { id: string };
+  accountRef: string;
+  tokenService: HttpTokenServiceClient;
+}): Promise<void> {
+  const identifiers = {
+    type: 'identifiers' as const,
+    version: 1 as const,
+    sessionId: createSessionId(),
+    walletProviderId: WALLET_PROVIDER_ID,
+    walletAccountId: WALLET_ACCOUNT_ID,
+    deviceId: OTHER_DEVICE_ID,
+    nonce: createNonce(),
+  };
+  const message = await options.builder.buildRequest({ accountRef: options.accountRef, identifiers, user: options.user });
+  if (message.encryptedRequest === undefined) throw new Error('The bank built no request for the other device');
+  await options.tokenService.submit(
+    { type: 'submission', version: 1, sessionId: identifiers.sessionId, walletAccountId: WALLET_ACCOUNT_ID, deviceId: OTHER_DEVICE_ID, nonce: identifiers.nonce, encryptedRequest: message.encryptedRequest },
+    { idempotencyKey: createId('idem') },
+  );
+}
+
 /**
  * Starts the bank, the wallet and the token service on three origins, with
  * fresh keys, and bundles the two pages.
@@ -200,10 +272,11 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= Promise.all(servers.map(closeServer)).then(() => undefined));
   try {
-    const [bundles, keySet, issuerKey, providerKey] = await Promise.all([
+    const [bundles, keySet, issuerKey, secondIssuerKey, providerKey] = await Promise.all([
       bundlePages(),
       generateKeySet(),
       generateSigningKey({ alg: 'ES256', kid: `${ISSUER_ID}-sig-1` }),
+      generateSigningKey({ alg: 'ES256', kid: `${SECOND_ISSUER_ID}-sig-1` }),
       generateSigningKey({ alg: 'ES256', kid: `${WALLET_PROVIDER_ID}-sig-1` }),
     ]);
     const styles = readPage('styles.css');
@@ -212,13 +285,16 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     const issuerServer = serve((request) => issuerRoutes(request));
     const walletServer = serve((request) => walletRoutes(request));
     const tokenServer = serve((request) => tokenRoutes(request));
-    servers.push(issuerServer, walletServer, tokenServer);
+    const secondIssuerServer = serve((request) => secondIssuerRoutes(request));
+    servers.push(issuerServer, walletServer, tokenServer, secondIssuerServer);
     const ports = options.ports ?? {};
-    const [issuerPort, walletPort, tokenPort] = [
+    const [issuerPort, walletPort, tokenPort, secondIssuerPort] = [
       await listen(issuerServer, ports.issuer ?? 0),
       await listen(walletServer, ports.wallet ?? 0),
       await listen(tokenServer, ports.tokenService ?? 0),
+      await listen(secondIssuerServer, ports.secondIssuer ?? 0),
     ];
+    const secondIssuerOrigin = `http://127.0.0.1:${secondIssuerPort}`;
     const issuerOrigin = `http://127.0.0.1:${issuerPort}`;
     // "localhost" and "127.0.0.1" are different origins to the browser: the bank and the wallet never share one.
     const walletOrigin = `http://localhost:${walletPort}`;
@@ -241,6 +317,14 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
             walletProviders: [WALLET_PROVIDER_ID],
             network: 'visa',
             decision: { default: DECISION_RULES.default, byLast4: { ...DECISION_RULES.byLast4 } },
+          },
+          {
+            // A second bank, onboarded with the same wallet provider: its own key, its own range.
+            id: SECOND_ISSUER_ID,
+            jwks: { keys: [secondIssuerKey.publicJwk] },
+            binRanges: [{ start: '522222', end: '522222' }],
+            walletProviders: [WALLET_PROVIDER_ID],
+            network: 'mastercard',
           },
         ],
         walletProviders: [{ id: WALLET_PROVIDER_ID, jwks: { keys: [providerKey.publicJwk] } }],
@@ -285,17 +369,20 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     });
     const issuerConfig: IssuerPageConfig = {
       issuerId: ISSUER_ID,
+      bankName: 'Bank A',
       walletUrl: `${walletOrigin}/push`,
       walletOrigin,
       walletName: 'Wallet Co',
       cards: cards.map(({ accountRef, card, productName, testNote }) => ({
         accountRef,
-        account: { last4: card.pan.slice(-4), network: 'visa', productName, issuerName: 'Bank A' },
+        // The account id is the bank's stable, opaque id of the account: the token service records it with each token.
+        account: { last4: card.pan.slice(-4), network: 'visa', productName, issuerName: 'Bank A', accountId: accountRef },
         ...(testNote !== undefined && { testNote }),
       })),
       cardholderName: CARDHOLDER,
     };
     const issuerHtml = readPage('issuer.html');
+    const bankShareHtml = readPage('bank-share.html');
     const issuerCsp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
     async function issuerRoutes(request: Request): Promise<Response> {
       const { pathname } = new URL(request.url);
@@ -309,6 +396,14 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
           sessions.add(session);
           return page(issuerHtml, issuerCsp, { 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
         }
+        case '/from-wallet': {
+          // Wallet-initiated: the wallet opened this window to ask which cards it may add. The customer signs in here too.
+          const session = createId('sess');
+          sessions.add(session);
+          return page(bankShareHtml, issuerCsp, { 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+        }
+        case '/bank-share-page.js':
+          return asset(bundles.get('bank-share-page.js')!, 'text/javascript');
         case '/config.json':
           return json(issuerConfig);
         case '/issuer-page.js':
@@ -322,15 +417,16 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
 
     // ── The wallet: page and config.
     const walletConfig: WalletPageConfig = {
-      allowedIssuerOrigins: [issuerOrigin],
+      allowedIssuerOrigins: [issuerOrigin, secondIssuerOrigin],
       tokenServiceUrl,
       serviceId: SERVICE_ID,
       walletProviderId: WALLET_PROVIDER_ID,
-      walletAccountId: 'wallet-user-42',
+      walletAccountId: WALLET_ACCOUNT_ID,
       walletUserName: 'Ada',
       closeDelayMs: options.walletCloseDelayMs ?? 2500,
       assertionPath: '/api/token-service-assertion',
-      trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] } },
+      trustedIssuers: { [ISSUER_ID]: { keys: [issuerKey.publicJwk] }, [SECOND_ISSUER_ID]: { keys: [secondIssuerKey.publicJwk] } },
+      banks: [{ issuerId: ISSUER_ID, name: 'Bank A', origin: issuerOrigin, addCardUrl: `${issuerOrigin}/from-wallet` }],
       sandboxInboxUrl: `${tokenServiceUrl}/sandbox/inbox`,
     };
     const walletHtml = readPage('wallet.html');
@@ -346,6 +442,9 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       switch (pathname) {
         case '/push':
           return page(walletHtml, walletCsp);
+        case '/':
+          // The wallet's home: its user starts here to add a card from a bank (wallet-initiated).
+          return page(walletHtml, walletCsp);
         case '/config.json':
           return json(walletConfig);
         case '/wallet-page.js':
@@ -357,7 +456,58 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       }
     }
 
-    return { issuerUrl: `${issuerOrigin}/`, issuerOrigin, walletUrl: `${walletOrigin}/push`, walletOrigin, tokenServiceUrl, close };
+    // ── Bank B: another issuer of the same wallet. Its account ids happen to be the same strings as Bank A's
+    // (account ids are opaque and per issuer, so they may collide, or be copied). Asking the wallet about them,
+    // Bank B learns nothing of Bank A's cards: the wallet answers only about Bank B's own tokens.
+    const secondIssuerConfig: SecondIssuerPageConfig = {
+      issuerId: SECOND_ISSUER_ID,
+      bankName: 'Bank B',
+      walletUrl: `${walletOrigin}/push`,
+      walletOrigin,
+      walletName: 'Wallet Co',
+      accounts: cards.map(({ accountRef }, i) => ({ last4: `22${String(i + 10).padStart(2, '0')}`, network: 'mastercard', productName: 'Bank B Card', issuerName: 'Bank B', accountId: accountRef })),
+    };
+    const secondIssuerHtml = readPage('bank-b.html');
+    async function secondIssuerRoutes(request: Request): Promise<Response> {
+      const { pathname } = new URL(request.url);
+      if (request.method !== 'GET') return notFound();
+      switch (pathname) {
+        case '/':
+          return page(secondIssuerHtml, issuerCsp);
+        case '/config.json':
+          return json(secondIssuerConfig);
+        case '/bank-b-page.js':
+          return asset(bundles.get('bank-b-page.js')!, 'text/javascript');
+        case '/styles.css':
+          return asset(styles, 'text/css');
+        default:
+          return notFound();
+      }
+    }
+
+    // ── One card is in the wallet on the account's other device from the start (through the real API).
+    await provisionOnOtherDevice({
+      builder,
+      user: { id: CUSTOMER },
+      accountRef: ON_OTHER_DEVICE,
+      tokenService: createHttpTokenServiceClient({
+        baseUrl: tokenServiceUrl,
+        auth: { walletProviderId: WALLET_PROVIDER_ID, audience: SERVICE_ID, signingKey: providerKey.privateJwk },
+      }),
+    });
+
+    return {
+      issuerUrl: `${issuerOrigin}/`,
+      issuerOrigin,
+      walletUrl: `${walletOrigin}/push`,
+      walletOrigin,
+      walletHomeUrl: `${walletOrigin}/`,
+      tokenServiceUrl,
+      secondIssuerUrl: `${secondIssuerOrigin}/`,
+      secondIssuerOrigin,
+      otherDeviceId: OTHER_DEVICE_ID,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -207,6 +207,7 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       expect(options.map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
         'Everyday Debit •••• 1111',
         'Travel Debit •••• 0002 Test card: the sandbox bank declines it',
+        'Rewards Credit •••• 0010 Test card: already in the wallet on your watch',
         'Sandbox Debit •••• 0069 Test card: the bank asks you to confirm it’s you',
         'Sandbox Credit •••• 0028 Test card: a code by text message',
         'Sandbox Prepaid •••• 0044 Test card: you confirm it here, at Bank A',
