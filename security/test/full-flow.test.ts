@@ -79,6 +79,8 @@ async function runFlow(options: FlowOptions) {
   const client = createIssuerClient({
     issuerId: ISSUER_ID,
     clock: sb.clock,
+    // The bank page lets the session close the wallet popup when it ends (the default leaves it to the host).
+    closeChannelOnEnd: true,
     requestSource: createLocalRequestBuilder({
       sandbox: true,
       issuerId: ISSUER_ID,

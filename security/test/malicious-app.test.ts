@@ -102,11 +102,8 @@ describe('a malicious app that can open both apps’ links', () => {
     });
     const outcome = await apps.walletOutcome;
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'session_mismatch' } });
-    const ended = await apps.session.completed.then(
-      () => 'completed',
-      (error: { code: string }) => error.code,
-    );
-    expect(ended).toBe('session_mismatch');
+    const ended = await apps.session.outcome;
+    expect(ended.state === 'completed' ? 'completed' : ended.error.code).toBe('session_mismatch');
     expect(countRows(h.dbPath)).toEqual(before);
     expect(await apps.tokens.list()).toEqual([]);
     expectNoCanary(describeValue([apps.walletEvents, apps.issuerEvents, outcome]), 'the events');
@@ -129,7 +126,7 @@ describe('a malicious app that can open both apps’ links', () => {
     const rejected = apps.issuerEvents.filter((e) => e.type === 'message_rejected').map((e) => e.error.code);
     expect(rejected).toEqual(['replayed']);
     expect(apps.session.snapshot().walletProviderId).toBe(impostor!.walletProviderId);
-    await apps.session.completed.catch(() => undefined);
+    await apps.session.outcome;
     expect(countRows(h.dbPath)).toEqual(before);
     expect(await apps.tokens.list()).toEqual([]);
     expectNoCanary(describeValue([apps.walletEvents, apps.issuerEvents, outcome]), 'the events');

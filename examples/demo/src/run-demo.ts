@@ -346,13 +346,11 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
       if (event.type === 'message_rejected') refusedBySession++;
     });
     const walletOutcome = wallet.handleInvocation(pair.wallet, { signal, timeoutMs: options.timeoutMs ?? 30_000 });
-    let outcome: ProvisioningOutcome;
-    try {
-      outcome = await session.run();
-    } catch (error) {
+    const outcome = await session.run();
+    if (outcome.state !== 'completed') {
       const w = await walletOutcome;
       const walletCode = 'error' in w ? w.error.code : undefined;
-      const code = isProvisioningError(error) ? error.code : 'internal_error';
+      const code = outcome.error.code;
       throw new DemoError(
         `Provisioning failed: the issuer session ended ${session.state} with ${code}${walletCode ? `; the wallet reported ${walletCode}` : ''}`,
         code,
@@ -420,11 +418,9 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoSummary
     cleanup.push(() => yellowPair.issuer.close());
     const yellowWallet = wallet.handleInvocation(yellowPair.wallet, { signal, timeoutMs: options.timeoutMs ?? 30_000 });
     const yellowSession = yellowIssuer.createSession({ account: yellowHint, accountRef: yellowRef, wallet: yellowPair.issuer, signal });
-    let yellowOutcome: ProvisioningOutcome;
-    try {
-      yellowOutcome = await yellowSession.run();
-    } catch (error) {
-      throw new DemoError(`The yellow-path provisioning failed: ${isProvisioningError(error) ? error.code : 'internal_error'}`, isProvisioningError(error) ? error.code : undefined);
+    const yellowOutcome = await yellowSession.run();
+    if (yellowOutcome.state !== 'completed') {
+      throw new DemoError(`The yellow-path provisioning failed: ${yellowOutcome.error.code}`, yellowOutcome.error.code);
     }
     const yw = await yellowWallet;
     if (yw.status !== 'pending_activation') throw new DemoError(`The yellow-path card ended ${yw.status} in the wallet`, 'error' in yw ? yw.error.code : undefined);

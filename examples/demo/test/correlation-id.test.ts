@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
 import { type IssuerBackendLogEvent, createIssuerBackendHandler, createProvisioningRequestBuilder } from '@pushprov/issuer-sdk/server';
-import { type AppMessage, type JwkPair, type ProvisioningError, createMemoryChannelPair, generateSigningKey, isProvisioningError } from '@pushprov/protocol';
+import { type AppMessage, type JwkPair, type ProvisioningError, createMemoryChannelPair, generateSigningKey } from '@pushprov/protocol';
 import { type LogEvent, generateKeySet } from '@pushprov/token-service';
 import { type RunningTokenServer, startTokenServer } from '@pushprov/token-service/server';
 import { createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
@@ -108,13 +108,8 @@ async function attempt(options: { accountRef: string; correlationId?: string }) 
   }
   const session = issuer.createSession({ account: ACCOUNT, accountRef: options.accountRef, wallet: pair.issuer, ...(options.correlationId ? { correlationId: options.correlationId } : {}) });
   const walletOutcome = wallet.handleInvocation(pair.wallet, { timeoutMs: 15_000 });
-  let sessionError: ProvisioningError | undefined;
-  try {
-    await session.run();
-  } catch (error) {
-    if (!isProvisioningError(error)) throw error;
-    sessionError = error;
-  }
+  const ended = await session.run();
+  const sessionError: ProvisioningError | undefined = ended.state === 'completed' ? undefined : ended.error;
   return { session, sessionError, walletOutcome, wire, pair };
 }
 

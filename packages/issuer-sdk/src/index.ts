@@ -14,19 +14,26 @@ export {
   MAX_SESSION_LIFETIME_SECONDS,
   type IssuerClient,
   type IssuerClientOptions,
+  type SessionAccount,
   type StartProvisioningOptions,
 } from './client/create-issuer-client.js';
 export type { ProvisioningSession, SessionTimeouts } from './session/provisioning-session.js';
 export { isTerminalState, SESSION_TRANSITIONS, type SessionState, type TerminalSessionState } from './session/session-state.js';
 export type {
+  OutcomeStatus,
+  ProvisioningFailure,
   ProvisioningOutcome,
   ProvisioningSessionEvent,
   ProvisioningSessionListener,
+  ProvisioningSuccess,
+  SessionAccountEvent,
+  SessionAccountOutcome,
   SessionMessageRejectedEvent,
   SessionSnapshot,
   SessionStateEvent,
 } from './session/session-events.js';
 export type {
+  BuildAccountInput,
   BuildRequestInput,
   InvocationSigner,
   TokenStatusSource,

@@ -74,7 +74,7 @@ describe('createBackendRequestSource', () => {
     const wallet = new WalletDouble({ channel: pair.wallet, decryptionKeys: { keys: [] }, issuerKeys: { keys: [] }, audience: 'ts' });
     await wallet.receiveInvocation();
     await wallet.sendIdentifiers();
-    expect((await failure(session.completed)).code).toBe('network_error');
+    expect(await session.outcome).toMatchObject({ state: 'failed', status: 'failed', error: { code: 'network_error' } });
     expect(session.snapshot()).toMatchObject({ state: 'failed', error: { code: 'network_error' } });
   });
 

@@ -60,8 +60,18 @@ describe('full flow with the request built in the app (local builder)', () => {
     const outcome = await session.run();
     await walletDone;
 
-    expect(outcome).toEqual({ sessionId: session.id, state: 'completed', status: 'provisioned', tokenReferenceId: 'tok_ref_1' });
+    expect(outcome).toEqual({
+      sessionId: session.id,
+      correlationId: session.correlationId,
+      state: 'completed',
+      status: 'provisioned',
+      tokenReferenceId: 'tok_ref_1',
+      accounts: [{ status: 'provisioned', tokenReferenceId: 'tok_ref_1' }],
+    });
     expect(statesOf(events)).toEqual(FLOW);
+    // One account event, when the result arrived, before the terminal state's.
+    expect(events.filter((e) => e.type === 'account')).toEqual([{ type: 'account', sessionId: session.id, status: 'provisioned', tokenReferenceId: 'tok_ref_1', at: NOW }]);
+    expect(events.at(-1)).toMatchObject({ type: 'state', state: 'completed' });
     expect(session.state).toBe('completed');
     // The token service double opened the request: it is bound to this session and wallet, and carries the card.
     const claims = wallet.opened!.claims;
@@ -86,7 +96,7 @@ describe('full flow with the request built in the app (local builder)', () => {
     const k = await keys();
     const { issuer, pair, wallet } = await setup({ invocationSigner: createInvocationSigner(k.issuer.privateJwk, { sandbox: true }) });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
-    await Promise.all([wallet.runHappyPath(), session.completed]);
+    await Promise.all([wallet.runHappyPath(), session.outcome]);
     expect(wallet.invocationVerified).toBe(true);
     expect(wallet.invocation!.signature).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
@@ -99,7 +109,7 @@ describe('full flow with the request built in the app (local builder)', () => {
     await wallet.receiveRequest();
     await wallet.openRequest();
     await wallet.sendResult('pending_activation', { tokenReferenceId: 'tok_ref_2' });
-    await expect(session.completed).resolves.toMatchObject({ state: 'completed', status: 'pending_activation', tokenReferenceId: 'tok_ref_2' });
+    await expect(session.outcome).resolves.toMatchObject({ state: 'completed', status: 'pending_activation', tokenReferenceId: 'tok_ref_2' });
     expect(session.snapshot()).toMatchObject({ state: 'completed', resultStatus: 'pending_activation', walletProviderId: 'wallet-co' });
   });
 });

@@ -86,7 +86,7 @@ describe('createPopupWalletChannel: opening and posting', () => {
       requestSource: createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
     });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet });
-    expect((await rejectionOf(session.completed)).code).toBe('popup_blocked');
+    expect(await session.outcome).toMatchObject({ status: 'failed', error: { code: 'popup_blocked' } });
     expect(session.state).toBe('failed');
   });
 
@@ -185,7 +185,7 @@ describe('createPopupWalletChannel: what it accepts', () => {
     ['a number', 42, 'invalid_message'],
     ['undefined', undefined, 'invalid_message'],
     ['an unknown field carrying a PAN', { ...JSON.parse(identifiersText()), pan: '4111111111111111' }, 'invalid_message'],
-    ['oversize text', `"${'x'.repeat(30_000)}"`, 'payload_too_large'],
+    ['oversize text', `"${'x'.repeat(70_000)}"`, 'payload_too_large'],
     ['a cyclic object', (() => {
       const o: Record<string, unknown> = {};
       o.self = o;
@@ -247,7 +247,7 @@ describe('createPopupWalletChannel: closing', () => {
     while (win.popup!.posted.length === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     win.popup!.closed = true;
     win.tick();
-    expect((await rejectionOf(session.completed)).code).toBe('channel_closed');
+    expect(await session.outcome).toMatchObject({ status: 'failed', error: { code: 'channel_closed' } });
     expect(session.state).toBe('failed');
   });
 });
@@ -321,6 +321,7 @@ describe('full flow over the popup channel', () => {
     const issuer = createIssuerClient({
       issuerId: ISSUER_ID,
       requestSource: createLocalRequestBuilder({ sandbox: true, issuerId: ISSUER_ID, signingKey: k.issuer.privateJwk, tokenService: { audience: AUDIENCE, jwks: k.servicePublic } }),
+      closeChannelOnEnd: true,
     });
     const double = new WalletDouble({ channel: new WalletPageChannel(win, popup), decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE });
     const events: Parameters<Parameters<ReturnType<typeof issuer.createSession>['subscribe']>[0]>[0][] = [];
@@ -334,11 +335,11 @@ describe('full flow over the popup channel', () => {
     await double.receiveRequest();
     await double.openRequest();
     await double.sendResult('provisioned', { tokenReferenceId: 'tok_ref_9' });
-    await expect(session.completed).resolves.toMatchObject({ status: 'provisioned', tokenReferenceId: 'tok_ref_9' });
+    await expect(session.outcome).resolves.toMatchObject({ status: 'provisioned', tokenReferenceId: 'tok_ref_9' });
     expect(statesOf(events)).toEqual(['invoked', 'identified', 'request_built', 'delivered', 'completed']);
     expect(rejectedCodes(events)).toEqual(['origin_rejected']);
     expect(double.opened!.claims.sid).toBe(session.id);
-    // The session closed the popup when it ended; every post went to the exact wallet origin.
+    // The session closed the popup when it ended (closeChannelOnEnd: true); every post went to the exact wallet origin.
     expect(popup.closed).toBe(true);
     expect(new Set(popup.posted.map((p) => p.targetOrigin))).toEqual(new Set([WALLET_ORIGIN]));
     expectNoPan(events, popup.posted.map((p) => p.message));

@@ -88,6 +88,6 @@ describe('properties', () => {
     await wallet.sendIdentifiers();
     await wallet.receiveRequest();
     await wallet.sendResult('provisioned');
-    await expect(session.completed).resolves.toMatchObject({ sessionId: invocation.sessionId, status: 'provisioned' });
+    await expect(session.outcome).resolves.toMatchObject({ sessionId: invocation.sessionId, status: 'provisioned' });
   });
 });

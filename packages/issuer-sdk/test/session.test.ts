@@ -11,16 +11,19 @@ import { createIssuerClient, type ProvisioningRequestSource, type ProvisioningSe
 import { ACCOUNT, CARD, ISSUER_ID, keys, rejectedCodes, setup, statesOf, whenEvent } from './support/fixtures.js';
 import { expectNoPan } from './support/pan-guard.js';
 
+/** The session's failure: its outcome (which never rejects) is not `completed`, and carries the typed error. */
 async function rejection(session: ProvisioningSession): Promise<ProvisioningError> {
-  const error = await session.completed.then(
-    () => {
-      throw new Error('the session completed');
-    },
-    (e: unknown) => e,
-  );
-  expect(isProvisioningError(error)).toBe(true);
-  expectNoPan(error, session.snapshot());
-  return error as ProvisioningError;
+  const outcome = await session.outcome;
+  if (outcome.state === 'completed') throw new Error('the session completed');
+  expect(outcome.status).toBe(outcome.state);
+  expect(outcome.status).toBe(session.state);
+  expect(isProvisioningError(outcome.error)).toBe(true);
+  // The session's one account ended the same way (with the session's code, unless the wallet's result gave none).
+  expect(outcome.accounts).toHaveLength(1);
+  expect(outcome.accounts[0]!.status).toBe(outcome.status);
+  if (outcome.accounts[0]!.errorCode !== undefined) expect(outcome.accounts[0]!.errorCode).toBe(outcome.error.code);
+  expectNoPan(outcome, session.snapshot());
+  return outcome.error;
 }
 
 describe('timeouts and expiry', () => {
@@ -92,7 +95,7 @@ describe('stray replies are typed events that end nothing', () => {
     await wallet.receiveRequest();
     await wallet.openRequest();
     await wallet.sendResult('provisioned');
-    await expect(session.completed).resolves.toMatchObject({ status: 'provisioned' });
+    await expect(session.outcome).resolves.toMatchObject({ status: 'provisioned' });
     expect(rejectedCodes(events)).toEqual(['session_mismatch', 'session_mismatch']);
     expect(events.find((e) => e.type === 'message_rejected')).toMatchObject({ sessionId: session.id, state: 'invoked' });
     expect(statesOf(events)).toEqual(['invoked', 'identified', 'request_built', 'delivered', 'completed']);
@@ -111,16 +114,16 @@ describe('stray replies are typed events that end nothing', () => {
     expect(opened.claims.nonce).not.toBe(second.nonce);
     expect(opened.claims.deviceId).toBe('device-7');
     await wallet.sendResult('provisioned');
-    await session.completed;
+    await session.outcome;
     expect(rejectedCodes(events)).toEqual(['replayed']);
   });
 
   it('ignores a duplicate result after completion', async () => {
-    const { issuer, pair, wallet, events } = await setup({ closeChannelOnEnd: false });
+    const { issuer, pair, wallet, events } = await setup();
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
     session.subscribe((e) => events.push(e));
     await wallet.runHappyPath();
-    await session.completed;
+    await session.outcome;
     await wallet.sendResult('failed', { errorCode: 'internal_error' });
     await wallet.sendResult('provisioned');
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -150,11 +153,11 @@ describe('stray replies are typed events that end nothing', () => {
     await wallet.sendIdentifiers();
     await wallet.receiveRequest();
     await wallet.sendResult('provisioned');
-    await expect(session.completed).resolves.toMatchObject({ status: 'provisioned' });
+    await expect(session.outcome).resolves.toMatchObject({ status: 'provisioned' });
   });
 
   it('ignores a late result after a timeout ended the session', async () => {
-    const { issuer, pair, wallet } = await setup({ timeouts: { resultMs: 30 }, closeChannelOnEnd: false });
+    const { issuer, pair, wallet } = await setup({ timeouts: { resultMs: 30 } });
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
     await wallet.receiveInvocation();
     await wallet.sendIdentifiers();
@@ -176,7 +179,7 @@ describe('stray replies are typed events that end nothing', () => {
     await wallet.sendIdentifiers();
     await wallet.receiveRequest();
     await wallet.sendResult('provisioned');
-    await session.completed;
+    await session.outcome;
     expect(rejectedCodes(events)).toEqual(['unexpected_message', 'unexpected_message', 'unexpected_message']);
   });
 
@@ -199,7 +202,7 @@ describe('stray replies are typed events that end nothing', () => {
     release();
     await wallet.receiveRequest();
     await wallet.sendResult('provisioned');
-    await expect(session.completed).resolves.toMatchObject({ status: 'provisioned' });
+    await expect(session.outcome).resolves.toMatchObject({ status: 'provisioned' });
     expect(statesOf(events)).toEqual(['invoked', 'identified', 'request_built', 'delivered', 'completed']);
   });
 
@@ -214,7 +217,7 @@ describe('stray replies are typed events that end nothing', () => {
     await wallet.sendIdentifiers();
     await wallet.receiveRequest();
     await wallet.sendResult('provisioned');
-    await session.completed;
+    await session.outcome;
     expect(rejectedCodes(events)).toEqual(['invalid_json', 'invalid_message', 'unsupported_version']);
     expectNoPan(events);
   });
@@ -305,6 +308,8 @@ describe('cancellation at every step', () => {
     session.subscribe((e) => ctx.events.push(e));
     const stop = () => (how === 'cancel' ? session.cancel() : controller.abort());
     if (state === 'created') stop();
+    // In request_built the host cancels from its listener, as the state is announced: the delivery is never sent.
+    else if (state === 'request_built') session.subscribe((e) => e.type === 'state' && e.state === state && stop());
     else void whenEvent(session, (e) => e.type === 'state' && e.state === state).then(stop);
     void session.run();
     if (state !== 'created') {
@@ -362,7 +367,7 @@ describe('cancellation at every step', () => {
     const { issuer, pair, wallet } = await setup();
     const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer });
     await wallet.runHappyPath();
-    await session.completed;
+    await session.outcome;
     session.cancel();
     expect(session.state).toBe('completed');
   });
@@ -435,5 +440,42 @@ describe('robustness', () => {
     }
     expect(thrown).toMatchObject({ code: 'configuration_invalid' });
     expectNoPan(thrown);
+  });
+});
+
+describe('one outcome model', () => {
+  it('onEvent sees every event from the start, and the outcome resolves (never rejects) for a failure', async () => {
+    const { issuer, pair, wallet } = await setup();
+    const seen: string[] = [];
+    const session = issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: pair.issuer, onEvent: (e) => seen.push(e.type === 'state' ? e.state : e.type) });
+    await wallet.receiveInvocation();
+    await wallet.sendResult('declined', { errorCode: 'card_expired' });
+    const outcome = await session.outcome;
+    expect(outcome).toMatchObject({ sessionId: session.id, correlationId: session.correlationId, state: 'declined', status: 'declined', accounts: [{ status: 'declined', errorCode: 'card_expired' }] });
+    expect(outcome.state !== 'completed' && outcome.error.code).toBe('card_expired');
+    expect(await session.run()).toBe(outcome);
+    expect(seen).toEqual(['invoked', 'account', 'declined']);
+  });
+
+  it('leaves the channel open when the session ends (closeChannelOnEnd defaults to false), and closes it with true', async () => {
+    const open = await setup();
+    const first = open.issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: open.pair.issuer });
+    await open.wallet.runHappyPath();
+    expect((await first.outcome).status).toBe('provisioned');
+    expect(open.pair.issuer.closed).toBe(false);
+
+    const closing = await setup({ closeChannelOnEnd: true });
+    const second = closing.issuer.startProvisioning({ account: ACCOUNT, card: CARD, wallet: closing.pair.issuer });
+    await closing.wallet.runHappyPath();
+    expect((await second.outcome).status).toBe('provisioned');
+    expect(closing.pair.issuer.closed).toBe(true);
+  });
+
+  it('an expired session resolves with status expired and the expired error', async () => {
+    const { issuer, pair, wallet } = await setup({ sessionLifetimeSeconds: 1 });
+    const session = issuer.startProvisioning({ account: { ...ACCOUNT, accountId: 'acct_1' }, card: CARD, wallet: pair.issuer });
+    await wallet.receiveInvocation();
+    const outcome = await session.outcome;
+    expect(outcome).toMatchObject({ state: 'expired', status: 'expired', error: { code: 'expired' }, accounts: [{ accountId: 'acct_1', status: 'expired', errorCode: 'expired' }] });
   });
 });

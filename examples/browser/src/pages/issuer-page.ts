@@ -206,6 +206,7 @@ button.addEventListener('click', () => {
       refused(event.error.code, event.error.message);
       return;
     }
+    if (event.type !== 'state') return;
     document.body.dataset.state = event.state;
     fact('State', event.state);
     if (TERMINAL.includes(event.state)) return;
@@ -218,8 +219,18 @@ button.addEventListener('click', () => {
     // Not while the wallet still confirms a pending card with its customer: it closes itself at its end.
     if (!pending) graceTimer = setTimeout(() => channel.close(), WALLET_WINDOW_GRACE_MS);
   };
-  current.completed.then(
-    (outcome) => {
+  void current.outcome.then((outcome) => {
+    if (outcome.state !== 'completed') {
+      const error = outcome.error;
+      const code = error.code ?? 'internal_error';
+      document.body.dataset.state = current.state;
+      document.body.dataset.errorCode = code;
+      fact('Error', `${code}: ${error.message ?? ''}`);
+      render(bankEnded(names(), code, error.retryable === true, lastLive));
+      end();
+      return;
+    }
+    {
       const already = seenBefore(card.account.last4, outcome.tokenReferenceId);
       fact('Token reference', outcome.tokenReferenceId ?? '—');
       fact('Result', `${outcome.status}${already ? ' (a token this page saw before)' : ''}`);
@@ -229,16 +240,8 @@ button.addEventListener('click', () => {
       $('hint').textContent = `You can add it to ${config.walletName} on another device the same way.`;
       end(pending);
       if (pending) void confirmInBank(channel, names());
-    },
-    (error: { code?: string; message?: string; retryable?: boolean }) => {
-      const code = error.code ?? 'internal_error';
-      document.body.dataset.state = current.state;
-      document.body.dataset.errorCode = code;
-      fact('Error', `${code}: ${error.message ?? ''}`);
-      render(bankEnded(names(), code, error.retryable === true, lastLive));
-      end();
-    },
-  );
+    }
+  });
 });
 
 // ── App to app: the wallet hands the bank its check (an issuer_app method, spec section 4.17).

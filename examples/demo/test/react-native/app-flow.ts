@@ -68,7 +68,7 @@ export async function provision(input: AppFlowInput) {
   const stored = await tokenStore.list();
   return {
     issuerStatus: issuerOutcome.status,
-    issuerTokenReferenceId: issuerOutcome.tokenReferenceId,
+    issuerTokenReferenceId: issuerOutcome.state === 'completed' ? issuerOutcome.tokenReferenceId : undefined,
     walletStatus: outcome.status,
     walletToken: outcome.status === 'provisioned' ? outcome.token : undefined,
     walletError: 'error' in outcome ? `${outcome.error.code}: ${outcome.error.message}` : undefined,

@@ -10,13 +10,22 @@ import {
   zAccountHint,
   zCorrelationId,
   zHttpsUrl,
+  zInvocation,
   zOpaqueId,
   zPartyId,
 } from '@pushprov/protocol';
 import { parseWith } from '@pushprov/protocol/internal';
 import { isDuration } from '../lib/deadline.js';
 import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } from '../request/provisioning-request-source.js';
-import { type ProvisioningSession, Session, type SessionConfig, type SessionTimeouts } from '../session/provisioning-session.js';
+import {
+  type ProvisioningSession,
+  Session,
+  type SessionAccountInput,
+  type SessionConfig,
+  type SessionInput,
+  type SessionTimeouts,
+} from '../session/provisioning-session.js';
+import type { ProvisioningSessionListener } from '../session/session-events.js';
 
 /**
  * Options of {@link createIssuerClient}.
@@ -48,7 +57,10 @@ export interface IssuerClientOptions {
   sessionLifetimeSeconds?: number;
   /** Step timeouts. */
   timeouts?: SessionTimeouts;
-  /** Close the wallet channel when a started session ends (closes the popup). Default true. */
+  /**
+   * Close the wallet channel when a started session ends (closes the popup).
+   * Default false: the host passed the channel in, the host closes it.
+   */
   closeChannelOnEnd?: boolean;
   /** The clock. Default the system clock. */
   clock?: Clock;
@@ -57,7 +69,26 @@ export interface IssuerClientOptions {
 }
 
 /**
- * What one provisioning is for.
+ * One account of a several-account session.
+ *
+ * @example
+ * ```ts
+ * const account: SessionAccount = { hint: { last4: '1234', network: 'visa', accountId: 'acct_1' }, accountRef: 'acc_8f2c' };
+ * ```
+ */
+export interface SessionAccount {
+  /** What the wallet may show: last 4 digits, network, product name, and the account's opaque `accountId` (required here). */
+  hint: AccountHint;
+  /** The issuer's reference to the account: the backend looks the card up by it. */
+  accountRef?: string | undefined;
+  /** The card itself, only with a local request builder. */
+  card?: Card | undefined;
+  /** With a local builder: the request claims' `accountId`. When given it must equal `hint.accountId` (the claim is always the hint's). */
+  accountId?: string | undefined;
+}
+
+/**
+ * What one provisioning is for: one card (`account`) or several (`accounts`).
  *
  * @example
  * ```ts
@@ -66,12 +97,30 @@ export interface IssuerClientOptions {
  *   accountRef: 'acc_8f2c',
  *   wallet: createPopupWalletChannel({ walletUrl: 'https://wallet.example/push', allowedWalletOrigins: ['https://wallet.example'] }),
  * };
+ * const several: StartProvisioningOptions = {
+ *   accounts: [
+ *     { hint: { last4: '1234', network: 'visa', accountId: 'acct_1' }, accountRef: 'acc_8f2c' },
+ *     { hint: { last4: '5678', network: 'mastercard', accountId: 'acct_2' }, accountRef: 'acc_9a1d' },
+ *   ],
+ *   wallet,
+ * };
  * ```
  */
 export interface StartProvisioningOptions {
-  /** What the wallet may show: last 4 digits, network, product name. Never more. */
-  account: AccountHint;
-  /** The issuer's reference to the account: the backend looks the card up by it. */
+  /**
+   * One card: what the wallet may show (last 4 digits, network, product
+   * name; never more). Exactly one of `account` and `accounts`.
+   */
+  account?: AccountHint | undefined;
+  /**
+   * Several cards (1 to `MAX_SESSION_ACCOUNTS`, 8, each hint with its own
+   * `accountId`, no id twice): the wallet shows them and the user picks one
+   * or several; the request source builds every picked one in one call.
+   * Too many, a missing or a repeated `accountId`: `invalid_message`, thrown
+   * before anything is sent.
+   */
+  accounts?: SessionAccount[] | undefined;
+  /** Single card: the issuer's reference to the account: the backend looks the card up by it. */
   accountRef?: string;
   /** The card itself, only with a local request builder (the app holds card data). */
   card?: Card;
@@ -85,6 +134,8 @@ export interface StartProvisioningOptions {
   wallet: AppChannel;
   /** Aborting it cancels the session. */
   signal?: AbortSignal;
+  /** Subscribed before anything happens: receives every event of the session (as `session.subscribe`). */
+  onEvent?: ProvisioningSessionListener | undefined;
   /**
    * The provisioning attempt's correlation id (1-128 of `[A-Za-z0-9._-]`, no
    * run of 12 digits), e.g. your app's own request id. Default: a fresh
@@ -99,8 +150,8 @@ export interface StartProvisioningOptions {
  *
  * @example
  * ```ts
- * const session = issuer.startProvisioning({ account, accountRef, wallet });
- * await session.completed;
+ * const session = issuer.startProvisioning({ account, accountRef, wallet, onEvent: render });
+ * const outcome = await session.outcome; // never rejects
  * ```
  */
 export interface IssuerClient {
@@ -161,28 +212,59 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
     replyTo: options.replyTo,
     lifetimeSeconds,
     timeouts,
-    closeChannelOnEnd: options.closeChannelOnEnd ?? true,
+    closeChannelOnEnd: options.closeChannelOnEnd ?? false,
     clock: options.clock ?? systemClock,
     random: options.random ?? secureRandom,
   };
 }
 
-function checkInput(options: StartProvisioningOptions): ConstructorParameters<typeof Session>[1] {
-  const account = parseWith(zAccountHint, options.account, { name: 'account hint', code: 'configuration_invalid' });
-  const { wallet, accountRef, card, accountId, signal, correlationId } = options;
+/** Checks one account's reference, card and claim id against its (parsed) hint. */
+function checkAccount(hint: AccountHint, accountRef: string | undefined, card: Card | undefined, accountId: string | undefined): SessionAccountInput {
+  if (accountRef === undefined && card === undefined) invalid('Give an accountRef (backend source) or a card (local builder)');
+  if (accountRef !== undefined && !zOpaqueId.safeParse(accountRef).success) invalid('accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
+  if (accountId !== undefined && !zOpaqueId.safeParse(accountId).success) invalid('accountId must be 1-128 characters of [A-Za-z0-9._:@-]');
+  if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== hint.last4)) {
+    invalid('The account hint’s last4 does not match the card');
+  }
+  return { hint, accountRef, card, accountId };
+}
+
+/** The session input, checked: bad options throw at once, before anything is sent. @internal */
+export function checkInput(options: StartProvisioningOptions, walletNonce?: string): SessionInput {
+  const { wallet, signal, correlationId, onEvent } = options;
   if (correlationId !== undefined && !zCorrelationId.safeParse(correlationId).success) {
     invalid('correlationId must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits');
   }
   if (typeof wallet?.send !== 'function' || typeof wallet.subscribe !== 'function' || typeof wallet.onClose !== 'function') {
     invalid('wallet must be an AppChannel');
   }
-  if (accountRef === undefined && card === undefined) invalid('Give an accountRef (backend source) or a card (local builder)');
-  if (accountRef !== undefined && !zOpaqueId.safeParse(accountRef).success) invalid('accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
-  if (accountId !== undefined && !zOpaqueId.safeParse(accountId).success) invalid('accountId must be 1-128 characters of [A-Za-z0-9._:@-]');
-  if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== account.last4)) {
-    invalid('The account hint’s last4 does not match the card');
+  if (onEvent !== undefined && typeof onEvent !== 'function') invalid('onEvent must be a function');
+  const base = { wallet, signal, correlationId, onEvent, walletNonce };
+  if ((options.account === undefined) === (options.accounts === undefined)) invalid('Give exactly one of account and accounts');
+  if (options.account !== undefined) {
+    const hint = parseWith(zAccountHint, options.account, { name: 'account hint', code: 'configuration_invalid' });
+    return { ...base, multi: false, accounts: [checkAccount(hint, options.accountRef, options.card, options.accountId)] };
   }
-  return { account, accountRef, card, accountId, wallet, signal, correlationId };
+  const accounts = options.accounts;
+  if (!Array.isArray(accounts)) invalid('accounts must be an array');
+  if (options.accountRef !== undefined || options.card !== undefined || options.accountId !== undefined) {
+    invalid('With accounts, give each account its accountRef, card and accountId');
+  }
+  // The invocation's own schema says what a list of accounts may be: 1 to 8, each with an accountId, no id twice.
+  const { accounts: hints } = parseWith(
+    zInvocation,
+    { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'x', iat: 0, exp: 1, accounts: accounts.map((a) => a?.hint) },
+    { name: 'accounts', code: 'invalid_message' },
+  );
+  return {
+    ...base,
+    multi: true,
+    accounts: accounts.map((a, i) => {
+      const hint = hints![i]!;
+      if (a.accountId !== undefined && a.accountId !== hint.accountId) invalid('An account’s accountId must equal its hint’s accountId');
+      return checkAccount(hint, a.accountRef, a.card, hint.accountId);
+    }),
+  };
 }
 
 /**
@@ -202,7 +284,7 @@ function checkInput(options: StartProvisioningOptions): ConstructorParameters<ty
  *   wallet.open(); // in the click handler, so the popup is not blocked
  *   const session = issuer.startProvisioning({ account: { last4: '1234', network: 'visa' }, accountRef: 'acc_8f2c', wallet });
  *   session.subscribe((event) => render(event));
- *   const outcome = await session.completed; // throws a ProvisioningError unless the card was added
+ *   const outcome = await session.outcome; // never rejects: outcome.status says how it ended
  * };
  * ```
  */

@@ -1,6 +1,24 @@
 import type { Card, Identifiers, Invocation, ProvisioningRequestMessage, TokenStatusResponse } from '@pushprov/protocol';
 
 /**
+ * One picked account of a several-account session, as a
+ * {@link ProvisioningRequestSource} is given it.
+ *
+ * @example
+ * ```ts
+ * const account: BuildAccountInput = { accountId: 'acct_2', accountRef: 'acc_8f2c' };
+ * ```
+ */
+export interface BuildAccountInput {
+  /** The account's id, as the invocation's hint showed it: the request's `accountId` claim, and the id of its entry. */
+  accountId: string;
+  /** The issuer's reference to the account (backend mode). */
+  accountRef?: string | undefined;
+  /** The card itself (local mode only). */
+  card?: Card | undefined;
+}
+
+/**
  * What a {@link ProvisioningRequestSource} is given to build the request of one session.
  *
  * @example
@@ -22,6 +40,14 @@ export interface BuildRequestInput {
    * never from the app).
    */
   accountId?: string | undefined;
+  /**
+   * Several-account session: the accounts the user picked, in invocation
+   * order (then `accountRef`, `card` and `accountId` are unset). The source
+   * answers one message with `requests` (one per account it built, each its
+   * own `jti`) and `refusals` (the accounts it would not build a request
+   * for, and why), naming each picked account exactly once.
+   */
+  accounts?: BuildAccountInput[] | undefined;
 }
 
 /**
@@ -73,8 +99,10 @@ export interface ProvisioningRequestSource {
  * ```
  */
 export interface InvocationSigningContext {
-  /** The account the session is for, when the host gave one. */
+  /** The account the session is for, when the host gave one (the first one in a several-account session). */
   accountRef?: string | undefined;
+  /** Several-account session: the accounts' references, in invocation order (every account that has one). */
+  accountRefs?: string[] | undefined;
   /** Aborts when the session ends or the step times out. */
   signal: AbortSignal;
   /** The session's correlation id (also in the invocation). */

@@ -25,11 +25,21 @@ import {
   withCorrelationId,
 } from '@pushprov/protocol';
 import { withDeadline } from '../lib/deadline.js';
-import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } from '../request/provisioning-request-source.js';
 import type {
+  BuildRequestInput,
+  InvocationSigner,
+  InvocationSigningContext,
+  ProvisioningRequestSource,
+  TokenStatusSource,
+} from '../request/provisioning-request-source.js';
+import type {
+  OutcomeStatus,
+  ProvisioningFailure,
   ProvisioningOutcome,
   ProvisioningSessionEvent,
   ProvisioningSessionListener,
+  ProvisioningSuccess,
+  SessionAccountOutcome,
   SessionSnapshot,
   SessionStateEvent,
 } from './session-events.js';
@@ -60,17 +70,11 @@ export interface SessionTimeouts {
  *
  * @example
  * ```ts
- * const session = issuer.startProvisioning({ account, accountRef: 'acc_123', wallet: channel });
- * const unsubscribe = session.subscribe((event) => render(event));
+ * const session = issuer.startProvisioning({ account, accountRef: 'acc_123', wallet: channel, onEvent: render });
  * cancelButton.onclick = () => session.cancel();
- * try {
- *   const outcome = await session.completed;
- *   showDone(outcome.status);
- * } catch (error) {
- *   showFailure((error as ProvisioningError).code, session.state);
- * } finally {
- *   unsubscribe();
- * }
+ * const outcome = await session.outcome; // never rejects
+ * if (outcome.state === 'completed') showDone(outcome.accounts);
+ * else showFailure(outcome.error.code, outcome.status);
  * ```
  */
 export interface ProvisioningSession {
@@ -88,14 +92,16 @@ export interface ProvisioningSession {
   /** When the invocation expires (epoch milliseconds): identifiers are accepted only before. */
   readonly expiresAt: number;
   /**
-   * Resolves when the session reaches `completed`; rejects with a typed
-   * `ProvisioningError` in every other terminal state (`declined`: the code
-   * the wallet reported, default `declined`; `cancelled`: `cancelled`;
-   * `expired`: `expired`; `failed`: what failed, e.g. `timeout`,
-   * `network_error`, `unknown_key`). Never unhandled on its own.
+   * Resolves when the session reaches a terminal state, whichever: it never
+   * rejects. `status` says how it ended (`provisioned`, `pending_activation`,
+   * `declined`, `failed`, `cancelled`, `expired`); the last four carry the
+   * typed `error` (`declined`: the code the wallet reported, default
+   * `declined`; `cancelled`: `cancelled`; `expired`: `expired`; `failed`:
+   * what failed, e.g. `timeout`, `network_error`, `unknown_key`), and
+   * `accounts` has one entry per account.
    */
-  readonly completed: Promise<ProvisioningOutcome>;
-  /** Starts the session (once; later calls do nothing) and returns {@link ProvisioningSession.completed}. */
+  readonly outcome: Promise<ProvisioningOutcome>;
+  /** Starts the session (once; later calls do nothing) and returns {@link ProvisioningSession.outcome}. */
   run(): Promise<ProvisioningOutcome>;
   /** Cancels the session at whatever step it is: it ends `cancelled`, in-flight work is aborted. Idempotent. */
   cancel(): void;
@@ -119,15 +125,27 @@ export interface SessionConfig {
   random: RandomSource;
 }
 
+/** One account of a session, checked. @internal */
+export interface SessionAccountInput {
+  hint: AccountHint;
+  accountRef: string | undefined;
+  /** The request claims' accountId (local mode); in the several-account form, the hint's. */
+  accountId: string | undefined;
+  card: Card | undefined;
+}
+
 /** What one session is for. @internal */
 export interface SessionInput {
-  account: AccountHint;
-  accountRef: string | undefined;
-  accountId?: string | undefined;
-  card: Card | undefined;
+  /** The session's accounts, in invocation order (one in the single-account form). */
+  accounts: SessionAccountInput[];
+  /** True for the several-account form: the invocation carries `accounts`, the wallet picks `accountIds`. */
+  multi: boolean;
   wallet: AppChannel;
   signal: AbortSignal | undefined;
   correlationId?: string | undefined;
+  onEvent?: ProvisioningSessionListener | undefined;
+  /** Wallet-initiated: the `accounts-request` nonce the invocation answers. */
+  walletNonce?: string | undefined;
 }
 
 const noop = () => {};
@@ -142,12 +160,87 @@ function checkSignedInvocation(original: Invocation, signed: Invocation): Invoca
   return parsed;
 }
 
+const idsOf = (input: SessionInput): Set<string | undefined> => new Set(input.accounts.map((a) => a.hint.accountId));
+
+/** Why identifiers do not fit the session (several accounts: a non-empty subset of the offered ids), or undefined. */
+function identifiersProblem(input: SessionInput, identifiers: Identifiers): string | undefined {
+  const picked = identifiers.accountIds;
+  if (!input.multi) return picked && 'Identifiers of a single-account session carry no accountIds';
+  if (!picked) return 'The identifiers must carry the picked accountIds';
+  const offered = idsOf(input);
+  return picked.every((id) => offered.has(id)) ? undefined : 'The identifiers pick an account the invocation did not offer';
+}
+
+/** Why a result does not fit the session (its form, its accounts), or undefined. */
+function resultProblem(input: SessionInput, result: Result): string | undefined {
+  const reported = result.accounts;
+  if (!input.multi) return reported && 'The result of a single-account session carries no accounts';
+  // A wallet that ended before it had a request (it declined, or failed) may answer for the whole session.
+  if (!reported) return result.status === 'provisioned' || result.status === 'pending_activation' ? 'The result must list its accounts' : undefined;
+  const offered = idsOf(input);
+  return reported.every((a) => offered.has(a.accountId)) ? undefined : 'The result names an account the invocation did not offer';
+}
+
+/**
+ * Checks that a built message has the session's form and names each picked
+ * account exactly once (a request or a refusal); returns the refusals.
+ */
+function checkBuilt(message: ProvisioningRequestMessage, input: BuildRequestInput): Map<string, string> {
+  const refusals = new Map<string, string>();
+  const multi = input.accounts !== undefined;
+  if ((message.encryptedRequest === undefined) !== multi) throw createError('invalid_message', 'The request source built a message of the other form');
+  if (multi) {
+    const named = [...(message.requests ?? []), ...(message.refusals ?? [])].map((a) => a.accountId).sort();
+    if (canonicalJson(named) !== canonicalJson(input.accounts!.map((a) => a.accountId).sort())) {
+      throw createError('invalid_message', 'The request source did not answer for exactly the picked accounts');
+    }
+    for (const refusal of message.refusals ?? []) refusals.set(refusal.accountId, refusal.errorCode);
+  }
+  return refusals;
+}
+
+/**
+ * One entry per account of the session, in invocation order: the wallet's
+ * per-account outcome when it gave one; else the issuer's refusal; else
+ * `consent_denied` for an account the user did not pick; else (one account)
+ * the result's; else how the whole session ended.
+ */
+function accountOutcomes(
+  input: SessionInput,
+  result: Result | undefined,
+  picked: string[] | undefined,
+  refusals: Map<string, string>,
+  status: OutcomeStatus,
+  errorCode: string | undefined,
+): SessionAccountOutcome[] {
+  return input.accounts.map(({ hint }) => {
+    const id = hint.accountId;
+    const entry: SessionAccountOutcome = id === undefined ? { status } : { accountId: id, status };
+    const reported = result?.accounts?.find((a) => a.accountId === id) ?? (input.multi ? undefined : result);
+    const refusal = refusals.get(id!);
+    if (reported) {
+      entry.status = reported.status;
+      if (reported.tokenReferenceId !== undefined) entry.tokenReferenceId = reported.tokenReferenceId;
+      if (reported.errorCode !== undefined) entry.errorCode = reported.errorCode;
+    } else if (refusal !== undefined) {
+      entry.status = 'failed';
+      entry.errorCode = refusal;
+    } else if (input.multi && picked && !picked.includes(id!)) {
+      entry.status = 'cancelled';
+      entry.errorCode = 'consent_denied';
+    } else if (errorCode !== undefined) {
+      entry.errorCode = errorCode;
+    }
+    return entry;
+  });
+}
+
 /** The session state machine. Not exported from the package: use {@link ProvisioningSession}. @internal */
 export class Session implements ProvisioningSession {
   readonly id: string;
   readonly correlationId: string;
   readonly expiresAt: number;
-  readonly completed: Promise<ProvisioningOutcome>;
+  readonly outcome: Promise<ProvisioningOutcome>;
   readonly #createdAt: number;
   readonly #iat: number;
   readonly #config: SessionConfig;
@@ -157,7 +250,6 @@ export class Session implements ProvisioningSession {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #cleanups: Array<() => void> = [];
   #resolve: (outcome: ProvisioningOutcome) => void = noop;
-  #reject: (error: ProvisioningError) => void = noop;
   #state: SessionState = 'created';
   #updatedAt: number;
   #started = false;
@@ -165,6 +257,8 @@ export class Session implements ProvisioningSession {
   #onIdentifiers: ((identifiers: Identifiers) => void) | undefined;
   #identifiers: Identifiers | undefined;
   #result: Result | undefined;
+  /** The picked accounts the issuer built no request for (several-account form): accountId -> code. */
+  #refusals = new Map<string, string>();
   #error: ProvisioningError | undefined;
   #verification: Verification | undefined;
   #verificationError: ProvisioningError | undefined;
@@ -178,11 +272,10 @@ export class Session implements ProvisioningSession {
     this.#updatedAt = this.#createdAt;
     this.#iat = Math.floor(this.#createdAt / 1000);
     this.expiresAt = (this.#iat + config.lifetimeSeconds) * 1000;
-    this.completed = new Promise<ProvisioningOutcome>((resolve, reject) => {
+    this.outcome = new Promise<ProvisioningOutcome>((resolve) => {
       this.#resolve = resolve;
-      this.#reject = reject;
     });
-    this.completed.catch(noop);
+    if (input.onEvent) this.#listeners.add(input.onEvent);
     const { signal } = input;
     if (signal) {
       const onAbort = () => this.#end('cancelled', new SessionError('cancelled', 'The session was cancelled', { cause: signal.reason }));
@@ -206,7 +299,7 @@ export class Session implements ProvisioningSession {
         this.#end(failure.code === 'cancelled' ? 'cancelled' : 'failed', failure);
       });
     }
-    return this.completed;
+    return this.outcome;
   }
 
   cancel(): void {
@@ -228,7 +321,8 @@ export class Session implements ProvisioningSession {
       createdAt: this.#createdAt,
       updatedAt: this.#updatedAt,
       expiresAt: this.expiresAt,
-      account: { ...this.#input.account },
+      account: { ...this.#input.accounts[0]!.hint },
+      accounts: this.#input.accounts.map((a) => ({ ...a.hint })),
     };
     this.#addFacts(snapshot);
     return snapshot;
@@ -242,7 +336,7 @@ export class Session implements ProvisioningSession {
   }
 
   async #steps(): Promise<void> {
-    const { wallet, accountRef, card } = this.#input;
+    const { wallet, accounts, multi } = this.#input;
     const { timeouts, clock } = this.#config;
     const signal = this.#controller.signal;
 
@@ -264,7 +358,9 @@ export class Session implements ProvisioningSession {
     const signer = this.#config.invocationSigner;
     if (signer) {
       const unsigned = invocation;
-      const signed = await withDeadline((s) => signer(unsigned, { accountRef, signal: s, correlationId: this.correlationId }), {
+      const context: InvocationSigningContext = { accountRef: accounts[0]!.accountRef, signal, correlationId: this.correlationId };
+      if (multi) context.accountRefs = accounts.flatMap((a) => (a.accountRef === undefined ? [] : [a.accountRef]));
+      const signed = await withDeadline((s) => signer(unsigned, { ...context, signal: s }), {
         timeoutMs: timeouts.requestMs,
         signal,
         what: 'Signing the invocation',
@@ -285,8 +381,20 @@ export class Session implements ProvisioningSession {
     const identifiers = await identifiersArrived;
     this.#transition('identified');
 
-    // 3. Build
-    const built = await withDeadline((s) => this.#config.requestSource.buildRequest({ identifiers, accountRef, card, accountId: this.#input.accountId }, { signal: s, correlationId: this.correlationId }), {
+    // 3. Build: one call for every picked account.
+    const input: BuildRequestInput = { identifiers };
+    if (multi) {
+      const picked = new Set(identifiers.accountIds);
+      input.accounts = accounts
+        .filter((a) => picked.has(a.hint.accountId!))
+        .map((a) => ({ accountId: a.hint.accountId!, accountRef: a.accountRef, card: a.card }));
+    } else {
+      const [only] = accounts;
+      input.accountRef = only!.accountRef;
+      input.card = only!.card;
+      input.accountId = only!.accountId;
+    }
+    const built = await withDeadline((s) => this.#config.requestSource.buildRequest(input, { signal: s, correlationId: this.correlationId }), {
       timeoutMs: timeouts.requestMs,
       signal,
       what: 'Building the provisioning request',
@@ -294,6 +402,7 @@ export class Session implements ProvisioningSession {
     // The session's correlation id rides along to the wallet (the request source may not have set it).
     const message: ProvisioningRequestMessage = { ...parseProvisioningRequestMessage(built), correlationId: this.correlationId };
     if (message.sessionId !== this.id) throw createError('session_mismatch', 'The request source built a request for another session');
+    this.#refusals = checkBuilt(message, input);
     this.#transition('request_built');
 
     // 4. Deliver, then wait for the result (it ends the session in #receive).
@@ -309,12 +418,15 @@ export class Session implements ProvisioningSession {
       version: 1,
       sessionId: this.id,
       issuerId: this.#config.issuerId,
-      account: { ...this.#input.account },
       iat: this.#iat,
       exp: this.#iat + this.#config.lifetimeSeconds,
       correlationId: this.correlationId,
     };
+    const hints = this.#input.accounts.map((a) => ({ ...a.hint }));
+    if (this.#input.multi) invocation.accounts = hints;
+    else invocation.account = hints[0]!;
     if (this.#config.replyTo !== undefined) invocation.replyTo = this.#config.replyTo;
+    if (this.#input.walletNonce !== undefined) invocation.walletNonce = this.#input.walletNonce;
     return invocation;
   }
 
@@ -351,6 +463,9 @@ export class Session implements ProvisioningSession {
         this.#rejectMessage(createError('replayed', 'The wallet identifiers were already accepted; the repeat was ignored'));
       } else if (this.#awaiting !== 'identifiers') {
         this.#rejectMessage(createError('unexpected_message', 'Identifiers arrived before the invocation was sent'));
+      } else if (identifiersProblem(this.#input, message)) {
+        // Refused, not accepted: the session goes on waiting (a wallet may send corrected identifiers).
+        this.#rejectMessage(createError('invalid_message', identifiersProblem(this.#input, message)));
       } else {
         this.#identifiers = message;
         this.#awaiting = undefined;
@@ -366,7 +481,12 @@ export class Session implements ProvisioningSession {
   }
 
   #finishWith(result: Result): void {
-    const code = result.errorCode as ErrorCode | undefined;
+    const problem = resultProblem(this.#input, result);
+    if (problem) {
+      this.#rejectMessage(createError('invalid_message', problem));
+      return;
+    }
+    const code = (result.errorCode ?? result.accounts?.find((a) => a.errorCode !== undefined)?.errorCode) as ErrorCode | undefined;
     switch (result.status) {
       case 'provisioned':
       case 'pending_activation':
@@ -377,10 +497,10 @@ export class Session implements ProvisioningSession {
         this.#result = result;
         // A result proves delivery, even if it beat the send's acknowledgement.
         if (this.#state === 'request_built') this.#transition('delivered');
-        if (result.status === 'pending_activation' && this.#config.tokenStatusSource) {
+        if (result.status === 'pending_activation' && result.tokenReferenceId !== undefined && this.#config.tokenStatusSource) {
           // One result only: a repeat while the methods are read is refused as early.
           this.#awaiting = undefined;
-          void this.#readVerification(result.tokenReferenceId!).then(() => this.#end('completed'));
+          void this.#readVerification(result.tokenReferenceId).then(() => this.#end('completed'));
           return;
         }
         this.#end('completed');
@@ -439,24 +559,36 @@ export class Session implements ProvisioningSession {
       state: next,
       previousState: previous,
       at: this.#updatedAt,
-      account: { ...this.#input.account },
+      account: { ...this.#input.accounts[0]!.hint },
     };
     this.#addFacts(event);
     this.#emit(event);
   }
 
-  /** Ends the session once: terminal state, event, cleanup, abort in-flight work, settle `completed`. */
+  /**
+   * Ends the session once: per-account events (when the wallet's result is
+   * in), terminal state and its event, cleanup, abort in-flight work, settle
+   * `outcome`.
+   */
   #end(state: 'completed' | 'declined' | 'failed' | 'cancelled' | 'expired', error?: ProvisioningError): void {
     if (isTerminalState(this.#state)) return;
-    // Every error the host sees carries the attempt's correlation id.
-    if (error) withCorrelationId(error, this.correlationId);
-    this.#error = error;
     // Every live state may fail; any other ending not allowed from here is reported as `failed`.
-    this.#transition(SESSION_TRANSITIONS[this.#state].includes(state) ? state : 'failed');
+    const ended = SESSION_TRANSITIONS[this.#state].includes(state) ? state : 'failed';
+    const failure = ended === 'completed' ? undefined : (error ?? new SessionError('session_state', `The session could not end ${state}`));
+    // Every error the host sees carries the attempt's correlation id.
+    if (failure) withCorrelationId(failure, this.correlationId);
+    this.#error = failure;
+    const result = this.#result;
+    const accounts = accountOutcomes(this.#input, result, this.#identifiers?.accountIds, this.#refusals, ended === 'completed' ? result!.status : ended, failure?.code);
+    if (result) {
+      const at = this.#config.clock.now();
+      for (const account of accounts) this.#emit({ type: 'account', sessionId: this.id, ...account, at });
+    }
+    this.#transition(ended);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    this.#controller.abort(error ?? new SessionError('session_state', 'The session has ended'));
+    this.#controller.abort(failure ?? new SessionError('session_state', 'The session has ended'));
     if (this.#config.closeChannelOnEnd && this.#started) {
       try {
         this.#input.wallet.close();
@@ -464,16 +596,16 @@ export class Session implements ProvisioningSession {
         // Closing is best effort; the session has ended either way.
       }
     }
-    if (error) {
-      this.#reject(error);
+    const base = { sessionId: this.id, correlationId: this.correlationId, accounts };
+    if (failure) {
+      this.#resolve({ ...base, state: ended as ProvisioningFailure['state'], status: ended as ProvisioningFailure['status'], error: failure });
       return;
     }
-    const result = this.#result!;
-    const outcome: ProvisioningOutcome = { sessionId: this.id, state: 'completed', status: result.status as ProvisioningOutcome['status'] };
-    if (result.tokenReferenceId !== undefined) outcome.tokenReferenceId = result.tokenReferenceId;
-    if (this.#verification !== undefined) outcome.verification = this.#verification;
-    if (this.#verificationError !== undefined) outcome.verificationError = this.#verificationError.toJSON();
-    this.#resolve(outcome);
+    const success: ProvisioningSuccess = { ...base, state: 'completed', status: result!.status as ProvisioningSuccess['status'] };
+    if (result!.tokenReferenceId !== undefined) success.tokenReferenceId = result!.tokenReferenceId;
+    if (this.#verification !== undefined) success.verification = this.#verification;
+    if (this.#verificationError !== undefined) success.verificationError = this.#verificationError.toJSON();
+    this.#resolve(success);
   }
 
   #rejectMessage(error: ProvisioningError): void {
