@@ -42,7 +42,7 @@ export async function checkInvocation(invocation: Invocation, policy: Invocation
   }
   if (invocation.iat - skew > now) throw createError('not_yet_valid', 'The invocation was issued in the future');
   if (now >= invocation.exp + skew) throw createError('expired', 'The invocation has expired');
-  if (invocation.walletNonce !== walletNonce) throw createError('nonce_mismatch', 'The invocation does not answer this wallet\'s accounts request');
+  if (invocation.walletNonce !== walletNonce) throw createError('nonce_mismatch', 'Wrong walletNonce');
   const fresh = await policy.seenSessions.remember(invocation.sessionId, (invocation.exp + skew) * 1000);
   if (!fresh) throw createError('replayed', 'This session was already handled');
   return { verified };

@@ -23,7 +23,7 @@ function trustMap(trusted: WalletOptions['trustedIssuers']): Map<string, Jwks> |
     try {
       map.set(issuerId, parsePublicJwks(jwks));
     } catch (cause) {
-      throw createError('configuration_invalid', 'trustedIssuers must map issuer ids to public JWK sets', { cause });
+      throw createError('configuration_invalid', 'trustedIssuers must map issuer ids to JWK sets', { cause });
     }
   }
   return map;
@@ -70,7 +70,7 @@ export function createWallet(options: WalletOptions): Wallet {
   const defaultTimeoutMs = options.timeoutMs ?? 120_000;
   const deviceKey = options.deviceKey;
   if (deviceKey !== undefined && !isFunction(deviceKey?.forSession)) {
-    throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key: generatedDeviceKey(), deviceKeyFromJwk(pair)');
+    throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key');
   }
   const context = {
     identity: options.identity,

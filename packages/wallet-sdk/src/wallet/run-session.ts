@@ -87,7 +87,7 @@ type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
 /** Settles with `work`, or rejects with `timeout` after {@link STEP_TIMEOUT_MS}. */
 async function shortStep<T>(work: () => Promise<T>): Promise<T> {
   const limit = new AbortController();
-  const timer = setTimeout(() => limit.abort(createError('timeout', 'A step did not finish in time')), STEP_TIMEOUT_MS);
+  const timer = setTimeout(() => limit.abort(createError('timeout', 'Too slow')), STEP_TIMEOUT_MS);
   try {
     return await raceSignal(Promise.resolve().then(work), limit.signal);
   } finally {
@@ -177,7 +177,7 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         ...(multi && { accountIds: picked.map((h) => h.accountId) }),
       });
     } catch (cause) {
-      throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
+      throw createError('configuration_invalid', 'Invalid wallet identity or device key', { cause });
     }
     const { walletAccountId, deviceId, devicePublicKey } = identifiers;
     throwIfAborted(signal);
@@ -305,7 +305,7 @@ function pickedAccounts(answer: unknown, hints: AccountHint[]): AccountHint[] {
   if (!answer || ids === undefined) throw createError('consent_denied', 'The user did not consent');
   const picked = hints.filter((h) => (ids as unknown[]).includes(h.accountId));
   if (!Array.isArray(ids) || !ids.length || new Set(ids).size !== ids.length || picked.length !== ids.length) {
-    throw createError('invalid_message', 'The consent answer must pick offered cards, each once');
+    throw createError('invalid_message', 'The consent must pick offered cards, each once');
   }
   return picked;
 }
@@ -320,7 +320,7 @@ function requestsOf(request: ProvisioningRequestMessage, multi: boolean, hints: 
   const { encryptedRequest, requests = [], refusals = [] } = request;
   const named = [...requests, ...refusals].map((r) => r.accountId);
   if (multi ? encryptedRequest !== undefined || named.length !== picked.length || !picked.every((h) => named.includes(h.accountId!)) : encryptedRequest === undefined) {
-    throw createError('invalid_message', 'The provisioning request does not answer the picked cards');
+    throw createError('invalid_message', 'The request does not answer the picked cards');
   }
   return multi ? requests.map((r) => [hints.findIndex((h) => h.accountId === r.accountId), r.encryptedRequest]) : [[0, encryptedRequest!]];
 }
@@ -345,7 +345,7 @@ function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string,
         m.type !== 'provisioning-request'
           ? `A ${m.type} message was ignored`
           : m.sessionId === sessionId
-            ? 'A provisioning request arrived before the wallet sent its identifiers; it was refused'
+            ? 'A provisioning request before the wallet sent its identifiers was refused'
             : 'A provisioning request for another session was ignored';
       emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
     },
@@ -370,15 +370,15 @@ async function readAccessData(
   deviceKey: SessionDeviceKey | undefined,
 ): Promise<{ accessData: AccessData; verification: Verification | undefined }> {
   const response = parseProvisioningResponse(input);
-  if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The token service answered for another session');
+  if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The answer is for another session');
   let accessData: AccessData;
   if (response.encryptedAccessData !== undefined) {
-    if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
+    if (!deviceKey) throw createError('decryption_failed', 'Encrypted access data, but no device key was sent');
     // Checked again here: a device key of the host's own making must not bypass the schema.
     accessData = parseAccessData(await deviceKey.decryptAccessData(response.encryptedAccessData));
   } else if (deviceKey) {
     // The submission asked for encryption: clear access data is a downgrade (anyone in between saw the token number).
-    throw createError('invalid_message', 'The access data is in the clear, but this session asked for it encrypted to its device key');
+    throw createError('invalid_message', 'Clear access data, but a device key was sent');
   } else {
     accessData = response.accessData!;
   }
