@@ -17,15 +17,18 @@
  */
 export { createWallet } from './wallet/create-wallet.js';
 export type {
+  ConsentAnswer,
   ConsentHandler,
   ConsentPrompt,
   DeviceKey,
   HandleInvocationOptions,
   IdentityProvider,
   Network,
+  PromptAccount,
   SessionDeviceKey,
   TokenSummary,
   Wallet,
+  WalletAccountOutcome,
   WalletEvent,
   WalletEventListener,
   WalletIdentity,

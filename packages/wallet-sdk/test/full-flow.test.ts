@@ -39,6 +39,7 @@ describe('full flow: issuer double → wallet → token service double over HTTP
         issuerName: 'Bank A',
         verified: true,
         account: { last4: '1111', network: 'visa', productName: 'Everyday Debit' },
+        accounts: [{ last4: '1111', network: 'visa', productName: 'Everyday Debit' }],
       },
     ]);
 
@@ -71,6 +72,8 @@ describe('full flow: issuer double → wallet → token service double over HTTP
         tokenExpiry: { month: 12, year: 2030 },
         network: 'visa',
       },
+      // One account, one entry: the same token.
+      accounts: [{ status: 'provisioned', token: expect.objectContaining({ tokenReferenceId: issued!.tokenReferenceId }) }],
     });
     expect(parseResult(result)).toEqual({
       type: 'result',

@@ -81,7 +81,7 @@ describe('createOpenerIssuerChannel', () => {
       INVOCATION.replace('{', '{"type":"invocation",'),
       INVOCATION.replace('{', '{"__proto__":{"polluted":true},'),
       { ...inv, pan: '4111111111111111' },
-      JSON.stringify({ ...inv, account: { last4: '1111', network: 'visa', productName: 'x'.repeat(30_000) } }),
+      JSON.stringify({ ...inv, account: { last4: '1111', network: 'visa', productName: 'x'.repeat(70_000) } }),
       42,
       undefined,
     ];

@@ -38,6 +38,8 @@ export interface StoredToken {
   readonly accessData: AccessData;
   /** The issuer that pushed the card. */
   readonly issuerId: string;
+  /** The issuer's opaque id of the card account, when the invocation's hint had one. */
+  readonly accountId?: string;
   /** The session it was provisioned in. */
   readonly sessionId: string;
   /** The correlation id of the provisioning attempt (absent on tokens stored before it was kept): its activation's errors carry it too. */

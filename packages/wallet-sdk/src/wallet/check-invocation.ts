@@ -16,12 +16,13 @@ export interface InvocationPolicy {
  * issuer in the trust list (`unknown_issuer`); signature by one of its keys
  * (`signature_invalid`, `jws_header_rejected`, `unknown_issuer`), required
  * when `requireSigned`; lifetime (`lifetime_exceeded`), `iat` not in the
- * future (`not_yet_valid`) and not expired (`expired`), with clock skew; and
- * finally, atomically, that the session was never accepted before
+ * future (`not_yet_valid`) and not expired (`expired`), with clock skew; its
+ * `walletNonce` the nonce of the wallet's own `accounts-request`, absent when
+ * the wallet sent none (`nonce_mismatch`, spec 4.24); and finally, atomically, that the session was never accepted before
  * (`replayed`). Only a verified, fresh invocation reaches the replay store, so
  * forged or stale ones cannot fill it. Returns whether the signature verified.
  */
-export async function checkInvocation(invocation: Invocation, policy: InvocationPolicy): Promise<{ verified: boolean }> {
+export async function checkInvocation(invocation: Invocation, policy: InvocationPolicy, walletNonce?: string): Promise<{ verified: boolean }> {
   let verified = false;
   if (policy.trustedIssuers) {
     const jwks = policy.trustedIssuers.get(invocation.issuerId);
@@ -41,6 +42,7 @@ export async function checkInvocation(invocation: Invocation, policy: Invocation
   }
   if (invocation.iat - skew > now) throw createError('not_yet_valid', 'The invocation was issued in the future');
   if (now >= invocation.exp + skew) throw createError('expired', 'The invocation has expired');
+  if (invocation.walletNonce !== walletNonce) throw createError('nonce_mismatch', 'Wrong walletNonce');
   const fresh = await policy.seenSessions.remember(invocation.sessionId, (invocation.exp + skew) * 1000);
   if (!fresh) throw createError('replayed', 'This session was already handled');
   return { verified };

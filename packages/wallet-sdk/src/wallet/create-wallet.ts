@@ -11,8 +11,8 @@ import {
 } from '@pushprov/protocol';
 import { createMemorySeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import { MAX_TIMER_MS } from '../lib/abort.js';
-import { runSession } from './run-session.js';
-import type { HandleInvocationOptions, Wallet, WalletEvent, WalletOptions, WalletOutcome, WalletSession, WalletSessionState } from './types.js';
+import { type AcceptInvocation, runSession } from './run-session.js';
+import type { HandleInvocationOptions, Wallet, WalletEvent, WalletEventListener, WalletOptions, WalletOutcome, WalletSession, WalletSessionState } from './types.js';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
@@ -23,7 +23,7 @@ function trustMap(trusted: WalletOptions['trustedIssuers']): Map<string, Jwks> |
     try {
       map.set(issuerId, parsePublicJwks(jwks));
     } catch (cause) {
-      throw createError('configuration_invalid', 'trustedIssuers must map issuer ids to public JWK sets', { cause });
+      throw createError('configuration_invalid', 'trustedIssuers must map issuer ids to JWK sets', { cause });
     }
   }
   return map;
@@ -70,7 +70,7 @@ export function createWallet(options: WalletOptions): Wallet {
   const defaultTimeoutMs = options.timeoutMs ?? 120_000;
   const deviceKey = options.deviceKey;
   if (deviceKey !== undefined && !isFunction(deviceKey?.forSession)) {
-    throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key: generatedDeviceKey(), deviceKeyFromJwk(pair)');
+    throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key');
   }
   const context = {
     identity: options.identity,
@@ -90,7 +90,7 @@ export function createWallet(options: WalletOptions): Wallet {
     random: options.random ?? secureRandom,
   };
 
-  function startSession(channel: AppChannel, sessionOptions: HandleInvocationOptions = {}): WalletSession {
+  function startSession(channel: AppChannel, sessionOptions: HandleInvocationOptions = {}, accept?: AcceptInvocation): WalletSession {
     const timeoutMs = sessionOptions.timeoutMs ?? defaultTimeoutMs;
     if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw createError('configuration_invalid', 'timeoutMs must be between 1 and 2^31 - 1');
     let state: WalletSessionState = 'waiting_for_invocation';
@@ -106,8 +106,9 @@ export function createWallet(options: WalletOptions): Wallet {
     else parent?.addEventListener('abort', onParentAbort, { once: true });
     const timer = setTimeout(() => stop(createError('timeout', `The session did not finish within ${timeoutMs} ms`)), timeoutMs);
 
+    const subscribers = new Set<WalletEventListener>();
     const emit = (event: WalletEvent) => {
-      for (const listener of [options.onEvent, sessionOptions.onEvent]) {
+      for (const listener of [options.onEvent, sessionOptions.onEvent, ...subscribers]) {
         try {
           listener?.(event);
         } catch {
@@ -122,8 +123,8 @@ export function createWallet(options: WalletOptions): Wallet {
     };
 
     setState('waiting_for_invocation');
-    const outcome: Promise<WalletOutcome> = runSession(channel, context, { signal: controller.signal, emit, setState })
-      .catch((error: unknown): WalletOutcome => ({ status: 'rejected', error: toProvisioningError(error) }))
+    const outcome: Promise<WalletOutcome> = runSession(channel, context, { signal: controller.signal, emit, setState }, accept)
+      .catch((error: unknown): WalletOutcome => ({ status: 'rejected', error: toProvisioningError(error), accounts: [] }))
       .then((result) => {
         clearTimeout(timer);
         parent?.removeEventListener('abort', onParentAbort);
@@ -137,6 +138,7 @@ export function createWallet(options: WalletOptions): Wallet {
         }
         setState(result.status, 'sessionId' in result ? result.sessionId : undefined);
         emit({ type: 'outcome', outcome: result });
+        subscribers.clear();
         return result;
       });
     return {
@@ -148,10 +150,16 @@ export function createWallet(options: WalletOptions): Wallet {
       },
       outcome,
       cancel: () => stop(createError('cancelled', 'The session was cancelled')),
+      subscribe(listener) {
+        const entry: WalletEventListener = (event) => listener(event);
+        subscribers.add(entry);
+        return () => subscribers.delete(entry);
+      },
     };
   }
 
   return {
+    // A third argument (the wallet-initiated flow's invocation check) is internal: `@pushprov/wallet-sdk/initiate`.
     startSession,
     handleInvocation: (channel, sessionOptions) => startSession(channel, sessionOptions).outcome,
   };

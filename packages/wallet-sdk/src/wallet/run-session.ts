@@ -1,22 +1,26 @@
 import {
   type AccessData,
+  type AccountHint,
   type AppChannel,
   type Clock,
+  type ErrorCode,
   type Invocation,
   type ProvisioningError,
   type ProvisioningRequestMessage,
   type ProvisioningResponse,
   type RandomSource,
-  type Result,
-  type Submission,
+  type ResultStatus,
   type Verification,
+  accountStateOf,
   checkAccessData,
-  parseAccessData,
   createError,
   createId,
   createNonce,
+  invocationAccounts,
+  parseAccessData,
   parseIdentifiers,
   parseProvisioningResponse,
+  summarizeStatus,
   toProvisioningError,
   waitForMessage,
   withCorrelationId,
@@ -25,7 +29,19 @@ import { raceSignal, throwIfAborted } from '../lib/abort.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 import { type InvocationPolicy, checkInvocation } from './check-invocation.js';
-import type { ConsentHandler, ConsentPrompt, DeviceKey, IdentityProvider, SessionDeviceKey, WalletEvent, WalletOutcome, WalletSessionState } from './types.js';
+import type {
+  ConsentHandler,
+  ConsentPrompt,
+  DeviceKey,
+  IdentityProvider,
+  PromptAccount,
+  SessionDeviceKey,
+  WalletAccountOutcome,
+  WalletEvent,
+  WalletIdentity,
+  WalletOutcome,
+  WalletSessionState,
+} from './types.js';
 
 /** The wallet's options, checked and with defaults applied. */
 export interface SessionContext {
@@ -46,52 +62,83 @@ export interface SessionHooks {
   setState: (state: WalletSessionState, sessionId?: string) => void;
 }
 
-/** How long sending the final result may take, milliseconds. */
-const RESULT_SEND_TIMEOUT_MS = 5_000;
+/** An accepted invocation, or an outcome that ends the flow before any session (wallet-initiated). */
+export type Accepted = { invocation: Invocation; verified: boolean } | { outcome: WalletOutcome };
+
+/**
+ * How a session gets its invocation: by default the first one on the
+ * channel, checked ({@link acceptFirst}); the wallet-initiated flow of
+ * `@pushprov/wallet-sdk/initiate` brings its own.
+ */
+export type AcceptInvocation = (channel: AppChannel, context: SessionContext, hooks: SessionHooks) => Promise<Accepted>;
+
+/** How long a step the session does not wait on for long may take (sending the result, the cards' states), milliseconds. */
+const STEP_TIMEOUT_MS = 5_000;
+
+/** The status a code ends an account (or a single-account session) with (spec 4.4). */
+export const statusOf = (code: string): ResultStatus =>
+  code === 'declined' ? 'declined' : code === 'consent_denied' || code === 'cancelled' ? 'cancelled' : 'failed';
+
+/** A copy of `object` without its undefined members (outcomes and events carry only what is there). */
+export const defined = <T extends object>(object: T): Defined<T> => Object.fromEntries(Object.entries(object).filter((entry) => entry[1] !== undefined)) as Defined<T>;
+/** `T` with its members that may be undefined made optional instead. */
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+
+/** Settles with `work`, or rejects with `timeout` after {@link STEP_TIMEOUT_MS}. */
+async function shortStep<T>(work: () => Promise<T>): Promise<T> {
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort(createError('timeout', 'Too slow')), STEP_TIMEOUT_MS);
+  try {
+    return await raceSignal(Promise.resolve().then(work), limit.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Runs one session, step by step, to its outcome. Never rejects: every
- * failure becomes an outcome carrying a typed error.
+ * failure becomes an outcome carrying a typed error. Several accounts
+ * (`invocation.accounts`): the user picks, each picked account's request is
+ * submitted in turn, and every account gets its own outcome.
  */
-export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks): Promise<WalletOutcome> {
+export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks, accept: AcceptInvocation = acceptFirst): Promise<WalletOutcome> {
   const { signal, setState } = hooks;
-  let invocation: Invocation | undefined;
-  let verified: boolean;
+  let accepted: Accepted;
   try {
-    invocation = await waitForInvocation(channel, hooks);
-    setState('verifying_invocation');
-    throwIfAborted(signal);
-    ({ verified } = await raceSignal(checkInvocation(invocation, context.policy), signal));
+    accepted = await accept(channel, context, hooks);
   } catch (error) {
-    // A refused invocation's own correlation id, when it had one: the bank's app logs the same.
-    return { status: 'rejected', error: withCorrelationId(toProvisioningError(error), invocation?.correlationId) };
+    return { status: 'rejected', error: toProvisioningError(error), accounts: [] };
   }
-
+  if ('outcome' in accepted) return accepted.outcome;
+  const { invocation, verified } = accepted;
   const { sessionId, issuerId } = invocation;
-  const account = invocation.account!;
+  const hints = invocationAccounts(invocation);
+  const multi = invocation.accounts !== undefined;
   // One id for the attempt: the invocation's (the issuer app made it), else a fresh one.
   const correlationId = invocation.correlationId ?? createId('cor', context.random);
   // From here every error event carries the attempt's id, as its outcome does (before the invocation there is no attempt yet).
   const emit = (event: WalletEvent) => hooks.emit(event.type === 'error' ? { ...event, error: withCorrelationId(event.error, correlationId) } : event);
-  const prompt: ConsentPrompt = { sessionId, issuerId, verified, account: { last4: account.last4, network: account.network } };
-  if (account.productName !== undefined) prompt.account!.productName = account.productName;
-  if (account.issuerName !== undefined) prompt.issuerName = account.issuerName;
   // Card art reaches the host only when the issuer signed it: an unsigned invocation could point anywhere.
-  if (verified && account.cardArtUrl !== undefined) prompt.account!.cardArtUrl = account.cardArtUrl;
+  const accounts: PromptAccount[] = hints.map((h) =>
+    defined({ accountId: h.accountId, last4: h.last4, network: h.network, productName: h.productName, cardArtUrl: verified ? h.cardArtUrl : undefined }),
+  );
+  let identity: Promise<WalletIdentity> | undefined;
+  const who = () => (identity ??= Promise.resolve().then(context.identity));
+  await addStates(accounts, issuerId, context.tokenService, who);
+  const prompt: ConsentPrompt = defined({ sessionId, issuerId, issuerName: hints[0]!.issuerName, verified, account: accounts[0]!, accounts });
   emit({ type: 'invocation', prompt });
 
-  const sendResult = async (result: Result): Promise<boolean> => {
-    const limit = new AbortController();
-    const timer = setTimeout(() => limit.abort(createError('timeout', 'The result could not be sent in time')), RESULT_SEND_TIMEOUT_MS);
-    try {
-      await raceSignal(channel.send(result), limit.signal);
-      return true;
-    } catch (error) {
-      emit({ type: 'error', error: toProvisioningError(error, 'channel_closed'), sessionId });
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+  // One outcome per account, in the invocation's order; each `account` event is emitted once, as it ends.
+  const outcomes: WalletAccountOutcome[] = [];
+  const settle = (index: number, outcome: WalletAccountOutcome) => {
+    if (outcomes[index]) return;
+    outcomes[index] = outcome = defined({ accountId: hints[index]!.accountId, ...outcome });
+    const { token, error } = outcome;
+    emit(defined({ type: 'account' as const, sessionId, accountId: outcome.accountId, status: outcome.status, tokenReferenceId: token?.tokenReferenceId, errorCode: error?.code }));
+  };
+  const fail = (index: number, caught: unknown) => {
+    const error = withCorrelationId(toProvisioningError(caught), correlationId);
+    settle(index, { status: statusOf(error.code), error });
   };
 
   // Until the identifiers leave, no provisioning request can be this session's: refuse any that comes.
@@ -102,15 +149,17 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     }
     setState('awaiting_consent', sessionId);
     throwIfAborted(signal);
-    const consented = await raceSignal(
-      Promise.resolve().then(() => context.consent({ ...prompt, account: { ...prompt.account } }, { signal })),
+    const answer = await raceSignal(
+      Promise.resolve().then(() => context.consent({ ...prompt, account: { ...accounts[0]! }, accounts: accounts.map((a) => ({ ...a })) }, { signal })),
       signal,
     );
-    if (consented !== true) throw createError('consent_denied', 'The user did not consent');
+    const picked = pickedAccounts(answer, hints);
+    // The cards the user left out end at once (spec 4.4: cancelled, consent_denied).
+    hints.forEach((h, index) => picked.includes(h) || fail(index, createError('consent_denied', 'The user did not pick this card')));
 
     setState('sending_identifiers', sessionId);
     throwIfAborted(signal);
-    const who = await raceSignal(Promise.resolve().then(context.identity), signal);
+    const me = await raceSignal(who(), signal);
     const deviceKey = context.deviceKey && (await raceSignal(context.deviceKey.forSession(), signal));
     const nonce = createNonce(context.random);
     let identifiers;
@@ -119,16 +168,18 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         type: 'identifiers',
         version: 1,
         sessionId,
-        walletProviderId: who?.walletProviderId,
-        walletAccountId: who?.walletAccountId,
-        deviceId: who?.deviceId,
+        walletProviderId: me?.walletProviderId,
+        walletAccountId: me?.walletAccountId,
+        deviceId: me?.deviceId,
         nonce,
         ...(deviceKey && { devicePublicKey: deviceKey.publicJwk }),
         correlationId,
+        ...(multi && { accountIds: picked.map((h) => h.accountId) }),
       });
     } catch (cause) {
-      throw createError('configuration_invalid', 'The wallet identity or device key is not valid', { cause });
+      throw createError('configuration_invalid', 'Invalid wallet identity or device key', { cause });
     }
+    const { walletAccountId, deviceId, devicePublicKey } = identifiers;
     throwIfAborted(signal);
     // From here a request may answer these identifiers, even before `send` resolves: it waits in the channel's queue.
     stopRefusingRequests();
@@ -149,67 +200,129 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         onError: (error) => emit({ type: 'error', error, sessionId }),
       },
     );
+    const requests = requestsOf(request, multi, hints, picked);
+    // Refusals end their accounts at once (spec 4.3); then each request is submitted in turn, each with its own outcome.
+    for (const r of request.refusals ?? []) fail(hints.findIndex((h) => h.accountId === r.accountId), createError(r.errorCode as ErrorCode, 'The issuer refused this card'));
+    for (const [index, encryptedRequest] of requests) {
+      try {
+        const hint = hints[index]!;
+        setState('submitting', sessionId);
+        const submission = defined({ type: 'submission', version: 1, sessionId, walletAccountId, deviceId, nonce, encryptedRequest, devicePublicKey } as const);
+        throwIfAborted(signal);
+        const idempotencyKey = createId('idem', context.random);
+        const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal, correlationId }), signal);
 
-    setState('submitting', sessionId);
-    const submission: Submission = {
-      type: 'submission',
-      version: 1,
-      sessionId,
-      walletAccountId: identifiers.walletAccountId,
-      deviceId: identifiers.deviceId,
-      nonce,
-      encryptedRequest: request.encryptedRequest!,
-    };
-    if (identifiers.devicePublicKey) submission.devicePublicKey = identifiers.devicePublicKey;
-    const idempotencyKey = createId('idem', context.random);
-    throwIfAborted(signal);
-    const response = await raceSignal(context.tokenService.submit(submission, { idempotencyKey, signal, correlationId }), signal);
-
-    // The token is issued: from here on the session finishes even if cancelled, so nothing is lost.
-    setState('storing', sessionId);
-    // Checked against the invocation the user agreed to before anything is stored (spec 4.8).
-    const { accessData, verification } = await readAccessData(response, invocation, deviceKey);
-    // A pending token keeps its methods with it, so its activation survives an app restart.
-    // A second provisioning of a pending token (the resume, spec 11.1) keeps the user's progress with it.
-    const earlier = verification ? (await context.tokenStore.get(accessData.tokenReferenceId))?.activation : undefined;
-    const activation = verification && { ...earlier, verification };
-    await context.tokenStore.save({ accessData, issuerId, sessionId, correlationId, storedAt: context.clock.now(), ...(activation && { activation }) });
-    const status = accessData.status === 'active' ? 'provisioned' : 'pending_activation';
-    setState('sending_result', sessionId);
-    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, tokenReferenceId: accessData.tokenReferenceId, correlationId });
-    const token = {
-      tokenReferenceId: accessData.tokenReferenceId,
-      status: accessData.status,
-      tokenLast4: accessData.tokenNumber.slice(-4),
-      panLast4: accessData.panLast4,
-      tokenExpiry: { ...accessData.tokenExpiry },
-      ...(accessData.network && { network: accessData.network }),
-      ...(prompt.account.cardArtUrl !== undefined && { cardArtUrl: prompt.account.cardArtUrl }),
-    };
-    if (status === 'pending_activation') return { status, sessionId, issuerId, correlationId, token, verification: verification!, resultSent };
-    return { status, sessionId, issuerId, correlationId, token, resultSent };
+        // The token is issued: from here on this account finishes even if cancelled, so nothing is lost.
+        setState('storing', sessionId);
+        // Checked against the card the user agreed to before anything is stored (spec 4.8).
+        const { accessData, verification } = await readAccessData(response, invocation, hint, deviceKey);
+        const { tokenReferenceId, status, tokenNumber, panLast4, tokenExpiry, network } = accessData;
+        // A pending token keeps its methods with it, so its activation survives an app restart.
+        // A second provisioning of a pending token (the resume, spec 11.1) keeps the user's progress with it.
+        const earlier = verification ? (await context.tokenStore.get(tokenReferenceId))?.activation : undefined;
+        const activation = verification && { ...earlier, verification };
+        await context.tokenStore.save(
+          defined({ accessData, issuerId, accountId: hint.accountId, sessionId, correlationId, storedAt: context.clock.now(), activation }),
+        );
+        const token = defined({ tokenReferenceId, status, tokenLast4: tokenNumber.slice(-4), panLast4, tokenExpiry: { ...tokenExpiry }, network, cardArtUrl: accounts[index]!.cardArtUrl });
+        settle(index, defined({ status: status === 'active' ? ('provisioned' as const) : ('pending_activation' as const), token, verification }));
+      } catch (caught) {
+        if (!multi) throw caught;
+        fail(index, caught);
+      }
+    }
   } catch (caught) {
     stopRefusingRequests();
-    const error = withCorrelationId(toProvisioningError(caught), correlationId);
-    const status = error.code === 'declined' ? 'declined' : error.code === 'consent_denied' || error.code === 'cancelled' ? 'cancelled' : 'failed';
-    const resultSent = await sendResult({ type: 'result', version: 1, sessionId, status, errorCode: error.code, correlationId });
-    return { status, sessionId, issuerId, correlationId, error, resultSent };
+    // A failure of the whole session ends every account that had not ended yet with it.
+    hints.forEach((_, index) => fail(index, caught));
   }
+
+  const status = summarizeStatus(outcomes.map((a) => a.status));
+  const { token, verification, error } = outcomes.find((a) => a.status === status)!;
+  if (token) setState('sending_result', sessionId);
+  const ended = (a: WalletAccountOutcome) => ({ status: a.status, tokenReferenceId: a.token?.tokenReferenceId, errorCode: a.error?.code });
+  let resultSent = true;
+  try {
+    const result = multi ? { status, accounts: outcomes.map((a) => defined({ accountId: a.accountId!, ...ended(a) })) } : ended(outcomes[0]!);
+    await shortStep(() => channel.send(defined({ type: 'result' as const, version: 1 as const, sessionId, ...result, correlationId })));
+  } catch (caught) {
+    resultSent = false;
+    emit({ type: 'error', error: toProvisioningError(caught, 'channel_closed'), sessionId });
+  }
+  return { status, sessionId, issuerId, correlationId, resultSent, accounts: outcomes, ...(token ? { token, verification } : { error }) } as WalletOutcome;
 }
 
 /**
- * Waits for the first invocation on the channel, until the session's signal
- * ends the wait (timeout, cancel). Refused input (schema failures: anyone can
- * open the wallet's link with garbage), other messages and refused origins
- * are reported as error events and never end the session (spec 4.11), so the
- * genuine invocation that follows is still handled.
+ * Waits for the first invocation on the channel and checks it, until the
+ * session's signal ends the wait (timeout, cancel). Refused input (schema
+ * failures: anyone can open the wallet's link with garbage), other messages
+ * and refused origins are reported as error events and never end the
+ * session (spec 4.11), so the genuine invocation that follows is still
+ * handled; a refused invocation ends it (`rejected`).
  */
-function waitForInvocation(channel: AppChannel, hooks: SessionHooks): Promise<Invocation> {
-  return waitForMessage(channel, (m): m is Invocation => m.type === 'invocation', {
+export async function acceptFirst(channel: AppChannel, { policy }: SessionContext, hooks: SessionHooks): Promise<Accepted> {
+  const invocation = await waitForMessage(channel, (m): m is Invocation => m.type === 'invocation', {
     signal: hooks.signal,
     onRejected: (m) => hooks.emit({ type: 'error', error: createError('unexpected_message', `A ${m.type} message arrived before any invocation`) }),
     onError: (error: ProvisioningError) => hooks.emit({ type: 'error', error }),
   });
+  hooks.setState('verifying_invocation');
+  try {
+    throwIfAborted(hooks.signal);
+    return { invocation, ...(await raceSignal(checkInvocation(invocation, policy), hooks.signal)) };
+  } catch (error) {
+    // A refused invocation's own correlation id, when it had one: the bank's app logs the same.
+    throw withCorrelationId(toProvisioningError(error), invocation.correlationId);
+  }
+}
+
+/**
+ * Adds each card's state (this device, other devices) to the prompt, from
+ * the token service's token query (spec 4.23): only when the client can
+ * query and every card has an `accountId`. Best effort: any failure, or no
+ * answer within 5 s, leaves the states out.
+ */
+async function addStates(accounts: PromptAccount[], issuerId: string, tokenService: TokenServiceClient, who: () => Promise<WalletIdentity>): Promise<void> {
+  if (!tokenService.queryTokens || !accounts.every((a) => a.accountId)) return;
+  try {
+    const { walletAccountId, deviceId } = await shortStep(who);
+    const { tokens } = await shortStep(() =>
+      tokenService.queryTokens!({ type: 'token-query', version: 1, walletAccountId, issuerId, accountIds: accounts.map((a) => a.accountId!) }),
+    );
+    for (const account of accounts) {
+      const state = (here: boolean) => accountStateOf(tokens.filter((t) => t.accountId === account.accountId && (t.deviceId === deviceId) === here));
+      account.state = { thisDevice: state(true), otherDevices: state(false) };
+    }
+  } catch {
+    // No states: the prompt shows the cards without them.
+  }
+}
+
+/** The hints the consent answer picked, in the invocation's order (`consent_denied`, `invalid_message`). */
+function pickedAccounts(answer: unknown, hints: AccountHint[]): AccountHint[] {
+  if (answer === true) return hints;
+  const ids = (answer as { accountIds?: unknown } | null)?.accountIds;
+  if (!answer || ids === undefined) throw createError('consent_denied', 'The user did not consent');
+  const picked = hints.filter((h) => (ids as unknown[]).includes(h.accountId));
+  if (!Array.isArray(ids) || !ids.length || new Set(ids).size !== ids.length || picked.length !== ids.length) {
+    throw createError('invalid_message', 'The consent must pick offered cards, each once');
+  }
+  return picked;
+}
+
+/**
+ * The request message's requests as [account index, encrypted request],
+ * checked against the session (spec 4.3): the invocation's form, and, with
+ * several accounts, exactly the picked accounts between requests and
+ * refusals (`invalid_message` otherwise).
+ */
+function requestsOf(request: ProvisioningRequestMessage, multi: boolean, hints: AccountHint[], picked: AccountHint[]): [number, string][] {
+  const { encryptedRequest, requests = [], refusals = [] } = request;
+  const named = [...requests, ...refusals].map((r) => r.accountId);
+  if (multi ? encryptedRequest !== undefined || named.length !== picked.length || !picked.every((h) => named.includes(h.accountId!)) : encryptedRequest === undefined) {
+    throw createError('invalid_message', 'The request does not answer the picked cards');
+  }
+  return multi ? requests.map((r) => [hints.findIndex((h) => h.accountId === r.accountId), r.encryptedRequest]) : [[0, encryptedRequest!]];
 }
 
 /**
@@ -232,7 +345,7 @@ function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string,
         m.type !== 'provisioning-request'
           ? `A ${m.type} message was ignored`
           : m.sessionId === sessionId
-            ? 'A provisioning request arrived before the wallet sent its identifiers; it was refused'
+            ? 'A provisioning request before the wallet sent its identifiers was refused'
             : 'A provisioning request for another session was ignored';
       emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
     },
@@ -247,30 +360,31 @@ function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string,
 /**
  * Checks the token service's answer against the session, opens the access
  * data, and checks that it is for what the user agreed to: the invocation's
- * issuer and card (last 4 digits), and the answer's token
+ * issuer and that account's card (last 4 digits), and the answer's token
  * (`access_data_mismatch` otherwise).
  */
 async function readAccessData(
   input: ProvisioningResponse,
   invocation: Invocation,
+  hint: AccountHint,
   deviceKey: SessionDeviceKey | undefined,
 ): Promise<{ accessData: AccessData; verification: Verification | undefined }> {
   const response = parseProvisioningResponse(input);
-  if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The token service answered for another session');
+  if (response.sessionId !== invocation.sessionId) throw createError('invalid_message', 'The answer is for another session');
   let accessData: AccessData;
   if (response.encryptedAccessData !== undefined) {
-    if (!deviceKey) throw createError('decryption_failed', 'The access data is encrypted, but this session sent no device key');
+    if (!deviceKey) throw createError('decryption_failed', 'Encrypted access data, but no device key was sent');
     // Checked again here: a device key of the host's own making must not bypass the schema.
     accessData = parseAccessData(await deviceKey.decryptAccessData(response.encryptedAccessData));
   } else if (deviceKey) {
     // The submission asked for encryption: clear access data is a downgrade (anyone in between saw the token number).
-    throw createError('invalid_message', 'The access data is in the clear, but this session asked for it encrypted to its device key');
+    throw createError('invalid_message', 'Clear access data, but a device key was sent');
   } else {
     accessData = response.accessData!;
   }
   checkAccessData(accessData, {
     issuerId: invocation.issuerId,
-    panLast4: invocation.account!.last4,
+    panLast4: hint.last4,
     tokenReferenceId: response.tokenReferenceId,
     status: response.status,
   });

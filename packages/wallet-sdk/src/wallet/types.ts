@@ -1,4 +1,17 @@
-import type { AccessData, AppChannel, Clock, Expiry, Jwks, Network as ProtocolNetwork, ProvisioningError, PublicEcJwk, RandomSource, Verification } from '@pushprov/protocol';
+import type {
+  AccessData,
+  AccountState,
+  AppChannel,
+  Clock,
+  Expiry,
+  Jwks,
+  Network as ProtocolNetwork,
+  ProvisioningError,
+  PublicEcJwk,
+  RandomSource,
+  ResultStatus,
+  Verification,
+} from '@pushprov/protocol';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
@@ -42,12 +55,37 @@ export interface WalletIdentity {
 export type IdentityProvider = () => WalletIdentity | Promise<WalletIdentity>;
 
 /**
+ * One card of the consent prompt. `accountId` is the issuer's opaque id
+ * (show nothing of it); `cardArtUrl` is given only when the invocation's
+ * signature verified. `state`, when the token service could tell (the
+ * client has `queryTokens` and every card has an `accountId`; best effort),
+ * is where the card already is in this wallet account: on this device and
+ * on its other devices (`not_added`, `needs_activation`, `activating`,
+ * `suspended`, `added`).
+ *
+ * @example
+ * ```ts
+ * const label = (a: PromptAccount) => `${a.network} •••• ${a.last4}${a.state?.thisDevice === 'added' ? ' (already here)' : ''}`;
+ * ```
+ */
+export interface PromptAccount {
+  accountId?: string;
+  last4: string;
+  network: Network;
+  productName?: string;
+  cardArtUrl?: string;
+  state?: { thisDevice: AccountState; otherDevices: AccountState };
+}
+
+/**
  * What the host shows the user before anything is sent: never more than the last four digits.
+ * `accounts` lists every card of the invocation, in its order (one for a
+ * single-account invocation); `account` is the first of them.
  *
  * @example
  * ```ts
  * const text = (p: ConsentPrompt) =>
- *   `${p.issuerName ?? p.issuerId}${p.verified ? '' : ' (unverified)'} wants to add ${p.account.network} •••• ${p.account.last4}`;
+ *   `${p.issuerName ?? p.issuerId}${p.verified ? '' : ' (unverified)'} wants to add ${p.accounts.map((a) => `•••• ${a.last4}`).join(', ')}`;
  * ```
  */
 export interface ConsentPrompt {
@@ -58,20 +96,35 @@ export interface ConsentPrompt {
   /** True when the invocation's signature verified against the trust list. */
   verified: boolean;
   /**
-   * `cardArtUrl` (an https image URL) is the issuer's card art from the
-   * invocation's account hint. It is given only when `verified`: the issuer
-   * signed it. Load it as an image only (no credentials, no redirects to
-   * follow elsewhere if your platform allows), and show the last four digits
-   * with it.
+   * The first card (`accounts[0]`). `cardArtUrl` (an https image URL) is the
+   * issuer's card art from the invocation's account hint. It is given only
+   * when `verified`: the issuer signed it. Load it as an image only (no
+   * credentials, no redirects to follow elsewhere if your platform allows),
+   * and show the last four digits with it.
    */
-  account: { last4: string; network: Network; productName?: string; cardArtUrl?: string };
+  account: PromptAccount;
+  /** Every card of the invocation, in its order. */
+  accounts: PromptAccount[];
 }
 
 /**
- * Asks the user: "Bank X wants to add card •••• 1234". Resolve `true` to go
- * on, `false` to refuse (the session ends `cancelled` with `consent_denied`).
- * The signal aborts when the session times out or is cancelled: close the
- * dialog then.
+ * The user's answer: `true` (every card), `false` (none: the session ends
+ * `cancelled` with `consent_denied`), or `{ accountIds }`, a non-empty
+ * subset of the prompt's account ids (the cards not picked end `cancelled`
+ * with `consent_denied`). Any other pick (empty, unknown or repeated ids)
+ * fails the session with `invalid_message`.
+ *
+ * @example
+ * ```ts
+ * const answer: ConsentAnswer = { accountIds: [prompt.accounts[0]!.accountId!] };
+ * ```
+ */
+export type ConsentAnswer = boolean | { accountIds: readonly string[] };
+
+/**
+ * Asks the user: "Bank X wants to add card •••• 1234" (or several cards, to
+ * pick from). Resolve with a {@link ConsentAnswer}. The signal aborts when the
+ * session times out or is cancelled: close the dialog then.
  *
  * @example
  * ```ts
@@ -79,7 +132,7 @@ export interface ConsentPrompt {
  *   showDialog(`${prompt.issuerName ?? prompt.issuerId} wants to add card •••• ${prompt.account.last4}`, { signal });
  * ```
  */
-export type ConsentHandler = (prompt: ConsentPrompt, context: { signal: AbortSignal }) => boolean | Promise<boolean>;
+export type ConsentHandler = (prompt: ConsentPrompt, context: { signal: AbortSignal }) => ConsentAnswer | Promise<ConsentAnswer>;
 
 /**
  * Where a session is. Terminal states are the outcome statuses.
@@ -120,8 +173,34 @@ export interface TokenSummary {
 }
 
 /**
+ * How one account of a session ended: `accountId` when the invocation's hint
+ * had one; `token` (and `verification` for `pending_activation`) when a token
+ * was issued, else `error` (`consent_denied` for a card the user did not
+ * pick, the issuer's refusal code, the token service's code, …).
+ *
+ * @example
+ * ```ts
+ * for (const a of outcome.accounts) console.log(a.accountId, a.status, a.error?.code);
+ * ```
+ */
+export interface WalletAccountOutcome {
+  accountId?: string;
+  status: ResultStatus;
+  token?: TokenSummary;
+  verification?: Verification;
+  error?: ProvisioningError;
+}
+
+/**
  * How a session ended. It carries nothing sensitive: the token number is only
  * in the {@link TokenStore}.
+ *
+ * `accounts` has one entry per account of the invocation, in its order (one
+ * for a single-account invocation; none when the invocation was `rejected`
+ * or a wallet-initiated request was refused). `status` is their
+ * `summarizeStatus`: partial success (one card added, one declined) is
+ * `provisioned`, and `token`, `verification` or `error` are those of the
+ * first account with that status.
  *
  * - `provisioned`, `pending_activation`: the token is stored; `token` summarises it.
  *   A `pending_activation` outcome carries `verification`: the methods the
@@ -138,7 +217,8 @@ export interface TokenSummary {
  * app when the channel allowed it (`resultSent`), and `correlationId` is the
  * attempt's (the invocation's, or a fresh `cor_…` when it had none): it was
  * sent to the token service as `X-Correlation-Id`, and `error.correlationId`
- * carries it too.
+ * carries it too. A wallet-initiated request the issuer app refused
+ * (`accounts-refusal`) ends `cancelled` or `failed` without a `sessionId`.
  *
  * @example
  * ```ts
@@ -153,10 +233,20 @@ export interface TokenSummary {
  * ```
  */
 export type WalletOutcome =
-  | { status: 'provisioned'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; resultSent: boolean }
-  | { status: 'pending_activation'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; verification: Verification; resultSent: boolean }
-  | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; correlationId: string; error: ProvisioningError; resultSent: boolean }
-  | { status: 'rejected'; error: ProvisioningError };
+  | { status: 'provisioned'; sessionId: string; issuerId: string; correlationId: string; token: TokenSummary; resultSent: boolean; accounts: WalletAccountOutcome[] }
+  | {
+      status: 'pending_activation';
+      sessionId: string;
+      issuerId: string;
+      correlationId: string;
+      token: TokenSummary;
+      verification: Verification;
+      resultSent: boolean;
+      accounts: WalletAccountOutcome[];
+    }
+  | { status: 'declined' | 'failed' | 'cancelled'; sessionId: string; issuerId: string; correlationId: string; error: ProvisioningError; resultSent: boolean; accounts: WalletAccountOutcome[] }
+  | { status: 'failed' | 'cancelled'; sessionId?: undefined; issuerId: string; correlationId: string; error: ProvisioningError; resultSent: false; accounts: [] }
+  | { status: 'rejected'; error: ProvisioningError; accounts: [] };
 
 /**
  * What a session reports to the host, each step, for its UI and logs. Safe to
@@ -166,6 +256,8 @@ export type WalletOutcome =
  * - `invocation`: an invocation was accepted (what the consent prompt shows).
  * - `error`: input was refused but the session goes on (a stray message, a
  *   wrong origin, a result that could not be delivered).
+ * - `account`: one account of the session ended (as each submission ends,
+ *   or for all at once when the session fails before them).
  * - `outcome`: the session ended.
  *
  * @example
@@ -181,6 +273,7 @@ export type WalletEvent =
   | { type: 'invocation'; prompt: ConsentPrompt }
   /** Refused input; it ends nothing. Once the invocation is accepted, `error.correlationId` is the attempt's. */
   | { type: 'error'; error: ProvisioningError; sessionId?: string }
+  | { type: 'account'; sessionId: string; accountId?: string; status: ResultStatus; tokenReferenceId?: string; errorCode?: string }
   | { type: 'outcome'; outcome: WalletOutcome };
 
 /**
@@ -285,6 +378,12 @@ export interface WalletSession {
   readonly outcome: Promise<WalletOutcome>;
   /** Cancels the session: it ends `cancelled` unless it already ended. Idempotent. */
   cancel(): void;
+  /**
+   * Receives this session's events from now on (the ones already emitted are
+   * not replayed); returns the function that stops it. Exceptions the
+   * listener throws are swallowed.
+   */
+  subscribe(listener: WalletEventListener): () => void;
 }
 
 /**
@@ -305,6 +404,7 @@ export interface Wallet {
   /** Like {@link Wallet.handleInvocation}, but returns the session at once, to observe or cancel it. */
   startSession(channel: AppChannel, options?: HandleInvocationOptions): WalletSession;
 }
+
 
 /**
  * Where each session's device key comes from: `generatedDeviceKey()`,
