@@ -42,7 +42,7 @@ export interface BankView {
   /** What the add button says. */
   button: string;
   /** A stable name of the ending, for tests and analytics. */
-  outcome?: 'added' | 'already_added' | 'pending_activation' | 'activated' | 'not_confirmed' | 'declined' | 'not_now' | 'window_closed' | 'stopped' | 'failed';
+  outcome?: 'added' | 'already_added' | 'pending_activation' | 'activated' | 'not_confirmed' | 'declined' | 'not_now' | 'window_closed' | 'stopped' | 'failed' | 'partial';
 }
 
 /** Codes that end the flow by the user's own choice (or the app's): a calm ending, never red. */
@@ -172,7 +172,7 @@ export interface WalletEnding {
   message: string;
   /** Whether the progress steps stay on screen (not for a "Not now": nothing started). */
   showSteps: boolean;
-  outcome: 'added' | 'already_added' | 'pending_activation' | 'declined' | 'not_now' | 'stopped' | 'failed';
+  outcome: 'added' | 'already_added' | 'pending_activation' | 'declined' | 'not_now' | 'stopped' | 'failed' | 'partial';
 }
 
 /** The wallet's ending: `card` names the card (`Visa •••• 1111`), `bank` the issuer. */
@@ -236,4 +236,91 @@ export function triesLeftText(attemptsLeft: number): string {
 export function verificationProblem(code: string, attemptsLeft?: number): string {
   const message = userMessage(code, 'wallet');
   return code === 'verification_code_invalid' && attemptsLeft !== undefined ? `${message} ${triesLeftText(attemptsLeft)}` : message;
+}
+
+// ── Several cards in one session, and where each card is in the wallet.
+
+/** How one card of a several-card session ended, as the bank's page lists it. */
+export interface AccountOutcomeView {
+  card: string;
+  tone: Tone;
+  /** The line under the card's name. */
+  text: string;
+  /** A stable name, for tests and analytics. */
+  outcome: 'added' | 'pending_activation' | 'declined' | 'not_picked' | 'failed';
+}
+
+/** One card's ending in a several-card session: its status and, when it was not added, the code of why. */
+export function accountOutcome(names: { bank: string; wallet: string }, card: string, status: string, errorCode?: string): AccountOutcomeView {
+  if (status === 'provisioned') return { card, tone: 'ok', text: 'Added. You can pay with it now.', outcome: 'added' };
+  if (status === 'pending_activation') return { card, tone: 'ok', text: `Added. ${names.bank} needs to finish a check first.`, outcome: 'pending_activation' };
+  const code = errorCode ?? (status === 'declined' ? 'declined' : 'internal_error');
+  if (code === 'consent_denied') return { card, tone: 'calm', text: `Not added: you didn’t choose it in ${names.wallet}.`, outcome: 'not_picked' };
+  const reason = userMessage(code, 'issuerApp');
+  return { card, tone: status === 'cancelled' ? 'calm' : 'bad', text: `Not added. ${reason}`, outcome: code === 'declined' ? 'declined' : 'failed' };
+}
+
+/**
+ * The bank's page once a several-card session ended with a result: the
+ * ending (all added, some added: "partial success is a normal result", none)
+ * and each card's own line.
+ */
+export function bankSeveralEnded(names: Names, accounts: AccountOutcomeView[]): BankView & { accounts: AccountOutcomeView[] } {
+  const added = accounts.filter((a) => a.outcome === 'added' || a.outcome === 'pending_activation').length;
+  const base = { status: '', button: `Add to ${names.wallet}`, accounts };
+  if (added === accounts.length) {
+    return { ...base, steps: steps(names, 4), outcome: 'added', result: { tone: 'ok', title: `Your ${accounts.length} cards are in ${names.wallet}`, message: 'Each card’s status is below.' } };
+  }
+  if (added > 0) {
+    return {
+      ...base,
+      steps: steps(names, 4),
+      outcome: 'partial',
+      result: { tone: 'ok', title: `${added} of ${accounts.length} cards added to ${names.wallet}`, message: 'Each card’s status is below.' },
+    };
+  }
+  const calm = accounts.every((a) => a.tone === 'calm');
+  return {
+    ...base,
+    steps: steps(names, 3, { mark: calm ? 'stopped' : 'failed', note: calm ? 'Nothing was chosen' : `${names.bank} didn’t approve them` }),
+    outcome: calm ? 'not_now' : 'declined',
+    result: { tone: calm ? 'calm' : 'bad', title: 'No card was added', message: 'Each card’s status is below.' },
+  };
+}
+
+/** Where a card is in the wallet (`AccountState` per device group). */
+export interface WalletPlace {
+  thisDevice: string;
+  otherDevices: string;
+}
+
+const STATE_WORDS: Record<string, string> = {
+  added: 'ready to pay',
+  needs_activation: 'waiting for you to confirm it’s you',
+  activating: 'being confirmed',
+  suspended: 'paused',
+};
+
+/**
+ * What the bank's wallet panel says of one card, and whether its "Add"
+ * button is shown: only where adding would help, that is where the card is
+ * not on this device (another device does not count: adding it here helps).
+ */
+export function walletPlaceView(place: WalletPlace, wallet: string): { text: string; add: string | undefined; tone: 'added' | 'other' | 'none' } {
+  const here = place.thisDevice !== 'not_added';
+  const there = place.otherDevices !== 'not_added';
+  if (here) {
+    const words = STATE_WORDS[place.thisDevice] ?? place.thisDevice;
+    return { text: `In ${wallet} on this device, ${words}${there ? ', and on another device' : ''}`, add: undefined, tone: 'added' };
+  }
+  if (there) return { text: `In ${wallet} on another device, ${STATE_WORDS[place.otherDevices] ?? place.otherDevices}`, add: 'Add to this device', tone: 'other' };
+  return { text: `Not in ${wallet}`, add: 'Add', tone: 'none' };
+}
+
+/** What the wallet shows next to a card it is offered, from its own state (`undefined`: unknown). */
+export function walletStateLine(state: WalletPlace | undefined): string {
+  if (!state) return '';
+  if (state.thisDevice !== 'not_added') return 'Already on this device';
+  if (state.otherDevices !== 'not_added') return 'On another of your devices';
+  return 'Not in your wallet yet';
 }
