@@ -71,9 +71,11 @@ export {
   type TokenStatusBody,
 } from './request/z-backend-request.js';
 export {
+  zBuildRequestAccount,
   zBuildRequestBody,
   zIssuerBackendRequest,
   zSignInvocationBody,
+  type BuildRequestAccount,
   type BuildRequestBody,
   type IssuerBackendRequest,
   type SignInvocationBody,
