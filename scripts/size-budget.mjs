@@ -71,6 +71,11 @@ export const APPS = [
     name: 'wallet with the yellow path: wallet-sdk + /http + /activation',
     entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/activation.ts'],
   },
+  {
+    id: 'wallet-status-initiate-app',
+    name: 'wallet answering status queries, wallet-initiated: wallet-sdk + /http + /status + /initiate',
+    entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/status.ts', 'packages/wallet-sdk/src/initiate.ts'],
+  },
 ];
 
 /** The jose code a wallet cannot do without (verify an issuer signature, decrypt access data): the size floor. */

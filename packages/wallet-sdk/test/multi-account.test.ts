@@ -290,6 +290,7 @@ describe('several accounts in one session', () => {
       consent: false,
       tokenService: (real) => ({
         submit: (s, o) => real.submit(s, o),
+        getTokenStatus: (id, o) => real.getTokenStatus(id, o),
         queryTokens: async (query) => {
           queries.push(query);
           return {
@@ -319,6 +320,7 @@ describe('several accounts in one session', () => {
     const flow = await flowWith({
       tokenService: (real) => ({
         submit: (s, o) => real.submit(s, o),
+        getTokenStatus: (id, o) => real.getTokenStatus(id, o),
         queryTokens: async () => {
           throw new Error('boom');
         },

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import * as activation from '../src/activation.js';
 import * as browser from '../src/browser.js';
 import * as http from '../src/http.js';
+import * as initiate from '../src/initiate.js';
 import * as api from '../src/index.js';
 import * as notifications from '../src/notifications.js';
+import * as status from '../src/status.js';
 
-const ENTRIES = ['index', 'activation', 'browser', 'http', 'notifications'] as const;
+const ENTRIES = ['index', 'activation', 'browser', 'http', 'initiate', 'notifications', 'status'] as const;
 
 type ExportedDoc = { entry: string; name: string; documented: boolean; example: boolean };
 let cached: ExportedDoc[] | undefined;
@@ -49,6 +51,8 @@ describe('public API', () => {
     expect(Object.keys(http).sort()).toEqual(['createHttpTokenServiceClient']);
     expect(Object.keys(activation).sort()).toEqual(['createActivations']);
     expect(Object.keys(browser).sort()).toEqual(['OpenerIssuerChannel', 'createOpenerIssuerChannel']);
+    expect(Object.keys(status).sort()).toEqual(['createStatusResponder']);
+    expect(Object.keys(initiate).sort()).toEqual(['requestAccounts']);
     expect(Object.keys(notifications).sort()).toEqual(['createMemoryNotificationDedupStore', 'createNotificationHandler', 'createRemoteJwks', 'verifyNotification']);
   });
 
@@ -59,5 +63,7 @@ describe('public API', () => {
     expect(main).not.toContain('createOpenerIssuerChannel');
     expect(main).not.toContain('verifyNotification');
     expect(main).not.toContain('createNotificationHandler');
+    expect(main).not.toContain('createStatusResponder');
+    expect(main).not.toContain('requestAccounts');
   });
 });
