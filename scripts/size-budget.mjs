@@ -73,8 +73,14 @@ export const APPS = [
   },
   {
     id: 'wallet-status-initiate-app',
-    name: 'wallet answering status queries, wallet-initiated: wallet-sdk + /http + /status + /initiate',
-    entries: ['packages/wallet-sdk/src/index.ts', 'packages/wallet-sdk/src/http.ts', 'packages/wallet-sdk/src/status.ts', 'packages/wallet-sdk/src/initiate.ts'],
+    name: 'wallet with several cards, status answers, wallet-initiated: wallet-sdk + /http + /accounts + /status + /initiate',
+    entries: [
+      'packages/wallet-sdk/src/index.ts',
+      'packages/wallet-sdk/src/http.ts',
+      'packages/wallet-sdk/src/accounts.ts',
+      'packages/wallet-sdk/src/status.ts',
+      'packages/wallet-sdk/src/initiate.ts',
+    ],
   },
 ];
 

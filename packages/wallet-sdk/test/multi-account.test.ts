@@ -16,8 +16,9 @@ import {
   sealProvisioningRequest,
 } from '@pushprov/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { severalAccounts } from '../src/accounts.js';
 import { createHttpTokenServiceClient } from '../src/http.js';
-import { type ConsentAnswer, type TokenServiceClient, type WalletEvent, createWallet } from '../src/index.js';
+import { type ConsentAnswer, type TokenServiceClient, type WalletEvent, createMemoryTokenStore, createWallet } from '../src/index.js';
 import { CARD } from './helpers/issuer-double.js';
 import { API_KEY, AUDIENCE, ISSUER_ID, type Keys, PROVIDER_ID, expectNoSecrets, jwksOf, makeKeys, setupFlow } from './helpers/setup.js';
 
@@ -44,6 +45,7 @@ async function flowWith(options: { consent?: ConsentAnswer; tokenService?: (real
   let wrapped: TokenServiceClient | undefined;
   const flow = await setupFlow(keys, {
     wallet: {
+      accounts: severalAccounts(),
       consent: (prompt) => {
         flow.consentPrompts.push(prompt);
         return options.consent ?? true;
@@ -62,6 +64,7 @@ async function flowWith(options: { consent?: ConsentAnswer; tokenService?: (real
         return options.consent ?? true;
       },
       tokenService: wrapped,
+      accounts: severalAccounts(),
       tokenStore: flow.tokenStore,
       trustedIssuers: { [ISSUER_ID]: jwksOf(keys.issuer) },
       clock: flow.clock,
@@ -348,6 +351,32 @@ describe('several accounts in one session', () => {
       expect(flow.consentPrompts).toEqual([]);
       expect(submissions(flow)).toHaveLength(0);
     }
+  });
+});
+
+describe('without severalAccounts()', () => {
+  it('the wallet takes one card per session: an invocation offering accounts is rejected (invalid_message), nothing sent', async () => {
+    const flow = await setupFlow(keys);
+    closers.push(() => flow.service.close());
+    const seen: string[] = [];
+    flow.issuerEnd.subscribe((m) => seen.push(m.type));
+    const invocation = await flow.issuer.invocation({ account: undefined, accounts: HINTS.slice(0, 2) });
+    await flow.issuerEnd.send(invocation);
+    const outcome = await flow.wallet.handleInvocation(flow.walletEnd);
+    expect(outcome).toMatchObject({ status: 'rejected', error: { code: 'invalid_message' }, accounts: [] });
+    expect(seen).toEqual([]);
+    expect(flow.consentPrompts).toEqual([]);
+  });
+
+  it('refuses an accounts option that is not severalAccounts()', () => {
+    const options = {
+      identity: () => ({ walletProviderId: PROVIDER_ID, walletAccountId: 'user-42', deviceId: 'device-7' }),
+      consent: () => true,
+      tokenService: { submit: async () => ({}) as never, getTokenStatus: async () => ({}) as never },
+      tokenStore: createMemoryTokenStore(),
+    };
+    expect(() => createWallet({ ...options, accounts: severalAccounts() })).not.toThrow();
+    expect(() => createWallet({ ...options, accounts: {} as never })).toThrow(expect.objectContaining({ code: 'configuration_invalid' }));
   });
 });
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import * as accounts from '../src/accounts.js';
 import * as activation from '../src/activation.js';
 import * as browser from '../src/browser.js';
 import * as http from '../src/http.js';
@@ -9,7 +10,7 @@ import * as api from '../src/index.js';
 import * as notifications from '../src/notifications.js';
 import * as status from '../src/status.js';
 
-const ENTRIES = ['index', 'activation', 'browser', 'http', 'initiate', 'notifications', 'status'] as const;
+const ENTRIES = ['index', 'accounts', 'activation', 'browser', 'http', 'initiate', 'notifications', 'status'] as const;
 
 type ExportedDoc = { entry: string; name: string; documented: boolean; example: boolean };
 let cached: ExportedDoc[] | undefined;
@@ -52,6 +53,7 @@ describe('public API', () => {
     expect(Object.keys(activation).sort()).toEqual(['createActivations']);
     expect(Object.keys(browser).sort()).toEqual(['OpenerIssuerChannel', 'createOpenerIssuerChannel']);
     expect(Object.keys(status).sort()).toEqual(['createStatusResponder']);
+    expect(Object.keys(accounts).sort()).toEqual(['severalAccounts']);
     expect(Object.keys(initiate).sort()).toEqual(['requestAccounts']);
     expect(Object.keys(notifications).sort()).toEqual(['createMemoryNotificationDedupStore', 'createNotificationHandler', 'createRemoteJwks', 'verifyNotification']);
   });
@@ -65,5 +67,6 @@ describe('public API', () => {
     expect(main).not.toContain('createNotificationHandler');
     expect(main).not.toContain('createStatusResponder');
     expect(main).not.toContain('requestAccounts');
+    expect(main).not.toContain('severalAccounts');
   });
 });

@@ -9,11 +9,13 @@ export interface InvocationPolicy {
   clock: Clock;
   clockSkewSeconds: number;
   maxLifetimeSeconds: number;
+  /** Whether the wallet takes several cards per session (`severalAccounts()`). */
+  severalAccounts: boolean;
 }
 
 /**
  * Checks a parsed invocation, in this order, stopping at the first failure:
- * issuer in the trust list (`unknown_issuer`); signature by one of its keys
+ * several cards only when the wallet takes them (`invalid_message`); issuer in the trust list (`unknown_issuer`); signature by one of its keys
  * (`signature_invalid`, `jws_header_rejected`, `unknown_issuer`), required
  * when `requireSigned`; lifetime (`lifetime_exceeded`), `iat` not in the
  * future (`not_yet_valid`) and not expired (`expired`), with clock skew; its
@@ -24,6 +26,7 @@ export interface InvocationPolicy {
  */
 export async function checkInvocation(invocation: Invocation, policy: InvocationPolicy, walletNonce?: string): Promise<{ verified: boolean }> {
   let verified = false;
+  if (invocation.accounts && !policy.severalAccounts) throw createError('invalid_message', 'This wallet takes one card per session');
   if (policy.trustedIssuers) {
     const jwks = policy.trustedIssuers.get(invocation.issuerId);
     if (!jwks) throw createError('unknown_issuer', 'The issuer is not in the trust list');

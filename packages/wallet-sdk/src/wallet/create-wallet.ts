@@ -72,6 +72,9 @@ export function createWallet(options: WalletOptions): Wallet {
   if (deviceKey !== undefined && !isFunction(deviceKey?.forSession)) {
     throw createError('configuration_invalid', 'deviceKey must come from @pushprov/wallet-sdk/device-key');
   }
+  if (options.accounts !== undefined && !isFunction(options.accounts?.pick)) {
+    throw createError('configuration_invalid', 'accounts must come from @pushprov/wallet-sdk/accounts: severalAccounts()');
+  }
   const context = {
     identity: options.identity,
     consent: options.consent,
@@ -84,8 +87,10 @@ export function createWallet(options: WalletOptions): Wallet {
       clock,
       clockSkewSeconds: options.clockSkewSeconds ?? 60,
       maxLifetimeSeconds: options.maxInvocationLifetimeSeconds ?? 900,
+      severalAccounts: options.accounts !== undefined,
     },
     deviceKey,
+    accounts: options.accounts,
     clock,
     random: options.random ?? secureRandom,
   };

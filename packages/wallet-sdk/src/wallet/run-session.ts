@@ -1,9 +1,9 @@
 import {
   type AccessData,
   type AccountHint,
+  type AccountOutcome,
   type AppChannel,
   type Clock,
-  type ErrorCode,
   type Invocation,
   type ProvisioningError,
   type ProvisioningRequestMessage,
@@ -11,7 +11,6 @@ import {
   type RandomSource,
   type ResultStatus,
   type Verification,
-  accountStateOf,
   checkAccessData,
   createError,
   createId,
@@ -51,6 +50,7 @@ export interface SessionContext {
   tokenStore: TokenStore;
   policy: InvocationPolicy;
   deviceKey: DeviceKey | undefined;
+  accounts: SeveralAccounts | undefined;
   clock: Clock;
   random: RandomSource;
 }
@@ -75,6 +75,28 @@ export type AcceptInvocation = (channel: AppChannel, context: SessionContext, ho
 /** How long a step the session does not wait on for long may take (sending the result, the cards' states), milliseconds. */
 const STEP_TIMEOUT_MS = 5_000;
 
+/**
+ * The several-account part of a session (`@pushprov/wallet-sdk/accounts`):
+ * the cards' states for the prompt, the user's pick and the request
+ * message's several-account form. Made by
+ * `severalAccounts()`; its members are internal.
+ *
+ * @example
+ * ```ts
+ * const accounts: SeveralAccounts = severalAccounts(); // createWallet({ …, accounts })
+ * ```
+ */
+export interface SeveralAccounts {
+  readonly states: (accounts: PromptAccount[], issuerId: string, tokenService: TokenServiceClient, who: () => Promise<WalletIdentity>) => Promise<void>;
+  readonly pick: (answer: unknown, hints: AccountHint[]) => AccountHint[];
+  readonly requests: (request: ProvisioningRequestMessage, hints: AccountHint[], picked: AccountHint[], refuse: (index: number, error: unknown) => void) => [number, string][];
+}
+
+/** Throws `consent_denied`. */
+export const denied = (): never => {
+  throw createError('consent_denied', 'The user did not consent');
+};
+
 /** The status a code ends an account (or a single-account session) with (spec 4.4). */
 export const statusOf = (code: string): ResultStatus =>
   code === 'declined' ? 'declined' : code === 'consent_denied' || code === 'cancelled' ? 'cancelled' : 'failed';
@@ -85,7 +107,7 @@ export const defined = <T extends object>(object: T): Defined<T> => Object.fromE
 type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
 
 /** Settles with `work`, or rejects with `timeout` after {@link STEP_TIMEOUT_MS}. */
-async function shortStep<T>(work: () => Promise<T>): Promise<T> {
+export async function shortStep<T>(work: () => Promise<T>): Promise<T> {
   const limit = new AbortController();
   const timer = setTimeout(() => limit.abort(createError('timeout', 'Too slow')), STEP_TIMEOUT_MS);
   try {
@@ -124,17 +146,18 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   );
   let identity: Promise<WalletIdentity> | undefined;
   const who = () => (identity ??= Promise.resolve().then(context.identity));
-  await addStates(accounts, issuerId, context.tokenService, who);
+  const several = context.accounts;
+  await several?.states(accounts, issuerId, context.tokenService, who);
   const prompt: ConsentPrompt = defined({ sessionId, issuerId, issuerName: hints[0]!.issuerName, verified, account: accounts[0]!, accounts });
   emit({ type: 'invocation', prompt });
 
   // One outcome per account, in the invocation's order; each `account` event is emitted once, as it ends.
   const outcomes: WalletAccountOutcome[] = [];
+  const ended = (a: WalletAccountOutcome) => defined({ accountId: a.accountId, status: a.status, tokenReferenceId: a.token?.tokenReferenceId, errorCode: a.error?.code });
   const settle = (index: number, outcome: WalletAccountOutcome) => {
     if (outcomes[index]) return;
     outcomes[index] = outcome = defined({ accountId: hints[index]!.accountId, ...outcome });
-    const { token, error } = outcome;
-    emit(defined({ type: 'account' as const, sessionId, accountId: outcome.accountId, status: outcome.status, tokenReferenceId: token?.tokenReferenceId, errorCode: error?.code }));
+    emit({ type: 'account', sessionId, ...ended(outcome) });
   };
   const fail = (index: number, caught: unknown) => {
     const error = withCorrelationId(toProvisioningError(caught), correlationId);
@@ -153,9 +176,9 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
       Promise.resolve().then(() => context.consent({ ...prompt, account: { ...accounts[0]! }, accounts: accounts.map((a) => ({ ...a })) }, { signal })),
       signal,
     );
-    const picked = pickedAccounts(answer, hints);
+    const picked = several ? several.pick(answer, hints) : answer === true ? hints : denied();
     // The cards the user left out end at once (spec 4.4: cancelled, consent_denied).
-    hints.forEach((h, index) => picked.includes(h) || fail(index, createError('consent_denied', 'The user did not pick this card')));
+    hints.forEach((h, index) => picked.includes(h) || fail(index, createError('consent_denied', 'The user did not consent')));
 
     setState('sending_identifiers', sessionId);
     throwIfAborted(signal);
@@ -200,9 +223,10 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
         onError: (error) => emit({ type: 'error', error, sessionId }),
       },
     );
-    const requests = requestsOf(request, multi, hints, picked);
-    // Refusals end their accounts at once (spec 4.3); then each request is submitted in turn, each with its own outcome.
-    for (const r of request.refusals ?? []) fail(hints.findIndex((h) => h.accountId === r.accountId), createError(r.errorCode as ErrorCode, 'The issuer refused this card'));
+    // Several accounts: refusals end their accounts at once (spec 4.3); then each request is submitted in turn, each with its own outcome.
+    const { encryptedRequest: single } = request;
+    if (!multi && single === undefined) throw createError('invalid_message', 'The request is not in the invocation\'s form');
+    const requests: [number, string][] = multi ? several!.requests(request, hints, picked, fail) : [[0, single!]];
     for (const [index, encryptedRequest] of requests) {
       try {
         const hint = hints[index]!;
@@ -240,11 +264,10 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   const status = summarizeStatus(outcomes.map((a) => a.status));
   const { token, verification, error } = outcomes.find((a) => a.status === status)!;
   if (token) setState('sending_result', sessionId);
-  const ended = (a: WalletAccountOutcome) => ({ status: a.status, tokenReferenceId: a.token?.tokenReferenceId, errorCode: a.error?.code });
   let resultSent = true;
   try {
-    const result = multi ? { status, accounts: outcomes.map((a) => defined({ accountId: a.accountId!, ...ended(a) })) } : ended(outcomes[0]!);
-    await shortStep(() => channel.send(defined({ type: 'result' as const, version: 1 as const, sessionId, ...result, correlationId })));
+    const { accountId: _, ...one } = ended(outcomes[0]!);
+    await shortStep(() => channel.send({ type: 'result', version: 1, sessionId, ...(multi ? { status, accounts: outcomes.map(ended) as AccountOutcome[] } : one), correlationId }));
   } catch (caught) {
     resultSent = false;
     emit({ type: 'error', error: toProvisioningError(caught, 'channel_closed'), sessionId });
@@ -274,55 +297,6 @@ export async function acceptFirst(channel: AppChannel, { policy }: SessionContex
     // A refused invocation's own correlation id, when it had one: the bank's app logs the same.
     throw withCorrelationId(toProvisioningError(error), invocation.correlationId);
   }
-}
-
-/**
- * Adds each card's state (this device, other devices) to the prompt, from
- * the token service's token query (spec 4.23): only when the client can
- * query and every card has an `accountId`. Best effort: any failure, or no
- * answer within 5 s, leaves the states out.
- */
-async function addStates(accounts: PromptAccount[], issuerId: string, tokenService: TokenServiceClient, who: () => Promise<WalletIdentity>): Promise<void> {
-  if (!tokenService.queryTokens || !accounts.every((a) => a.accountId)) return;
-  try {
-    const { walletAccountId, deviceId } = await shortStep(who);
-    const { tokens } = await shortStep(() =>
-      tokenService.queryTokens!({ type: 'token-query', version: 1, walletAccountId, issuerId, accountIds: accounts.map((a) => a.accountId!) }),
-    );
-    for (const account of accounts) {
-      const state = (here: boolean) => accountStateOf(tokens.filter((t) => t.accountId === account.accountId && (t.deviceId === deviceId) === here));
-      account.state = { thisDevice: state(true), otherDevices: state(false) };
-    }
-  } catch {
-    // No states: the prompt shows the cards without them.
-  }
-}
-
-/** The hints the consent answer picked, in the invocation's order (`consent_denied`, `invalid_message`). */
-function pickedAccounts(answer: unknown, hints: AccountHint[]): AccountHint[] {
-  if (answer === true) return hints;
-  const ids = (answer as { accountIds?: unknown } | null)?.accountIds;
-  if (!answer || ids === undefined) throw createError('consent_denied', 'The user did not consent');
-  const picked = hints.filter((h) => (ids as unknown[]).includes(h.accountId));
-  if (!Array.isArray(ids) || !ids.length || new Set(ids).size !== ids.length || picked.length !== ids.length) {
-    throw createError('invalid_message', 'The consent must pick offered cards, each once');
-  }
-  return picked;
-}
-
-/**
- * The request message's requests as [account index, encrypted request],
- * checked against the session (spec 4.3): the invocation's form, and, with
- * several accounts, exactly the picked accounts between requests and
- * refusals (`invalid_message` otherwise).
- */
-function requestsOf(request: ProvisioningRequestMessage, multi: boolean, hints: AccountHint[], picked: AccountHint[]): [number, string][] {
-  const { encryptedRequest, requests = [], refusals = [] } = request;
-  const named = [...requests, ...refusals].map((r) => r.accountId);
-  if (multi ? encryptedRequest !== undefined || named.length !== picked.length || !picked.every((h) => named.includes(h.accountId!)) : encryptedRequest === undefined) {
-    throw createError('invalid_message', 'The request does not answer the picked cards');
-  }
-  return multi ? requests.map((r) => [hints.findIndex((h) => h.accountId === r.accountId), r.encryptedRequest]) : [[0, encryptedRequest!]];
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
   Verification,
 } from '@pushprov/protocol';
 import type { SeenSessionStore } from '../seen-sessions/seen-session-store.js';
+import type { SeveralAccounts } from './run-session.js';
 import type { TokenServiceClient } from '../token-service/token-service-client.js';
 import type { TokenStore } from '../token-store/token-store.js';
 
@@ -330,6 +331,13 @@ export interface WalletOptions {
   clockSkewSeconds?: number;
   /** The longest invocation lifetime (`exp - iat`) accepted, seconds. Default 900. */
   maxInvocationLifetimeSeconds?: number;
+  /**
+   * Several cards per session: `severalAccounts()` from
+   * `@pushprov/wallet-sdk/accounts`. Default none: the wallet takes one card
+   * per session and refuses an invocation offering `accounts` (`rejected`,
+   * `invalid_message`).
+   */
+  accounts?: SeveralAccounts | undefined;
   /** Receives every session's events. */
   onEvent?: WalletEventListener;
   clock?: Clock;
