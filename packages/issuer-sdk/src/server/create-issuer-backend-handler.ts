@@ -70,7 +70,7 @@ export interface IssuerBackendLogEvent {
   /** The caller's `X-Correlation-Id` when valid (the issuer SDK's session sends it), else a new `cor_…`. */
   correlationId: string;
   /** The body's type, once it parsed. */
-  type?: 'build-request' | 'sign-invocation' | undefined;
+  type?: 'build-request' | 'sign-invocation' | 'sign-status-query' | 'list-accounts' | undefined;
   /** The session the body is for, once it parsed. */
   sessionId?: string | undefined;
   status: number;
@@ -99,6 +99,10 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  *   `200 { type: 'provisioning-request', version: 1, sessionId, encryptedRequest }`
  * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` →
  *   `200` the invocation, signed.
+ * - `{ type: 'sign-status-query', version: 1, query }` → `200` the status
+ *   query, signed (only for the user's own accounts, builder `listAccounts`).
+ * - `{ type: 'list-accounts', version: 1, walletProviderId }` →
+ *   `200 { accounts: OfferedAccount[] }` (wallet-initiated provisioning).
  *
  * In order: method (`405 method_not_allowed`), `authenticate` (`401 unauthenticated`), content
  * type (`415`), size (`413`), strict JSON and schema (`400`), then the
@@ -134,6 +138,8 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
   return serveJsonPost({ ...options, signInMessage: 'Sign in to add a card to a wallet' }, async ({ text, maxBytes, user, request, callerCorrelationId, seen }) => {
     const body = parseWith(zIssuerBackendRequest, text, { name: 'issuer backend request', maxLength: maxBytes });
     seen.type = body.type;
+    if (body.type === 'sign-status-query') return options.builder.signStatusQuery({ query: body.query, user });
+    if (body.type === 'list-accounts') return { accounts: await options.builder.listAccounts({ walletProviderId: body.walletProviderId, user }) };
     seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
     if (body.type === 'build-request') {
       const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
