@@ -138,8 +138,12 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
   return serveJsonPost({ ...options, signInMessage: 'Sign in to add a card to a wallet' }, async ({ text, maxBytes, user, request, callerCorrelationId, seen }) => {
     const body = parseWith(zIssuerBackendRequest, text, { name: 'issuer backend request', maxLength: maxBytes });
     seen.type = body.type;
-    if (body.type === 'sign-status-query') return options.builder.signStatusQuery({ query: body.query, user });
-    if (body.type === 'list-accounts') return { accounts: await options.builder.listAccounts({ walletProviderId: body.walletProviderId, user }) };
+    if (body.type === 'sign-status-query' || body.type === 'list-accounts') {
+      const { builder } = options;
+      if (builder.signStatusQuery === undefined || builder.listAccounts === undefined) throw new HttpError('not_found', 'Accounts are not listed here');
+      if (body.type === 'list-accounts') return { accounts: await builder.listAccounts({ walletProviderId: body.walletProviderId, user }) };
+      return builder.signStatusQuery({ query: body.query, user });
+    }
     seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
     if (body.type === 'build-request') {
       const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });

@@ -207,19 +207,20 @@ export interface ProvisioningRequestBuilder<User> {
    */
   signInvocation(input: SignInvocationInput<User>): Promise<Invocation>;
   /**
-   * Signs a status query (protocol section 4.22) for this user, after
+   * Signs a status query (protocol section 4.22) for this user (optional in
+   * a builder of your own: the handler then answers `not_found`), after
    * checking that it names this issuer, only account ids `listAccounts`
    * gives for this user, a lifetime of at most 300 s that is current, and
    * (with `allowedReplyTo`) an allowed `replyTo`.
    * Codes: `forbidden`, `not_found` (no `listAccounts`), `lifetime_exceeded`, `not_yet_valid`, `expired`.
    */
-  signStatusQuery(input: SignStatusQueryInput<User>): Promise<StatusQuery>;
+  signStatusQuery?(input: SignStatusQueryInput<User>): Promise<StatusQuery>;
   /**
    * The cards offered to a wallet provider (wallet-initiated provisioning):
    * `wallet_provider_not_allowed` unless it is in `walletProviders`, else
    * `listAccounts(user)`, checked (`not_found` without `listAccounts`).
    */
-  listAccounts(input: ListAccountsInput<User>): Promise<OfferedAccount[]>;
+  listAccounts?(input: ListAccountsInput<User>): Promise<OfferedAccount[]>;
   /** The token service's keys (to force a refresh, or inspect). */
   readonly tokenServiceKeys: RemoteJwks;
 }
