@@ -42,7 +42,11 @@ export const ENTRIES = [
   // Issuer app entry: 19.4 kB until 2026-12-02, ceiling the 20 kB target. Lowered to 16.5 kB (issue 18 item 14, target
   // 18 kB): 16.1 kB measured, after the popup channel moved to `@pushprov/issuer-sdk/browser` (-1.1 kB) and the error
   // titles left the error classes (-0.65 kB).
-  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: 16_500 },
+  // Raised 16.5 -> 18.0 kB on 2026-12-02 (issue 16, several accounts and one outcome model): the protocol's new
+  // invocation/request/result forms (+1.0 kB at multi-proto 9a2684e, 17.1 kB), the outcome model (per-account
+  // outcomes and events, +1.0 kB) and the several-account backend calls; 18.1 kB won back to 17.99 kB by folding
+  // the session's account checks and shortening messages. 18.0 kB is issue 18's hard target: no more room.
+  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: 18_000 },
 ];
 
 /** Typical apps: an entry with the subpaths it needs, measured together. Informative, no ceiling. */

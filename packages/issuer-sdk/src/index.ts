@@ -49,4 +49,4 @@ export {
   type BackendFetch,
   type FetchResponseLike,
 } from './request/create-backend-request-source.js';
-export type { BuildRequestBody, IssuerBackendRequest, SignInvocationBody } from './request/z-backend-request.js';
+export type { BuildRequestAccount, BuildRequestBody, IssuerBackendRequest, SignInvocationBody } from './request/z-backend-request.js';

@@ -72,6 +72,7 @@ export {
   type TokenStatusBody,
 } from './request/z-backend-request.js';
 export {
+  zBuildRequestAccount,
   zBuildRequestBody,
   zIssuerBackendRequest,
   zListAccountsBody,
@@ -79,6 +80,7 @@ export {
   zOfferedAccount,
   zSignInvocationBody,
   zSignStatusQueryBody,
+  type BuildRequestAccount,
   type BuildRequestBody,
   type IssuerBackendRequest,
   type ListAccountsBody,

@@ -7,7 +7,6 @@ import {
   createError,
   secureRandom,
   systemClock,
-  zAccountHint,
   zCorrelationId,
   zHttpsUrl,
   zInvocation,
@@ -21,7 +20,6 @@ import type { InvocationSigner, ProvisioningRequestSource, TokenStatusSource } f
 import {
   type ProvisioningSession,
   Session,
-  type SessionAccountInput,
   type SessionConfig,
   type SessionInput,
   type SessionTimeouts,
@@ -195,10 +193,10 @@ function invalid(message: string): never {
 
 function checkConfig(options: IssuerClientOptions): SessionConfig {
   if (!zPartyId.safeParse(options.issuerId).success) invalid('issuerId must be a lower-case slug of 1-64 characters');
-  if (typeof options.requestSource?.buildRequest !== 'function') invalid('requestSource must have a buildRequest function');
+  if (typeof options.requestSource?.buildRequest !== 'function') invalid('requestSource needs buildRequest');
   if (options.invocationSigner !== undefined && typeof options.invocationSigner !== 'function') invalid('invocationSigner must be a function');
   if (options.tokenStatusSource !== undefined && typeof options.tokenStatusSource?.getTokenStatus !== 'function') {
-    invalid('tokenStatusSource must have a getTokenStatus function');
+    invalid('tokenStatusSource needs getTokenStatus');
   }
   if (options.replyTo !== undefined && !zHttpsUrl.safeParse(options.replyTo).success) invalid('replyTo must be an https URL');
   const lifetimeSeconds = options.sessionLifetimeSeconds ?? DEFAULT_SESSION_LIFETIME_SECONDS;
@@ -227,17 +225,6 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
   };
 }
 
-/** Checks one account's reference, card and claim id against its (parsed) hint. */
-function checkAccount(hint: AccountHint, accountRef: string | undefined, card: Card | undefined, accountId: string | undefined): SessionAccountInput {
-  if (accountRef === undefined && card === undefined) invalid('Give an accountRef (backend source) or a card (local builder)');
-  if (accountRef !== undefined && !zOpaqueId.safeParse(accountRef).success) invalid('accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
-  if (accountId !== undefined && !zOpaqueId.safeParse(accountId).success) invalid('accountId must be 1-128 characters of [A-Za-z0-9._:@-]');
-  if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== hint.last4)) {
-    invalid('The account hint’s last4 does not match the card');
-  }
-  return { hint, accountRef, card, accountId };
-}
-
 /** The session input, checked: bad options throw at once, before anything is sent. @internal */
 export function checkInput(options: StartProvisioningOptions, signed: boolean): SessionInput {
   const { wallet, signal, correlationId, onEvent, walletNonce } = options;
@@ -251,30 +238,36 @@ export function checkInput(options: StartProvisioningOptions, signed: boolean): 
     invalid('wallet must be an AppChannel');
   }
   if (onEvent !== undefined && typeof onEvent !== 'function') invalid('onEvent must be a function');
-  const base = { wallet, signal, correlationId, onEvent, walletNonce };
-  if ((options.account === undefined) === (options.accounts === undefined)) invalid('Give exactly one of account and accounts');
-  if (options.account !== undefined) {
-    const hint = parseWith(zAccountHint, options.account, { name: 'account hint', code: 'configuration_invalid' });
-    return { ...base, multi: false, accounts: [checkAccount(hint, options.accountRef, options.card, options.accountId)] };
+  const multi = options.accounts !== undefined;
+  if (multi === (options.account !== undefined)) invalid('Give exactly one of account and accounts');
+  if (multi && !Array.isArray(options.accounts)) invalid('accounts must be an array');
+  if (multi && (options.accountRef !== undefined || options.card !== undefined || options.accountId !== undefined)) {
+    invalid('With accounts, accountRef, card and accountId go in each account');
   }
-  const accounts = options.accounts;
-  if (!Array.isArray(accounts)) invalid('accounts must be an array');
-  if (options.accountRef !== undefined || options.card !== undefined || options.accountId !== undefined) {
-    invalid('With accounts, give each account its accountRef, card and accountId');
-  }
-  // The invocation's own schema says what a list of accounts may be: 1 to 8, each with an accountId, no id twice.
-  const { accounts: hints } = parseWith(
+  const list: SessionAccount[] = options.accounts ?? [{ hint: options.account!, accountRef: options.accountRef, card: options.card, accountId: options.accountId }];
+  // The invocation's own schema says what the hints may be; a list of accounts: 1 to 8, each with an accountId, no id twice.
+  const parsed = parseWith(
     zInvocation,
-    { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'x', iat: 0, exp: 1, accounts: accounts.map((a) => a?.hint) },
-    { name: 'accounts', code: 'invalid_message' },
+    { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'x', iat: 0, exp: 1, ...(multi ? { accounts: list.map((a) => a?.hint) } : { account: list[0]!.hint }) },
+    { name: multi ? 'accounts' : 'account hint', code: multi ? 'invalid_message' : 'configuration_invalid' },
   );
   return {
-    ...base,
-    multi: true,
-    accounts: accounts.map((a, i) => {
-      const hint = hints![i]!;
-      if (a.accountId !== undefined && a.accountId !== hint.accountId) invalid('An account’s accountId must equal its hint’s accountId');
-      return checkAccount(hint, a.accountRef, a.card, hint.accountId);
+    wallet,
+    signal,
+    correlationId,
+    onEvent,
+    walletNonce,
+    multi,
+    accounts: list.map(({ accountRef, card, accountId }, i) => {
+      const hint = parsed.accounts?.[i] ?? parsed.account!;
+      if (accountRef === undefined && card === undefined) invalid('Give an accountRef or a card');
+      for (const [name, value] of Object.entries({ accountRef, accountId })) {
+        if (value !== undefined && !zOpaqueId.safeParse(value).success) invalid(`${name} must be 1-128 characters of [A-Za-z0-9._:@-]`);
+      }
+      // Several accounts: the request claim is always the hint's id.
+      if (multi && accountId !== undefined && accountId !== hint.accountId) invalid('An account’s accountId must equal its hint’s accountId');
+      if (card !== undefined && (typeof card.pan !== 'string' || card.pan.slice(-4) !== hint.last4)) invalid('The account hint’s last4 does not match the card');
+      return { hint, accountRef, card, accountId: multi ? hint.accountId : accountId };
     }),
   };
 }

@@ -1,4 +1,6 @@
 import {
+  type AccountRefusal,
+  type AccountRequest,
   type Card,
   type Clock,
   CryptoError,
@@ -10,6 +12,7 @@ import {
   type RandomSource,
   createRequestClaims,
   deviceKeyThumbprint,
+  isProvisioningError,
   sealProvisioningRequest,
 } from '@pushprov/protocol';
 
@@ -70,6 +73,36 @@ export async function sealBoundRequest(input: SealBoundRequestInput): Promise<Pr
   });
   const encryptedRequest = await sealProvisioningRequest({ claims, signingKey: input.signingKey, encryptionKey: input.encryptionKey });
   return { type: 'provisioning-request', version: 1, sessionId: input.identifiers.sessionId, encryptedRequest };
+}
+
+/** The per-account failures a several-account build turns into refusals; any other failure fails the whole call. */
+const REFUSABLE: ReadonlySet<string> = new Set(['not_found', 'card_expired', 'card_invalid', 'forbidden']);
+
+/**
+ * Builds a several-account `provisioning-request` message: `build` seals one
+ * account's request (each its own `jti`); an account whose build fails with
+ * a refusable code (`not_found`, `card_expired`, `card_invalid`,
+ * `forbidden`) becomes a refusal, any other failure rejects the whole call.
+ */
+export async function sealEach<A extends { accountId: string }>(
+  sessionId: string,
+  accounts: readonly A[],
+  build: (account: A) => Promise<string>,
+): Promise<ProvisioningRequestMessage> {
+  const requests: AccountRequest[] = [];
+  const refusals: AccountRefusal[] = [];
+  for (const account of accounts) {
+    try {
+      requests.push({ accountId: account.accountId, encryptedRequest: await build(account) });
+    } catch (error) {
+      if (!isProvisioningError(error) || !REFUSABLE.has(error.code)) throw error;
+      refusals.push({ accountId: account.accountId, errorCode: error.code });
+    }
+  }
+  const message: ProvisioningRequestMessage = { type: 'provisioning-request', version: 1, sessionId };
+  if (requests.length > 0) message.requests = requests;
+  if (refusals.length > 0) message.refusals = refusals;
+  return message;
 }
 
 /** True for a private signing JWK this protocol allows (ES256 or EdDSA, with `kid` and `d`). */

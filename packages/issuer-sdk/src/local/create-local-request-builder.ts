@@ -1,4 +1,5 @@
 import {
+  type Card,
   type Clock,
   CryptoError,
   type Jwks,
@@ -11,7 +12,7 @@ import {
   zPartyId,
 } from '@pushprov/protocol';
 import { toSigningKeyHandle } from '@pushprov/protocol/internal';
-import { requireEncryptionKey, sealBoundRequest } from '../lib/seal-bound-request.js';
+import { requireEncryptionKey, sealBoundRequest, sealEach } from '../lib/seal-bound-request.js';
 import type { ProvisioningRequestSource, RequestContext } from '../request/provisioning-request-source.js';
 
 /**
@@ -149,19 +150,24 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
   return {
     async buildRequest(input, context) {
       const encryptionKey = requireEncryptionKey(await keys(context), tokenService.kid);
-      return sealBoundRequest({
-        issuerId: options.issuerId,
-        signingKey,
-        audience: tokenService.audience,
-        encryptionKey,
-        identifiers: input.identifiers,
-        card: input.card,
-        accountRef: input.accountRef,
-        accountId: input.accountId,
-        lifetimeSeconds: options.requestLifetimeSeconds,
-        clock: options.clock,
-        random: options.random,
-      });
+      const seal = (card: Card | undefined, accountRef: string | undefined, accountId: string | undefined) =>
+        sealBoundRequest({
+          issuerId: options.issuerId,
+          signingKey,
+          audience: tokenService.audience,
+          encryptionKey,
+          identifiers: input.identifiers,
+          card,
+          accountRef,
+          accountId,
+          lifetimeSeconds: options.requestLifetimeSeconds,
+          clock: options.clock,
+          random: options.random,
+        });
+      if (input.accounts === undefined) return seal(input.card, input.accountRef, input.accountId);
+      // Several accounts: one request per picked account (each its own jti), all bound to the same identifiers.
+      // As in the one-account form the card is not checked here (the token service decides); a failure fails the call.
+      return sealEach(input.identifiers.sessionId, input.accounts, async (a) => (await seal(a.card, a.accountRef, a.accountId)).encryptedRequest!);
     },
   };
 }

@@ -95,8 +95,10 @@ export { DEFAULT_BACKEND_TIMEOUT_MS } from './create-backend-caller.js';
 /**
  * A {@link ProvisioningRequestSource} that asks the issuer backend to build
  * the encrypted request: it POSTs `{ type: 'build-request', version: 1,
- * accountRef, identifiers }` and gets the `provisioning-request` message
- * back, so the card number never touches the app.
+ * accountRef, identifiers }` (several accounts: `accounts: [{ accountRef,
+ * accountId }]` instead of `accountRef`, one call for all) and gets the
+ * `provisioning-request` message back, so the card number never touches
+ * the app.
  *
  * Failures are typed: the backend's problem details keep their code
  * (`unauthenticated`, `card_expired`, `unknown_key`, …); a backend that
@@ -119,21 +121,28 @@ export function createBackendRequestSource(options: BackendRequestSourceOptions)
 
   return {
     async buildRequest(input, context): Promise<ProvisioningRequestMessage> {
-      if (input.accountRef === undefined) {
-        throw createError('configuration_invalid', 'The backend source needs an accountRef: the backend looks the card up');
-      }
-      const body: BuildRequestBody = { type: 'build-request', version: 1, accountRef: input.accountRef, identifiers: input.identifiers };
+      const { accounts, identifiers } = input;
+      // Several accounts: one call for every picked one; the backend answers `requests` and `refusals`.
+      const refs = accounts ? accounts.map((a) => a.accountRef) : [input.accountRef];
+      if (refs.includes(undefined)) throw createError('configuration_invalid', 'The backend source needs an accountRef per account');
+      const body: BuildRequestBody = accounts
+        ? { type: 'build-request', version: 1, accounts: accounts.map((a) => ({ accountRef: a.accountRef!, accountId: a.accountId })), identifiers }
+        : { type: 'build-request', version: 1, accountRef: input.accountRef!, identifiers };
       const message = await call(body, context, parseProvisioningRequestMessage);
-      if (message.sessionId !== input.identifiers.sessionId) {
+      if (message.sessionId !== identifiers.sessionId) {
         throw createError('session_mismatch', 'The issuer backend answered for another session');
       }
       return message;
     },
     signInvocation: async (invocation: Invocation, context): Promise<Invocation> => {
-      if (context.accountRef === undefined) {
-        throw createError('configuration_invalid', 'Signing through the backend needs an accountRef');
+      const { accountRef, accountRefs } = context;
+      const multi = invocation.accounts !== undefined;
+      if (multi ? accountRefs?.length !== invocation.accounts!.length : accountRef === undefined) {
+        throw createError('configuration_invalid', 'The backend source needs an accountRef per account');
       }
-      const body: SignInvocationBody = { type: 'sign-invocation', version: 1, accountRef: context.accountRef, invocation };
+      const body: SignInvocationBody = multi
+        ? { type: 'sign-invocation', version: 1, accountRefs: accountRefs!, invocation }
+        : { type: 'sign-invocation', version: 1, accountRef: accountRef!, invocation };
       return call(body, context, parseInvocation);
     },
   };

@@ -1,54 +1,97 @@
-import { zAccountHint, zIdentifiers, zInvocation, zOpaqueId, zPartyId, zStatusQuery, zVersion } from '@pushprov/protocol';
+import { MAX_SESSION_ACCOUNTS, zAccountHint, zIdentifiers, zInvocation, zOpaqueId, zPartyId, zStatusQuery, zVersion } from '@pushprov/protocol';
 import * as z from 'zod/mini';
+
+const distinct = (ids: readonly string[]) => new Set(ids).size === ids.length;
+const exactlyOne = (a: unknown, b: unknown) => (a === undefined) !== (b === undefined);
+
+/**
+ * One picked account of a several-account `build-request`: the issuer's
+ * reference and the id the invocation showed for it.
+ *
+ * @example
+ * ```ts
+ * const account: BuildRequestAccount = { accountRef: 'acc_8f2c', accountId: 'acct_1' };
+ * ```
+ */
+export const zBuildRequestAccount = z.strictObject({ accountRef: zOpaqueId, accountId: zOpaqueId });
+/**
+ * One picked account of a several-account `build-request`.
+ *
+ * @example
+ * ```ts
+ * const account: BuildRequestAccount = { accountRef: 'acc_8f2c', accountId: 'acct_1' };
+ * ```
+ */
+export type BuildRequestAccount = z.infer<typeof zBuildRequestAccount>;
 
 /**
  * Body of `POST` to the issuer backend asking it to build the encrypted
- * provisioning request for an account and the wallet's identifiers.
+ * provisioning request for an account (`accountRef`), or for several
+ * (`accounts`, 1 to 8, no accountId twice: one message with `requests` and
+ * `refusals`), and the wallet's identifiers. Exactly one of the two.
  *
  * @example
  * ```ts
  * const body = parseWith(zBuildRequestBody, await request.text(), { name: 'build request' });
  * ```
  */
-export const zBuildRequestBody = z.strictObject({
-  type: z.literal('build-request'),
-  version: zVersion,
-  /** The issuer's reference to the account the user picked. */
-  accountRef: zOpaqueId,
-  /** The identifiers the wallet answered with. */
-  identifiers: zIdentifiers,
-});
+export const zBuildRequestBody = z
+  .strictObject({
+    type: z.literal('build-request'),
+    version: zVersion,
+    /** The issuer's reference to the account the user picked (one-account form). */
+    accountRef: z.optional(zOpaqueId),
+    /** The accounts the user picked (several-account form), in invocation order. */
+    accounts: z.optional(z.array(zBuildRequestAccount).check(z.minLength(1), z.maxLength(MAX_SESSION_ACCOUNTS))),
+    /** The identifiers the wallet answered with. */
+    identifiers: zIdentifiers,
+  })
+  .check(
+    z.refine((b) => exactlyOne(b.accountRef, b.accounts), { message: 'exactly one of accountRef and accounts', path: ['accountRef'] }),
+    z.refine((b) => b.accounts === undefined || distinct(b.accounts.map((a) => a.accountId)), {
+      message: 'accounts must not name an accountId twice',
+      path: ['accounts'],
+    }),
+  );
 /**
  * Body asking the issuer backend to build a provisioning request.
  *
  * @example
  * ```ts
  * const body: BuildRequestBody = { type: 'build-request', version: 1, accountRef: 'acc_8f2c', identifiers };
+ * const several: BuildRequestBody = { type: 'build-request', version: 1, accounts: [{ accountRef: 'acc_8f2c', accountId: 'acct_1' }], identifiers };
  * ```
  */
 export type BuildRequestBody = z.infer<typeof zBuildRequestBody>;
 
 /**
- * Body of `POST` to the issuer backend asking it to sign an invocation for an account.
+ * Body of `POST` to the issuer backend asking it to sign an invocation for
+ * an account (`accountRef`, the invocation has `account`) or for several
+ * (`accountRefs`, one per entry of the invocation's `accounts`, same order).
+ * Exactly one of the two.
  *
  * @example
  * ```ts
  * const body = parseWith(zSignInvocationBody, json, { name: 'sign invocation request' });
  * ```
  */
-export const zSignInvocationBody = z.strictObject({
-  type: z.literal('sign-invocation'),
-  version: zVersion,
-  accountRef: zOpaqueId,
-  /** The unsigned invocation. */
-  invocation: zInvocation,
-});
+export const zSignInvocationBody = z
+  .strictObject({
+    type: z.literal('sign-invocation'),
+    version: zVersion,
+    accountRef: z.optional(zOpaqueId),
+    accountRefs: z.optional(z.array(zOpaqueId).check(z.minLength(1), z.maxLength(MAX_SESSION_ACCOUNTS))),
+    /** The unsigned invocation. */
+    invocation: zInvocation,
+  })
+  .check(z.refine((b) => exactlyOne(b.accountRef, b.accountRefs), { message: 'exactly one of accountRef and accountRefs', path: ['accountRef'] }));
 /**
  * Body asking the issuer backend to sign an invocation.
  *
  * @example
  * ```ts
  * const body: SignInvocationBody = { type: 'sign-invocation', version: 1, accountRef: 'acc_8f2c', invocation };
+ * const several: SignInvocationBody = { type: 'sign-invocation', version: 1, accountRefs: ['acc_8f2c', 'acc_9a1d'], invocation };
  * ```
  */
 export type SignInvocationBody = z.infer<typeof zSignInvocationBody>;

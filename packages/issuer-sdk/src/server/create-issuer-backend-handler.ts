@@ -97,8 +97,11 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  * `POST` with `content-type: application/json` and one of:
  * - `{ type: 'build-request', version: 1, accountRef, identifiers }` →
  *   `200 { type: 'provisioning-request', version: 1, sessionId, encryptedRequest }`
- * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` →
- *   `200` the invocation, signed.
+ * - several accounts: `{ type: 'build-request', version: 1, accounts: [{ accountRef, accountId }], identifiers }` →
+ *   `200 { type: 'provisioning-request', version: 1, sessionId, requests?, refusals? }` (one call for all;
+ *   a card that cannot be built is a refusal, not an error)
+ * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` (or `accountRefs` for an
+ *   invocation with `accounts`) → `200` the invocation, signed.
  * - `{ type: 'sign-status-query', version: 1, query }` → `200` the status
  *   query, signed (only for the user's own accounts, builder `listAccounts`).
  * - `{ type: 'list-accounts', version: 1, walletProviderId }` →
@@ -146,13 +149,19 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
     }
     seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
     if (body.type === 'build-request') {
-      const message = await options.builder.buildRequest({ accountRef: body.accountRef, identifiers: body.identifiers, user, signal: request.signal });
+      const message = await options.builder.buildRequest({
+        accountRef: body.accountRef,
+        accounts: body.accounts,
+        identifiers: body.identifiers,
+        user,
+        signal: request.signal,
+      });
       const parsed = parseProvisioningRequestMessage(message);
       // The attempt's correlation id rides along in the message (the session sets it too).
       return callerCorrelationId === undefined ? parsed : { ...parsed, correlationId: callerCorrelationId };
     }
     if (!allowSigning) throw new HttpError('not_found', 'Invocation signing is not served here');
-    const signed = await options.builder.signInvocation({ accountRef: body.accountRef, invocation: body.invocation, user });
+    const signed = await options.builder.signInvocation({ accountRef: body.accountRef, accountRefs: body.accountRefs, invocation: body.invocation, user });
     return parseInvocation(signed);
   });
 }

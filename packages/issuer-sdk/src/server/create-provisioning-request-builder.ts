@@ -15,6 +15,8 @@ import {
   checkCard,
   createError,
   epochSeconds,
+  invocationAccounts,
+  MAX_SESSION_ACCOUNTS,
   isProvisioningError,
   parseIdentifiers,
   parseInvocation,
@@ -29,7 +31,7 @@ import {
   createRemoteJwks,
 } from '@pushprov/protocol';
 import { parseWith, toSigningKeyHandle } from '@pushprov/protocol/internal';
-import { sealBoundRequest } from '../lib/seal-bound-request.js';
+import { sealBoundRequest, sealEach } from '../lib/seal-bound-request.js';
 import { type AccountLister, type ListAccountsInput, type SignStatusQueryInput, offerMethods } from './offer-accounts.js';
 import type { OfferedAccount } from '../request/z-backend-request.js';
 import type { StatusQuery } from '@pushprov/protocol';
@@ -156,7 +158,15 @@ export interface ProvisioningRequestBuilderOptions<User> {
  * ```
  */
 export interface BuildProvisioningRequestInput<User> {
-  accountRef: string;
+  /** The account (one-account form). Exactly one of `accountRef` and `accounts`. */
+  accountRef?: string | undefined;
+  /**
+   * Several accounts (1 to 8): the picked accounts, each with the
+   * `accountId` the invocation showed for it. The answer is one message with
+   * `requests` (each its own `jti`, all bound to the same identifiers) and
+   * `refusals` (`not_found`, `card_expired`, `card_invalid`, `forbidden`).
+   */
+  accounts?: readonly { accountRef: string; accountId: string }[] | undefined;
   /** The wallet's identifiers, as the app received them. */
   identifiers: Identifiers;
   /** The authenticated user. */
@@ -173,7 +183,10 @@ export interface BuildProvisioningRequestInput<User> {
  * ```
  */
 export interface SignInvocationInput<User> {
-  accountRef: string;
+  /** The account of an invocation with `account`. Exactly one of `accountRef` and `accountRefs`. */
+  accountRef?: string | undefined;
+  /** An invocation with `accounts`: one reference per entry, in the same order. */
+  accountRefs?: readonly string[] | undefined;
   invocation: Invocation;
   user: User;
 }
@@ -195,13 +208,26 @@ export interface ProvisioningRequestBuilder<User> {
    * Codes: `invalid_message`, `wallet_provider_not_allowed`, `not_found` (no
    * such account for this user), `card_invalid`, `card_expired`,
    * `unknown_key`, `network_error`, `timeout`.
+   *
+   * With `accounts`: the wallet must have picked them (`identifiers.accountIds`
+   * lists each, else `invalid_message`); the failures of one account
+   * (`not_found`, `card_expired`, `card_invalid`, and `forbidden` when the
+   * card record's `accountId`, else its accountRef, is not the account's
+   * `accountId`: the id the wallet sees is the one the token service stores)
+   * become refusals in the message; a failure of the whole call (the wallet
+   * provider, the token service key, a failing lookup) stays an error.
    */
   buildRequest(input: BuildProvisioningRequestInput<User>): Promise<ProvisioningRequestMessage>;
   /**
    * Signs an invocation for an account of this user, after checking that it
    * names this issuer, shows that account's last 4 digits, has a short,
    * current lifetime, (with `allowedReplyTo`) an allowed `replyTo`, and no
-   * card art but the configured `cardArtUrl`.
+   * card art but the configured `cardArtUrl`. With `accountRefs` (an
+   * invocation with `accounts`): each entry is checked against its reference
+   * (last 4 digits, card art, and its `accountId` is the card record's
+   * `accountId`, else the reference); an expired or invalid card is still
+   * signed for (the build answers it as a refusal), an unknown one is
+   * `not_found`.
    * Codes: `invalid_message`, `not_found`, `forbidden`, `lifetime_exceeded`,
    * `not_yet_valid`, `expired`.
    */
@@ -299,7 +325,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
     clock,
   });
 
-  async function findCard(accountRef: unknown, user: User): Promise<{ accountRef: string; card: Card; accountId: string | undefined }> {
+  async function findCard(accountRef: unknown, user: User, checkValidity = true): Promise<{ accountRef: string; card: Card; accountId: string | undefined }> {
     if (!zOpaqueId.safeParse(accountRef).success) throw new SchemaError('invalid_message', 'accountRef must be 1-128 characters of [A-Za-z0-9._:@-]');
     let found: CardRecord | null | undefined;
     try {
@@ -322,7 +348,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       }
       throw cause;
     }
-    checkCard(card, { nowMs: clock.now() });
+    if (checkValidity) checkCard(card, { nowMs: clock.now() });
     return { accountRef: accountRef as string, card, accountId };
   }
 
@@ -335,19 +361,36 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       if (!allowedWalletProviders.has(identifiers.walletProviderId)) {
         throw new AuthError('wallet_provider_not_allowed', 'This issuer does not provision its cards to that wallet provider');
       }
-      const { card, accountId } = await findCard(input.accountRef, input.user);
-      const encryptionKey = await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
-      return sealBoundRequest({
-        issuerId: options.issuerId,
-        signingKey,
-        audience: tokenService.audience,
-        encryptionKey,
-        identifiers,
-        card,
-        accountId,
-        lifetimeSeconds: lifetime,
-        clock,
-        random: options.random,
+      const { accounts } = input;
+      if ((input.accountRef === undefined) === (accounts === undefined)) throw new SchemaError('invalid_message', 'Give exactly one of accountRef and accounts');
+      const seal = async (card: Card, accountId: string | undefined) =>
+        sealBoundRequest({
+          issuerId: options.issuerId,
+          signingKey,
+          audience: tokenService.audience,
+          encryptionKey: await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal }),
+          identifiers,
+          card,
+          accountId,
+          lifetimeSeconds: lifetime,
+          clock,
+          random: options.random,
+        });
+      if (accounts === undefined) {
+        const { card, accountId } = await findCard(input.accountRef, input.user);
+        return seal(card, accountId);
+      }
+      const picked = identifiers.accountIds ?? [];
+      const ids = accounts.map((a) => a.accountId);
+      if (ids.length === 0 || ids.length > MAX_SESSION_ACCOUNTS || new Set(ids).size !== ids.length || !ids.every((id) => picked.includes(id))) {
+        throw new SchemaError('invalid_message', 'accounts must be 1 to 8 distinct accounts the wallet picked');
+      }
+      // The key first: a token service that cannot be reached fails the whole call, not each account.
+      await keys.getEncryptionKey({ kid: tokenService.kid, signal: input.signal });
+      return sealEach(identifiers.sessionId, accounts, async ({ accountRef, accountId }) => {
+        const found = await findCard(accountRef, input.user);
+        if ((found.accountId ?? accountRef) !== accountId) throw new AuthError('forbidden', 'The account id is not this card’s');
+        return (await seal(found.card, accountId)).encryptedRequest!;
       });
     },
 
@@ -364,12 +407,21 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
       if (allowedReplyTo !== undefined && invocation.replyTo !== undefined && !allowedReplyTo.includes(invocation.replyTo)) {
         throw new AuthError('forbidden', 'The invocation replyTo is not allowed');
       }
-      const { card } = await findCard(input.accountRef, input.user);
-      if (card.pan.slice(-4) !== invocation.account!.last4) {
-        throw new AuthError('forbidden', 'The invocation does not show this account');
+      const multi = invocation.accounts !== undefined;
+      const refs = multi ? input.accountRefs : input.accountRef === undefined ? undefined : [input.accountRef];
+      const hints = invocationAccounts(invocation);
+      if (refs === undefined || (multi ? input.accountRef !== undefined : input.accountRefs !== undefined) || refs.length !== hints.length) {
+        throw new SchemaError('invalid_message', 'Give one account reference per account of the invocation: accountRef for account, accountRefs for accounts');
       }
-      if (invocation.account!.cardArtUrl !== undefined && invocation.account!.cardArtUrl !== options.cardArtUrl) {
-        throw new AuthError('forbidden', 'The invocation shows card art this backend does not sign');
+      for (const [i, hint] of hints.entries()) {
+        // Several accounts: a card that cannot be provisioned (expired) may still be offered; the build refuses it.
+        const { card, accountId } = await findCard(refs[i], input.user, !multi);
+        if (card.pan.slice(-4) !== hint.last4 || (multi && hint.accountId !== (accountId ?? refs[i]))) {
+          throw new AuthError('forbidden', 'The invocation does not show this account');
+        }
+        if (hint.cardArtUrl !== undefined && hint.cardArtUrl !== options.cardArtUrl) {
+          throw new AuthError('forbidden', 'The invocation shows card art this backend does not sign');
+        }
       }
       return signInvocation(invocation, signingKey);
     },

@@ -155,30 +155,21 @@ function checkSignedInvocation(original: Invocation, signed: Invocation): Invoca
   const parsed = parseInvocation(signed);
   const { signature, ...rest } = parsed;
   if (signature === undefined || canonicalJson(rest) !== canonicalJson(original)) {
-    throw createError('invalid_message', 'The invocation signer did not return the same invocation, signed');
+    throw createError('invalid_message', 'The signer did not return the invocation, signed');
   }
   return parsed;
 }
 
-const idsOf = (input: SessionInput): Set<string | undefined> => new Set(input.accounts.map((a) => a.hint.accountId));
-
-/** Why identifiers do not fit the session (several accounts: a non-empty subset of the offered ids), or undefined. */
-function identifiersProblem(input: SessionInput, identifiers: Identifiers): string | undefined {
-  const picked = identifiers.accountIds;
-  if (!input.multi) return picked && 'Identifiers of a single-account session carry no accountIds';
-  if (!picked) return 'The identifiers must carry the picked accountIds';
-  const offered = idsOf(input);
-  return picked.every((id) => offered.has(id)) ? undefined : 'The identifiers pick an account the invocation did not offer';
-}
-
-/** Why a result does not fit the session (its form, its accounts), or undefined. */
-function resultProblem(input: SessionInput, result: Result): string | undefined {
-  const reported = result.accounts;
-  if (!input.multi) return reported && 'The result of a single-account session carries no accounts';
-  // A wallet that ended before it had a request (it declined, or failed) may answer for the whole session.
-  if (!reported) return result.status === 'provisioned' || result.status === 'pending_activation' ? 'The result must list its accounts' : undefined;
-  const offered = idsOf(input);
-  return reported.every((a) => offered.has(a.accountId)) ? undefined : 'The result names an account the invocation did not offer';
+/**
+ * Why the account ids a wallet message names (identifiers' `accountIds`, a
+ * result's `accounts`) do not fit the session, or undefined: a single-account
+ * session takes none; a several-account one takes only offered ids, and
+ * needs them when `required`.
+ */
+function idsProblem(input: SessionInput, ids: string[] | undefined, required: boolean): string | undefined {
+  if (!input.multi) return ids && 'A single-account session names no accounts';
+  if (!ids) return required ? 'The wallet must name its accounts' : undefined;
+  return ids.every((id) => input.accounts.some((a) => a.hint.accountId === id)) ? undefined : 'The wallet named an account not offered';
 }
 
 /**
@@ -186,17 +177,11 @@ function resultProblem(input: SessionInput, result: Result): string | undefined 
  * account exactly once (a request or a refusal); returns the refusals.
  */
 function checkBuilt(message: ProvisioningRequestMessage, input: BuildRequestInput): Map<string, string> {
-  const refusals = new Map<string, string>();
-  const multi = input.accounts !== undefined;
-  if ((message.encryptedRequest === undefined) !== multi) throw createError('invalid_message', 'The request source built a message of the other form');
-  if (multi) {
-    const named = [...(message.requests ?? []), ...(message.refusals ?? [])].map((a) => a.accountId).sort();
-    if (canonicalJson(named) !== canonicalJson(input.accounts!.map((a) => a.accountId).sort())) {
-      throw createError('invalid_message', 'The request source did not answer for exactly the picked accounts');
-    }
-    for (const refusal of message.refusals ?? []) refusals.set(refusal.accountId, refusal.errorCode);
-  }
-  return refusals;
+  const named = message.encryptedRequest === undefined ? [...(message.requests ?? []), ...(message.refusals ?? [])].map((a) => a.accountId) : [undefined];
+  const picked = input.accounts?.map((a) => a.accountId) ?? [undefined];
+  // Opaque ids have no comma: the sorted lists, joined, are equal exactly when they name the same accounts.
+  if (String(named.sort()) !== String(picked.sort())) throw createError('invalid_message', 'The request source did not answer for the picked accounts');
+  return new Map(message.refusals?.map((r) => [r.accountId, r.errorCode]));
 }
 
 /**
@@ -387,7 +372,7 @@ export class Session implements ProvisioningSession {
       const picked = new Set(identifiers.accountIds);
       input.accounts = accounts
         .filter((a) => picked.has(a.hint.accountId!))
-        .map((a) => ({ accountId: a.hint.accountId!, accountRef: a.accountRef, card: a.card }));
+        .map((a) => ({ accountId: a.accountId!, accountRef: a.accountRef, card: a.card }));
     } else {
       const [only] = accounts;
       input.accountRef = only!.accountRef;
@@ -401,7 +386,7 @@ export class Session implements ProvisioningSession {
     });
     // The session's correlation id rides along to the wallet (the request source may not have set it).
     const message: ProvisioningRequestMessage = { ...parseProvisioningRequestMessage(built), correlationId: this.correlationId };
-    if (message.sessionId !== this.id) throw createError('session_mismatch', 'The request source built a request for another session');
+    if (message.sessionId !== this.id) throw createError('session_mismatch', 'The request source built for another session');
     this.#refusals = checkBuilt(message, input);
     this.#transition('request_built');
 
@@ -450,7 +435,7 @@ export class Session implements ProvisioningSession {
     if (isTerminalState(this.#state)) return;
     // An activation invocation (spec 4.17), a status query or answer, an accounts request or refusal (4.20 to 4.22) belong to no provisioning session.
     if (!('sessionId' in message) || message.sessionId !== this.id) {
-      this.#rejectMessage(createError('session_mismatch', `A ${message.type} message for another session was ignored`));
+      this.#rejectMessage(createError('session_mismatch', `A ${message.type} message for another session`));
       return;
     }
     if (!this.#identifiers && this.#config.clock.now() >= this.expiresAt) {
@@ -460,12 +445,12 @@ export class Session implements ProvisioningSession {
     }
     if (message.type === 'identifiers') {
       if (this.#identifiers) {
-        this.#rejectMessage(createError('replayed', 'The wallet identifiers were already accepted; the repeat was ignored'));
+        this.#rejectMessage(createError('replayed', 'Identifiers were already accepted'));
       } else if (this.#awaiting !== 'identifiers') {
-        this.#rejectMessage(createError('unexpected_message', 'Identifiers arrived before the invocation was sent'));
-      } else if (identifiersProblem(this.#input, message)) {
+        this.#rejectMessage(createError('unexpected_message', 'Identifiers came before the invocation'));
+      } else if (idsProblem(this.#input, message.accountIds, true)) {
         // Refused, not accepted: the session goes on waiting (a wallet may send corrected identifiers).
-        this.#rejectMessage(createError('invalid_message', identifiersProblem(this.#input, message)));
+        this.#rejectMessage(createError('invalid_message', idsProblem(this.#input, message.accountIds, true)));
       } else {
         this.#identifiers = message;
         this.#awaiting = undefined;
@@ -477,11 +462,13 @@ export class Session implements ProvisioningSession {
       this.#finishWith(message);
       return;
     }
-    this.#rejectMessage(createError('unexpected_message', `A ${message.type} message is not expected from the wallet`));
+    this.#rejectMessage(createError('unexpected_message', `A ${message.type} message is not expected`));
   }
 
   #finishWith(result: Result): void {
-    const problem = resultProblem(this.#input, result);
+    // A wallet that ended before it had a request (it declined, or failed) may answer for the whole session.
+    const success = result.status === 'provisioned' || result.status === 'pending_activation';
+    const problem = idsProblem(this.#input, result.accounts?.map((a) => a.accountId), success);
     if (problem) {
       this.#rejectMessage(createError('invalid_message', problem));
       return;
@@ -491,7 +478,7 @@ export class Session implements ProvisioningSession {
       case 'provisioned':
       case 'pending_activation':
         if (this.#awaiting !== 'result') {
-          this.#rejectMessage(createError('unexpected_message', 'A success result arrived before the request was delivered'));
+          this.#rejectMessage(createError('unexpected_message', 'A success result came before the request'));
           return;
         }
         this.#result = result;
@@ -505,17 +492,13 @@ export class Session implements ProvisioningSession {
         }
         this.#end('completed');
         return;
-      case 'declined':
+      default: {
+        // declined / cancelled end so, with the wallet's code (default: the status itself); anything else fails.
         this.#result = result;
-        this.#end('declined', createError(code ?? 'declined', undefined, { details: { reportedBy: 'wallet' } }));
-        return;
-      case 'cancelled':
-        this.#result = result;
-        this.#end('cancelled', createError(code ?? 'cancelled', undefined, { details: { reportedBy: 'wallet' } }));
-        return;
-      default:
-        this.#result = result;
-        this.#end('failed', createError(code ?? 'internal_error', 'The wallet reported a failure', { details: { reportedBy: 'wallet' } }));
+        const ended = result.status === 'declined' || result.status === 'cancelled' ? result.status : 'failed';
+        const failed = ended === 'failed';
+        this.#end(ended, createError(code ?? (failed ? 'internal_error' : ended), failed ? 'The wallet reported a failure' : undefined, { details: { reportedBy: 'wallet' } }));
+      }
     }
   }
 
@@ -526,7 +509,7 @@ export class Session implements ProvisioningSession {
       const status = await withDeadline((signal) => source.getTokenStatus(tokenReferenceId, { signal }), {
         timeoutMs: this.#config.timeouts.requestMs,
         signal: this.#controller.signal,
-        what: 'Reading the verification methods',
+        what: 'Reading the token status',
       });
       if (status.tokenReferenceId !== tokenReferenceId) throw createError('invalid_message', 'The token status is for another token');
       this.#verification = status.verification;

@@ -2,6 +2,7 @@
 // answers an invocation with identifiers, receives the encrypted request,
 // opens it with the token service key and proves the binding, then replies.
 import {
+  type AccountOutcome,
   type AppChannel,
   type Clock,
   type Identifiers,
@@ -14,7 +15,9 @@ import {
   checkBinding,
   checkDeviceKeyBinding,
   createNonce,
+  invocationAccounts,
   openProvisioningRequest,
+  summarizeStatus,
   verifyInvocationSignature,
   waitForMessage,
 } from '@pushprov/protocol';
@@ -92,23 +95,55 @@ export class WalletDouble {
 
   /** Opens the request as the token service would, and checks the binding (device key included) to what this wallet sent. */
   async openRequest(): Promise<OpenedProvisioningRequest> {
+    this.opened = await this.open(this.request!.encryptedRequest!);
+    return this.opened;
+  }
+
+  /** Several accounts: opens each `requests` entry as the token service would (same checks as openRequest), by accountId. */
+  async openRequests(): Promise<Map<string, OpenedProvisioningRequest>> {
+    const opened = new Map<string, OpenedProvisioningRequest>();
+    for (const { accountId, encryptedRequest } of this.request!.requests ?? []) opened.set(accountId, await this.open(encryptedRequest));
+    return opened;
+  }
+
+  private async open(encryptedRequest: string): Promise<OpenedProvisioningRequest> {
     const { decryptionKeys, issuerKeys, audience, clock } = this.options;
-    this.opened = await openProvisioningRequest(this.request!.encryptedRequest!, {
+    const opened = await openProvisioningRequest(encryptedRequest, {
       decryptionKeys,
       issuerKeys: (iss, kid) => issuerKeys.keys.find((k) => k.kid === kid),
       audience,
       clock,
     });
     const ids = this.identifiers!;
-    checkBinding(this.opened.claims, {
+    checkBinding(opened.claims, {
       sessionId: ids.sessionId,
       walletProviderId: ids.walletProviderId,
       walletAccountId: ids.walletAccountId,
       deviceId: ids.deviceId,
       nonce: ids.nonce,
     });
-    await checkDeviceKeyBinding(this.opened.claims, ids.devicePublicKey);
-    return this.opened;
+    await checkDeviceKeyBinding(opened.claims, ids.devicePublicKey);
+    return opened;
+  }
+
+  /**
+   * Several accounts: the result a wallet sends after submitting each
+   * request (`provisioned`, token `tok_<accountId>`), each refusal
+   * (`failed` with its code) and each unpicked account (`cancelled`,
+   * `consent_denied`), for every account of the invocation, in its order.
+   */
+  async sendMultiResult(): Promise<Result> {
+    const requested = new Set((this.request!.requests ?? []).map((r) => r.accountId));
+    const refused = new Map((this.request!.refusals ?? []).map((r) => [r.accountId, r.errorCode]));
+    const accounts: AccountOutcome[] = invocationAccounts(this.invocation!).map(({ accountId }) => {
+      const id = accountId!;
+      if (requested.has(id)) return { accountId: id, status: 'provisioned', tokenReferenceId: `tok_${id}` };
+      if (refused.has(id)) return { accountId: id, status: 'failed', errorCode: refused.get(id)! };
+      return { accountId: id, status: 'cancelled', errorCode: 'consent_denied' };
+    });
+    const result: Result = { type: 'result', version: 1, sessionId: this.invocation!.sessionId, status: summarizeStatus(accounts.map((a) => a.status)), accounts };
+    await this.channel.send(result);
+    return result;
   }
 
   /** Sends a result; a status that means a token was issued gets a token reference id unless `extra` names one. */
