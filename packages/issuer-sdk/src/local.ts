@@ -14,3 +14,4 @@ export {
   type LocalTokenServiceOptions,
 } from './local/create-local-request-builder.js';
 export { createInvocationSigner, type InvocationSignerOptions } from './local/create-invocation-signer.js';
+export { createStatusQuerySigner } from './local/create-status-query-signer.js';

@@ -21,6 +21,7 @@ export {
   type SignInvocationInput,
   type TokenServiceRecipient,
 } from './server/create-provisioning-request-builder.js';
+export type { AccountLister, ListAccountsInput, SignStatusQueryInput } from './server/offer-accounts.js';
 export {
   createIssuerBackendHandler,
   type FetchHandler,
@@ -74,9 +75,17 @@ export {
   zBuildRequestAccount,
   zBuildRequestBody,
   zIssuerBackendRequest,
+  zListAccountsBody,
+  zListAccountsResponse,
+  zOfferedAccount,
   zSignInvocationBody,
+  zSignStatusQueryBody,
   type BuildRequestAccount,
   type BuildRequestBody,
   type IssuerBackendRequest,
+  type ListAccountsBody,
+  type ListAccountsResponse,
+  type OfferedAccount,
   type SignInvocationBody,
+  type SignStatusQueryBody,
 } from './request/z-backend-request.js';

@@ -33,9 +33,11 @@ describe('what ships into apps', () => {
     expect(inputs.some((i) => i.includes('jwe/compact/encrypt'))).toBe(false);
     // The browser popup channel is its own entry, @pushprov/issuer-sdk/browser.
     expect(inputs.some((i) => i.includes('popup-wallet-channel'))).toBe(false);
+    // Status queries and wallet-initiated answers are their own entries, /status and /offer.
+    expect(inputs.some((i) => i.includes('/src/status/') || i.includes('/src/offer/'))).toBe(false);
   });
 
-  it.each(['local', 'browser'])('the %s entry bundles for the browser too', async (entry) => {
+  it.each(['local', 'browser', 'status', 'offer'])('the %s entry bundles for the browser too', async (entry) => {
     const { inputs } = await bundle(`../src/${entry}.ts`);
     expect(inputs.some((i) => i.startsWith('node:'))).toBe(false);
   });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const ENTRIES = ['index', 'activation', 'local', 'server'];
+const ENTRIES = ['index', 'activation', 'local', 'offer', 'server', 'status'];
 
 /** Every symbol an entry exports, with whether it has a doc comment and an @example. */
 function publicSymbols(): Array<{ entry: string; name: string; documented: boolean; example: boolean }> {

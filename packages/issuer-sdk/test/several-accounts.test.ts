@@ -279,4 +279,43 @@ describe('several accounts, checked in the app', () => {
     session.cancel();
     await expect(session.outcome).resolves.toMatchObject({ status: 'cancelled', accounts: [{ accountId: 'acct_1', status: 'cancelled' }] });
   });
+
+  it('a request source that does not answer for exactly the picked accounts fails the session (invalid_message)', async () => {
+    const k = await keys();
+    const pair = createMemoryChannelPair();
+    const issuer = createIssuerClient({
+      issuerId: ISSUER_ID,
+      clock: manualClock(NOW),
+      // Answers for one account only, whatever was picked.
+      requestSource: { buildRequest: async ({ identifiers: ids }) => ({ type: 'provisioning-request', version: 1, sessionId: ids.sessionId, refusals: [{ accountId: 'acct_1', errorCode: 'not_found' }] }) },
+    });
+    const wallet = new WalletDouble({ channel: pair.wallet, decryptionKeys: k.servicePrivate, issuerKeys: k.issuerPublic, audience: AUDIENCE });
+    const session = issuer.startProvisioning({
+      accounts: [
+        { hint: hint('acct_1', '1111'), card: CARD },
+        { hint: hint('acct_3', '4444'), card: CARD_2 },
+      ],
+      wallet: pair.issuer,
+    });
+    await wallet.receiveInvocation();
+    await wallet.sendIdentifiers({ accountIds: ['acct_1', 'acct_3'] });
+    const outcome = await session.outcome;
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'invalid_message' } });
+  });
+
+  it('the backend source needs an accountRef for every account (configuration_invalid), and sends nothing without one', async () => {
+    const calls: string[] = [];
+    const source = createBackendRequestSource({
+      url: 'https://bank.example/api/push-provisioning',
+      fetch: async (_url, init) => {
+        calls.push(init.body);
+        return new Response('{}', { status: 500 });
+      },
+    });
+    const ids = { ...identifiers(), accountIds: ['acct_1', 'acct_3'] };
+    await expect(
+      source.buildRequest({ identifiers: ids, accounts: [{ accountId: 'acct_1', accountRef: 'acc_1' }, { accountId: 'acct_3' }] }, { signal: new AbortController().signal }),
+    ).rejects.toMatchObject({ code: 'configuration_invalid' });
+    expect(calls).toEqual([]);
+  });
 });

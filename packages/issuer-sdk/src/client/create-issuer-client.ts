@@ -12,6 +12,7 @@ import {
   zInvocation,
   zOpaqueId,
   zPartyId,
+  zRandomId,
 } from '@pushprov/protocol';
 import { parseWith } from '@pushprov/protocol/internal';
 import { isDuration } from '../lib/deadline.js';
@@ -141,6 +142,14 @@ export interface StartProvisioningOptions {
    * `X-Correlation-Id` of the backend calls, and every error of the session.
    */
   correlationId?: string;
+  /**
+   * Wallet-initiated provisioning only (protocol section 4.24): the `nonce`
+   * of the wallet's `accounts-request` this session answers, put in the
+   * invocation as `walletNonce`. The invocation must then be signed: without
+   * an `invocationSigner` this is `configuration_invalid`. Usually set by
+   * `answerAccountsRequest` (`@pushprov/issuer-sdk/offer`).
+   */
+  walletNonce?: string | undefined;
 }
 
 /**
@@ -217,8 +226,11 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
 }
 
 /** The session input, checked: bad options throw at once, before anything is sent. @internal */
-export function checkInput(options: StartProvisioningOptions, walletNonce?: string): SessionInput {
-  const { wallet, signal, correlationId, onEvent } = options;
+export function checkInput(options: StartProvisioningOptions, signed: boolean): SessionInput {
+  const { wallet, signal, correlationId, onEvent, walletNonce } = options;
+  if (walletNonce !== undefined && (!zRandomId.safeParse(walletNonce).success || !signed)) {
+    invalid('walletNonce needs an invocationSigner and a random id');
+  }
   if (correlationId !== undefined && !zCorrelationId.safeParse(correlationId).success) {
     invalid('correlationId must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits');
   }
@@ -283,7 +295,7 @@ export function checkInput(options: StartProvisioningOptions, walletNonce?: stri
  */
 export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
   const config = checkConfig(options);
-  const createSession = (input: StartProvisioningOptions): ProvisioningSession => new Session(config, checkInput(input));
+  const createSession = (input: StartProvisioningOptions): ProvisioningSession => new Session(config, checkInput(input, config.invocationSigner !== undefined));
   return {
     createSession,
     startProvisioning(input) {

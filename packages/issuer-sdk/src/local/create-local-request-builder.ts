@@ -165,8 +165,8 @@ export function createLocalRequestBuilder(options: LocalRequestBuilderOptions): 
           random: options.random,
         });
       if (input.accounts === undefined) return seal(input.card, input.accountRef, input.accountId);
-      // Several accounts: one request per picked account (each its own jti), all bound to the same identifiers;
-      // a card that cannot be used (expired, invalid) is a refusal.
+      // Several accounts: one request per picked account (each its own jti), all bound to the same identifiers.
+      // As in the one-account form the card is not checked here (the token service decides); a failure fails the call.
       return sealEach(input.identifiers.sessionId, input.accounts, async (a) => (await seal(a.card, a.accountRef, a.accountId)).encryptedRequest!);
     },
   };

@@ -1,4 +1,4 @@
-import { MAX_SESSION_ACCOUNTS, zIdentifiers, zInvocation, zOpaqueId, zVersion } from '@pushprov/protocol';
+import { MAX_SESSION_ACCOUNTS, zAccountHint, zIdentifiers, zInvocation, zOpaqueId, zPartyId, zStatusQuery, zVersion } from '@pushprov/protocol';
 import * as z from 'zod/mini';
 
 const distinct = (ids: readonly string[]) => new Set(ids).size === ids.length;
@@ -97,6 +97,101 @@ export const zSignInvocationBody = z
 export type SignInvocationBody = z.infer<typeof zSignInvocationBody>;
 
 /**
+ * Body of `POST` to the issuer backend asking it to sign a status query
+ * (`status-query`, protocol section 4.22) for accounts of the signed-in user.
+ *
+ * @example
+ * ```ts
+ * const body = parseWith(zSignStatusQueryBody, json, { name: 'sign status query request' });
+ * ```
+ */
+export const zSignStatusQueryBody = /* @__PURE__ */ (() =>
+  z.strictObject({
+    type: z.literal('sign-status-query'),
+    version: zVersion,
+    /** The unsigned query. */
+    query: z.omit(zStatusQuery, { signature: true }),
+  }))();
+/**
+ * Body asking the issuer backend to sign a status query.
+ *
+ * @example
+ * ```ts
+ * const body: SignStatusQueryBody = { type: 'sign-status-query', version: 1, query: { type: 'status-query', version: 1, queryId, issuerId: 'bank-a', accountIds: ['acct_1'], iat, exp } };
+ * ```
+ */
+export type SignStatusQueryBody = z.infer<typeof zSignStatusQueryBody>;
+
+/**
+ * Body of `POST` to the issuer backend asking which of the signed-in user's
+ * cards the app may offer to a wallet provider (wallet-initiated
+ * provisioning, protocol section 4.24).
+ *
+ * @example
+ * ```ts
+ * const body = parseWith(zListAccountsBody, json, { name: 'list accounts request' });
+ * ```
+ */
+export const zListAccountsBody = z.strictObject({
+  type: z.literal('list-accounts'),
+  version: zVersion,
+  /** The wallet provider that asked (the `accounts-request`'s). */
+  walletProviderId: zPartyId,
+});
+/**
+ * Body asking the issuer backend for the cards it offers to a wallet provider.
+ *
+ * @example
+ * ```ts
+ * const body: ListAccountsBody = { type: 'list-accounts', version: 1, walletProviderId: 'wallet-co' };
+ * ```
+ */
+export type ListAccountsBody = z.infer<typeof zListAccountsBody>;
+
+/**
+ * One card the issuer backend offers: the hint the wallet may show (with the
+ * account's opaque `accountId`, required) and the app's own reference to it.
+ *
+ * @example
+ * ```ts
+ * const offered = parseWith(zOfferedAccount, row, { name: 'offered account' });
+ * ```
+ */
+export const zOfferedAccount = /* @__PURE__ */ (() =>
+  z.strictObject({
+    hint: z.extend(zAccountHint, { accountId: zOpaqueId }),
+    accountRef: zOpaqueId,
+  }))();
+/**
+ * One card the issuer backend offers (`listAccounts`): it fits a session's `SessionAccount`.
+ *
+ * @example
+ * ```ts
+ * const offered: OfferedAccount = { hint: { last4: '1111', network: 'visa', accountId: 'acct_1' }, accountRef: 'acc_8f2c' };
+ * ```
+ */
+export type OfferedAccount = z.infer<typeof zOfferedAccount>;
+
+/**
+ * The issuer backend's answer to `list-accounts`.
+ *
+ * @example
+ * ```ts
+ * const { accounts } = parseWith(zListAccountsResponse, text, { name: 'list accounts answer' });
+ * ```
+ */
+export const zListAccountsResponse = /* @__PURE__ */ (() => z.strictObject({ accounts: z.array(zOfferedAccount).check(z.maxLength(64)) }))();
+/**
+ * The issuer backend's answer to `list-accounts`.
+ *
+ * @example
+ * ```ts
+ * const answer: ListAccountsResponse = { accounts: [] };
+ * ```
+ */
+export type ListAccountsResponse = z.infer<typeof zListAccountsResponse>;
+
+/**
  * Every body the issuer backend endpoint accepts.
  *
  * @example
@@ -105,7 +200,7 @@ export type SignInvocationBody = z.infer<typeof zSignInvocationBody>;
  * if (body.type === 'build-request') console.log(body.identifiers.sessionId);
  * ```
  */
-export const zIssuerBackendRequest = z.discriminatedUnion('type', [zBuildRequestBody, zSignInvocationBody]);
+export const zIssuerBackendRequest = z.discriminatedUnion('type', [zBuildRequestBody, zSignInvocationBody, zSignStatusQueryBody, zListAccountsBody]);
 /**
  * Every body the issuer backend endpoint accepts.
  *

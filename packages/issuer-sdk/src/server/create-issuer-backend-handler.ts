@@ -70,7 +70,7 @@ export interface IssuerBackendLogEvent {
   /** The caller's `X-Correlation-Id` when valid (the issuer SDK's session sends it), else a new `cor_…`. */
   correlationId: string;
   /** The body's type, once it parsed. */
-  type?: 'build-request' | 'sign-invocation' | undefined;
+  type?: 'build-request' | 'sign-invocation' | 'sign-status-query' | 'list-accounts' | undefined;
   /** The session the body is for, once it parsed. */
   sessionId?: string | undefined;
   status: number;
@@ -102,6 +102,10 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  *   a card that cannot be built is a refusal, not an error)
  * - `{ type: 'sign-invocation', version: 1, accountRef, invocation }` (or `accountRefs` for an
  *   invocation with `accounts`) → `200` the invocation, signed.
+ * - `{ type: 'sign-status-query', version: 1, query }` → `200` the status
+ *   query, signed (only for the user's own accounts, builder `listAccounts`).
+ * - `{ type: 'list-accounts', version: 1, walletProviderId }` →
+ *   `200 { accounts: OfferedAccount[] }` (wallet-initiated provisioning).
  *
  * In order: method (`405 method_not_allowed`), `authenticate` (`401 unauthenticated`), content
  * type (`415`), size (`413`), strict JSON and schema (`400`), then the
@@ -137,6 +141,12 @@ export function createIssuerBackendHandler<User>(options: IssuerBackendHandlerOp
   return serveJsonPost({ ...options, signInMessage: 'Sign in to add a card to a wallet' }, async ({ text, maxBytes, user, request, callerCorrelationId, seen }) => {
     const body = parseWith(zIssuerBackendRequest, text, { name: 'issuer backend request', maxLength: maxBytes });
     seen.type = body.type;
+    if (body.type === 'sign-status-query' || body.type === 'list-accounts') {
+      const { builder } = options;
+      if (builder.signStatusQuery === undefined || builder.listAccounts === undefined) throw new HttpError('not_found', 'Accounts are not listed here');
+      if (body.type === 'list-accounts') return { accounts: await builder.listAccounts({ walletProviderId: body.walletProviderId, user }) };
+      return builder.signStatusQuery({ query: body.query, user });
+    }
     seen.sessionId = body.type === 'build-request' ? body.identifiers.sessionId : body.invocation.sessionId;
     if (body.type === 'build-request') {
       const message = await options.builder.buildRequest({

@@ -32,6 +32,9 @@ import {
 } from '@pushprov/protocol';
 import { parseWith, toSigningKeyHandle } from '@pushprov/protocol/internal';
 import { sealBoundRequest, sealEach } from '../lib/seal-bound-request.js';
+import { type AccountLister, type ListAccountsInput, type SignStatusQueryInput, offerMethods } from './offer-accounts.js';
+import type { OfferedAccount } from '../request/z-backend-request.js';
+import type { StatusQuery } from '@pushprov/protocol';
 
 /**
  * What a {@link CardLookup} finds: the card, and optionally `accountId`, the
@@ -135,6 +138,13 @@ export interface ProvisioningRequestBuilderOptions<User> {
    * return links). Unset: any https `replyTo` is signed.
    */
   allowedReplyTo?: readonly string[];
+  /**
+   * The signed-in user's cards the backend offers (each hint with its
+   * `accountId`, and the app's `accountRef`): what `list-accounts` answers
+   * (wallet-initiated provisioning), and the only account ids a
+   * `sign-status-query` may name. Unset: both answer `not_found`.
+   */
+  listAccounts?: AccountLister<User> | undefined;
   clock?: Clock;
   random?: RandomSource;
 }
@@ -222,6 +232,21 @@ export interface ProvisioningRequestBuilder<User> {
    * `not_yet_valid`, `expired`.
    */
   signInvocation(input: SignInvocationInput<User>): Promise<Invocation>;
+  /**
+   * Signs a status query (protocol section 4.22) for this user (optional in
+   * a builder of your own: the handler then answers `not_found`), after
+   * checking that it names this issuer, only account ids `listAccounts`
+   * gives for this user, a lifetime of at most 300 s that is current, and
+   * (with `allowedReplyTo`) an allowed `replyTo`.
+   * Codes: `forbidden`, `not_found` (no `listAccounts`), `lifetime_exceeded`, `not_yet_valid`, `expired`.
+   */
+  signStatusQuery?(input: SignStatusQueryInput<User>): Promise<StatusQuery>;
+  /**
+   * The cards offered to a wallet provider (wallet-initiated provisioning):
+   * `wallet_provider_not_allowed` unless it is in `walletProviders`, else
+   * `listAccounts(user)`, checked (`not_found` without `listAccounts`).
+   */
+  listAccounts?(input: ListAccountsInput<User>): Promise<OfferedAccount[]>;
   /** The token service's keys (to force a refresh, or inspect). */
   readonly tokenServiceKeys: RemoteJwks;
 }
@@ -281,6 +306,16 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
     throw createError('configuration_invalid', 'allowedReplyTo must list https URLs');
   }
   const clock = options.clock ?? systemClock;
+  if (options.listAccounts !== undefined && typeof options.listAccounts !== 'function') throw createError('configuration_invalid', 'listAccounts must be a function');
+  const offer = offerMethods({
+    issuerId: options.issuerId,
+    signingKey,
+    listAccounts: options.listAccounts,
+    allowedWalletProviders,
+    allowedReplyTo,
+    clock,
+    skewSeconds: CLOCK_SKEW_SECONDS,
+  });
   const keys = createRemoteJwks({
     url: tokenService.jwksUrl,
     fetch: tokenService.fetch,
@@ -319,6 +354,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
 
   return {
     tokenServiceKeys: keys,
+    ...offer,
 
     async buildRequest(input) {
       const identifiers = parseIdentifiers(input.identifiers);
