@@ -118,6 +118,8 @@ const WALLET_PROVIDER_ID = 'wallet-co';
 const CUSTOMER = 'customer-1001';
 const CARDHOLDER = 'Ada Lovelace';
 const SESSION_COOKIE = 'bank_session';
+/** Bank B's cookie: cookies are per host, not per port, and both banks run on 127.0.0.1. */
+const SECOND_SESSION_COOKIE = 'bank_b_session';
 
 /**
  * The customer's cards, which only the bank's backend holds: two test numbers
@@ -351,6 +353,8 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
         const found = user.id === CUSTOMER ? cards.find((c) => c.accountRef === accountRef) : undefined;
         return found ? { ...found.card, accountId: found.accountRef } : null;
       },
+      // The customer's accounts: the backend signs a status query only for these ids.
+      listAccounts: (user) => (user.id === CUSTOMER ? issuerConfig.cards.map((card) => ({ hint: { ...card.account, accountId: card.accountRef }, accountRef: card.accountRef })) : []),
     });
     function authenticate(request: Request): { id: string } | null {
       // Same-origin calls only (a cross-site form or script is not the bank's app), with a live session cookie.
@@ -468,12 +472,32 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       accounts: cards.map(({ accountRef }, i) => ({ last4: `22${String(i + 10).padStart(2, '0')}`, network: 'mastercard', productName: 'Bank B Card', issuerName: 'Bank B', accountId: accountRef })),
     };
     const secondIssuerHtml = readPage('bank-b.html');
+    const secondSessions = new Set<string>();
+    const secondBackend = createIssuerBackendHandler({
+      builder: createProvisioningRequestBuilder<{ id: string }>({
+        issuerId: SECOND_ISSUER_ID,
+        signingKey: secondIssuerKey.privateJwk,
+        tokenService: { audience: SERVICE_ID, jwksUrl: `${tokenServiceUrl}/.well-known/jwks.json` },
+        walletProviders: [WALLET_PROVIDER_ID],
+        lookupCard: () => null,
+        listAccounts: () => secondIssuerConfig.accounts.map((hint) => ({ hint: { ...hint, accountId: hint.accountId! }, accountRef: hint.accountId! })),
+      }),
+      authenticate: (request) => {
+        if (request.headers.get('origin') !== secondIssuerOrigin) return null;
+        const session = readCookie(request, SECOND_SESSION_COOKIE);
+        return session !== undefined && secondSessions.has(session) ? { id: 'bank-b-customer' } : null;
+      },
+    });
     async function secondIssuerRoutes(request: Request): Promise<Response> {
       const { pathname } = new URL(request.url);
+      if (request.method === 'POST' && pathname === '/api/push-provisioning') return secondBackend(request);
       if (request.method !== 'GET') return notFound();
       switch (pathname) {
-        case '/':
-          return page(secondIssuerHtml, issuerCsp);
+        case '/': {
+          const session = createId('sess');
+          secondSessions.add(session);
+          return page(secondIssuerHtml, issuerCsp, { 'set-cookie': `${SECOND_SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+        }
         case '/config.json':
           return json(secondIssuerConfig);
         case '/bank-b-page.js':

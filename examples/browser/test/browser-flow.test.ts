@@ -492,6 +492,202 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
   });
 }
 
+/** The bank's wallet panel, per card: last 4, place (`none`/`other`/`added`/`unknown`), the states, the line, its Add button. */
+function walletPanel(page: Page): Promise<{ last4: string; place: string; thisDevice: string; otherDevices: string; text: string; add: string | null }[]> {
+  return page.locator('#wallet-cards li').evaluateAll((items) =>
+    items.map((li) => {
+      const el = li as HTMLElement;
+      return {
+        last4: el.dataset.last4 ?? '',
+        place: el.dataset.place ?? '',
+        thisDevice: el.dataset.thisDevice ?? '',
+        otherDevices: el.dataset.otherDevices ?? '',
+        text: el.querySelector('small')?.textContent ?? '',
+        add: el.querySelector('button')?.textContent ?? null,
+      };
+    }),
+  );
+}
+
+/** Clicks "Check Wallet Co": the wallet opens, answers the signed status query, and the bank closes it again. */
+async function checkWallet(page: Page, popupSize: { width: number; height: number }): Promise<void> {
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#check-wallet')]);
+  await popup.setViewportSize(popupSize).catch(() => undefined); // it may be gone already
+  await page.waitForSelector('body[data-wallet-check="answered"]');
+  if (!popup.isClosed()) await popup.waitForEvent('close');
+}
+
+/** A several-card list (the wallet's pick list or its per-card endings): last 4 and the line under each. */
+function cardLines(page: Page, selector: string): Promise<string[]> {
+  return page.locator(`${selector} li`).evaluateAll((items) => items.map((li) => `${(li as HTMLElement).dataset.last4}: ${li.querySelector('small')?.textContent ?? ''}`));
+}
+
+for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
+  const viewport = VIEWPORTS[name];
+  const popupSize = name === 'desktop' ? POPUP_DESKTOP : viewport;
+  const file = (screen: string) => `${name}-${screen}`;
+
+  // A fresh example: its token service knows only the card put on the watch at start.
+  describe(`several cards, where they are, wallet-initiated, ${name} (${viewport.width} px)`, () => {
+    let fresh: BrowserExample;
+    let context: BrowserContext;
+    let bank: Page;
+
+    beforeAll(async () => {
+      fresh = await startBrowserExample({ walletCloseDelayMs: 1500 });
+      context = await newContext(viewport);
+      bank = await context.newPage();
+      await bank.goto(fresh.issuerUrl);
+      await openBank(bank);
+    }, 60_000);
+    afterAll(async () => {
+      await context?.close();
+      await fresh?.close();
+    });
+
+    it('the bank asks the wallet where its cards are: the card on the watch is on another device, the others nowhere, each with its Add', async () => {
+      expect((await walletPanel(bank)).every((row) => row.place === 'unknown' && row.add === null)).toBe(true);
+      await checkWallet(bank, popupSize);
+      const rows = await walletPanel(bank);
+      expect(rows.map((row) => row.last4)).toEqual(['1111', '0002', '0010', '0069', '0028', '0044']);
+      expect(rows.find((row) => row.last4 === '0010')).toEqual({
+        last4: '0010',
+        place: 'other',
+        thisDevice: 'not_added',
+        otherDevices: 'added',
+        text: 'In Wallet Co on another device, ready to pay',
+        add: 'Add to this device',
+      });
+      for (const row of rows.filter((r) => r.last4 !== '0010')) {
+        expect(row).toMatchObject({ place: 'none', thisDevice: 'not_added', otherDevices: 'not_added', text: 'Not in Wallet Co', add: 'Add' });
+      }
+      await checkCustomerView(bank);
+      await shot(bank, file('15-bank-wallet-status'));
+    }, 30_000);
+
+    it('both debit cards in one session: the wallet shows both, the sandbox bank approves one and declines the other, both outcomes shown', async () => {
+      const [popup] = await Promise.all([bank.waitForEvent('popup'), bank.click('#add-both')]);
+      await popup.setViewportSize(popupSize);
+      await popup.waitForSelector('body[data-state="awaiting_consent"]');
+      // One invocation, both cards: the wallet lists them, with their place in this wallet, both ticked.
+      expect(await popup.locator('#consent-title').textContent()).toBe('Add cards from Bank A?');
+      expect(await cardLines(popup, '#pick-list')).toEqual(['1111: Not in your wallet yet', '0002: Not in your wallet yet']);
+      expect(await popup.locator('#pick-list input:checked').count()).toBe(2);
+      await checkCustomerView(popup);
+      await shot(popup, file('16-wallet-pick-two'));
+
+      const closed = popup.waitForEvent('close');
+      await popup.click('#accept');
+      await popup.waitForSelector('body[data-outcome="partial"]');
+      expect(await popup.locator('#progress-title').textContent()).toBe('1 of 2 cards added');
+      const walletLines = await cardLines(popup, '#wallet-accounts');
+      expect(walletLines[0]).toBe('1111: Added. Ready to use.');
+      expect(walletLines[1]).toMatch(/^0002: Not added\. \S/);
+      await checkCustomerView(popup);
+      await shot(popup, file('17-wallet-both-outcomes'));
+
+      // The bank's page: one session, a partial success, and each card's own line.
+      await bank.waitForSelector('body[data-outcome="partial"]');
+      expect(await bank.locator('#result').innerText()).toBe('1 of 2 cards added to Wallet Co\nEach card’s status is below.');
+      const outcomes = await bank.locator('#account-outcomes li').evaluateAll((items) =>
+        items.map((li) => `${(li as HTMLElement).dataset.last4} ${(li as HTMLElement).dataset.outcome}: ${li.textContent}`),
+      );
+      expect(outcomes[0]).toBe('1111 added: Visa •••• 1111Added. You can pay with it now.');
+      expect(outcomes[1]).toMatch(/^0002 declined: Visa •••• 0002Not added\. \S/);
+      expect(await inView(bank, '#account-outcomes')).toBe(true);
+      await checkCustomerView(bank);
+      await shot(bank, file('17-bank-both-outcomes'));
+      await closed;
+    }, 45_000);
+
+    it('after the add: the approved card reads "on this device" and its Add is gone; the declined one keeps its Add', async () => {
+      await checkWallet(bank, popupSize);
+      const rows = await walletPanel(bank);
+      expect(rows.find((row) => row.last4 === '1111')).toEqual({
+        last4: '1111',
+        place: 'added',
+        thisDevice: 'added',
+        otherDevices: 'not_added',
+        text: 'In Wallet Co on this device, ready to pay',
+        add: null,
+      });
+      expect(rows.find((row) => row.last4 === '0002')).toMatchObject({ place: 'none', thisDevice: 'not_added', add: 'Add' });
+      expect(rows.find((row) => row.last4 === '0010')).toMatchObject({ place: 'other', thisDevice: 'not_added', otherDevices: 'added', add: 'Add to this device' });
+      await checkCustomerView(bank);
+      await shot(bank, file('18-bank-wallet-status-after'));
+    }, 30_000);
+
+    it('wallet-initiated: the wallet asks Bank A for cards, the customer picks the card on the watch, it is added on this device', async () => {
+      const home = await context.newPage();
+      await home.goto(fresh.walletHomeUrl);
+      await home.waitForSelector('body[data-state="home"]');
+      expect(await home.locator('.add-from-bank').textContent()).toBe('Add a card from Bank A');
+      await checkCustomerView(home);
+      await shot(home, file('19-wallet-home'));
+
+      const [bankWindow] = await Promise.all([home.waitForEvent('popup'), home.click('.add-from-bank')]);
+      expect(new URL(bankWindow.url()).origin).toBe(fresh.issuerOrigin);
+      await home.waitForSelector('body[data-state="awaiting_consent"]');
+      // Bank A's signed list: every card, with its place in this wallet; the one already here is not ticked.
+      expect(await home.locator('#verified').textContent()).toBe('✓ Verified: this card is from Bank A');
+      expect(await cardLines(home, '#pick-list')).toEqual([
+        '1111: Already on this device',
+        '0002: Not in your wallet yet',
+        '0010: On another of your devices',
+        '0069: Not in your wallet yet',
+        '0028: Not in your wallet yet',
+        '0044: Not in your wallet yet',
+      ]);
+      expect(await home.locator('#pick-list li[data-last4="1111"] input').isChecked()).toBe(false);
+      await bankWindow.waitForSelector('body[data-state="invoked"]');
+      await checkCustomerView(bankWindow);
+      await shot(bankWindow, file('20-bank-window-for-wallet'));
+      // The customer picks only the card that is on the watch.
+      for (const last4 of ['0002', '0069', '0028', '0044']) await home.uncheck(`#pick-list li[data-last4="${last4}"] input`);
+      await checkCustomerView(home);
+      await shot(home, file('20-wallet-pick-from-bank'));
+
+      await home.click('#accept');
+      await home.waitForSelector('body[data-outcome="added"]');
+      expect(await home.locator('#progress-title').textContent()).toBe('Card added');
+      const lines = await cardLines(home, '#wallet-accounts');
+      expect(lines.find((l) => l.startsWith('0010'))).toBe('0010: Added. Ready to use.');
+      expect(lines.filter((l) => !l.startsWith('0010')).every((l) => l.endsWith(': Not chosen'))).toBe(true);
+      await checkCustomerView(home);
+      await shot(home, file('21-wallet-added-from-bank'));
+      if (!bankWindow.isClosed()) await bankWindow.waitForEvent('close');
+
+      // The bank's panel: now on this device as well as on the watch, so no Add.
+      await checkWallet(bank, popupSize);
+      expect((await walletPanel(bank)).find((row) => row.last4 === '0010')).toEqual({
+        last4: '0010',
+        place: 'added',
+        thisDevice: 'added',
+        otherDevices: 'added',
+        text: 'In Wallet Co on this device, ready to pay, and on another device',
+        add: null,
+      });
+      await shot(bank, file('21-bank-wallet-status-both-devices'));
+      await home.close();
+    }, 60_000);
+
+    it('another issuer learns nothing: Bank B asks about the same account ids (signed with its key) and every card reads not in the wallet', async () => {
+      const other = await context.newPage();
+      await other.goto(fresh.secondIssuerUrl);
+      await other.waitForSelector('body[data-state="ready"]');
+      await checkWallet(other, popupSize);
+      const rows = await walletPanel(other);
+      expect(rows).toHaveLength(6);
+      for (const row of rows) expect(row).toMatchObject({ thisDevice: 'not_added', otherDevices: 'not_added', text: 'Not in Wallet Co' });
+      // Yet the wallet holds Bank A's cards under those very ids (Bank A's own answer just before).
+      expect((await walletPanel(bank)).filter((row) => row.thisDevice === 'added').map((row) => row.last4)).toEqual(['1111', '0010']);
+      await checkCustomerView(other);
+      await shot(other, file('22-bank-b-learns-nothing'));
+      await other.close();
+    }, 30_000);
+  });
+}
+
 describe('browser example: bank page and wallet popup on two origins', () => {
   let context: BrowserContext;
   beforeAll(async () => {

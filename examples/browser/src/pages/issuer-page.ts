@@ -9,8 +9,24 @@
 import { type ProvisioningSession, type ProvisioningSessionEvent, createBackendRequestSource, createIssuerClient } from '@pushprov/issuer-sdk';
 import { createBackendActivationSource, receiveActivationInvocation } from '@pushprov/issuer-sdk/activation';
 import { type PopupWalletChannel, createPopupWalletChannel } from '@pushprov/issuer-sdk/browser';
+import { createBackendStatusQuerySigner, queryStatus } from '@pushprov/issuer-sdk/status';
 import type { IssuerPageCard, IssuerPageConfig } from '../start-browser-example.js';
-import { type BankView, type Names, bankActivation, bankCompleted, bankConfirmPrompt, bankEnded, bankRunning, cardName } from './flow-view.js';
+import {
+  type AccountOutcomeView,
+  type BankView,
+  type Names,
+  type WalletPlace,
+  accountOutcome,
+  bankActivation,
+  bankCompleted,
+  bankConfirmPrompt,
+  bankEnded,
+  bankRunning,
+  bankSeveralEnded,
+  cardName,
+  walletPlaceView,
+} from './flow-view.js';
+import { repostUntilHeard } from './repost-channel.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const TERMINAL = ['completed', 'failed', 'declined', 'cancelled', 'expired'];
@@ -115,6 +131,7 @@ function render(view: BankView): void {
     label.textContent = view.button;
   }
   if (view.outcome) document.body.dataset.outcome = view.outcome;
+  renderAccountOutcomes(undefined);
   // On a phone the progress sits below the card: bring it into view.
   $('status-panel').scrollIntoView({ block: 'nearest' });
 }
@@ -295,3 +312,187 @@ async function confirmInBank(channel: PopupWalletChannel, names: Names): Promise
     render(bankActivation(names, { status: 'stopped', code }));
   }
 }
+
+// ── Several cards in one session: "Add both debit cards" (the sandbox bank approves one, declines the other).
+
+/** The two cards "Add both" adds: Everyday Debit (approved) and Travel Debit (the sandbox bank declines it). */
+const BOTH = config.cards.slice(0, 2);
+
+function renderAccountOutcomes(accounts: AccountOutcomeView[] | undefined): void {
+  const list = $('account-outcomes');
+  list.hidden = !accounts;
+  list.replaceChildren(
+    ...(accounts ?? []).map((account, i) => {
+      const li = document.createElement('li');
+      li.className = account.tone;
+      li.dataset.outcome = account.outcome;
+      li.dataset.last4 = BOTH[i]?.account.last4 ?? '';
+      const text = document.createElement('div');
+      const name = document.createElement('strong');
+      name.textContent = account.card;
+      const line = document.createElement('small');
+      line.textContent = account.text;
+      text.append(name, line);
+      li.append(text);
+      return li;
+    }),
+  );
+}
+
+const addBoth = $<HTMLButtonElement>('add-both');
+addBoth.disabled = false;
+addBoth.addEventListener('click', () => {
+  if (session && !TERMINAL.includes(session.state)) return;
+  clearTimeout(graceTimer);
+  wallet?.close();
+  const channel = createPopupWalletChannel({ walletUrl: config.walletUrl, allowedWalletOrigins: [config.walletOrigin] });
+  wallet = channel;
+  const several: Names = { bank: config.bankName, wallet: config.walletName, card: `your ${BOTH.length} cards` };
+  $('status-panel').hidden = false;
+  $('status-heading').textContent = `Adding ${BOTH.map((card) => cardName(card.account)).join(' and ')}`;
+  facts.clear();
+  fact('Bank (issuer id)', config.issuerId);
+  fact('Account ids', BOTH.map((card) => card.account.accountId ?? card.accountRef).join(', '));
+  delete document.body.dataset.outcome;
+  delete document.body.dataset.errorCode;
+  try {
+    channel.open();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'popup_blocked';
+    document.body.dataset.errorCode = code;
+    render(bankEnded(several, code, false, 'created'));
+    return;
+  }
+  button.disabled = addBoth.disabled = true;
+  let lastLive = 'created';
+  render(bankRunning(several, lastLive));
+  // One session, both cards: the wallet shows both, the customer picks, the backend builds a request for each picked card.
+  const current = issuer.startProvisioning({
+    accounts: BOTH.map((card) => ({ hint: card.account, accountRef: card.accountRef })),
+    wallet: channel,
+    onEvent: (event) => {
+      if (event.type === 'message_rejected') return refused(event.error.code, event.error.message);
+      if (event.type === 'account') {
+        fact(`Card ${event.accountId ?? '?'}`, `${event.status}${event.errorCode ? `: ${event.errorCode}` : ''}`);
+        return;
+      }
+      document.body.dataset.state = event.state;
+      if (TERMINAL.includes(event.state)) return;
+      lastLive = event.state;
+      render(bankRunning(several, event.state));
+    },
+  });
+  session = current;
+  document.body.dataset.sessionId = current.id;
+  fact('Session', current.id);
+  void current.outcome.then((outcome) => {
+    button.disabled = addBoth.disabled = false;
+    graceTimer = setTimeout(() => channel.close(), WALLET_WINDOW_GRACE_MS);
+    document.body.dataset.state = outcome.state;
+    fact('Result', outcome.status);
+    // A session that ended before any result (the window closed, the wallet said "Not now", time ran out): one ending.
+    const byId = new Map(outcome.accounts.map((a) => [a.accountId, a]));
+    if (outcome.state !== 'completed') {
+      const { error } = outcome;
+      if (outcome.accounts.every((a) => a.errorCode === error.code)) {
+        document.body.dataset.errorCode = error.code;
+        render(bankEnded(several, error.code, error.retryable === true, lastLive));
+        return;
+      }
+    }
+    const views = BOTH.map((card) => {
+      const entry = byId.get(card.account.accountId);
+      return accountOutcome(several, cardName(card.account), entry?.status ?? 'failed', entry?.errorCode);
+    });
+    const view = bankSeveralEnded(several, views);
+    render(view);
+    renderAccountOutcomes(view.accounts);
+  });
+});
+
+// ── The wallet panel: where each card is, asked of the wallet (a status query the bank's backend signs).
+
+/** The last answer, per account id. */
+let places: Map<string, WalletPlace> | undefined;
+
+function renderWalletCards(): void {
+  $('wallet-cards').replaceChildren(
+    ...config.cards.map((card) => {
+      const li = document.createElement('li');
+      li.dataset.last4 = card.account.last4;
+      const text = document.createElement('div');
+      const name = document.createElement('strong');
+      name.textContent = `${card.account.productName ?? 'Card'} •••• ${card.account.last4}`;
+      const line = document.createElement('small');
+      text.append(name, line);
+      li.append(text);
+      const place = places?.get(card.account.accountId ?? card.accountRef);
+      if (!place) {
+        line.textContent = 'Not checked yet';
+        li.dataset.place = 'unknown';
+        return li;
+      }
+      const view = walletPlaceView(place, config.walletName);
+      line.textContent = view.text;
+      line.className = `state-${view.tone}`;
+      li.dataset.place = view.tone;
+      li.dataset.thisDevice = place.thisDevice;
+      li.dataset.otherDevices = place.otherDevices;
+      // "Add" only where it helps: not for a card that is already on this device.
+      if (view.add) {
+        const add = document.createElement('button');
+        add.type = 'button';
+        add.className = 'secondary add-card';
+        add.textContent = view.add;
+        add.addEventListener('click', () => {
+          selectCard(card);
+          button.click(); // still inside the customer's click: the wallet window may open
+        });
+        li.append(add);
+      }
+      return li;
+    }),
+  );
+}
+renderWalletCards();
+
+// The backend signs a status query only for the signed-in customer's own account ids (builder option `listAccounts`).
+const statusSigner = createBackendStatusQuerySigner({ url: '/api/push-provisioning', credentials: 'same-origin' });
+const check = $<HTMLButtonElement>('check-wallet');
+check.disabled = false;
+check.addEventListener('click', () => {
+  if (session && !TERMINAL.includes(session.state)) return;
+  clearTimeout(graceTimer);
+  wallet?.close();
+  $('check-error').hidden = true;
+  const popup = createPopupWalletChannel({ walletUrl: config.walletUrl, allowedWalletOrigins: [config.walletOrigin] });
+  try {
+    popup.open(); // inside the click
+  } catch {
+    $('check-error').textContent = `Allow ${config.walletName} to open in a new window, then check again.`;
+    $('check-error').hidden = false;
+    return;
+  }
+  check.disabled = true;
+  document.body.dataset.walletCheck = 'asking';
+  const accountIds = config.cards.map((card) => card.account.accountId ?? card.accountRef);
+  queryStatus(repostUntilHeard(popup, ['status-query']), { issuerId: config.issuerId, accountIds, signer: statusSigner, timeoutMs: 20_000 })
+    .then(
+      (answer) => {
+        places = new Map(answer.map((entry) => [entry.accountId, { thisDevice: entry.thisDevice, otherDevices: entry.otherDevices }]));
+        fact('Status query', answer.map((entry) => `${entry.accountId}: ${entry.thisDevice} / ${entry.otherDevices}`).join('; '));
+        document.body.dataset.walletCheck = 'answered';
+        renderWalletCards();
+      },
+      (error: { code?: string }) => {
+        document.body.dataset.walletCheck = 'failed';
+        document.body.dataset.checkErrorCode = error.code ?? 'internal_error';
+        $('check-error').textContent = `${config.walletName} didn’t answer. Try again.`;
+        $('check-error').hidden = false;
+      },
+    )
+    .finally(() => {
+      check.disabled = false;
+      popup.close();
+    });
+});

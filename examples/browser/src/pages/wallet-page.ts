@@ -7,15 +7,22 @@
 // for developers: they sit in the "Details" toggle.
 import { type JwkPair, type Jwks, generateEncryptionKey } from '@pushprov/protocol';
 import { type ConsentPrompt, type WalletEvent, type WalletSessionState, createMemoryTokenStore, createWallet } from '@pushprov/wallet-sdk';
-import { createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { type WalletWindowLike, createOpenerIssuerChannel } from '@pushprov/wallet-sdk/browser';
+import { createStatusResponder } from '@pushprov/wallet-sdk/status';
+import { requestAccounts } from '@pushprov/wallet-sdk/initiate';
+import { severalAccounts } from '@pushprov/wallet-sdk/accounts';
 import { deviceKeyFromJwk } from '@pushprov/wallet-sdk/device-key';
 import { type PendingActivation, createActivations } from '@pushprov/wallet-sdk/activation';
 import { type TokenServiceFetch, createHttpTokenServiceClient } from '@pushprov/wallet-sdk/http';
 import type { WalletPageConfig } from '../start-browser-example.js';
-import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletAwaitingBank, walletEnding } from './flow-view.js';
+import { userMessage } from '@pushprov/protocol/messages';
+import { type MethodView, type Tone, cardName, codeSentText, methodLabel, verificationProblem, walletAwaitingBank, walletEnding, walletStateLine } from './flow-view.js';
+import { repostUntilHeard } from './repost-channel.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const VIEWS = ['waiting', 'consent', 'progress', 'verify', 'code', 'app', 'call'] as const;
+const VIEWS = ['waiting', 'home', 'consent', 'progress', 'verify', 'code', 'app', 'call'] as const;
+/** The wallet's home (opened directly): "Add a card from Bank A". Otherwise the page was opened by a bank. */
+const HOME = location.pathname === '/';
 const STEPS: WalletSessionState[] = ['sending_identifiers', 'waiting_for_request', 'submitting', 'storing', 'sending_result'];
 const WALLET_NAME = 'Wallet Co';
 
@@ -97,11 +104,18 @@ async function deviceKey(): Promise<JwkPair> {
 }
 
 let prompted: ConsentPrompt | undefined;
+/** The account ids the user ticked, in a several-card session. */
+let chosen: Set<string> | undefined;
 const bankName = () => (prompted?.verified && prompted.issuerName ? prompted.issuerName : 'your bank');
 
-/** Shows the consent view and resolves with the user's answer (false when the session gives up first). */
-function askUser(prompt: ConsentPrompt, signal: AbortSignal): Promise<boolean> {
+/**
+ * Shows the consent view and resolves with the user's answer (false when the
+ * session gives up first). Several cards: each with its place in this wallet,
+ * the ones not on this device ticked; the answer names the ticked ones.
+ */
+function askUser(prompt: ConsentPrompt, signal: AbortSignal): Promise<boolean | { accountIds: string[] }> {
   prompted = prompt;
+  const several = prompt.accounts.length > 1;
   const network = prompt.account.network === 'visa' ? 'Visa' : prompt.account.network;
   const issuer = bankName();
   $('consent-from').textContent = `From ${issuer}`;
@@ -115,12 +129,56 @@ function askUser(prompt: ConsentPrompt, signal: AbortSignal): Promise<boolean> {
   verified.textContent = prompt.verified ? `✓ Verified: this card is from ${issuer}` : 'Not verified';
   fact('Bank (issuer id)', `${prompt.issuerId}${prompt.verified ? ', signature verified' : ', not verified'}`);
   fact('Session', prompt.sessionId);
+  const pick = $('pick-list');
+  pick.hidden = !several;
+  $('c-card').hidden = several;
+  const accept = $<HTMLButtonElement>('accept');
+  if (several) {
+    $('consent-title').textContent = `Add cards from ${issuer}?`;
+    pick.replaceChildren(
+      ...prompt.accounts.map((account) => {
+        const li = document.createElement('li');
+        li.dataset.last4 = account.last4;
+        li.dataset.thisDevice = account.state?.thisDevice ?? 'unknown';
+        li.dataset.otherDevices = account.state?.otherDevices ?? 'unknown';
+        const label = document.createElement('label');
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.value = account.accountId ?? '';
+        box.checked = account.state?.thisDevice === undefined || account.state.thisDevice === 'not_added';
+        box.addEventListener('change', () => {
+          accept.disabled = !pick.querySelector('input:checked');
+        });
+        const text = document.createElement('span');
+        const name = document.createElement('strong');
+        name.textContent = `${account.productName ?? 'Card'} · ${cardName(account)}`;
+        const state = document.createElement('small');
+        state.textContent = walletStateLine(account.state);
+        text.append(name, state);
+        label.append(box, text);
+        li.append(label);
+        return li;
+      }),
+    );
+    accept.textContent = 'Add chosen cards';
+    accept.disabled = !pick.querySelector('input:checked');
+  } else {
+    accept.textContent = 'Add card';
+    accept.disabled = false;
+  }
   show('consent');
   document.body.dataset.state = 'awaiting_consent';
-  const accept = $<HTMLButtonElement>('accept');
   const decline = $<HTMLButtonElement>('decline');
   return new Promise((resolve) => {
     const answer = (value: boolean) => {
+      if (value && several) {
+        const accountIds = [...pick.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value);
+        chosen = new Set(accountIds);
+        accept.onclick = decline.onclick = null;
+        signal.removeEventListener('abort', onAbort);
+        resolve({ accountIds });
+        return;
+      }
       accept.onclick = decline.onclick = null;
       signal.removeEventListener('abort', onAbort);
       resolve(value);
@@ -144,7 +202,7 @@ function onEvent(event: WalletEvent): void {
   }
 }
 
-if (!window.opener) {
+if (!window.opener && !HOME) {
   $('waiting-text').textContent = 'Open this page from your bank’s app: it is the bank that starts adding a card.';
 }
 
@@ -163,7 +221,6 @@ const watchSubmit: TokenServiceFetch = async (url, init) => {
   return response;
 };
 
-const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins });
 const tokenStore = createMemoryTokenStore();
 const tokenService = createHttpTokenServiceClient({
   baseUrl: config.tokenServiceUrl,
@@ -171,56 +228,133 @@ const tokenService = createHttpTokenServiceClient({
   auth: { getToken: async () => (await fetch(config.assertionPath, { method: 'POST' })).text() },
   fetch: watchSubmit,
 });
+const identity = () => ({ walletProviderId: config.walletProviderId, walletAccountId: config.walletAccountId, deviceId: deviceId() });
+const trustedIssuers = config.trustedIssuers as Record<string, Jwks>;
 const wallet = createWallet({
-  identity: () => ({ walletProviderId: config.walletProviderId, walletAccountId: config.walletAccountId, deviceId: deviceId() }),
+  identity,
   consent: (prompt, { signal }) => askUser(prompt, signal),
   tokenService,
   tokenStore,
-  trustedIssuers: config.trustedIssuers as Record<string, Jwks>,
+  trustedIssuers,
   deviceKey: deviceKeyFromJwk(await deviceKey()),
+  // Several cards in one session (the pick, a request per card, each card's outcome, and where each already is).
+  accounts: severalAccounts(),
 });
-document.body.dataset.listening = 'true';
+// Status queries: a bank asks which of ITS cards are here (signed with its key); the answer comes from the
+// token service, asked with the verified issuer id only, so no bank learns anything of another bank's cards.
+const responder = createStatusResponder({ identity, tokenService, trustedIssuers });
 
-const outcome = await wallet.handleInvocation(channel, { onEvent, closeChannelOnEnd: true });
-document.body.dataset.state = outcome.status;
-// The bank page's origin, learnt from its invocation: an issuer_app method talks back to it (spec section 4.17).
-const issuerOrigin = channel.issuerOrigin;
-channel.close();
+type Outcome = Awaited<ReturnType<typeof wallet.handleInvocation>>;
+let issuerOrigin: string | undefined;
 
-if (outcome.status === 'rejected') {
-  // No session began (nothing was sent back): say so where the user is looking, and leave the window open.
-  document.body.dataset.errorCode = outcome.error.code;
-  fact('Refused', `${outcome.error.code}: ${outcome.error.message}`);
-  $('view-waiting').querySelector('.spinner')?.remove();
-  $('view-waiting').querySelector('h1')!.textContent = 'No card to add';
-  $('waiting-text').textContent = walletEnding({ card: 'this card', bank: 'your bank', wallet: WALLET_NAME }, { status: 'failed', code: outcome.error.code }).message;
+if (HOME) {
+  showHome();
 } else {
+  const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins });
+  const stopServing = responder.serve(channel);
+  document.body.dataset.listening = 'true';
+  const outcome = await wallet.handleInvocation(channel, { onEvent, closeChannelOnEnd: true });
+  // The bank page's origin, learnt from its invocation: an issuer_app method talks back to it (spec section 4.17).
+  issuerOrigin = channel.issuerOrigin;
+  stopServing();
+  channel.close();
+  await showEnding(outcome, true);
+}
+
+// ── The wallet's home: wallet-initiated provisioning. The wallet opens the bank's window and asks it for cards.
+
+function showHome(): void {
+  show('home');
+  document.body.dataset.state = 'home';
+  $('home-banks').replaceChildren(
+    ...config.banks.map((bank) => {
+      const add = document.createElement('button');
+      add.type = 'button';
+      add.className = 'primary add-from-bank';
+      add.dataset.issuerId = bank.issuerId;
+      add.textContent = `Add a card from ${bank.name}`;
+      add.addEventListener('click', () => void addFromBank(bank, add));
+      return add;
+    }),
+  );
+}
+
+async function addFromBank(bank: WalletPageConfig['banks'][number], button: HTMLButtonElement): Promise<void> {
+  const bankWindow = window.open(bank.addCardUrl, `${bank.issuerId}-cards`, 'popup,width=480,height=720');
+  if (!bankWindow) {
+    $('waiting-text').textContent = `Allow ${bank.name} to open in a new window, then try again.`;
+    return;
+  }
+  button.disabled = true;
+  // The channel to the window this page opened: the same origin checks as with an opener, pinned to the bank's origin.
+  const win: WalletWindowLike = {
+    opener: bankWindow,
+    addEventListener: (type, listener) => window.addEventListener(type, listener as unknown as EventListener),
+    removeEventListener: (type, listener) => window.removeEventListener(type, listener as unknown as EventListener),
+  };
+  const channel = createOpenerIssuerChannel({ allowedIssuerOrigins: [bank.origin], issuerOrigin: bank.origin, window: win });
+  const gone = setInterval(() => {
+    if (bankWindow.closed) channel.close();
+  }, 400);
+  $('view-waiting').querySelector('h1')!.textContent = `Sign in to ${bank.name}…`;
+  $('waiting-text').textContent = `${bank.name} opened in a new window. It sends the cards you can add.`;
+  show('waiting');
+  document.body.dataset.state = 'asking_bank';
+  fact('Bank (issuer id)', bank.issuerId);
+  const session = requestAccounts(wallet, repostUntilHeard(channel, ['accounts-request']), { issuerId: bank.issuerId, onEvent });
+  const outcome = await session.outcome;
+  clearInterval(gone);
+  channel.close();
+  bankWindow.close();
+  await showEnding(outcome, false);
+}
+
+// ── The ending: one card, or each card of several.
+
+async function showEnding(outcome: Outcome, closeWindow: boolean): Promise<void> {
+  document.body.dataset.state = outcome.status;
+  if (outcome.status === 'rejected') {
+    // No session began (nothing was sent back): say so where the user is looking, and leave the window open.
+    document.body.dataset.errorCode = outcome.error.code;
+    fact('Refused', `${outcome.error.code}: ${outcome.error.message}`);
+    $('view-waiting').querySelector('.spinner')?.remove();
+    $('view-waiting').querySelector('h1')!.textContent = 'No card to add';
+    $('waiting-text').textContent = walletEnding({ card: 'this card', bank: 'your bank', wallet: WALLET_NAME }, { status: 'failed', code: outcome.error.code }).message;
+    show('waiting');
+    return;
+  }
+  const several = (prompted?.accounts.length ?? 1) > 1;
   const account = prompted?.account ?? { network: 'card', last4: '····' };
   const names = { card: cardName(account), bank: bankName(), wallet: WALLET_NAME };
-  const added = 'token' in outcome;
-  // The yellow path: the bank wants its customer confirmed before the card works.
+  let ending: ReturnType<typeof walletEnding>;
   let activated = false;
-  if (outcome.status === 'pending_activation') {
-    fact('Token reference', outcome.token.tokenReferenceId);
-    activated = await confirmCard(outcome.token.tokenReferenceId, names);
-  }
-  const ending = walletEnding(
-    names,
-    activated ? { status: 'provisioned' } : added ? { status: outcome.status, alreadyAdded: submitStatus === 200 } : { status: outcome.status, code: outcome.error.code },
-  );
-  document.body.dataset.outcome = activated ? 'activated' : ending.outcome;
-  if (added) {
-    fact('Token reference', outcome.token.tokenReferenceId);
-    fact('Token', `•••• ${outcome.token.tokenLast4}, ${outcome.token.status}`);
-    fact('Token service answer', submitStatus === 200 ? '200: this card was already on this device' : `${submitStatus ?? '—'}: a new token`);
+  if (several) {
+    ending = showAccounts(outcome);
   } else {
-    document.body.dataset.errorCode = outcome.error.code;
-    fact('Error', `${outcome.error.code}: ${outcome.error.message}`);
+    const added = 'token' in outcome;
+    // The yellow path: the bank wants its customer confirmed before the card works.
+    if (outcome.status === 'pending_activation') {
+      fact('Token reference', outcome.token.tokenReferenceId);
+      activated = await confirmCard(outcome.token.tokenReferenceId, names);
+    }
+    ending = walletEnding(
+      names,
+      activated ? { status: 'provisioned' } : added ? { status: outcome.status, alreadyAdded: submitStatus === 200 } : { status: outcome.status, code: outcome.error.code },
+    );
+    if (added) {
+      fact('Token reference', outcome.token.tokenReferenceId);
+      fact('Token', `•••• ${outcome.token.tokenLast4}, ${outcome.token.status}`);
+      fact('Token service answer', submitStatus === 200 ? '200: this card was already on this device' : `${submitStatus ?? '—'}: a new token`);
+    } else {
+      document.body.dataset.errorCode = outcome.error.code;
+      fact('Error', `${outcome.error.code}: ${outcome.error.message}`);
+    }
   }
+  document.body.dataset.outcome = activated ? 'activated' : ending.outcome;
   $('sandbox-inbox').hidden = true;
   show('progress');
   finishSteps(ending.tone);
-  $('wallet-steps').hidden = !ending.showSteps;
+  $('wallet-steps').hidden = !ending.showSteps || several;
   const mark = $('ending-mark');
   mark.hidden = false;
   mark.className = `ending-mark ${ending.tone}`;
@@ -229,10 +363,50 @@ if (outcome.status === 'rejected') {
   result.hidden = false;
   result.className = `result ${ending.tone}`;
   result.textContent = ending.message;
+  if (!closeWindow) return;
   // The ending stays a moment, then the window closes (or at once with "Done").
   $('closing').hidden = false;
   $('done').onclick = () => window.close();
   setTimeout(() => window.close(), config.closeDelayMs);
+}
+
+/** Lists each card of a several-card session with its ending; returns the overall ending. */
+function showAccounts(outcome: Exclude<Outcome, { status: 'rejected' }>): ReturnType<typeof walletEnding> {
+  const hints = new Map((prompted?.accounts ?? []).map((a) => [a.accountId, a]));
+  let added = 0;
+  const items = outcome.accounts.map((entry) => {
+    const hint = hints.get(entry.accountId);
+    const li = document.createElement('li');
+    li.dataset.last4 = hint?.last4 ?? '';
+    li.dataset.status = entry.status;
+    const text = document.createElement('div');
+    const name = document.createElement('strong');
+    name.textContent = hint ? `${hint.productName ?? 'Card'} · ${cardName(hint)}` : 'A card';
+    const line = document.createElement('small');
+    if (entry.token) {
+      added++;
+      li.className = 'ok';
+      line.textContent = entry.status === 'pending_activation' ? `Added. ${bankName()} needs to finish a check first.` : 'Added. Ready to use.';
+      fact(`Token ${hint?.last4 ?? ''}`, entry.token.tokenReferenceId);
+    } else {
+      const code = entry.error?.code ?? 'internal_error';
+      li.dataset.errorCode = code;
+      const picked = chosen === undefined || entry.accountId === undefined || chosen.has(entry.accountId);
+      li.className = picked && code !== 'consent_denied' ? 'bad' : 'calm';
+      line.textContent = picked && code !== 'consent_denied' ? `Not added. ${userMessage(code, 'wallet')}` : 'Not chosen';
+      fact(`Card ${hint?.last4 ?? ''}`, code);
+    }
+    text.append(name, line);
+    li.append(text);
+    return li;
+  });
+  const list = $('wallet-accounts');
+  list.replaceChildren(...items);
+  list.hidden = false;
+  const picked = chosen?.size ?? outcome.accounts.length;
+  const tone: Tone = added > 0 ? 'ok' : 'bad';
+  const title = added === picked ? (added === 1 ? 'Card added' : 'Cards added') : added > 0 ? `${added} of ${picked} cards added` : 'No card added';
+  return { tone, title, message: 'Each card’s status is below.', showSteps: false, outcome: added === picked ? 'added' : added > 0 ? 'partial' : 'failed' };
 }
 
 // ── The yellow path: choose how to confirm, type the code (or call the bank), until the token is active.
@@ -241,12 +415,13 @@ if (outcome.status === 'rejected') {
 async function confirmCard(tokenReferenceId: string, names: { card: string; bank: string }): Promise<boolean> {
   // App to app: the activation invocation goes back to the bank's page that opened this window, on a new channel pinned to its origin.
   let bankChannel: ReturnType<typeof createOpenerIssuerChannel> | undefined;
+  const bankOrigin = issuerOrigin;
   const activations = createActivations({
     tokenService,
     tokenStore,
     walletProviderId: config.walletProviderId,
-    ...(issuerOrigin !== undefined && {
-      issuerChannel: () => (bankChannel ??= createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins, issuerOrigin })),
+    ...(bankOrigin !== undefined && {
+      issuerChannel: () => (bankChannel ??= createOpenerIssuerChannel({ allowedIssuerOrigins: config.allowedIssuerOrigins, issuerOrigin: bankOrigin })),
     }),
     onEvent: (event) => {
       document.body.dataset.activation = event.snapshot.state;
@@ -257,7 +432,7 @@ async function confirmCard(tokenReferenceId: string, names: { card: string; bank
   $('verify-from').textContent = `From ${names.bank}`;
   $('verify-text').textContent = `${names.bank} wants to make sure it’s you before you can pay with ${names.card}.`;
   for (;;) {
-    const method = await chooseMethod(activation, names.bank, issuerOrigin !== undefined);
+    const method = await chooseMethod(activation, names.bank, bankOrigin !== undefined);
     if (method.type === 'issuer_app') {
       const waiting = walletAwaitingBank(names);
       $('app-title').textContent = waiting.title;
