@@ -571,6 +571,8 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       await popup.waitForSelector('body[data-state="awaiting_consent"]');
       // One invocation, both cards: the wallet lists them, with their place in this wallet, both ticked.
       expect(await popup.locator('#consent-title').textContent()).toBe('Add cards from Bank A?');
+      expect(await popup.locator('#verified').textContent()).toBe('✓ Verified: these cards are from Bank A');
+      expect(await popup.locator('#c-card').isHidden(), 'no single card picture for several cards').toBe(true);
       expect(await cardLines(popup, '#pick-list')).toEqual(['1111: Not in your wallet yet', '0002: Not in your wallet yet']);
       expect(await popup.locator('#pick-list input:checked').count()).toBe(2);
       await checkCustomerView(popup);
@@ -629,7 +631,7 @@ for (const name of Object.keys(VIEWPORTS) as ViewportName[]) {
       expect(new URL(bankWindow.url()).origin).toBe(fresh.issuerOrigin);
       await home.waitForSelector('body[data-state="awaiting_consent"]');
       // Bank A's signed list: every card, with its place in this wallet; the one already here is not ticked.
-      expect(await home.locator('#verified').textContent()).toBe('✓ Verified: this card is from Bank A');
+      expect(await home.locator('#verified').textContent()).toBe('✓ Verified: these cards are from Bank A');
       expect(await cardLines(home, '#pick-list')).toEqual([
         '1111: Already on this device',
         '0002: Not in your wallet yet',

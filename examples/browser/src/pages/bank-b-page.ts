@@ -21,7 +21,7 @@ function render(places?: Map<string, { thisDevice: string; otherDevices: string 
       li.dataset.last4 = account.last4;
       const text = document.createElement('div');
       const name = document.createElement('strong');
-      name.textContent = `${account.productName ?? 'Card'} •••• ${account.last4}`;
+      name.textContent = `${account.productName ?? 'Card'} ••••\u00a0${account.last4}`;
       const line = document.createElement('small');
       const place = places?.get(account.accountId!);
       line.textContent = place ? walletPlaceView(place, config.walletName).text : 'Not checked yet';

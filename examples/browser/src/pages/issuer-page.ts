@@ -422,7 +422,7 @@ function renderWalletCards(): void {
       li.dataset.last4 = card.account.last4;
       const text = document.createElement('div');
       const name = document.createElement('strong');
-      name.textContent = `${card.account.productName ?? 'Card'} •••• ${card.account.last4}`;
+      name.textContent = `${card.account.productName ?? 'Card'} ••••\u00a0${card.account.last4}`; // the dots stay with the digits
       const line = document.createElement('small');
       text.append(name, line);
       li.append(text);

@@ -126,7 +126,7 @@ function askUser(prompt: ConsentPrompt, signal: AbortSignal): Promise<boolean | 
   $('consent-title').textContent = `Add ${cardName(prompt.account)}?`;
   const verified = $('verified');
   verified.className = `verified ${prompt.verified ? 'yes' : 'no'}`;
-  verified.textContent = prompt.verified ? `✓ Verified: this card is from ${issuer}` : 'Not verified';
+  verified.textContent = prompt.verified ? `✓ Verified: ${several ? 'these cards are' : 'this card is'} from ${issuer}` : 'Not verified';
   fact('Bank (issuer id)', `${prompt.issuerId}${prompt.verified ? ', signature verified' : ', not verified'}`);
   fact('Session', prompt.sessionId);
   const pick = $('pick-list');
