@@ -335,15 +335,21 @@ describe('answerAccountsRequest (@pushprov/issuer-sdk/offer)', () => {
     expect(await refusalSeen).toMatchObject({ nonce: asked.nonce, errorCode: 'unauthenticated' });
   });
 
-  it('a client without an invocationSigner cannot answer (the answer must be signed): refusal, then configuration_invalid', async () => {
+  it('a client without an invocationSigner cannot answer (the answer must be signed): nothing unsigned is sent, refusal, session failed configuration_invalid', async () => {
     const { as } = await backend();
     const issuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: createBackendRequestSource(as('alice')) });
     const pair = createMemoryChannelPair();
     const asked = request();
     const answering = answerAccountsRequest(pair.issuer, { issuerId: ISSUER_ID, client: issuer, accounts: ALICE_ACCOUNTS.slice(0, 1) });
     const refusalSeen = waitForMessage(pair.wallet, (m: AppMessage): m is AccountsRefusal => m.type === 'accounts-refusal', { timeoutMs: 5_000 });
+    const invocations: AppMessage[] = [];
+    pair.wallet.subscribe((m) => {
+      if (m.type === 'invocation') invocations.push(m);
+    });
     await pair.wallet.send(asked);
-    expect((await failure(answering)).code).toBe('configuration_invalid');
-    expect((await refusalSeen).nonce).toBe(asked.nonce);
+    const { session } = await answering;
+    expect(await session!.outcome).toMatchObject({ status: 'failed', error: { code: 'configuration_invalid' } });
+    expect(await refusalSeen).toMatchObject({ nonce: asked.nonce, errorCode: 'configuration_invalid' });
+    expect(invocations).toEqual([]);
   });
 });
