@@ -2,7 +2,7 @@ import { type AppMessage, BaseAppChannel, type ProvisioningError, parseAppMessag
 import { describe, expect, it } from 'vitest';
 import { type PopupWalletChannel, type IssuerWindowLike, createPopupWalletChannel } from '../src/browser.js';
 import { createIssuerClient } from '../src/index.js';
-import { createLocalRequestBuilder } from '../src/local.js';
+import { createLocalRequestBuilder, createStatusQuerySigner } from '../src/local.js';
 import { ACCOUNT, AUDIENCE, CARD, ISSUER_ID, keys, rejectedCodes, statesOf } from './support/fixtures.js';
 import { FakePopup, FakeWindow } from './support/fake-window.js';
 import { expectNoPan } from './support/pan-guard.js';
@@ -102,7 +102,19 @@ describe('createPopupWalletChannel: opening and posting', () => {
     expect(popup.posted).toHaveLength(5);
   });
 
-  it('only invocations are reposted', async () => {
+  it('a status query is reposted too until the wallet first answers (it opens a flow, as an invocation does)', async () => {
+    const { win, channel, popup } = make();
+    const signer = createStatusQuerySigner((await keys()).issuer.privateJwk, { sandbox: true });
+    const query = await signer({ type: 'status-query', version: 1, queryId: 'QQQQQQQQQQQQQQQQQQQQQQ', issuerId: 'bank-a', accountIds: ['acct_1'], iat: 1, exp: 100 }, { signal: new AbortController().signal });
+    await channel.send(query);
+    win.tick(8);
+    expect(popup.posted).toHaveLength(5);
+    win.dispatch({ origin: WALLET_ORIGIN, source: popup, data: JSON.stringify({ type: 'status-response', version: 1, queryId: query.queryId, issuerId: 'bank-a', errorCode: 'consent_denied' }) });
+    win.tick(40);
+    expect(popup.posted).toHaveLength(5);
+  });
+
+  it('only invocations and status queries are reposted', async () => {
     const { win, channel, popup } = make();
     channel.open();
     await channel.send({ type: 'result', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', status: 'cancelled' });

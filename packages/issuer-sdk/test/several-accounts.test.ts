@@ -48,6 +48,8 @@ describe('several accounts through the issuer backend, over loopback HTTP', () =
       acc_3: { ...CARD_2, accountId: 'acct_3' },
       // Its record names another account id than the one the app shows: the token service would store the record's.
       acc_4: { ...CARD_2, accountId: 'acct_elsewhere' },
+      // Eight more, for the largest session.
+      ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`acc_1${i}`, { ...CARD_2, cardholderName: 'Grace Hopper', accountId: `acct_1${i}` }])),
     };
     const builder = createProvisioningRequestBuilder<{ id: string }>({
       issuerId: ISSUER_ID,
@@ -144,6 +146,22 @@ describe('several accounts through the issuer backend, over loopback HTTP', () =
         { accountId: 'acct_3', status: 'provisioned', tokenReferenceId: 'tok_acct_3' },
       ],
     });
+  });
+
+  it('eight cards, the most a session takes: eight requests in one answer, within the message and response limits', async () => {
+    const { issuer, pair, wallet } = await backend();
+    const accounts = Array.from({ length: 8 }, (_, i) => ({ hint: hint(`acct_1${i}`, '4444'), accountRef: `acc_1${i}` }));
+    const session = issuer.startProvisioning({ accounts, wallet: pair.issuer });
+    await wallet.receiveInvocation();
+    await wallet.sendIdentifiers({ accountIds: accounts.map((a) => a.hint.accountId!) });
+    const message = await wallet.receiveRequest();
+    expect(JSON.stringify(message).length).toBeLessThanOrEqual(65_536);
+    const opened = await wallet.openRequests();
+    expect(opened.size).toBe(8);
+    expect(new Set([...opened.values()].map((o) => o.claims.jti)).size).toBe(8);
+    await wallet.sendMultiResult();
+    const outcome = await session.outcome;
+    expect(outcome.accounts.map((a) => a.status)).toEqual(Array(8).fill('provisioned'));
   });
 
   it('build-request for several accounts: not_found and an account id the card record does not carry are refusals', async () => {

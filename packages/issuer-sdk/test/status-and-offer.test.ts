@@ -61,7 +61,11 @@ async function backend() {
     signingKey: k.issuer.privateJwk,
     tokenService: { audience: AUDIENCE, jwksUrl: jwks.url },
     walletProviders: ['wallet-co'],
-    lookupCard: (accountRef, user) => (user.id === 'alice' && accountRef === 'acc_1' ? { ...CARD, accountId: 'acct_1' } : null),
+    lookupCard: (accountRef, user) => {
+      if (user.id !== 'alice') return null;
+      if (accountRef === 'acc_1') return { ...CARD, accountId: 'acct_1' };
+      return accountRef === 'acc_2' ? { pan: '5555555555572222', expiry: { month: 6, year: 2030 }, accountId: 'acct_2' } : null;
+    },
     listAccounts: (user) => (user.id === 'alice' ? ALICE_ACCOUNTS : []),
     clock,
   });
@@ -296,6 +300,27 @@ describe('answerAccountsRequest (@pushprov/issuer-sdk/offer)', () => {
     expectNoPan(outcome, invocation);
   });
 
+  it('several cards: the signed invocation carries accounts and walletNonce; the session is the normal one (cancelled here)', async () => {
+    const { k, clock, as } = await backend();
+    const source = createBackendRequestSource(as('alice'));
+    const issuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: source, invocationSigner: source.signInvocation, clock });
+    const listAccounts = createBackendAccountLister(as('alice'));
+    const pair = createMemoryChannelPair();
+    const asked = request();
+    const controller = new AbortController();
+    const answering = answerAccountsRequest(pair.issuer, { issuerId: ISSUER_ID, client: issuer, accounts: (r) => listAccounts(r.walletProviderId), signal: controller.signal });
+    const invocationSeen = waitForMessage(pair.wallet, (m: AppMessage): m is Invocation => m.type === 'invocation', { timeoutMs: 5_000 });
+    await pair.wallet.send(asked);
+    const invocation = await invocationSeen;
+    await verifyInvocationSignature(invocation, k.issuerPublic);
+    expect(invocation.walletNonce).toBe(asked.nonce);
+    expect(invocation.account).toBeUndefined();
+    expect(invocation.accounts).toEqual(ALICE_ACCOUNTS.map((a) => a.hint));
+    const { session } = await answering;
+    controller.abort();
+    expect((await session!.outcome).status).toBe('cancelled');
+  });
+
   it('nobody signed in: the lister fails unauthenticated, answered to the wallet as a refusal with that code', async () => {
     const { as } = await backend();
     const source = createBackendRequestSource(as('nobody'));
@@ -310,15 +335,21 @@ describe('answerAccountsRequest (@pushprov/issuer-sdk/offer)', () => {
     expect(await refusalSeen).toMatchObject({ nonce: asked.nonce, errorCode: 'unauthenticated' });
   });
 
-  it('a client without an invocationSigner cannot answer (the answer must be signed): refusal, then configuration_invalid', async () => {
+  it('a client without an invocationSigner cannot answer (the answer must be signed): nothing unsigned is sent, refusal, session failed configuration_invalid', async () => {
     const { as } = await backend();
     const issuer = createIssuerClient({ issuerId: ISSUER_ID, requestSource: createBackendRequestSource(as('alice')) });
     const pair = createMemoryChannelPair();
     const asked = request();
     const answering = answerAccountsRequest(pair.issuer, { issuerId: ISSUER_ID, client: issuer, accounts: ALICE_ACCOUNTS.slice(0, 1) });
     const refusalSeen = waitForMessage(pair.wallet, (m: AppMessage): m is AccountsRefusal => m.type === 'accounts-refusal', { timeoutMs: 5_000 });
+    const invocations: AppMessage[] = [];
+    pair.wallet.subscribe((m) => {
+      if (m.type === 'invocation') invocations.push(m);
+    });
     await pair.wallet.send(asked);
-    expect((await failure(answering)).code).toBe('configuration_invalid');
-    expect((await refusalSeen).nonce).toBe(asked.nonce);
+    const { session } = await answering;
+    expect(await session!.outcome).toMatchObject({ status: 'failed', error: { code: 'configuration_invalid' } });
+    expect(await refusalSeen).toMatchObject({ nonce: asked.nonce, errorCode: 'configuration_invalid' });
+    expect(invocations).toEqual([]);
   });
 });

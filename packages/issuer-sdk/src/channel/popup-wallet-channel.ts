@@ -166,8 +166,8 @@ export class PopupWalletChannel extends BaseAppChannel {
   /**
    * Posts a message to the wallet window, `targetOrigin` = the wallet's
    * exact origin. The wallet page may not listen yet right after the popup
-   * opened, so an invocation is posted again, with growing gaps, until the
-   * wallet's first message arrives.
+   * opened, so an invocation (or a status query, which also opens a flow)
+   * is posted again, with growing gaps, until the wallet's first message arrives.
    */
   async send(message: AppMessage): Promise<void> {
     this.assertOpen();
@@ -177,7 +177,7 @@ export class PopupWalletChannel extends BaseAppChannel {
       this.#closeBecauseGone();
       throw new TransportError('channel_closed', 'The wallet window was closed');
     }
-    if (message.type === 'invocation') this.#invocation = text;
+    if (message.type === 'invocation' || message.type === 'status-query') this.#invocation = text;
     this.#post(text);
   }
 

@@ -12,7 +12,6 @@ import {
   zInvocation,
   zOpaqueId,
   zPartyId,
-  zRandomId,
 } from '@pushprov/protocol';
 import { parseWith } from '@pushprov/protocol/internal';
 import { isDuration } from '../lib/deadline.js';
@@ -145,9 +144,10 @@ export interface StartProvisioningOptions {
   /**
    * Wallet-initiated provisioning only (protocol section 4.24): the `nonce`
    * of the wallet's `accounts-request` this session answers, put in the
-   * invocation as `walletNonce`. The invocation must then be signed: without
-   * an `invocationSigner` this is `configuration_invalid`. Usually set by
-   * `answerAccountsRequest` (`@pushprov/issuer-sdk/offer`).
+   * invocation as `walletNonce`. The invocation must then be signed (give
+   * the client an `invocationSigner`): a wallet refuses an unsigned one.
+   * Usually set by `answerAccountsRequest` (`@pushprov/issuer-sdk/offer`),
+   * which refuses to send it unsigned.
    */
   walletNonce?: string | undefined;
 }
@@ -226,11 +226,8 @@ function checkConfig(options: IssuerClientOptions): SessionConfig {
 }
 
 /** The session input, checked: bad options throw at once, before anything is sent. @internal */
-export function checkInput(options: StartProvisioningOptions, signed: boolean): SessionInput {
+export function checkInput(options: StartProvisioningOptions): SessionInput {
   const { wallet, signal, correlationId, onEvent, walletNonce } = options;
-  if (walletNonce !== undefined && (!zRandomId.safeParse(walletNonce).success || !signed)) {
-    invalid('walletNonce needs an invocationSigner and a random id');
-  }
   if (correlationId !== undefined && !zCorrelationId.safeParse(correlationId).success) {
     invalid('correlationId must be 1-128 characters of [A-Za-z0-9._-] without a run of 12 digits');
   }
@@ -248,7 +245,7 @@ export function checkInput(options: StartProvisioningOptions, signed: boolean): 
   // The invocation's own schema says what the hints may be; a list of accounts: 1 to 8, each with an accountId, no id twice.
   const parsed = parseWith(
     zInvocation,
-    { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'x', iat: 0, exp: 1, ...(multi ? { accounts: list.map((a) => a?.hint) } : { account: list[0]!.hint }) },
+    { type: 'invocation', version: 1, sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', issuerId: 'x', iat: 0, exp: 1, walletNonce, ...(multi ? { accounts: list.map((a) => a?.hint) } : { account: list[0]!.hint }) },
     { name: multi ? 'accounts' : 'account hint', code: multi ? 'invalid_message' : 'configuration_invalid' },
   );
   return {
@@ -295,7 +292,7 @@ export function checkInput(options: StartProvisioningOptions, signed: boolean): 
  */
 export function createIssuerClient(options: IssuerClientOptions): IssuerClient {
   const config = checkConfig(options);
-  const createSession = (input: StartProvisioningOptions): ProvisioningSession => new Session(config, checkInput(input, config.invocationSigner !== undefined));
+  const createSession = (input: StartProvisioningOptions): ProvisioningSession => new Session(config, checkInput(input));
   return {
     createSession,
     startProvisioning(input) {

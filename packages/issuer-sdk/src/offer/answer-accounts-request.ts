@@ -69,6 +69,9 @@ export type AnsweredAccountsRequest =
  * starting the session is answered with an `accounts-refusal` carrying its
  * code (`unauthenticated`, `internal_error`, …), then rejects with it; so
  * do `timeout`, `aborted` and `channel_closed` while waiting (no answer).
+ * A client without an `invocationSigner` cannot answer: the session fails
+ * with `configuration_invalid` before it sends anything, and the wallet gets
+ * an `accounts-refusal` with that code.
  *
  * @example
  * ```ts
@@ -109,8 +112,24 @@ export async function answerAccountsRequest(channel: AppChannel, options: Answer
     const accounts = typeof options.accounts === 'function' ? await options.accounts(request) : options.accounts;
     if (!Array.isArray(accounts)) throw createError('internal_error', 'accounts must give an array of SessionAccount');
     if (accounts.length === 0) return { request, refusal: await refuse('not_found') };
+    // The answer must be signed (spec 4.24): never let the session send it unsigned.
+    const wallet: AppChannel = {
+      send: async (message) => {
+        if (message.type === 'invocation' && message.signature === undefined) {
+          await refuse('configuration_invalid').catch(() => {});
+          throw createError('configuration_invalid', 'A wallet-initiated answer must be signed: give the client an invocationSigner');
+        }
+        return channel.send(message);
+      },
+      subscribe: (listener, onError) => channel.subscribe(listener, onError),
+      close: () => channel.close(),
+      get closed() {
+        return channel.closed;
+      },
+      onClose: (listener) => channel.onClose(listener),
+    };
     const base: StartProvisioningOptions = {
-      wallet: channel,
+      wallet,
       walletNonce: request.nonce,
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -57,7 +57,8 @@ function errorFromResponse(response: FetchResponseLike, text: string): Provision
 export function createBackendCaller(options: Omit<BackendRequestSourceOptions, 'url'> & { url?: string }) {
   const url = options.url === undefined ? undefined : checkUrl(options.url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
-  const maxLength = options.maxResponseLength ?? 32_768;
+  // The longest provisioning-request message (the several-account form, spec section 3).
+  const maxLength = options.maxResponseLength ?? 65_536;
   if (!isDuration(timeoutMs) || !isDuration(maxLength)) {
     throw createError('configuration_invalid', 'timeoutMs and maxResponseLength must be positive integers');
   }

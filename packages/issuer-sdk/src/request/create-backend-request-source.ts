@@ -72,7 +72,7 @@ export interface BackendRequestSourceOptions {
   credentials?: 'omit' | 'same-origin' | 'include';
   /** Per-call timeout in milliseconds. Default 15 000. */
   timeoutMs?: number;
-  /** Largest response body accepted, in characters. Default 32 768. */
+  /** Largest response body accepted, in characters. Default 65 536 (the longest `provisioning-request` message: eight accounts). */
   maxResponseLength?: number;
 }
 
