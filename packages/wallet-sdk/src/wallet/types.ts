@@ -110,10 +110,12 @@ export interface ConsentPrompt {
 
 /**
  * The user's answer: `true` (every card), `false` (none: the session ends
- * `cancelled` with `consent_denied`), or `{ accountIds }`, a non-empty
- * subset of the prompt's account ids (the cards not picked end `cancelled`
- * with `consent_denied`). Any other pick (empty, unknown or repeated ids)
- * fails the session with `invalid_message`.
+ * `cancelled` with `consent_denied`), or, with `severalAccounts()` of
+ * `@pushprov/wallet-sdk/accounts`, `{ accountIds }`: a non-empty subset of
+ * the prompt's account ids (the cards not picked end `cancelled` with
+ * `consent_denied`; any other pick, empty, unknown or repeated ids, fails
+ * the session with `invalid_message`). Without it anything but `true` is a
+ * refusal.
  *
  * @example
  * ```ts
