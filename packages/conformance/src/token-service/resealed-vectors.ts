@@ -269,6 +269,21 @@ export const RECIPES: Record<string, Recipe> = {
     },
   },
 
+  'pr-several-accounts-shared-jti': {
+    note: 'the first request of a two-card session submitted and accepted, then the second card’s request of the same session carrying the first one’s jti',
+    build: async (k) => {
+      const first = k.claims({ accountId: 'conformance-account-1' });
+      const firstJwe = await k.sealed(first);
+      return {
+        jwe: await k.sealed(k.claims({ accountId: 'conformance-account-2', jti: first.jti })),
+        before: async () => {
+          const accepted = await k.ctx.submit({ jwe: firstJwe, ids: k.ids });
+          if (accepted.status !== 201) throw new Error(`the session's first request was not accepted (${accepted.status} ${accepted.text.slice(0, 200)})`);
+        },
+      };
+    },
+  },
+
   // ------------------------------------------------------------------ binding (step 13)
   'pr-binding-session': { build: async (k) => ({ jwe: await k.sealed(), submitted: k.with('sessionId', k.ctx.freshIds().sessionId) }) },
   'pr-binding-wallet-provider': {
