@@ -3,6 +3,7 @@ import {
   type AccountHint,
   type AccountOutcome,
   type AppChannel,
+  type AppMessage,
   type Clock,
   type Invocation,
   type ProvisioningError,
@@ -165,7 +166,20 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   };
 
   // Until the identifiers leave, no provisioning request can be this session's: refuse any that comes.
-  const stopRefusingRequests = refuseMessagesBeforeIdentifiers(channel, sessionId, emit);
+  // Stray input never ends the session (spec 4.11): each is an error event. The issuer's popup channel posts its
+  // invocation again until it hears from the wallet: not an error.
+  const stray = (m: AppMessage) => {
+    if (m.type === 'invocation' && m.sessionId === sessionId) return;
+    const what =
+      m.type !== 'provisioning-request'
+        ? `A ${m.type} message was ignored`
+        : m.sessionId === sessionId
+          ? 'A provisioning request before the wallet sent its identifiers was refused'
+          : 'A provisioning request for another session was ignored';
+    emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
+  };
+  const onError = (error: ProvisioningError) => emit({ type: 'error', error, sessionId });
+  const stopRefusingRequests = refuseMessagesBeforeIdentifiers(channel, stray, onError);
   try {
     if (invocation.replyTo !== undefined && typeof (channel as { setPeerUrl?: unknown }).setPeerUrl === 'function') {
       (channel as unknown as { setPeerUrl(url: string): void }).setPeerUrl(invocation.replyTo);
@@ -212,16 +226,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     const request = await waitForMessage(
       channel,
       (m): m is ProvisioningRequestMessage => m.type === 'provisioning-request' && m.sessionId === sessionId,
-      {
-        signal,
-        onRejected: (m) => {
-          // The issuer's popup channel posts its invocation again until it hears from the wallet: not an error.
-          if (m.type === 'invocation' && m.sessionId === sessionId) return;
-          const what = m.type === 'provisioning-request' ? 'A provisioning request for another session' : `A ${m.type} message`;
-          emit({ type: 'error', error: createError('unexpected_message', `${what} was ignored`), sessionId });
-        },
-        onError: (error) => emit({ type: 'error', error, sessionId }),
-      },
+      // This session's request is taken, so `stray` sees only other sessions' requests here.
+      { signal, onRejected: stray, onError },
     );
     // Several accounts: refusals end their accounts at once (spec 4.3); then each request is submitted in turn, each with its own outcome.
     const { encryptedRequest: single } = request;
@@ -311,20 +317,8 @@ export async function acceptFirst(channel: AppChannel, { policy }: SessionContex
  * queue and be taken as the answer once the identifiers were sent. Returns
  * the function that stops listening (safe to call twice).
  */
-function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string, emit: SessionHooks['emit']): () => void {
-  let unsubscribe: (() => void) | undefined = channel.subscribe(
-    (m) => {
-      if (m.type === 'invocation' && m.sessionId === sessionId) return;
-      const what =
-        m.type !== 'provisioning-request'
-          ? `A ${m.type} message was ignored`
-          : m.sessionId === sessionId
-            ? 'A provisioning request before the wallet sent its identifiers was refused'
-            : 'A provisioning request for another session was ignored';
-      emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
-    },
-    (error) => emit({ type: 'error', error, sessionId }),
-  );
+function refuseMessagesBeforeIdentifiers(channel: AppChannel, stray: (m: AppMessage) => void, onError: (error: ProvisioningError) => void): () => void {
+  let unsubscribe: (() => void) | undefined = channel.subscribe(stray, onError);
   return () => {
     unsubscribe?.();
     unsubscribe = undefined;
