@@ -119,19 +119,16 @@ export async function shortStep<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs one session, step by step, to its outcome. Never rejects: every
- * failure becomes an outcome carrying a typed error. Several accounts
+ * Runs one session, step by step, to its outcome. Rejects only when the
+ * invocation is refused (the caller, `createWallet`, makes that the
+ * `rejected` outcome); every later failure becomes an outcome carrying a typed error. Several accounts
  * (`invocation.accounts`): the user picks, each picked account's request is
  * submitted in turn, and every account gets its own outcome.
  */
 export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks, accept: AcceptInvocation = acceptFirst): Promise<WalletOutcome> {
   const { signal, setState } = hooks;
-  let accepted: Accepted;
-  try {
-    accepted = await accept(channel, context, hooks);
-  } catch (error) {
-    return { status: 'rejected', error: toProvisioningError(error), accounts: [] };
-  }
+  // A refused invocation rejects: the wallet's handle makes it the `rejected` outcome.
+  const accepted = await accept(channel, context, hooks);
   if ('outcome' in accepted) return accepted.outcome;
   const { invocation, verified } = accepted;
   const { sessionId, issuerId } = invocation;
