@@ -61,14 +61,31 @@ const zEcEncPublic = /* @__PURE__ */ z.strictObject({
  */
 export const zPublicJwk = /* @__PURE__ */ z.union([zEcSigPublic, zOkpSigPublic, zEcEncPublic]);
 
+/** A JWK set's rules: 1 to 32 keys with distinct `kid`s. */
+const jwkSet = <K extends { kid: string }>(key: z.ZodMiniType<K>) =>
+  z.strictObject({
+    keys: z.array(key).check(
+      z.minLength(1),
+      z.maxLength(32),
+      z.refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'kids must be distinct'),
+    ),
+  });
+
 /** A public JWK set: 1 to 32 keys with distinct `kid`s. */
-export const zPublicJwks = /* @__PURE__ */ z.strictObject({
-  keys: z.array(zPublicJwk).check(
-    z.minLength(1),
-    z.maxLength(32),
-    z.refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, 'kids must be distinct'),
-  ),
-});
+export const zPublicJwks = /* @__PURE__ */ jwkSet(zPublicJwk);
+
+// What parsePublicJwks does with zPublicJwk, without z.union: the first form a
+// key matches (as the union takes it). Its issues are never shown, so an app
+// bundle that parses a trust list need not carry the union's machinery.
+const PUBLIC_JWK_FORMS = [zEcSigPublic, zOkpSigPublic, zEcEncPublic] as const;
+const publicJwkOf = (value: unknown): z.infer<typeof zPublicJwk> | undefined => {
+  for (const form of PUBLIC_JWK_FORMS) {
+    const result = form.safeParse(value, { reportInput: false });
+    if (result.success) return result.data;
+  }
+  return undefined;
+};
+const zPublicJwksByForm = /* @__PURE__ */ jwkSet(z.custom<z.infer<typeof zPublicJwk>>((value) => publicJwkOf(value) !== undefined));
 
 /**
  * Generates an issuer (or wallet provider) signing key.
@@ -128,9 +145,10 @@ export function toPublicJwk(jwk: KeyJwk): KeyJwk {
  * `kid`s are refused with `invalid_message`.
  */
 export function parsePublicJwks(input: unknown): Jwks {
-  const result = zPublicJwks.safeParse(input, { reportInput: false });
+  const result = zPublicJwksByForm.safeParse(input, { reportInput: false });
   if (!result.success) throw createError('invalid_message', 'Invalid JWK set');
-  return result.data as Jwks;
+  // Each key as its form's schema outputs it, as zPublicJwks would.
+  return { keys: result.data.keys.map((key) => publicJwkOf(key)!) } as Jwks;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   type AccountHint,
   type AccountOutcome,
   type AppChannel,
+  type AppMessage,
   type Clock,
   type Invocation,
   type ProvisioningError,
@@ -118,19 +119,16 @@ export async function shortStep<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Runs one session, step by step, to its outcome. Never rejects: every
- * failure becomes an outcome carrying a typed error. Several accounts
+ * Runs one session, step by step, to its outcome. Rejects only when the
+ * invocation is refused (the caller, `createWallet`, makes that the
+ * `rejected` outcome); every later failure becomes an outcome carrying a typed error. Several accounts
  * (`invocation.accounts`): the user picks, each picked account's request is
  * submitted in turn, and every account gets its own outcome.
  */
 export async function runSession(channel: AppChannel, context: SessionContext, hooks: SessionHooks, accept: AcceptInvocation = acceptFirst): Promise<WalletOutcome> {
   const { signal, setState } = hooks;
-  let accepted: Accepted;
-  try {
-    accepted = await accept(channel, context, hooks);
-  } catch (error) {
-    return { status: 'rejected', error: toProvisioningError(error), accounts: [] };
-  }
+  // A refused invocation rejects: the wallet's handle makes it the `rejected` outcome.
+  const accepted = await accept(channel, context, hooks);
   if ('outcome' in accepted) return accepted.outcome;
   const { invocation, verified } = accepted;
   const { sessionId, issuerId } = invocation;
@@ -165,7 +163,20 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
   };
 
   // Until the identifiers leave, no provisioning request can be this session's: refuse any that comes.
-  const stopRefusingRequests = refuseMessagesBeforeIdentifiers(channel, sessionId, emit);
+  // Stray input never ends the session (spec 4.11): each is an error event. The issuer's popup channel posts its
+  // invocation again until it hears from the wallet: not an error.
+  const stray = (m: AppMessage) => {
+    if (m.type === 'invocation' && m.sessionId === sessionId) return;
+    const what =
+      m.type !== 'provisioning-request'
+        ? `A ${m.type} message was ignored`
+        : m.sessionId === sessionId
+          ? 'A provisioning request before the wallet sent its identifiers was refused'
+          : 'A provisioning request for another session was ignored';
+    emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
+  };
+  const onError = (error: ProvisioningError) => emit({ type: 'error', error, sessionId });
+  const stopRefusingRequests = refuseMessagesBeforeIdentifiers(channel, stray, onError);
   try {
     if (invocation.replyTo !== undefined && typeof (channel as { setPeerUrl?: unknown }).setPeerUrl === 'function') {
       (channel as unknown as { setPeerUrl(url: string): void }).setPeerUrl(invocation.replyTo);
@@ -212,16 +223,8 @@ export async function runSession(channel: AppChannel, context: SessionContext, h
     const request = await waitForMessage(
       channel,
       (m): m is ProvisioningRequestMessage => m.type === 'provisioning-request' && m.sessionId === sessionId,
-      {
-        signal,
-        onRejected: (m) => {
-          // The issuer's popup channel posts its invocation again until it hears from the wallet: not an error.
-          if (m.type === 'invocation' && m.sessionId === sessionId) return;
-          const what = m.type === 'provisioning-request' ? 'A provisioning request for another session' : `A ${m.type} message`;
-          emit({ type: 'error', error: createError('unexpected_message', `${what} was ignored`), sessionId });
-        },
-        onError: (error) => emit({ type: 'error', error, sessionId }),
-      },
+      // This session's request is taken, so `stray` sees only other sessions' requests here.
+      { signal, onRejected: stray, onError },
     );
     // Several accounts: refusals end their accounts at once (spec 4.3); then each request is submitted in turn, each with its own outcome.
     const { encryptedRequest: single } = request;
@@ -311,20 +314,8 @@ export async function acceptFirst(channel: AppChannel, { policy }: SessionContex
  * queue and be taken as the answer once the identifiers were sent. Returns
  * the function that stops listening (safe to call twice).
  */
-function refuseMessagesBeforeIdentifiers(channel: AppChannel, sessionId: string, emit: SessionHooks['emit']): () => void {
-  let unsubscribe: (() => void) | undefined = channel.subscribe(
-    (m) => {
-      if (m.type === 'invocation' && m.sessionId === sessionId) return;
-      const what =
-        m.type !== 'provisioning-request'
-          ? `A ${m.type} message was ignored`
-          : m.sessionId === sessionId
-            ? 'A provisioning request before the wallet sent its identifiers was refused'
-            : 'A provisioning request for another session was ignored';
-      emit({ type: 'error', error: createError('unexpected_message', what), sessionId });
-    },
-    (error) => emit({ type: 'error', error, sessionId }),
-  );
+function refuseMessagesBeforeIdentifiers(channel: AppChannel, stray: (m: AppMessage) => void, onError: (error: ProvisioningError) => void): () => void {
+  let unsubscribe: (() => void) | undefined = channel.subscribe(stray, onError);
   return () => {
     unsubscribe?.();
     unsubscribe = undefined;
