@@ -38,6 +38,10 @@ export const ENTRIES = [
   // the invocation signature is verified with the JWK handed to jose, without importJWK and its algorithm tables
   // (-0.9 kB); error titles left the error classes' table (ERROR_TITLES, -0.65 kB). A wallet with a device key
   // ships that part again: see the 'wallet-device-key-app' line below.
+  // Issue 16 (2026-12-02): one outcome model in the main entry (accounts on every outcome, account events,
+  // subscribe), several accounts in `/accounts`, status answers in `/status`, wallet-initiated in `/initiate`:
+  // 21.4 kB at the merge, 20.7 kB after one stray-message reporter, parsePublicJwks without zod's union and
+  // `zInteger` for the protocol's integers. Ceiling unchanged.
   { id: 'wallet-sdk', name: '@pushprov/wallet-sdk', entry: 'packages/wallet-sdk/src/index.ts', ceiling: 21_000 },
   // Issuer app entry: 19.4 kB until 2026-12-02, ceiling the 20 kB target. Lowered to 16.5 kB (issue 18 item 14, target
   // 18 kB): 16.1 kB measured, after the popup channel moved to `@pushprov/issuer-sdk/browser` (-1.1 kB) and the error
@@ -46,7 +50,9 @@ export const ENTRIES = [
   // invocation/request/result forms (+1.0 kB at multi-proto 9a2684e, 17.1 kB), the outcome model (per-account
   // outcomes and events, +1.0 kB) and the several-account backend calls; 18.1 kB won back to 17.99 kB by folding
   // the session's account checks and shortening messages. 18.0 kB is issue 18's hard target: no more room.
-  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: 18_000 },
+  // Lowered 18.0 -> 17.7 kB the same day: 17.6 kB measured once the protocol's integers (`zInteger`,
+  // `Number.isInteger`) stopped pulling in zod's number format tables (-0.4 kB here and in the wallet).
+  { id: 'issuer-sdk-app', name: '@pushprov/issuer-sdk (app entry)', entry: 'packages/issuer-sdk/src/index.ts', ceiling: 17_700 },
 ];
 
 /** Typical apps: an entry with the subpaths it needs, measured together. Informative, no ceiling. */

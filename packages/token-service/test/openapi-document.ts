@@ -37,8 +37,17 @@ import packageJson from '../package.json' with { type: 'json' };
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
+/**
+ * The protocol's integers (`zInteger`: a number refined with `Number.isInteger`,
+ * which JSON Schema cannot see) are `integer` in the document, as `z.int()` was.
+ */
+function markIntegers(ctx: { zodSchema: z.core.$ZodType; jsonSchema: Record<string, unknown> }): void {
+  const checks = (ctx.zodSchema._zod.def as { checks?: Array<{ _zod: { def: { check?: string; fn?: unknown } } }> }).checks ?? [];
+  if (ctx.jsonSchema.type === 'number' && checks.some((c) => c._zod.def.check === 'custom' && c._zod.def.fn === Number.isInteger)) ctx.jsonSchema.type = 'integer';
+}
+
 function schemaOf(schema: z.core.$ZodType): JsonObject {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' }) as JsonObject;
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output', override: markIntegers }) as JsonObject;
   delete json.$schema;
   return json;
 }

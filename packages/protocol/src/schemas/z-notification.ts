@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zEpochSeconds, zOpaqueId, zPartyId, zRandomId } from './primitives.js';
+import { zEpochSeconds, zInteger, zOpaqueId, zPartyId, zRandomId } from './primitives.js';
 import { zTokenStatus } from './z-access-data.js';
 
 /**
@@ -68,7 +68,7 @@ export const zNotificationEvent = /* @__PURE__ */ (() =>
     /** When the change happened, epoch seconds. */
     occurredAt: zEpochSeconds,
     /** The event's position among the token's events: 1, 2, 3, … */
-    sequence: z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
+    sequence: zInteger(1, Number.MAX_SAFE_INTEGER),
   })
 )();
 /**

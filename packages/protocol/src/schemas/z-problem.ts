@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { isErrorCode } from '../errors.js';
+import { zInteger } from './primitives.js';
 
 /**
  * RFC 9457 problem details, as every token service and issuer backend error
@@ -10,7 +11,7 @@ export const zProblemDetails = /* @__PURE__ */ (() =>
   z.looseObject({
     type: z.string().check(z.maxLength(512)),
     title: z.string().check(z.maxLength(256)),
-    status: z.number().check(z.int(), z.gte(400), z.lte(599)),
+    status: zInteger(400, 599),
     detail: z.optional(z.string().check(z.maxLength(1024))),
     instance: z.optional(z.string().check(z.maxLength(512))),
     code: z.string().check(z.refine(isErrorCode, 'must be a protocol error code')),
@@ -19,7 +20,7 @@ export const zProblemDetails = /* @__PURE__ */ (() =>
     /** The provisioning attempt's correlation id, when the caller sent one. */
     correlationId: z.optional(z.string().check(z.maxLength(128))),
     /** `verification_code_invalid` only: how many attempts the method has left for this token. */
-    attemptsLeft: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100))),
+    attemptsLeft: z.optional(zInteger(0, 100)),
   })
 )();
 /** RFC 9457 problem details with the protocol's code. */

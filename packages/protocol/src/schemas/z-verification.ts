@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { zDisplayText, zEpochSeconds, zOpaqueId, zVersion } from './primitives.js';
+import { zDisplayText, zEpochSeconds, zInteger, zOpaqueId, zVersion } from './primitives.js';
 
 /**
  * The identity-verification methods an issuer can offer for a token
@@ -126,10 +126,10 @@ export const zVerificationStarted = /* @__PURE__ */ (() =>
     version: zVersion,
     tokenReferenceId: zOpaqueId,
     methodId: zOpaqueId,
-    codeLength: z.number().check(z.int(), z.gte(6), z.lte(8)),
+    codeLength: zInteger(6, 8),
     codeExpiresAt: zEpochSeconds,
     resendAfter: zEpochSeconds,
-    attemptsLeft: z.number().check(z.int(), z.gte(0), z.lte(100)),
+    attemptsLeft: zInteger(0, 100),
   })
 )();
 /** Verification started body. */
