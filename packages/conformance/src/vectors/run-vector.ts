@@ -55,6 +55,7 @@ import {
   verifyClientAssertion,
   verifyInvocationSignature,
   accountStateOf,
+  accountStatuses,
   parseStatusQuery,
   parseStatusResponse,
   verifyStatusQuerySignature,
@@ -195,15 +196,12 @@ async function runStatusAnswer(input: StatusAnswerInput): Promise<AdapterOutcome
   if (lifetime <= 0 || lifetime > input.maxLifetimeSeconds) return refuse('lifetime_exceeded');
   if (query.iat - input.clockSkewSeconds > input.now) return refuse('not_yet_valid');
   if (input.now >= query.exp + input.clockSkewSeconds) return refuse('expired');
-  const issuerTokens = input.tokens.filter((t) => t.issuerId === query.issuerId);
-  const accounts = query.accountIds.map((accountId) => {
-    const tokens = issuerTokens.filter((t) => t.accountId === accountId);
-    return {
-      accountId,
-      thisDevice: accountStateOf(tokens.filter((t) => t.deviceId === input.deviceId)),
-      otherDevices: accountStateOf(tokens.filter((t) => t.deviceId !== input.deviceId)),
-    };
-  });
+  // The verified issuer's tokens only: account ids are per issuer.
+  const accounts = accountStatuses(
+    query.accountIds,
+    input.tokens.filter((t) => t.issuerId === query.issuerId),
+    input.deviceId,
+  );
   return { outcome: 'ok', response: parseStatusResponse({ ...base, accounts, ...tail }) };
 }
 

@@ -2,7 +2,6 @@ import {
   AuthError,
   type Card,
   type Clock,
-  ExpiryError,
   HttpError,
   type Identifiers,
   InternalError,
@@ -14,7 +13,6 @@ import {
   type SigningKeyInput,
   checkCard,
   createError,
-  epochSeconds,
   invocationAccounts,
   MAX_SESSION_ACCOUNTS,
   isProvisioningError,
@@ -31,6 +29,7 @@ import {
   createRemoteJwks,
 } from '@pushprov/protocol';
 import { parseWith, toSigningKeyHandle } from '@pushprov/protocol/internal';
+import { checkSignable } from './check-signable.js';
 import { sealBoundRequest, sealEach } from '../lib/seal-bound-request.js';
 import { type AccountLister, type ListAccountsInput, type SignStatusQueryInput, offerMethods } from './offer-accounts.js';
 import type { OfferedAccount } from '../request/z-backend-request.js';
@@ -397,16 +396,7 @@ export function createProvisioningRequestBuilder<User>(options: ProvisioningRequ
     async signInvocation(input) {
       const { signature: _previous, ...invocation } = parseInvocation(input.invocation);
       if (invocation.issuerId !== options.issuerId) throw new SchemaError('invalid_message', 'The invocation names another issuer');
-      const now = epochSeconds(clock);
-      const lifetimeSeconds = invocation.exp - invocation.iat;
-      if (lifetimeSeconds <= 0 || lifetimeSeconds > MAX_LIFETIME_SECONDS) {
-        throw new ExpiryError('lifetime_exceeded', `The invocation lifetime must be between 1 and ${MAX_LIFETIME_SECONDS} seconds`);
-      }
-      if (invocation.iat - CLOCK_SKEW_SECONDS > now) throw new ExpiryError('not_yet_valid', 'The invocation was issued in the future');
-      if (now >= invocation.exp) throw new ExpiryError('expired', 'The invocation has expired');
-      if (allowedReplyTo !== undefined && invocation.replyTo !== undefined && !allowedReplyTo.includes(invocation.replyTo)) {
-        throw new AuthError('forbidden', 'The invocation replyTo is not allowed');
-      }
+      checkSignable(invocation, { what: 'invocation', maxLifetimeSeconds: MAX_LIFETIME_SECONDS, skewSeconds: CLOCK_SKEW_SECONDS, clock, allowedReplyTo });
       const multi = invocation.accounts !== undefined;
       const refs = multi ? input.accountRefs : input.accountRef === undefined ? undefined : [input.accountRef];
       const hints = invocationAccounts(invocation);

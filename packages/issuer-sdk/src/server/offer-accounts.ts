@@ -1,16 +1,15 @@
 import {
   AuthError,
   type Clock,
-  ExpiryError,
   HttpError,
   InternalError,
   type SigningKeyHandle,
   type StatusQuery,
-  epochSeconds,
   isProvisioningError,
   signStatusQuery,
 } from '@pushprov/protocol';
 import { parseWith } from '@pushprov/protocol/internal';
+import { checkSignable } from './check-signable.js';
 import { type OfferedAccount, type SignStatusQueryBody, zListAccountsResponse } from '../request/z-backend-request.js';
 
 /**
@@ -86,16 +85,7 @@ export function offerMethods<User>(deps: {
     async signStatusQuery(input: SignStatusQueryInput<User>): Promise<StatusQuery> {
       const { query } = input;
       if (query.issuerId !== deps.issuerId) throw new AuthError('forbidden', 'The status query names another issuer');
-      const now = epochSeconds(deps.clock);
-      const lifetime = query.exp - query.iat;
-      if (lifetime <= 0 || lifetime > MAX_STATUS_QUERY_LIFETIME_SECONDS) {
-        throw new ExpiryError('lifetime_exceeded', `The status query lifetime must be between 1 and ${MAX_STATUS_QUERY_LIFETIME_SECONDS} seconds`);
-      }
-      if (query.iat - deps.skewSeconds > now) throw new ExpiryError('not_yet_valid', 'The status query was issued in the future');
-      if (now >= query.exp) throw new ExpiryError('expired', 'The status query has expired');
-      if (deps.allowedReplyTo !== undefined && query.replyTo !== undefined && !deps.allowedReplyTo.includes(query.replyTo)) {
-        throw new AuthError('forbidden', 'The status query replyTo is not allowed');
-      }
+      checkSignable(query, { what: 'status query', maxLifetimeSeconds: MAX_STATUS_QUERY_LIFETIME_SECONDS, skewSeconds: deps.skewSeconds, clock: deps.clock, allowedReplyTo: deps.allowedReplyTo });
       const own = new Set((await accountsOf(input.user)).map((a) => a.hint.accountId));
       // Never sign a question about someone else's card: the answer would tell this user whether it is in their wallet.
       if (!query.accountIds.every((id) => own.has(id))) throw new AuthError('forbidden', 'The status query names an account that is not this user’s');

@@ -41,6 +41,30 @@ export function accountStateOf(tokens: readonly LiveTokenState[]): AccountState 
   return 'not_added';
 }
 
+/** A live token of a wallet account, as the token query answers it (spec 4.21). */
+export interface AccountToken extends LiveTokenState {
+  accountId: string;
+  deviceId: string;
+}
+
+/**
+ * Each account's state on this device and on the wallet account's other
+ * devices (spec 4.23), from the wallet account's live tokens of the one
+ * issuer asked about, in `accountIds`' order.
+ *
+ * @example
+ * ```ts
+ * accountStatuses(['acc-1'], [{ accountId: 'acc-1', deviceId: 'watch', status: 'active', activationStarted: false }], 'phone');
+ * // [{ accountId: 'acc-1', thisDevice: 'not_added', otherDevices: 'added' }]
+ * ```
+ */
+export function accountStatuses(accountIds: readonly string[], tokens: readonly AccountToken[], deviceId: string): AccountStatus[] {
+  return accountIds.map((accountId) => {
+    const side = (here: boolean) => accountStateOf(tokens.filter((t) => t.accountId === accountId && (t.deviceId === deviceId) === here));
+    return { accountId, thisDevice: side(true), otherDevices: side(false) };
+  });
+}
+
 /**
  * Issuer app to wallet (spec 4.22): "which of these cards of mine are in
  * your wallet?". Always signed by the issuer (`signStatusQuery`): the wallet

@@ -1,15 +1,15 @@
 // The live tokens of a wallet account (TokenRecordStore.findLive, spec
 // section 7.14): the query's checks and the rules every store applies, so
 // the memory store's filter and the SQL stores' WHERE clause say the same.
-import { reportedTokenStatus } from '@pushprov/protocol';
+import { MAX_QUERY_ACCOUNTS, reportedTokenStatus } from '@pushprov/protocol';
 import type { LiveToken, LiveTokenQuery, TokenRecord } from './types.js';
 
-/** The query, checked: 1 to 16 account ids, a limit of 1 to 1 000, every id present. */
+/** The query, checked: 1 to `MAX_QUERY_ACCOUNTS` (16) account ids, a limit of 1 to 1 000, every id present. */
 export function checkLiveQuery(query: LiveTokenQuery): LiveTokenQuery {
   const { walletProviderId, walletAccountId, issuerId, accountIds, nowMs, limit } = query;
   const ids = [walletProviderId, walletAccountId, issuerId];
-  if (ids.some((id) => typeof id !== 'string' || id === '') || !Array.isArray(accountIds) || accountIds.length < 1 || accountIds.length > 16) {
-    throw new RangeError('a live token query needs the wallet provider, wallet account, issuer and 1 to 16 account ids');
+  if (ids.some((id) => typeof id !== 'string' || id === '') || !Array.isArray(accountIds) || accountIds.length < 1 || accountIds.length > MAX_QUERY_ACCOUNTS) {
+    throw new RangeError(`a live token query needs the wallet provider, wallet account, issuer and 1 to ${MAX_QUERY_ACCOUNTS} account ids`);
   }
   if (accountIds.some((id) => typeof id !== 'string' || id === '') || !Number.isInteger(limit) || limit < 1 || limit > 1000 || !Number.isFinite(nowMs)) {
     throw new RangeError('a live token query needs non-empty account ids, a limit of 1 to 1000 and a time');

@@ -1,4 +1,4 @@
-import { type AccountHint, type ErrorCode, accountStateOf, createError } from '@pushprov/protocol';
+import { type AccountHint, type ErrorCode, accountStatuses, createError } from '@pushprov/protocol';
 import { type SeveralAccounts, denied, shortStep } from '../wallet/run-session.js';
 
 export type { SeveralAccounts } from '../wallet/run-session.js';
@@ -41,11 +41,12 @@ export function severalAccounts(): SeveralAccounts {
         const { tokens } = await shortStep(() =>
           tokenService.queryTokens!({ type: 'token-query', version: 1, walletAccountId, issuerId, accountIds: accounts.map((a) => a.accountId!) }),
         );
-        for (const account of accounts) {
-          // Live tokens only come back (spec 4.21); split by device, each side by the precedence of accountStateOf.
-          const side = (here: boolean) => accountStateOf(tokens.filter((t) => t.accountId === account.accountId && (t.deviceId === deviceId) === here));
-          account.state = { thisDevice: side(true), otherDevices: side(false) };
-        }
+        // Live tokens only come back (spec 4.21); split by device, each side by the precedence of accountStateOf.
+        const statuses = accountStatuses(accounts.map((a) => a.accountId!), tokens, deviceId);
+        accounts.forEach((account, i) => {
+          const { thisDevice, otherDevices } = statuses[i]!;
+          account.state = { thisDevice, otherDevices };
+        });
       } catch {
         // No states: the prompt shows the cards without them.
       }

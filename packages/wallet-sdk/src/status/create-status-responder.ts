@@ -5,7 +5,7 @@ import {
   type ProvisioningError,
   type StatusQuery,
   type StatusResponse,
-  accountStateOf,
+  accountStatuses,
   createError,
   epochSeconds,
   isProvisioningError,
@@ -129,12 +129,7 @@ export function createStatusResponder(options: StatusResponderOptions): StatusRe
         { type: 'token-query', version: 1, walletAccountId, issuerId: query.issuerId, accountIds: query.accountIds },
         { signal, ...(query.correlationId !== undefined && { correlationId: query.correlationId }) },
       );
-      return {
-        accounts: query.accountIds.map((accountId) => {
-          const side = (here: boolean) => accountStateOf(tokens.filter((t) => t.accountId === accountId && (t.deviceId === deviceId) === here));
-          return { accountId, thisDevice: side(true), otherDevices: side(false) };
-        }),
-      };
+      return { accounts: accountStatuses(query.accountIds, tokens, deviceId) };
     } catch (error) {
       return { errorCode: toProvisioningError(error).code };
     } finally {
